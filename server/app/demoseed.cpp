@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include "app/demoseed.h"
+
+#include "app/serverapp.h"
+#include "auth/accountservice.h"
+#include "marketplace/domainservice.h"
+#include "messaging/messageservice.h"
+#include "storage/database.h"
+
+#include "protocol/timeformat.h"
+
+namespace flippdeal::server {
+
+namespace {
+
+struct DemoUser
+{
+    const char *name;
+    const char *email;
+};
+
+constexpr DemoUser demoUsers[] = {
+    {"Alice Seller", "alice@demo.flippdeal.test"},
+    {"Bob Buyer", "bob@demo.flippdeal.test"},
+    {"Carol Collector", "carol@demo.flippdeal.test"},
+};
+
+} // namespace
+
+bool seedDemoData(ServerApp &app, const QString &password, QString *report)
+{
+    QList<protocol::User> users;
+    bool created = false;
+    for (const DemoUser &demo : demoUsers) {
+        const QString email = QString::fromLatin1(demo.email);
+        std::optional<protocol::User> existing;
+        try {
+            SqlQuery query(app.database(), QStringLiteral("SELECT id, name, email, role FROM users WHERE email = ?"));
+            query.bind(email).exec();
+            if (query.next())
+                existing = protocol::User{query.int64(0), query.text(1), query.text(2), query.text(3)};
+        } catch (const DbError &error) {
+            *report = QString::fromUtf8(error.what());
+            return false;
+        }
+        if (existing) {
+            users.append(*existing);
+            continue;
+        }
+        const auto user = app.accounts().createUserBlocking(QString::fromLatin1(demo.name), email, password,
+                                                            QStringLiteral("user"));
+        if (!user) {
+            *report = user.error().message;
+            return false;
+        }
+        users.append(*user);
+        created = true;
+    }
+
+    if (created) {
+        const protocol::User &alice = users[0];
+        const protocol::User &bob = users[1];
+        const qint64 now = protocol::nowMs();
+        const auto auction = app.domains().create(
+            alice,
+            {{QLatin1String("name"), QStringLiteral("sunrise.com")},
+             {QLatin1String("enable_bidding"), true},
+             {QLatin1String("min_increment_cents"), 500},
+             {QLatin1String("reserve_cents"), 150000},
+             {QLatin1String("ends_at"), protocol::isoUtc(now + 60 * 60 * 1000)}},
+            now);
+        const auto fixedPrice = app.domains().create(
+            alice, {{QLatin1String("name"), QStringLiteral("quietpine.io")}, {QLatin1String("buy_now_cents"), 89900}}, now);
+        if (!auction || !fixedPrice) {
+            *report = (!auction ? auction.error() : fixedPrice.error()).message;
+            return false;
+        }
+        app.domains().watch(bob, auction->id, true);
+        const struct
+        {
+            const protocol::User &from;
+            const protocol::User &to;
+            const char *body;
+        } conversation[] = {
+            {bob, alice, "Hi Alice, is sunrise.com still available?"},
+            {alice, bob, "Hi Bob! Yes, the auction runs for another hour."},
+            {bob, alice, "Great, I'll place a bid. Is escrow included?"},
+        };
+        qint64 at = now;
+        for (const auto &line : conversation) {
+            at += 1000; // one second apart, inside the per-user rate limit
+            const auto sent = app.messages().send(line.from, line.to.id, auction->id, QString::fromLatin1(line.body), at);
+            if (!sent) {
+                *report = sent.error().message;
+                return false;
+            }
+        }
+    }
+
+    QString text = created ? QStringLiteral("Demo data created.\n") : QStringLiteral("Demo data already present.\n");
+    text += QStringLiteral("Log in with any of these (password '%1'):\n").arg(password);
+    for (const protocol::User &user : std::as_const(users))
+        text += QStringLiteral("  %1  <%2>  id %3\n").arg(user.name, user.email).arg(user.id);
+    text += QStringLiteral("Example: curl -s -X POST -H 'Content-Type: application/json' "
+                           "-d '{\"email\":\"bob@demo.flippdeal.test\",\"password\":\"%1\"}' "
+                           "http://HOST:PORT/api/login")
+                .arg(password);
+    *report = text;
+    return true;
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+//! \file One registration function per feature; each lives in its feature's folder.
+
+namespace flippdeal::server {
+
+class AccountService;
+class ChannelAuthorizer;
+class DomainService;
+class EventStore;
+class MessageService;
+class NotificationService;
+class Router;
+struct Config;
+class Gateway;
+class Metrics;
+class Database;
+
+void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuthorizer &channels);
+void registerMessagingRoutes(Router &router, MessageService &messages);
+void registerNotificationRoutes(Router &router, NotificationService &notifications);
+void registerDomainRoutes(Router &router, DomainService &domains);
+void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer &channels);
+void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events, Gateway &gateway);
+void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics);
+
+} // namespace flippdeal::server

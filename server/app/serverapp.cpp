@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+#include "app/serverapp.h"
+
+#include "app/routes.h"
+#include "auth/accountservice.h"
+#include "auth/channelauthorizer.h"
+#include "core/logging.h"
+#include "events/eventstore.h"
+#include "gateway/gateway.h"
+#include "http/httpserver.h"
+#include "http/router.h"
+#include "marketplace/domainservice.h"
+#include "messaging/messageservice.h"
+#include "notifications/notificationservice.h"
+#include "operations/metrics.h"
+#include "storage/database.h"
+
+#include "protocol/timeformat.h"
+
+#include <QWebSocketProtocol>
+
+namespace flippdeal::server {
+
+namespace {
+constexpr int PruneIntervalMs = 60 * 60 * 1000;
+constexpr int ShutdownDeadlineMs = 3000;
+} // namespace
+
+ServerApp::ServerApp(Config config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+{
+}
+
+ServerApp::~ServerApp()
+{
+    // The HTTP server and gateway go first: their connections reference the services.
+    m_http.reset();
+    m_gateway.reset();
+}
+
+bool ServerApp::open()
+{
+    m_db = std::make_unique<Database>();
+    if (!m_db->open(m_config.database)) {
+        m_error = QStringLiteral("cannot open the database: %1").arg(m_db->errorString());
+        return false;
+    }
+    if (!m_db->migrate()) {
+        m_error = QStringLiteral("cannot migrate the database: %1").arg(m_db->errorString());
+        return false;
+    }
+
+    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret, m_config.activityTimeoutSeconds,
+                                  m_config.activityGraceSeconds, m_config.clientEventsPerSecond};
+    m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
+    m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
+    m_accounts = std::make_unique<AccountService>(*m_db);
+    m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
+    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications, m_config.messagesPerSecond);
+    m_domains = std::make_unique<DomainService>(*m_db, *m_events);
+    m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(*m_domains, m_config.appKey.toUtf8(), m_config.appSecret);
+    m_metrics = std::make_unique<Metrics>();
+
+    m_router = std::make_unique<Router>();
+    m_router->setAuthenticator([this](const QByteArray &token) { return m_accounts->authenticate(token); });
+    registerAccountRoutes(*m_router, *m_accounts, *m_channelAuthorizer);
+    registerMessagingRoutes(*m_router, *m_messages);
+    registerNotificationRoutes(*m_router, *m_notifications);
+    registerDomainRoutes(*m_router, *m_domains);
+    registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
+    registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
+    registerOperationsRoutes(*m_router, *m_db, *m_metrics);
+    registerMetrics();
+    return true;
+}
+
+bool ServerApp::listen()
+{
+    m_http = std::make_unique<HttpServer>(*m_router, m_config.maxBodyBytes);
+    connect(m_http.get(), &HttpServer::webSocketUpgradeRequested, m_gateway.get(), &Gateway::handleUpgrade);
+    connect(m_http.get(), &HttpServer::requestServed, this,
+            [this](const QByteArray &method, const QString &route, int status, qint64 micros) {
+                m_metrics->recordRequest(method, route, status, micros);
+            });
+    if (!m_http->listen(m_config.listenAddress, m_config.listenPort)) {
+        m_error = QStringLiteral("cannot listen on %1:%2: %3")
+                      .arg(m_config.listenAddress.toString())
+                      .arg(m_config.listenPort)
+                      .arg(m_http->errorString());
+        return false;
+    }
+    m_events->publishBacklog();
+    pruneHistory();
+    m_pruneTimer.setInterval(PruneIntervalMs);
+    connect(&m_pruneTimer, &QTimer::timeout, this, &ServerApp::pruneHistory);
+    m_pruneTimer.start();
+    return true;
+}
+
+quint16 ServerApp::port() const
+{
+    return m_http ? m_http->serverPort() : 0;
+}
+
+void ServerApp::registerMetrics()
+{
+    using Kind = Metrics::Kind;
+    Gateway *gateway = m_gateway.get();
+    EventStore *events = m_events.get();
+    m_metrics->addValue(QStringLiteral("flippdeal_connections"), QStringLiteral("Open WebSocket connections."),
+                        Kind::Gauge, [gateway] { return gateway->connectionCount(); });
+    m_metrics->addValue(QStringLiteral("flippdeal_channels"), QStringLiteral("Channels with at least one subscriber."),
+                        Kind::Gauge, [gateway] { return gateway->channelCount(); });
+    m_metrics->addValue(QStringLiteral("flippdeal_frames_in_total"), QStringLiteral("WebSocket frames received."),
+                        Kind::Counter, [gateway] { return double(gateway->framesIn()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_frames_out_total"), QStringLiteral("WebSocket frames sent."),
+                        Kind::Counter, [gateway] { return double(gateway->framesOut()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"), QStringLiteral("Stored events broadcast."),
+                        Kind::Counter, [events] { return double(events->publishedCount()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"), QStringLiteral("Committed events not yet marked as published."),
+                        Kind::Gauge, [events] { return double(events->backlog()); });
+}
+
+void ServerApp::pruneHistory()
+{
+    const qint64 cutoff = protocol::nowMs() - qint64(m_config.historyRetentionDays) * 24 * 3600 * 1000;
+    const int removed = m_events->prune(cutoff);
+    if (removed > 0)
+        qCInfo(lcEvents) << "pruned" << removed << "events older than" << m_config.historyRetentionDays << "days";
+}
+
+void ServerApp::shutdown()
+{
+    qCInfo(lcApp) << "shutting down";
+    m_pruneTimer.stop();
+    if (m_http)
+        m_http->close();
+    if (!m_gateway) {
+        if (m_events)
+            m_events->flush();
+        Q_EMIT stopped();
+        return;
+    }
+    m_gateway->closeAll(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("Server shutting down"));
+    auto *deadline = new QTimer(this);
+    deadline->setSingleShot(true);
+    auto done = std::make_shared<bool>(false);
+    auto finish = [this, deadline, done] {
+        if (std::exchange(*done, true))
+            return;
+        deadline->stop();
+        deadline->deleteLater();
+        m_events->flush();
+        Q_EMIT stopped();
+    };
+    if (m_gateway->connectionCount() == 0) {
+        QTimer::singleShot(0, this, finish);
+        return;
+    }
+    connect(deadline, &QTimer::timeout, this, finish);
+    connect(m_gateway.get(), &Gateway::connectionClosed, deadline, [this, finish] {
+        if (m_gateway->connectionCount() == 0)
+            finish();
+    });
+    deadline->start(ShutdownDeadlineMs);
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/config.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+
+namespace flippdeal::server {
+
+class AccountService;
+class ChannelAuthorizer;
+class Database;
+class DomainService;
+class EventStore;
+class Gateway;
+class HttpServer;
+class MessageService;
+class Metrics;
+class NotificationService;
+class Router;
+
+//! \brief One server node: owns the database connection, the services, the HTTP server and the
+//! WebSocket gateway, and wires them together. `serve` and the tests run it the same way.
+class ServerApp : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit ServerApp(Config config, QObject *parent = nullptr);
+    ~ServerApp() override;
+
+    //! Opens and migrates the database and builds the services. False with errorString().
+    bool open();
+    //! Starts listening (after open()); publishes what the outbox still holds.
+    bool listen();
+    quint16 port() const;
+    QString errorString() const { return m_error; }
+
+    //! Closes every WebSocket with 1001 and stops listening; emits stopped() once the close
+    //! frames are out (or after a short deadline).
+    void shutdown();
+
+    const Config &config() const { return m_config; }
+    Database &database() { return *m_db; }
+    Gateway &gateway() { return *m_gateway; }
+    EventStore &events() { return *m_events; }
+    AccountService &accounts() { return *m_accounts; }
+    MessageService &messages() { return *m_messages; }
+    NotificationService &notifications() { return *m_notifications; }
+    DomainService &domains() { return *m_domains; }
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void registerMetrics();
+    void pruneHistory();
+
+    Config m_config;
+    QString m_error;
+    std::unique_ptr<Database> m_db;
+    std::unique_ptr<Gateway> m_gateway;
+    std::unique_ptr<EventStore> m_events;
+    std::unique_ptr<AccountService> m_accounts;
+    std::unique_ptr<NotificationService> m_notifications;
+    std::unique_ptr<MessageService> m_messages;
+    std::unique_ptr<DomainService> m_domains;
+    std::unique_ptr<ChannelAuthorizer> m_channelAuthorizer;
+    std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<Router> m_router;
+    std::unique_ptr<HttpServer> m_http;
+    QTimer m_pruneTimer;
+};
+
+} // namespace flippdeal::server

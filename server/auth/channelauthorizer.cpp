@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#include "auth/channelauthorizer.h"
+
+#include "core/logging.h"
+#include "marketplace/domainservice.h"
+
+#include "protocol/presence.h"
+#include "protocol/signing.h"
+
+#include <QRegularExpression>
+
+namespace flippdeal::server {
+
+namespace {
+
+//! Extracts {id} from `prefix{id}`, or 0.
+qint64 idAfter(const QString &name, QLatin1String prefix)
+{
+    if (!name.startsWith(prefix))
+        return 0;
+    bool ok = false;
+    const qint64 id = QStringView(name).mid(prefix.size()).toLongLong(&ok);
+    // Reject "+1", "01" and the like: one canonical spelling per channel.
+    if (!ok || id <= 0 || QString::number(id) != QStringView(name).mid(prefix.size()))
+        return 0;
+    return id;
+}
+
+} // namespace
+
+ChannelAuthorizer::ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret)
+    : m_domains(domains)
+    , m_appKey(std::move(appKey))
+    , m_appSecret(std::move(appSecret))
+{
+}
+
+bool ChannelAuthorizer::canSubscribe(const protocol::User &user, const protocol::ChannelName &channel,
+                                     qint64 nowMs)
+{
+    if (!channel.requiresAuth())
+        return true;
+    if (const qint64 id = idAfter(channel.name, QLatin1String("private-user.")))
+        return id == user.id;
+    if (const qint64 id = idAfter(channel.name, QLatin1String("private-domain.")))
+        return m_domains.isParticipant(user.id, id);
+    if (const qint64 id = idAfter(channel.name, QLatin1String("presence-auction."))) {
+        const auto domain = m_domains.find(id);
+        return domain && domain->isLiveAuction(nowMs);
+    }
+    return false;
+}
+
+Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user, const QString &socketId,
+                                                   const QString &channelName, qint64 nowMs)
+{
+    static const QRegularExpression socketIdPattern(QStringLiteral(R"(^\d{1,20}\.\d{1,20}$)"));
+    if (!socketIdPattern.match(socketId).hasMatch())
+        return ApiError::validation(QStringLiteral("socket_id"), QStringLiteral("The socket_id is not a valid socket id."));
+    QString reason;
+    const auto channel = protocol::parseChannelName(channelName, &reason);
+    if (!channel)
+        return ApiError::validation(QStringLiteral("channel_name"), reason);
+    if (!channel->requiresAuth())
+        return ApiError::validation(QStringLiteral("channel_name"), QStringLiteral("Public channels need no authorization."));
+    if (!canSubscribe(user, *channel, nowMs)) {
+        qCInfo(lcAuth) << "user" << user.id << "refused on" << channel->name;
+        return ApiError::forbidden();
+    }
+    if (channel->type == protocol::ChannelType::Presence) {
+        const protocol::PresenceMember member{QString::number(user.id),
+                                              {{QLatin1String("name"), user.name}}};
+        const QString channelData = QString::fromUtf8(member.toChannelData());
+        return QJsonObject{
+            {QLatin1String("auth"), QString::fromLatin1(protocol::channelAuth(m_appKey, m_appSecret, socketId,
+                                                                              channel->name, channelData))},
+            {QLatin1String("channel_data"), channelData}};
+    }
+    return QJsonObject{{QLatin1String("auth"), QString::fromLatin1(protocol::channelAuth(
+                                                   m_appKey, m_appSecret, socketId, channel->name))}};
+}
+
+} // namespace flippdeal::server

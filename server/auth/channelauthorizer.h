@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+
+#include "protocol/channelname.h"
+#include "protocol/types.h"
+
+#include <QJsonObject>
+
+namespace flippdeal::server {
+
+class DomainService;
+
+//! \brief The channel policies of the contract, in one place, used both to sign subscriptions
+//! (`POST /broadcasting/auth`) and to guard channel history:
+//! - `private-user.{id}`: only user {id};
+//! - `private-domain.{id}`: the owner, bidders, offer makers and watchers of domain {id};
+//! - `presence-auction.{id}`: any signed-in user while the auction is active.
+//! Every other private or presence channel is refused.
+class ChannelAuthorizer
+{
+public:
+    ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret);
+
+    //! Whether `user` may subscribe to (and read the history of) `channel`.
+    bool canSubscribe(const protocol::User &user, const protocol::ChannelName &channel, qint64 nowMs);
+
+    //! The body of a successful `/broadcasting/auth` answer: `{auth}` or `{auth, channel_data}`.
+    Expected<QJsonObject> authorize(const protocol::User &user, const QString &socketId,
+                                    const QString &channelName, qint64 nowMs);
+
+private:
+    DomainService &m_domains;
+    QByteArray m_appKey;
+    QByteArray m_appSecret;
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+#include "core/config.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcessEnvironment>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QUrl>
+
+#include <functional>
+
+namespace flippdeal::server {
+
+namespace {
+
+struct Setting
+{
+    const char *name;
+    const char *help;
+    std::function<std::optional<QString>(Config &, const QString &)> apply; // error or nullopt
+};
+
+std::optional<QString> parseInt(const QString &text, int min, int max, int *out)
+{
+    bool ok = false;
+    const int value = text.toInt(&ok);
+    if (!ok || value < min || value > max)
+        return QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max);
+    *out = value;
+    return std::nullopt;
+}
+
+std::optional<QString> parseDouble(const QString &text, double min, double max, double *out)
+{
+    bool ok = false;
+    const double value = text.toDouble(&ok);
+    if (!ok || value < min || value > max)
+        return QStringLiteral("must be a number from %1 to %2").arg(min).arg(max);
+    *out = value;
+    return std::nullopt;
+}
+
+const QList<Setting> &settings()
+{
+    static const QList<Setting> all{
+        {"listen", "host:port to serve HTTP and WebSocket on (default 127.0.0.1:6001)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
+             if (colon <= 0)
+                 return QStringLiteral("must be host:port");
+             QString host = v.left(colon);
+             if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+                 host = host.mid(1, host.size() - 2);
+             QHostAddress address;
+             if (host == QLatin1String("localhost"))
+                 address = QHostAddress(QHostAddress::LocalHost);
+             else if (host == QLatin1String("*"))
+                 address = QHostAddress(QHostAddress::Any);
+             else if (!address.setAddress(host))
+                 return QStringLiteral("has an invalid host address");
+             int port = 0;
+             if (parseInt(v.mid(colon + 1), 0, 65535, &port))
+                 return QStringLiteral("has an invalid port (0-65535)");
+             c.listenAddress = address;
+             c.listenPort = static_cast<quint16>(port);
+             return std::nullopt;
+         }},
+        {"database", "sqlite:PATH or postgres://user:pass@host:port/db",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const auto url = DatabaseUrl::parse(v);
+             if (!url)
+                 return url.error().message;
+             c.database = v;
+             return std::nullopt;
+         }},
+        {"data-dir", "folder for the default database and the generated app secret",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v.isEmpty())
+                 return QStringLiteral("must not be empty");
+             c.dataDir = v;
+             return std::nullopt;
+         }},
+        {"app-id", "Pusher app id (default flippdeal)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v.isEmpty())
+                 return QStringLiteral("must not be empty");
+             c.appId = v;
+             return std::nullopt;
+         }},
+        {"app-key", "Pusher app key (default flippdeal-key)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v.isEmpty())
+                 return QStringLiteral("must not be empty");
+             c.appKey = v;
+             return std::nullopt;
+         }},
+        {"app-secret", "Pusher app secret (default: generated once into the data folder)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v.size() < 8)
+                 return QStringLiteral("must be at least 8 characters");
+             c.appSecret = v.toUtf8();
+             return std::nullopt;
+         }},
+        {"log-level", "debug, info or warning (default info)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v != QLatin1String("debug") && v != QLatin1String("info")
+                 && v != QLatin1String("warning"))
+                 return QStringLiteral("must be debug, info or warning");
+             c.logLevel = v;
+             return std::nullopt;
+         }},
+        {"activity-timeout", "seconds of client silence before a ping (default 120)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 3600, &c.activityTimeoutSeconds);
+         }},
+        {"activity-grace", "seconds after the ping before closing with 4201 (default 30)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 600, &c.activityGraceSeconds);
+         }},
+        {"max-body", "largest HTTP request body in bytes (default 262144)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int bytes = 0;
+             if (auto error = parseInt(v, 1024, 64 * 1024 * 1024, &bytes))
+                 return error;
+             c.maxBodyBytes = bytes;
+             return std::nullopt;
+         }},
+        {"message-rate", "messages per second per user, also the burst (default 5)",
+         [](Config &c, const QString &v) {
+             return parseDouble(v, 0.1, 10000, &c.messagesPerSecond);
+         }},
+        {"client-event-rate", "client events per second per connection (default 10)",
+         [](Config &c, const QString &v) {
+             return parseDouble(v, 0.1, 10000, &c.clientEventsPerSecond);
+         }},
+        {"history-days", "days to keep channel event history (default 7)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 3650, &c.historyRetentionDays);
+         }},
+    };
+    return all;
+}
+
+QString envName(const QString &name)
+{
+    return QStringLiteral("FLIPPDEAL_") + name.toUpper().replace(QLatin1Char('-'), QLatin1Char('_'));
+}
+
+} // namespace
+
+QStringList Config::settingNames()
+{
+    QStringList names;
+    for (const Setting &s : settings())
+        names.append(QString::fromLatin1(s.name));
+    return names;
+}
+
+QString Config::describe(const QString &name)
+{
+    for (const Setting &s : settings()) {
+        if (name == QLatin1String(s.name))
+            return QString::fromLatin1(s.help);
+    }
+    return {};
+}
+
+Expected<Config> Config::load(const QMap<QString, QString> &options)
+{
+    Config config;
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+
+    auto applyOne = [&config](const QString &name, const QString &value,
+                              const QString &source) -> std::optional<ApiError> {
+        for (const Setting &s : settings()) {
+            if (name != QLatin1String(s.name))
+                continue;
+            if (auto error = s.apply(config, value.trimmed()))
+                return ApiError::badRequest(
+                    QStringLiteral("%1: %2 '%3' %4").arg(source, name, value, *error));
+            return std::nullopt;
+        }
+        return ApiError::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(source, name));
+    };
+
+    // 1. The config file, named on the command line or in the environment.
+    config.configFile = options.value(QStringLiteral("config"), env.value(QStringLiteral("FLIPPDEAL_CONFIG")));
+    if (!config.configFile.isEmpty()) {
+        if (!QFileInfo(config.configFile).isReadable())
+            return ApiError::badRequest(
+                QStringLiteral("config file '%1' cannot be read").arg(config.configFile));
+        QSettings file(config.configFile, QSettings::IniFormat);
+        if (file.status() != QSettings::NoError)
+            return ApiError::badRequest(
+                QStringLiteral("config file '%1' is not valid INI").arg(config.configFile));
+        for (const QString &key : file.allKeys()) {
+            const QString name = key.startsWith(QLatin1String("General/")) ? key.mid(8) : key;
+            if (auto error = applyOne(name, file.value(key).toString(), config.configFile))
+                return *error;
+        }
+    }
+    // 2. The environment.
+    for (const QString &name : settingNames()) {
+        const QString var = envName(name);
+        if (env.contains(var)) {
+            if (auto error = applyOne(name, env.value(var), var))
+                return *error;
+        }
+    }
+    // 3. The command line.
+    for (auto it = options.cbegin(); it != options.cend(); ++it) {
+        if (it.key() == QLatin1String("config"))
+            continue;
+        if (auto error = applyOne(it.key(), it.value(), QStringLiteral("--") + it.key()))
+            return *error;
+    }
+
+    if (config.dataDir.isEmpty())
+        config.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    if (config.database.isEmpty())
+        config.database = QStringLiteral("sqlite:") + QDir(config.dataDir).filePath(QStringLiteral("flippdeal.sqlite"));
+    return config;
+}
+
+std::optional<QString> Config::ensureSecret()
+{
+    if (!appSecret.isEmpty())
+        return std::nullopt;
+    if (!QDir().mkpath(dataDir))
+        return QStringLiteral("cannot create the data folder '%1'").arg(dataDir);
+    const QString path = QDir(dataDir).filePath(QStringLiteral("app-secret"));
+    QFile file(path);
+    if (file.exists()) {
+        if (!file.open(QIODevice::ReadOnly))
+            return QStringLiteral("cannot read '%1'").arg(path);
+        appSecret = file.readAll().trimmed();
+        if (appSecret.size() < 8)
+            return QStringLiteral("'%1' holds no usable secret").arg(path);
+        return std::nullopt;
+    }
+    QByteArray secret(32, Qt::Uninitialized);
+    QFile random(QStringLiteral("/dev/urandom"));
+    if (!random.open(QIODevice::ReadOnly) || random.read(secret.data(), secret.size()) != secret.size())
+        return QStringLiteral("cannot read /dev/urandom");
+    secret = secret.toHex();
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly)
+        || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        || file.write(secret) != secret.size() || !file.flush())
+        return QStringLiteral("cannot write '%1'").arg(path);
+    appSecret = secret;
+    return std::nullopt;
+}
+
+Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
+{
+    DatabaseUrl url;
+    if (text.startsWith(QLatin1String("sqlite:"))) {
+        url.driver = Driver::Sqlite;
+        url.path = text.mid(7);
+        if (url.path.startsWith(QLatin1String("//")))
+            url.path = url.path.mid(2);
+        if (url.path.isEmpty())
+            return ApiError::badRequest(QStringLiteral("sqlite: needs a file path"));
+        return url;
+    }
+    if (text.startsWith(QLatin1String("postgres://")) || text.startsWith(QLatin1String("postgresql://"))) {
+        const QUrl parsed(text, QUrl::StrictMode);
+        if (!parsed.isValid() || parsed.host().isEmpty())
+            return ApiError::badRequest(QStringLiteral("is not a valid postgres:// URL"));
+        url.driver = Driver::Postgres;
+        url.host = parsed.host();
+        url.port = parsed.port(5432);
+        url.user = parsed.userName(QUrl::FullyDecoded);
+        url.password = parsed.password(QUrl::FullyDecoded);
+        url.name = parsed.path().mid(1);
+        if (url.name.isEmpty())
+            return ApiError::badRequest(QStringLiteral("postgres:// URL needs a database name"));
+        return url;
+    }
+    return ApiError::badRequest(QStringLiteral("must start with sqlite: or postgres://"));
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace flippdeal::server {
+
+//! \brief Everything `flippdeal-server` can be configured with. Precedence, highest first:
+//! command-line options, `FLIPPDEAL_*` environment variables, the config file, defaults.
+struct Config
+{
+    QHostAddress listenAddress = QHostAddress::LocalHost;
+    quint16 listenPort = 6001;
+    QString database;        //!< `sqlite:PATH` or `postgres://user:pass@host:port/db`
+    QString dataDir;         //!< app-data folder: default database and generated secret
+    QString appId = QStringLiteral("flippdeal");
+    QString appKey = QStringLiteral("flippdeal-key");
+    QByteArray appSecret;    //!< generated once into dataDir when not configured
+    QString logLevel = QStringLiteral("info");
+    int activityTimeoutSeconds = 120; //!< announced to clients in connection_established
+    int activityGraceSeconds = 30;    //!< silence beyond timeout + grace closes with 4201
+    qint64 maxBodyBytes = 256 * 1024; //!< larger HTTP bodies get 413
+    double messagesPerSecond = 5;     //!< per user; the burst is the same number
+    double clientEventsPerSecond = 10; //!< per connection
+    int historyRetentionDays = 7;
+    QString configFile;
+
+    //! \brief Loads the configuration: parses `options` (name → value from the command line,
+    //! without the leading dashes), the environment and the config file over the defaults.
+    //! Errors name the bad value in one line.
+    static Expected<Config> load(const QMap<QString, QString> &options);
+
+    //! \brief Fills appSecret from the data folder, creating a random one the first time.
+    std::optional<QString> ensureSecret();
+
+    //! The names of the settings, shared by the command line (`--name`), the environment
+    //! (`FLIPPDEAL_NAME`, upper case, dashes as underscores) and the config file (`name=`).
+    static QStringList settingNames();
+    static QString describe(const QString &name);
+};
+
+//! \brief A parsed `FLIPPDEAL_DATABASE` URL.
+struct DatabaseUrl
+{
+    enum class Driver { Sqlite, Postgres };
+    Driver driver = Driver::Sqlite;
+    QString path; //!< SQLite file
+    QString host;
+    int port = 5432;
+    QString user;
+    QString password;
+    QString name; //!< PostgreSQL database name
+
+    static Expected<DatabaseUrl> parse(const QString &url);
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+#include "events/eventstore.h"
+
+#include "core/logging.h"
+#include "storage/database.h"
+
+#include "protocol/frame.h"
+#include "protocol/timeformat.h"
+
+#include <QJsonDocument>
+
+namespace flippdeal::server {
+
+namespace {
+constexpr int MarkIntervalMs = 200;
+}
+
+QJsonObject StoredEvent::toHistoryJson() const
+{
+    return {{QLatin1String("seq"), seq},
+            {QLatin1String("event"), event},
+            {QLatin1String("data"), QString::fromUtf8(data)},
+            {QLatin1String("created_at"), protocol::isoUtc(createdAt)}};
+}
+
+void EventBatch::add(const QString &channel, const QString &event, const QJsonObject &data)
+{
+    addRaw(channel, event, protocol::toJson(data));
+}
+
+void EventBatch::addRaw(const QString &channel, const QString &event, const QByteArray &data,
+                        const QString &exceptSocketId)
+{
+    StoredEvent stored;
+    stored.channel = channel;
+    stored.event = event;
+    stored.data = data;
+    stored.exceptSocketId = exceptSocketId;
+    stored.createdAt = protocol::nowMs();
+    // One statement both creates and advances the channel's counter; on PostgreSQL the row
+    // lock serializes concurrent writers to the same channel, so no seq is used twice.
+    stored.seq = SqlQuery(m_db, QStringLiteral(
+                                    "INSERT INTO channel_sequences (channel, last_seq) VALUES (?, 1) "
+                                    "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_sequences.last_seq + 1 "
+                                    "RETURNING last_seq"))
+                     .bind(channel)
+                     .scalar();
+    stored.id = SqlQuery(m_db, QStringLiteral(
+                                   "INSERT INTO channel_events (channel, seq, event, data, created_at) "
+                                   "VALUES (?, ?, ?, ?, ?) RETURNING id"))
+                    .bind(channel)
+                    .bind(stored.seq)
+                    .bind(event)
+                    .bind(QString::fromUtf8(stored.data))
+                    .bind(stored.createdAt)
+                    .scalar();
+    m_events.append(std::move(stored));
+}
+
+EventStore::EventStore(Database &db, Broadcaster &broadcaster, QObject *parent)
+    : QObject(parent)
+    , m_db(db)
+    , m_broadcaster(broadcaster)
+{
+    m_markTimer.setSingleShot(true);
+    m_markTimer.setInterval(MarkIntervalMs);
+    connect(&m_markTimer, &QTimer::timeout, this, &EventStore::flushPublishedMarks);
+}
+
+bool EventStore::transaction(const std::function<bool(EventBatch &)> &work)
+{
+    EventBatch batch(m_db);
+    if (!m_db.transaction([&] { return work(batch); }))
+        return false;
+    publish(batch.events());
+    return true;
+}
+
+void EventStore::publish(const QList<StoredEvent> &events)
+{
+    for (const StoredEvent &event : events) {
+        m_broadcaster.broadcast(BroadcastEvent{event.channel, event.event, event.data, event.seq, event.exceptSocketId});
+        m_publishedIds.append(event.id);
+        ++m_published;
+    }
+    if (!m_publishedIds.isEmpty() && !m_markTimer.isActive())
+        m_markTimer.start();
+}
+
+void EventStore::flushPublishedMarks()
+{
+    if (m_publishedIds.isEmpty())
+        return;
+    const QList<qint64> ids = std::exchange(m_publishedIds, {});
+    const qint64 now = protocol::nowMs();
+    const bool ok = m_db.transaction([&] {
+        // Chunks keep the statement under every driver's bind-parameter limit.
+        for (qsizetype start = 0; start < ids.size(); start += 500) {
+            const qsizetype count = std::min<qsizetype>(500, ids.size() - start);
+            QString placeholders = QStringLiteral("?");
+            for (qsizetype i = 1; i < count; ++i)
+                placeholders += QStringLiteral(",?");
+            SqlQuery query(m_db, QStringLiteral("UPDATE channel_events SET published_at = ? WHERE id IN (%1)")
+                                     .arg(placeholders));
+            query.bind(now);
+            for (qsizetype i = 0; i < count; ++i)
+                query.bind(ids.at(start + i));
+            query.exec();
+        }
+        return true;
+    });
+    if (!ok) {
+        // Keep them: at worst they are published again after a restart, which seq makes harmless.
+        m_publishedIds = ids + m_publishedIds;
+        m_markTimer.start();
+    }
+}
+
+int EventStore::publishBacklog()
+{
+    flushPublishedMarks();
+    QList<StoredEvent> events;
+    try {
+        SqlQuery query(m_db, QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
+                                            "WHERE published_at IS NULL ORDER BY id LIMIT 10000"));
+        query.exec();
+        while (query.next()) {
+            events.append(StoredEvent{query.int64(0), query.text(1), query.int64(2), query.text(3),
+                                      query.text(4).toUtf8(), query.int64(5), {}});
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcEvents) << "cannot read the outbox:" << error.what();
+        return 0;
+    }
+    publish(events);
+    if (!events.isEmpty())
+        qCInfo(lcEvents) << "published" << events.size() << "events left over from before a restart";
+    return static_cast<int>(events.size());
+}
+
+Expected<QList<StoredEvent>> EventStore::history(const QString &channel, qint64 afterSeq, int limit)
+{
+    QList<StoredEvent> events;
+    try {
+        SqlQuery query(m_db, QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
+                                            "WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?"));
+        query.bind(channel).bind(afterSeq).bind(limit).exec();
+        while (query.next()) {
+            events.append(StoredEvent{query.int64(0), query.text(1), query.int64(2), query.text(3),
+                                      query.text(4).toUtf8(), query.int64(5), {}});
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcEvents) << "history query failed:" << error.what();
+        return ApiError::internal();
+    }
+    return events;
+}
+
+int EventStore::prune(qint64 cutoffMs)
+{
+    int removed = 0;
+    m_db.transaction([&] {
+        SqlQuery query(m_db, QStringLiteral("DELETE FROM channel_events WHERE created_at < ? "
+                                            "AND published_at IS NOT NULL"));
+        query.bind(cutoffMs).exec();
+        removed = query.numRowsAffected();
+        return true;
+    });
+    return removed;
+}
+
+qint64 EventStore::backlog()
+{
+    try {
+        return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM channel_events WHERE published_at IS NULL"))
+            .scalar();
+    } catch (const DbError &) {
+        return -1;
+    }
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+#include "gateway/broadcaster.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <functional>
+
+namespace flippdeal::server {
+
+class Database;
+
+//! \brief An event written to the outbox: durable, with its channel's next sequence number.
+struct StoredEvent
+{
+    qint64 id = 0;
+    QString channel;
+    qint64 seq = 0;
+    QString event;
+    QByteArray data;
+    qint64 createdAt = 0;
+    QString exceptSocketId; //!< live broadcast only, never stored
+
+    QJsonObject toHistoryJson() const;
+};
+
+//! \brief The events of one transaction. Services add the broadcasts that announce their change
+//! to it; they are stored with the change and published only after the commit.
+class EventBatch
+{
+public:
+    explicit EventBatch(Database &db) : m_db(db) {}
+    //! Appends `event` to `channel`'s history and the outbox (throws DbError on failure).
+    void add(const QString &channel, const QString &event, const QJsonObject &data);
+    //! Same, with `data` already encoded (the HTTP API passes clients' strings through as-is).
+    //! `exceptSocketId` is not stored: it only applies to the live broadcast.
+    void addRaw(const QString &channel, const QString &event, const QByteArray &data,
+                const QString &exceptSocketId = {});
+    const QList<StoredEvent> &events() const { return m_events; }
+
+private:
+    Database &m_db;
+    QList<StoredEvent> m_events;
+};
+
+//! \brief The transactional outbox and the per-channel event history behind gap-free delivery.
+//!
+//! Every state change a user is told about goes through transaction(): the change and its
+//! events commit together, and only then are the events broadcast. Events that were committed
+//! but not broadcast (a crash in between) are published by publishBacklog() at start-up.
+class EventStore : public QObject
+{
+    Q_OBJECT
+
+public:
+    EventStore(Database &db, Broadcaster &broadcaster, QObject *parent = nullptr);
+
+    //! \brief Runs `work` in a transaction with an EventBatch; publishes the batch after the
+    //! commit. Returns false when `work` returned false or the database failed.
+    bool transaction(const std::function<bool(EventBatch &)> &work);
+
+    //! Broadcasts an event that is not stored (public channels, client events).
+    void publishTransient(const BroadcastEvent &event) { m_broadcaster.broadcast(event); }
+
+    //! Publishes committed events that were never marked as published. Returns how many.
+    int publishBacklog();
+    //! Events of `channel` after `afterSeq`, oldest first.
+    Expected<QList<StoredEvent>> history(const QString &channel, qint64 afterSeq, int limit);
+    //! Deletes published history older than `cutoffMs`. Returns the number of rows removed.
+    int prune(qint64 cutoffMs);
+    //! Committed events not yet published.
+    qint64 backlog();
+    quint64 publishedCount() const { return m_published; }
+    //! Writes pending "published" marks now (on shutdown).
+    void flush() { flushPublishedMarks(); }
+
+private:
+    void publish(const QList<StoredEvent> &events);
+    void flushPublishedMarks();
+
+    Database &m_db;
+    Broadcaster &m_broadcaster;
+    QList<qint64> m_publishedIds; // marked in one batched UPDATE, not one write per event
+    QTimer m_markTimer;
+    quint64 m_published = 0;
+};
+
+} // namespace flippdeal::server

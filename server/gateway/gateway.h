@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/ratelimiter.h"
+#include "gateway/broadcaster.h"
+#include "gateway/presencestore.h"
+
+#include "protocol/channelname.h"
+#include "protocol/errors.h"
+#include "protocol/frame.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+#include <QWebSocketServer>
+
+#include <memory>
+
+class QTcpSocket;
+class QWebSocket;
+
+namespace flippdeal::server {
+
+//! \brief Gateway settings, taken from the server Config.
+struct GatewayOptions
+{
+    QString appKey;
+    QByteArray appSecret;
+    int activityTimeoutSeconds = 120;
+    int activityGraceSeconds = 30;
+    double clientEventsPerSecond = 10;
+};
+
+//! \brief The Pusher protocol 7 endpoint: accepts upgraded connections on `/app/{key}`,
+//! handles subscribe/unsubscribe, presence, ping/pong, client events and the activity timeout,
+//! and delivers broadcasts to local subscribers (it is the single-node Broadcaster).
+class Gateway : public QObject, public Broadcaster
+{
+    Q_OBJECT
+
+public:
+    Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence,
+            QObject *parent = nullptr);
+    ~Gateway() override;
+
+    //! Takes an HTTP connection whose upgrade request has not been read yet.
+    void handleUpgrade(QTcpSocket *socket);
+
+    void broadcast(const BroadcastEvent &event) override;
+
+    //! Closes every connection with `code` (1001 on shutdown) and stops accepting.
+    void closeAll(int code, const QString &reason);
+
+    int connectionCount() const { return static_cast<int>(m_connections.size()); }
+    int channelCount() const { return static_cast<int>(m_channels.size()); }
+    int subscriberCount(const QString &channel) const;
+    const PresenceStore &presence() const { return *m_presence; }
+    quint64 framesIn() const { return m_framesIn; }
+    quint64 framesOut() const { return m_framesOut; }
+
+Q_SIGNALS:
+    //! A connection finished its handshake (for tests and metrics).
+    void connectionOpened(const QString &socketId);
+    void connectionClosed(const QString &socketId);
+
+private:
+    struct Connection;
+
+    void onNewWebSocket();
+    void onTextMessage(Connection *connection, const QString &text);
+    void onDisconnected(Connection *connection);
+    void handleSubscribe(Connection *connection, const protocol::Frame &frame);
+    void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
+    void handleClientEvent(Connection *connection, const protocol::Frame &frame);
+    void unsubscribe(Connection *connection, const QString &channel);
+    void sendFrame(Connection *connection, const QString &frame);
+    void sendError(Connection *connection, protocol::ErrorCode code, const QString &message);
+    void sendSubscriptionError(Connection *connection, const QString &channel, const QString &type,
+                               const QString &message, int status);
+    void deliver(const QString &channel, const QString &frame, const Connection *except);
+    void sweepActivity();
+
+    GatewayOptions m_options;
+    std::unique_ptr<PresenceStore> m_presence;
+    QWebSocketServer m_server;
+    QHash<QWebSocket *, Connection *> m_connections;
+    QHash<QString, QSet<Connection *>> m_channels;
+    RateLimiter m_clientEventLimiter;
+    QTimer m_sweepTimer;
+    quint64 m_framesIn = 0;
+    quint64 m_framesOut = 0;
+    quint64 m_nextSocketSerial = 1;
+    bool m_closing = false;
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "http/httptypes.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QTcpServer>
+
+class QTcpSocket;
+
+namespace flippdeal::server {
+
+class Router;
+
+//! \brief HTTP/1.1 on a QTcpServer, sharing its port with the WebSocket gateway: a request
+//! asking to upgrade to WebSocket is handed over untouched through webSocketUpgradeRequested().
+//!
+//! Written on QTcpServer rather than QHttpServer because the 6.4 preview buffers bodies of any
+//! size before a handler sees them (no early 413), answers wrong methods with 404, and cannot
+//! hand a connection to QWebSocketServer before reading it.
+class HttpServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    HttpServer(const Router &router, qint64 maxBodyBytes, QObject *parent = nullptr);
+    ~HttpServer() override;
+
+    bool listen(const QHostAddress &address, quint16 port);
+    quint16 serverPort() const { return m_server.serverPort(); }
+    QString errorString() const { return m_server.errorString(); }
+    //! Stops accepting and closes idle keep-alive connections.
+    void close();
+
+    //! Longest request head (request line + headers) accepted.
+    static constexpr qsizetype MaxHeadBytes = 16 * 1024;
+
+Q_SIGNALS:
+    //! A GET with `Upgrade: websocket` arrived; nothing of it has been read from `socket`.
+    //! The receiver takes ownership.
+    void webSocketUpgradeRequested(QTcpSocket *socket);
+    //! Every answered request, for logs and metrics.
+    void requestServed(const QByteArray &method, const QString &route, int status,
+                       qint64 elapsedMicros);
+
+private:
+    friend class HttpConnection;
+    void onNewConnection();
+
+    const Router &m_router;
+    qint64 m_maxBodyBytes;
+    QTcpServer m_server;
+};
+
+} // namespace flippdeal::server

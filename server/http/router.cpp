@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#include "http/router.h"
+
+namespace flippdeal::server {
+
+void Router::add(const QByteArray &method, const QString &pattern, Access access, Handler handler)
+{
+    m_routes.append(Route{method, pattern, pattern.split(QLatin1Char('/'), Qt::SkipEmptyParts),
+                          access, std::move(handler)});
+}
+
+bool Router::match(const Route &route, const QStringList &segments, HttpRequest &request)
+{
+    if (route.segments.size() != segments.size())
+        return false;
+    QHash<QString, QString> params;
+    for (qsizetype i = 0; i < segments.size(); ++i) {
+        const QString &expected = route.segments.at(i);
+        if (expected.startsWith(QLatin1Char('{')) && expected.endsWith(QLatin1Char('}')))
+            params.insert(expected.mid(1, expected.size() - 2), segments.at(i));
+        else if (expected != segments.at(i))
+            return false;
+    }
+    request.params = std::move(params);
+    return true;
+}
+
+HandlerResult Router::dispatch(HttpRequest &request) const
+{
+    const QStringList segments = request.path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    QList<QByteArray> allowed;
+    for (const Route &route : m_routes) {
+        if (!match(route, segments, request))
+            continue;
+        if (route.method != request.method) {
+            allowed.append(route.method);
+            continue;
+        }
+        request.route = route.pattern;
+        if (route.access == Access::User) {
+            const QByteArray token = request.bearerToken();
+            if (!token.isEmpty() && m_authenticate)
+                request.user = m_authenticate(token);
+            if (!request.user)
+                return HttpResponse::error(ApiError::unauthenticated());
+        }
+        return route.handler(request);
+    }
+    if (!allowed.isEmpty()) {
+        request.route = QStringLiteral("(method not allowed)");
+        HttpResponse response = HttpResponse::error(
+            ApiError{405, QStringLiteral("Method %1 is not allowed here.")
+                              .arg(QString::fromLatin1(request.method)),
+                     {}, 0});
+        response.headers.emplace_back("Allow", allowed.join(", "));
+        return response;
+    }
+    request.route = QStringLiteral("(not found)");
+    return HttpResponse::error(ApiError::notFound(QStringLiteral("No route for %1.").arg(request.path)));
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// POST /api/domains, GET /api/domains/{id}, POST and DELETE /api/domains/{id}/watch.
+#include "app/routes.h"
+#include "http/router.h"
+#include "marketplace/domainservice.h"
+
+#include "protocol/timeformat.h"
+
+namespace flippdeal::server {
+
+namespace {
+
+HttpResponse domainResponse(int status, const Expected<Domain> &domain)
+{
+    if (!domain)
+        return HttpResponse::error(domain.error());
+    return HttpResponse::json(status, {{QLatin1String("domain"), domain->toJson()}});
+}
+
+} // namespace
+
+void registerDomainRoutes(Router &router, DomainService &domains)
+{
+    router.add("POST", QStringLiteral("/api/domains"), Router::Access::User,
+               [&domains](HttpRequest &request) -> HandlerResult {
+                   const auto body = request.bodyObject();
+                   if (!body)
+                       return HttpResponse::error(body.error());
+                   return domainResponse(201, domains.create(*request.user, *body, protocol::nowMs()));
+               });
+    router.add("GET", QStringLiteral("/api/domains/{id}"), Router::Access::User,
+               [&domains](HttpRequest &request) -> HandlerResult {
+                   const auto id = request.idParam(QStringLiteral("id"));
+                   if (!id)
+                       return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
+                   return domainResponse(200, domains.get(*id));
+               });
+    for (const QByteArray &method : {QByteArray("POST"), QByteArray("DELETE")}) {
+        router.add(method, QStringLiteral("/api/domains/{id}/watch"), Router::Access::User,
+                   [&domains, watching = method == "POST"](HttpRequest &request) -> HandlerResult {
+                       const auto id = request.idParam(QStringLiteral("id"));
+                       if (!id)
+                           return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
+                       const auto domain = domains.watch(*request.user, *id, watching);
+                       if (!domain)
+                           return HttpResponse::error(domain.error());
+                       return HttpResponse::json(200, {{QLatin1String("domain"), domain->toJson()},
+                                                       {QLatin1String("watching"), watching}});
+                   });
+    }
+}
+
+} // namespace flippdeal::server

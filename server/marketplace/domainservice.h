@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+
+#include "protocol/types.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace flippdeal::server {
+
+class Database;
+class EventStore;
+
+//! \brief A domain listing; money in cents, times in ms since the epoch (UTC).
+struct Domain
+{
+    qint64 id = 0;
+    qint64 ownerId = 0;
+    QString name;
+    QString status; //!< draft, active, ended, sold, cancelled
+    bool enableBidding = false;
+    qint64 minIncrementCents = 100;
+    std::optional<qint64> reserveCents;
+    std::optional<qint64> buyNowCents;
+    qint64 currentBidCents = 0;
+    int bidCount = 0;
+    std::optional<qint64> highBidderId;
+    std::optional<qint64> endsAt;
+    qint64 createdAt = 0;
+    qint64 updatedAt = 0;
+
+    //! An auction is live while it is active, takes bids and has not reached its end.
+    bool isLiveAuction(qint64 nowMs) const;
+    QJsonObject toJson() const;
+};
+
+//! \brief Domain listings and watchers, and the membership questions channel authorization
+//! asks (who may follow `private-domain.{id}`, whether `presence-auction.{id}` is open).
+class DomainService
+{
+public:
+    DomainService(Database &db, EventStore &events);
+
+    Expected<Domain> create(const protocol::User &owner, const QJsonObject &body, qint64 nowMs);
+    std::optional<Domain> find(qint64 id);
+    Expected<Domain> get(qint64 id);
+    Expected<Domain> watch(const protocol::User &user, qint64 domainId, bool watching);
+
+    //! Owner, bidder, offer maker or watcher of the domain.
+    bool isParticipant(qint64 userId, qint64 domainId);
+
+    static bool isValidDomainName(const QString &name);
+
+private:
+    Database &m_db;
+    EventStore &m_events;
+};
+
+} // namespace flippdeal::server

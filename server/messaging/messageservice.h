@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/ratelimiter.h"
+#include "core/result.h"
+
+#include "protocol/types.h"
+
+#include <QList>
+
+#include <optional>
+
+namespace flippdeal::server {
+
+class Database;
+class EventStore;
+class NotificationService;
+
+//! \brief A page of a conversation, newest first.
+struct MessagePage
+{
+    QList<protocol::Message> messages;
+    int page = 1;
+    int perPage = 20;
+    qint64 total = 0;
+};
+
+//! \brief One conversation in the inbox: the other user, the domain, the latest message and
+//! how many of the other user's messages are unread.
+struct ConversationSummary
+{
+    protocol::User otherUser;
+    std::optional<qint64> domainId;
+    protocol::Message lastMessage;
+    qint64 unreadCount = 0;
+};
+
+//! \brief Buyer–seller messaging: send (sanitized, rate limited, stored with its broadcasts in
+//! one transaction), conversation pages, read receipts and unread counts.
+class MessageService
+{
+public:
+    MessageService(Database &db, EventStore &events, NotificationService &notifications,
+                   double messagesPerSecond);
+
+    //! Longest body, in characters, after HTML stripping.
+    static constexpr qsizetype MaxBodyLength = 5000;
+
+    Expected<protocol::Message> send(const protocol::User &sender, qint64 toUserId,
+                                     std::optional<qint64> domainId, const QString &body,
+                                     qint64 nowMs);
+    Expected<MessagePage> conversation(qint64 userId, qint64 otherUserId,
+                                       std::optional<qint64> domainId, int page, int perPage);
+    Expected<QList<ConversationSummary>> conversations(qint64 userId);
+    //! Only the recipient may mark a message read (403 otherwise). Idempotent.
+    Expected<protocol::Message> markRead(qint64 userId, qint64 messageId);
+    Expected<qint64> unreadCount(qint64 userId);
+
+private:
+    Database &m_db;
+    EventStore &m_events;
+    NotificationService &m_notifications;
+    RateLimiter m_limiter;
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+
+#include "protocol/types.h"
+
+#include <QJsonObject>
+#include <QList>
+
+namespace flippdeal::server {
+
+class Database;
+class EventBatch;
+class EventStore;
+
+//! \brief Stores notifications and announces each one as `NotificationCreated` on the user's
+//! private channel, in the same transaction (the seed's NotificationService::notifyUser).
+class NotificationService
+{
+public:
+    NotificationService(Database &db, EventStore &events);
+
+    //! Inside a caller's transaction: stores the notification and adds its broadcast to `batch`.
+    protocol::Notification notifyUser(EventBatch &batch, qint64 userId, const QString &type,
+                                      const QJsonObject &data);
+    //! In a transaction of its own.
+    Expected<protocol::Notification> notifyUser(qint64 userId, const QString &type,
+                                                const QJsonObject &data);
+
+    Expected<QList<protocol::Notification>> list(qint64 userId, int limit, bool unreadOnly);
+    Expected<qint64> unreadCount(qint64 userId);
+    //! Marks one of the user's own notifications read (idempotent). 404 for others' rows.
+    Expected<protocol::Notification> markRead(qint64 userId, qint64 notificationId);
+    //! Marks all of the user's notifications read; returns how many changed.
+    Expected<qint64> markAllRead(qint64 userId);
+
+private:
+    Database &m_db;
+    EventStore &m_events;
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+#include "storage/database.h"
+
+#include "core/logging.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QUuid>
+
+namespace flippdeal::server {
+
+SqlQuery::SqlQuery(Database &db, const QString &sql)
+    : m_query(db.handle())
+    , m_sql(sql)
+{
+    m_query.setForwardOnly(true);
+    if (!m_query.prepare(sql))
+        throw DbError(QStringLiteral("prepare failed: %1 in: %2")
+                          .arg(m_query.lastError().text(), sql)
+                          .toStdString());
+}
+
+SqlQuery &SqlQuery::bind(const QVariant &value)
+{
+    m_query.addBindValue(value);
+    return *this;
+}
+
+SqlQuery &SqlQuery::bindOptional(const std::optional<qint64> &value)
+{
+    m_query.addBindValue(value ? QVariant(*value) : QVariant(QMetaType::fromType<qint64>()));
+    return *this;
+}
+
+SqlQuery &SqlQuery::exec()
+{
+    if (!m_query.exec())
+        throw DbError(QStringLiteral("exec failed: %1 in: %2")
+                          .arg(m_query.lastError().text(), m_sql)
+                          .toStdString());
+    return *this;
+}
+
+std::optional<qint64> SqlQuery::optionalInt64(int column) const
+{
+    const QVariant v = m_query.value(column);
+    if (v.isNull())
+        return std::nullopt;
+    return v.toLongLong();
+}
+
+qint64 SqlQuery::scalar()
+{
+    exec();
+    if (!next())
+        throw DbError(QStringLiteral("no row from: %1").arg(m_sql).toStdString());
+    return int64(0);
+}
+
+Database::~Database()
+{
+    close();
+}
+
+void Database::close()
+{
+    if (m_connectionName.isEmpty())
+        return;
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_connectionName.clear();
+}
+
+bool Database::open(const QString &url)
+{
+    const auto parsed = DatabaseUrl::parse(url);
+    if (!parsed) {
+        m_error = parsed.error().message;
+        return false;
+    }
+    m_connectionName = QStringLiteral("flippdeal-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    if (parsed->driver == DatabaseUrl::Driver::Sqlite) {
+        m_dialect = Dialect::Sqlite;
+        const QFileInfo file(parsed->path);
+        if (!QDir().mkpath(file.absolutePath())) {
+            m_error = QStringLiteral("cannot create folder %1").arg(file.absolutePath());
+            return false;
+        }
+        m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
+        m_db.setDatabaseName(file.absoluteFilePath());
+        m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    } else {
+        m_dialect = Dialect::Postgres;
+        m_db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
+        m_db.setHostName(parsed->host);
+        m_db.setPort(parsed->port);
+        m_db.setUserName(parsed->user);
+        m_db.setPassword(parsed->password);
+        m_db.setDatabaseName(parsed->name);
+        m_db.setConnectOptions(QStringLiteral("connect_timeout=5"));
+    }
+    if (!m_db.open()) {
+        m_error = m_db.lastError().text();
+        return false;
+    }
+    if (m_dialect == Dialect::Sqlite) {
+        // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
+        // before we answer (the contract acknowledges only stored data).
+        const char *pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                                 "PRAGMA foreign_keys=ON"};
+        for (const char *pragma : pragmas) {
+            if (!exec(QString::fromLatin1(pragma)))
+                return false;
+        }
+    } else {
+        if (!exec(QStringLiteral("SET TIME ZONE 'UTC'")))
+            return false;
+    }
+    return true;
+}
+
+bool Database::exec(const QString &sql)
+{
+    QSqlQuery query(m_db);
+    if (!query.exec(sql)) {
+        m_error = query.lastError().text();
+        qCWarning(lcDb) << "statement failed:" << sql << m_error;
+        return false;
+    }
+    return true;
+}
+
+bool Database::transaction(const std::function<bool()> &work)
+{
+    if (!m_db.transaction()) {
+        m_error = m_db.lastError().text();
+        qCWarning(lcDb) << "cannot begin a transaction:" << m_error;
+        return false;
+    }
+    bool ok = false;
+    try {
+        ok = work();
+    } catch (const DbError &error) {
+        m_error = QString::fromStdString(error.what());
+        qCWarning(lcDb).noquote() << m_error;
+        ok = false;
+    }
+    if (!ok) {
+        if (!m_db.rollback())
+            qCWarning(lcDb) << "rollback failed:" << m_db.lastError().text();
+        return false;
+    }
+    if (!m_db.commit()) {
+        m_error = m_db.lastError().text();
+        qCWarning(lcDb) << "commit failed:" << m_error;
+        m_db.rollback();
+        return false;
+    }
+    return true;
+}
+
+bool Database::ping()
+{
+    QSqlQuery query(m_db);
+    return query.exec(QStringLiteral("SELECT 1")) && query.next();
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/config.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QString>
+#include <QVariant>
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+
+namespace flippdeal::server {
+
+//! \brief Thrown inside the storage layer when a statement fails. Never escapes
+//! Database::transaction(), which turns it into a rollback and a logged error.
+class DbError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Database;
+
+//! \brief A prepared statement bound positionally. Every failure throws DbError, so callers
+//! inside a transaction write straight-line code and the wrapper handles the rollback.
+class SqlQuery
+{
+public:
+    SqlQuery(Database &db, const QString &sql);
+
+    SqlQuery &bind(const QVariant &value);
+    //! Binds a NULL of the right type when the optional is empty.
+    SqlQuery &bindOptional(const std::optional<qint64> &value);
+    SqlQuery &exec();
+    bool next() { return m_query.next(); }
+    QVariant value(int column) const { return m_query.value(column); }
+    qint64 int64(int column) const { return m_query.value(column).toLongLong(); }
+    QString text(int column) const { return m_query.value(column).toString(); }
+    std::optional<qint64> optionalInt64(int column) const;
+    int numRowsAffected() const { return m_query.numRowsAffected(); }
+    //! Executes and returns the first column of the first row, throwing if there is none.
+    qint64 scalar();
+
+private:
+    QSqlQuery m_query;
+    QString m_sql;
+};
+
+//! \brief Owns the one QSql connection of the process (used from the main thread only):
+//! opens SQLite (WAL, foreign keys, full sync) or PostgreSQL, runs the versioned migrations
+//! and wraps every unit of work in a transaction.
+class Database
+{
+public:
+    enum class Dialect { Sqlite, Postgres };
+
+    Database() = default;
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    //! Opens the database named by a `sqlite:` or `postgres://` URL. False with errorString().
+    bool open(const QString &url);
+    void close();
+    bool isOpen() const { return m_db.isOpen(); }
+    Dialect dialect() const { return m_dialect; }
+    QSqlDatabase &handle() { return m_db; }
+    QString errorString() const { return m_error; }
+
+    //! Brings the schema up to date. Safe to run on every start and from several processes.
+    bool migrate();
+    //! The schema version after migrate().
+    int schemaVersion();
+    static int latestSchemaVersion();
+
+    //! \brief Runs `work` in a transaction. Commits when it returns normally, rolls back when it
+    //! throws DbError (logged) or returns false. Returns whether the commit happened.
+    bool transaction(const std::function<bool()> &work);
+
+    //! A cheap round trip, for /health.
+    bool ping();
+
+private:
+    bool exec(const QString &sql);
+    bool migrateTo(int version);
+
+    QSqlDatabase m_db;
+    QString m_connectionName;
+    QString m_error;
+    Dialect m_dialect = Dialect::Sqlite;
+};
+
+} // namespace flippdeal::server
