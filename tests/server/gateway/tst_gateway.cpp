@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+// The Pusher protocol 7 gateway against real QWebSocket clients on a real port.
+#include "testserver.h"
+
+#include "gateway/gateway.h"
+
+#include "protocol/signing.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QtTest>
+
+using namespace flippdeal;
+using namespace flippdeal::testing;
+
+namespace {
+
+QJsonObject clientEvent(const QString &channel, const QString &event, const QJsonObject &data)
+{
+    return {{QLatin1String("event"), event}, {QLatin1String("channel"), channel}, {QLatin1String("data"), data}};
+}
+
+QString presenceData(const QString &userId, const QString &name)
+{
+    return QStringLiteral(R"({"user_id":"%1","user_info":{"name":"%2"}})").arg(userId, name);
+}
+
+} // namespace
+
+class TestGateway : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<TestServer> m_server;
+
+    QString sign(const TestSocket &socket, const QString &channel, const QString &channelData = {}) const
+    {
+        return QString::fromLatin1(protocol::channelAuth(m_server->config().appKey.toUtf8(), m_server->config().appSecret,
+                                                         socket.socketId(), channel, channelData));
+    }
+
+    std::unique_ptr<TestSocket> connected()
+    {
+        auto socket = std::make_unique<TestSocket>(m_server->webSocketUrl());
+        if (!socket->waitConnected())
+            qWarning("socket did not connect");
+        return socket;
+    }
+
+    std::optional<QJsonObject> joinPresence(TestSocket &socket, const QString &channel, const QString &userId)
+    {
+        const QString data = presenceData(userId, QStringLiteral("User ") + userId);
+        return socket.subscribe(channel, sign(socket, channel, data), data);
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_server = std::make_unique<TestServer>();
+        QVERIFY2(m_server->isRunning(), qPrintable(m_server->errorString()));
+    }
+
+    void cleanup() { m_server.reset(); }
+
+    void connectionEstablished()
+    {
+        TestSocket socket(m_server->webSocketUrl());
+        QVERIFY(socket.waitConnected());
+        QVERIFY(QRegularExpression(QStringLiteral(R"(^\d+\.\d+$)")).match(socket.socketId()).hasMatch());
+        const QJsonObject data = frameData(socket.frames().first());
+        QCOMPARE(data.value(QLatin1String("activity_timeout")).toInt(), 120);
+        TestSocket other(m_server->webSocketUrl());
+        QVERIFY(other.waitConnected());
+        QVERIFY2(other.socketId() != socket.socketId(), "socket ids are unique");
+        QTRY_COMPARE(m_server->app().gateway().connectionCount(), 2);
+    }
+
+    void refusedConnections_data()
+    {
+        QTest::addColumn<QString>("url");
+        QTest::addColumn<int>("code");
+        QTest::addRow("unknown app key") << QStringLiteral("/app/nope?protocol=7") << 4001;
+        QTest::addRow("wrong path") << QStringLiteral("/socket?protocol=7") << 4005;
+        QTest::addRow("old protocol") << QStringLiteral("/app/test-key?protocol=3") << 4007;
+    }
+
+    void refusedConnections()
+    {
+        QFETCH(QString, url);
+        QFETCH(int, code);
+        TestSocket socket(QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(m_server->port()).arg(url)));
+        const auto error = socket.waitFor(QStringLiteral("pusher:error"));
+        QVERIFY(error);
+        QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(), code);
+        QVERIFY(socket.waitClosed());
+        QCOMPARE(socket.closeCode(), code);
+    }
+
+    void pingPong()
+    {
+        auto socket = connected();
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}, {QLatin1String("data"), QJsonObject()}});
+        QVERIFY(socket->waitFor(QStringLiteral("pusher:pong")));
+    }
+
+    void badFramesKeepTheConnection_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addRow("not json") << QStringLiteral("{oops");
+        QTest::addRow("array") << QStringLiteral("[1]");
+        QTest::addRow("no event") << QStringLiteral(R"({"data":{}})");
+        QTest::addRow("unknown event") << QStringLiteral(R"({"event":"pusher:dance"})");
+        QTest::addRow("subscribe without channel") << QStringLiteral(R"({"event":"pusher:subscribe","data":{}})");
+        QTest::addRow("over 10 KB") << QStringLiteral(R"({"event":"client-x","channel":"private-a","data":"%1"})").arg(QString(11000, QLatin1Char('a')));
+    }
+
+    void badFramesKeepTheConnection()
+    {
+        QFETCH(QString, text);
+        auto socket = connected();
+        socket->sendText(text);
+        const auto error = socket->waitFor(QStringLiteral("pusher:error"));
+        QVERIFY(error);
+        QVERIFY(!error->value(QLatin1String("data")).toObject().value(QLatin1String("message")).toString().isEmpty());
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}});
+        QVERIFY2(socket->waitFor(QStringLiteral("pusher:pong")), "the connection is still usable");
+        QVERIFY(!socket->isClosed());
+    }
+
+    void binaryFrameIsAnError()
+    {
+        auto socket = connected();
+        socket->socket().sendBinaryMessage("\x01\x02");
+        QVERIFY(socket->waitFor(QStringLiteral("pusher:error")));
+        QVERIFY(!socket->isClosed());
+    }
+
+    void publicSubscribeAndBroadcast()
+    {
+        auto socket = connected();
+        QVERIFY(socket->subscribe(QStringLiteral("news")));
+        m_server->app().gateway().broadcast({QStringLiteral("news"), QStringLiteral("headline"), R"({"a":1})", 0, {}});
+        const auto event = socket->waitFor(QStringLiteral("headline"), QStringLiteral("news"));
+        QVERIFY(event);
+        QCOMPARE(event->value(QLatin1String("data")).toString(), QStringLiteral(R"({"a":1})"));
+        QVERIFY(!event->contains(QLatin1String("seq")));
+
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:unsubscribe")},
+                      {QLatin1String("data"), QJsonObject{{QLatin1String("channel"), QStringLiteral("news")}}}});
+        QTRY_COMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("news")), 0);
+        m_server->app().gateway().broadcast({QStringLiteral("news"), QStringLiteral("headline"), "{}", 0, {}});
+        QVERIFY(!socket->receivesWithin(QStringLiteral("headline"), QStringLiteral("news"), 200));
+    }
+
+    void privateSubscriptionNeedsAValidSignature_data()
+    {
+        QTest::addColumn<QString>("auth");
+        QTest::addColumn<bool>("accepted");
+        QTest::addRow("valid") << QString() << true;
+        QTest::addRow("missing") << QStringLiteral("none") << false;
+        QTest::addRow("wrong signature") << QStringLiteral("test-key:") + QString(64, QLatin1Char('0')) << false;
+        QTest::addRow("other key") << QStringLiteral("other:abc") << false;
+    }
+
+    void privateSubscriptionNeedsAValidSignature()
+    {
+        QFETCH(QString, auth);
+        QFETCH(bool, accepted);
+        auto socket = connected();
+        const QString channel = QStringLiteral("private-user.1");
+        const QString sent = auth.isEmpty() ? sign(*socket, channel) : auth == QLatin1String("none") ? QString() : auth;
+        QCOMPARE(socket->subscribe(channel, sent).has_value(), accepted);
+        if (!accepted) {
+            const auto error = socket->waitFor(QStringLiteral("pusher:subscription_error"), channel, 1000);
+            QVERIFY2(error, "Laravel Echo's .error() needs pusher:subscription_error on the channel");
+            QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("status")).toInt(), 401);
+            QCOMPARE(m_server->app().gateway().subscriberCount(channel), 0);
+        }
+    }
+
+    void signatureIsBoundToTheSocket()
+    {
+        auto first = connected();
+        auto second = connected();
+        const QString channel = QStringLiteral("private-user.1");
+        QVERIFY2(!second->subscribe(channel, sign(*first, channel)), "a signature stolen from another socket fails");
+    }
+
+    void invalidChannelNames_data()
+    {
+        QTest::addColumn<QString>("channel");
+        QTest::addRow("space") << QStringLiteral("bad channel");
+        QTest::addRow("too long") << QString(165, QLatin1Char('x'));
+        QTest::addRow("unicode") << QStringLiteral("k\u00e4se");
+    }
+
+    void invalidChannelNames()
+    {
+        QFETCH(QString, channel);
+        auto socket = connected();
+        QVERIFY(!socket->subscribe(channel));
+        const auto error = socket->waitFor(QStringLiteral("pusher:subscription_error"), {}, 1000);
+        QVERIFY(error);
+        QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("status")).toInt(), 4009);
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}});
+        QVERIFY(socket->waitFor(QStringLiteral("pusher:pong")));
+    }
+
+    void presenceCountsUsersNotConnections()
+    {
+        const QString channel = QStringLiteral("presence-auction.1");
+        auto watcher = connected();
+        QVERIFY(joinPresence(*watcher, channel, QStringLiteral("1")));
+
+        auto aliceFirst = connected();
+        const auto succeeded = joinPresence(*aliceFirst, channel, QStringLiteral("2"));
+        QVERIFY(succeeded);
+        const QJsonObject presence = frameData(*succeeded).value(QLatin1String("presence")).toObject();
+        QCOMPARE(presence.value(QLatin1String("count")).toInt(), 2);
+        QVERIFY(presence.value(QLatin1String("hash")).toObject().contains(QLatin1String("1")));
+        const auto added = watcher->waitFor(QStringLiteral("pusher_internal:member_added"), channel);
+        QVERIFY(added);
+        QCOMPARE(frameData(*added).value(QLatin1String("user_id")).toString(), QStringLiteral("2"));
+        QCOMPARE(frameData(*added).value(QLatin1String("user_info")).toObject().value(QLatin1String("name")).toString(), QStringLiteral("User 2"));
+
+        // Alice's second connection: same member, no second member_added.
+        auto aliceSecond = connected();
+        const auto again = joinPresence(*aliceSecond, channel, QStringLiteral("2"));
+        QVERIFY(again);
+        QCOMPARE(frameData(*again).value(QLatin1String("presence")).toObject().value(QLatin1String("count")).toInt(), 2);
+        QVERIFY(!watcher->receivesWithin(QStringLiteral("pusher_internal:member_added"), channel, 300));
+        QVERIFY2(!aliceFirst->receivesWithin(QStringLiteral("pusher_internal:member_added"), channel, 50),
+                 "a user is not told about their own second connection");
+
+        // Closing one of two connections removes nobody; the last one does.
+        aliceFirst.reset();
+        QVERIFY(!watcher->receivesWithin(QStringLiteral("pusher_internal:member_removed"), channel, 300));
+        QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 2);
+        aliceSecond.reset();
+        const auto removed = watcher->waitFor(QStringLiteral("pusher_internal:member_removed"), channel);
+        QVERIFY(removed);
+        QCOMPARE(frameData(*removed).value(QLatin1String("user_id")).toString(), QStringLiteral("2"));
+        QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 1);
+    }
+
+    void presenceNeedsMemberData()
+    {
+        auto socket = connected();
+        const QString channel = QStringLiteral("presence-auction.1");
+        const QString data = QStringLiteral(R"({"user_info":{}})");
+        QVERIFY(!socket->subscribe(channel, sign(*socket, channel, data), data));
+        QVERIFY(socket->waitFor(QStringLiteral("pusher:subscription_error"), channel, 1000));
+    }
+
+    void clientEventsReachOthersOnly()
+    {
+        const QString channel = QStringLiteral("private-chat.1");
+        auto sender = connected();
+        auto receiver = connected();
+        QVERIFY(sender->subscribe(channel, sign(*sender, channel)));
+        QVERIFY(receiver->subscribe(channel, sign(*receiver, channel)));
+        sender->send(clientEvent(channel, QStringLiteral("client-typing"), {{QLatin1String("typing"), true}}));
+        const auto got = receiver->waitFor(QStringLiteral("client-typing"), channel);
+        QVERIFY(got);
+        QCOMPARE(got->value(QLatin1String("data")).toObject().value(QLatin1String("typing")).toBool(), true);
+        QVERIFY2(!got->contains(QLatin1String("user_id")), "user_id only on presence channels");
+        QVERIFY2(!sender->receivesWithin(QStringLiteral("client-typing"), channel, 300), "not echoed to the sender");
+    }
+
+    void clientEventsOnPresenceCarryUserId()
+    {
+        const QString channel = QStringLiteral("presence-auction.9");
+        auto sender = connected();
+        auto receiver = connected();
+        QVERIFY(joinPresence(*sender, channel, QStringLiteral("5")));
+        QVERIFY(joinPresence(*receiver, channel, QStringLiteral("6")));
+        sender->send(clientEvent(channel, QStringLiteral("client-wave"), {}));
+        const auto got = receiver->waitFor(QStringLiteral("client-wave"), channel);
+        QVERIFY(got);
+        QCOMPARE(got->value(QLatin1String("user_id")).toString(), QStringLiteral("5"));
+    }
+
+    void clientEventRules_data()
+    {
+        QTest::addColumn<QString>("channel");
+        QTest::addColumn<bool>("subscribe");
+        QTest::addRow("public channel") << QStringLiteral("news") << true;
+        QTest::addRow("not subscribed") << QStringLiteral("private-chat.2") << false;
+        QTest::addRow("encrypted channel") << QStringLiteral("private-encrypted-x") << true;
+    }
+
+    void clientEventRules()
+    {
+        QFETCH(QString, channel);
+        QFETCH(bool, subscribe);
+        auto sender = connected();
+        auto receiver = connected();
+        const bool needsAuth = channel.startsWith(QLatin1String("private-"));
+        QVERIFY(receiver->subscribe(channel, needsAuth ? sign(*receiver, channel) : QString()));
+        if (subscribe)
+            QVERIFY(sender->subscribe(channel, needsAuth ? sign(*sender, channel) : QString()));
+        sender->send(clientEvent(channel, QStringLiteral("client-x"), {}));
+        QVERIFY(sender->waitFor(QStringLiteral("pusher:error")));
+        QVERIFY(!receiver->receivesWithin(QStringLiteral("client-x"), channel, 200));
+    }
+
+    void clientEventsAreRateLimited()
+    {
+        const QString channel = QStringLiteral("private-chat.3");
+        auto sender = connected();
+        auto receiver = connected();
+        QVERIFY(sender->subscribe(channel, sign(*sender, channel)));
+        QVERIFY(receiver->subscribe(channel, sign(*receiver, channel)));
+        for (int i = 0; i < 15; ++i)
+            sender->send(clientEvent(channel, QStringLiteral("client-n"), {{QLatin1String("i"), i}}));
+        const auto error = sender->waitFor(QStringLiteral("pusher:error"));
+        QVERIFY(error);
+        QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(), 4301);
+        QTest::qWait(300);
+        int delivered = 0;
+        for (const QJsonObject &frame : receiver->frames())
+            delivered += frame.value(QLatin1String("event")).toString() == QLatin1String("client-n");
+        QVERIFY2(delivered >= 10 && delivered <= 12, qPrintable(QString::number(delivered)));
+        QVERIFY(!sender->isClosed());
+    }
+
+    void excludedSocketGetsNothing()
+    {
+        auto a = connected();
+        auto b = connected();
+        QVERIFY(a->subscribe(QStringLiteral("news")));
+        QVERIFY(b->subscribe(QStringLiteral("news")));
+        m_server->app().gateway().broadcast({QStringLiteral("news"), QStringLiteral("e"), "{}", 0, a->socketId()});
+        QVERIFY(b->waitFor(QStringLiteral("e"), QStringLiteral("news")));
+        QVERIFY(!a->receivesWithin(QStringLiteral("e"), QStringLiteral("news"), 200));
+    }
+
+    void silentConnectionsArePingedThenClosed()
+    {
+        m_server = std::make_unique<TestServer>([](server::Config &config) {
+            config.activityTimeoutSeconds = 1;
+            config.activityGraceSeconds = 1;
+        });
+        auto silent = connected();
+        auto lively = connected();
+        QCOMPARE(frameData(silent->frames().first()).value(QLatin1String("activity_timeout")).toInt(), 1);
+        QVERIFY(silent->waitFor(QStringLiteral("pusher:ping"), {}, 4000));
+        QVERIFY(lively->waitFor(QStringLiteral("pusher:ping"), {}, 4000));
+        lively->send({{QLatin1String("event"), QStringLiteral("pusher:pong")}});
+        QVERIFY(silent->waitClosed(5000));
+        QCOMPARE(silent->closeCode(), 4201);
+        QVERIFY2(!lively->isClosed(), "a connection that answered the ping stays open");
+    }
+
+    void shutdownClosesWithGoingAway()
+    {
+        auto socket = connected();
+        QSignalSpy stopped(&m_server->app(), &server::ServerApp::stopped);
+        m_server->app().shutdown();
+        QVERIFY(socket->waitClosed());
+        QCOMPARE(socket->closeCode(), 1001);
+        QTRY_COMPARE(stopped.size(), 1);
+    }
+
+    void manyConnectionsOnOneChannel()
+    {
+        std::vector<std::unique_ptr<TestSocket>> sockets;
+        for (int i = 0; i < 50; ++i) {
+            sockets.push_back(connected());
+            QVERIFY(sockets.back()->subscribe(QStringLiteral("crowd")));
+        }
+        m_server->app().gateway().broadcast({QStringLiteral("crowd"), QStringLiteral("hello"), "{}", 0, {}});
+        for (auto &socket : sockets)
+            QVERIFY(socket->waitFor(QStringLiteral("hello"), QStringLiteral("crowd")));
+        QCOMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("crowd")), 50);
+        sockets.clear();
+        QTRY_COMPARE(m_server->app().gateway().connectionCount(), 0);
+        QCOMPARE(m_server->app().gateway().channelCount(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGateway)
+#include "tst_gateway.moc"

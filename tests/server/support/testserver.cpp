@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+#include "testserver.h"
+
+#include "auth/passwordhasher.h"
+
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QNetworkReply>
+#include <QTimer>
+#include <QtTest>
+
+namespace flippdeal::testing {
+
+bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!condition()) {
+        if (timer.elapsed() > timeoutMs)
+            return false;
+        QTest::qWait(10);
+    }
+    return true;
+}
+
+QByteArray Reply::header(const QByteArray &name) const
+{
+    for (const auto &[key, value] : headers) {
+        if (key.compare(name, Qt::CaseInsensitive) == 0)
+            return value;
+    }
+    return {};
+}
+
+TestServer::TestServer(const std::function<void(server::Config &)> &tweak)
+    : m_dir(std::make_unique<QTemporaryDir>())
+{
+    server::passwords::initialize();
+    m_config.listenAddress = QHostAddress::LocalHost;
+    m_config.listenPort = 0;
+    m_config.dataDir = m_dir->path();
+    m_config.database = QStringLiteral("sqlite:") + m_dir->filePath(QStringLiteral("flippdeal.sqlite"));
+    if (qEnvironmentVariableIsSet("FLIPPDEAL_TEST_DATABASE"))
+        m_config.database = qEnvironmentVariable("FLIPPDEAL_TEST_DATABASE");
+    m_config.appId = QStringLiteral("test-app");
+    m_config.appKey = QStringLiteral("test-key");
+    m_config.appSecret = "test-secret-0123456789";
+    if (tweak)
+        tweak(m_config);
+    start();
+}
+
+TestServer::~TestServer() = default;
+
+bool TestServer::start()
+{
+    m_app = std::make_unique<server::ServerApp>(m_config);
+    if (!m_app->open() || !m_app->listen()) {
+        m_error = m_app->errorString();
+        m_app.reset();
+        return false;
+    }
+    m_config.listenPort = m_app->port(); // a restart comes back on the same port
+    return true;
+}
+
+bool TestServer::restart()
+{
+    if (m_app) {
+        QSignalSpy stopped(m_app.get(), &server::ServerApp::stopped);
+        m_app->shutdown();
+        if (stopped.isEmpty() && !stopped.wait(5000))
+            return false;
+        m_app.reset();
+    }
+    return start();
+}
+
+quint16 TestServer::port() const
+{
+    return m_app ? m_app->port() : 0;
+}
+
+QUrl TestServer::url(const QString &pathAndQuery) const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_config.listenPort).arg(pathAndQuery));
+}
+
+QUrl TestServer::webSocketUrl(const QString &key) const
+{
+    return QUrl(QStringLiteral("ws://127.0.0.1:%1/app/%2?protocol=7&client=qt-test&version=1.0")
+                    .arg(m_config.listenPort)
+                    .arg(key.isEmpty() ? m_config.appKey : key));
+}
+
+Reply TestServer::request(const QByteArray &method, const QString &path, const QByteArray &token,
+                          const QByteArray &body, const QByteArray &contentType)
+{
+    QNetworkRequest request(url(path));
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + token);
+    if (!body.isEmpty() || method == "POST" || method == "PATCH")
+        request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    QNetworkReply *reply = m_network.sendCustomRequest(request, method, body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(15000, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    Reply result;
+    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    result.body = reply->readAll();
+    result.json = QJsonDocument::fromJson(result.body).object();
+    for (const auto &pair : reply->rawHeaderPairs())
+        result.headers.append(pair);
+    reply->deleteLater();
+    return result;
+}
+
+Reply TestServer::post(const QString &path, const QJsonObject &body, const QByteArray &token)
+{
+    return request("POST", path, token, QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
+Reply TestServer::patch(const QString &path, const QByteArray &token)
+{
+    return request("PATCH", path, token);
+}
+
+Session TestServer::registerUser(const QString &name)
+{
+    const QString email = QStringLiteral("%1.%2@test.flippdeal.test").arg(name.toLower()).arg(++m_userCounter);
+    const Reply reply = post(QStringLiteral("/api/register"),
+                             {{QLatin1String("name"), name},
+                              {QLatin1String("email"), email},
+                              {QLatin1String("password"), QStringLiteral("correct horse battery")}});
+    if (reply.status != 201)
+        qWarning() << "register failed" << reply.status << reply.body;
+    Session session;
+    session.user = protocol::User::fromJson(reply.json.value(QLatin1String("user")).toObject()).value_or(protocol::User{});
+    session.token = reply.json.value(QLatin1String("token")).toString().toLatin1();
+    return session;
+}
+
+TestSocket::TestSocket(const QUrl &url)
+{
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+        const QJsonObject frame = QJsonDocument::fromJson(text.toUtf8()).object();
+        if (frame.value(QLatin1String("event")).toString() == QLatin1String("pusher:connection_established"))
+            m_socketId = frameData(frame).value(QLatin1String("socket_id")).toString();
+        m_frames.append(frame);
+    });
+    connect(&m_socket, &QWebSocket::disconnected, this, [this] {
+        m_closed = true;
+        m_closeCode = m_socket.closeCode();
+    });
+    m_socket.open(url);
+}
+
+TestSocket::~TestSocket()
+{
+    m_socket.abort();
+}
+
+bool TestSocket::waitConnected(int timeoutMs)
+{
+    return waitUntil([this] { return !m_socketId.isEmpty() || m_closed; }, timeoutMs) && !m_socketId.isEmpty();
+}
+
+bool TestSocket::waitClosed(int timeoutMs)
+{
+    return waitUntil([this] { return m_closed; }, timeoutMs);
+}
+
+void TestSocket::send(const QJsonObject &frame)
+{
+    sendText(QString::fromUtf8(QJsonDocument(frame).toJson(QJsonDocument::Compact)));
+}
+
+void TestSocket::sendText(const QString &text)
+{
+    m_socket.sendTextMessage(text);
+}
+
+std::optional<QJsonObject> TestSocket::waitFor(const QString &event, const QString &channel, int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    for (;;) {
+        for (qsizetype i = m_consumed; i < m_frames.size(); ++i) {
+            const QJsonObject &frame = m_frames.at(i);
+            if (frame.value(QLatin1String("event")).toString() == event
+                && (channel.isEmpty() || frame.value(QLatin1String("channel")).toString() == channel)) {
+                m_consumed = i + 1;
+                return frame;
+            }
+        }
+        if (timer.elapsed() > timeoutMs || m_closed)
+            return std::nullopt;
+        QTest::qWait(10);
+    }
+}
+
+bool TestSocket::receivesWithin(const QString &event, const QString &channel, int ms)
+{
+    return waitFor(event, channel, ms).has_value();
+}
+
+std::optional<QJsonObject> TestSocket::subscribe(const QString &channel, const QString &auth,
+                                                 const QString &channelData)
+{
+    QJsonObject data{{QLatin1String("channel"), channel}};
+    if (!auth.isEmpty())
+        data.insert(QLatin1String("auth"), auth);
+    if (!channelData.isEmpty())
+        data.insert(QLatin1String("channel_data"), channelData);
+    send({{QLatin1String("event"), QStringLiteral("pusher:subscribe")}, {QLatin1String("data"), data}});
+    return waitFor(QStringLiteral("pusher_internal:subscription_succeeded"), channel, 3000);
+}
+
+std::optional<QJsonObject> TestSocket::subscribeAuthorized(TestServer &server, const Session &session,
+                                                           const QString &channel)
+{
+    const Reply auth = server.post(QStringLiteral("/broadcasting/auth"),
+                                   {{QLatin1String("socket_id"), m_socketId},
+                                    {QLatin1String("channel_name"), channel}},
+                                   session.token);
+    if (auth.status != 200)
+        return std::nullopt;
+    return subscribe(channel, auth.json.value(QLatin1String("auth")).toString(),
+                     auth.json.value(QLatin1String("channel_data")).toString());
+}
+
+QJsonObject frameData(const QJsonObject &frame)
+{
+    const QJsonValue data = frame.value(QLatin1String("data"));
+    if (data.isObject())
+        return data.toObject();
+    return QJsonDocument::fromJson(data.toString().toUtf8()).object();
+}
+
+} // namespace flippdeal::testing
