@@ -52,7 +52,8 @@ bool ServerApp::open()
     }
 
     GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret, m_config.activityTimeoutSeconds,
-                                  m_config.activityGraceSeconds, m_config.clientEventsPerSecond};
+                                  m_config.activityGraceSeconds, m_config.clientEventsPerSecond,
+                                  m_config.maxOutboundBytes};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
     m_accounts = std::make_unique<AccountService>(*m_db);
@@ -116,6 +117,9 @@ void ServerApp::registerMetrics()
                         Kind::Counter, [gateway] { return double(gateway->framesIn()); });
     m_metrics->addValue(QStringLiteral("flippdeal_frames_out_total"), QStringLiteral("WebSocket frames sent."),
                         Kind::Counter, [gateway] { return double(gateway->framesOut()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_slow_consumer_disconnects_total"),
+                        QStringLiteral("Connections closed with 4100 because they stopped reading."),
+                        Kind::Counter, [gateway] { return double(gateway->slowConsumerDisconnects()); });
     m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"), QStringLiteral("Stored events broadcast."),
                         Kind::Counter, [events] { return double(events->publishedCount()); });
     m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"), QStringLiteral("Committed events not yet marked as published."),

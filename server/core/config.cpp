@@ -127,6 +127,14 @@ const QList<Setting> &settings()
              c.maxBodyBytes = bytes;
              return std::nullopt;
          }},
+        {"max-outbound", "unsent bytes a connection may queue before it is closed with 4100 (default 4194304)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int bytes = 0;
+             if (auto error = parseInt(v, 64 * 1024, 1024 * 1024 * 1024, &bytes))
+                 return error;
+             c.maxOutboundBytes = bytes;
+             return std::nullopt;
+         }},
         {"message-rate", "messages per second per user, also the burst (default 5)",
          [](Config &c, const QString &v) {
              return parseDouble(v, 0.1, 10000, &c.messagesPerSecond);

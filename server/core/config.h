@@ -29,6 +29,7 @@ struct Config
     qint64 maxBodyBytes = 256 * 1024; //!< larger HTTP bodies get 413
     double messagesPerSecond = 5;     //!< per user; the burst is the same number
     double clientEventsPerSecond = 10; //!< per connection
+    qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
     int historyRetentionDays = 7;
     QString configFile;
 

@@ -45,6 +45,7 @@ struct Gateway::Connection
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
     int protocolErrors = 0;
+    bool closing = false; // given up on: nothing more is queued for it
 };
 
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence, QObject *parent)
@@ -158,8 +159,22 @@ void Gateway::onDisconnected(Connection *connection)
 
 void Gateway::sendFrame(Connection *connection, const QString &frame)
 {
+    if (connection->closing)
+        return;
     connection->socket->sendTextMessage(frame);
     ++m_framesOut;
+    if (connection->socket->bytesToWrite() <= m_options.maxOutboundBytes)
+        return;
+    // A client that stops reading must not grow the server: stop queueing, ask it to come back
+    // later (4100: reconnect after backing off) and cut it off if the close cannot get through.
+    connection->closing = true;
+    ++m_slowConsumerDisconnects;
+    qCInfo(lcGateway) << "disconnecting slow consumer" << connection->socketId << "with"
+                      << connection->socket->bytesToWrite() << "bytes unsent";
+    QWebSocket *socket = connection->socket;
+    socket->close(static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::OverCapacity),
+                  QStringLiteral("Over capacity: the client is not reading"));
+    QTimer::singleShot(2000, socket, [socket] { socket->abort(); });
 }
 
 void Gateway::sendError(Connection *connection, ErrorCode code, const QString &message)

@@ -30,6 +30,7 @@ struct GatewayOptions
     int activityTimeoutSeconds = 120;
     int activityGraceSeconds = 30;
     double clientEventsPerSecond = 10;
+    qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent output allowed per connection
 };
 
 //! \brief The Pusher protocol 7 endpoint: accepts upgraded connections on `/app/{key}`,
@@ -58,6 +59,7 @@ public:
     const PresenceStore &presence() const { return *m_presence; }
     quint64 framesIn() const { return m_framesIn; }
     quint64 framesOut() const { return m_framesOut; }
+    quint64 slowConsumerDisconnects() const { return m_slowConsumerDisconnects; }
 
 Q_SIGNALS:
     //! A connection finished its handshake (for tests and metrics).
@@ -91,6 +93,7 @@ private:
     quint64 m_framesIn = 0;
     quint64 m_framesOut = 0;
     quint64 m_nextSocketSerial = 1;
+    quint64 m_slowConsumerDisconnects = 0;
     bool m_closing = false;
 };
 

@@ -8,6 +8,7 @@
 
 #include <QJsonArray>
 #include <QRegularExpression>
+#include <QTcpSocket>
 #include <QtTest>
 
 using namespace flippdeal;
@@ -350,6 +351,47 @@ private Q_SLOTS:
         QVERIFY(silent->waitClosed(5000));
         QCOMPARE(silent->closeCode(), 4201);
         QVERIFY2(!lively->isClosed(), "a connection that answered the ping stays open");
+    }
+
+    void slowReaderIsDisconnected()
+    {
+        m_server = std::make_unique<TestServer>([](server::Config &config) { config.maxOutboundBytes = 512 * 1024; });
+        const QString channel = QStringLiteral("firehose");
+
+        // A raw client that completes the handshake and subscribes, then never reads again.
+        QTcpSocket slow;
+        slow.setReadBufferSize(4096);
+        slow.connectToHost(QHostAddress::LocalHost, m_server->port());
+        QVERIFY(slow.waitForConnected(3000));
+        slow.write("GET /app/test-key?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n");
+        QTRY_VERIFY(slow.peek(4096).contains("connection_established"));
+        slow.readAll();
+        const QByteArray subscribe = R"({"event":"pusher:subscribe","data":{"channel":"firehose"}})";
+        QByteArray frame;
+        frame.append(char(0x81)).append(char(0x80 | subscribe.size())).append(4, '\0'); // zero mask key
+        slow.write(frame + subscribe);
+        QTRY_COMPARE(m_server->app().gateway().subscriberCount(channel), 1);
+
+        auto fast = connected();
+        QVERIFY(fast->subscribe(channel));
+        const QByteArray payload = "\"" + QByteArray(8000, 'x') + "\"";
+        int sent = 0;
+        for (int batch = 0; batch < 200 && m_server->app().gateway().slowConsumerDisconnects() == 0; ++batch) {
+            for (int i = 0; i < 10; ++i, ++sent)
+                m_server->app().gateway().broadcast({channel, QStringLiteral("chunk"), payload, 0, {}});
+            QTest::qWait(5); // let the fast reader drain between bursts
+        }
+        QCOMPARE(m_server->app().gateway().slowConsumerDisconnects(), quint64(1));
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->app().gateway().subscriberCount(channel), 1, 5000);
+        QVERIFY2(!fast->isClosed(), "the reader that keeps up stays connected");
+        QTRY_VERIFY(std::count_if(fast->frames().cbegin(), fast->frames().cend(), [](const QJsonObject &f) {
+                        return f.value(QLatin1String("event")).toString() == QLatin1String("chunk");
+                    }) == sent);
+        // What the slow client finally reads ends with the 4100 close frame or a reset.
+        slow.setReadBufferSize(0);
+        QTRY_VERIFY_WITH_TIMEOUT(slow.state() == QAbstractSocket::UnconnectedState || slow.readAll().contains(QByteArray("\x10\x04", 2)), 10000);
     }
 
     void shutdownClosesWithGoingAway()

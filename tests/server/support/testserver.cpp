@@ -3,7 +3,12 @@
 
 #include "auth/passwordhasher.h"
 
+#include <QCoreApplication>
 #include <QEventLoop>
+#include <QRandomGenerator>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QTimer>
@@ -41,7 +46,7 @@ TestServer::TestServer(const std::function<void(server::Config &)> &tweak)
     m_config.dataDir = m_dir->path();
     m_config.database = QStringLiteral("sqlite:") + m_dir->filePath(QStringLiteral("flippdeal.sqlite"));
     if (qEnvironmentVariableIsSet("FLIPPDEAL_TEST_DATABASE"))
-        m_config.database = qEnvironmentVariable("FLIPPDEAL_TEST_DATABASE");
+        m_config.database = createPostgresDatabase(qEnvironmentVariable("FLIPPDEAL_TEST_DATABASE"));
     m_config.appId = QStringLiteral("test-app");
     m_config.appKey = QStringLiteral("test-key");
     m_config.appSecret = "test-secret-0123456789";
@@ -50,7 +55,51 @@ TestServer::TestServer(const std::function<void(server::Config &)> &tweak)
     start();
 }
 
-TestServer::~TestServer() = default;
+TestServer::~TestServer()
+{
+    m_app.reset();
+    if (!m_postgresDatabase.isEmpty())
+        adminExec(QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_postgresDatabase));
+}
+
+bool TestServer::adminExec(const QString &sql)
+{
+    const QString name = QStringLiteral("flippdeal-test-admin");
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+        db.setHostName(m_postgresAdmin.host);
+        db.setPort(m_postgresAdmin.port);
+        db.setUserName(m_postgresAdmin.user);
+        db.setPassword(m_postgresAdmin.password);
+        db.setDatabaseName(m_postgresAdmin.name);
+        if (db.open()) {
+            QSqlQuery query(db);
+            ok = query.exec(sql);
+            if (!ok)
+                qWarning() << "postgres admin:" << query.lastError().text();
+        } else {
+            qWarning() << "postgres admin connection failed:" << db.lastError().text();
+        }
+    }
+    QSqlDatabase::removeDatabase(name);
+    return ok;
+}
+
+QString TestServer::createPostgresDatabase(const QString &adminUrl)
+{
+    // Each TestServer gets a database of its own, so tests never see each other's rows.
+    const auto parsed = server::DatabaseUrl::parse(adminUrl);
+    if (!parsed || parsed->driver != server::DatabaseUrl::Driver::Postgres)
+        return adminUrl;
+    m_postgresAdmin = *parsed;
+    m_postgresDatabase = QStringLiteral("fd_test_%1_%2")
+                             .arg(QCoreApplication::applicationPid())
+                             .arg(QRandomGenerator::global()->bounded(1u << 30));
+    if (!adminExec(QStringLiteral("CREATE DATABASE %1").arg(m_postgresDatabase)))
+        qFatal("cannot create the test database on %s", qPrintable(parsed->host));
+    return QStringLiteral("postgres://%1@%2:%3/%4").arg(parsed->user, parsed->host).arg(parsed->port).arg(m_postgresDatabase);
+}
 
 bool TestServer::start()
 {

@@ -65,8 +65,16 @@ public:
     //! Stops and starts the node on the same database file and port (as after a restart).
     bool restart();
 
+    //! Whether the tests run against PostgreSQL (FLIPPDEAL_TEST_DATABASE) rather than SQLite.
+    bool isPostgres() const { return !m_postgresDatabase.isEmpty(); }
+
 private:
     bool start();
+    QString createPostgresDatabase(const QString &adminUrl);
+    bool adminExec(const QString &sql);
+
+    server::DatabaseUrl m_postgresAdmin;
+    QString m_postgresDatabase;
 
     std::unique_ptr<QTemporaryDir> m_dir;
     server::Config m_config;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what building and testing FlippDeal Live needs on Debian 12, only what is missing.
+# Safe to run repeatedly; used by scripts/run.sh, scripts/test.sh and .ci/run.
+set -euo pipefail
+
+packages=(
+    cmake ninja-build g++ pkg-config ccache git
+    qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
+    libsodium-dev libgumbo-dev
+    nodejs npm
+    postgresql
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+# Node may come from outside Debian (nvm, nodesource); only install Debian's if none is on PATH.
+if command -v node >/dev/null 2>&1; then
+    missing=("${missing[@]/nodejs/}")
+    missing=("${missing[@]/npm/}")
+fi
+read -r -a missing <<<"${missing[*]:-}"
+
+if ((${#missing[@]})); then
+    echo "bootstrap: installing ${missing[*]}"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The end-to-end compatibility suite runs the real npm clients.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+compat="$root/tests/compat"
+if [ ! -d "$compat/node_modules" ] || [ "$compat/package-lock.json" -nt "$compat/node_modules/.package-lock.json" ]; then
+    echo "bootstrap: npm ci in tests/compat"
+    (cd "$compat" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds (warnings are errors) and runs
+# every test: unit, integration (real sockets, real SQLite and PostgreSQL) and the Node
+# compatibility suite. Usage: scripts/test.sh [preset]   (debug by default; asan works too)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+preset="${1:-debug}"
+cd "$root"
+
+scripts/bootstrap.sh
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)"
+
+# A throwaway PostgreSQL cluster on loopback for the PostgreSQL half of the matrix.
+source scripts/postgres.sh
+pg_start
+
+status=0
+echo "== tests on SQLite"
+ctest --preset "$preset" -j 2 || status=1
+echo "== server tests on PostgreSQL ($FLIPPDEAL_TEST_DATABASE)"
+FLIPPDEAL_TEST_DATABASE="$FLIPPDEAL_TEST_DATABASE" ctest --preset "$preset" -L postgres -j 1 || status=1
+exit $status
