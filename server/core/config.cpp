@@ -137,7 +137,7 @@ const QList<Setting> &settings()
          }},
         {"message-rate", "messages per second per user, also the burst (default 5)",
          [](Config &c, const QString &v) {
-             return parseDouble(v, 0.1, 10000, &c.messagesPerSecond);
+             return parseDouble(v, 0.1, 1000000, &c.messagesPerSecond);
          }},
         {"client-event-rate", "client events per second per connection (default 10)",
          [](Config &c, const QString &v) {

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+// flippdeal-bench: opens N WebSocket connections across T threads, subscribes them to one
+// channel, publishes M events through the signed HTTP API (at a set rate or as fast as the
+// server acknowledges), and prints one JSON line with connection, throughput, latency, loss
+// and memory figures. `--rest` measures durable POST /api/messages instead.
+#include "protocol/signing.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QThread>
+#include <QTimer>
+#include <QUrlQuery>
+#include <QWebSocket>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <time.h>
+#include <vector>
+
+namespace {
+
+qint64 monotonicNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+qint64 rssKiB(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+struct Options
+{
+    QString host = QStringLiteral("127.0.0.1");
+    int port = 6001;
+    QString appId = QStringLiteral("flippdeal");
+    QString key = QStringLiteral("flippdeal-key");
+    QByteArray secret;
+    int connections = 1000;
+    int threads = 4;
+    QString channel = QStringLiteral("bench");
+    int events = 200;
+    double rate = 0; // events per second, 0 = as fast as acknowledged
+    int payloadBytes = 100;
+    qint64 serverPid = 0;
+    int inFlight = 16;
+};
+
+//! Connections of one thread: connects, subscribes, timestamps what arrives.
+class Worker : public QObject
+{
+public:
+    Worker(const Options &options, int count, std::atomic<int> &subscribed, std::atomic<qint64> &received)
+        : m_options(options), m_count(count), m_subscribed(subscribed), m_received(received)
+    {
+    }
+
+    void start()
+    {
+        const QUrl url(QStringLiteral("ws://%1:%2/app/%3?protocol=7&client=flippdeal-bench&version=1")
+                           .arg(m_options.host).arg(m_options.port).arg(m_options.key));
+        for (int i = 0; i < m_count; ++i) {
+            auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+            connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &text) { onText(socket, text); });
+            socket->open(url);
+        }
+    }
+
+    std::vector<qint64> takeLatencies()
+    {
+        std::lock_guard lock(m_mutex);
+        return std::move(m_latencies);
+    }
+
+private:
+    void onText(QWebSocket *socket, const QString &text)
+    {
+        const qint64 now = monotonicNs();
+        const QJsonObject frame = QJsonDocument::fromJson(text.toUtf8()).object();
+        const QString event = frame.value(QLatin1String("event")).toString();
+        if (event == QLatin1String("bench")) {
+            const QJsonObject data = QJsonDocument::fromJson(frame.value(QLatin1String("data")).toString().toUtf8()).object();
+            const qint64 sentAt = static_cast<qint64>(data.value(QLatin1String("t")).toDouble());
+            {
+                std::lock_guard lock(m_mutex);
+                m_latencies.push_back(now - sentAt);
+            }
+            ++m_received;
+        } else if (event == QLatin1String("pusher:connection_established")) {
+            const QJsonObject subscribe{{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
+                                        {QLatin1String("data"), QJsonObject{{QLatin1String("channel"), m_options.channel}}}};
+            socket->sendTextMessage(QString::fromUtf8(QJsonDocument(subscribe).toJson(QJsonDocument::Compact)));
+        } else if (event == QLatin1String("pusher_internal:subscription_succeeded")) {
+            ++m_subscribed;
+        } else if (event == QLatin1String("pusher:ping")) {
+            socket->sendTextMessage(QStringLiteral(R"({"event":"pusher:pong","data":{}})"));
+        }
+    }
+
+    const Options &m_options;
+    int m_count;
+    std::atomic<int> &m_subscribed;
+    std::atomic<qint64> &m_received;
+    std::mutex m_mutex;
+    std::vector<qint64> m_latencies;
+};
+
+//! Publishes through POST /apps/{id}/events, signed like the Pusher HTTP API.
+class Publisher : public QObject
+{
+public:
+    explicit Publisher(const Options &options) : m_options(options) {}
+
+    void publish(int index, const std::function<void(bool)> &done)
+    {
+        const QJsonObject data{{QLatin1String("t"), double(monotonicNs())},
+                               {QLatin1String("i"), index},
+                               {QLatin1String("pad"), QString(m_options.payloadBytes, QLatin1Char('x'))}};
+        const QJsonObject body{{QLatin1String("name"), QStringLiteral("bench")},
+                               {QLatin1String("channel"), m_options.channel},
+                               {QLatin1String("data"), QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))}};
+        const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
+        const QString path = QStringLiteral("/apps/%1/events").arg(m_options.appId);
+        flippdeal::protocol::QueryParams params{
+            {QStringLiteral("auth_key"), m_options.key},
+            {QStringLiteral("auth_timestamp"), QString::number(QDateTime::currentSecsSinceEpoch())},
+            {QStringLiteral("auth_version"), QStringLiteral("1.0")},
+            {QStringLiteral("body_md5"), QString::fromLatin1(flippdeal::protocol::bodyMd5Hex(bytes))}};
+        QUrlQuery query;
+        for (const auto &[k, v] : params)
+            query.addQueryItem(k, v);
+        query.addQueryItem(QStringLiteral("auth_signature"),
+                           QString::fromLatin1(flippdeal::protocol::apiSignature(m_options.secret, "POST", path, params)));
+        QUrl url(QStringLiteral("http://%1:%2%3").arg(m_options.host).arg(m_options.port).arg(path));
+        url.setQuery(query);
+        QNetworkRequest request(url);
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        QNetworkReply *reply = m_network.post(request, bytes);
+        connect(reply, &QNetworkReply::finished, this, [reply, done] {
+            done(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200);
+            reply->deleteLater();
+        });
+    }
+
+private:
+    const Options &m_options;
+    QNetworkAccessManager m_network;
+};
+
+double percentile(const std::vector<qint64> &sorted, double p)
+{
+    if (sorted.empty())
+        return 0;
+    const auto index = std::min(sorted.size() - 1, static_cast<size_t>(p * double(sorted.size() - 1) + 0.5));
+    return double(sorted[index]) / 1e6; // ms
+}
+
+void waitFor(const std::function<bool()> &condition, int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!condition() && timer.elapsed() < timeoutMs)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+}
+
+int runFanOut(const Options &options)
+{
+    const qint64 rssBefore = options.serverPid ? rssKiB(options.serverPid) : -1;
+    std::atomic<int> subscribed{0};
+    std::atomic<qint64> received{0};
+    std::vector<std::unique_ptr<QThread>> threads;
+    std::vector<Worker *> workers;
+    QElapsedTimer connectTimer;
+    connectTimer.start();
+    for (int t = 0; t < options.threads; ++t) {
+        const int count = options.connections / options.threads + (t < options.connections % options.threads ? 1 : 0);
+        auto thread = std::make_unique<QThread>();
+        auto *worker = new Worker(options, count, subscribed, received);
+        worker->moveToThread(thread.get());
+        QObject::connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
+        thread->start();
+        QMetaObject::invokeMethod(worker, [worker] { worker->start(); });
+        workers.push_back(worker);
+        threads.push_back(std::move(thread));
+    }
+    waitFor([&] { return subscribed.load() >= options.connections; }, 120'000);
+    const double connectSeconds = connectTimer.nsecsElapsed() / 1e9;
+    const int held = subscribed.load();
+    QThread::msleep(1000); // let the server settle before reading its memory
+    const qint64 rssIdle = options.serverPid ? rssKiB(options.serverPid) : -1;
+
+    Publisher publisher(options);
+    int published = 0, acknowledged = 0, failed = 0, inFlight = 0;
+    QElapsedTimer publishTimer;
+    publishTimer.start();
+    const qint64 expected = qint64(options.events) * held;
+    while (published < options.events) {
+        const bool rateAllows = options.rate <= 0 || published < publishTimer.nsecsElapsed() / 1e9 * options.rate;
+        if (rateAllows && inFlight < options.inFlight) {
+            ++inFlight;
+            publisher.publish(published++, [&](bool ok) {
+                --inFlight;
+                ok ? ++acknowledged : ++failed;
+            });
+            continue;
+        }
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 1);
+    }
+    waitFor([&] { return inFlight == 0 && received.load() >= expected; }, 30'000);
+    const double publishSeconds = publishTimer.nsecsElapsed() / 1e9;
+
+    std::vector<qint64> latencies;
+    for (Worker *worker : workers) {
+        auto part = worker->takeLatencies();
+        latencies.insert(latencies.end(), part.begin(), part.end());
+    }
+    std::sort(latencies.begin(), latencies.end());
+    for (auto &thread : threads) {
+        thread->quit();
+        thread->wait();
+    }
+
+    QJsonObject result{
+        {QLatin1String("mode"), QStringLiteral("fanout")},
+        {QLatin1String("connections_requested"), options.connections},
+        {QLatin1String("connections_held"), held},
+        {QLatin1String("threads"), options.threads},
+        {QLatin1String("connect_per_second"), held / connectSeconds},
+        {QLatin1String("events_published"), acknowledged},
+        {QLatin1String("publish_failures"), failed},
+        {QLatin1String("publish_rate_target"), options.rate},
+        {QLatin1String("payload_bytes"), options.payloadBytes},
+        {QLatin1String("deliveries"), double(received.load())},
+        {QLatin1String("deliveries_per_second"), received.load() / publishSeconds},
+        {QLatin1String("latency_ms_p50"), percentile(latencies, 0.50)},
+        {QLatin1String("latency_ms_p95"), percentile(latencies, 0.95)},
+        {QLatin1String("latency_ms_p99"), percentile(latencies, 0.99)},
+        {QLatin1String("latency_ms_max"), latencies.empty() ? 0.0 : latencies.back() / 1e6},
+        {QLatin1String("messages_lost"), double(expected - received.load())},
+    };
+    if (rssBefore > 0 && rssIdle > 0 && held > 0)
+        result.insert(QLatin1String("server_rss_kib_per_idle_connection"), double(rssIdle - rssBefore) / held);
+    std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
+    return received.load() == expected ? 0 : 1;
+}
+
+int runRest(const Options &options, int users, int messages)
+{
+    QNetworkAccessManager network;
+    const QString base = QStringLiteral("http://%1:%2").arg(options.host).arg(options.port);
+    auto call = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
+        QNetworkRequest request(QUrl(base + path));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        if (!token.isEmpty())
+            request.setRawHeader("Authorization", "Bearer " + token);
+        return network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    };
+    struct User
+    {
+        qint64 id;
+        QByteArray token;
+    };
+    std::vector<User> accounts;
+    const QString run = QString::number(QDateTime::currentMSecsSinceEpoch());
+    for (int i = 0; i < users; ++i) {
+        QNetworkReply *reply = call(QStringLiteral("/api/register"),
+                                    {{QLatin1String("name"), QStringLiteral("Bench %1").arg(i)},
+                                     {QLatin1String("email"), QStringLiteral("bench-%1-%2@bench.test").arg(run).arg(i)},
+                                     {QLatin1String("password"), QStringLiteral("bench-password")}},
+                                    {});
+        waitFor([reply] { return reply->isFinished(); }, 30'000);
+        const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+        reply->deleteLater();
+        accounts.push_back({static_cast<qint64>(json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toDouble()),
+                            json.value(QLatin1String("token")).toString().toLatin1()});
+    }
+    int sent = 0, ok = 0, failed = 0, inFlight = 0;
+    std::vector<qint64> latencies;
+    QElapsedTimer timer;
+    timer.start();
+    while (sent < messages) {
+        if (inFlight < options.inFlight) {
+            const User &from = accounts[sent % users];
+            const User &to = accounts[(sent + 1) % users];
+            ++inFlight;
+            const qint64 start = monotonicNs();
+            QNetworkReply *reply = call(QStringLiteral("/api/messages"),
+                                        {{QLatin1String("to_user_id"), to.id}, {QLatin1String("body"), QStringLiteral("bench message %1").arg(sent)}},
+                                        from.token);
+            ++sent;
+            QObject::connect(reply, &QNetworkReply::finished, [&, reply, start] {
+                --inFlight;
+                latencies.push_back(monotonicNs() - start);
+                reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 201 ? ++ok : ++failed;
+                reply->deleteLater();
+            });
+            continue;
+        }
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 1);
+    }
+    waitFor([&] { return inFlight == 0; }, 60'000);
+    const double seconds = timer.nsecsElapsed() / 1e9;
+    std::sort(latencies.begin(), latencies.end());
+    const QJsonObject result{{QLatin1String("mode"), QStringLiteral("rest")},
+                             {QLatin1String("users"), users},
+                             {QLatin1String("messages"), messages},
+                             {QLatin1String("in_flight"), options.inFlight},
+                             {QLatin1String("acknowledged"), ok},
+                             {QLatin1String("failed"), failed},
+                             {QLatin1String("acknowledged_per_second"), ok / seconds},
+                             {QLatin1String("latency_ms_p50"), percentile(latencies, 0.50)},
+                             {QLatin1String("latency_ms_p99"), percentile(latencies, 0.99)}};
+    std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
+    return failed == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("FlippDeal Live load generator"));
+    parser.addHelpOption();
+    const QList<QCommandLineOption> options{
+        {QStringLiteral("host"), QStringLiteral("Server host."), QStringLiteral("host"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("port"), QStringLiteral("Server port."), QStringLiteral("port"), QStringLiteral("6001")},
+        {QStringLiteral("app-id"), QStringLiteral("Pusher app id."), QStringLiteral("id"), QStringLiteral("flippdeal")},
+        {QStringLiteral("key"), QStringLiteral("Pusher app key."), QStringLiteral("key"), QStringLiteral("flippdeal-key")},
+        {QStringLiteral("secret"), QStringLiteral("Pusher app secret."), QStringLiteral("secret")},
+        {QStringLiteral("connections"), QStringLiteral("WebSocket connections."), QStringLiteral("n"), QStringLiteral("1000")},
+        {QStringLiteral("threads"), QStringLiteral("Client threads."), QStringLiteral("n"), QStringLiteral("4")},
+        {QStringLiteral("events"), QStringLiteral("Events to publish."), QStringLiteral("n"), QStringLiteral("200")},
+        {QStringLiteral("rate"), QStringLiteral("Events per second (0: as fast as acknowledged)."), QStringLiteral("r"), QStringLiteral("0")},
+        {QStringLiteral("payload"), QStringLiteral("Padding bytes per event."), QStringLiteral("bytes"), QStringLiteral("100")},
+        {QStringLiteral("in-flight"), QStringLiteral("Concurrent HTTP requests."), QStringLiteral("n"), QStringLiteral("16")},
+        {QStringLiteral("server-pid"), QStringLiteral("Server PID, to read its RSS."), QStringLiteral("pid"), QStringLiteral("0")},
+        {QStringLiteral("rest"), QStringLiteral("Measure POST /api/messages with this many users instead."), QStringLiteral("users")},
+        {QStringLiteral("messages"), QStringLiteral("Messages to send in --rest mode."), QStringLiteral("n"), QStringLiteral("2000")},
+    };
+    parser.addOptions(options);
+    parser.process(app);
+
+    Options o;
+    bool ok = true;
+    auto number = [&](const char *name, int min) {
+        bool good = false;
+        const int value = parser.value(QString::fromLatin1(name)).toInt(&good);
+        if (!good || value < min) {
+            std::fprintf(stderr, "flippdeal-bench: --%s must be an integer >= %d\n", name, min);
+            ok = false;
+        }
+        return value;
+    };
+    o.host = parser.value(QStringLiteral("host"));
+    o.port = number("port", 1);
+    o.appId = parser.value(QStringLiteral("app-id"));
+    o.key = parser.value(QStringLiteral("key"));
+    o.secret = parser.value(QStringLiteral("secret")).toUtf8();
+    o.connections = number("connections", 1);
+    o.threads = number("threads", 1);
+    o.events = number("events", 1);
+    o.rate = parser.value(QStringLiteral("rate")).toDouble();
+    o.payloadBytes = number("payload", 0);
+    o.inFlight = number("in-flight", 1);
+    o.serverPid = number("server-pid", 0);
+    if (!ok)
+        return 2;
+    if (parser.isSet(QStringLiteral("rest")))
+        return runRest(o, std::max(2, parser.value(QStringLiteral("rest")).toInt()), number("messages", 1));
+    if (o.secret.isEmpty()) {
+        std::fprintf(stderr, "flippdeal-bench: --secret is required to publish\n");
+        return 2;
+    }
+    return runFanOut(o);
+}
