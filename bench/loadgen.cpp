@@ -337,6 +337,8 @@ int runRest(const Options &options, int users, int messages)
 
 int main(int argc, char *argv[])
 {
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1"); // as the server: GLib's dispatcher is O(sockets) per wake-up
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("FlippDeal Live load generator"));
