@@ -1,14 +1,774 @@
 // SPDX-License-Identifier: MIT
+// Accounts and tokens, channel authorization (/broadcasting/auth) and the HTTP layer's
+// error shapes (404, 405, 413, CORS), against a real in-process server.
 #include "testserver.h"
 
+#include "storage/database.h"
+
+#include "protocol/signing.h"
+#include "protocol/timeformat.h"
+
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QRegularExpression>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTimer>
 #include <QtTest>
 
-class Test_accounts : public QObject
+using namespace flippdeal;
+using flippdeal::testing::Reply;
+using flippdeal::testing::Session;
+using flippdeal::testing::TestServer;
+using flippdeal::testing::TestSocket;
+
+namespace {
+
+const QByteArray AppKey = "test-key";
+const QByteArray AppSecret = "test-secret-0123456789";
+const QString Password = QStringLiteral("correct horse battery");
+
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+//! A request with exactly the given headers (TestServer::request always sends "Bearer ").
+Reply rawRequest(TestServer &server, const QByteArray &method, const QString &path,
+                 const Headers &headers, const QByteArray &body = {}, QString *networkError = nullptr)
+{
+    QNetworkAccessManager network;
+    QNetworkRequest request(server.url(path));
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
+    QNetworkReply *reply = network.sendCustomRequest(request, method, body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(15000, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    Reply result;
+    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    result.body = reply->readAll();
+    result.json = QJsonDocument::fromJson(result.body).object();
+    for (const auto &pair : reply->rawHeaderPairs())
+        result.headers.append(pair);
+    if (networkError)
+        *networkError = QStringLiteral("%1 (QNetworkReply::NetworkError %2)").arg(reply->errorString()).arg(int(reply->error()));
+    delete reply;
+    return result;
+}
+
+//! Whether the answer is the contract's error shape: a JSON object with a string message.
+bool isJsonError(const Reply &reply)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(reply.body);
+    return doc.isObject() && doc.object().value(QLatin1String("message")).isString()
+           && !doc.object().value(QLatin1String("message")).toString().isEmpty();
+}
+
+QJsonObject fieldErrors(const Reply &reply)
+{
+    return reply.json.value(QLatin1String("errors")).toObject();
+}
+
+QString uniqueEmail(const QString &stem)
+{
+    static int counter = 0;
+    return QStringLiteral("%1.%2.%3@accounts.flippdeal.test")
+        .arg(stem)
+        .arg(QCoreApplication::applicationPid())
+        .arg(++counter);
+}
+
+QJsonObject registration(const QString &name, const QString &email, const QString &password)
+{
+    return {{QLatin1String("name"), name},
+            {QLatin1String("email"), email},
+            {QLatin1String("password"), password}};
+}
+
+QString isoIn(qint64 ms)
+{
+    return protocol::isoUtc(protocol::nowMs() + ms);
+}
+
+} // namespace
+
+class TestAccounts : public QObject
 {
     Q_OBJECT
+
+private:
+    TestServer &server() { return *m_server; }
+
+    //! Creates a domain as `owner` and returns its id (0 on failure, with the test failed).
+    qint64 createDomain(const Session &owner, const QJsonObject &extra)
+    {
+        QJsonObject body{{QLatin1String("name"), QStringLiteral("listing-%1.com").arg(++m_domainCounter)},
+                         {QLatin1String("min_increment_cents"), 100}};
+        for (auto it = extra.begin(); it != extra.end(); ++it)
+            body.insert(it.key(), it.value());
+        const Reply reply = server().post(QStringLiteral("/api/domains"), body, owner.token);
+        if (reply.status != 201) {
+            qWarning() << "domain creation failed" << reply.status << reply.body;
+            return 0;
+        }
+        return reply.json.value(QLatin1String("domain")).toObject().value(QLatin1String("id")).toInteger();
+    }
+
+    Reply channelAuth(const Session &session, const QString &channel, const QString &socketId = QStringLiteral("1234.5678"))
+    {
+        return server().post(QStringLiteral("/broadcasting/auth"),
+                             {{QLatin1String("socket_id"), socketId},
+                              {QLatin1String("channel_name"), channel}},
+                             session.token);
+    }
+
+    std::unique_ptr<TestServer> m_server;
+    Session m_alice;
+    Session m_bob;
+    int m_domainCounter = 0;
+
 private Q_SLOTS:
-    void placeholder() {}
+    void initTestCase()
+    {
+        m_server = std::make_unique<TestServer>();
+        QVERIFY2(server().isRunning(), qPrintable(server().errorString()));
+        m_alice = server().registerUser(QStringLiteral("Alice"));
+        m_bob = server().registerUser(QStringLiteral("Bob"));
+        QVERIFY(m_alice.user.id > 0);
+        QVERIFY(m_bob.user.id > 0);
+    }
+
+    // --- register -------------------------------------------------------------------------
+
+    void registerReturnsUserAndToken()
+    {
+        const QString email = uniqueEmail(QStringLiteral("carol"));
+        const Reply reply = server().post(QStringLiteral("/api/register"),
+                                          registration(QStringLiteral("Carol"), email, Password));
+        QCOMPARE(reply.status, 201);
+        QVERIFY(reply.header("Content-Type").startsWith("application/json"));
+        const QJsonObject user = reply.json.value(QLatin1String("user")).toObject();
+        QVERIFY2(user.value(QLatin1String("id")).isDouble() && user.value(QLatin1String("id")).toInteger() > 0,
+                 reply.body.constData());
+        QCOMPARE(user.value(QLatin1String("name")).toString(), QStringLiteral("Carol"));
+        QCOMPARE(user.value(QLatin1String("email")).toString(), email);
+        QCOMPARE(user.value(QLatin1String("role")).toString(), QStringLiteral("user"));
+        QStringList keys = user.keys();
+        keys.sort();
+        QCOMPARE(keys, (QStringList{QStringLiteral("email"), QStringLiteral("id"),
+                                    QStringLiteral("name"), QStringLiteral("role")}));
+
+        const QString token = reply.json.value(QLatin1String("token")).toString();
+        // At least 128 bits: 22 base64url characters carry 132 bits.
+        QVERIFY2(token.size() >= 22, qPrintable(token));
+        static const QRegularExpression base64url(QStringLiteral("^[A-Za-z0-9_-]+$"));
+        QVERIFY2(base64url.match(token).hasMatch(), qPrintable(token));
+        const auto decoded = QByteArray::fromBase64Encoding(token.toLatin1(),
+                                                            QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+        QVERIFY(decoded);
+        QVERIFY2(decoded.decoded.size() >= 16, "the token carries at least 128 bits");
+
+        // The token works right away.
+        const Reply me = server().get(QStringLiteral("/api/me"), token.toLatin1());
+        QCOMPARE(me.status, 200);
+        QCOMPARE(me.json.value(QLatin1String("user")).toObject(), user);
+    }
+
+    void tokensAreDistinct()
+    {
+        const Session one = server().registerUser(QStringLiteral("Dora"));
+        const Session two = server().registerUser(QStringLiteral("Dora"));
+        QVERIFY(!one.token.isEmpty());
+        QVERIFY(!two.token.isEmpty());
+        QVERIFY(one.token != two.token);
+        QVERIFY(one.user.id != two.user.id);
+    }
+
+    void registerDuplicateEmail_data()
+    {
+        QTest::addColumn<bool>("upperCase");
+        QTest::addRow("same spelling") << false;
+        QTest::addRow("different case") << true;
+    }
+
+    void registerDuplicateEmail()
+    {
+        QFETCH(bool, upperCase);
+        const QString email = uniqueEmail(QStringLiteral("dup"));
+        QCOMPARE(server().post(QStringLiteral("/api/register"),
+                               registration(QStringLiteral("First"), email, Password)).status,
+                 201);
+        const Reply second = server().post(QStringLiteral("/api/register"),
+                                           registration(QStringLiteral("Second"),
+                                                        upperCase ? email.toUpper() : email, Password));
+        QCOMPARE(second.status, 422);
+        QVERIFY(isJsonError(second));
+        QVERIFY2(fieldErrors(second).value(QLatin1String("email")).isArray(), second.body.constData());
+        QVERIFY(!fieldErrors(second).value(QLatin1String("email")).toArray().isEmpty());
+        QVERIFY(!second.json.contains(QLatin1String("token")));
+    }
+
+    void registerValidation_data()
+    {
+        QTest::addColumn<QJsonObject>("body");
+        QTest::addColumn<QString>("field");
+        const QString email = QStringLiteral("valid.person@example.com");
+        QTest::addRow("missing name") << QJsonObject{{QLatin1String("email"), email}, {QLatin1String("password"), Password}}
+                                      << QStringLiteral("name");
+        QTest::addRow("blank name") << registration(QStringLiteral("   "), email, Password) << QStringLiteral("name");
+        QTest::addRow("name not a string") << QJsonObject{{QLatin1String("name"), 42}, {QLatin1String("email"), email},
+                                                          {QLatin1String("password"), Password}}
+                                           << QStringLiteral("name");
+        QTest::addRow("missing email") << QJsonObject{{QLatin1String("name"), QStringLiteral("X")}, {QLatin1String("password"), Password}}
+                                       << QStringLiteral("email");
+        QTest::addRow("email without @") << registration(QStringLiteral("X"), QStringLiteral("not-an-email"), Password)
+                                         << QStringLiteral("email");
+        QTest::addRow("email without domain") << registration(QStringLiteral("X"), QStringLiteral("someone@"), Password)
+                                              << QStringLiteral("email");
+        QTest::addRow("email with space") << registration(QStringLiteral("X"), QStringLiteral("some one@example.com"), Password)
+                                          << QStringLiteral("email");
+        QTest::addRow("missing password") << QJsonObject{{QLatin1String("name"), QStringLiteral("X")}, {QLatin1String("email"), email}}
+                                          << QStringLiteral("password");
+        QTest::addRow("short password") << registration(QStringLiteral("X"), email, QStringLiteral("1234567"))
+                                        << QStringLiteral("password");
+        QTest::addRow("empty password") << registration(QStringLiteral("X"), email, QString()) << QStringLiteral("password");
+    }
+
+    void registerValidation()
+    {
+        QFETCH(QJsonObject, body);
+        QFETCH(QString, field);
+        const Reply reply = server().post(QStringLiteral("/api/register"), body);
+        QCOMPARE(reply.status, 422);
+        QVERIFY(isJsonError(reply));
+        QVERIFY2(fieldErrors(reply).value(field).isArray(), reply.body.constData());
+        QVERIFY(!fieldErrors(reply).value(field).toArray().isEmpty());
+        QVERIFY(fieldErrors(reply).value(field).toArray().first().isString());
+        QVERIFY(!reply.json.contains(QLatin1String("token")));
+    }
+
+    void malformedBodies_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QByteArray>("body");
+        for (const QString &path : {QStringLiteral("/api/register"), QStringLiteral("/api/login")}) {
+            QTest::addRow("%s truncated JSON", qPrintable(path)) << path << QByteArray(R"({"name": "x", "email": )");
+            QTest::addRow("%s not JSON", qPrintable(path)) << path << QByteArray("name=x&email=y");
+            QTest::addRow("%s JSON array", qPrintable(path)) << path << QByteArray(R"(["a@b.c", "password"])");
+            QTest::addRow("%s JSON string", qPrintable(path)) << path << QByteArray(R"("hello")");
+            QTest::addRow("%s JSON number", qPrintable(path)) << path << QByteArray("42");
+            QTest::addRow("%s JSON null", qPrintable(path)) << path << QByteArray("null");
+            QTest::addRow("%s empty body", qPrintable(path)) << path << QByteArray();
+        }
+    }
+
+    void malformedBodies()
+    {
+        QFETCH(QString, path);
+        QFETCH(QByteArray, body);
+        const Reply reply = server().request("POST", path, {}, body, "application/json");
+        QCOMPARE(reply.status, 400);
+        QVERIFY2(isJsonError(reply), reply.body.constData());
+        QVERIFY2(!reply.json.contains(QLatin1String("errors")), "errors only on 422");
+    }
+
+    // --- login / me / logout ----------------------------------------------------------------
+
+    void loginSucceeds()
+    {
+        const Reply reply = server().post(QStringLiteral("/api/login"),
+                                          {{QLatin1String("email"), m_alice.user.email},
+                                           {QLatin1String("password"), Password}});
+        QCOMPARE(reply.status, 200);
+        const QJsonObject user = reply.json.value(QLatin1String("user")).toObject();
+        QCOMPARE(user.value(QLatin1String("id")).toInteger(), m_alice.user.id);
+        QCOMPARE(user.value(QLatin1String("email")).toString(), m_alice.user.email);
+        QCOMPARE(user.value(QLatin1String("role")).toString(), QStringLiteral("user"));
+        const QByteArray token = reply.json.value(QLatin1String("token")).toString().toLatin1();
+        QVERIFY(token.size() >= 22);
+        QVERIFY2(token != m_alice.token, "each login issues a new token");
+        QCOMPARE(server().get(QStringLiteral("/api/me"), token).status, 200);
+    }
+
+    void loginEmailIsCaseInsensitive()
+    {
+        const Reply reply = server().post(QStringLiteral("/api/login"),
+                                          {{QLatin1String("email"), m_alice.user.email.toUpper()},
+                                           {QLatin1String("password"), Password}});
+        QCOMPARE(reply.status, 200);
+        QCOMPARE(reply.json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toInteger(),
+                 m_alice.user.id);
+    }
+
+    void loginRefused_data()
+    {
+        QTest::addColumn<QString>("email");
+        QTest::addColumn<QString>("password");
+        QTest::addRow("wrong password") << QString() << QStringLiteral("correct horse battery!");
+        QTest::addRow("password of another case") << QString() << QStringLiteral("Correct Horse Battery");
+        QTest::addRow("unknown email") << QStringLiteral("nobody.here@example.com") << Password;
+    }
+
+    void loginRefused()
+    {
+        QFETCH(QString, email);
+        QFETCH(QString, password);
+        const Reply reply = server().post(QStringLiteral("/api/login"),
+                                          {{QLatin1String("email"), email.isEmpty() ? m_alice.user.email : email},
+                                           {QLatin1String("password"), password}});
+        QCOMPARE(reply.status, 401);
+        QVERIFY(isJsonError(reply));
+        QVERIFY(!reply.json.contains(QLatin1String("token")));
+        QVERIFY(!reply.json.contains(QLatin1String("user")));
+    }
+
+    void meReturnsTheUser()
+    {
+        const Reply reply = server().get(QStringLiteral("/api/me"), m_bob.token);
+        QCOMPARE(reply.status, 200);
+        const QJsonObject user = reply.json.value(QLatin1String("user")).toObject();
+        QCOMPARE(user.value(QLatin1String("id")).toInteger(), m_bob.user.id);
+        QCOMPARE(user.value(QLatin1String("name")).toString(), QStringLiteral("Bob"));
+        QCOMPARE(user.value(QLatin1String("email")).toString(), m_bob.user.email);
+        QCOMPARE(user.value(QLatin1String("role")).toString(), QStringLiteral("user"));
+    }
+
+    void meUnauthenticated_data()
+    {
+        QTest::addColumn<QByteArray>("authorization");
+        QTest::addRow("no header") << QByteArray();
+        QTest::addRow("garbage token") << QByteArray("Bearer not-a-real-token-at-all-0000000000");
+        QTest::addRow("empty bearer") << QByteArray("Bearer ");
+        QTest::addRow("very long token") << (QByteArray("Bearer ") + QByteArray(4000, 'a'));
+        QTest::addRow("basic scheme") << QByteArray("Basic YWxpY2U6c2VjcmV0");
+    }
+
+    void meUnauthenticated()
+    {
+        QFETCH(QByteArray, authorization);
+        Headers headers;
+        if (!authorization.isEmpty())
+            headers.append({"Authorization", authorization});
+        const Reply reply = rawRequest(server(), "GET", QStringLiteral("/api/me"), headers);
+        QCOMPARE(reply.status, 401);
+        QVERIFY2(isJsonError(reply), reply.body.constData());
+    }
+
+    void bearerSchemeIsCaseInsensitive()
+    {
+        const Reply reply = rawRequest(server(), "GET", QStringLiteral("/api/me"),
+                                       {{"Authorization", "bearer " + m_bob.token}});
+        QCOMPARE(reply.status, 200);
+    }
+
+    void logoutRevokesOnlyThatToken()
+    {
+        const Session carol = server().registerUser(QStringLiteral("Carol"));
+        const Reply login = server().post(QStringLiteral("/api/login"),
+                                          {{QLatin1String("email"), carol.user.email},
+                                           {QLatin1String("password"), Password}});
+        QCOMPARE(login.status, 200);
+        const QByteArray second = login.json.value(QLatin1String("token")).toString().toLatin1();
+        QVERIFY(!second.isEmpty());
+
+        QCOMPARE(server().get(QStringLiteral("/api/me"), carol.token).status, 200);
+        const Reply logout = server().request("POST", QStringLiteral("/api/logout"), carol.token);
+        QCOMPARE(logout.status, 204);
+        QVERIFY(logout.body.isEmpty());
+
+        // The revoked token stops working at once, everywhere.
+        QCOMPARE(server().get(QStringLiteral("/api/me"), carol.token).status, 401);
+        QCOMPARE(server().get(QStringLiteral("/api/messages/unread-count"), carol.token).status, 401);
+        QCOMPARE(server().request("POST", QStringLiteral("/api/logout"), carol.token).status, 401);
+        QCOMPARE(channelAuth(carol, QStringLiteral("private-user.%1").arg(carol.user.id)).status, 401);
+        // The other session of the same user is untouched.
+        const Reply me = server().get(QStringLiteral("/api/me"), second);
+        QCOMPARE(me.status, 200);
+        QCOMPARE(me.json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toInteger(), carol.user.id);
+        // Logging in again still works after a logout.
+        QCOMPARE(server().post(QStringLiteral("/api/login"),
+                               {{QLatin1String("email"), carol.user.email},
+                                {QLatin1String("password"), Password}}).status,
+                 200);
+    }
+
+    void logoutWithoutToken()
+    {
+        const Reply reply = server().request("POST", QStringLiteral("/api/logout"));
+        QCOMPARE(reply.status, 401);
+        QVERIFY(isJsonError(reply));
+    }
+
+    void noPlaintextSecretsStored()
+    {
+        const Session erin = server().registerUser(QStringLiteral("Erin"));
+        QVERIFY(!erin.token.isEmpty());
+
+        QSqlQuery users(server().app().database().handle());
+        QVERIFY(users.prepare(QStringLiteral("SELECT password_hash FROM users WHERE id = ?")));
+        users.addBindValue(erin.user.id);
+        QVERIFY2(users.exec(), qPrintable(users.lastError().text()));
+        QVERIFY(users.next());
+        const QString hash = users.value(0).toString();
+        QVERIFY2(hash.startsWith(QLatin1String("$argon2id$")), qPrintable(hash));
+        QVERIFY(!hash.contains(Password));
+
+        QSqlQuery tokens(server().app().database().handle());
+        QVERIFY(tokens.prepare(QStringLiteral("SELECT token_hash FROM api_tokens WHERE user_id = ?")));
+        tokens.addBindValue(erin.user.id);
+        QVERIFY(tokens.exec());
+        int rows = 0;
+        while (tokens.next()) {
+            ++rows;
+            const QString stored = tokens.value(0).toString();
+            QVERIFY(!stored.isEmpty());
+            QVERIFY2(stored != QString::fromLatin1(erin.token), "the token itself is not stored");
+            QVERIFY(!stored.contains(QString::fromLatin1(erin.token)));
+        }
+        QCOMPARE(rows, 1);
+        QSqlQuery exact(server().app().database().handle());
+        QVERIFY(exact.prepare(QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE token_hash = ?")));
+        exact.addBindValue(QString::fromLatin1(erin.token));
+        QVERIFY(exact.exec());
+        QVERIFY(exact.next());
+        QCOMPARE(exact.value(0).toInt(), 0);
+
+        // Nor anywhere else in the files: the database and its write-ahead log.
+        const QString path = server().config().database.mid(int(qstrlen("sqlite:")));
+        QByteArray bytes;
+        for (const QString &file : {path, path + QStringLiteral("-wal")}) {
+            QFile f(file);
+            if (f.open(QIODevice::ReadOnly))
+                bytes += f.readAll();
+        }
+        QVERIFY2(!bytes.isEmpty(), qPrintable(path));
+        QVERIFY2(bytes.contains(erin.user.email.toUtf8()), "sanity: the scan sees the user's row");
+        QVERIFY2(!bytes.contains(erin.token), "the plaintext token is in the database file");
+        QVERIFY2(!bytes.contains(Password.toUtf8()), "the plaintext password is in the database file");
+    }
+
+    // --- /broadcasting/auth ---------------------------------------------------------------
+
+    void authOwnUserChannel_data()
+    {
+        QTest::addColumn<bool>("formEncoded");
+        QTest::addRow("form-encoded (pusher-js)") << true;
+        QTest::addRow("JSON") << false;
+    }
+
+    void authOwnUserChannel()
+    {
+        QFETCH(bool, formEncoded);
+        const QString channel = QStringLiteral("private-user.%1").arg(m_alice.user.id);
+        const QString socketId = QStringLiteral("1.2");
+        Reply reply;
+        if (formEncoded) {
+            reply = server().request("POST", QStringLiteral("/broadcasting/auth"), m_alice.token,
+                                     "socket_id=1.2&channel_name=" + channel.toLatin1(),
+                                     "application/x-www-form-urlencoded");
+        } else {
+            reply = channelAuth(m_alice, channel, socketId);
+        }
+        QCOMPARE(reply.status, 200);
+        const QString auth = reply.json.value(QLatin1String("auth")).toString();
+        static const QRegularExpression shape(QStringLiteral("^test-key:[0-9a-f]{64}$"));
+        QVERIFY2(shape.match(auth).hasMatch(), qPrintable(auth));
+        QCOMPARE(auth.toLatin1(), protocol::channelAuth(AppKey, AppSecret, socketId, channel));
+        QVERIFY(!reply.json.contains(QLatin1String("channel_data")));
+    }
+
+    void authFormEncodedPercentEscapes()
+    {
+        // pusher-js percent-encodes the fields; "%2E" is a dot.
+        const QString channel = QStringLiteral("private-user.%1").arg(m_alice.user.id);
+        const Reply reply = server().request("POST", QStringLiteral("/broadcasting/auth"), m_alice.token,
+                                             "socket_id=123%2E456&channel_name=private-user%2E"
+                                                 + QByteArray::number(m_alice.user.id),
+                                             "application/x-www-form-urlencoded");
+        QCOMPARE(reply.status, 200);
+        QCOMPARE(reply.json.value(QLatin1String("auth")).toString().toLatin1(),
+                 protocol::channelAuth(AppKey, AppSecret, QStringLiteral("123.456"), channel));
+    }
+
+    void authSignatureIsAcceptedByGateway()
+    {
+        TestSocket socket(server().webSocketUrl());
+        QVERIFY(socket.waitConnected());
+        const auto ok = socket.subscribeAuthorized(server(), m_alice,
+                                                   QStringLiteral("private-user.%1").arg(m_alice.user.id));
+        QVERIFY2(ok.has_value(), "the gateway accepts the signature /broadcasting/auth made");
+    }
+
+    void authRefused_data()
+    {
+        QTest::addColumn<QString>("channel");
+        QTest::addColumn<int>("status");
+        QTest::addRow("other user's channel") << QStringLiteral("private-user.{bob}") << 403;
+        QTest::addRow("unknown user's channel") << QStringLiteral("private-user.987654") << 403;
+        QTest::addRow("leading zero") << QStringLiteral("private-user.0{alice}") << 403;
+        QTest::addRow("user zero") << QStringLiteral("private-user.0") << 403;
+        QTest::addRow("unknown private prefix") << QStringLiteral("private-foo") << 403;
+        QTest::addRow("unknown private prefix with id") << QStringLiteral("private-foo.{alice}") << 403;
+        QTest::addRow("unknown presence prefix") << QStringLiteral("presence-room.1") << 403;
+        QTest::addRow("encrypted channel") << QStringLiteral("private-encrypted-user.{alice}") << 403;
+        QTest::addRow("unknown domain") << QStringLiteral("private-domain.987654") << 403;
+        QTest::addRow("unknown auction") << QStringLiteral("presence-auction.987654") << 403;
+        QTest::addRow("invalid characters") << QStringLiteral("private-user.1 2") << 422;
+        QTest::addRow("public channel") << QStringLiteral("news") << 422;
+        QTest::addRow("empty channel") << QString() << 422;
+    }
+
+    void authRefused()
+    {
+        QFETCH(QString, channel);
+        QFETCH(int, status);
+        channel.replace(QLatin1String("{alice}"), QString::number(m_alice.user.id));
+        channel.replace(QLatin1String("{bob}"), QString::number(m_bob.user.id));
+        const Reply reply = channelAuth(m_alice, channel);
+        QCOMPARE(reply.status, status);
+        QVERIFY2(isJsonError(reply), reply.body.constData());
+        QVERIFY(!reply.json.contains(QLatin1String("auth")));
+        if (status == 422)
+            QVERIFY2(fieldErrors(reply).contains(QLatin1String("channel_name")), reply.body.constData());
+    }
+
+    void authWithoutToken_data()
+    {
+        QTest::addColumn<bool>("formEncoded");
+        QTest::addRow("form-encoded") << true;
+        QTest::addRow("JSON") << false;
+    }
+
+    void authWithoutToken()
+    {
+        QFETCH(bool, formEncoded);
+        const QByteArray channel = "private-user." + QByteArray::number(m_alice.user.id);
+        const Reply reply = formEncoded
+                                ? server().request("POST", QStringLiteral("/broadcasting/auth"), {},
+                                                   "socket_id=1.2&channel_name=" + channel,
+                                                   "application/x-www-form-urlencoded")
+                                : server().post(QStringLiteral("/broadcasting/auth"),
+                                                {{QLatin1String("socket_id"), QStringLiteral("1.2")},
+                                                 {QLatin1String("channel_name"), QString::fromLatin1(channel)}});
+        QCOMPARE(reply.status, 401);
+        QVERIFY(isJsonError(reply));
+        QVERIFY(!reply.json.contains(QLatin1String("auth")));
+    }
+
+    void authBadSocketId_data()
+    {
+        QTest::addColumn<QString>("socketId");
+        QTest::addRow("letters") << QStringLiteral("abc");
+        QTest::addRow("empty") << QString();
+        QTest::addRow("three parts") << QStringLiteral("1.2.3");
+        QTest::addRow("missing second part") << QStringLiteral("1.");
+        QTest::addRow("no dot") << QStringLiteral("12345");
+        QTest::addRow("signature injection") << QStringLiteral("1.2:private-user.1");
+        QTest::addRow("negative") << QStringLiteral("-1.2");
+    }
+
+    void authBadSocketId()
+    {
+        QFETCH(QString, socketId);
+        const Reply reply = channelAuth(m_alice, QStringLiteral("private-user.%1").arg(m_alice.user.id), socketId);
+        QCOMPARE(reply.status, 422);
+        QVERIFY(isJsonError(reply));
+        QVERIFY2(fieldErrors(reply).contains(QLatin1String("socket_id")), reply.body.constData());
+    }
+
+    void authMalformedBody()
+    {
+        const Reply reply = server().request("POST", QStringLiteral("/broadcasting/auth"), m_alice.token,
+                                             "{not json", "application/json");
+        QCOMPARE(reply.status, 400);
+        QVERIFY(isJsonError(reply));
+    }
+
+    void authDomainChannel()
+    {
+        const qint64 domainId = createDomain(m_alice, {{QLatin1String("enable_bidding"), false}});
+        QVERIFY(domainId > 0);
+        const QString channel = QStringLiteral("private-domain.%1").arg(domainId);
+
+        const Reply owner = channelAuth(m_alice, channel);
+        QCOMPARE(owner.status, 200);
+        QCOMPARE(owner.json.value(QLatin1String("auth")).toString().toLatin1(),
+                 protocol::channelAuth(AppKey, AppSecret, QStringLiteral("1234.5678"), channel));
+
+        QCOMPARE(channelAuth(m_bob, channel).status, 403);
+
+        const Reply watch = server().post(QStringLiteral("/api/domains/%1/watch").arg(domainId), {}, m_bob.token);
+        QCOMPARE(watch.status, 200);
+        const Reply watcher = channelAuth(m_bob, channel);
+        QCOMPARE(watcher.status, 200);
+        QCOMPARE(watcher.json.value(QLatin1String("auth")).toString().toLatin1(),
+                 protocol::channelAuth(AppKey, AppSecret, QStringLiteral("1234.5678"), channel));
+
+        // Unwatching takes the right away again.
+        QCOMPARE(server().request("DELETE", QStringLiteral("/api/domains/%1/watch").arg(domainId), m_bob.token).status, 200);
+        QCOMPARE(channelAuth(m_bob, channel).status, 403);
+    }
+
+    void authAuctionPresenceChannel()
+    {
+        const qint64 domainId = createDomain(m_alice, {{QLatin1String("enable_bidding"), true},
+                                                       {QLatin1String("ends_at"), isoIn(3600 * 1000)}});
+        QVERIFY(domainId > 0);
+        const QString channel = QStringLiteral("presence-auction.%1").arg(domainId);
+        const QString socketId = QStringLiteral("42.4242");
+        for (const Session &session : {m_alice, m_bob}) {
+            const Reply reply = channelAuth(session, channel, socketId);
+            QCOMPARE(reply.status, 200);
+            const QJsonValue channelDataValue = reply.json.value(QLatin1String("channel_data"));
+            QVERIFY2(channelDataValue.isString(), reply.body.constData());
+            const QString channelData = channelDataValue.toString();
+            const QJsonObject member = QJsonDocument::fromJson(channelData.toUtf8()).object();
+            QVERIFY2(member.value(QLatin1String("user_id")).isString(), "user_id is a string, as in Pusher");
+            QCOMPARE(member.value(QLatin1String("user_id")).toString(), QString::number(session.user.id));
+            QCOMPARE(member.value(QLatin1String("user_info")).toObject().value(QLatin1String("name")).toString(),
+                     session.user.name);
+            QCOMPARE(reply.json.value(QLatin1String("auth")).toString().toLatin1(),
+                     protocol::channelAuth(AppKey, AppSecret, socketId, channel, channelData));
+        }
+
+        // And the gateway takes it: the member list names the user.
+        TestSocket socket(server().webSocketUrl());
+        QVERIFY(socket.waitConnected());
+        const auto subscribed = socket.subscribeAuthorized(server(), m_bob, channel);
+        QVERIFY(subscribed.has_value());
+        const QJsonObject presence = testing::frameData(*subscribed).value(QLatin1String("presence")).toObject();
+        QVERIFY2(presence.value(QLatin1String("ids")).toArray().contains(QString::number(m_bob.user.id)),
+                 qPrintable(QString::fromUtf8(QJsonDocument(*subscribed).toJson(QJsonDocument::Compact))));
+    }
+
+    void authAuctionRefused_data()
+    {
+        QTest::addColumn<QJsonObject>("domain");
+        QTest::addRow("not a bidding listing") << QJsonObject{{QLatin1String("enable_bidding"), false}};
+        QTest::addRow("draft auction") << QJsonObject{{QLatin1String("enable_bidding"), true},
+                                                      {QLatin1String("ends_at"), isoIn(3600 * 1000)},
+                                                      {QLatin1String("status"), QStringLiteral("draft")}};
+    }
+
+    void authAuctionRefused()
+    {
+        QFETCH(QJsonObject, domain);
+        const qint64 domainId = createDomain(m_alice, domain);
+        QVERIFY(domainId > 0);
+        const QString channel = QStringLiteral("presence-auction.%1").arg(domainId);
+        QCOMPARE(channelAuth(m_bob, channel).status, 403);
+        QCOMPARE(channelAuth(m_alice, channel).status, 403);
+    }
+
+    // --- HTTP layer -----------------------------------------------------------------------
+
+    void wrongMethod_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QByteArray>("allowed");
+        QTest::addRow("GET register") << QByteArray("GET") << QStringLiteral("/api/register") << QByteArray("POST");
+        QTest::addRow("DELETE me") << QByteArray("DELETE") << QStringLiteral("/api/me") << QByteArray("GET");
+        QTest::addRow("GET broadcasting auth") << QByteArray("GET") << QStringLiteral("/broadcasting/auth") << QByteArray("POST");
+        QTest::addRow("PUT messages") << QByteArray("PUT") << QStringLiteral("/api/messages") << QByteArray("POST");
+        QTest::addRow("GET message read") << QByteArray("GET") << QStringLiteral("/api/messages/1/read") << QByteArray("PATCH");
+    }
+
+    void wrongMethod()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QString, path);
+        QFETCH(QByteArray, allowed);
+        const Reply reply = server().request(method, path, m_alice.token);
+        QCOMPARE(reply.status, 405);
+        QVERIFY2(isJsonError(reply), reply.body.constData());
+        QVERIFY(reply.header("Content-Type").startsWith("application/json"));
+        QVERIFY2(reply.header("Allow").contains(allowed), reply.header("Allow").constData());
+    }
+
+    void unknownRoute_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QString>("path");
+        QTest::addRow("unknown api path") << QByteArray("GET") << QStringLiteral("/api/nothing-here");
+        QTest::addRow("unknown root path") << QByteArray("GET") << QStringLiteral("/definitely/not/a/route");
+        QTest::addRow("POST to unknown path") << QByteArray("POST") << QStringLiteral("/api/unknown");
+        QTest::addRow("extra segment") << QByteArray("GET") << QStringLiteral("/api/me/extra");
+        QTest::addRow("non-numeric id") << QByteArray("GET") << QStringLiteral("/api/domains/abc");
+    }
+
+    void unknownRoute()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QString, path);
+        const Reply reply = server().request(method, path, m_alice.token, method == "POST" ? QByteArray("{}") : QByteArray());
+        QCOMPARE(reply.status, 404);
+        QVERIFY2(isJsonError(reply), reply.body.constData());
+        QVERIFY(reply.header("Content-Type").startsWith("application/json"));
+    }
+
+    void bodyTooLarge_data()
+    {
+        QTest::addColumn<int>("size");
+        QTest::addRow("twice the limit") << 4096;
+        QTest::addRow("a megabyte") << 1024 * 1024;
+    }
+
+    void bodyTooLarge()
+    {
+        QFETCH(int, size);
+        TestServer small([](server::Config &config) { config.maxBodyBytes = 2048; });
+        QVERIFY2(small.isRunning(), qPrintable(small.errorString()));
+
+        // Exactly at the limit is read and parsed (and is no valid JSON here).
+        const Reply atLimit = small.request("POST", QStringLiteral("/api/register"), {}, QByteArray(2048, 'x'));
+        QCOMPARE(atLimit.status, 400);
+
+        // Sent the way the desktop client sends (QNetworkAccessManager). The answer must arrive
+        // even though the server does not read the body: a reset connection is no 413.
+        QString networkError;
+        const Reply tooLarge = rawRequest(small, "POST", QStringLiteral("/api/register"),
+                                          {{"Content-Type", "application/json"}}, QByteArray(size, 'x'),
+                                          &networkError);
+        QVERIFY2(tooLarge.status != 0, qPrintable(QStringLiteral("no HTTP answer at all: ") + networkError));
+        QCOMPARE(tooLarge.status, 413);
+        QVERIFY2(isJsonError(tooLarge), tooLarge.body.constData());
+
+        // The server is still there for the next request.
+        const Reply health = small.get(QStringLiteral("/health"));
+        QCOMPARE(health.status, 200);
+        QCOMPARE(health.json.value(QLatin1String("status")).toString(), QStringLiteral("ok"));
+        const Session someone = small.registerUser(QStringLiteral("Fay"));
+        QVERIFY(someone.user.id > 0);
+    }
+
+    void corsPreflight()
+    {
+        const Reply reply = rawRequest(server(), "OPTIONS", QStringLiteral("/api/messages"),
+                                       {{"Origin", "https://app.flippdeal.test"},
+                                        {"Access-Control-Request-Method", "POST"},
+                                        {"Access-Control-Request-Headers", "authorization, content-type"}});
+        QCOMPARE(reply.status, 204);
+        QVERIFY2(!reply.header("Access-Control-Allow-Origin").isEmpty(), "preflight names the allowed origin");
+        QVERIFY(reply.header("Access-Control-Allow-Methods").contains("POST"));
+        QVERIFY(reply.header("Access-Control-Allow-Headers").toLower().contains("authorization"));
+        QVERIFY(reply.body.isEmpty());
+    }
+
+    void corsOnOrdinaryResponses()
+    {
+        const Reply ok = server().get(QStringLiteral("/api/me"), m_alice.token);
+        QCOMPARE(ok.status, 200);
+        QVERIFY(!ok.header("Access-Control-Allow-Origin").isEmpty());
+        const Reply error = server().get(QStringLiteral("/api/me"));
+        QCOMPARE(error.status, 401);
+        QVERIFY(!error.header("Access-Control-Allow-Origin").isEmpty());
+    }
 };
 
-QTEST_GUILESS_MAIN(Test_accounts)
+QTEST_GUILESS_MAIN(TestAccounts)
 #include "tst_accounts.moc"
