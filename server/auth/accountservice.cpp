@@ -91,13 +91,13 @@ QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const
         qCWarning(lcAuth) << "login lookup failed:" << error.what();
         return QtFuture::makeReadyFuture(Expected<AuthSession>(ApiError::internal()));
     }
-    if (!user) {
-        if (m_dummyHash.isEmpty())
-            m_dummyHash = passwords::hash(QByteArrayLiteral("not-a-real-password"));
-        storedHash = m_dummyHash;
-    }
-    return QtConcurrent::run([storedHash, password] {
-               return passwords::verify(storedHash, password.toUtf8());
+    if (!user && !m_dummyHash.isValid())
+        m_dummyHash = QtConcurrent::run([] { return passwords::hash(QByteArrayLiteral("not-a-real-password")); });
+    const QFuture<QByteArray> dummy = m_dummyHash;
+    return QtConcurrent::run([storedHash, dummy, password] {
+               // result() runs the dummy hash here if no pool thread has started it yet.
+               const QByteArray hash = storedHash.isEmpty() ? dummy.result() : storedHash;
+               return passwords::verify(hash, password.toUtf8()) && !storedHash.isEmpty();
            })
         .then(this, [this, user](bool ok) -> Expected<AuthSession> {
             if (!ok || !user)

@@ -53,7 +53,9 @@ private:
     Expected<QByteArray> issueToken(qint64 userId);
 
     Database &m_db;
-    QByteArray m_dummyHash; // verified against for unknown emails, so timing reveals nothing
+    // Verified against for unknown emails, so timing does not reveal which emails exist.
+    // Computed once, on the thread pool, the first time it is needed.
+    QFuture<QByteArray> m_dummyHash;
 };
 
 } // namespace flippdeal::server

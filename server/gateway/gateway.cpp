@@ -101,8 +101,10 @@ void Gateway::onNewWebSocket()
             sendError(connection, ErrorCode::InvalidMessage,
                       QStringLiteral("Binary frames are not supported; send JSON text frames"));
         });
-        connect(socket, &QWebSocket::pong, this,
-                [connection] { connection->lastActivityMs = protocol::nowMs(); });
+        connect(socket, &QWebSocket::pong, this, [connection] {
+            connection->lastActivityMs = protocol::nowMs();
+            connection->pingSentMs = 0;
+        });
         connect(socket, &QWebSocket::disconnected, this,
                 [this, connection] { onDisconnected(connection); });
 
@@ -246,8 +248,7 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     }
     if (connection->channels.contains(channel->name)) {
         // Already subscribed: confirm again so a client that lost track is not left waiting.
-        sendFrame(connection, internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                            channel->name, {}));
+        sendFrame(connection, subscriptionSucceededFrame(*channel));
         return;
     }
 
@@ -277,23 +278,12 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     m_channels[channel->name].insert(connection);
 
     if (!member) {
-        sendFrame(connection, internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                            channel->name, {}));
+        sendFrame(connection, subscriptionSucceededFrame(*channel));
         return;
     }
     connection->presenceUserIds.insert(channel->name, member->userId);
     const bool firstConnection = m_presence->join(channel->name, *member, connection->socketId);
-    QJsonArray ids;
-    QJsonObject hash;
-    for (const protocol::PresenceMember &m : m_presence->members(channel->name)) {
-        ids.append(m.userId);
-        hash.insert(m.userId, m.userInfo);
-    }
-    const QJsonObject presence{{QLatin1String("ids"), ids},
-                               {QLatin1String("hash"), hash},
-                               {QLatin1String("count"), ids.size()}};
-    sendFrame(connection, internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                        channel->name, {{QLatin1String("presence"), presence}}));
+    sendFrame(connection, subscriptionSucceededFrame(*channel));
     if (firstConnection) {
         const QString added = internalFrame(QStringLiteral("pusher_internal:member_added"), channel->name,
                                             {{QLatin1String("user_id"), member->userId},
@@ -304,6 +294,23 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
                 sendFrame(other, added);
         }
     }
+}
+
+QString Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
+{
+    if (channel.type != protocol::ChannelType::Presence)
+        return internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"), channel.name, {});
+    QJsonArray ids;
+    QJsonObject hash;
+    for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
+        ids.append(m.userId);
+        hash.insert(m.userId, m.userInfo);
+    }
+    const QJsonObject presence{{QLatin1String("ids"), ids},
+                               {QLatin1String("hash"), hash},
+                               {QLatin1String("count"), ids.size()}};
+    return internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"), channel.name,
+                         {{QLatin1String("presence"), presence}});
 }
 
 void Gateway::handleUnsubscribe(Connection *connection, const protocol::Frame &frame)

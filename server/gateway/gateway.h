@@ -56,6 +56,8 @@ public:
     int connectionCount() const { return static_cast<int>(m_connections.size()); }
     int channelCount() const { return static_cast<int>(m_channels.size()); }
     int subscriberCount(const QString &channel) const;
+    //! Channels with at least one local subscriber.
+    QStringList channelNames() const { return m_channels.keys(); }
     const PresenceStore &presence() const { return *m_presence; }
     quint64 framesIn() const { return m_framesIn; }
     quint64 framesOut() const { return m_framesOut; }
@@ -76,6 +78,7 @@ private:
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
     void unsubscribe(Connection *connection, const QString &channel);
+    QString subscriptionSucceededFrame(const protocol::ChannelName &channel) const;
     void sendFrame(Connection *connection, const QString &frame);
     void sendError(Connection *connection, protocol::ErrorCode code, const QString &message);
     void sendSubscriptionError(Connection *connection, const QString &channel, const QString &type,

@@ -29,6 +29,8 @@ private:
     void respond(HttpResponse response, bool closeAfter);
     void finishRequest(const HttpResponse &response);
     void handOverToWebSocket();
+    void rejectBody(const HttpResponse &response, qint64 bodyLength);
+    void drain();
 
     QPointer<QTcpSocket> m_socket;
     HttpServer *m_server;
@@ -37,6 +39,8 @@ private:
     HttpRequest m_current;
     bool m_busy = false;       //!< waiting for an async handler
     bool m_keepAlive = true;
+    qint64 m_discardRemaining = 0; //!< body bytes still to swallow after an early 413
+    bool m_draining = false;
     std::unique_ptr<QFutureWatcher<HttpResponse>> m_watcher;
 };
 

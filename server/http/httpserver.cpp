@@ -12,6 +12,12 @@ namespace flippdeal::server {
 namespace {
 
 constexpr int IdleTimeoutMs = 30'000;
+// A rejected upload is read and thrown away up to this much (or this long) before closing, so
+// the client sees the 413 instead of a connection reset.
+constexpr qint64 MaxDiscardBytes = 16 * 1024 * 1024;
+constexpr int DiscardTimeoutMs = 5'000;
+// Room for thousands of clients reconnecting at once (Qt's default backlog is 50).
+constexpr int ListenBacklog = 1024;
 
 QString decodeComponent(QByteArray text)
 {
@@ -32,6 +38,7 @@ HttpServer::~HttpServer() = default;
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
 {
+    m_server.setListenBacklogSize(ListenBacklog);
     return m_server.listen(address, port);
 }
 
@@ -65,6 +72,10 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpServer *server)
 
 void HttpConnection::onReadyRead()
 {
+    if (m_draining) {
+        drain();
+        return;
+    }
     while (m_socket && !m_busy && m_socket->bytesAvailable() > 0) {
         const QByteArray peeked = m_socket->peek(HttpServer::MaxHeadBytes + 4);
         const qsizetype headEnd = peeked.indexOf("\r\n\r\n");
@@ -106,7 +117,10 @@ void HttpConnection::onReadyRead()
         }
         if (length > m_server->m_maxBodyBytes) {
             m_socket->read(headEnd + 4);
-            respond(HttpResponse::error(ApiError{413, QStringLiteral("The request body exceeds %1 bytes.").arg(m_server->m_maxBodyBytes), {}, 0}), true);
+            m_current = std::move(request);
+            m_current.route = QStringLiteral("(body too large)");
+            rejectBody(HttpResponse::error(ApiError{413, QStringLiteral("The request body exceeds %1 bytes.").arg(m_server->m_maxBodyBytes), {}, 0}),
+                       length);
             return;
         }
         if (m_socket->bytesAvailable() < headEnd + 4 + length)
@@ -131,7 +145,20 @@ void HttpConnection::onReadyRead()
         }
 
         m_current = std::move(request);
+        const bool head = m_current.method == "HEAD";
+        if (head)
+            m_current.method = "GET";
         HandlerResult result = m_server->m_router.dispatch(m_current);
+        if (head) {
+            m_current.method = "HEAD";
+            if (auto *response = std::get_if<HttpResponse>(&result)) {
+                response->headers.emplace_back("Content-Length", QByteArray::number(response->body.size()));
+                response->body.clear();
+                response->contentType.clear();
+                respond(std::move(*response), !m_keepAlive);
+                continue;
+            }
+        }
         if (auto *response = std::get_if<HttpResponse>(&result)) {
             respond(std::move(*response), !m_keepAlive);
             continue;
@@ -196,6 +223,30 @@ bool HttpConnection::parseHead(const QByteArray &head, HttpRequest &request, QSt
     return true;
 }
 
+void HttpConnection::rejectBody(const HttpResponse &response, qint64 bodyLength)
+{
+    m_keepAlive = false;
+    m_draining = true;
+    m_discardRemaining = std::min(bodyLength, MaxDiscardBytes);
+    respond(response, false);
+    m_idleTimer.stop();
+    QTimer::singleShot(DiscardTimeoutMs, this, [this] {
+        if (m_socket)
+            m_socket->disconnectFromHost();
+    });
+    drain();
+}
+
+void HttpConnection::drain()
+{
+    while (m_socket && m_discardRemaining > 0 && m_socket->bytesAvailable() > 0) {
+        const QByteArray discarded = m_socket->read(std::min<qint64>(m_discardRemaining, 64 * 1024));
+        m_discardRemaining -= discarded.size();
+    }
+    if (m_socket && m_discardRemaining <= 0)
+        m_socket->disconnectFromHost();
+}
+
 void HttpConnection::respond(HttpResponse response, bool closeAfter)
 {
     if (!m_socket)
@@ -205,12 +256,12 @@ void HttpConnection::respond(HttpResponse response, bool closeAfter)
     out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
     if (!response.contentType.isEmpty() && response.status != 204)
         out += "Content-Type: " + response.contentType + "\r\n";
-    if (response.status != 204)
+    if (response.status != 204 && m_current.method != "HEAD")
         out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
     out += "Access-Control-Allow-Origin: *\r\n";
     for (const auto &[name, value] : response.headers)
         out += name + ": " + value + "\r\n";
-    out += closeAfter ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+    out += closeAfter || m_draining ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
     if (response.status != 204)
         out += response.body;
     m_socket->write(out);

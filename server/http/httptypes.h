@@ -46,7 +46,7 @@ struct HttpRequest
     std::optional<qint64> idParam(const QString &name) const;
 };
 
-//! \brief A complete response; the server adds Content-Length, Date and CORS headers.
+//! \brief A complete response; the server adds Content-Length, Connection and CORS headers.
 struct HttpResponse
 {
     int status = 200;

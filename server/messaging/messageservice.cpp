@@ -63,27 +63,30 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         return ApiError::validation(QStringLiteral("to_user_id"),
                                     QStringLiteral("You cannot send a message to yourself."));
 
+    // Everything that can make the message invalid is checked before it costs a rate-limit
+    // token; the limiter then guards what would be stored.
+    try {
+        SqlQuery recipient(m_db, QStringLiteral("SELECT 1 FROM users WHERE id = ?"));
+        recipient.bind(toUserId).exec();
+        if (!recipient.next())
+            return ApiError::validation(QStringLiteral("to_user_id"), QStringLiteral("The selected recipient does not exist."));
+        if (domainId) {
+            SqlQuery domain(m_db, QStringLiteral("SELECT 1 FROM domains WHERE id = ?"));
+            domain.bind(*domainId).exec();
+            if (!domain.next())
+                return ApiError::validation(QStringLiteral("domain_id"), QStringLiteral("The selected domain does not exist."));
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcMessaging) << error.what();
+        return ApiError::internal();
+    }
+
     const QString limiterKey = QString::number(sender.id);
     if (!m_limiter.tryAcquire(limiterKey, nowMs))
         return ApiError::tooManyRequests(m_limiter.retryAfterSeconds(limiterKey, nowMs));
 
     protocol::Message message;
-    std::optional<ApiError> refusal;
     const bool ok = m_events.transaction([&](EventBatch &batch) {
-        SqlQuery recipient(m_db, QStringLiteral("SELECT 1 FROM users WHERE id = ?"));
-        recipient.bind(toUserId).exec();
-        if (!recipient.next()) {
-            refusal = ApiError::validation(QStringLiteral("to_user_id"), QStringLiteral("The selected recipient does not exist."));
-            return false;
-        }
-        if (domainId) {
-            SqlQuery domain(m_db, QStringLiteral("SELECT 1 FROM domains WHERE id = ?"));
-            domain.bind(*domainId).exec();
-            if (!domain.next()) {
-                refusal = ApiError::validation(QStringLiteral("domain_id"), QStringLiteral("The selected domain does not exist."));
-                return false;
-            }
-        }
         message.fromUserId = sender.id;
         message.toUserId = toUserId;
         message.domainId = domainId;
@@ -108,8 +111,6 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
                                     {QLatin1String("preview"), preview(text)}});
         return true;
     });
-    if (refusal)
-        return *refusal;
     if (!ok)
         return ApiError::internal();
     qCDebug(lcMessaging) << "message" << message.id << "from" << sender.id << "to" << toUserId;

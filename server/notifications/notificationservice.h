@@ -30,7 +30,8 @@ public:
 
     Expected<QList<protocol::Notification>> list(qint64 userId, int limit, bool unreadOnly);
     Expected<qint64> unreadCount(qint64 userId);
-    //! Marks one of the user's own notifications read (idempotent). 404 for others' rows.
+    //! Marks one of the user's own notifications read (idempotent). 403 for others' rows,
+    //! 404 when there is no such notification.
     Expected<protocol::Notification> markRead(qint64 userId, qint64 notificationId);
     //! Marks all of the user's notifications read; returns how many changed.
     Expected<qint64> markAllRead(qint64 userId);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The signed Pusher HTTP API for backends, scripts and the `pusher` server SDKs:
-// POST /apps/{app_id}/events. Events on private and presence channels go through the outbox,
-// so they are stored, sequenced and recoverable like the server's own.
+// POST /apps/{app_id}/events and /batch_events, GET /apps/{app_id}/channels,
+// /channels/{name} and /channels/{name}/users. Events on private and presence channels go
+// through the outbox, so they are stored, sequenced and recoverable like the server's own.
 #include "app/routes.h"
 #include "core/config.h"
 #include "events/eventstore.h"
@@ -23,6 +24,17 @@ namespace {
 constexpr qsizetype MaxEventDataBytes = 10 * 1024;
 constexpr qsizetype MaxChannelsPerEvent = 100;
 constexpr qint64 MaxClockSkewSeconds = 600;
+constexpr qsizetype MaxBatchSize = 10;
+
+//! One validated event of /events or /batch_events.
+struct ApiEvent
+{
+    QString name;
+    QByteArray payload;
+    QList<protocol::ChannelName> channels;
+    QString socketId;
+    QStringList info;
+};
 
 //! Checks the request signature; an error when it is missing, stale or wrong.
 std::optional<ApiError> verifySignature(const HttpRequest &request, const Config &config)
@@ -52,85 +64,192 @@ std::optional<ApiError> verifySignature(const HttpRequest &request, const Config
     return std::nullopt;
 }
 
+
+Expected<ApiEvent> parseEvent(const QJsonObject &body)
+{
+    ApiEvent event;
+    const QJsonValue name = body.value(QLatin1String("name"));
+    const QJsonValue data = body.value(QLatin1String("data"));
+    if (!name.isString() || name.toString().isEmpty() || name.toString().size() > 200)
+        return ApiError::badRequest(QStringLiteral("\"name\" must be a string of 1 to 200 characters."));
+    event.name = name.toString();
+    if (event.name.startsWith(QLatin1String("pusher:")) || event.name.startsWith(QLatin1String("pusher_internal:")))
+        return ApiError::badRequest(QStringLiteral("Event names starting with pusher: are reserved."));
+    if (!data.isString())
+        return ApiError::badRequest(QStringLiteral("\"data\" must be a string."));
+    event.payload = data.toString().toUtf8();
+    if (event.payload.size() > MaxEventDataBytes)
+        return ApiError{413, QStringLiteral("The data content of this event exceeds the allowed maximum (10240 bytes)."), {}, 0};
+    QStringList names;
+    if (body.value(QLatin1String("channels")).isArray()) {
+        for (const QJsonValue &v : body.value(QLatin1String("channels")).toArray()) {
+            if (!v.isString())
+                return ApiError::badRequest(QStringLiteral("\"channels\" must be an array of strings."));
+            names.append(v.toString());
+        }
+    } else if (body.value(QLatin1String("channel")).isString()) {
+        names.append(body.value(QLatin1String("channel")).toString());
+    }
+    if (names.isEmpty() || names.size() > MaxChannelsPerEvent)
+        return ApiError::badRequest(QStringLiteral("Name 1 to 100 channels in \"channels\" (or one in \"channel\")."));
+    for (const QString &channelName : std::as_const(names)) {
+        QString reason;
+        const auto channel = protocol::parseChannelName(channelName, &reason);
+        if (!channel)
+            return ApiError::badRequest(QStringLiteral("Invalid channel '%1': %2").arg(channelName.left(200), reason));
+        event.channels.append(*channel);
+    }
+    event.socketId = body.value(QLatin1String("socket_id")).toString();
+    static const QRegularExpression socketIdPattern(QStringLiteral(R"(^\d+\.\d+$)"));
+    if (!event.socketId.isEmpty() && !socketIdPattern.match(event.socketId).hasMatch())
+        return ApiError::badRequest(QStringLiteral("Invalid socket_id."));
+    event.info = body.value(QLatin1String("info")).toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
+    return event;
+}
+
+//! Stores the sequenced part of all events in one transaction, then broadcasts the rest.
+bool publish(EventStore &events, const QList<ApiEvent> &batch)
+{
+    const bool stored = events.transaction([&](EventBatch &tx) {
+        for (const ApiEvent &event : batch) {
+            for (const protocol::ChannelName &channel : event.channels) {
+                if (channel.isSequenced())
+                    tx.addRaw(channel.name, event.name, event.payload, event.socketId);
+            }
+        }
+        return true;
+    });
+    if (!stored)
+        return false;
+    for (const ApiEvent &event : batch) {
+        for (const protocol::ChannelName &channel : event.channels) {
+            if (!channel.isSequenced())
+                events.publishTransient(BroadcastEvent{channel.name, event.name, event.payload, 0, event.socketId});
+        }
+    }
+    return true;
+}
+
+QJsonObject channelAttributes(const Gateway &gateway, const protocol::ChannelName &channel, const QStringList &info)
+{
+    QJsonObject attributes;
+    if (info.contains(QLatin1String("subscription_count")))
+        attributes.insert(QLatin1String("subscription_count"), gateway.subscriberCount(channel.name));
+    if (info.contains(QLatin1String("user_count")) && channel.type == protocol::ChannelType::Presence)
+        attributes.insert(QLatin1String("user_count"), gateway.presence().memberCount(channel.name));
+    return attributes;
+}
+
+//! Route guard shared by every endpoint: the app id, then the signature.
+std::optional<ApiError> checkRequest(const HttpRequest &request, const Config &config)
+{
+    if (request.params.value(QStringLiteral("appId")) != config.appId)
+        return ApiError::notFound(QStringLiteral("Unknown app id."));
+    return verifySignature(request, config);
+}
+
+QStringList queryInfo(const HttpRequest &request)
+{
+    return request.queryValue(QStringLiteral("info")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+}
+
 } // namespace
 
 void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events, Gateway &gateway)
 {
     router.add("POST", QStringLiteral("/apps/{appId}/events"), Router::Access::Public,
                [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (request.params.value(QStringLiteral("appId")) != config.appId)
-                       return HttpResponse::error(ApiError::notFound(QStringLiteral("Unknown app id.")));
-                   if (auto error = verifySignature(request, config))
+                   if (auto error = checkRequest(request, config))
                        return HttpResponse::error(*error);
                    const QJsonDocument doc = QJsonDocument::fromJson(request.body);
                    if (!doc.isObject())
                        return HttpResponse::error(ApiError::badRequest(QStringLiteral("The body must be a JSON object.")));
-                   const QJsonObject body = doc.object();
-                   const QJsonValue name = body.value(QLatin1String("name"));
-                   const QJsonValue data = body.value(QLatin1String("data"));
-                   if (!name.isString() || name.toString().isEmpty() || name.toString().size() > 200)
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("\"name\" must be a string of 1 to 200 characters.")));
-                   if (name.toString().startsWith(QLatin1String("pusher:")) || name.toString().startsWith(QLatin1String("pusher_internal:")))
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("Event names starting with pusher: are reserved.")));
-                   if (!data.isString())
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("\"data\" must be a string.")));
-                   const QByteArray payload = data.toString().toUtf8();
-                   if (payload.size() > MaxEventDataBytes)
-                       return HttpResponse::error(ApiError{413, QStringLiteral("The data content of this event exceeds the allowed maximum (10240 bytes)."), {}, 0});
-                   QStringList channelNames;
-                   if (body.value(QLatin1String("channels")).isArray()) {
-                       for (const QJsonValue &v : body.value(QLatin1String("channels")).toArray()) {
-                           if (!v.isString())
-                               return HttpResponse::error(ApiError::badRequest(QStringLiteral("\"channels\" must be an array of strings.")));
-                           channelNames.append(v.toString());
-                       }
-                   } else if (body.value(QLatin1String("channel")).isString()) {
-                       channelNames.append(body.value(QLatin1String("channel")).toString());
-                   }
-                   if (channelNames.isEmpty() || channelNames.size() > MaxChannelsPerEvent)
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("Name 1 to 100 channels in \"channels\" (or one in \"channel\").")));
-                   QList<protocol::ChannelName> channels;
-                   for (const QString &channelName : std::as_const(channelNames)) {
-                       QString reason;
-                       const auto channel = protocol::parseChannelName(channelName, &reason);
-                       if (!channel)
-                           return HttpResponse::error(ApiError::badRequest(QStringLiteral("Invalid channel '%1': %2").arg(channelName.left(200), reason)));
-                       channels.append(*channel);
-                   }
-                   const QString socketId = body.value(QLatin1String("socket_id")).toString();
-                   static const QRegularExpression socketIdPattern(QStringLiteral(R"(^\d+\.\d+$)"));
-                   if (!socketId.isEmpty() && !socketIdPattern.match(socketId).hasMatch())
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("Invalid socket_id.")));
-
-                   const bool stored = events.transaction([&](EventBatch &batch) {
-                       for (const protocol::ChannelName &channel : std::as_const(channels)) {
-                           if (channel.isSequenced())
-                               batch.addRaw(channel.name, name.toString(), payload, socketId);
-                       }
-                       return true;
-                   });
-                   if (!stored)
+                   const auto event = parseEvent(doc.object());
+                   if (!event)
+                       return HttpResponse::error(event.error());
+                   if (!publish(events, {*event}))
                        return HttpResponse::error(ApiError::internal());
-                   for (const protocol::ChannelName &channel : std::as_const(channels)) {
-                       if (!channel.isSequenced())
-                           events.publishTransient(BroadcastEvent{channel.name, name.toString(), payload, 0, socketId});
-                   }
-
                    QJsonObject reply;
-                   const QStringList info = body.value(QLatin1String("info")).toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
-                   if (!info.isEmpty()) {
+                   if (!event->info.isEmpty()) {
                        QJsonObject perChannel;
-                       for (const protocol::ChannelName &channel : std::as_const(channels)) {
-                           QJsonObject attributes;
-                           if (info.contains(QLatin1String("subscription_count")))
-                               attributes.insert(QLatin1String("subscription_count"), gateway.subscriberCount(channel.name));
-                           if (info.contains(QLatin1String("user_count")) && channel.type == protocol::ChannelType::Presence)
-                               attributes.insert(QLatin1String("user_count"), gateway.presence().memberCount(channel.name));
-                           perChannel.insert(channel.name, attributes);
-                       }
+                       for (const protocol::ChannelName &channel : event->channels)
+                           perChannel.insert(channel.name, channelAttributes(gateway, channel, event->info));
                        reply.insert(QLatin1String("channels"), perChannel);
                    }
                    return HttpResponse::json(200, reply);
+               });
+    router.add("POST", QStringLiteral("/apps/{appId}/batch_events"), Router::Access::Public,
+               [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = checkRequest(request, config))
+                       return HttpResponse::error(*error);
+                   const QJsonObject body = QJsonDocument::fromJson(request.body).object();
+                   const QJsonArray items = body.value(QLatin1String("batch")).toArray();
+                   if (!body.value(QLatin1String("batch")).isArray() || items.isEmpty() || items.size() > MaxBatchSize)
+                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("\"batch\" must be an array of 1 to 10 events.")));
+                   QList<ApiEvent> batch;
+                   for (const QJsonValue &item : items) {
+                       if (!item.isObject())
+                           return HttpResponse::error(ApiError::badRequest(QStringLiteral("Every batch entry must be an object.")));
+                       auto event = parseEvent(item.toObject());
+                       if (!event)
+                           return HttpResponse::error(event.error());
+                       if (event->channels.size() != 1)
+                           return HttpResponse::error(ApiError::badRequest(QStringLiteral("A batch entry names exactly one \"channel\".")));
+                       batch.append(*event);
+                   }
+                   if (!publish(events, batch))
+                       return HttpResponse::error(ApiError::internal());
+                   bool anyInfo = false;
+                   QJsonArray attributes;
+                   for (const ApiEvent &event : std::as_const(batch)) {
+                       anyInfo = anyInfo || !event.info.isEmpty();
+                       attributes.append(channelAttributes(gateway, event.channels.first(), event.info));
+                   }
+                   return HttpResponse::json(200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
+               });
+    router.add("GET", QStringLiteral("/apps/{appId}/channels"), Router::Access::Public,
+               [&config, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = checkRequest(request, config))
+                       return HttpResponse::error(*error);
+                   const QString prefix = request.queryValue(QStringLiteral("filter_by_prefix"));
+                   const QStringList info = queryInfo(request);
+                   if (info.contains(QLatin1String("user_count")) && !prefix.startsWith(QLatin1String("presence-")))
+                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
+                   QJsonObject channels;
+                   for (const QString &name : gateway.channelNames()) {
+                       if (!name.startsWith(prefix))
+                           continue;
+                       const auto channel = protocol::parseChannelName(name);
+                       channels.insert(name, channel ? channelAttributes(gateway, *channel, info) : QJsonObject{});
+                   }
+                   return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
+               });
+    router.add("GET", QStringLiteral("/apps/{appId}/channels/{name}"), Router::Access::Public,
+               [&config, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = checkRequest(request, config))
+                       return HttpResponse::error(*error);
+                   QString reason;
+                   const auto channel = protocol::parseChannelName(request.params.value(QStringLiteral("name")), &reason);
+                   if (!channel)
+                       return HttpResponse::error(ApiError::badRequest(reason));
+                   const QStringList info = queryInfo(request);
+                   if (info.contains(QLatin1String("user_count")) && channel->type != protocol::ChannelType::Presence)
+                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("user_count is only available for presence channels.")));
+                   QJsonObject reply = channelAttributes(gateway, *channel, info);
+                   reply.insert(QLatin1String("occupied"), gateway.subscriberCount(channel->name) > 0);
+                   return HttpResponse::json(200, reply);
+               });
+    router.add("GET", QStringLiteral("/apps/{appId}/channels/{name}/users"), Router::Access::Public,
+               [&config, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = checkRequest(request, config))
+                       return HttpResponse::error(*error);
+                   const auto channel = protocol::parseChannelName(request.params.value(QStringLiteral("name")));
+                   if (!channel || channel->type != protocol::ChannelType::Presence)
+                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("Users are only listed for presence channels.")));
+                   QJsonArray users;
+                   for (const protocol::PresenceMember &member : gateway.presence().members(channel->name))
+                       users.append(QJsonObject{{QLatin1String("id"), member.userId}});
+                   return HttpResponse::json(200, {{QLatin1String("users"), users}});
                });
 }
 

@@ -121,8 +121,12 @@ describe('Laravel Echo 2 + pusher-js 8 against flippdeal-server', () => {
         const bobChannel = bobEcho.private(`user.${bob.user.id}`);
         aliceInbox = inbox(aliceChannel, ['MessageSent', 'MessageRead']);
         bobInbox = inbox(bobChannel, ['MessageSent', 'MessageRead']);
-        await subscribed(aliceChannel, `private-user.${alice.user.id} as alice`);
-        await subscribed(bobChannel, `private-user.${bob.user.id} as bob`);
+        // Bind both before awaiting either: bob's subscription may complete while alice's is
+        // being awaited, and a callback bound after the fact never fires.
+        await Promise.all([
+            subscribed(aliceChannel, `private-user.${alice.user.id} as alice`),
+            subscribed(bobChannel, `private-user.${bob.user.id} as bob`),
+        ]);
     });
 
     after(async () => {

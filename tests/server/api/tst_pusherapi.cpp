@@ -439,6 +439,48 @@ private Q_SLOTS:
         const Reply unsigned_ = server().request(method, path, {}, body);
         QCOMPARE(unsigned_.status, 401);
     }
+
+    void batchEventsAreDeliveredInOrder()
+    {
+        auto socket = subscribedSocket(QStringLiteral("batch-news"));
+        QVERIFY(socket);
+        const QByteArray body = R"({"batch":[{"name":"first","channel":"batch-news","data":"1"},)"
+                                R"({"name":"second","channel":"batch-news","data":"2","info":"subscription_count"}]})";
+        const Reply reply = signedRequest(server(), "POST", QStringLiteral("/apps/test-app/batch_events"), body);
+        QCOMPARE(reply.status, 200);
+        const QJsonArray info = reply.json.value(QLatin1String("batch")).toArray();
+        QCOMPARE(info.size(), 2);
+        QCOMPARE(info.at(1).toObject().value(QLatin1String("subscription_count")).toInt(), 1);
+        QVERIFY(socket->waitFor(QStringLiteral("first"), QStringLiteral("batch-news")));
+        QVERIFY(socket->waitFor(QStringLiteral("second"), QStringLiteral("batch-news")));
+        QString elevenEvents = QStringLiteral(R"({"batch":[)");
+        for (int i = 0; i < 11; ++i)
+            elevenEvents += QStringLiteral(R"({"name":"e","channel":"batch-news","data":"x"})") + (i < 10 ? QStringLiteral(",") : QStringLiteral("]}"));
+        QCOMPARE(signedRequest(server(), "POST", QStringLiteral("/apps/test-app/batch_events"), elevenEvents.toUtf8()).status, 400);
+    }
+
+    void channelInformation()
+    {
+        auto a = subscribedSocket(QStringLiteral("info-room"));
+        auto b = subscribedSocket(QStringLiteral("info-room"));
+        QVERIFY(a && b);
+        Reply one = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/info-room"), {}, {},
+                                  {{QStringLiteral("info"), QStringLiteral("subscription_count")}});
+        QCOMPARE(one.status, 200);
+        QCOMPARE(one.json.value(QLatin1String("occupied")).toBool(), true);
+        QCOMPARE(one.json.value(QLatin1String("subscription_count")).toInt(), 2);
+        const Reply empty = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/nobody-here"), {});
+        QCOMPARE(empty.json.value(QLatin1String("occupied")).toBool(), false);
+        const Reply all = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels"), {}, {},
+                                        {{QStringLiteral("filter_by_prefix"), QStringLiteral("info-")}});
+        QCOMPARE(all.status, 200);
+        QCOMPARE(all.json.value(QLatin1String("channels")).toObject().keys(), QStringList{QStringLiteral("info-room")});
+        const Reply badInfo = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels"), {}, {},
+                                            {{QStringLiteral("info"), QStringLiteral("user_count")}});
+        QCOMPARE(badInfo.status, 400);
+        const Reply notPresence = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/info-room/users"), {});
+        QCOMPARE(notPresence.status, 400);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPusherApi)
