@@ -69,18 +69,25 @@ struct Options
 class Worker : public QObject
 {
 public:
-    Worker(const Options &options, int count, std::atomic<int> &subscribed, std::atomic<qint64> &received)
-        : m_options(options), m_count(count), m_subscribed(subscribed), m_received(received)
-    {
-    }
+    Worker(const Options &options, int count, std::atomic<int> &subscribed,
+           std::atomic<qint64> &received)
+        : m_options(options)
+        , m_count(count)
+        , m_subscribed(subscribed)
+        , m_received(received)
+    {}
 
     void start()
     {
-        const QUrl url(QStringLiteral("ws://%1:%2/app/%3?protocol=7&client=flippdeal-bench&version=1")
-                           .arg(m_options.host).arg(m_options.port).arg(m_options.key));
+        const QUrl url(
+            QStringLiteral("ws://%1:%2/app/%3?protocol=7&client=flippdeal-bench&version=1")
+                .arg(m_options.host)
+                .arg(m_options.port)
+                .arg(m_options.key));
         for (int i = 0; i < m_count; ++i) {
             auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-            connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &text) { onText(socket, text); });
+            connect(socket, &QWebSocket::textMessageReceived, this,
+                    [this, socket](const QString &text) { onText(socket, text); });
             socket->open(url);
         }
     }
@@ -98,7 +105,9 @@ private:
         const QJsonObject frame = QJsonDocument::fromJson(text.toUtf8()).object();
         const QString event = frame.value(QLatin1String("event")).toString();
         if (event == QLatin1String("bench")) {
-            const QJsonObject data = QJsonDocument::fromJson(frame.value(QLatin1String("data")).toString().toUtf8()).object();
+            const QJsonObject data =
+                QJsonDocument::fromJson(frame.value(QLatin1String("data")).toString().toUtf8())
+                    .object();
             const qint64 sentAt = static_cast<qint64>(data.value(QLatin1String("t")).toDouble());
             {
                 std::lock_guard lock(m_mutex);
@@ -106,9 +115,12 @@ private:
             }
             ++m_received;
         } else if (event == QLatin1String("pusher:connection_established")) {
-            const QJsonObject subscribe{{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
-                                        {QLatin1String("data"), QJsonObject{{QLatin1String("channel"), m_options.channel}}}};
-            socket->sendTextMessage(QString::fromUtf8(QJsonDocument(subscribe).toJson(QJsonDocument::Compact)));
+            const QJsonObject subscribe{
+                {QLatin1String("event"), QStringLiteral("pusher:subscribe")},
+                {QLatin1String("data"),
+                 QJsonObject{{QLatin1String("channel"), m_options.channel}}}};
+            socket->sendTextMessage(
+                QString::fromUtf8(QJsonDocument(subscribe).toJson(QJsonDocument::Compact)));
         } else if (event == QLatin1String("pusher_internal:subscription_succeeded")) {
             ++m_subscribed;
         } else if (event == QLatin1String("pusher:ping")) {
@@ -128,32 +140,40 @@ private:
 class Publisher : public QObject
 {
 public:
-    explicit Publisher(const Options &options) : m_options(options) {}
+    explicit Publisher(const Options &options)
+        : m_options(options)
+    {}
 
     void publish(int index, const std::function<void(bool)> &done)
     {
-        const QJsonObject data{{QLatin1String("t"), double(monotonicNs())},
-                               {QLatin1String("i"), index},
-                               {QLatin1String("pad"), QString(m_options.payloadBytes, QLatin1Char('x'))}};
+        const QJsonObject data{
+            {QLatin1String("t"), double(monotonicNs())},
+            {QLatin1String("i"), index},
+            {QLatin1String("pad"), QString(m_options.payloadBytes, QLatin1Char('x'))}};
         const QJsonObject body{{QLatin1String("name"), QStringLiteral("bench")},
                                {QLatin1String("channel"), m_options.channel},
-                               {QLatin1String("data"), QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))}};
+                               {QLatin1String("data"), QString::fromUtf8(QJsonDocument(data).toJson(
+                                                           QJsonDocument::Compact))}};
         const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
         const QString path = QStringLiteral("/apps/%1/events").arg(m_options.appId);
         flippdeal::protocol::QueryParams params{
             {QStringLiteral("auth_key"), m_options.key},
             {QStringLiteral("auth_timestamp"), QString::number(QDateTime::currentSecsSinceEpoch())},
             {QStringLiteral("auth_version"), QStringLiteral("1.0")},
-            {QStringLiteral("body_md5"), QString::fromLatin1(flippdeal::protocol::bodyMd5Hex(bytes))}};
+            {QStringLiteral("body_md5"),
+             QString::fromLatin1(flippdeal::protocol::bodyMd5Hex(bytes))}};
         QUrlQuery query;
         for (const auto &[k, v] : params)
             query.addQueryItem(k, v);
         query.addQueryItem(QStringLiteral("auth_signature"),
-                           QString::fromLatin1(flippdeal::protocol::apiSignature(m_options.secret, "POST", path, params)));
-        QUrl url(QStringLiteral("http://%1:%2%3").arg(m_options.host).arg(m_options.port).arg(path));
+                           QString::fromLatin1(flippdeal::protocol::apiSignature(
+                               m_options.secret, "POST", path, params)));
+        QUrl url(
+            QStringLiteral("http://%1:%2%3").arg(m_options.host).arg(m_options.port).arg(path));
         url.setQuery(query);
         QNetworkRequest request(url);
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/json"));
         QNetworkReply *reply = m_network.post(request, bytes);
         connect(reply, &QNetworkReply::finished, this, [reply, done] {
             done(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200);
@@ -170,7 +190,8 @@ double percentile(const std::vector<qint64> &sorted, double p)
 {
     if (sorted.empty())
         return 0;
-    const auto index = std::min(sorted.size() - 1, static_cast<size_t>(p * double(sorted.size() - 1) + 0.5));
+    const auto index =
+        std::min(sorted.size() - 1, static_cast<size_t>(p * double(sorted.size() - 1) + 0.5));
     return double(sorted[index]) / 1e6; // ms
 }
 
@@ -192,7 +213,8 @@ int runFanOut(const Options &options)
     QElapsedTimer connectTimer;
     connectTimer.start();
     for (int t = 0; t < options.threads; ++t) {
-        const int count = options.connections / options.threads + (t < options.connections % options.threads ? 1 : 0);
+        const int count = options.connections / options.threads +
+                          (t < options.connections % options.threads ? 1 : 0);
         auto thread = std::make_unique<QThread>();
         auto *worker = new Worker(options, count, subscribed, received);
         worker->moveToThread(thread.get());
@@ -214,7 +236,8 @@ int runFanOut(const Options &options)
     publishTimer.start();
     const qint64 expected = qint64(options.events) * held;
     while (published < options.events) {
-        const bool rateAllows = options.rate <= 0 || published < publishTimer.nsecsElapsed() / 1e9 * options.rate;
+        const bool rateAllows =
+            options.rate <= 0 || published < publishTimer.nsecsElapsed() / 1e9 * options.rate;
         if (rateAllows && inFlight < options.inFlight) {
             ++inFlight;
             publisher.publish(published++, [&](bool ok) {
@@ -258,7 +281,8 @@ int runFanOut(const Options &options)
         {QLatin1String("messages_lost"), double(expected - received.load())},
     };
     if (rssBefore > 0 && rssIdle > 0 && held > 0)
-        result.insert(QLatin1String("server_rss_kib_per_idle_connection"), double(rssIdle - rssBefore) / held);
+        result.insert(QLatin1String("server_rss_kib_per_idle_connection"),
+                      double(rssIdle - rssBefore) / held);
     std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
     return received.load() == expected ? 0 : 1;
 }
@@ -269,7 +293,8 @@ int runRest(const Options &options, int users, int messages)
     const QString base = QStringLiteral("http://%1:%2").arg(options.host).arg(options.port);
     auto call = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
         QNetworkRequest request(QUrl(base + path));
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/json"));
         if (!token.isEmpty())
             request.setRawHeader("Authorization", "Bearer " + token);
         return network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
@@ -282,15 +307,19 @@ int runRest(const Options &options, int users, int messages)
     std::vector<User> accounts;
     const QString run = QString::number(QDateTime::currentMSecsSinceEpoch());
     for (int i = 0; i < users; ++i) {
-        QNetworkReply *reply = call(QStringLiteral("/api/register"),
-                                    {{QLatin1String("name"), QStringLiteral("Bench %1").arg(i)},
-                                     {QLatin1String("email"), QStringLiteral("bench-%1-%2@bench.test").arg(run).arg(i)},
-                                     {QLatin1String("password"), QStringLiteral("bench-password")}},
-                                    {});
+        QNetworkReply *reply = call(
+            QStringLiteral("/api/register"),
+            {{QLatin1String("name"), QStringLiteral("Bench %1").arg(i)},
+             {QLatin1String("email"), QStringLiteral("bench-%1-%2@bench.test").arg(run).arg(i)},
+             {QLatin1String("password"), QStringLiteral("bench-password")}},
+            {});
         waitFor([reply] { return reply->isFinished(); }, 30'000);
         const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
         reply->deleteLater();
-        accounts.push_back({static_cast<qint64>(json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toDouble()),
+        accounts.push_back({static_cast<qint64>(json.value(QLatin1String("user"))
+                                                    .toObject()
+                                                    .value(QLatin1String("id"))
+                                                    .toDouble()),
                             json.value(QLatin1String("token")).toString().toLatin1()});
     }
     int sent = 0, ok = 0, failed = 0, inFlight = 0;
@@ -303,14 +332,18 @@ int runRest(const Options &options, int users, int messages)
             const User &to = accounts[(sent + 1) % users];
             ++inFlight;
             const qint64 start = monotonicNs();
-            QNetworkReply *reply = call(QStringLiteral("/api/messages"),
-                                        {{QLatin1String("to_user_id"), to.id}, {QLatin1String("body"), QStringLiteral("bench message %1").arg(sent)}},
-                                        from.token);
+            QNetworkReply *reply =
+                call(QStringLiteral("/api/messages"),
+                     {{QLatin1String("to_user_id"), to.id},
+                      {QLatin1String("body"), QStringLiteral("bench message %1").arg(sent)}},
+                     from.token);
             ++sent;
             QObject::connect(reply, &QNetworkReply::finished, [&, reply, start] {
                 --inFlight;
                 latencies.push_back(monotonicNs() - start);
-                reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 201 ? ++ok : ++failed;
+                reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 201
+                    ? ++ok
+                    : ++failed;
                 reply->deleteLater();
             });
             continue;
@@ -344,20 +377,34 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral("FlippDeal Live load generator"));
     parser.addHelpOption();
     const QList<QCommandLineOption> options{
-        {QStringLiteral("host"), QStringLiteral("Server host."), QStringLiteral("host"), QStringLiteral("127.0.0.1")},
-        {QStringLiteral("port"), QStringLiteral("Server port."), QStringLiteral("port"), QStringLiteral("6001")},
-        {QStringLiteral("app-id"), QStringLiteral("Pusher app id."), QStringLiteral("id"), QStringLiteral("flippdeal")},
-        {QStringLiteral("key"), QStringLiteral("Pusher app key."), QStringLiteral("key"), QStringLiteral("flippdeal-key")},
+        {QStringLiteral("host"), QStringLiteral("Server host."), QStringLiteral("host"),
+         QStringLiteral("127.0.0.1")},
+        {QStringLiteral("port"), QStringLiteral("Server port."), QStringLiteral("port"),
+         QStringLiteral("6001")},
+        {QStringLiteral("app-id"), QStringLiteral("Pusher app id."), QStringLiteral("id"),
+         QStringLiteral("flippdeal")},
+        {QStringLiteral("key"), QStringLiteral("Pusher app key."), QStringLiteral("key"),
+         QStringLiteral("flippdeal-key")},
         {QStringLiteral("secret"), QStringLiteral("Pusher app secret."), QStringLiteral("secret")},
-        {QStringLiteral("connections"), QStringLiteral("WebSocket connections."), QStringLiteral("n"), QStringLiteral("1000")},
-        {QStringLiteral("threads"), QStringLiteral("Client threads."), QStringLiteral("n"), QStringLiteral("4")},
-        {QStringLiteral("events"), QStringLiteral("Events to publish."), QStringLiteral("n"), QStringLiteral("200")},
-        {QStringLiteral("rate"), QStringLiteral("Events per second (0: as fast as acknowledged)."), QStringLiteral("r"), QStringLiteral("0")},
-        {QStringLiteral("payload"), QStringLiteral("Padding bytes per event."), QStringLiteral("bytes"), QStringLiteral("100")},
-        {QStringLiteral("in-flight"), QStringLiteral("Concurrent HTTP requests."), QStringLiteral("n"), QStringLiteral("16")},
-        {QStringLiteral("server-pid"), QStringLiteral("Server PID, to read its RSS."), QStringLiteral("pid"), QStringLiteral("0")},
-        {QStringLiteral("rest"), QStringLiteral("Measure POST /api/messages with this many users instead."), QStringLiteral("users")},
-        {QStringLiteral("messages"), QStringLiteral("Messages to send in --rest mode."), QStringLiteral("n"), QStringLiteral("2000")},
+        {QStringLiteral("connections"), QStringLiteral("WebSocket connections."),
+         QStringLiteral("n"), QStringLiteral("1000")},
+        {QStringLiteral("threads"), QStringLiteral("Client threads."), QStringLiteral("n"),
+         QStringLiteral("4")},
+        {QStringLiteral("events"), QStringLiteral("Events to publish."), QStringLiteral("n"),
+         QStringLiteral("200")},
+        {QStringLiteral("rate"), QStringLiteral("Events per second (0: as fast as acknowledged)."),
+         QStringLiteral("r"), QStringLiteral("0")},
+        {QStringLiteral("payload"), QStringLiteral("Padding bytes per event."),
+         QStringLiteral("bytes"), QStringLiteral("100")},
+        {QStringLiteral("in-flight"), QStringLiteral("Concurrent HTTP requests."),
+         QStringLiteral("n"), QStringLiteral("16")},
+        {QStringLiteral("server-pid"), QStringLiteral("Server PID, to read its RSS."),
+         QStringLiteral("pid"), QStringLiteral("0")},
+        {QStringLiteral("rest"),
+         QStringLiteral("Measure POST /api/messages with this many users instead."),
+         QStringLiteral("users")},
+        {QStringLiteral("messages"), QStringLiteral("Messages to send in --rest mode."),
+         QStringLiteral("n"), QStringLiteral("2000")},
     };
     parser.addOptions(options);
     parser.process(app);
@@ -388,7 +435,8 @@ int main(int argc, char *argv[])
     if (!ok)
         return 2;
     if (parser.isSet(QStringLiteral("rest")))
-        return runRest(o, std::max(2, parser.value(QStringLiteral("rest")).toInt()), number("messages", 1));
+        return runRest(o, std::max(2, parser.value(QStringLiteral("rest")).toInt()),
+                       number("messages", 1));
     if (o.secret.isEmpty()) {
         std::fprintf(stderr, "flippdeal-bench: --secret is required to publish\n");
         return 2;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    cmake ninja-build g++ pkg-config ccache git
+    cmake ninja-build g++ pkg-config ccache git clang-format
     qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
     libsodium-dev libgumbo-dev
     nodejs npm

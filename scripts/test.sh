@@ -8,6 +8,7 @@ preset="${1:-debug}"
 cd "$root"
 
 scripts/bootstrap.sh
+scripts/check-format.sh
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 

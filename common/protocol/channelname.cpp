@@ -13,7 +13,13 @@ bool isAllowedChar(QChar c)
     if ((u >= u'a' && u <= u'z') || (u >= u'A' && u <= u'Z') || (u >= u'0' && u <= u'9'))
         return true;
     switch (u) {
-    case u'_': case u'-': case u'=': case u'@': case u',': case u'.': case u';':
+    case u'_':
+    case u'-':
+    case u'=':
+    case u'@':
+    case u',':
+    case u'.':
+    case u';':
         return true;
     default:
         return false;

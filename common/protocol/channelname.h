@@ -11,7 +11,8 @@ namespace flippdeal::protocol {
 inline constexpr qsizetype MaxChannelNameLength = 164;
 
 //! \brief The access class of a channel, decided by its prefix.
-enum class ChannelType {
+enum class ChannelType
+{
     Public,           //!< anyone may subscribe
     Private,          //!< `private-`: needs a signature from the auth endpoint
     Presence,         //!< `presence-`: signed, with member data

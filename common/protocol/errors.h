@@ -6,7 +6,8 @@
 
 namespace flippdeal::protocol {
 
-enum class ErrorCode : int {
+enum class ErrorCode : int
+{
     // 4000-4099: the client should not reconnect.
     ApplicationOnlyAcceptsSsl = 4000,
     ApplicationDoesNotExist = 4001,

@@ -18,9 +18,10 @@ DecodedFrame failure(FrameError error, QString reason)
 DecodedFrame decodeFrame(const QByteArray &utf8)
 {
     if (utf8.size() > MaxClientFrameBytes)
-        return failure(FrameError::TooLarge, QStringLiteral("Frame of %1 bytes exceeds the %2 byte limit")
-                                                 .arg(utf8.size())
-                                                 .arg(MaxClientFrameBytes));
+        return failure(FrameError::TooLarge,
+                       QStringLiteral("Frame of %1 bytes exceeds the %2 byte limit")
+                           .arg(utf8.size())
+                           .arg(MaxClientFrameBytes));
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);
     if (parseError.error != QJsonParseError::NoError)
@@ -68,8 +69,8 @@ std::optional<SubscribeRequest> parseSubscribe(const Frame &frame, QString *erro
     }
     const QJsonValue auth = data->value(QLatin1String("auth"));
     const QJsonValue channelData = data->value(QLatin1String("channel_data"));
-    if ((!auth.isUndefined() && !auth.isNull() && !auth.isString())
-        || (!channelData.isUndefined() && !channelData.isNull() && !channelData.isString())) {
+    if ((!auth.isUndefined() && !auth.isNull() && !auth.isString()) ||
+        (!channelData.isUndefined() && !channelData.isNull() && !channelData.isString())) {
         *errorString = QStringLiteral("\"auth\" and \"channel_data\" must be strings");
         return std::nullopt;
     }

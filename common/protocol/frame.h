@@ -17,22 +17,23 @@ namespace flippdeal::protocol {
 inline constexpr qsizetype MaxClientFrameBytes = 10 * 1024;
 
 //! Why a frame could not be decoded. Append new values at the end only.
-enum class FrameError {
+enum class FrameError
+{
     None,
-    TooLarge,        //!< over MaxClientFrameBytes
-    NotJson,         //!< not valid JSON text
-    NotObject,       //!< valid JSON, but not an object
-    MissingEvent,    //!< no "event" member, or it is not a non-empty string
-    BadChannel,      //!< "channel" present but not a string
-    BadData,         //!< "data" has the wrong shape for this event
+    TooLarge,     //!< over MaxClientFrameBytes
+    NotJson,      //!< not valid JSON text
+    NotObject,    //!< valid JSON, but not an object
+    MissingEvent, //!< no "event" member, or it is not a non-empty string
+    BadChannel,   //!< "channel" present but not a string
+    BadData,      //!< "data" has the wrong shape for this event
 };
 
 //! \brief One decoded protocol frame.
 struct Frame
 {
-    QString event;          //!< e.g. `pusher:subscribe`, `client-typing`
-    QString channel;        //!< empty when the frame names no channel
-    QJsonValue data;        //!< as sent: an object, or a string holding JSON, or absent
+    QString event;   //!< e.g. `pusher:subscribe`, `client-typing`
+    QString channel; //!< empty when the frame names no channel
+    QJsonValue data; //!< as sent: an object, or a string holding JSON, or absent
 };
 
 //! \brief Result of decoding: either a frame, or an error code with a readable reason.
@@ -50,8 +51,8 @@ DecodedFrame decodeFrame(const QByteArray &utf8);
 struct SubscribeRequest
 {
     QString channel;
-    QString auth;          //!< `key:signature`, empty for public channels
-    QString channelData;   //!< presence member JSON as a string, empty otherwise
+    QString auth;        //!< `key:signature`, empty for public channels
+    QString channelData; //!< presence member JSON as a string, empty otherwise
 };
 
 //! \brief Extracts a subscribe request; `data` may be an object or a JSON string of one.

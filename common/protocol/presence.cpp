@@ -11,12 +11,11 @@ namespace flippdeal::protocol {
 
 QByteArray PresenceMember::toChannelData() const
 {
-    return toJson(QJsonObject{{QLatin1String("user_id"), userId},
-                              {QLatin1String("user_info"), userInfo}});
+    return toJson(
+        QJsonObject{{QLatin1String("user_id"), userId}, {QLatin1String("user_info"), userInfo}});
 }
 
-std::optional<PresenceMember> parsePresenceMember(const QString &channelData,
-                                                  QString *errorString)
+std::optional<PresenceMember> parsePresenceMember(const QString &channelData, QString *errorString)
 {
     auto fail = [errorString](const char *reason) -> std::optional<PresenceMember> {
         if (errorString)

@@ -11,8 +11,8 @@ namespace flippdeal::protocol {
 //! \brief One member of a presence channel, as carried in `channel_data`.
 struct PresenceMember
 {
-    QString userId;        //!< always a string on the wire; numbers are converted
-    QJsonObject userInfo;  //!< free-form, `{name}` for FlippDeal users
+    QString userId;       //!< always a string on the wire; numbers are converted
+    QJsonObject userInfo; //!< free-form, `{name}` for FlippDeal users
 
     //! The `channel_data` JSON text the auth endpoint signs.
     QByteArray toChannelData() const;

@@ -38,7 +38,8 @@ using QueryParams = QList<QPair<QString, QString>>;
 
 //! \brief The string the Pusher HTTP API signs: `METHOD\nPATH\nk1=v1&k2=v2...`, keys
 //! lower-cased and sorted, `auth_signature` left out.
-QByteArray apiStringToSign(const QByteArray &method, const QString &path, const QueryParams &params);
+QByteArray apiStringToSign(const QByteArray &method, const QString &path,
+                           const QueryParams &params);
 
 //! \brief The `auth_signature` of an HTTP API request.
 QByteArray apiSignature(const QByteArray &secret, const QByteArray &method, const QString &path,

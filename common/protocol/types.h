@@ -85,9 +85,18 @@ inline const QString DomainUpdated = QStringLiteral("DomainUpdated");
 
 //! Channel names of the contract.
 namespace Channels {
-inline QString user(qint64 id) { return QStringLiteral("private-user.%1").arg(id); }
-inline QString domain(qint64 id) { return QStringLiteral("private-domain.%1").arg(id); }
-inline QString auction(qint64 id) { return QStringLiteral("presence-auction.%1").arg(id); }
+inline QString user(qint64 id)
+{
+    return QStringLiteral("private-user.%1").arg(id);
+}
+inline QString domain(qint64 id)
+{
+    return QStringLiteral("private-domain.%1").arg(id);
+}
+inline QString auction(qint64 id)
+{
+    return QStringLiteral("presence-auction.%1").arg(id);
+}
 } // namespace Channels
 
 } // namespace flippdeal::protocol

@@ -58,13 +58,17 @@ int serve(QCommandLineParser &, Config &config)
     if (!app.open() || !app.listen())
         return failure(app.errorString());
     ShutdownSignals signalHandler;
-    QObject::connect(&signalHandler, &ShutdownSignals::shutdownRequested, &app, &ServerApp::shutdown);
+    QObject::connect(&signalHandler, &ShutdownSignals::shutdownRequested, &app,
+                     &ServerApp::shutdown);
     QObject::connect(&app, &ServerApp::stopped, qApp, [] { QCoreApplication::exit(ExitOk); });
     // Scripts and tests wait for this exact line (the port is the real one when 0 was asked).
     printLine(stdout, QStringLiteral("flippdeal-server listening on %1:%2")
                           .arg(config.listenAddress.toString())
                           .arg(app.port()));
-    qCInfo(lcApp).noquote() << "database" << (config.database.startsWith(QLatin1String("postgres")) ? QStringLiteral("postgres") : config.database)
+    qCInfo(lcApp).noquote() << "database"
+                            << (config.database.startsWith(QLatin1String("postgres"))
+                                    ? QStringLiteral("postgres")
+                                    : config.database)
                             << "app id" << config.appId << "key" << config.appKey;
     return QCoreApplication::exec();
 }
@@ -90,18 +94,22 @@ int userCreate(QCommandLineParser &parser, Config &config)
         password = in.readLine();
     }
     if (name.isEmpty() || email.isEmpty() || password.isEmpty())
-        return usageError(QStringLiteral("user:create needs --name, --email and --password (or --password-stdin)"));
+        return usageError(QStringLiteral(
+            "user:create needs --name, --email and --password (or --password-stdin)"));
     ServerApp app(config);
     if (!app.open())
         return failure(app.errorString());
-    const QString role = parser.isSet(QStringLiteral("admin")) ? QStringLiteral("admin") : QStringLiteral("user");
+    const QString role =
+        parser.isSet(QStringLiteral("admin")) ? QStringLiteral("admin") : QStringLiteral("user");
     const auto user = app.accounts().createUserBlocking(name, email, password, role);
     if (!user) {
         if (user.error().status == 422)
             return usageError(user.error().message);
         return failure(user.error().message);
     }
-    printLine(stdout, QStringLiteral("Created %1 %2 <%3> with id %4.").arg(role, user->name, user->email).arg(user->id));
+    printLine(stdout, QStringLiteral("Created %1 %2 <%3> with id %4.")
+                          .arg(role, user->name, user->email)
+                          .arg(user->id));
     return ExitOk;
 }
 
@@ -120,20 +128,27 @@ int demoSeed(QCommandLineParser &parser, Config &config)
 QList<Command> commands()
 {
     return {
-        {QStringLiteral("serve"), QStringLiteral("Run the server: HTTP API and WebSocket gateway on one port."),
+        {QStringLiteral("serve"),
+         QStringLiteral("Run the server: HTTP API and WebSocket gateway on one port."),
          [](QCommandLineParser &) {}, serve},
         {QStringLiteral("migrate"), QStringLiteral("Create or update the database schema."),
          [](QCommandLineParser &) {}, migrate},
         {QStringLiteral("user:create"), QStringLiteral("Create a user account."),
          [](QCommandLineParser &p) {
-             p.addOption({QStringLiteral("name"), QStringLiteral("Display name."), QStringLiteral("name")});
-             p.addOption({QStringLiteral("email"), QStringLiteral("Email address (the login)."), QStringLiteral("email")});
-             p.addOption({QStringLiteral("password"), QStringLiteral("Password (8+ characters)."), QStringLiteral("password")});
-             p.addOption({QStringLiteral("password-stdin"), QStringLiteral("Read the password from the first line of stdin.")});
-             p.addOption({QStringLiteral("admin"), QStringLiteral("Give the user the admin role.")});
+             p.addOption(
+                 {QStringLiteral("name"), QStringLiteral("Display name."), QStringLiteral("name")});
+             p.addOption({QStringLiteral("email"), QStringLiteral("Email address (the login)."),
+                          QStringLiteral("email")});
+             p.addOption({QStringLiteral("password"), QStringLiteral("Password (8+ characters)."),
+                          QStringLiteral("password")});
+             p.addOption({QStringLiteral("password-stdin"),
+                          QStringLiteral("Read the password from the first line of stdin.")});
+             p.addOption(
+                 {QStringLiteral("admin"), QStringLiteral("Give the user the admin role.")});
          },
          userCreate},
-        {QStringLiteral("demo:seed"), QStringLiteral("Add demo users, domains, a live auction and a conversation."),
+        {QStringLiteral("demo:seed"),
+         QStringLiteral("Add demo users, domains, a live auction and a conversation."),
          [](QCommandLineParser &p) {
              p.addOption({QStringLiteral("password"), QStringLiteral("Password of the demo users."),
                           QStringLiteral("password"), QStringLiteral("demo-password")});
@@ -144,12 +159,14 @@ QList<Command> commands()
 
 QString overview()
 {
-    QString text = QStringLiteral("Usage: flippdeal-server <command> [options]\n\n"
-                                  "FlippDeal Live: real-time messaging and notifications for the FlippDeal marketplace.\n\n"
-                                  "Commands:\n");
+    QString text = QStringLiteral(
+        "Usage: flippdeal-server <command> [options]\n\n"
+        "FlippDeal Live: real-time messaging and notifications for the FlippDeal marketplace.\n\n"
+        "Commands:\n");
     for (const Command &c : commands())
         text += QStringLiteral("  %1%2\n").arg(c.name, -14).arg(c.summary);
-    text += QStringLiteral("\nRun 'flippdeal-server <command> --help' for the options of a command.\n");
+    text +=
+        QStringLiteral("\nRun 'flippdeal-server <command> --help' for the options of a command.\n");
     return text;
 }
 
@@ -158,24 +175,28 @@ QString overview()
 int runCommandLine(const QStringList &arguments)
 {
     const QString commandName = arguments.value(1);
-    if (commandName.isEmpty() || commandName == QLatin1String("--help") || commandName == QLatin1String("-h")
-        || commandName == QLatin1String("help")) {
+    if (commandName.isEmpty() || commandName == QLatin1String("--help") ||
+        commandName == QLatin1String("-h") || commandName == QLatin1String("help")) {
         std::fputs(qPrintable(overview()), commandName.isEmpty() ? stderr : stdout);
         return commandName.isEmpty() ? ExitUsage : ExitOk;
     }
     if (commandName == QLatin1String("--version")) {
-        printLine(stdout, QStringLiteral("flippdeal-server ") + QCoreApplication::applicationVersion());
+        printLine(stdout,
+                  QStringLiteral("flippdeal-server ") + QCoreApplication::applicationVersion());
         return ExitOk;
     }
     const QList<Command> all = commands();
-    const auto command = std::find_if(all.cbegin(), all.cend(), [&](const Command &c) { return c.name == commandName; });
+    const auto command = std::find_if(all.cbegin(), all.cend(),
+                                      [&](const Command &c) { return c.name == commandName; });
     if (command == all.cend())
         return usageError(QStringLiteral("unknown command '%1' (try --help)").arg(commandName));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(command->summary);
     parser.addHelpOption();
-    parser.addOption({QStringLiteral("config"), QStringLiteral("INI config file (keys as the options below)."), QStringLiteral("file")});
+    parser.addOption({QStringLiteral("config"),
+                      QStringLiteral("INI config file (keys as the options below)."),
+                      QStringLiteral("file")});
     for (const QString &name : Config::settingNames())
         parser.addOption({name, Config::describe(name), QStringLiteral("value")});
     command->addOptions(parser);
@@ -190,7 +211,8 @@ int runCommandLine(const QStringList &arguments)
         return ExitOk;
     }
     if (!parser.positionalArguments().isEmpty())
-        return usageError(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+        return usageError(
+            QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
 
     QMap<QString, QString> options;
     for (const QString &name : Config::settingNames() + QStringList{QStringLiteral("config")}) {

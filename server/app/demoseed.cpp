@@ -35,10 +35,13 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
         const QString email = QString::fromLatin1(demo.email);
         std::optional<protocol::User> existing;
         try {
-            SqlQuery query(app.database(), QStringLiteral("SELECT id, name, email, role FROM users WHERE email = ?"));
+            SqlQuery query(
+                app.database(),
+                QStringLiteral("SELECT id, name, email, role FROM users WHERE email = ?"));
             query.bind(email).exec();
             if (query.next())
-                existing = protocol::User{query.int64(0), query.text(1), query.text(2), query.text(3)};
+                existing =
+                    protocol::User{query.int64(0), query.text(1), query.text(2), query.text(3)};
         } catch (const DbError &error) {
             *report = QString::fromUtf8(error.what());
             return false;
@@ -47,8 +50,8 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
             users.append(*existing);
             continue;
         }
-        const auto user = app.accounts().createUserBlocking(QString::fromLatin1(demo.name), email, password,
-                                                            QStringLiteral("user"));
+        const auto user = app.accounts().createUserBlocking(QString::fromLatin1(demo.name), email,
+                                                            password, QStringLiteral("user"));
         if (!user) {
             *report = user.error().message;
             return false;
@@ -69,8 +72,11 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
              {QLatin1String("reserve_cents"), 150000},
              {QLatin1String("ends_at"), protocol::isoUtc(now + 60 * 60 * 1000)}},
             now);
-        const auto fixedPrice = app.domains().create(
-            alice, {{QLatin1String("name"), QStringLiteral("quietpine.io")}, {QLatin1String("buy_now_cents"), 89900}}, now);
+        const auto fixedPrice =
+            app.domains().create(alice,
+                                 {{QLatin1String("name"), QStringLiteral("quietpine.io")},
+                                  {QLatin1String("buy_now_cents"), 89900}},
+                                 now);
         if (!auction || !fixedPrice) {
             *report = (!auction ? auction.error() : fixedPrice.error()).message;
             return false;
@@ -89,7 +95,8 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
         qint64 at = now;
         for (const auto &line : conversation) {
             at += 1000; // one second apart, inside the per-user rate limit
-            const auto sent = app.messages().send(line.from, line.to.id, auction->id, QString::fromLatin1(line.body), at);
+            const auto sent = app.messages().send(line.from, line.to.id, auction->id,
+                                                  QString::fromLatin1(line.body), at);
             if (!sent) {
                 *report = sent.error().message;
                 return false;
@@ -97,7 +104,8 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
         }
     }
 
-    QString text = created ? QStringLiteral("Demo data created.\n") : QStringLiteral("Demo data already present.\n");
+    QString text = created ? QStringLiteral("Demo data created.\n")
+                           : QStringLiteral("Demo data already present.\n");
     text += QStringLiteral("Log in with any of these (password '%1'):\n").arg(password);
     for (const protocol::User &user : std::as_const(users))
         text += QStringLiteral("  %1  <%2>  id %3\n").arg(user.name, user.email).arg(user.id);

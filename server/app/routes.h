@@ -22,7 +22,8 @@ void registerMessagingRoutes(Router &router, MessageService &messages);
 void registerNotificationRoutes(Router &router, NotificationService &notifications);
 void registerDomainRoutes(Router &router, DomainService &domains);
 void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer &channels);
-void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events, Gateway &gateway);
+void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
+                             Gateway &gateway);
 void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics);
 
 } // namespace flippdeal::server

@@ -29,8 +29,7 @@ constexpr int ShutdownDeadlineMs = 3000;
 ServerApp::ServerApp(Config config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
-{
-}
+{}
 
 ServerApp::~ServerApp()
 {
@@ -51,20 +50,26 @@ bool ServerApp::open()
         return false;
     }
 
-    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret, m_config.activityTimeoutSeconds,
-                                  m_config.activityGraceSeconds, m_config.clientEventsPerSecond,
+    GatewayOptions gatewayOptions{m_config.appKey,
+                                  m_config.appSecret,
+                                  m_config.activityTimeoutSeconds,
+                                  m_config.activityGraceSeconds,
+                                  m_config.clientEventsPerSecond,
                                   m_config.maxOutboundBytes};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
     m_accounts = std::make_unique<AccountService>(*m_db);
     m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
-    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications, m_config.messagesPerSecond);
+    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
+                                                  m_config.messagesPerSecond);
     m_domains = std::make_unique<DomainService>(*m_db, *m_events);
-    m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(*m_domains, m_config.appKey.toUtf8(), m_config.appSecret);
+    m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(*m_domains, m_config.appKey.toUtf8(),
+                                                              m_config.appSecret);
     m_metrics = std::make_unique<Metrics>();
 
     m_router = std::make_unique<Router>();
-    m_router->setAuthenticator([this](const QByteArray &token) { return m_accounts->authenticate(token); });
+    m_router->setAuthenticator(
+        [this](const QByteArray &token) { return m_accounts->authenticate(token); });
     registerAccountRoutes(*m_router, *m_accounts, *m_channelAuthorizer);
     registerMessagingRoutes(*m_router, *m_messages);
     registerNotificationRoutes(*m_router, *m_notifications);
@@ -79,7 +84,8 @@ bool ServerApp::open()
 bool ServerApp::listen()
 {
     m_http = std::make_unique<HttpServer>(*m_router, m_config.maxBodyBytes);
-    connect(m_http.get(), &HttpServer::webSocketUpgradeRequested, m_gateway.get(), &Gateway::handleUpgrade);
+    connect(m_http.get(), &HttpServer::webSocketUpgradeRequested, m_gateway.get(),
+            &Gateway::handleUpgrade);
     connect(m_http.get(), &HttpServer::requestServed, this,
             [this](const QByteArray &method, const QString &route, int status, qint64 micros) {
                 m_metrics->recordRequest(method, route, status, micros);
@@ -109,29 +115,38 @@ void ServerApp::registerMetrics()
     using Kind = Metrics::Kind;
     Gateway *gateway = m_gateway.get();
     EventStore *events = m_events.get();
-    m_metrics->addValue(QStringLiteral("flippdeal_connections"), QStringLiteral("Open WebSocket connections."),
-                        Kind::Gauge, [gateway] { return gateway->connectionCount(); });
-    m_metrics->addValue(QStringLiteral("flippdeal_channels"), QStringLiteral("Channels with at least one subscriber."),
-                        Kind::Gauge, [gateway] { return gateway->channelCount(); });
-    m_metrics->addValue(QStringLiteral("flippdeal_frames_in_total"), QStringLiteral("WebSocket frames received."),
-                        Kind::Counter, [gateway] { return double(gateway->framesIn()); });
-    m_metrics->addValue(QStringLiteral("flippdeal_frames_out_total"), QStringLiteral("WebSocket frames sent."),
-                        Kind::Counter, [gateway] { return double(gateway->framesOut()); });
-    m_metrics->addValue(QStringLiteral("flippdeal_slow_consumer_disconnects_total"),
-                        QStringLiteral("Connections closed with 4100 because they stopped reading."),
-                        Kind::Counter, [gateway] { return double(gateway->slowConsumerDisconnects()); });
-    m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"), QStringLiteral("Stored events broadcast."),
-                        Kind::Counter, [events] { return double(events->publishedCount()); });
-    m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"), QStringLiteral("Committed events not yet marked as published."),
+    m_metrics->addValue(QStringLiteral("flippdeal_connections"),
+                        QStringLiteral("Open WebSocket connections."), Kind::Gauge,
+                        [gateway] { return gateway->connectionCount(); });
+    m_metrics->addValue(QStringLiteral("flippdeal_channels"),
+                        QStringLiteral("Channels with at least one subscriber."), Kind::Gauge,
+                        [gateway] { return gateway->channelCount(); });
+    m_metrics->addValue(QStringLiteral("flippdeal_frames_in_total"),
+                        QStringLiteral("WebSocket frames received."), Kind::Counter,
+                        [gateway] { return double(gateway->framesIn()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_frames_out_total"),
+                        QStringLiteral("WebSocket frames sent."), Kind::Counter,
+                        [gateway] { return double(gateway->framesOut()); });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_slow_consumer_disconnects_total"),
+        QStringLiteral("Connections closed with 4100 because they stopped reading."), Kind::Counter,
+        [gateway] { return double(gateway->slowConsumerDisconnects()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"),
+                        QStringLiteral("Stored events broadcast."), Kind::Counter,
+                        [events] { return double(events->publishedCount()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"),
+                        QStringLiteral("Committed events not yet marked as published."),
                         Kind::Gauge, [events] { return double(events->backlog()); });
 }
 
 void ServerApp::pruneHistory()
 {
-    const qint64 cutoff = protocol::nowMs() - qint64(m_config.historyRetentionDays) * 24 * 3600 * 1000;
+    const qint64 cutoff =
+        protocol::nowMs() - qint64(m_config.historyRetentionDays) * 24 * 3600 * 1000;
     const int removed = m_events->prune(cutoff);
     if (removed > 0)
-        qCInfo(lcEvents) << "pruned" << removed << "events older than" << m_config.historyRetentionDays << "days";
+        qCInfo(lcEvents) << "pruned" << removed << "events older than"
+                         << m_config.historyRetentionDays << "days";
 }
 
 void ServerApp::shutdown()
@@ -146,7 +161,8 @@ void ServerApp::shutdown()
         Q_EMIT stopped();
         return;
     }
-    m_gateway->closeAll(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("Server shutting down"));
+    m_gateway->closeAll(QWebSocketProtocol::CloseCodeGoingAway,
+                        QStringLiteral("Server shutting down"));
     auto *deadline = new QTimer(this);
     deadline->setSingleShot(true);
     auto done = std::make_shared<bool>(false);

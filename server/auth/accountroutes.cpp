@@ -16,8 +16,9 @@ QFuture<HttpResponse> sessionResponse(QFuture<Expected<AuthSession>> future, int
     return future.then([status](const Expected<AuthSession> &session) {
         if (!session)
             return HttpResponse::error(session.error());
-        return HttpResponse::json(status, {{QLatin1String("user"), session->user.toJson()},
-                                           {QLatin1String("token"), QString::fromLatin1(session->token)}});
+        return HttpResponse::json(status,
+                                  {{QLatin1String("user"), session->user.toJson()},
+                                   {QLatin1String("token"), QString::fromLatin1(session->token)}});
     });
 }
 
@@ -49,11 +50,16 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                    const QString email = stringField(*body, "email");
                    const QString password = stringField(*body, "password");
                    if (email.isEmpty() || password.isEmpty()) {
-                       ApiError error{422, QStringLiteral("The email and password fields are required."), {}, 0};
+                       ApiError error{422,
+                                      QStringLiteral("The email and password fields are required."),
+                                      {},
+                                      0};
                        if (email.isEmpty())
-                           error.errors[QStringLiteral("email")] = {QStringLiteral("The email field is required.")};
+                           error.errors[QStringLiteral("email")] = {
+                               QStringLiteral("The email field is required.")};
                        if (password.isEmpty())
-                           error.errors[QStringLiteral("password")] = {QStringLiteral("The password field is required.")};
+                           error.errors[QStringLiteral("password")] = {
+                               QStringLiteral("The password field is required.")};
                        return HttpResponse::error(error);
                    }
                    return sessionResponse(accounts.login(email, password), 200);
@@ -63,18 +69,19 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                    accounts.logout(request.bearerToken());
                    return HttpResponse::noContent();
                });
-    router.add("GET", QStringLiteral("/api/me"), Router::Access::User,
-               [](HttpRequest &request) -> HandlerResult {
-                   return HttpResponse::json(200, {{QLatin1String("user"), request.user->toJson()}});
-               });
+    router.add(
+        "GET", QStringLiteral("/api/me"), Router::Access::User,
+        [](HttpRequest &request) -> HandlerResult {
+            return HttpResponse::json(200, {{QLatin1String("user"), request.user->toJson()}});
+        });
     router.add("POST", QStringLiteral("/broadcasting/auth"), Router::Access::User,
                [&channels](HttpRequest &request) -> HandlerResult {
                    const auto body = request.bodyObject();
                    if (!body)
                        return HttpResponse::error(body.error());
-                   const auto result = channels.authorize(*request.user, stringField(*body, "socket_id"),
-                                                          stringField(*body, "channel_name"),
-                                                          protocol::nowMs());
+                   const auto result =
+                       channels.authorize(*request.user, stringField(*body, "socket_id"),
+                                          stringField(*body, "channel_name"), protocol::nowMs());
                    if (!result)
                        return HttpResponse::error(result.error());
                    return HttpResponse::json(200, *result);

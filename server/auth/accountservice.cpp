@@ -31,8 +31,7 @@ protocol::User userFromRow(const SqlQuery &query)
 AccountService::AccountService(Database &db, QObject *parent)
     : QObject(parent)
     , m_db(db)
-{
-}
+{}
 
 void AccountService::validateRegistration(const QString &name, const QString &email,
                                           const QString &password, ApiError &errors)
@@ -41,17 +40,21 @@ void AccountService::validateRegistration(const QString &name, const QString &em
     if (name.trimmed().isEmpty())
         addError(errors, QStringLiteral("name"), QStringLiteral("The name field is required."));
     else if (name.size() > 255)
-        addError(errors, QStringLiteral("name"), QStringLiteral("The name may not be longer than 255 characters."));
+        addError(errors, QStringLiteral("name"),
+                 QStringLiteral("The name may not be longer than 255 characters."));
     if (!emailPattern.match(email).hasMatch() || email.size() > 254)
-        addError(errors, QStringLiteral("email"), QStringLiteral("The email must be a valid email address."));
+        addError(errors, QStringLiteral("email"),
+                 QStringLiteral("The email must be a valid email address."));
     if (password.size() < 8)
-        addError(errors, QStringLiteral("password"), QStringLiteral("The password must be at least 8 characters."));
+        addError(errors, QStringLiteral("password"),
+                 QStringLiteral("The password must be at least 8 characters."));
     else if (password.size() > 1024)
-        addError(errors, QStringLiteral("password"), QStringLiteral("The password may not be longer than 1024 characters."));
+        addError(errors, QStringLiteral("password"),
+                 QStringLiteral("The password may not be longer than 1024 characters."));
 }
 
-QFuture<Expected<AuthSession>> AccountService::registerUser(const QString &name, const QString &email,
-                                                            const QString &password)
+QFuture<Expected<AuthSession>>
+AccountService::registerUser(const QString &name, const QString &email, const QString &password)
 {
     ApiError errors{422, {}, {}, 0};
     validateRegistration(name, email, password, errors);
@@ -61,18 +64,20 @@ QFuture<Expected<AuthSession>> AccountService::registerUser(const QString &name,
     const QString normalizedEmail = email.trimmed().toLower();
     const QString trimmedName = name.trimmed();
     return QtConcurrent::run([password] { return passwords::hash(password.toUtf8()); })
-        .then(this, [this, trimmedName, normalizedEmail](const QByteArray &hash) -> Expected<AuthSession> {
-            if (hash.isEmpty())
-                return ApiError::internal(QStringLiteral("Could not hash the password."));
-            auto user = insertUser(trimmedName, normalizedEmail, hash, QStringLiteral("user"));
-            if (!user)
-                return user.error();
-            auto token = issueToken(user->id);
-            if (!token)
-                return token.error();
-            qCInfo(lcAuth) << "registered user" << user->id;
-            return AuthSession{*user, *token};
-        });
+        .then(
+            this,
+            [this, trimmedName, normalizedEmail](const QByteArray &hash) -> Expected<AuthSession> {
+                if (hash.isEmpty())
+                    return ApiError::internal(QStringLiteral("Could not hash the password."));
+                auto user = insertUser(trimmedName, normalizedEmail, hash, QStringLiteral("user"));
+                if (!user)
+                    return user.error();
+                auto token = issueToken(user->id);
+                if (!token)
+                    return token.error();
+                qCInfo(lcAuth) << "registered user" << user->id;
+                return AuthSession{*user, *token};
+            });
 }
 
 QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const QString &password)
@@ -80,8 +85,9 @@ QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const
     std::optional<protocol::User> user;
     QByteArray storedHash;
     try {
-        SqlQuery query(m_db, QStringLiteral("SELECT id, name, email, role, password_hash, banned_at "
-                                            "FROM users WHERE email = ?"));
+        SqlQuery query(m_db,
+                       QStringLiteral("SELECT id, name, email, role, password_hash, banned_at "
+                                      "FROM users WHERE email = ?"));
         query.bind(email.trimmed().toLower()).exec();
         if (query.next() && query.value(5).isNull()) {
             user = userFromRow(query);
@@ -92,7 +98,8 @@ QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const
         return QtFuture::makeReadyFuture(Expected<AuthSession>(ApiError::internal()));
     }
     if (!user && !m_dummyHash.isValid())
-        m_dummyHash = QtConcurrent::run([] { return passwords::hash(QByteArrayLiteral("not-a-real-password")); });
+        m_dummyHash = QtConcurrent::run(
+            [] { return passwords::hash(QByteArrayLiteral("not-a-real-password")); });
     const QFuture<QByteArray> dummy = m_dummyHash;
     return QtConcurrent::run([storedHash, dummy, password] {
                // result() runs the dummy hash here if no pool thread has started it yet.
@@ -101,7 +108,8 @@ QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const
            })
         .then(this, [this, user](bool ok) -> Expected<AuthSession> {
             if (!ok || !user)
-                return ApiError::unauthenticated(QStringLiteral("These credentials do not match our records."));
+                return ApiError::unauthenticated(
+                    QStringLiteral("These credentials do not match our records."));
             auto token = issueToken(user->id);
             if (!token)
                 return token.error();
@@ -110,7 +118,8 @@ QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const
 }
 
 Expected<protocol::User> AccountService::insertUser(const QString &name, const QString &email,
-                                                    const QByteArray &passwordHash, const QString &role)
+                                                    const QByteArray &passwordHash,
+                                                    const QString &role)
 {
     std::optional<protocol::User> created;
     bool duplicate = false;
@@ -121,19 +130,22 @@ Expected<protocol::User> AccountService::insertUser(const QString &name, const Q
             duplicate = true;
             return false;
         }
-        const qint64 id = SqlQuery(m_db, QStringLiteral("INSERT INTO users (name, email, password_hash, role, created_at) "
-                                                        "VALUES (?, ?, ?, ?, ?) RETURNING id"))
-                              .bind(name)
-                              .bind(email)
-                              .bind(QString::fromLatin1(passwordHash))
-                              .bind(role)
-                              .bind(protocol::nowMs())
-                              .scalar();
+        const qint64 id =
+            SqlQuery(m_db, QStringLiteral(
+                               "INSERT INTO users (name, email, password_hash, role, created_at) "
+                               "VALUES (?, ?, ?, ?, ?) RETURNING id"))
+                .bind(name)
+                .bind(email)
+                .bind(QString::fromLatin1(passwordHash))
+                .bind(role)
+                .bind(protocol::nowMs())
+                .scalar();
         created = protocol::User{id, name, email, role};
         return true;
     });
     if (duplicate)
-        return ApiError::validation(QStringLiteral("email"), QStringLiteral("The email has already been taken."));
+        return ApiError::validation(QStringLiteral("email"),
+                                    QStringLiteral("The email has already been taken."));
     if (!ok || !created)
         return ApiError::internal();
     return *created;
@@ -143,7 +155,9 @@ Expected<QByteArray> AccountService::issueToken(qint64 userId)
 {
     const QByteArray token = passwords::newToken();
     const bool ok = m_db.transaction([&] {
-        SqlQuery(m_db, QStringLiteral("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)"))
+        SqlQuery(m_db,
+                 QStringLiteral(
+                     "INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)"))
             .bind(userId)
             .bind(QString::fromLatin1(passwords::tokenDigest(token)))
             .bind(protocol::nowMs())
@@ -172,9 +186,10 @@ std::optional<protocol::User> AccountService::authenticate(const QByteArray &tok
     if (token.isEmpty() || token.size() > 256)
         return std::nullopt;
     try {
-        SqlQuery query(m_db, QStringLiteral("SELECT u.id, u.name, u.email, u.role FROM api_tokens t "
-                                            "JOIN users u ON u.id = t.user_id "
-                                            "WHERE t.token_hash = ? AND u.banned_at IS NULL"));
+        SqlQuery query(m_db,
+                       QStringLiteral("SELECT u.id, u.name, u.email, u.role FROM api_tokens t "
+                                      "JOIN users u ON u.id = t.user_id "
+                                      "WHERE t.token_hash = ? AND u.banned_at IS NULL"));
         query.bind(QString::fromLatin1(passwords::tokenDigest(token))).exec();
         if (query.next())
             return userFromRow(query);
@@ -187,7 +202,8 @@ std::optional<protocol::User> AccountService::authenticate(const QByteArray &tok
 std::optional<protocol::User> AccountService::findUser(qint64 id)
 {
     try {
-        SqlQuery query(m_db, QStringLiteral("SELECT id, name, email, role FROM users WHERE id = ?"));
+        SqlQuery query(m_db,
+                       QStringLiteral("SELECT id, name, email, role FROM users WHERE id = ?"));
         query.bind(id).exec();
         if (query.next())
             return userFromRow(query);
@@ -197,8 +213,10 @@ std::optional<protocol::User> AccountService::findUser(qint64 id)
     return std::nullopt;
 }
 
-Expected<protocol::User> AccountService::createUserBlocking(const QString &name, const QString &email,
-                                                            const QString &password, const QString &role)
+Expected<protocol::User> AccountService::createUserBlocking(const QString &name,
+                                                            const QString &email,
+                                                            const QString &password,
+                                                            const QString &role)
 {
     ApiError errors{422, {}, {}, 0};
     validateRegistration(name, email, password, errors);

@@ -28,15 +28,15 @@ qint64 idAfter(const QString &name, QLatin1String prefix)
 
 } // namespace
 
-ChannelAuthorizer::ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret)
+ChannelAuthorizer::ChannelAuthorizer(DomainService &domains, QByteArray appKey,
+                                     QByteArray appSecret)
     : m_domains(domains)
     , m_appKey(std::move(appKey))
     , m_appSecret(std::move(appSecret))
-{
-}
+{}
 
-bool ChannelAuthorizer::canSubscribe(const protocol::User &user, const protocol::ChannelName &channel,
-                                     qint64 nowMs)
+bool ChannelAuthorizer::canSubscribe(const protocol::User &user,
+                                     const protocol::ChannelName &channel, qint64 nowMs)
 {
     if (!channel.requiresAuth())
         return true;
@@ -51,18 +51,21 @@ bool ChannelAuthorizer::canSubscribe(const protocol::User &user, const protocol:
     return false;
 }
 
-Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user, const QString &socketId,
+Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user,
+                                                   const QString &socketId,
                                                    const QString &channelName, qint64 nowMs)
 {
     static const QRegularExpression socketIdPattern(QStringLiteral(R"(^\d{1,20}\.\d{1,20}$)"));
     if (!socketIdPattern.match(socketId).hasMatch())
-        return ApiError::validation(QStringLiteral("socket_id"), QStringLiteral("The socket_id is not a valid socket id."));
+        return ApiError::validation(QStringLiteral("socket_id"),
+                                    QStringLiteral("The socket_id is not a valid socket id."));
     QString reason;
     const auto channel = protocol::parseChannelName(channelName, &reason);
     if (!channel)
         return ApiError::validation(QStringLiteral("channel_name"), reason);
     if (!channel->requiresAuth())
-        return ApiError::validation(QStringLiteral("channel_name"), QStringLiteral("Public channels need no authorization."));
+        return ApiError::validation(QStringLiteral("channel_name"),
+                                    QStringLiteral("Public channels need no authorization."));
     if (!canSubscribe(user, *channel, nowMs)) {
         qCInfo(lcAuth) << "user" << user.id << "refused on" << channel->name;
         return ApiError::forbidden();
@@ -71,13 +74,14 @@ Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user, c
         const protocol::PresenceMember member{QString::number(user.id),
                                               {{QLatin1String("name"), user.name}}};
         const QString channelData = QString::fromUtf8(member.toChannelData());
-        return QJsonObject{
-            {QLatin1String("auth"), QString::fromLatin1(protocol::channelAuth(m_appKey, m_appSecret, socketId,
-                                                                              channel->name, channelData))},
-            {QLatin1String("channel_data"), channelData}};
+        return QJsonObject{{QLatin1String("auth"),
+                            QString::fromLatin1(protocol::channelAuth(
+                                m_appKey, m_appSecret, socketId, channel->name, channelData))},
+                           {QLatin1String("channel_data"), channelData}};
     }
-    return QJsonObject{{QLatin1String("auth"), QString::fromLatin1(protocol::channelAuth(
-                                                   m_appKey, m_appSecret, socketId, channel->name))}};
+    return QJsonObject{{QLatin1String("auth"),
+                        QString::fromLatin1(protocol::channelAuth(m_appKey, m_appSecret, socketId,
+                                                                  channel->name))}};
 }
 
 } // namespace flippdeal::server

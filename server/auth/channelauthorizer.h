@@ -24,7 +24,8 @@ public:
     ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret);
 
     //! Whether `user` may subscribe to (and read the history of) `channel`.
-    bool canSubscribe(const protocol::User &user, const protocol::ChannelName &channel, qint64 nowMs);
+    bool canSubscribe(const protocol::User &user, const protocol::ChannelName &channel,
+                      qint64 nowMs);
 
     //! The body of a successful `/broadcasting/auth` answer: `{auth}` or `{auth, channel_data}`.
     Expected<QJsonObject> authorize(const protocol::User &user, const QString &socketId,

@@ -15,11 +15,10 @@ bool initialize()
 QByteArray hash(const QByteArray &password)
 {
     QByteArray out(crypto_pwhash_STRBYTES, '\0');
-    if (crypto_pwhash_str_alg(out.data(), password.constData(),
-                              static_cast<unsigned long long>(password.size()),
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13)
-        != 0)
+    if (crypto_pwhash_str_alg(
+            out.data(), password.constData(), static_cast<unsigned long long>(password.size()),
+            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+            crypto_pwhash_ALG_ARGON2ID13) != 0)
         return {};
     out.truncate(static_cast<qsizetype>(qstrlen(out.constData())));
     return out;
@@ -31,8 +30,7 @@ bool verify(const QByteArray &storedHash, const QByteArray &password)
         return false;
     const QByteArray terminated = storedHash + '\0';
     return crypto_pwhash_str_verify(terminated.constData(), password.constData(),
-                                    static_cast<unsigned long long>(password.size()))
-           == 0;
+                                    static_cast<unsigned long long>(password.size())) == 0;
 }
 
 QByteArray newToken()

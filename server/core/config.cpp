@@ -105,8 +105,8 @@ const QList<Setting> &settings()
          }},
         {"log-level", "debug, info or warning (default info)",
          [](Config &c, const QString &v) -> std::optional<QString> {
-             if (v != QLatin1String("debug") && v != QLatin1String("info")
-                 && v != QLatin1String("warning"))
+             if (v != QLatin1String("debug") && v != QLatin1String("info") &&
+                 v != QLatin1String("warning"))
                  return QStringLiteral("must be debug, info or warning");
              c.logLevel = v;
              return std::nullopt;
@@ -116,9 +116,7 @@ const QList<Setting> &settings()
              return parseInt(v, 1, 3600, &c.activityTimeoutSeconds);
          }},
         {"activity-grace", "seconds after the ping before closing with 4201 (default 30)",
-         [](Config &c, const QString &v) {
-             return parseInt(v, 1, 600, &c.activityGraceSeconds);
-         }},
+         [](Config &c, const QString &v) { return parseInt(v, 1, 600, &c.activityGraceSeconds); }},
         {"max-body", "largest HTTP request body in bytes (default 262144)",
          [](Config &c, const QString &v) -> std::optional<QString> {
              int bytes = 0;
@@ -127,7 +125,8 @@ const QList<Setting> &settings()
              c.maxBodyBytes = bytes;
              return std::nullopt;
          }},
-        {"max-outbound", "unsent bytes a connection may queue before it is closed with 4100 (default 4194304)",
+        {"max-outbound",
+         "unsent bytes a connection may queue before it is closed with 4100 (default 4194304)",
          [](Config &c, const QString &v) -> std::optional<QString> {
              int bytes = 0;
              if (auto error = parseInt(v, 64 * 1024, 1024 * 1024 * 1024, &bytes))
@@ -144,16 +143,15 @@ const QList<Setting> &settings()
              return parseDouble(v, 0.1, 10000, &c.clientEventsPerSecond);
          }},
         {"history-days", "days to keep channel event history (default 7)",
-         [](Config &c, const QString &v) {
-             return parseInt(v, 1, 3650, &c.historyRetentionDays);
-         }},
+         [](Config &c, const QString &v) { return parseInt(v, 1, 3650, &c.historyRetentionDays); }},
     };
     return all;
 }
 
 QString envName(const QString &name)
 {
-    return QStringLiteral("FLIPPDEAL_") + name.toUpper().replace(QLatin1Char('-'), QLatin1Char('_'));
+    return QStringLiteral("FLIPPDEAL_") +
+           name.toUpper().replace(QLatin1Char('-'), QLatin1Char('_'));
 }
 
 } // namespace
@@ -194,7 +192,8 @@ Expected<Config> Config::load(const QMap<QString, QString> &options)
     };
 
     // 1. The config file, named on the command line or in the environment.
-    config.configFile = options.value(QStringLiteral("config"), env.value(QStringLiteral("FLIPPDEAL_CONFIG")));
+    config.configFile =
+        options.value(QStringLiteral("config"), env.value(QStringLiteral("FLIPPDEAL_CONFIG")));
     if (!config.configFile.isEmpty()) {
         if (!QFileInfo(config.configFile).isReadable())
             return ApiError::badRequest(
@@ -228,7 +227,8 @@ Expected<Config> Config::load(const QMap<QString, QString> &options)
     if (config.dataDir.isEmpty())
         config.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     if (config.database.isEmpty())
-        config.database = QStringLiteral("sqlite:") + QDir(config.dataDir).filePath(QStringLiteral("flippdeal.sqlite"));
+        config.database = QStringLiteral("sqlite:") +
+                          QDir(config.dataDir).filePath(QStringLiteral("flippdeal.sqlite"));
     return config;
 }
 
@@ -250,12 +250,13 @@ std::optional<QString> Config::ensureSecret()
     }
     QByteArray secret(32, Qt::Uninitialized);
     QFile random(QStringLiteral("/dev/urandom"));
-    if (!random.open(QIODevice::ReadOnly) || random.read(secret.data(), secret.size()) != secret.size())
+    if (!random.open(QIODevice::ReadOnly) ||
+        random.read(secret.data(), secret.size()) != secret.size())
         return QStringLiteral("cannot read /dev/urandom");
     secret = secret.toHex();
-    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly)
-        || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
-        || file.write(secret) != secret.size() || !file.flush())
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly) ||
+        !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner) ||
+        file.write(secret) != secret.size() || !file.flush())
         return QStringLiteral("cannot write '%1'").arg(path);
     appSecret = secret;
     return std::nullopt;
@@ -273,7 +274,8 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
             return ApiError::badRequest(QStringLiteral("sqlite: needs a file path"));
         return url;
     }
-    if (text.startsWith(QLatin1String("postgres://")) || text.startsWith(QLatin1String("postgresql://"))) {
+    if (text.startsWith(QLatin1String("postgres://")) ||
+        text.startsWith(QLatin1String("postgresql://"))) {
         const QUrl parsed(text, QUrl::StrictMode);
         if (!parsed.isValid() || parsed.host().isEmpty())
             return ApiError::badRequest(QStringLiteral("is not a valid postgres:// URL"));

@@ -18,17 +18,17 @@ struct Config
 {
     QHostAddress listenAddress = QHostAddress::LocalHost;
     quint16 listenPort = 6001;
-    QString database;        //!< `sqlite:PATH` or `postgres://user:pass@host:port/db`
-    QString dataDir;         //!< app-data folder: default database and generated secret
+    QString database; //!< `sqlite:PATH` or `postgres://user:pass@host:port/db`
+    QString dataDir;  //!< app-data folder: default database and generated secret
     QString appId = QStringLiteral("flippdeal");
     QString appKey = QStringLiteral("flippdeal-key");
-    QByteArray appSecret;    //!< generated once into dataDir when not configured
+    QByteArray appSecret; //!< generated once into dataDir when not configured
     QString logLevel = QStringLiteral("info");
-    int activityTimeoutSeconds = 120; //!< announced to clients in connection_established
-    int activityGraceSeconds = 30;    //!< silence beyond timeout + grace closes with 4201
-    qint64 maxBodyBytes = 256 * 1024; //!< larger HTTP bodies get 413
-    double messagesPerSecond = 5;     //!< per user; the burst is the same number
-    double clientEventsPerSecond = 10; //!< per connection
+    int activityTimeoutSeconds = 120;          //!< announced to clients in connection_established
+    int activityGraceSeconds = 30;             //!< silence beyond timeout + grace closes with 4201
+    qint64 maxBodyBytes = 256 * 1024;          //!< larger HTTP bodies get 413
+    double messagesPerSecond = 5;              //!< per user; the burst is the same number
+    double clientEventsPerSecond = 10;         //!< per connection
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
     int historyRetentionDays = 7;
     QString configFile;
@@ -50,7 +50,11 @@ struct Config
 //! \brief A parsed `FLIPPDEAL_DATABASE` URL.
 struct DatabaseUrl
 {
-    enum class Driver { Sqlite, Postgres };
+    enum class Driver
+    {
+        Sqlite,
+        Postgres
+    };
     Driver driver = Driver::Sqlite;
     QString path; //!< SQLite file
     QString host;

@@ -9,8 +9,7 @@ namespace flippdeal::server {
 RateLimiter::RateLimiter(double ratePerSecond, double burst)
     : m_rate(ratePerSecond)
     , m_burst(burst)
-{
-}
+{}
 
 double RateLimiter::refilled(const Bucket &bucket, qint64 nowMs) const
 {

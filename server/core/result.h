@@ -55,8 +55,12 @@ template <typename T>
 class Expected
 {
 public:
-    Expected(T value) : m_value(std::move(value)) {}
-    Expected(ApiError error) : m_value(std::move(error)) {}
+    Expected(T value)
+        : m_value(std::move(value))
+    {}
+    Expected(ApiError error)
+        : m_value(std::move(error))
+    {}
 
     bool hasValue() const { return std::holds_alternative<T>(m_value); }
     explicit operator bool() const { return hasValue(); }

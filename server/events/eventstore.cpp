@@ -39,21 +39,25 @@ void EventBatch::addRaw(const QString &channel, const QString &event, const QByt
     stored.createdAt = protocol::nowMs();
     // One statement both creates and advances the channel's counter; on PostgreSQL the row
     // lock serializes concurrent writers to the same channel, so no seq is used twice.
-    stored.seq = SqlQuery(m_db, QStringLiteral(
-                                    "INSERT INTO channel_sequences (channel, last_seq) VALUES (?, 1) "
-                                    "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_sequences.last_seq + 1 "
-                                    "RETURNING last_seq"))
-                     .bind(channel)
-                     .scalar();
-    stored.id = SqlQuery(m_db, QStringLiteral(
-                                   "INSERT INTO channel_events (channel, seq, event, data, created_at) "
-                                   "VALUES (?, ?, ?, ?, ?) RETURNING id"))
-                    .bind(channel)
-                    .bind(stored.seq)
-                    .bind(event)
-                    .bind(QString::fromUtf8(stored.data))
-                    .bind(stored.createdAt)
-                    .scalar();
+    stored.seq =
+        SqlQuery(
+            m_db,
+            QStringLiteral(
+                "INSERT INTO channel_sequences (channel, last_seq) VALUES (?, 1) "
+                "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_sequences.last_seq + 1 "
+                "RETURNING last_seq"))
+            .bind(channel)
+            .scalar();
+    stored.id =
+        SqlQuery(m_db, QStringLiteral(
+                           "INSERT INTO channel_events (channel, seq, event, data, created_at) "
+                           "VALUES (?, ?, ?, ?, ?) RETURNING id"))
+            .bind(channel)
+            .bind(stored.seq)
+            .bind(event)
+            .bind(QString::fromUtf8(stored.data))
+            .bind(stored.createdAt)
+            .scalar();
     m_events.append(std::move(stored));
 }
 
@@ -79,7 +83,8 @@ bool EventStore::transaction(const std::function<bool(EventBatch &)> &work)
 void EventStore::publish(const QList<StoredEvent> &events)
 {
     for (const StoredEvent &event : events) {
-        m_broadcaster.broadcast(BroadcastEvent{event.channel, event.event, event.data, event.seq, event.exceptSocketId});
+        m_broadcaster.broadcast(BroadcastEvent{event.channel, event.event, event.data, event.seq,
+                                               event.exceptSocketId});
         m_publishedIds.append(event.id);
         ++m_published;
     }
@@ -100,8 +105,9 @@ void EventStore::flushPublishedMarks()
             QString placeholders = QStringLiteral("?");
             for (qsizetype i = 1; i < count; ++i)
                 placeholders += QStringLiteral(",?");
-            SqlQuery query(m_db, QStringLiteral("UPDATE channel_events SET published_at = ? WHERE id IN (%1)")
-                                     .arg(placeholders));
+            SqlQuery query(
+                m_db, QStringLiteral("UPDATE channel_events SET published_at = ? WHERE id IN (%1)")
+                          .arg(placeholders));
             query.bind(now);
             for (qsizetype i = 0; i < count; ++i)
                 query.bind(ids.at(start + i));
@@ -121,12 +127,19 @@ int EventStore::publishBacklog()
     flushPublishedMarks();
     QList<StoredEvent> events;
     try {
-        SqlQuery query(m_db, QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
-                                            "WHERE published_at IS NULL ORDER BY id LIMIT 10000"));
+        SqlQuery query(
+            m_db,
+            QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
+                           "WHERE published_at IS NULL ORDER BY id LIMIT 10000"));
         query.exec();
         while (query.next()) {
-            events.append(StoredEvent{query.int64(0), query.text(1), query.int64(2), query.text(3),
-                                      query.text(4).toUtf8(), query.int64(5), {}});
+            events.append(StoredEvent{query.int64(0),
+                                      query.text(1),
+                                      query.int64(2),
+                                      query.text(3),
+                                      query.text(4).toUtf8(),
+                                      query.int64(5),
+                                      {}});
         }
     } catch (const DbError &error) {
         qCWarning(lcEvents) << "cannot read the outbox:" << error.what();
@@ -134,7 +147,8 @@ int EventStore::publishBacklog()
     }
     publish(events);
     if (!events.isEmpty())
-        qCInfo(lcEvents) << "published" << events.size() << "events left over from before a restart";
+        qCInfo(lcEvents) << "published" << events.size()
+                         << "events left over from before a restart";
     return static_cast<int>(events.size());
 }
 
@@ -142,12 +156,19 @@ Expected<QList<StoredEvent>> EventStore::history(const QString &channel, qint64 
 {
     QList<StoredEvent> events;
     try {
-        SqlQuery query(m_db, QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
-                                            "WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?"));
+        SqlQuery query(
+            m_db,
+            QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
+                           "WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?"));
         query.bind(channel).bind(afterSeq).bind(limit).exec();
         while (query.next()) {
-            events.append(StoredEvent{query.int64(0), query.text(1), query.int64(2), query.text(3),
-                                      query.text(4).toUtf8(), query.int64(5), {}});
+            events.append(StoredEvent{query.int64(0),
+                                      query.text(1),
+                                      query.int64(2),
+                                      query.text(3),
+                                      query.text(4).toUtf8(),
+                                      query.int64(5),
+                                      {}});
         }
     } catch (const DbError &error) {
         qCWarning(lcEvents) << "history query failed:" << error.what();
@@ -172,7 +193,8 @@ int EventStore::prune(qint64 cutoffMs)
 qint64 EventStore::backlog()
 {
     try {
-        return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM channel_events WHERE published_at IS NULL"))
+        return SqlQuery(m_db, QStringLiteral(
+                                  "SELECT COUNT(*) FROM channel_events WHERE published_at IS NULL"))
             .scalar();
     } catch (const DbError &) {
         return -1;

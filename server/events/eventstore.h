@@ -36,7 +36,9 @@ struct StoredEvent
 class EventBatch
 {
 public:
-    explicit EventBatch(Database &db) : m_db(db) {}
+    explicit EventBatch(Database &db)
+        : m_db(db)
+    {}
     //! Appends `event` to `channel`'s history and the outbox (throws DbError on failure).
     void add(const QString &channel, const QString &event, const QJsonObject &data);
     //! Same, with `data` already encoded (the HTTP API passes clients' strings through as-is).

@@ -121,8 +121,9 @@ void Gateway::onNewWebSocket()
         if (match.captured(1) != m_options.appKey) {
             sendError(connection, ErrorCode::ApplicationDoesNotExist,
                       QStringLiteral("Application does not exist"));
-            socket->close(static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::ApplicationDoesNotExist),
-                          QStringLiteral("Application does not exist"));
+            socket->close(
+                static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::ApplicationDoesNotExist),
+                QStringLiteral("Application does not exist"));
             continue;
         }
         const QUrlQuery query(url);
@@ -132,15 +133,16 @@ void Gateway::onNewWebSocket()
             if (!ok || version < 5 || version > 7) {
                 sendError(connection, ErrorCode::UnsupportedProtocolVersion,
                           QStringLiteral("Unsupported protocol version"));
-                socket->close(static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::UnsupportedProtocolVersion),
+                socket->close(static_cast<QWebSocketProtocol::CloseCode>(
+                                  ErrorCode::UnsupportedProtocolVersion),
                               QStringLiteral("Unsupported protocol version"));
                 continue;
             }
         }
-        sendFrame(connection,
-                  internalFrame(QStringLiteral("pusher:connection_established"), {},
-                                {{QLatin1String("socket_id"), connection->socketId},
-                                 {QLatin1String("activity_timeout"), m_options.activityTimeoutSeconds}}));
+        sendFrame(connection, internalFrame(QStringLiteral("pusher:connection_established"), {},
+                                            {{QLatin1String("socket_id"), connection->socketId},
+                                             {QLatin1String("activity_timeout"),
+                                              m_options.activityTimeoutSeconds}}));
         qCDebug(lcGateway) << "connection established" << connection->socketId;
         Q_EMIT connectionOpened(connection->socketId);
     }
@@ -181,7 +183,8 @@ void Gateway::sendFrame(Connection *connection, const QString &frame)
 
 void Gateway::sendError(Connection *connection, ErrorCode code, const QString &message)
 {
-    sendFrame(connection, QString::fromUtf8(protocol::encodeError(static_cast<int>(code), message)));
+    sendFrame(connection,
+              QString::fromUtf8(protocol::encodeError(static_cast<int>(code), message)));
 }
 
 void Gateway::sendSubscriptionError(Connection *connection, const QString &channel,
@@ -209,8 +212,9 @@ void Gateway::onTextMessage(Connection *connection, const QString &text)
     if (!decoded.frame) {
         sendError(connection, ErrorCode::InvalidMessage, decoded.errorString);
         if (++connection->protocolErrors > MaxProtocolErrors) {
-            connection->socket->close(static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::GenericReconnect),
-                                      QStringLiteral("Too many invalid frames"));
+            connection->socket->close(
+                static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::GenericReconnect),
+                QStringLiteral("Too many invalid frames"));
         }
         return;
     }
@@ -241,7 +245,8 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     }
     const auto channel = protocol::parseChannelName(request->channel, &error);
     if (!channel) {
-        sendSubscriptionError(connection, request->channel.left(protocol::MaxChannelNameLength + 36),
+        sendSubscriptionError(connection,
+                              request->channel.left(protocol::MaxChannelNameLength + 36),
                               QStringLiteral("InvalidChannel"), error,
                               static_cast<int>(ErrorCode::ConnectionIsUnauthorized));
         return;
@@ -254,21 +259,21 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
 
     std::optional<protocol::PresenceMember> member;
     if (channel->requiresAuth()) {
-        const QString channelData = channel->type == protocol::ChannelType::Presence
-                                        ? request->channelData
-                                        : QString();
+        const QString channelData =
+            channel->type == protocol::ChannelType::Presence ? request->channelData : QString();
         if (!protocol::verifyChannelAuth(m_options.appKey.toUtf8(), m_options.appSecret,
                                          connection->socketId, channel->name, channelData,
                                          request->auth.toUtf8())) {
-            sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"),
-                                  QStringLiteral("Invalid signature: the connection is unauthorized"),
-                                  401);
+            sendSubscriptionError(
+                connection, channel->name, QStringLiteral("AuthError"),
+                QStringLiteral("Invalid signature: the connection is unauthorized"), 401);
             return;
         }
         if (channel->type == protocol::ChannelType::Presence) {
             member = protocol::parsePresenceMember(channelData, &error);
             if (!member) {
-                sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"), error, 400);
+                sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"), error,
+                                      400);
                 return;
             }
         }
@@ -285,9 +290,10 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     const bool firstConnection = m_presence->join(channel->name, *member, connection->socketId);
     sendFrame(connection, subscriptionSucceededFrame(*channel));
     if (firstConnection) {
-        const QString added = internalFrame(QStringLiteral("pusher_internal:member_added"), channel->name,
-                                            {{QLatin1String("user_id"), member->userId},
-                                             {QLatin1String("user_info"), member->userInfo}});
+        const QString added =
+            internalFrame(QStringLiteral("pusher_internal:member_added"), channel->name,
+                          {{QLatin1String("user_id"), member->userId},
+                           {QLatin1String("user_info"), member->userInfo}});
         // Not to the user's own connections: pusher-js already counts itself as a member.
         for (Connection *other : std::as_const(m_channels[channel->name])) {
             if (other->presenceUserIds.value(channel->name) != member->userId)
@@ -299,7 +305,8 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
 QString Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
 {
     if (channel.type != protocol::ChannelType::Presence)
-        return internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"), channel.name, {});
+        return internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"), channel.name,
+                             {});
     QJsonArray ids;
     QJsonObject hash;
     for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
@@ -348,13 +355,15 @@ void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &f
 {
     const auto channel = protocol::parseChannelName(frame.channel);
     if (!channel || !channel->allowsClientEvents()) {
-        sendError(connection, ErrorCode::InvalidMessage,
-                  QStringLiteral("Client events are allowed only on private and presence channels"));
+        sendError(
+            connection, ErrorCode::InvalidMessage,
+            QStringLiteral("Client events are allowed only on private and presence channels"));
         return;
     }
     if (!connection->channels.contains(channel->name)) {
         sendError(connection, ErrorCode::ConnectionIsUnauthorized,
-                  QStringLiteral("Subscribe to %1 before sending client events on it").arg(channel->name));
+                  QStringLiteral("Subscribe to %1 before sending client events on it")
+                      .arg(channel->name));
         return;
     }
     if (!m_clientEventLimiter.tryAcquire(connection->socketId, protocol::nowMs())) {

@@ -37,7 +37,7 @@ private:
     QTimer m_idleTimer;
     QElapsedTimer m_requestTimer;
     HttpRequest m_current;
-    bool m_busy = false;       //!< waiting for an async handler
+    bool m_busy = false; //!< waiting for an async handler
     bool m_keepAlive = true;
     qint64 m_discardRemaining = 0; //!< body bytes still to swallow after an early 413
     bool m_draining = false;

@@ -82,7 +82,9 @@ void HttpConnection::onReadyRead()
         if (headEnd < 0) {
             if (peeked.size() > HttpServer::MaxHeadBytes) {
                 m_keepAlive = false;
-                respond(HttpResponse::error(ApiError{431, QStringLiteral("Request head too large."), {}, 0}), true);
+                respond(HttpResponse::error(
+                            ApiError{431, QStringLiteral("Request head too large."), {}, 0}),
+                        true);
             }
             return;
         }
@@ -94,14 +96,19 @@ void HttpConnection::onReadyRead()
             respond(HttpResponse::error(ApiError::badRequest(error)), true);
             return;
         }
-        if (request.method == "GET"
-            && request.header("upgrade").toLower().contains("websocket")) {
+        if (request.method == "GET" && request.header("upgrade").toLower().contains("websocket")) {
             handOverToWebSocket();
             return;
         }
         if (!request.header("transfer-encoding").isEmpty()) {
             m_socket->read(headEnd + 4);
-            respond(HttpResponse::error(ApiError{411, QStringLiteral("Send a Content-Length; chunked request bodies are not accepted."), {}, 0}), true);
+            respond(HttpResponse::error(ApiError{
+                        411,
+                        QStringLiteral(
+                            "Send a Content-Length; chunked request bodies are not accepted."),
+                        {},
+                        0}),
+                    true);
             return;
         }
         qint64 length = 0;
@@ -111,7 +118,9 @@ void HttpConnection::onReadyRead()
             length = lengthHeader.toLongLong(&ok);
             if (!ok || length < 0) {
                 m_socket->read(headEnd + 4);
-                respond(HttpResponse::error(ApiError::badRequest(QStringLiteral("Invalid Content-Length."))), true);
+                respond(HttpResponse::error(
+                            ApiError::badRequest(QStringLiteral("Invalid Content-Length."))),
+                        true);
                 return;
             }
         }
@@ -119,8 +128,13 @@ void HttpConnection::onReadyRead()
             m_socket->read(headEnd + 4);
             m_current = std::move(request);
             m_current.route = QStringLiteral("(body too large)");
-            rejectBody(HttpResponse::error(ApiError{413, QStringLiteral("The request body exceeds %1 bytes.").arg(m_server->m_maxBodyBytes), {}, 0}),
-                       length);
+            rejectBody(
+                HttpResponse::error(ApiError{413,
+                                             QStringLiteral("The request body exceeds %1 bytes.")
+                                                 .arg(m_server->m_maxBodyBytes),
+                                             {},
+                                             0}),
+                length);
             return;
         }
         if (m_socket->bytesAvailable() < headEnd + 4 + length)
@@ -135,8 +149,11 @@ void HttpConnection::onReadyRead()
 
         if (request.method == "OPTIONS") { // CORS preflight for browser clients
             HttpResponse preflight = HttpResponse::noContent();
-            preflight.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS");
-            preflight.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Socket-Id, X-CSRF-TOKEN, X-Requested-With, Accept");
+            preflight.headers.emplace_back("Access-Control-Allow-Methods",
+                                           "GET, POST, PATCH, PUT, DELETE, OPTIONS");
+            preflight.headers.emplace_back(
+                "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, X-Socket-Id, X-CSRF-TOKEN, X-Requested-With, Accept");
             preflight.headers.emplace_back("Access-Control-Max-Age", "600");
             m_current = std::move(request);
             m_current.route = QStringLiteral("(preflight)");
@@ -152,7 +169,8 @@ void HttpConnection::onReadyRead()
         if (head) {
             m_current.method = "HEAD";
             if (auto *response = std::get_if<HttpResponse>(&result)) {
-                response->headers.emplace_back("Content-Length", QByteArray::number(response->body.size()));
+                response->headers.emplace_back("Content-Length",
+                                               QByteArray::number(response->body.size()));
                 response->body.clear();
                 response->contentType.clear();
                 respond(std::move(*response), !m_keepAlive);
@@ -167,9 +185,10 @@ void HttpConnection::onReadyRead()
         m_watcher = std::make_unique<QFutureWatcher<HttpResponse>>();
         connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this] {
             m_busy = false;
-            HttpResponse response = m_watcher->future().isValid() && m_watcher->future().resultCount() > 0
-                                        ? m_watcher->result()
-                                        : HttpResponse::error(ApiError::internal());
+            HttpResponse response =
+                m_watcher->future().isValid() && m_watcher->future().resultCount() > 0
+                    ? m_watcher->result()
+                    : HttpResponse::error(ApiError::internal());
             m_watcher.release()->deleteLater();
             respond(std::move(response), !m_keepAlive);
             if (m_socket && m_socket->bytesAvailable() > 0)
@@ -216,7 +235,8 @@ bool HttpConnection::parseHead(const QByteArray &head, HttpRequest &request, QSt
             *error = QStringLiteral("Malformed header line.");
             return false;
         }
-        request.headers.emplace_back(line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed());
+        request.headers.emplace_back(line.left(colon).trimmed().toLower(),
+                                     line.mid(colon + 1).trimmed());
     }
     if (requestLine.at(2) == "HTTP/1.0" && request.header("connection").toLower() != "keep-alive")
         request.headers.emplace_back("connection", "close");
@@ -240,7 +260,8 @@ void HttpConnection::rejectBody(const HttpResponse &response, qint64 bodyLength)
 void HttpConnection::drain()
 {
     while (m_socket && m_discardRemaining > 0 && m_socket->bytesAvailable() > 0) {
-        const QByteArray discarded = m_socket->read(std::min<qint64>(m_discardRemaining, 64 * 1024));
+        const QByteArray discarded =
+            m_socket->read(std::min<qint64>(m_discardRemaining, 64 * 1024));
         m_discardRemaining -= discarded.size();
     }
     if (m_socket && m_discardRemaining <= 0)
@@ -253,7 +274,8 @@ void HttpConnection::respond(HttpResponse response, bool closeAfter)
         return;
     QByteArray out;
     out.reserve(256 + response.body.size());
-    out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
+    out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) +
+           "\r\n";
     if (!response.contentType.isEmpty() && response.status != 204)
         out += "Content-Type: " + response.contentType + "\r\n";
     if (response.status != 204 && m_current.method != "HEAD")
@@ -261,7 +283,8 @@ void HttpConnection::respond(HttpResponse response, bool closeAfter)
     out += "Access-Control-Allow-Origin: *\r\n";
     for (const auto &[name, value] : response.headers)
         out += name + ": " + value + "\r\n";
-    out += closeAfter || m_draining ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+    out +=
+        closeAfter || m_draining ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
     if (response.status != 204)
         out += response.body;
     m_socket->write(out);

@@ -23,15 +23,15 @@ namespace flippdeal::server {
 //! \brief One parsed HTTP/1.1 request.
 struct HttpRequest
 {
-    QByteArray method;                           //!< upper case
-    QString path;                                //!< percent-decoded, without the query
-    QString rawPath;                             //!< as sent, for signature checks
-    QList<QPair<QString, QString>> query;        //!< decoded, in order
+    QByteArray method;                            //!< upper case
+    QString path;                                 //!< percent-decoded, without the query
+    QString rawPath;                              //!< as sent, for signature checks
+    QList<QPair<QString, QString>> query;         //!< decoded, in order
     QList<QPair<QByteArray, QByteArray>> headers; //!< names lower-cased
     QByteArray body;
     QHostAddress peer;
 
-    QHash<QString, QString> params;    //!< route parameters, e.g. {id}
+    QHash<QString, QString> params;     //!< route parameters, e.g. {id}
     std::optional<protocol::User> user; //!< set by the router on authenticated routes
     QString route;                      //!< the matched pattern, for metrics and logs
 

@@ -54,7 +54,10 @@ qint64 Reader::requiredInt(const QString &field, qint64 min, qint64 max)
     }
     const auto parsed = toInt(value);
     if (!parsed || *parsed < min || *parsed > max) {
-        fail(field, QStringLiteral("The %1 field must be an integer from %2 to %3.").arg(field).arg(min).arg(max));
+        fail(field, QStringLiteral("The %1 field must be an integer from %2 to %3.")
+                        .arg(field)
+                        .arg(min)
+                        .arg(max));
         return 0;
     }
     return *parsed;
@@ -63,12 +66,15 @@ qint64 Reader::requiredInt(const QString &field, qint64 min, qint64 max)
 std::optional<qint64> Reader::optionalInt(const QString &field, qint64 min, qint64 max)
 {
     const QJsonValue value = m_object.value(field);
-    if (value.isUndefined() || value.isNull()
-        || (value.isString() && value.toString().trimmed().isEmpty()))
+    if (value.isUndefined() || value.isNull() ||
+        (value.isString() && value.toString().trimmed().isEmpty()))
         return std::nullopt;
     const auto parsed = toInt(value);
     if (!parsed || *parsed < min || *parsed > max) {
-        fail(field, QStringLiteral("The %1 field must be an integer from %2 to %3.").arg(field).arg(min).arg(max));
+        fail(field, QStringLiteral("The %1 field must be an integer from %2 to %3.")
+                        .arg(field)
+                        .arg(min)
+                        .arg(max));
         return std::nullopt;
     }
     return parsed;
@@ -85,7 +91,9 @@ QString Reader::requiredString(const QString &field, qsizetype maxLength)
     }
     const QString text = value.toString();
     if (text.size() > maxLength) {
-        fail(field, QStringLiteral("The %1 field may not be longer than %2 characters.").arg(field).arg(maxLength));
+        fail(field, QStringLiteral("The %1 field may not be longer than %2 characters.")
+                        .arg(field)
+                        .arg(maxLength));
         return {};
     }
     return text;

@@ -20,7 +20,9 @@ std::optional<bool> toBool(const QJsonValue &value);
 class Reader
 {
 public:
-    explicit Reader(const QJsonObject &object) : m_object(object) {}
+    explicit Reader(const QJsonObject &object)
+        : m_object(object)
+    {}
 
     qint64 requiredInt(const QString &field, qint64 min, qint64 max);
     std::optional<qint64> optionalInt(const QString &field, qint64 min, qint64 max);

@@ -48,15 +48,18 @@ HandlerResult Router::dispatch(HttpRequest &request) const
     }
     if (!allowed.isEmpty()) {
         request.route = QStringLiteral("(method not allowed)");
-        HttpResponse response = HttpResponse::error(
-            ApiError{405, QStringLiteral("Method %1 is not allowed here.")
-                              .arg(QString::fromLatin1(request.method)),
-                     {}, 0});
+        HttpResponse response =
+            HttpResponse::error(ApiError{405,
+                                         QStringLiteral("Method %1 is not allowed here.")
+                                             .arg(QString::fromLatin1(request.method)),
+                                         {},
+                                         0});
         response.headers.emplace_back("Allow", allowed.join(", "));
         return response;
     }
     request.route = QStringLiteral("(not found)");
-    return HttpResponse::error(ApiError::notFound(QStringLiteral("No route for %1.").arg(request.path)));
+    return HttpResponse::error(
+        ApiError::notFound(QStringLiteral("No route for %1.").arg(request.path)));
 }
 
 } // namespace flippdeal::server

@@ -17,11 +17,18 @@ namespace flippdeal::server {
 class Router
 {
 public:
-    enum class Access { Public, User };
+    enum class Access
+    {
+        Public,
+        User
+    };
     using Handler = std::function<HandlerResult(HttpRequest &)>;
     using Authenticator = std::function<std::optional<protocol::User>(const QByteArray &token)>;
 
-    void setAuthenticator(Authenticator authenticator) { m_authenticate = std::move(authenticator); }
+    void setAuthenticator(Authenticator authenticator)
+    {
+        m_authenticate = std::move(authenticator);
+    }
     void add(const QByteArray &method, const QString &pattern, Access access, Handler handler);
 
     HandlerResult dispatch(HttpRequest &request) const;

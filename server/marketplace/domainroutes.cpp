@@ -26,13 +26,15 @@ void registerDomainRoutes(Router &router, DomainService &domains)
                    const auto body = request.bodyObject();
                    if (!body)
                        return HttpResponse::error(body.error());
-                   return domainResponse(201, domains.create(*request.user, *body, protocol::nowMs()));
+                   return domainResponse(201,
+                                         domains.create(*request.user, *body, protocol::nowMs()));
                });
     router.add("GET", QStringLiteral("/api/domains/{id}"), Router::Access::User,
                [&domains](HttpRequest &request) -> HandlerResult {
                    const auto id = request.idParam(QStringLiteral("id"));
                    if (!id)
-                       return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
+                       return HttpResponse::error(
+                           ApiError::notFound(QStringLiteral("Domain not found.")));
                    return domainResponse(200, domains.get(*id));
                });
     for (const QByteArray &method : {QByteArray("POST"), QByteArray("DELETE")}) {
@@ -40,7 +42,8 @@ void registerDomainRoutes(Router &router, DomainService &domains)
                    [&domains, watching = method == "POST"](HttpRequest &request) -> HandlerResult {
                        const auto id = request.idParam(QStringLiteral("id"));
                        if (!id)
-                           return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
+                           return HttpResponse::error(
+                               ApiError::notFound(QStringLiteral("Domain not found.")));
                        const auto domain = domains.watch(*request.user, *id, watching);
                        if (!domain)
                            return HttpResponse::error(domain.error());

@@ -53,27 +53,27 @@ bool Domain::isLiveAuction(qint64 nowMs) const
 
 QJsonObject Domain::toJson() const
 {
-    return {{QLatin1String("id"), id},
-            {QLatin1String("name"), name},
-            {QLatin1String("owner_id"), ownerId},
-            {QLatin1String("status"), status},
-            {QLatin1String("enable_bidding"), enableBidding},
-            {QLatin1String("min_increment_cents"), minIncrementCents},
-            {QLatin1String("reserve_cents"), nullable(reserveCents)},
-            {QLatin1String("buy_now_cents"), nullable(buyNowCents)},
-            {QLatin1String("current_bid_cents"), currentBidCents},
-            {QLatin1String("bid_count"), bidCount},
-            {QLatin1String("high_bidder_id"), nullable(highBidderId)},
-            {QLatin1String("ends_at"), endsAt ? QJsonValue(protocol::isoUtc(*endsAt)) : QJsonValue()},
-            {QLatin1String("created_at"), protocol::isoUtc(createdAt)},
-            {QLatin1String("updated_at"), protocol::isoUtc(updatedAt)}};
+    return {
+        {QLatin1String("id"), id},
+        {QLatin1String("name"), name},
+        {QLatin1String("owner_id"), ownerId},
+        {QLatin1String("status"), status},
+        {QLatin1String("enable_bidding"), enableBidding},
+        {QLatin1String("min_increment_cents"), minIncrementCents},
+        {QLatin1String("reserve_cents"), nullable(reserveCents)},
+        {QLatin1String("buy_now_cents"), nullable(buyNowCents)},
+        {QLatin1String("current_bid_cents"), currentBidCents},
+        {QLatin1String("bid_count"), bidCount},
+        {QLatin1String("high_bidder_id"), nullable(highBidderId)},
+        {QLatin1String("ends_at"), endsAt ? QJsonValue(protocol::isoUtc(*endsAt)) : QJsonValue()},
+        {QLatin1String("created_at"), protocol::isoUtc(createdAt)},
+        {QLatin1String("updated_at"), protocol::isoUtc(updatedAt)}};
 }
 
 DomainService::DomainService(Database &db, EventStore &events)
     : m_db(db)
     , m_events(events)
-{
-}
+{}
 
 bool DomainService::isValidDomainName(const QString &name)
 {
@@ -82,14 +82,17 @@ bool DomainService::isValidDomainName(const QString &name)
     return pattern.match(name).hasMatch();
 }
 
-Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonObject &body, qint64 nowMs)
+Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonObject &body,
+                                       qint64 nowMs)
 {
     fields::Reader reader(body);
     const QString name = reader.requiredString(QStringLiteral("name"), 253).trimmed().toLower();
     if (reader.ok() && !isValidDomainName(name))
-        reader.fail(QStringLiteral("name"), QStringLiteral("The name must be a domain name such as example.com."));
+        reader.fail(QStringLiteral("name"),
+                    QStringLiteral("The name must be a domain name such as example.com."));
     const bool enableBidding = reader.optionalBool(QStringLiteral("enable_bidding"), false);
-    const auto minIncrement = reader.optionalInt(QStringLiteral("min_increment_cents"), 1, 1'000'000'000'00);
+    const auto minIncrement =
+        reader.optionalInt(QStringLiteral("min_increment_cents"), 1, 1'000'000'000'00);
     const auto reserve = reader.optionalInt(QStringLiteral("reserve_cents"), 0, 1'000'000'000'00);
     const auto buyNow = reader.optionalInt(QStringLiteral("buy_now_cents"), 1, 1'000'000'000'00);
     std::optional<qint64> endsAt;
@@ -97,9 +100,11 @@ Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonO
     if (!endsValue.isUndefined() && !endsValue.isNull()) {
         endsAt = endsValue.isString() ? protocol::parseIsoUtc(endsValue.toString()) : std::nullopt;
         if (!endsAt)
-            reader.fail(QStringLiteral("ends_at"), QStringLiteral("The ends_at field must be an ISO-8601 time with a zone."));
+            reader.fail(QStringLiteral("ends_at"),
+                        QStringLiteral("The ends_at field must be an ISO-8601 time with a zone."));
         else if (*endsAt <= nowMs)
-            reader.fail(QStringLiteral("ends_at"), QStringLiteral("The ends_at field must be in the future."));
+            reader.fail(QStringLiteral("ends_at"),
+                        QStringLiteral("The ends_at field must be in the future."));
     }
     if (enableBidding && !endsValue.isString() && reader.ok())
         reader.fail(QStringLiteral("ends_at"), QStringLiteral("An auction needs an ends_at time."));
@@ -108,7 +113,8 @@ Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonO
     if (!statusValue.isUndefined() && !statusValue.isNull()) {
         status = statusValue.toString();
         if (status != QLatin1String("draft") && status != QLatin1String("active"))
-            reader.fail(QStringLiteral("status"), QStringLiteral("The status of a new domain must be draft or active."));
+            reader.fail(QStringLiteral("status"),
+                        QStringLiteral("The status of a new domain must be draft or active."));
     }
     if (!reader.ok())
         return reader.error();
@@ -124,21 +130,23 @@ Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonO
     domain.endsAt = endsAt;
     domain.createdAt = domain.updatedAt = nowMs;
     const bool ok = m_db.transaction([&] {
-        domain.id = SqlQuery(m_db, QStringLiteral(
-                                       "INSERT INTO domains (owner_id, name, status, enable_bidding, min_increment_cents, "
-                                       "reserve_cents, buy_now_cents, ends_at, created_at, updated_at) "
-                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"))
-                        .bind(owner.id)
-                        .bind(name)
-                        .bind(status)
-                        .bind(enableBidding ? 1 : 0)
-                        .bind(domain.minIncrementCents)
-                        .bindOptional(reserve)
-                        .bindOptional(buyNow)
-                        .bindOptional(endsAt)
-                        .bind(nowMs)
-                        .bind(nowMs)
-                        .scalar();
+        domain.id =
+            SqlQuery(m_db, QStringLiteral(
+                               "INSERT INTO domains (owner_id, name, status, enable_bidding, "
+                               "min_increment_cents, "
+                               "reserve_cents, buy_now_cents, ends_at, created_at, updated_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"))
+                .bind(owner.id)
+                .bind(name)
+                .bind(status)
+                .bind(enableBidding ? 1 : 0)
+                .bind(domain.minIncrementCents)
+                .bindOptional(reserve)
+                .bindOptional(buyNow)
+                .bindOptional(endsAt)
+                .bind(nowMs)
+                .bind(nowMs)
+                .scalar();
         return true;
     });
     if (!ok)
@@ -174,14 +182,17 @@ Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainI
         return ApiError::notFound(QStringLiteral("Domain not found."));
     const bool ok = m_db.transaction([&] {
         if (watching) {
-            SqlQuery(m_db, QStringLiteral("INSERT INTO watchers (domain_id, user_id, created_at) VALUES (?, ?, ?) "
-                                          "ON CONFLICT (domain_id, user_id) DO NOTHING"))
+            SqlQuery(m_db,
+                     QStringLiteral(
+                         "INSERT INTO watchers (domain_id, user_id, created_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (domain_id, user_id) DO NOTHING"))
                 .bind(domainId)
                 .bind(user.id)
                 .bind(protocol::nowMs())
                 .exec();
         } else {
-            SqlQuery(m_db, QStringLiteral("DELETE FROM watchers WHERE domain_id = ? AND user_id = ?"))
+            SqlQuery(m_db,
+                     QStringLiteral("DELETE FROM watchers WHERE domain_id = ? AND user_id = ?"))
                 .bind(domainId)
                 .bind(user.id)
                 .exec();
@@ -196,11 +207,13 @@ Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainI
 bool DomainService::isParticipant(qint64 userId, qint64 domainId)
 {
     try {
-        SqlQuery query(m_db, QStringLiteral(
-            "SELECT 1 FROM domains WHERE id = ? AND owner_id = ? "
-            "UNION ALL SELECT 1 FROM watchers WHERE domain_id = ? AND user_id = ? "
-            "UNION ALL SELECT 1 FROM bids WHERE domain_id = ? AND user_id = ? "
-            "UNION ALL SELECT 1 FROM offers WHERE domain_id = ? AND user_id = ? LIMIT 1"));
+        SqlQuery query(
+            m_db,
+            QStringLiteral(
+                "SELECT 1 FROM domains WHERE id = ? AND owner_id = ? "
+                "UNION ALL SELECT 1 FROM watchers WHERE domain_id = ? AND user_id = ? "
+                "UNION ALL SELECT 1 FROM bids WHERE domain_id = ? AND user_id = ? "
+                "UNION ALL SELECT 1 FROM offers WHERE domain_id = ? AND user_id = ? LIMIT 1"));
         for (int i = 0; i < 4; ++i)
             query.bind(domainId).bind(userId);
         query.exec();

@@ -13,8 +13,8 @@ namespace flippdeal::server {
 
 namespace {
 
-const QString messageColumns =
-    QStringLiteral("SELECT id, from_user_id, to_user_id, domain_id, body, created_at, read_at FROM messages ");
+const QString messageColumns = QStringLiteral(
+    "SELECT id, from_user_id, to_user_id, domain_id, body, created_at, read_at FROM messages ");
 
 protocol::Message messageFromRow(const SqlQuery &query, int offset = 0)
 {
@@ -45,20 +45,21 @@ MessageService::MessageService(Database &db, EventStore &events, NotificationSer
     , m_events(events)
     , m_notifications(notifications)
     , m_limiter(messagesPerSecond, messagesPerSecond)
-{
-}
+{}
 
 Expected<protocol::Message> MessageService::send(const protocol::User &sender, qint64 toUserId,
-                                                 std::optional<qint64> domainId, const QString &body,
-                                                 qint64 nowMs)
+                                                 std::optional<qint64> domainId,
+                                                 const QString &body, qint64 nowMs)
 {
     const QString text = htmlToPlainText(body);
     if (text.isEmpty())
-        return ApiError::validation(QStringLiteral("body"),
-                                    QStringLiteral("The body must contain text once HTML is removed."));
+        return ApiError::validation(
+            QStringLiteral("body"),
+            QStringLiteral("The body must contain text once HTML is removed."));
     if (codePointLength(text) > MaxBodyLength)
-        return ApiError::validation(QStringLiteral("body"),
-                                    QStringLiteral("The body may not be longer than %1 characters.").arg(MaxBodyLength));
+        return ApiError::validation(
+            QStringLiteral("body"),
+            QStringLiteral("The body may not be longer than %1 characters.").arg(MaxBodyLength));
     if (toUserId == sender.id)
         return ApiError::validation(QStringLiteral("to_user_id"),
                                     QStringLiteral("You cannot send a message to yourself."));
@@ -69,12 +70,14 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         SqlQuery recipient(m_db, QStringLiteral("SELECT 1 FROM users WHERE id = ?"));
         recipient.bind(toUserId).exec();
         if (!recipient.next())
-            return ApiError::validation(QStringLiteral("to_user_id"), QStringLiteral("The selected recipient does not exist."));
+            return ApiError::validation(QStringLiteral("to_user_id"),
+                                        QStringLiteral("The selected recipient does not exist."));
         if (domainId) {
             SqlQuery domain(m_db, QStringLiteral("SELECT 1 FROM domains WHERE id = ?"));
             domain.bind(*domainId).exec();
             if (!domain.next())
-                return ApiError::validation(QStringLiteral("domain_id"), QStringLiteral("The selected domain does not exist."));
+                return ApiError::validation(QStringLiteral("domain_id"),
+                                            QStringLiteral("The selected domain does not exist."));
         }
     } catch (const DbError &error) {
         qCWarning(lcMessaging) << error.what();
@@ -92,23 +95,28 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         message.domainId = domainId;
         message.body = text;
         message.createdAt = nowMs;
-        message.id = SqlQuery(m_db, QStringLiteral("INSERT INTO messages (from_user_id, to_user_id, domain_id, body, created_at) "
-                                                   "VALUES (?, ?, ?, ?, ?) RETURNING id"))
-                         .bind(sender.id)
-                         .bind(toUserId)
-                         .bindOptional(domainId)
-                         .bind(text)
-                         .bind(nowMs)
-                         .scalar();
+        message.id =
+            SqlQuery(
+                m_db,
+                QStringLiteral(
+                    "INSERT INTO messages (from_user_id, to_user_id, domain_id, body, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) RETURNING id"))
+                .bind(sender.id)
+                .bind(toUserId)
+                .bindOptional(domainId)
+                .bind(text)
+                .bind(nowMs)
+                .scalar();
         const QJsonObject payload{{QLatin1String("message"), message.toJson()}};
         batch.add(protocol::Channels::user(toUserId), protocol::EventName::MessageSent, payload);
         batch.add(protocol::Channels::user(sender.id), protocol::EventName::MessageSent, payload);
-        m_notifications.notifyUser(batch, toUserId, protocol::NotificationType::MessageReceived,
-                                   {{QLatin1String("message_id"), message.id},
-                                    {QLatin1String("from_user_id"), sender.id},
-                                    {QLatin1String("from_name"), sender.name},
-                                    {QLatin1String("domain_id"), domainId ? QJsonValue(*domainId) : QJsonValue()},
-                                    {QLatin1String("preview"), preview(text)}});
+        m_notifications.notifyUser(
+            batch, toUserId, protocol::NotificationType::MessageReceived,
+            {{QLatin1String("message_id"), message.id},
+             {QLatin1String("from_user_id"), sender.id},
+             {QLatin1String("from_name"), sender.name},
+             {QLatin1String("domain_id"), domainId ? QJsonValue(*domainId) : QJsonValue()},
+             {QLatin1String("preview"), preview(text)}});
         return true;
     });
     if (!ok)
@@ -118,13 +126,15 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
 }
 
 Expected<MessagePage> MessageService::conversation(qint64 userId, qint64 otherUserId,
-                                                   std::optional<qint64> domainId, int page, int perPage)
+                                                   std::optional<qint64> domainId, int page,
+                                                   int perPage)
 {
     MessagePage result;
     result.page = page;
     result.perPage = perPage;
-    const QString where = QStringLiteral("WHERE ((from_user_id = ? AND to_user_id = ?) OR (from_user_id = ? AND to_user_id = ?)) ")
-                          + (domainId ? QStringLiteral("AND domain_id = ? ") : QString());
+    const QString where = QStringLiteral("WHERE ((from_user_id = ? AND to_user_id = ?) OR "
+                                         "(from_user_id = ? AND to_user_id = ?)) ") +
+                          (domainId ? QStringLiteral("AND domain_id = ? ") : QString());
     try {
         SqlQuery count(m_db, QStringLiteral("SELECT COUNT(*) FROM messages ") + where);
         count.bind(userId).bind(otherUserId).bind(otherUserId).bind(userId);
@@ -132,7 +142,8 @@ Expected<MessagePage> MessageService::conversation(qint64 userId, qint64 otherUs
             count.bind(*domainId);
         result.total = count.scalar();
 
-        SqlQuery rows(m_db, messageColumns + where + QStringLiteral("ORDER BY id DESC LIMIT ? OFFSET ?"));
+        SqlQuery rows(m_db,
+                      messageColumns + where + QStringLiteral("ORDER BY id DESC LIMIT ? OFFSET ?"));
         rows.bind(userId).bind(otherUserId).bind(otherUserId).bind(userId);
         if (domainId)
             rows.bind(*domainId);
@@ -152,21 +163,28 @@ Expected<QList<ConversationSummary>> MessageService::conversations(qint64 userId
     try {
         // The latest message of each (other user, domain) pair, with the unread count of what
         // the other user sent. COALESCE(domain_id, 0) groups domain-less chats together.
-        SqlQuery query(m_db, QStringLiteral(
-            "SELECT m.id, m.from_user_id, m.to_user_id, m.domain_id, m.body, m.created_at, m.read_at, "
-            "       u.id, u.name, u.email, u.role, "
-            "       (SELECT COUNT(*) FROM messages x WHERE x.to_user_id = ? AND x.from_user_id = u.id "
-            "          AND COALESCE(x.domain_id, 0) = COALESCE(m.domain_id, 0) AND x.read_at IS NULL) "
-            "FROM messages m JOIN users u ON u.id = CASE WHEN m.from_user_id = ? THEN m.to_user_id ELSE m.from_user_id END "
-            "WHERE m.id IN (SELECT MAX(id) FROM messages WHERE from_user_id = ? OR to_user_id = ? "
-            "               GROUP BY CASE WHEN from_user_id = ? THEN to_user_id ELSE from_user_id END, COALESCE(domain_id, 0)) "
-            "ORDER BY m.id DESC LIMIT 200"));
+        SqlQuery query(
+            m_db, QStringLiteral("SELECT m.id, m.from_user_id, m.to_user_id, m.domain_id, m.body, "
+                                 "m.created_at, m.read_at, "
+                                 "       u.id, u.name, u.email, u.role, "
+                                 "       (SELECT COUNT(*) FROM messages x WHERE x.to_user_id = ? "
+                                 "AND x.from_user_id = u.id "
+                                 "          AND COALESCE(x.domain_id, 0) = COALESCE(m.domain_id, "
+                                 "0) AND x.read_at IS NULL) "
+                                 "FROM messages m JOIN users u ON u.id = CASE WHEN m.from_user_id "
+                                 "= ? THEN m.to_user_id ELSE m.from_user_id END "
+                                 "WHERE m.id IN (SELECT MAX(id) FROM messages WHERE from_user_id = "
+                                 "? OR to_user_id = ? "
+                                 "               GROUP BY CASE WHEN from_user_id = ? THEN "
+                                 "to_user_id ELSE from_user_id END, COALESCE(domain_id, 0)) "
+                                 "ORDER BY m.id DESC LIMIT 200"));
         query.bind(userId).bind(userId).bind(userId).bind(userId).bind(userId).exec();
         while (query.next()) {
             ConversationSummary summary;
             summary.lastMessage = messageFromRow(query);
             summary.domainId = summary.lastMessage.domainId;
-            summary.otherUser = protocol::User{query.int64(7), query.text(8), query.text(9), query.text(10)};
+            summary.otherUser =
+                protocol::User{query.int64(7), query.text(8), query.text(9), query.text(10)};
             summary.unreadCount = query.int64(11);
             result.append(summary);
         }
@@ -194,7 +212,8 @@ Expected<protocol::Message> MessageService::markRead(qint64 userId, qint64 messa
         if (message->readAt)
             return true; // already read: no second receipt
         const qint64 now = protocol::nowMs();
-        SqlQuery(m_db, QStringLiteral("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL"))
+        SqlQuery(m_db,
+                 QStringLiteral("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL"))
             .bind(now)
             .bind(messageId)
             .exec();
@@ -204,7 +223,8 @@ Expected<protocol::Message> MessageService::markRead(qint64 userId, qint64 messa
         return true;
     });
     if (forbidden)
-        return ApiError::forbidden(QStringLiteral("Only the recipient may mark a message as read."));
+        return ApiError::forbidden(
+            QStringLiteral("Only the recipient may mark a message as read."));
     if (!message)
         return ApiError::notFound(QStringLiteral("Message not found."));
     if (!ok)
@@ -215,7 +235,10 @@ Expected<protocol::Message> MessageService::markRead(qint64 userId, qint64 messa
 Expected<qint64> MessageService::unreadCount(qint64 userId)
 {
     try {
-        return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM messages WHERE to_user_id = ? AND read_at IS NULL"))
+        return SqlQuery(
+                   m_db,
+                   QStringLiteral(
+                       "SELECT COUNT(*) FROM messages WHERE to_user_id = ? AND read_at IS NULL"))
             .bind(userId)
             .scalar();
     } catch (const DbError &error) {

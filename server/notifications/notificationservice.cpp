@@ -14,7 +14,8 @@ namespace flippdeal::server {
 
 namespace {
 
-const QString selectColumns = QStringLiteral("SELECT id, type, data, created_at, read_at FROM notifications ");
+const QString selectColumns =
+    QStringLiteral("SELECT id, type, data, created_at, read_at FROM notifications ");
 
 protocol::Notification fromRow(const SqlQuery &query)
 {
@@ -32,8 +33,7 @@ protocol::Notification fromRow(const SqlQuery &query)
 NotificationService::NotificationService(Database &db, EventStore &events)
     : m_db(db)
     , m_events(events)
-{
-}
+{}
 
 protocol::Notification NotificationService::notifyUser(EventBatch &batch, qint64 userId,
                                                        const QString &type, const QJsonObject &data)
@@ -42,13 +42,14 @@ protocol::Notification NotificationService::notifyUser(EventBatch &batch, qint64
     n.type = type;
     n.data = data;
     n.createdAt = protocol::nowMs();
-    n.id = SqlQuery(m_db, QStringLiteral("INSERT INTO notifications (user_id, type, data, created_at) "
-                                         "VALUES (?, ?, ?, ?) RETURNING id"))
-               .bind(userId)
-               .bind(type)
-               .bind(QString::fromUtf8(protocol::toJson(data)))
-               .bind(n.createdAt)
-               .scalar();
+    n.id =
+        SqlQuery(m_db, QStringLiteral("INSERT INTO notifications (user_id, type, data, created_at) "
+                                      "VALUES (?, ?, ?, ?) RETURNING id"))
+            .bind(userId)
+            .bind(type)
+            .bind(QString::fromUtf8(protocol::toJson(data)))
+            .bind(n.createdAt)
+            .scalar();
     batch.add(protocol::Channels::user(userId), protocol::EventName::NotificationCreated,
               {{QLatin1String("notification"), n.toJson()}});
     return n;
@@ -66,14 +67,16 @@ Expected<protocol::Notification> NotificationService::notifyUser(qint64 userId, 
     return created;
 }
 
-Expected<QList<protocol::Notification>> NotificationService::list(qint64 userId, int limit, bool unreadOnly)
+Expected<QList<protocol::Notification>> NotificationService::list(qint64 userId, int limit,
+                                                                  bool unreadOnly)
 {
     QList<protocol::Notification> result;
     try {
-        SqlQuery query(m_db, selectColumns
-                                 + (unreadOnly ? QStringLiteral("WHERE user_id = ? AND read_at IS NULL ")
-                                               : QStringLiteral("WHERE user_id = ? "))
-                                 + QStringLiteral("ORDER BY id DESC LIMIT ?"));
+        SqlQuery query(m_db,
+                       selectColumns +
+                           (unreadOnly ? QStringLiteral("WHERE user_id = ? AND read_at IS NULL ")
+                                       : QStringLiteral("WHERE user_id = ? ")) +
+                           QStringLiteral("ORDER BY id DESC LIMIT ?"));
         query.bind(userId).bind(limit).exec();
         while (query.next())
             result.append(fromRow(query));
@@ -87,7 +90,10 @@ Expected<QList<protocol::Notification>> NotificationService::list(qint64 userId,
 Expected<qint64> NotificationService::unreadCount(qint64 userId)
 {
     try {
-        return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL"))
+        return SqlQuery(
+                   m_db,
+                   QStringLiteral(
+                       "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL"))
             .bind(userId)
             .scalar();
     } catch (const DbError &error) {
@@ -101,12 +107,14 @@ Expected<protocol::Notification> NotificationService::markRead(qint64 userId, qi
     std::optional<protocol::Notification> found;
     bool foreign = false;
     const bool ok = m_db.transaction([&] {
-        SqlQuery(m_db, QStringLiteral("UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL"))
+        SqlQuery(m_db, QStringLiteral("UPDATE notifications SET read_at = ? WHERE id = ? AND "
+                                      "user_id = ? AND read_at IS NULL"))
             .bind(protocol::nowMs())
             .bind(notificationId)
             .bind(userId)
             .exec();
-        SqlQuery query(m_db, QStringLiteral("SELECT id, type, data, created_at, read_at, user_id FROM notifications WHERE id = ?"));
+        SqlQuery query(m_db, QStringLiteral("SELECT id, type, data, created_at, read_at, user_id "
+                                            "FROM notifications WHERE id = ?"));
         query.bind(notificationId).exec();
         if (query.next()) {
             if (query.int64(5) != userId)
@@ -129,7 +137,10 @@ Expected<qint64> NotificationService::markAllRead(qint64 userId)
 {
     qint64 changed = 0;
     const bool ok = m_db.transaction([&] {
-        SqlQuery query(m_db, QStringLiteral("UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL"));
+        SqlQuery query(
+            m_db,
+            QStringLiteral(
+                "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL"));
         query.bind(protocol::nowMs()).bind(userId).exec();
         changed = query.numRowsAffected();
         return true;

@@ -17,9 +17,14 @@ namespace flippdeal::server {
 class Metrics
 {
 public:
-    enum class Kind { Gauge, Counter };
+    enum class Kind
+    {
+        Gauge,
+        Counter
+    };
 
-    void addValue(const QString &name, const QString &help, Kind kind, std::function<double()> read);
+    void addValue(const QString &name, const QString &help, Kind kind,
+                  std::function<double()> read);
     void recordRequest(const QByteArray &method, const QString &route, int status, qint64 micros);
     QByteArray render() const;
 
@@ -41,8 +46,8 @@ private:
     };
 
     QList<Value> m_values;
-    QHash<QString, quint64> m_requests;   // "method|route|status" → count
-    QHash<QString, Histogram> m_latency;  // "method|route" → histogram
+    QHash<QString, quint64> m_requests;  // "method|route|status" → count
+    QHash<QString, Histogram> m_latency; // "method|route" → histogram
 };
 
 } // namespace flippdeal::server

@@ -9,16 +9,20 @@ namespace flippdeal::server {
 
 void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics)
 {
-    router.add("GET", QStringLiteral("/health"), Router::Access::Public,
-               [&db](HttpRequest &) -> HandlerResult {
-                   if (!db.ping())
-                       return HttpResponse::json(503, {{QLatin1String("status"), QStringLiteral("unavailable")},
-                                                       {QLatin1String("message"), QStringLiteral("The database does not answer.")}});
-                   return HttpResponse::json(200, {{QLatin1String("status"), QStringLiteral("ok")}});
-               });
+    router.add(
+        "GET", QStringLiteral("/health"), Router::Access::Public,
+        [&db](HttpRequest &) -> HandlerResult {
+            if (!db.ping())
+                return HttpResponse::json(
+                    503,
+                    {{QLatin1String("status"), QStringLiteral("unavailable")},
+                     {QLatin1String("message"), QStringLiteral("The database does not answer.")}});
+            return HttpResponse::json(200, {{QLatin1String("status"), QStringLiteral("ok")}});
+        });
     router.add("GET", QStringLiteral("/metrics"), Router::Access::Public,
                [&metrics](HttpRequest &) -> HandlerResult {
-                   return HttpResponse::text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
+                   return HttpResponse::text(200, "text/plain; version=0.0.4; charset=utf-8",
+                                             metrics.render());
                });
 }
 

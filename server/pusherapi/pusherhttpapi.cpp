@@ -44,7 +44,8 @@ std::optional<ApiError> verifySignature(const HttpRequest &request, const Config
     const QString version = request.queryValue(QStringLiteral("auth_version"));
     const QByteArray signature = request.queryValue(QStringLiteral("auth_signature")).toLatin1();
     if (key.isEmpty() || timestamp.isEmpty() || signature.isEmpty())
-        return ApiError::unauthenticated(QStringLiteral("Missing auth_key, auth_timestamp or auth_signature."));
+        return ApiError::unauthenticated(
+            QStringLiteral("Missing auth_key, auth_timestamp or auth_signature."));
     if (key != config.appKey)
         return ApiError::unauthenticated(QStringLiteral("Unknown auth_key."));
     if (!version.isEmpty() && version != QLatin1String("1.0"))
@@ -52,18 +53,23 @@ std::optional<ApiError> verifySignature(const HttpRequest &request, const Config
     bool ok = false;
     const qint64 seconds = timestamp.toLongLong(&ok);
     if (!ok || std::abs(protocol::nowMs() / 1000 - seconds) > MaxClockSkewSeconds)
-        return ApiError::unauthenticated(QStringLiteral("Timestamp expired: auth_timestamp is more than 600 s from the server time."));
-    if (!request.body.isEmpty()
-        && !protocol::constantTimeEquals(protocol::bodyMd5Hex(request.body),
-                                         request.queryValue(QStringLiteral("body_md5")).toLatin1()))
+        return ApiError::unauthenticated(QStringLiteral(
+            "Timestamp expired: auth_timestamp is more than 600 s from the server time."));
+    if (!request.body.isEmpty() &&
+        !protocol::constantTimeEquals(protocol::bodyMd5Hex(request.body),
+                                      request.queryValue(QStringLiteral("body_md5")).toLatin1()))
         return ApiError::unauthenticated(QStringLiteral("body_md5 does not match the body."));
-    const QByteArray expected = protocol::apiSignature(config.appSecret, request.method, request.path, request.query);
+    const QByteArray expected =
+        protocol::apiSignature(config.appSecret, request.method, request.path, request.query);
     if (!protocol::constantTimeEquals(expected, signature))
-        return ApiError::unauthenticated(QStringLiteral("Invalid signature: you should have sent HmacSHA256Hex(\"%1\", your_secret_key).")
-                                             .arg(QString::fromUtf8(protocol::apiStringToSign(request.method, request.path, request.query)).replace(QLatin1Char('\n'), QLatin1String("\\n"))));
+        return ApiError::unauthenticated(
+            QStringLiteral(
+                "Invalid signature: you should have sent HmacSHA256Hex(\"%1\", your_secret_key).")
+                .arg(QString::fromUtf8(
+                         protocol::apiStringToSign(request.method, request.path, request.query))
+                         .replace(QLatin1Char('\n'), QLatin1String("\\n"))));
     return std::nullopt;
 }
-
 
 Expected<ApiEvent> parseEvent(const QJsonObject &body)
 {
@@ -71,39 +77,51 @@ Expected<ApiEvent> parseEvent(const QJsonObject &body)
     const QJsonValue name = body.value(QLatin1String("name"));
     const QJsonValue data = body.value(QLatin1String("data"));
     if (!name.isString() || name.toString().isEmpty() || name.toString().size() > 200)
-        return ApiError::badRequest(QStringLiteral("\"name\" must be a string of 1 to 200 characters."));
+        return ApiError::badRequest(
+            QStringLiteral("\"name\" must be a string of 1 to 200 characters."));
     event.name = name.toString();
-    if (event.name.startsWith(QLatin1String("pusher:")) || event.name.startsWith(QLatin1String("pusher_internal:")))
-        return ApiError::badRequest(QStringLiteral("Event names starting with pusher: are reserved."));
+    if (event.name.startsWith(QLatin1String("pusher:")) ||
+        event.name.startsWith(QLatin1String("pusher_internal:")))
+        return ApiError::badRequest(
+            QStringLiteral("Event names starting with pusher: are reserved."));
     if (!data.isString())
         return ApiError::badRequest(QStringLiteral("\"data\" must be a string."));
     event.payload = data.toString().toUtf8();
     if (event.payload.size() > MaxEventDataBytes)
-        return ApiError{413, QStringLiteral("The data content of this event exceeds the allowed maximum (10240 bytes)."), {}, 0};
+        return ApiError{
+            413,
+            QStringLiteral(
+                "The data content of this event exceeds the allowed maximum (10240 bytes)."),
+            {},
+            0};
     QStringList names;
     if (body.value(QLatin1String("channels")).isArray()) {
         for (const QJsonValue &v : body.value(QLatin1String("channels")).toArray()) {
             if (!v.isString())
-                return ApiError::badRequest(QStringLiteral("\"channels\" must be an array of strings."));
+                return ApiError::badRequest(
+                    QStringLiteral("\"channels\" must be an array of strings."));
             names.append(v.toString());
         }
     } else if (body.value(QLatin1String("channel")).isString()) {
         names.append(body.value(QLatin1String("channel")).toString());
     }
     if (names.isEmpty() || names.size() > MaxChannelsPerEvent)
-        return ApiError::badRequest(QStringLiteral("Name 1 to 100 channels in \"channels\" (or one in \"channel\")."));
+        return ApiError::badRequest(
+            QStringLiteral("Name 1 to 100 channels in \"channels\" (or one in \"channel\")."));
     for (const QString &channelName : std::as_const(names)) {
         QString reason;
         const auto channel = protocol::parseChannelName(channelName, &reason);
         if (!channel)
-            return ApiError::badRequest(QStringLiteral("Invalid channel '%1': %2").arg(channelName.left(200), reason));
+            return ApiError::badRequest(
+                QStringLiteral("Invalid channel '%1': %2").arg(channelName.left(200), reason));
         event.channels.append(*channel);
     }
     event.socketId = body.value(QLatin1String("socket_id")).toString();
     static const QRegularExpression socketIdPattern(QStringLiteral(R"(^\d+\.\d+$)"));
     if (!event.socketId.isEmpty() && !socketIdPattern.match(event.socketId).hasMatch())
         return ApiError::badRequest(QStringLiteral("Invalid socket_id."));
-    event.info = body.value(QLatin1String("info")).toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
+    event.info =
+        body.value(QLatin1String("info")).toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
     return event;
 }
 
@@ -124,19 +142,24 @@ bool publish(EventStore &events, const QList<ApiEvent> &batch)
     for (const ApiEvent &event : batch) {
         for (const protocol::ChannelName &channel : event.channels) {
             if (!channel.isSequenced())
-                events.publishTransient(BroadcastEvent{channel.name, event.name, event.payload, 0, event.socketId});
+                events.publishTransient(
+                    BroadcastEvent{channel.name, event.name, event.payload, 0, event.socketId});
         }
     }
     return true;
 }
 
-QJsonObject channelAttributes(const Gateway &gateway, const protocol::ChannelName &channel, const QStringList &info)
+QJsonObject channelAttributes(const Gateway &gateway, const protocol::ChannelName &channel,
+                              const QStringList &info)
 {
     QJsonObject attributes;
     if (info.contains(QLatin1String("subscription_count")))
-        attributes.insert(QLatin1String("subscription_count"), gateway.subscriberCount(channel.name));
-    if (info.contains(QLatin1String("user_count")) && channel.type == protocol::ChannelType::Presence)
-        attributes.insert(QLatin1String("user_count"), gateway.presence().memberCount(channel.name));
+        attributes.insert(QLatin1String("subscription_count"),
+                          gateway.subscriberCount(channel.name));
+    if (info.contains(QLatin1String("user_count")) &&
+        channel.type == protocol::ChannelType::Presence)
+        attributes.insert(QLatin1String("user_count"),
+                          gateway.presence().memberCount(channel.name));
     return attributes;
 }
 
@@ -155,7 +178,8 @@ QStringList queryInfo(const HttpRequest &request)
 
 } // namespace
 
-void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events, Gateway &gateway)
+void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
+                             Gateway &gateway)
 {
     router.add("POST", QStringLiteral("/apps/{appId}/events"), Router::Access::Public,
                [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
@@ -163,7 +187,8 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                        return HttpResponse::error(*error);
                    const QJsonDocument doc = QJsonDocument::fromJson(request.body);
                    if (!doc.isObject())
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("The body must be a JSON object.")));
+                       return HttpResponse::error(
+                           ApiError::badRequest(QStringLiteral("The body must be a JSON object.")));
                    const auto event = parseEvent(doc.object());
                    if (!event)
                        return HttpResponse::error(event.error());
@@ -173,81 +198,98 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                    if (!event->info.isEmpty()) {
                        QJsonObject perChannel;
                        for (const protocol::ChannelName &channel : event->channels)
-                           perChannel.insert(channel.name, channelAttributes(gateway, channel, event->info));
+                           perChannel.insert(channel.name,
+                                             channelAttributes(gateway, channel, event->info));
                        reply.insert(QLatin1String("channels"), perChannel);
                    }
                    return HttpResponse::json(200, reply);
                });
-    router.add("POST", QStringLiteral("/apps/{appId}/batch_events"), Router::Access::Public,
-               [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = checkRequest(request, config))
-                       return HttpResponse::error(*error);
-                   const QJsonObject body = QJsonDocument::fromJson(request.body).object();
-                   const QJsonArray items = body.value(QLatin1String("batch")).toArray();
-                   if (!body.value(QLatin1String("batch")).isArray() || items.isEmpty() || items.size() > MaxBatchSize)
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("\"batch\" must be an array of 1 to 10 events.")));
-                   QList<ApiEvent> batch;
-                   for (const QJsonValue &item : items) {
-                       if (!item.isObject())
-                           return HttpResponse::error(ApiError::badRequest(QStringLiteral("Every batch entry must be an object.")));
-                       auto event = parseEvent(item.toObject());
-                       if (!event)
-                           return HttpResponse::error(event.error());
-                       if (event->channels.size() != 1)
-                           return HttpResponse::error(ApiError::badRequest(QStringLiteral("A batch entry names exactly one \"channel\".")));
-                       batch.append(*event);
-                   }
-                   if (!publish(events, batch))
-                       return HttpResponse::error(ApiError::internal());
-                   bool anyInfo = false;
-                   QJsonArray attributes;
-                   for (const ApiEvent &event : std::as_const(batch)) {
-                       anyInfo = anyInfo || !event.info.isEmpty();
-                       attributes.append(channelAttributes(gateway, event.channels.first(), event.info));
-                   }
-                   return HttpResponse::json(200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
-               });
+    router.add(
+        "POST", QStringLiteral("/apps/{appId}/batch_events"), Router::Access::Public,
+        [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
+            if (auto error = checkRequest(request, config))
+                return HttpResponse::error(*error);
+            const QJsonObject body = QJsonDocument::fromJson(request.body).object();
+            const QJsonArray items = body.value(QLatin1String("batch")).toArray();
+            if (!body.value(QLatin1String("batch")).isArray() || items.isEmpty() ||
+                items.size() > MaxBatchSize)
+                return HttpResponse::error(ApiError::badRequest(
+                    QStringLiteral("\"batch\" must be an array of 1 to 10 events.")));
+            QList<ApiEvent> batch;
+            for (const QJsonValue &item : items) {
+                if (!item.isObject())
+                    return HttpResponse::error(ApiError::badRequest(
+                        QStringLiteral("Every batch entry must be an object.")));
+                auto event = parseEvent(item.toObject());
+                if (!event)
+                    return HttpResponse::error(event.error());
+                if (event->channels.size() != 1)
+                    return HttpResponse::error(ApiError::badRequest(
+                        QStringLiteral("A batch entry names exactly one \"channel\".")));
+                batch.append(*event);
+            }
+            if (!publish(events, batch))
+                return HttpResponse::error(ApiError::internal());
+            bool anyInfo = false;
+            QJsonArray attributes;
+            for (const ApiEvent &event : std::as_const(batch)) {
+                anyInfo = anyInfo || !event.info.isEmpty();
+                attributes.append(channelAttributes(gateway, event.channels.first(), event.info));
+            }
+            return HttpResponse::json(
+                200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
+        });
     router.add("GET", QStringLiteral("/apps/{appId}/channels"), Router::Access::Public,
                [&config, &gateway](HttpRequest &request) -> HandlerResult {
                    if (auto error = checkRequest(request, config))
                        return HttpResponse::error(*error);
                    const QString prefix = request.queryValue(QStringLiteral("filter_by_prefix"));
                    const QStringList info = queryInfo(request);
-                   if (info.contains(QLatin1String("user_count")) && !prefix.startsWith(QLatin1String("presence-")))
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
+                   if (info.contains(QLatin1String("user_count")) &&
+                       !prefix.startsWith(QLatin1String("presence-")))
+                       return HttpResponse::error(ApiError::badRequest(
+                           QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
                    QJsonObject channels;
                    for (const QString &name : gateway.channelNames()) {
                        if (!name.startsWith(prefix))
                            continue;
                        const auto channel = protocol::parseChannelName(name);
-                       channels.insert(name, channel ? channelAttributes(gateway, *channel, info) : QJsonObject{});
+                       channels.insert(name, channel ? channelAttributes(gateway, *channel, info)
+                                                     : QJsonObject{});
                    }
                    return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
                });
-    router.add("GET", QStringLiteral("/apps/{appId}/channels/{name}"), Router::Access::Public,
-               [&config, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = checkRequest(request, config))
-                       return HttpResponse::error(*error);
-                   QString reason;
-                   const auto channel = protocol::parseChannelName(request.params.value(QStringLiteral("name")), &reason);
-                   if (!channel)
-                       return HttpResponse::error(ApiError::badRequest(reason));
-                   const QStringList info = queryInfo(request);
-                   if (info.contains(QLatin1String("user_count")) && channel->type != protocol::ChannelType::Presence)
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("user_count is only available for presence channels.")));
-                   QJsonObject reply = channelAttributes(gateway, *channel, info);
-                   reply.insert(QLatin1String("occupied"), gateway.subscriberCount(channel->name) > 0);
-                   return HttpResponse::json(200, reply);
-               });
+    router.add(
+        "GET", QStringLiteral("/apps/{appId}/channels/{name}"), Router::Access::Public,
+        [&config, &gateway](HttpRequest &request) -> HandlerResult {
+            if (auto error = checkRequest(request, config))
+                return HttpResponse::error(*error);
+            QString reason;
+            const auto channel =
+                protocol::parseChannelName(request.params.value(QStringLiteral("name")), &reason);
+            if (!channel)
+                return HttpResponse::error(ApiError::badRequest(reason));
+            const QStringList info = queryInfo(request);
+            if (info.contains(QLatin1String("user_count")) &&
+                channel->type != protocol::ChannelType::Presence)
+                return HttpResponse::error(ApiError::badRequest(
+                    QStringLiteral("user_count is only available for presence channels.")));
+            QJsonObject reply = channelAttributes(gateway, *channel, info);
+            reply.insert(QLatin1String("occupied"), gateway.subscriberCount(channel->name) > 0);
+            return HttpResponse::json(200, reply);
+        });
     router.add("GET", QStringLiteral("/apps/{appId}/channels/{name}/users"), Router::Access::Public,
                [&config, &gateway](HttpRequest &request) -> HandlerResult {
                    if (auto error = checkRequest(request, config))
                        return HttpResponse::error(*error);
-                   const auto channel = protocol::parseChannelName(request.params.value(QStringLiteral("name")));
+                   const auto channel =
+                       protocol::parseChannelName(request.params.value(QStringLiteral("name")));
                    if (!channel || channel->type != protocol::ChannelType::Presence)
-                       return HttpResponse::error(ApiError::badRequest(QStringLiteral("Users are only listed for presence channels.")));
+                       return HttpResponse::error(ApiError::badRequest(
+                           QStringLiteral("Users are only listed for presence channels.")));
                    QJsonArray users;
-                   for (const protocol::PresenceMember &member : gateway.presence().members(channel->name))
+                   for (const protocol::PresenceMember &member :
+                        gateway.presence().members(channel->name))
                        users.append(QJsonObject{{QLatin1String("id"), member.userId}});
                    return HttpResponse::json(200, {{QLatin1String("users"), users}});
                });

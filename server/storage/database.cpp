@@ -81,7 +81,8 @@ bool Database::open(const QString &url)
         m_error = parsed.error().message;
         return false;
     }
-    m_connectionName = QStringLiteral("flippdeal-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    m_connectionName =
+        QStringLiteral("flippdeal-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     if (parsed->driver == DatabaseUrl::Driver::Sqlite) {
         m_dialect = Dialect::Sqlite;
         const QFileInfo file(parsed->path);

@@ -55,7 +55,11 @@ private:
 class Database
 {
 public:
-    enum class Dialect { Sqlite, Postgres };
+    enum class Dialect
+    {
+        Sqlite,
+        Postgres
+    };
 
     Database() = default;
     ~Database();

@@ -145,7 +145,8 @@ bool Database::migrateTo(int version)
             return false;
     }
     QSqlQuery record(m_db);
-    record.prepare(QStringLiteral("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
+    record.prepare(
+        QStringLiteral("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
     record.addBindValue(version);
     record.addBindValue(protocol::nowMs());
     if (!record.exec()) {
@@ -165,8 +166,8 @@ bool Database::migrate()
     for (int version = schemaVersion() + 1; version <= LatestVersion; ++version) {
         const bool begun = m_dialect == Dialect::Sqlite
                                ? exec(QStringLiteral("BEGIN IMMEDIATE"))
-                               : exec(QStringLiteral("BEGIN"))
-                                     && exec(QStringLiteral("SELECT pg_advisory_xact_lock(7400001)"));
+                               : exec(QStringLiteral("BEGIN")) &&
+                                     exec(QStringLiteral("SELECT pg_advisory_xact_lock(7400001)"));
         if (!begun)
             return false;
         if (schemaVersion() >= version) { // another process got there first

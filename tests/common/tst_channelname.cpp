@@ -17,16 +17,26 @@ private Q_SLOTS:
         QTest::addColumn<int>("type");
         QTest::addColumn<bool>("cache");
 
-        QTest::addRow("public") << QStringLiteral("news") << true << int(ChannelType::Public) << false;
-        QTest::addRow("all allowed characters") << QStringLiteral("aZ09_-=@,.;") << true << int(ChannelType::Public) << false;
-        QTest::addRow("private") << QStringLiteral("private-user.1") << true << int(ChannelType::Private) << false;
-        QTest::addRow("presence") << QStringLiteral("presence-auction.7") << true << int(ChannelType::Presence) << false;
-        QTest::addRow("encrypted") << QStringLiteral("private-encrypted-x") << true << int(ChannelType::PrivateEncrypted) << false;
-        QTest::addRow("cache") << QStringLiteral("cache-prices") << true << int(ChannelType::Public) << true;
-        QTest::addRow("private cache") << QStringLiteral("private-cache-x") << true << int(ChannelType::Private) << true;
-        QTest::addRow("presence cache") << QStringLiteral("presence-cache-x") << true << int(ChannelType::Presence) << true;
-        QTest::addRow("encrypted cache") << QStringLiteral("private-encrypted-cache-x") << true << int(ChannelType::PrivateEncrypted) << true;
-        QTest::addRow("164 characters") << QString(164, QLatin1Char('a')) << true << int(ChannelType::Public) << false;
+        QTest::addRow("public") << QStringLiteral("news") << true << int(ChannelType::Public)
+                                << false;
+        QTest::addRow("all allowed characters")
+            << QStringLiteral("aZ09_-=@,.;") << true << int(ChannelType::Public) << false;
+        QTest::addRow("private") << QStringLiteral("private-user.1") << true
+                                 << int(ChannelType::Private) << false;
+        QTest::addRow("presence") << QStringLiteral("presence-auction.7") << true
+                                  << int(ChannelType::Presence) << false;
+        QTest::addRow("encrypted") << QStringLiteral("private-encrypted-x") << true
+                                   << int(ChannelType::PrivateEncrypted) << false;
+        QTest::addRow("cache") << QStringLiteral("cache-prices") << true << int(ChannelType::Public)
+                               << true;
+        QTest::addRow("private cache")
+            << QStringLiteral("private-cache-x") << true << int(ChannelType::Private) << true;
+        QTest::addRow("presence cache")
+            << QStringLiteral("presence-cache-x") << true << int(ChannelType::Presence) << true;
+        QTest::addRow("encrypted cache") << QStringLiteral("private-encrypted-cache-x") << true
+                                         << int(ChannelType::PrivateEncrypted) << true;
+        QTest::addRow("164 characters")
+            << QString(164, QLatin1Char('a')) << true << int(ChannelType::Public) << false;
         QTest::addRow("165 characters") << QString(165, QLatin1Char('a')) << false << 0 << false;
         QTest::addRow("empty") << QString() << false << 0 << false;
         QTest::addRow("space") << QStringLiteral("bad channel") << false << 0 << false;
@@ -36,7 +46,8 @@ private Q_SLOTS:
         QTest::addRow("unicode") << QStringLiteral("caf\u00e9") << false << 0 << false;
         QTest::addRow("prefix only") << QStringLiteral("private-") << false << 0 << false;
         QTest::addRow("presence prefix only") << QStringLiteral("presence-") << false << 0 << false;
-        QTest::addRow("case matters") << QStringLiteral("Private-x") << true << int(ChannelType::Public) << false;
+        QTest::addRow("case matters")
+            << QStringLiteral("Private-x") << true << int(ChannelType::Public) << false;
     }
 
     void classify()

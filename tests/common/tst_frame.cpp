@@ -18,21 +18,32 @@ private Q_SLOTS:
         QTest::addColumn<QString>("event");
         QTest::addColumn<QString>("channel");
 
-        QTest::addRow("ping") << QByteArray(R"({"event":"pusher:ping","data":{}})") << int(FrameError::None)
-                              << QStringLiteral("pusher:ping") << QString();
-        QTest::addRow("client event") << QByteArray(R"({"event":"client-typing","channel":"private-a","data":{"x":1}})")
-                                      << int(FrameError::None) << QStringLiteral("client-typing") << QStringLiteral("private-a");
-        QTest::addRow("null channel") << QByteArray(R"({"event":"pusher:ping","channel":null})") << int(FrameError::None)
-                                      << QStringLiteral("pusher:ping") << QString();
-        QTest::addRow("not json") << QByteArray("{event") << int(FrameError::NotJson) << QString() << QString();
-        QTest::addRow("empty") << QByteArray() << int(FrameError::NotJson) << QString() << QString();
-        QTest::addRow("array") << QByteArray("[1,2]") << int(FrameError::NotObject) << QString() << QString();
-        QTest::addRow("no event") << QByteArray(R"({"data":{}})") << int(FrameError::MissingEvent) << QString() << QString();
-        QTest::addRow("numeric event") << QByteArray(R"({"event":5})") << int(FrameError::MissingEvent) << QString() << QString();
-        QTest::addRow("empty event") << QByteArray(R"({"event":""})") << int(FrameError::MissingEvent) << QString() << QString();
-        QTest::addRow("channel object") << QByteArray(R"({"event":"client-x","channel":{}})") << int(FrameError::BadChannel)
-                                        << QString() << QString();
-        QTest::addRow("too large") << (QByteArray("{\"event\":\"client-x\",\"data\":\"") + QByteArray(MaxClientFrameBytes, 'a') + "\"}")
+        QTest::addRow("ping") << QByteArray(R"({"event":"pusher:ping","data":{}})")
+                              << int(FrameError::None) << QStringLiteral("pusher:ping")
+                              << QString();
+        QTest::addRow("client event")
+            << QByteArray(R"({"event":"client-typing","channel":"private-a","data":{"x":1}})")
+            << int(FrameError::None) << QStringLiteral("client-typing")
+            << QStringLiteral("private-a");
+        QTest::addRow("null channel")
+            << QByteArray(R"({"event":"pusher:ping","channel":null})") << int(FrameError::None)
+            << QStringLiteral("pusher:ping") << QString();
+        QTest::addRow("not json") << QByteArray("{event") << int(FrameError::NotJson) << QString()
+                                  << QString();
+        QTest::addRow("empty") << QByteArray() << int(FrameError::NotJson) << QString()
+                               << QString();
+        QTest::addRow("array") << QByteArray("[1,2]") << int(FrameError::NotObject) << QString()
+                               << QString();
+        QTest::addRow("no event") << QByteArray(R"({"data":{}})") << int(FrameError::MissingEvent)
+                                  << QString() << QString();
+        QTest::addRow("numeric event") << QByteArray(R"({"event":5})")
+                                       << int(FrameError::MissingEvent) << QString() << QString();
+        QTest::addRow("empty event") << QByteArray(R"({"event":""})")
+                                     << int(FrameError::MissingEvent) << QString() << QString();
+        QTest::addRow("channel object") << QByteArray(R"({"event":"client-x","channel":{}})")
+                                        << int(FrameError::BadChannel) << QString() << QString();
+        QTest::addRow("too large") << (QByteArray("{\"event\":\"client-x\",\"data\":\"") +
+                                       QByteArray(MaxClientFrameBytes, 'a') + "\"}")
                                    << int(FrameError::TooLarge) << QString() << QString();
     }
 
@@ -68,16 +79,27 @@ private Q_SLOTS:
         QTest::addColumn<bool>("valid");
         QTest::addColumn<QString>("channel");
         QTest::addColumn<QString>("auth");
-        QTest::addRow("object data") << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":"private-a","auth":"k:s"}})")
-                                     << true << QStringLiteral("private-a") << QStringLiteral("k:s");
-        QTest::addRow("string data") << QByteArray("{\"event\":\"pusher:subscribe\",\"data\":\"{\\\"channel\\\":\\\"news\\\"}\"}")
-                                     << true << QStringLiteral("news") << QString();
-        QTest::addRow("empty auth") << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":"news","auth":""}})")
-                                    << true << QStringLiteral("news") << QString();
-        QTest::addRow("no data") << QByteArray(R"({"event":"pusher:subscribe"})") << false << QString() << QString();
-        QTest::addRow("no channel") << QByteArray(R"({"event":"pusher:subscribe","data":{}})") << false << QString() << QString();
-        QTest::addRow("numeric channel") << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":3}})") << false << QString() << QString();
-        QTest::addRow("auth object") << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":"a","auth":{}}})") << false << QString() << QString();
+        QTest::addRow("object data")
+            << QByteArray(
+                   R"({"event":"pusher:subscribe","data":{"channel":"private-a","auth":"k:s"}})")
+            << true << QStringLiteral("private-a") << QStringLiteral("k:s");
+        QTest::addRow("string data")
+            << QByteArray(
+                   "{\"event\":\"pusher:subscribe\",\"data\":\"{\\\"channel\\\":\\\"news\\\"}\"}")
+            << true << QStringLiteral("news") << QString();
+        QTest::addRow("empty auth")
+            << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":"news","auth":""}})")
+            << true << QStringLiteral("news") << QString();
+        QTest::addRow("no data") << QByteArray(R"({"event":"pusher:subscribe"})") << false
+                                 << QString() << QString();
+        QTest::addRow("no channel") << QByteArray(R"({"event":"pusher:subscribe","data":{}})")
+                                    << false << QString() << QString();
+        QTest::addRow("numeric channel")
+            << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":3}})") << false
+            << QString() << QString();
+        QTest::addRow("auth object")
+            << QByteArray(R"({"event":"pusher:subscribe","data":{"channel":"a","auth":{}}})")
+            << false << QString() << QString();
     }
 
     void subscribe()
@@ -101,29 +123,41 @@ private Q_SLOTS:
 
     void encodeDoubleEncodesData()
     {
-        const QByteArray encoded = encodeFrame(QStringLiteral("MessageSent"), QStringLiteral("private-user.1"),
-                                               R"({"message":{"id":1}})", 7);
+        const QByteArray encoded =
+            encodeFrame(QStringLiteral("MessageSent"), QStringLiteral("private-user.1"),
+                        R"({"message":{"id":1}})", 7);
         const QJsonObject frame = QJsonDocument::fromJson(encoded).object();
         QCOMPARE(frame.value(QLatin1String("event")).toString(), QStringLiteral("MessageSent"));
-        QCOMPARE(frame.value(QLatin1String("channel")).toString(), QStringLiteral("private-user.1"));
-        QVERIFY2(frame.value(QLatin1String("data")).isString(), "pusher-js expects data as a JSON string");
-        QCOMPARE(frame.value(QLatin1String("data")).toString(), QStringLiteral(R"({"message":{"id":1}})"));
+        QCOMPARE(frame.value(QLatin1String("channel")).toString(),
+                 QStringLiteral("private-user.1"));
+        QVERIFY2(frame.value(QLatin1String("data")).isString(),
+                 "pusher-js expects data as a JSON string");
+        QCOMPARE(frame.value(QLatin1String("data")).toString(),
+                 QStringLiteral(R"({"message":{"id":1}})"));
         QCOMPARE(frame.value(QLatin1String("seq")).toInteger(), 7);
     }
 
     void encodeOmitsEmptyChannelAndZeroSeq()
     {
-        const QJsonObject frame = QJsonDocument::fromJson(encodeFrame(QStringLiteral("pusher:pong"), {}, "{}")).object();
+        const QJsonObject frame =
+            QJsonDocument::fromJson(encodeFrame(QStringLiteral("pusher:pong"), {}, "{}")).object();
         QVERIFY(!frame.contains(QLatin1String("channel")));
         QVERIFY(!frame.contains(QLatin1String("seq")));
     }
 
     void encodeError()
     {
-        const QJsonObject frame = QJsonDocument::fromJson(flippdeal::protocol::encodeError(4301, QStringLiteral("slow down"))).object();
+        const QJsonObject frame = QJsonDocument::fromJson(flippdeal::protocol::encodeError(
+                                                              4301, QStringLiteral("slow down")))
+                                      .object();
         QCOMPARE(frame.value(QLatin1String("event")).toString(), QStringLiteral("pusher:error"));
-        QCOMPARE(frame.value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(), 4301);
-        QCOMPARE(frame.value(QLatin1String("data")).toObject().value(QLatin1String("message")).toString(), QStringLiteral("slow down"));
+        QCOMPARE(frame.value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(),
+                 4301);
+        QCOMPARE(frame.value(QLatin1String("data"))
+                     .toObject()
+                     .value(QLatin1String("message"))
+                     .toString(),
+                 QStringLiteral("slow down"));
     }
 };
 

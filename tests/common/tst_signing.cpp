@@ -28,18 +28,23 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("expected");
 
         QTest::addRow("pusher docs: private channel")
-            << docKey << docSecret << QStringLiteral("1234.1234") << QStringLiteral("private-foobar") << QString()
-            << QByteArray("278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4");
+            << docKey << docSecret << QStringLiteral("1234.1234")
+            << QStringLiteral("private-foobar") << QString()
+            << QByteArray("278d425bdf160c739803:"
+                          "58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4");
         QTest::addRow("pusher docs: presence channel")
-            << docKey << docSecret << QStringLiteral("1234.1234") << QStringLiteral("presence-foobar")
+            << docKey << docSecret << QStringLiteral("1234.1234")
+            << QStringLiteral("presence-foobar")
             << QStringLiteral(R"({"user_id":10,"user_info":{"name":"Mr. Pusher"}})")
-            << QByteArray("278d425bdf160c739803:afaed3695da2ffd16931f457e338e6c9f2921fa133ce7dac49f529792be6304c");
+            << QByteArray("278d425bdf160c739803:"
+                          "afaed3695da2ffd16931f457e338e6c9f2921fa133ce7dac49f529792be6304c");
         QTest::addRow("pusher-http-node: plain channel")
-            << QByteArray("aaaa") << QByteArray("tofu") << QStringLiteral("123.456") << QStringLiteral("test") << QString()
+            << QByteArray("aaaa") << QByteArray("tofu") << QStringLiteral("123.456")
+            << QStringLiteral("test") << QString()
             << QByteArray("aaaa:efa6cf7644a0b35cba36aa0f776f3cbf7bb60e95ea2696bde1dbe8403b61bd7c");
         QTest::addRow("pusher-http-node: with channel data")
-            << QByteArray("aaaa") << QByteArray("tofu") << QStringLiteral("123.456") << QStringLiteral("test")
-            << QStringLiteral(R"({"foo":"bar"})")
+            << QByteArray("aaaa") << QByteArray("tofu") << QStringLiteral("123.456")
+            << QStringLiteral("test") << QStringLiteral(R"({"foo":"bar"})")
             << QByteArray("aaaa:f41faf9ead2ea76772cc6b1168363057459f02499ae4d92e88229dc7f4efa2d4");
     }
 
@@ -51,36 +56,47 @@ private Q_SLOTS:
         QFETCH(QString, channel);
         QFETCH(QString, channelData);
         QFETCH(QByteArray, expected);
-        QCOMPARE(flippdeal::protocol::channelAuth(key, secret, socketId, channel, channelData), expected);
+        QCOMPARE(flippdeal::protocol::channelAuth(key, secret, socketId, channel, channelData),
+                 expected);
         QVERIFY(verifyChannelAuth(key, secret, socketId, channel, channelData, expected));
         // Any change to what was signed must fail.
-        QVERIFY(!verifyChannelAuth(key, secret, socketId + QLatin1Char('1'), channel, channelData, expected));
-        QVERIFY(!verifyChannelAuth(key, secret, socketId, channel + QLatin1Char('x'), channelData, expected));
+        QVERIFY(!verifyChannelAuth(key, secret, socketId + QLatin1Char('1'), channel, channelData,
+                                   expected));
+        QVERIFY(!verifyChannelAuth(key, secret, socketId, channel + QLatin1Char('x'), channelData,
+                                   expected));
         QVERIFY(!verifyChannelAuth(key, secret + 'x', socketId, channel, channelData, expected));
-        QVERIFY(!verifyChannelAuth(key, secret, socketId, channel, channelData, expected.chopped(1)));
+        QVERIFY(
+            !verifyChannelAuth(key, secret, socketId, channel, channelData, expected.chopped(1)));
     }
 
     void userAuth()
     {
-        QCOMPARE(flippdeal::protocol::userAuth(docKey, docSecret, QStringLiteral("1234.1234"), QStringLiteral(R"({"id":"12345"})")),
-                 QByteArray("278d425bdf160c739803:4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba"));
-        QCOMPARE(flippdeal::protocol::userAuth("aaaa", "tofu", QStringLiteral("123.456"), QStringLiteral(R"({"id":"45678"})")),
-                 QByteArray("aaaa:f4b1fdeea7c93e32648c7230e32b172057c5623cace6cfce791c6e7035e0babd"));
+        QCOMPARE(flippdeal::protocol::userAuth(docKey, docSecret, QStringLiteral("1234.1234"),
+                                               QStringLiteral(R"({"id":"12345"})")),
+                 QByteArray("278d425bdf160c739803:"
+                            "4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba"));
+        QCOMPARE(
+            flippdeal::protocol::userAuth("aaaa", "tofu", QStringLiteral("123.456"),
+                                          QStringLiteral(R"({"id":"45678"})")),
+            QByteArray("aaaa:f4b1fdeea7c93e32648c7230e32b172057c5623cace6cfce791c6e7035e0babd"));
     }
 
     void httpApiWorkedExample()
     {
-        const QByteArray body = "{\"name\":\"foo\",\"channels\":[\"project-3\"],\"data\":\"{\\\"some\\\":\\\"data\\\"}\"}";
+        const QByteArray body = "{\"name\":\"foo\",\"channels\":[\"project-3\"],\"data\":\"{"
+                                "\\\"some\\\":\\\"data\\\"}\"}";
         QCOMPARE(bodyMd5Hex(body), QByteArray("ec365a775a4cd0599faeb73354201b6f"));
         // Deliberately unsorted and mixed-case: the signature sorts and lower-cases keys.
-        const QueryParams params{{QStringLiteral("body_md5"), QStringLiteral("ec365a775a4cd0599faeb73354201b6f")},
-                                 {QStringLiteral("auth_version"), QStringLiteral("1.0")},
-                                 {QStringLiteral("AUTH_KEY"), QString::fromLatin1(docKey)},
-                                 {QStringLiteral("auth_timestamp"), QStringLiteral("1353088179")},
-                                 {QStringLiteral("auth_signature"), QStringLiteral("ignored")}};
+        const QueryParams params{
+            {QStringLiteral("body_md5"), QStringLiteral("ec365a775a4cd0599faeb73354201b6f")},
+            {QStringLiteral("auth_version"), QStringLiteral("1.0")},
+            {QStringLiteral("AUTH_KEY"), QString::fromLatin1(docKey)},
+            {QStringLiteral("auth_timestamp"), QStringLiteral("1353088179")},
+            {QStringLiteral("auth_signature"), QStringLiteral("ignored")}};
         QCOMPARE(apiStringToSign("POST", QStringLiteral("/apps/3/events"), params),
-                 QByteArray("POST\n/apps/3/events\nauth_key=278d425bdf160c739803&auth_timestamp=1353088179"
-                            "&auth_version=1.0&body_md5=ec365a775a4cd0599faeb73354201b6f"));
+                 QByteArray(
+                     "POST\n/apps/3/events\nauth_key=278d425bdf160c739803&auth_timestamp=1353088179"
+                     "&auth_version=1.0&body_md5=ec365a775a4cd0599faeb73354201b6f"));
         QCOMPARE(apiSignature(docSecret, "POST", QStringLiteral("/apps/3/events"), params),
                  QByteArray("da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c"));
     }

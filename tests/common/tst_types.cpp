@@ -22,8 +22,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("text");
         QTest::addColumn<qint64>("expected"); // -1: invalid
-        QTest::addRow("zulu ms") << QStringLiteral("2026-11-26T17:04:05.123Z") << qint64(1795712645123);
-        QTest::addRow("offset") << QStringLiteral("2026-11-26T18:04:05.123+01:00") << qint64(1795712645123);
+        QTest::addRow("zulu ms") << QStringLiteral("2026-11-26T17:04:05.123Z")
+                                 << qint64(1795712645123);
+        QTest::addRow("offset") << QStringLiteral("2026-11-26T18:04:05.123+01:00")
+                                << qint64(1795712645123);
         QTest::addRow("no seconds") << QStringLiteral("2026-11-26T17:04Z") << qint64(1795712640000);
         QTest::addRow("no zone") << QStringLiteral("2026-11-26T17:04:05") << qint64(-1);
         QTest::addRow("date only") << QStringLiteral("2026-11-26") << qint64(-1);
@@ -52,7 +54,8 @@ private Q_SLOTS:
         m.createdAt = 1795712645123;
         const QJsonObject json = m.toJson();
         QCOMPARE(json.value(QLatin1String("read_at")).type(), QJsonValue::Null);
-        QCOMPARE(json.value(QLatin1String("created_at")).toString(), QStringLiteral("2026-11-26T17:04:05.123Z"));
+        QCOMPARE(json.value(QLatin1String("created_at")).toString(),
+                 QStringLiteral("2026-11-26T17:04:05.123Z"));
         const auto back = Message::fromJson(json);
         QVERIFY(back);
         QCOMPARE(back->domainId, std::optional<qint64>(9));
@@ -63,7 +66,8 @@ private Q_SLOTS:
 
     void notificationRoundTrip()
     {
-        Notification n{3, NotificationType::BidOutbid, {{QLatin1String("domain_id"), 4}}, 1000, 2000};
+        Notification n{
+            3, NotificationType::BidOutbid, {{QLatin1String("domain_id"), 4}}, 1000, 2000};
         const auto back = Notification::fromJson(n.toJson());
         QVERIFY(back);
         QCOMPARE(back->type, QStringLiteral("bid.outbid"));
@@ -74,7 +78,8 @@ private Q_SLOTS:
     void userJson()
     {
         const User u{7, QStringLiteral("Bob"), QStringLiteral("bob@x.io"), QStringLiteral("admin")};
-        QCOMPARE(u.toJson().keys(), (QStringList{QStringLiteral("email"), QStringLiteral("id"), QStringLiteral("name"), QStringLiteral("role")}));
+        QCOMPARE(u.toJson().keys(), (QStringList{QStringLiteral("email"), QStringLiteral("id"),
+                                                 QStringLiteral("name"), QStringLiteral("role")}));
         QCOMPARE(User::fromJson(u.toJson())->role, QStringLiteral("admin"));
     }
 
@@ -82,12 +87,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("channelData");
         QTest::addColumn<QString>("userId"); // empty: invalid
-        QTest::addRow("string id") << QStringLiteral(R"({"user_id":"7","user_info":{"name":"A"}})") << QStringLiteral("7");
+        QTest::addRow("string id")
+            << QStringLiteral(R"({"user_id":"7","user_info":{"name":"A"}})") << QStringLiteral("7");
         QTest::addRow("numeric id") << QStringLiteral(R"({"user_id":10})") << QStringLiteral("10");
         QTest::addRow("fractional id") << QStringLiteral(R"({"user_id":1.5})") << QString();
         QTest::addRow("empty id") << QStringLiteral(R"({"user_id":""})") << QString();
         QTest::addRow("no id") << QStringLiteral(R"({"user_info":{}})") << QString();
-        QTest::addRow("info not object") << QStringLiteral(R"({"user_id":"1","user_info":3})") << QString();
+        QTest::addRow("info not object")
+            << QStringLiteral(R"({"user_id":"1","user_info":3})") << QString();
         QTest::addRow("not json") << QStringLiteral("nope") << QString();
     }
 

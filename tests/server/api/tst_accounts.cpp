@@ -36,7 +36,8 @@ using Headers = QList<QPair<QByteArray, QByteArray>>;
 
 //! A request with exactly the given headers (TestServer::request always sends "Bearer ").
 Reply rawRequest(TestServer &server, const QByteArray &method, const QString &path,
-                 const Headers &headers, const QByteArray &body = {}, QString *networkError = nullptr)
+                 const Headers &headers, const QByteArray &body = {},
+                 QString *networkError = nullptr)
 {
     QNetworkAccessManager network;
     QNetworkRequest request(server.url(path));
@@ -55,7 +56,9 @@ Reply rawRequest(TestServer &server, const QByteArray &method, const QString &pa
     for (const auto &pair : reply->rawHeaderPairs())
         result.headers.append(pair);
     if (networkError)
-        *networkError = QStringLiteral("%1 (QNetworkReply::NetworkError %2)").arg(reply->errorString()).arg(int(reply->error()));
+        *networkError = QStringLiteral("%1 (QNetworkReply::NetworkError %2)")
+                            .arg(reply->errorString())
+                            .arg(int(reply->error()));
     delete reply;
     return result;
 }
@@ -64,8 +67,8 @@ Reply rawRequest(TestServer &server, const QByteArray &method, const QString &pa
 bool isJsonError(const Reply &reply)
 {
     const QJsonDocument doc = QJsonDocument::fromJson(reply.body);
-    return doc.isObject() && doc.object().value(QLatin1String("message")).isString()
-           && !doc.object().value(QLatin1String("message")).toString().isEmpty();
+    return doc.isObject() && doc.object().value(QLatin1String("message")).isString() &&
+           !doc.object().value(QLatin1String("message")).toString().isEmpty();
 }
 
 QJsonObject fieldErrors(const Reply &reply)
@@ -106,8 +109,9 @@ private:
     //! Creates a domain as `owner` and returns its id (0 on failure, with the test failed).
     qint64 createDomain(const Session &owner, const QJsonObject &extra)
     {
-        QJsonObject body{{QLatin1String("name"), QStringLiteral("listing-%1.com").arg(++m_domainCounter)},
-                         {QLatin1String("min_increment_cents"), 100}};
+        QJsonObject body{
+            {QLatin1String("name"), QStringLiteral("listing-%1.com").arg(++m_domainCounter)},
+            {QLatin1String("min_increment_cents"), 100}};
         for (auto it = extra.begin(); it != extra.end(); ++it)
             body.insert(it.key(), it.value());
         const Reply reply = server().post(QStringLiteral("/api/domains"), body, owner.token);
@@ -115,15 +119,19 @@ private:
             qWarning() << "domain creation failed" << reply.status << reply.body;
             return 0;
         }
-        return reply.json.value(QLatin1String("domain")).toObject().value(QLatin1String("id")).toInteger();
+        return reply.json.value(QLatin1String("domain"))
+            .toObject()
+            .value(QLatin1String("id"))
+            .toInteger();
     }
 
-    Reply channelAuth(const Session &session, const QString &channel, const QString &socketId = QStringLiteral("1234.5678"))
+    Reply channelAuth(const Session &session, const QString &channel,
+                      const QString &socketId = QStringLiteral("1234.5678"))
     {
-        return server().post(QStringLiteral("/broadcasting/auth"),
-                             {{QLatin1String("socket_id"), socketId},
-                              {QLatin1String("channel_name"), channel}},
-                             session.token);
+        return server().post(
+            QStringLiteral("/broadcasting/auth"),
+            {{QLatin1String("socket_id"), socketId}, {QLatin1String("channel_name"), channel}},
+            session.token);
     }
 
     std::unique_ptr<TestServer> m_server;
@@ -152,7 +160,8 @@ private Q_SLOTS:
         QCOMPARE(reply.status, 201);
         QVERIFY(reply.header("Content-Type").startsWith("application/json"));
         const QJsonObject user = reply.json.value(QLatin1String("user")).toObject();
-        QVERIFY2(user.value(QLatin1String("id")).isDouble() && user.value(QLatin1String("id")).toInteger() > 0,
+        QVERIFY2(user.value(QLatin1String("id")).isDouble() &&
+                     user.value(QLatin1String("id")).toInteger() > 0,
                  reply.body.constData());
         QCOMPARE(user.value(QLatin1String("name")).toString(), QStringLiteral("Carol"));
         QCOMPARE(user.value(QLatin1String("email")).toString(), email);
@@ -167,8 +176,8 @@ private Q_SLOTS:
         QVERIFY2(token.size() >= 22, qPrintable(token));
         static const QRegularExpression base64url(QStringLiteral("^[A-Za-z0-9_-]+$"));
         QVERIFY2(base64url.match(token).hasMatch(), qPrintable(token));
-        const auto decoded = QByteArray::fromBase64Encoding(token.toLatin1(),
-                                                            QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+        const auto decoded = QByteArray::fromBase64Encoding(
+            token.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
         QVERIFY(decoded);
         QVERIFY2(decoded.decoded.size() >= 16, "the token carries at least 128 bits");
 
@@ -199,15 +208,18 @@ private Q_SLOTS:
     {
         QFETCH(bool, upperCase);
         const QString email = uniqueEmail(QStringLiteral("dup"));
-        QCOMPARE(server().post(QStringLiteral("/api/register"),
-                               registration(QStringLiteral("First"), email, Password)).status,
+        QCOMPARE(server()
+                     .post(QStringLiteral("/api/register"),
+                           registration(QStringLiteral("First"), email, Password))
+                     .status,
                  201);
-        const Reply second = server().post(QStringLiteral("/api/register"),
-                                           registration(QStringLiteral("Second"),
-                                                        upperCase ? email.toUpper() : email, Password));
+        const Reply second = server().post(
+            QStringLiteral("/api/register"),
+            registration(QStringLiteral("Second"), upperCase ? email.toUpper() : email, Password));
         QCOMPARE(second.status, 422);
         QVERIFY(isJsonError(second));
-        QVERIFY2(fieldErrors(second).value(QLatin1String("email")).isArray(), second.body.constData());
+        QVERIFY2(fieldErrors(second).value(QLatin1String("email")).isArray(),
+                 second.body.constData());
         QVERIFY(!fieldErrors(second).value(QLatin1String("email")).toArray().isEmpty());
         QVERIFY(!second.json.contains(QLatin1String("token")));
     }
@@ -217,25 +229,36 @@ private Q_SLOTS:
         QTest::addColumn<QJsonObject>("body");
         QTest::addColumn<QString>("field");
         const QString email = QStringLiteral("valid.person@example.com");
-        QTest::addRow("missing name") << QJsonObject{{QLatin1String("email"), email}, {QLatin1String("password"), Password}}
-                                      << QStringLiteral("name");
-        QTest::addRow("blank name") << registration(QStringLiteral("   "), email, Password) << QStringLiteral("name");
-        QTest::addRow("name not a string") << QJsonObject{{QLatin1String("name"), 42}, {QLatin1String("email"), email},
+        QTest::addRow("missing name")
+            << QJsonObject{{QLatin1String("email"), email}, {QLatin1String("password"), Password}}
+            << QStringLiteral("name");
+        QTest::addRow("blank name")
+            << registration(QStringLiteral("   "), email, Password) << QStringLiteral("name");
+        QTest::addRow("name not a string") << QJsonObject{{QLatin1String("name"), 42},
+                                                          {QLatin1String("email"), email},
                                                           {QLatin1String("password"), Password}}
                                            << QStringLiteral("name");
-        QTest::addRow("missing email") << QJsonObject{{QLatin1String("name"), QStringLiteral("X")}, {QLatin1String("password"), Password}}
+        QTest::addRow("missing email") << QJsonObject{{QLatin1String("name"), QStringLiteral("X")},
+                                                      {QLatin1String("password"), Password}}
                                        << QStringLiteral("email");
-        QTest::addRow("email without @") << registration(QStringLiteral("X"), QStringLiteral("not-an-email"), Password)
-                                         << QStringLiteral("email");
-        QTest::addRow("email without domain") << registration(QStringLiteral("X"), QStringLiteral("someone@"), Password)
-                                              << QStringLiteral("email");
-        QTest::addRow("email with space") << registration(QStringLiteral("X"), QStringLiteral("some one@example.com"), Password)
-                                          << QStringLiteral("email");
-        QTest::addRow("missing password") << QJsonObject{{QLatin1String("name"), QStringLiteral("X")}, {QLatin1String("email"), email}}
-                                          << QStringLiteral("password");
-        QTest::addRow("short password") << registration(QStringLiteral("X"), email, QStringLiteral("1234567"))
-                                        << QStringLiteral("password");
-        QTest::addRow("empty password") << registration(QStringLiteral("X"), email, QString()) << QStringLiteral("password");
+        QTest::addRow("email without @")
+            << registration(QStringLiteral("X"), QStringLiteral("not-an-email"), Password)
+            << QStringLiteral("email");
+        QTest::addRow("email without domain")
+            << registration(QStringLiteral("X"), QStringLiteral("someone@"), Password)
+            << QStringLiteral("email");
+        QTest::addRow("email with space")
+            << registration(QStringLiteral("X"), QStringLiteral("some one@example.com"), Password)
+            << QStringLiteral("email");
+        QTest::addRow("missing password")
+            << QJsonObject{{QLatin1String("name"), QStringLiteral("X")},
+                           {QLatin1String("email"), email}}
+            << QStringLiteral("password");
+        QTest::addRow("short password")
+            << registration(QStringLiteral("X"), email, QStringLiteral("1234567"))
+            << QStringLiteral("password");
+        QTest::addRow("empty password")
+            << registration(QStringLiteral("X"), email, QString()) << QStringLiteral("password");
     }
 
     void registerValidation()
@@ -255,10 +278,13 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("body");
-        for (const QString &path : {QStringLiteral("/api/register"), QStringLiteral("/api/login")}) {
-            QTest::addRow("%s truncated JSON", qPrintable(path)) << path << QByteArray(R"({"name": "x", "email": )");
+        for (const QString &path :
+             {QStringLiteral("/api/register"), QStringLiteral("/api/login")}) {
+            QTest::addRow("%s truncated JSON", qPrintable(path))
+                << path << QByteArray(R"({"name": "x", "email": )");
             QTest::addRow("%s not JSON", qPrintable(path)) << path << QByteArray("name=x&email=y");
-            QTest::addRow("%s JSON array", qPrintable(path)) << path << QByteArray(R"(["a@b.c", "password"])");
+            QTest::addRow("%s JSON array", qPrintable(path))
+                << path << QByteArray(R"(["a@b.c", "password"])");
             QTest::addRow("%s JSON string", qPrintable(path)) << path << QByteArray(R"("hello")");
             QTest::addRow("%s JSON number", qPrintable(path)) << path << QByteArray("42");
             QTest::addRow("%s JSON null", qPrintable(path)) << path << QByteArray("null");
@@ -280,9 +306,9 @@ private Q_SLOTS:
 
     void loginSucceeds()
     {
-        const Reply reply = server().post(QStringLiteral("/api/login"),
-                                          {{QLatin1String("email"), m_alice.user.email},
-                                           {QLatin1String("password"), Password}});
+        const Reply reply = server().post(
+            QStringLiteral("/api/login"),
+            {{QLatin1String("email"), m_alice.user.email}, {QLatin1String("password"), Password}});
         QCOMPARE(reply.status, 200);
         const QJsonObject user = reply.json.value(QLatin1String("user")).toObject();
         QCOMPARE(user.value(QLatin1String("id")).toInteger(), m_alice.user.id);
@@ -300,7 +326,10 @@ private Q_SLOTS:
                                           {{QLatin1String("email"), m_alice.user.email.toUpper()},
                                            {QLatin1String("password"), Password}});
         QCOMPARE(reply.status, 200);
-        QCOMPARE(reply.json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toInteger(),
+        QCOMPARE(reply.json.value(QLatin1String("user"))
+                     .toObject()
+                     .value(QLatin1String("id"))
+                     .toInteger(),
                  m_alice.user.id);
     }
 
@@ -309,7 +338,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("email");
         QTest::addColumn<QString>("password");
         QTest::addRow("wrong password") << QString() << QStringLiteral("correct horse battery!");
-        QTest::addRow("password of another case") << QString() << QStringLiteral("Correct Horse Battery");
+        QTest::addRow("password of another case")
+            << QString() << QStringLiteral("Correct Horse Battery");
         QTest::addRow("unknown email") << QStringLiteral("nobody.here@example.com") << Password;
     }
 
@@ -317,9 +347,10 @@ private Q_SLOTS:
     {
         QFETCH(QString, email);
         QFETCH(QString, password);
-        const Reply reply = server().post(QStringLiteral("/api/login"),
-                                          {{QLatin1String("email"), email.isEmpty() ? m_alice.user.email : email},
-                                           {QLatin1String("password"), password}});
+        const Reply reply =
+            server().post(QStringLiteral("/api/login"),
+                          {{QLatin1String("email"), email.isEmpty() ? m_alice.user.email : email},
+                           {QLatin1String("password"), password}});
         QCOMPARE(reply.status, 401);
         QVERIFY(isJsonError(reply));
         QVERIFY(!reply.json.contains(QLatin1String("token")));
@@ -368,9 +399,9 @@ private Q_SLOTS:
     void logoutRevokesOnlyThatToken()
     {
         const Session carol = server().registerUser(QStringLiteral("Carol"));
-        const Reply login = server().post(QStringLiteral("/api/login"),
-                                          {{QLatin1String("email"), carol.user.email},
-                                           {QLatin1String("password"), Password}});
+        const Reply login =
+            server().post(QStringLiteral("/api/login"), {{QLatin1String("email"), carol.user.email},
+                                                         {QLatin1String("password"), Password}});
         QCOMPARE(login.status, 200);
         const QByteArray second = login.json.value(QLatin1String("token")).toString().toLatin1();
         QVERIFY(!second.isEmpty());
@@ -382,18 +413,24 @@ private Q_SLOTS:
 
         // The revoked token stops working at once, everywhere.
         QCOMPARE(server().get(QStringLiteral("/api/me"), carol.token).status, 401);
-        QCOMPARE(server().get(QStringLiteral("/api/messages/unread-count"), carol.token).status, 401);
+        QCOMPARE(server().get(QStringLiteral("/api/messages/unread-count"), carol.token).status,
+                 401);
         QCOMPARE(server().request("POST", QStringLiteral("/api/logout"), carol.token).status, 401);
-        QCOMPARE(channelAuth(carol, QStringLiteral("private-user.%1").arg(carol.user.id)).status, 401);
+        QCOMPARE(channelAuth(carol, QStringLiteral("private-user.%1").arg(carol.user.id)).status,
+                 401);
         // The other session of the same user is untouched.
         const Reply me = server().get(QStringLiteral("/api/me"), second);
         QCOMPARE(me.status, 200);
-        QCOMPARE(me.json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toInteger(), carol.user.id);
+        QCOMPARE(
+            me.json.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toInteger(),
+            carol.user.id);
         // Logging in again still works after a logout.
-        QCOMPARE(server().post(QStringLiteral("/api/login"),
-                               {{QLatin1String("email"), carol.user.email},
-                                {QLatin1String("password"), Password}}).status,
-                 200);
+        QCOMPARE(
+            server()
+                .post(QStringLiteral("/api/login"), {{QLatin1String("email"), carol.user.email},
+                                                     {QLatin1String("password"), Password}})
+                .status,
+            200);
     }
 
     void logoutWithoutToken()
@@ -418,7 +455,8 @@ private Q_SLOTS:
         QVERIFY(!hash.contains(Password));
 
         QSqlQuery tokens(server().app().database().handle());
-        QVERIFY(tokens.prepare(QStringLiteral("SELECT token_hash FROM api_tokens WHERE user_id = ?")));
+        QVERIFY(
+            tokens.prepare(QStringLiteral("SELECT token_hash FROM api_tokens WHERE user_id = ?")));
         tokens.addBindValue(erin.user.id);
         QVERIFY(tokens.exec());
         int rows = 0;
@@ -431,7 +469,8 @@ private Q_SLOTS:
         }
         QCOMPARE(rows, 1);
         QSqlQuery exact(server().app().database().handle());
-        QVERIFY(exact.prepare(QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE token_hash = ?")));
+        QVERIFY(
+            exact.prepare(QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE token_hash = ?")));
         exact.addBindValue(QString::fromLatin1(erin.token));
         QVERIFY(exact.exec());
         QVERIFY(exact.next());
@@ -450,7 +489,8 @@ private Q_SLOTS:
         QVERIFY2(!bytes.isEmpty(), qPrintable(path));
         QVERIFY2(bytes.contains(erin.user.email.toUtf8()), "sanity: the scan sees the user's row");
         QVERIFY2(!bytes.contains(erin.token), "the plaintext token is in the database file");
-        QVERIFY2(!bytes.contains(Password.toUtf8()), "the plaintext password is in the database file");
+        QVERIFY2(!bytes.contains(Password.toUtf8()),
+                 "the plaintext password is in the database file");
     }
 
     // --- /broadcasting/auth ---------------------------------------------------------------
@@ -487,10 +527,11 @@ private Q_SLOTS:
     {
         // pusher-js percent-encodes the fields; "%2E" is a dot.
         const QString channel = QStringLiteral("private-user.%1").arg(m_alice.user.id);
-        const Reply reply = server().request("POST", QStringLiteral("/broadcasting/auth"), m_alice.token,
-                                             "socket_id=123%2E456&channel_name=private-user%2E"
-                                                 + QByteArray::number(m_alice.user.id),
-                                             "application/x-www-form-urlencoded");
+        const Reply reply =
+            server().request("POST", QStringLiteral("/broadcasting/auth"), m_alice.token,
+                             "socket_id=123%2E456&channel_name=private-user%2E" +
+                                 QByteArray::number(m_alice.user.id),
+                             "application/x-www-form-urlencoded");
         QCOMPARE(reply.status, 200);
         QCOMPARE(reply.json.value(QLatin1String("auth")).toString().toLatin1(),
                  protocol::channelAuth(AppKey, AppSecret, QStringLiteral("123.456"), channel));
@@ -500,8 +541,8 @@ private Q_SLOTS:
     {
         TestSocket socket(server().webSocketUrl());
         QVERIFY(socket.waitConnected());
-        const auto ok = socket.subscribeAuthorized(server(), m_alice,
-                                                   QStringLiteral("private-user.%1").arg(m_alice.user.id));
+        const auto ok = socket.subscribeAuthorized(
+            server(), m_alice, QStringLiteral("private-user.%1").arg(m_alice.user.id));
         QVERIFY2(ok.has_value(), "the gateway accepts the signature /broadcasting/auth made");
     }
 
@@ -514,9 +555,11 @@ private Q_SLOTS:
         QTest::addRow("leading zero") << QStringLiteral("private-user.0{alice}") << 403;
         QTest::addRow("user zero") << QStringLiteral("private-user.0") << 403;
         QTest::addRow("unknown private prefix") << QStringLiteral("private-foo") << 403;
-        QTest::addRow("unknown private prefix with id") << QStringLiteral("private-foo.{alice}") << 403;
+        QTest::addRow("unknown private prefix with id")
+            << QStringLiteral("private-foo.{alice}") << 403;
         QTest::addRow("unknown presence prefix") << QStringLiteral("presence-room.1") << 403;
-        QTest::addRow("encrypted channel") << QStringLiteral("private-encrypted-user.{alice}") << 403;
+        QTest::addRow("encrypted channel")
+            << QStringLiteral("private-encrypted-user.{alice}") << 403;
         QTest::addRow("unknown domain") << QStringLiteral("private-domain.987654") << 403;
         QTest::addRow("unknown auction") << QStringLiteral("presence-auction.987654") << 403;
         QTest::addRow("invalid characters") << QStringLiteral("private-user.1 2") << 422;
@@ -535,7 +578,8 @@ private Q_SLOTS:
         QVERIFY2(isJsonError(reply), reply.body.constData());
         QVERIFY(!reply.json.contains(QLatin1String("auth")));
         if (status == 422)
-            QVERIFY2(fieldErrors(reply).contains(QLatin1String("channel_name")), reply.body.constData());
+            QVERIFY2(fieldErrors(reply).contains(QLatin1String("channel_name")),
+                     reply.body.constData());
     }
 
     void authWithoutToken_data()
@@ -549,13 +593,14 @@ private Q_SLOTS:
     {
         QFETCH(bool, formEncoded);
         const QByteArray channel = "private-user." + QByteArray::number(m_alice.user.id);
-        const Reply reply = formEncoded
-                                ? server().request("POST", QStringLiteral("/broadcasting/auth"), {},
-                                                   "socket_id=1.2&channel_name=" + channel,
-                                                   "application/x-www-form-urlencoded")
-                                : server().post(QStringLiteral("/broadcasting/auth"),
-                                                {{QLatin1String("socket_id"), QStringLiteral("1.2")},
-                                                 {QLatin1String("channel_name"), QString::fromLatin1(channel)}});
+        const Reply reply =
+            formEncoded
+                ? server().request("POST", QStringLiteral("/broadcasting/auth"), {},
+                                   "socket_id=1.2&channel_name=" + channel,
+                                   "application/x-www-form-urlencoded")
+                : server().post(QStringLiteral("/broadcasting/auth"),
+                                {{QLatin1String("socket_id"), QStringLiteral("1.2")},
+                                 {QLatin1String("channel_name"), QString::fromLatin1(channel)}});
         QCOMPARE(reply.status, 401);
         QVERIFY(isJsonError(reply));
         QVERIFY(!reply.json.contains(QLatin1String("auth")));
@@ -576,7 +621,8 @@ private Q_SLOTS:
     void authBadSocketId()
     {
         QFETCH(QString, socketId);
-        const Reply reply = channelAuth(m_alice, QStringLiteral("private-user.%1").arg(m_alice.user.id), socketId);
+        const Reply reply =
+            channelAuth(m_alice, QStringLiteral("private-user.%1").arg(m_alice.user.id), socketId);
         QCOMPARE(reply.status, 422);
         QVERIFY(isJsonError(reply));
         QVERIFY2(fieldErrors(reply).contains(QLatin1String("socket_id")), reply.body.constData());
@@ -584,8 +630,8 @@ private Q_SLOTS:
 
     void authMalformedBody()
     {
-        const Reply reply = server().request("POST", QStringLiteral("/broadcasting/auth"), m_alice.token,
-                                             "{not json", "application/json");
+        const Reply reply = server().request("POST", QStringLiteral("/broadcasting/auth"),
+                                             m_alice.token, "{not json", "application/json");
         QCOMPARE(reply.status, 400);
         QVERIFY(isJsonError(reply));
     }
@@ -603,7 +649,8 @@ private Q_SLOTS:
 
         QCOMPARE(channelAuth(m_bob, channel).status, 403);
 
-        const Reply watch = server().post(QStringLiteral("/api/domains/%1/watch").arg(domainId), {}, m_bob.token);
+        const Reply watch =
+            server().post(QStringLiteral("/api/domains/%1/watch").arg(domainId), {}, m_bob.token);
         QCOMPARE(watch.status, 200);
         const Reply watcher = channelAuth(m_bob, channel);
         QCOMPARE(watcher.status, 200);
@@ -611,14 +658,19 @@ private Q_SLOTS:
                  protocol::channelAuth(AppKey, AppSecret, QStringLiteral("1234.5678"), channel));
 
         // Unwatching takes the right away again.
-        QCOMPARE(server().request("DELETE", QStringLiteral("/api/domains/%1/watch").arg(domainId), m_bob.token).status, 200);
+        QCOMPARE(server()
+                     .request("DELETE", QStringLiteral("/api/domains/%1/watch").arg(domainId),
+                              m_bob.token)
+                     .status,
+                 200);
         QCOMPARE(channelAuth(m_bob, channel).status, 403);
     }
 
     void authAuctionPresenceChannel()
     {
-        const qint64 domainId = createDomain(m_alice, {{QLatin1String("enable_bidding"), true},
-                                                       {QLatin1String("ends_at"), isoIn(3600 * 1000)}});
+        const qint64 domainId =
+            createDomain(m_alice, {{QLatin1String("enable_bidding"), true},
+                                   {QLatin1String("ends_at"), isoIn(3600 * 1000)}});
         QVERIFY(domainId > 0);
         const QString channel = QStringLiteral("presence-auction.%1").arg(domainId);
         const QString socketId = QStringLiteral("42.4242");
@@ -629,9 +681,14 @@ private Q_SLOTS:
             QVERIFY2(channelDataValue.isString(), reply.body.constData());
             const QString channelData = channelDataValue.toString();
             const QJsonObject member = QJsonDocument::fromJson(channelData.toUtf8()).object();
-            QVERIFY2(member.value(QLatin1String("user_id")).isString(), "user_id is a string, as in Pusher");
-            QCOMPARE(member.value(QLatin1String("user_id")).toString(), QString::number(session.user.id));
-            QCOMPARE(member.value(QLatin1String("user_info")).toObject().value(QLatin1String("name")).toString(),
+            QVERIFY2(member.value(QLatin1String("user_id")).isString(),
+                     "user_id is a string, as in Pusher");
+            QCOMPARE(member.value(QLatin1String("user_id")).toString(),
+                     QString::number(session.user.id));
+            QCOMPARE(member.value(QLatin1String("user_info"))
+                         .toObject()
+                         .value(QLatin1String("name"))
+                         .toString(),
                      session.user.name);
             QCOMPARE(reply.json.value(QLatin1String("auth")).toString().toLatin1(),
                      protocol::channelAuth(AppKey, AppSecret, socketId, channel, channelData));
@@ -642,18 +699,23 @@ private Q_SLOTS:
         QVERIFY(socket.waitConnected());
         const auto subscribed = socket.subscribeAuthorized(server(), m_bob, channel);
         QVERIFY(subscribed.has_value());
-        const QJsonObject presence = testing::frameData(*subscribed).value(QLatin1String("presence")).toObject();
-        QVERIFY2(presence.value(QLatin1String("ids")).toArray().contains(QString::number(m_bob.user.id)),
-                 qPrintable(QString::fromUtf8(QJsonDocument(*subscribed).toJson(QJsonDocument::Compact))));
+        const QJsonObject presence =
+            testing::frameData(*subscribed).value(QLatin1String("presence")).toObject();
+        QVERIFY2(
+            presence.value(QLatin1String("ids")).toArray().contains(QString::number(m_bob.user.id)),
+            qPrintable(
+                QString::fromUtf8(QJsonDocument(*subscribed).toJson(QJsonDocument::Compact))));
     }
 
     void authAuctionRefused_data()
     {
         QTest::addColumn<QJsonObject>("domain");
-        QTest::addRow("not a bidding listing") << QJsonObject{{QLatin1String("enable_bidding"), false}};
-        QTest::addRow("draft auction") << QJsonObject{{QLatin1String("enable_bidding"), true},
-                                                      {QLatin1String("ends_at"), isoIn(3600 * 1000)},
-                                                      {QLatin1String("status"), QStringLiteral("draft")}};
+        QTest::addRow("not a bidding listing")
+            << QJsonObject{{QLatin1String("enable_bidding"), false}};
+        QTest::addRow("draft auction")
+            << QJsonObject{{QLatin1String("enable_bidding"), true},
+                           {QLatin1String("ends_at"), isoIn(3600 * 1000)},
+                           {QLatin1String("status"), QStringLiteral("draft")}};
     }
 
     void authAuctionRefused()
@@ -673,11 +735,16 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("method");
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("allowed");
-        QTest::addRow("GET register") << QByteArray("GET") << QStringLiteral("/api/register") << QByteArray("POST");
-        QTest::addRow("DELETE me") << QByteArray("DELETE") << QStringLiteral("/api/me") << QByteArray("GET");
-        QTest::addRow("GET broadcasting auth") << QByteArray("GET") << QStringLiteral("/broadcasting/auth") << QByteArray("POST");
-        QTest::addRow("PUT messages") << QByteArray("PUT") << QStringLiteral("/api/messages") << QByteArray("POST");
-        QTest::addRow("GET message read") << QByteArray("GET") << QStringLiteral("/api/messages/1/read") << QByteArray("PATCH");
+        QTest::addRow("GET register")
+            << QByteArray("GET") << QStringLiteral("/api/register") << QByteArray("POST");
+        QTest::addRow("DELETE me")
+            << QByteArray("DELETE") << QStringLiteral("/api/me") << QByteArray("GET");
+        QTest::addRow("GET broadcasting auth")
+            << QByteArray("GET") << QStringLiteral("/broadcasting/auth") << QByteArray("POST");
+        QTest::addRow("PUT messages")
+            << QByteArray("PUT") << QStringLiteral("/api/messages") << QByteArray("POST");
+        QTest::addRow("GET message read")
+            << QByteArray("GET") << QStringLiteral("/api/messages/1/read") << QByteArray("PATCH");
     }
 
     void wrongMethod()
@@ -696,9 +763,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("method");
         QTest::addColumn<QString>("path");
-        QTest::addRow("unknown api path") << QByteArray("GET") << QStringLiteral("/api/nothing-here");
-        QTest::addRow("unknown root path") << QByteArray("GET") << QStringLiteral("/definitely/not/a/route");
-        QTest::addRow("POST to unknown path") << QByteArray("POST") << QStringLiteral("/api/unknown");
+        QTest::addRow("unknown api path")
+            << QByteArray("GET") << QStringLiteral("/api/nothing-here");
+        QTest::addRow("unknown root path")
+            << QByteArray("GET") << QStringLiteral("/definitely/not/a/route");
+        QTest::addRow("POST to unknown path")
+            << QByteArray("POST") << QStringLiteral("/api/unknown");
         QTest::addRow("extra segment") << QByteArray("GET") << QStringLiteral("/api/me/extra");
         QTest::addRow("non-numeric id") << QByteArray("GET") << QStringLiteral("/api/domains/abc");
     }
@@ -707,7 +777,8 @@ private Q_SLOTS:
     {
         QFETCH(QByteArray, method);
         QFETCH(QString, path);
-        const Reply reply = server().request(method, path, m_alice.token, method == "POST" ? QByteArray("{}") : QByteArray());
+        const Reply reply = server().request(method, path, m_alice.token,
+                                             method == "POST" ? QByteArray("{}") : QByteArray());
         QCOMPARE(reply.status, 404);
         QVERIFY2(isJsonError(reply), reply.body.constData());
         QVERIFY(reply.header("Content-Type").startsWith("application/json"));
@@ -727,16 +798,18 @@ private Q_SLOTS:
         QVERIFY2(small.isRunning(), qPrintable(small.errorString()));
 
         // Exactly at the limit is read and parsed (and is no valid JSON here).
-        const Reply atLimit = small.request("POST", QStringLiteral("/api/register"), {}, QByteArray(2048, 'x'));
+        const Reply atLimit =
+            small.request("POST", QStringLiteral("/api/register"), {}, QByteArray(2048, 'x'));
         QCOMPARE(atLimit.status, 400);
 
         // Sent the way the desktop client sends (QNetworkAccessManager). The answer must arrive
         // even though the server does not read the body: a reset connection is no 413.
         QString networkError;
         const Reply tooLarge = rawRequest(small, "POST", QStringLiteral("/api/register"),
-                                          {{"Content-Type", "application/json"}}, QByteArray(size, 'x'),
-                                          &networkError);
-        QVERIFY2(tooLarge.status != 0, qPrintable(QStringLiteral("no HTTP answer at all: ") + networkError));
+                                          {{"Content-Type", "application/json"}},
+                                          QByteArray(size, 'x'), &networkError);
+        QVERIFY2(tooLarge.status != 0,
+                 qPrintable(QStringLiteral("no HTTP answer at all: ") + networkError));
         QCOMPARE(tooLarge.status, 413);
         QVERIFY2(isJsonError(tooLarge), tooLarge.body.constData());
 
@@ -750,12 +823,14 @@ private Q_SLOTS:
 
     void corsPreflight()
     {
-        const Reply reply = rawRequest(server(), "OPTIONS", QStringLiteral("/api/messages"),
-                                       {{"Origin", "https://app.flippdeal.test"},
-                                        {"Access-Control-Request-Method", "POST"},
-                                        {"Access-Control-Request-Headers", "authorization, content-type"}});
+        const Reply reply =
+            rawRequest(server(), "OPTIONS", QStringLiteral("/api/messages"),
+                       {{"Origin", "https://app.flippdeal.test"},
+                        {"Access-Control-Request-Method", "POST"},
+                        {"Access-Control-Request-Headers", "authorization, content-type"}});
         QCOMPARE(reply.status, 204);
-        QVERIFY2(!reply.header("Access-Control-Allow-Origin").isEmpty(), "preflight names the allowed origin");
+        QVERIFY2(!reply.header("Access-Control-Allow-Origin").isEmpty(),
+                 "preflight names the allowed origin");
         QVERIFY(reply.header("Access-Control-Allow-Methods").contains("POST"));
         QVERIFY(reply.header("Access-Control-Allow-Headers").toLower().contains("authorization"));
         QVERIFY(reply.body.isEmpty());

@@ -26,14 +26,15 @@ using flippdeal::testing::TestSocket;
 
 namespace {
 
-const QStringList MessageKeys{QStringLiteral("body"),       QStringLiteral("created_at"),
-                              QStringLiteral("domain_id"),  QStringLiteral("from_user_id"),
-                              QStringLiteral("id"),         QStringLiteral("read_at"),
+const QStringList MessageKeys{QStringLiteral("body"),      QStringLiteral("created_at"),
+                              QStringLiteral("domain_id"), QStringLiteral("from_user_id"),
+                              QStringLiteral("id"),        QStringLiteral("read_at"),
                               QStringLiteral("to_user_id")};
 
 bool isIsoMs(const QJsonValue &value)
 {
-    static const QRegularExpression pattern(QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
+    static const QRegularExpression pattern(
+        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
     return value.isString() && pattern.match(value.toString()).hasMatch();
 }
 
@@ -52,7 +53,8 @@ QJsonObject fieldErrors(const Reply &reply)
     return reply.json.value(QLatin1String("errors")).toObject();
 }
 
-QJsonObject messageBody(qint64 to, const QString &body, const QJsonValue &domain = QJsonValue::Undefined)
+QJsonObject messageBody(qint64 to, const QString &body,
+                        const QJsonValue &domain = QJsonValue::Undefined)
 {
     QJsonObject object{{QLatin1String("to_user_id"), to}, {QLatin1String("body"), body}};
     if (!domain.isUndefined())
@@ -66,7 +68,8 @@ Reply send(TestServer &server, const Session &from, qint64 to, const QString &bo
     return server.post(QStringLiteral("/api/messages"), messageBody(to, body, domain), from.token);
 }
 
-Reply conversation(TestServer &server, const Session &viewer, qint64 other, const QString &query = {})
+Reply conversation(TestServer &server, const Session &viewer, qint64 other,
+                   const QString &query = {})
 {
     return server.get(QStringLiteral("/api/messages/conversations/%1%2")
                           .arg(other)
@@ -91,7 +94,8 @@ qint64 countOf(TestServer &server, const QString &path, const Session &session)
 }
 
 //! POSTs all `bodies` at once on parallel connections and waits for every answer.
-QList<Reply> postConcurrently(TestServer &server, const QByteArray &token, const QList<QJsonObject> &bodies)
+QList<Reply> postConcurrently(TestServer &server, const QByteArray &token,
+                              const QList<QJsonObject> &bodies)
 {
     QNetworkAccessManager network;
     QList<QNetworkReply *> pending;
@@ -103,8 +107,9 @@ QList<Reply> postConcurrently(TestServer &server, const QByteArray &token, const
     }
     QElapsedTimer timer;
     timer.start();
-    while (timer.elapsed() < 15000
-           && std::any_of(pending.cbegin(), pending.cend(), [](QNetworkReply *r) { return !r->isFinished(); }))
+    while (timer.elapsed() < 15000 &&
+           std::any_of(pending.cbegin(), pending.cend(),
+                       [](QNetworkReply *r) { return !r->isFinished(); }))
         QTest::qWait(5);
     QList<Reply> results;
     for (QNetworkReply *reply : std::as_const(pending)) {
@@ -151,20 +156,25 @@ private:
 
     qint64 createDomain(TestServer &target, const Session &owner)
     {
-        const Reply reply = target.post(QStringLiteral("/api/domains"),
-                                        {{QLatin1String("name"), QStringLiteral("chat-%1.com").arg(++m_domainCounter)},
-                                         {QLatin1String("enable_bidding"), false}},
-                                        owner.token);
+        const Reply reply = target.post(
+            QStringLiteral("/api/domains"),
+            {{QLatin1String("name"), QStringLiteral("chat-%1.com").arg(++m_domainCounter)},
+             {QLatin1String("enable_bidding"), false}},
+            owner.token);
         if (reply.status != 201)
             qWarning() << "domain creation failed" << reply.status << reply.body;
-        return reply.json.value(QLatin1String("domain")).toObject().value(QLatin1String("id")).toInteger();
+        return reply.json.value(QLatin1String("domain"))
+            .toObject()
+            .value(QLatin1String("id"))
+            .toInteger();
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
         // The limiter has its own test; everywhere else it must not get in the way.
-        m_server = std::make_unique<TestServer>([](server::Config &config) { config.messagesPerSecond = 1000; });
+        m_server = std::make_unique<TestServer>(
+            [](server::Config &config) { config.messagesPerSecond = 1000; });
         QVERIFY2(server().isRunning(), qPrintable(server().errorString()));
         m_alice = server().registerUser(QStringLiteral("Alice"));
         m_bob = server().registerUser(QStringLiteral("Bob"));
@@ -175,7 +185,8 @@ private Q_SLOTS:
     void sendReturnsContractMessage()
     {
         const qint64 before = protocol::nowMs();
-        const Reply reply = send(server(), m_alice, m_bob.user.id, QStringLiteral("Is example.com still available?"));
+        const Reply reply = send(server(), m_alice, m_bob.user.id,
+                                 QStringLiteral("Is example.com still available?"));
         const qint64 after = protocol::nowMs();
         QCOMPARE(reply.status, 201);
         const QJsonObject message = messageOf(reply);
@@ -187,16 +198,21 @@ private Q_SLOTS:
         QCOMPARE(message.value(QLatin1String("from_user_id")).toInteger(), m_alice.user.id);
         QCOMPARE(message.value(QLatin1String("to_user_id")).toInteger(), m_bob.user.id);
         QVERIFY(message.value(QLatin1String("domain_id")).isNull());
-        QCOMPARE(message.value(QLatin1String("body")).toString(), QStringLiteral("Is example.com still available?"));
-        QVERIFY2(isIsoMs(message.value(QLatin1String("created_at"))), qPrintable(message.value(QLatin1String("created_at")).toString()));
-        const auto created = protocol::parseIsoUtc(message.value(QLatin1String("created_at")).toString());
+        QCOMPARE(message.value(QLatin1String("body")).toString(),
+                 QStringLiteral("Is example.com still available?"));
+        QVERIFY2(isIsoMs(message.value(QLatin1String("created_at"))),
+                 qPrintable(message.value(QLatin1String("created_at")).toString()));
+        const auto created =
+            protocol::parseIsoUtc(message.value(QLatin1String("created_at")).toString());
         QVERIFY(created);
-        QVERIFY2(*created >= before - 1000 && *created <= after + 1000, "created_at is the server's current UTC time");
+        QVERIFY2(*created >= before - 1000 && *created <= after + 1000,
+                 "created_at is the server's current UTC time");
         QVERIFY(message.contains(QLatin1String("read_at")));
         QVERIFY(message.value(QLatin1String("read_at")).isNull());
 
         // Each send makes a new message.
-        const Reply second = send(server(), m_alice, m_bob.user.id, QStringLiteral("Is example.com still available?"));
+        const Reply second = send(server(), m_alice, m_bob.user.id,
+                                  QStringLiteral("Is example.com still available?"));
         QCOMPARE(second.status, 201);
         QVERIFY(idOf(messageOf(second)) > idOf(message));
     }
@@ -205,23 +221,29 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("input");
         QTest::addColumn<QString>("expected");
-        QTest::addRow("tags and script removed") << QStringLiteral("Hello <b>Bob</b><script>x()</script>")
-                                                 << QStringLiteral("Hello Bob");
-        QTest::addRow("style content removed") << QStringLiteral("<style>p { color: red }</style>Hi there")
-                                               << QStringLiteral("Hi there");
-        QTest::addRow("attributes and links") << QStringLiteral(R"html(<a href="javascript:alert(1)" onclick="x()">click</a> me)html")
-                                              << QStringLiteral("click me");
-        QTest::addRow("entities decoded") << QStringLiteral("Tom &amp; Jerry &lt;3 &quot;quoted&quot;")
-                                          << QStringLiteral("Tom & Jerry <3 \"quoted\"");
-        QTest::addRow("entities decoded once only") << QStringLiteral("&amp;lt;b&amp;gt;")
-                                                    << QStringLiteral("&lt;b&gt;");
-        QTest::addRow("decoded entity is not a tag") << QStringLiteral("&lt;script&gt;alert(1)&lt;/script&gt;")
-                                                     << QStringLiteral("<script>alert(1)</script>");
+        QTest::addRow("tags and script removed")
+            << QStringLiteral("Hello <b>Bob</b><script>x()</script>")
+            << QStringLiteral("Hello Bob");
+        QTest::addRow("style content removed")
+            << QStringLiteral("<style>p { color: red }</style>Hi there")
+            << QStringLiteral("Hi there");
+        QTest::addRow("attributes and links")
+            << QStringLiteral(R"html(<a href="javascript:alert(1)" onclick="x()">click</a> me)html")
+            << QStringLiteral("click me");
+        QTest::addRow("entities decoded")
+            << QStringLiteral("Tom &amp; Jerry &lt;3 &quot;quoted&quot;")
+            << QStringLiteral("Tom & Jerry <3 \"quoted\"");
+        QTest::addRow("entities decoded once only")
+            << QStringLiteral("&amp;lt;b&amp;gt;") << QStringLiteral("&lt;b&gt;");
+        QTest::addRow("decoded entity is not a tag")
+            << QStringLiteral("&lt;script&gt;alert(1)&lt;/script&gt;")
+            << QStringLiteral("<script>alert(1)</script>");
         QTest::addRow("plain text untouched") << QStringLiteral("Offer: 5000 USD, negotiable")
                                               << QStringLiteral("Offer: 5000 USD, negotiable");
-        QTest::addRow("unicode kept") << QStringLiteral("Grüße aus Köln \U0001F44B") << QStringLiteral("Grüße aus Köln \U0001F44B");
-        QTest::addRow("surrounding whitespace trimmed") << QStringLiteral("  <p>  padded  </p>  ")
-                                                        << QStringLiteral("padded");
+        QTest::addRow("unicode kept") << QStringLiteral("Grüße aus Köln \U0001F44B")
+                                      << QStringLiteral("Grüße aus Köln \U0001F44B");
+        QTest::addRow("surrounding whitespace trimmed")
+            << QStringLiteral("  <p>  padded  </p>  ") << QStringLiteral("padded");
     }
 
     void sanitizing()
@@ -232,9 +254,11 @@ private Q_SLOTS:
         QCOMPARE(reply.status, 201);
         QCOMPARE(messageOf(reply).value(QLatin1String("body")).toString(), expected);
         // What is stored is the sanitized text, too.
-        const Reply page = conversation(server(), m_bob, m_alice.user.id, QStringLiteral("per_page=1"));
+        const Reply page =
+            conversation(server(), m_bob, m_alice.user.id, QStringLiteral("per_page=1"));
         QCOMPARE(page.status, 200);
-        const QJsonObject newest = page.json.value(QLatin1String("data")).toArray().first().toObject();
+        const QJsonObject newest =
+            page.json.value(QLatin1String("data")).toArray().first().toObject();
         QCOMPARE(idOf(newest), idOf(messageOf(reply)));
         QCOMPARE(newest.value(QLatin1String("body")).toString(), expected);
     }
@@ -254,7 +278,8 @@ private Q_SLOTS:
     void emptyAfterStripping()
     {
         QFETCH(QString, input);
-        const qint64 before = countOf(server(), QStringLiteral("/api/messages/unread-count"), m_carol);
+        const qint64 before =
+            countOf(server(), QStringLiteral("/api/messages/unread-count"), m_carol);
         const Reply reply = send(server(), m_alice, m_carol.user.id, input);
         QCOMPARE(reply.status, 422);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
@@ -271,11 +296,14 @@ private Q_SLOTS:
         QTest::addRow("5001 letters") << QString(5001, QLatin1Char('a')) << 422;
         QTest::addRow("5000 emoji (10000 UTF-16 units)") << emoji.repeated(5000) << 201;
         QTest::addRow("5001 emoji") << emoji.repeated(5001) << 422;
-        QTest::addRow("5000 letters inside tags") << QStringLiteral("<p><b>") + QString(5000, QLatin1Char('b'))
-                                                         + QStringLiteral("</b></p>")
-                                                  << 201;
-        QTest::addRow("5000 letters after entity decoding") << QStringLiteral("&amp;").repeated(5000) << 201;
-        QTest::addRow("5001 letters after entity decoding") << QStringLiteral("&amp;").repeated(5001) << 422;
+        QTest::addRow("5000 letters inside tags")
+            << QStringLiteral("<p><b>") + QString(5000, QLatin1Char('b')) +
+                   QStringLiteral("</b></p>")
+            << 201;
+        QTest::addRow("5000 letters after entity decoding")
+            << QStringLiteral("&amp;").repeated(5000) << 201;
+        QTest::addRow("5001 letters after entity decoding")
+            << QStringLiteral("&amp;").repeated(5001) << 422;
     }
 
     void bodyLength()
@@ -288,7 +316,8 @@ private Q_SLOTS:
             const QString body = messageOf(reply).value(QLatin1String("body")).toString();
             QCOMPARE(body.toUcs4().size(), 5000);
         } else {
-            QVERIFY2(fieldErrors(reply).value(QLatin1String("body")).isArray(), reply.body.constData());
+            QVERIFY2(fieldErrors(reply).value(QLatin1String("body")).isArray(),
+                     reply.body.constData());
         }
     }
 
@@ -299,7 +328,8 @@ private Q_SLOTS:
         QTest::addRow("null") << QJsonValue(QJsonValue::Null);
         QTest::addRow("number") << QJsonValue(42);
         QTest::addRow("array") << QJsonValue(QJsonArray{QStringLiteral("hi")});
-        QTest::addRow("object") << QJsonValue(QJsonObject{{QLatin1String("text"), QStringLiteral("hi")}});
+        QTest::addRow("object") << QJsonValue(
+            QJsonObject{{QLatin1String("text"), QStringLiteral("hi")}});
     }
 
     void bodyWrongType()
@@ -335,11 +365,13 @@ private Q_SLOTS:
         QJsonObject request{{QLatin1String("body"), QStringLiteral("hello")}};
         if (!to.isUndefined())
             request.insert(QLatin1String("to_user_id"), to);
-        const qint64 before = countOf(server(), QStringLiteral("/api/messages/unread-count"), m_alice);
+        const qint64 before =
+            countOf(server(), QStringLiteral("/api/messages/unread-count"), m_alice);
         const Reply reply = server().post(QStringLiteral("/api/messages"), request, m_alice.token);
         QCOMPARE(reply.status, 422);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
-        QVERIFY2(fieldErrors(reply).value(QLatin1String("to_user_id")).isArray(), reply.body.constData());
+        QVERIFY2(fieldErrors(reply).value(QLatin1String("to_user_id")).isArray(),
+                 reply.body.constData());
         QCOMPARE(countOf(server(), QStringLiteral("/api/messages/unread-count"), m_alice), before);
     }
 
@@ -356,10 +388,13 @@ private Q_SLOTS:
     void invalidDomain()
     {
         QFETCH(QJsonValue, domain);
-        const qint64 before = countOf(server(), QStringLiteral("/api/messages/unread-count"), m_carol);
-        const Reply reply = send(server(), m_alice, m_carol.user.id, QStringLiteral("about your domain"), domain);
+        const qint64 before =
+            countOf(server(), QStringLiteral("/api/messages/unread-count"), m_carol);
+        const Reply reply =
+            send(server(), m_alice, m_carol.user.id, QStringLiteral("about your domain"), domain);
         QCOMPARE(reply.status, 422);
-        QVERIFY2(fieldErrors(reply).value(QLatin1String("domain_id")).isArray(), reply.body.constData());
+        QVERIFY2(fieldErrors(reply).value(QLatin1String("domain_id")).isArray(),
+                 reply.body.constData());
         QCOMPARE(countOf(server(), QStringLiteral("/api/messages/unread-count"), m_carol), before);
     }
 
@@ -367,21 +402,24 @@ private Q_SLOTS:
     {
         const qint64 domainId = createDomain(server(), m_bob);
         QVERIFY(domainId > 0);
-        const Reply reply = send(server(), m_alice, m_bob.user.id, QStringLiteral("about your domain"), domainId);
+        const Reply reply =
+            send(server(), m_alice, m_bob.user.id, QStringLiteral("about your domain"), domainId);
         QCOMPARE(reply.status, 201);
         QCOMPARE(messageOf(reply).value(QLatin1String("domain_id")).toInteger(), domainId);
     }
 
     void malformedAndUnauthenticated()
     {
-        const Reply malformed = server().request("POST", QStringLiteral("/api/messages"), m_alice.token,
-                                                 R"({"to_user_id": 2, "body": )");
+        const Reply malformed = server().request("POST", QStringLiteral("/api/messages"),
+                                                 m_alice.token, R"({"to_user_id": 2, "body": )");
         QCOMPARE(malformed.status, 400);
         QVERIFY(malformed.json.value(QLatin1String("message")).isString());
-        const Reply array = server().request("POST", QStringLiteral("/api/messages"), m_alice.token, "[1,2]");
+        const Reply array =
+            server().request("POST", QStringLiteral("/api/messages"), m_alice.token, "[1,2]");
         QCOMPARE(array.status, 400);
 
-        const Reply anonymous = server().post(QStringLiteral("/api/messages"), messageBody(m_bob.user.id, QStringLiteral("hi")));
+        const Reply anonymous = server().post(QStringLiteral("/api/messages"),
+                                              messageBody(m_bob.user.id, QStringLiteral("hi")));
         QCOMPARE(anonymous.status, 401);
         QCOMPARE(conversation(server(), Session{}, m_bob.user.id).status, 401);
         QCOMPARE(server().get(QStringLiteral("/api/messages/unread-count")).status, 401);
@@ -409,7 +447,9 @@ private Q_SLOTS:
             else if (reply.status == 429)
                 refused = reply;
             else
-                QFAIL(qPrintable(QStringLiteral("unexpected status %1: %2").arg(reply.status).arg(QString::fromUtf8(reply.body))));
+                QFAIL(qPrintable(QStringLiteral("unexpected status %1: %2")
+                                     .arg(reply.status)
+                                     .arg(QString::fromUtf8(reply.body))));
         }
         QCOMPARE(created, 5);
         QVERIFY2(refused.has_value(), "the sixth message in a burst is refused");
@@ -422,15 +462,21 @@ private Q_SLOTS:
         // Nothing of the refused message was stored.
         const Reply page = conversation(limited, recipient, sender.user.id);
         QCOMPARE(page.status, 200);
-        QCOMPARE(page.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 5);
+        QCOMPARE(page.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 5);
         QCOMPARE(countOf(limited, QStringLiteral("/api/messages/unread-count"), recipient), 5);
 
         // The limit is per user.
-        QCOMPARE(send(limited, other, recipient.user.id, QStringLiteral("not limited")).status, 201);
+        QCOMPARE(send(limited, other, recipient.user.id, QStringLiteral("not limited")).status,
+                 201);
 
         // After Retry-After the sender may send again.
         QTest::qWait(retryAfter * 1000 + 50);
-        QCOMPARE(send(limited, sender, recipient.user.id, QStringLiteral("after the wait")).status, 201);
+        QCOMPARE(send(limited, sender, recipient.user.id, QStringLiteral("after the wait")).status,
+                 201);
     }
 
     void conversationPaging()
@@ -440,8 +486,9 @@ private Q_SLOTS:
         QList<qint64> sent;
         for (int i = 0; i < 25; ++i) {
             const bool fromDave = i % 2 == 0;
-            const Reply reply = send(server(), fromDave ? dave : erin, fromDave ? erin.user.id : dave.user.id,
-                                     QStringLiteral("message %1").arg(i));
+            const Reply reply =
+                send(server(), fromDave ? dave : erin, fromDave ? erin.user.id : dave.user.id,
+                     QStringLiteral("message %1").arg(i));
             QCOMPARE(reply.status, 201);
             sent.append(idOf(messageOf(reply)));
         }
@@ -451,7 +498,8 @@ private Q_SLOTS:
         QList<qint64> newestFirst(sent.crbegin(), sent.crend());
         for (const Session &viewer : {dave, erin}) {
             const qint64 other = viewer.user.id == dave.user.id ? erin.user.id : dave.user.id;
-            const Reply first = conversation(server(), viewer, other, QStringLiteral("page=1&per_page=10"));
+            const Reply first =
+                conversation(server(), viewer, other, QStringLiteral("page=1&per_page=10"));
             QCOMPARE(first.status, 200);
             QCOMPARE(idsOf(first), newestFirst.mid(0, 10));
             const QJsonObject meta = first.json.value(QLatin1String("meta")).toObject();
@@ -464,32 +512,61 @@ private Q_SLOTS:
                 QCOMPARE(keys, MessageKeys);
             }
 
-            const Reply second = conversation(server(), viewer, other, QStringLiteral("page=2&per_page=10"));
+            const Reply second =
+                conversation(server(), viewer, other, QStringLiteral("page=2&per_page=10"));
             QCOMPARE(idsOf(second), newestFirst.mid(10, 10));
-            const Reply third = conversation(server(), viewer, other, QStringLiteral("page=3&per_page=10"));
+            const Reply third =
+                conversation(server(), viewer, other, QStringLiteral("page=3&per_page=10"));
             QCOMPARE(third.status, 200);
             QCOMPARE(idsOf(third), newestFirst.mid(20, 5));
-            QCOMPARE(third.json.value(QLatin1String("meta")).toObject().value(QLatin1String("page")).toInteger(), 3);
-            QCOMPARE(third.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 25);
-            const Reply beyond = conversation(server(), viewer, other, QStringLiteral("page=4&per_page=10"));
+            QCOMPARE(third.json.value(QLatin1String("meta"))
+                         .toObject()
+                         .value(QLatin1String("page"))
+                         .toInteger(),
+                     3);
+            QCOMPARE(third.json.value(QLatin1String("meta"))
+                         .toObject()
+                         .value(QLatin1String("total"))
+                         .toInteger(),
+                     25);
+            const Reply beyond =
+                conversation(server(), viewer, other, QStringLiteral("page=4&per_page=10"));
             QCOMPARE(beyond.status, 200);
             QVERIFY(idsOf(beyond).isEmpty());
-            QCOMPARE(beyond.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 25);
+            QCOMPARE(beyond.json.value(QLatin1String("meta"))
+                         .toObject()
+                         .value(QLatin1String("total"))
+                         .toInteger(),
+                     25);
         }
 
         // Defaults: page 1, 20 per page.
         const Reply defaults = conversation(server(), dave, erin.user.id);
         QCOMPARE(defaults.status, 200);
         QCOMPARE(idsOf(defaults), newestFirst.mid(0, 20));
-        QCOMPARE(defaults.json.value(QLatin1String("meta")).toObject().value(QLatin1String("page")).toInteger(), 1);
-        QCOMPARE(defaults.json.value(QLatin1String("meta")).toObject().value(QLatin1String("per_page")).toInteger(), 20);
+        QCOMPARE(defaults.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("page"))
+                     .toInteger(),
+                 1);
+        QCOMPARE(defaults.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("per_page"))
+                     .toInteger(),
+                 20);
         // Bounds of per_page.
-        QCOMPARE(idsOf(conversation(server(), dave, erin.user.id, QStringLiteral("per_page=1"))), newestFirst.mid(0, 1));
-        QCOMPARE(idsOf(conversation(server(), dave, erin.user.id, QStringLiteral("per_page=100"))), newestFirst);
+        QCOMPARE(idsOf(conversation(server(), dave, erin.user.id, QStringLiteral("per_page=1"))),
+                 newestFirst.mid(0, 1));
+        QCOMPARE(idsOf(conversation(server(), dave, erin.user.id, QStringLiteral("per_page=100"))),
+                 newestFirst);
         // A stranger's view of the pair is their own (empty) conversation.
         const Reply stranger = conversation(server(), m_carol, dave.user.id);
         QCOMPARE(stranger.status, 200);
-        QCOMPARE(stranger.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 0);
+        QCOMPARE(stranger.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 0);
     }
 
     void conversationDomainFilter()
@@ -501,24 +578,40 @@ private Q_SLOTS:
         QVERIFY(first > 0 && second > 0);
         QList<qint64> aboutFirst;
         for (int i = 0; i < 3; ++i) {
-            const Reply reply = send(server(), buyer, seller.user.id, QStringLiteral("first %1").arg(i), first);
+            const Reply reply =
+                send(server(), buyer, seller.user.id, QStringLiteral("first %1").arg(i), first);
             QCOMPARE(reply.status, 201);
             aboutFirst.prepend(idOf(messageOf(reply)));
         }
-        QCOMPARE(send(server(), seller, buyer.user.id, QStringLiteral("second"), second).status, 201);
+        QCOMPARE(send(server(), seller, buyer.user.id, QStringLiteral("second"), second).status,
+                 201);
         QCOMPARE(send(server(), seller, buyer.user.id, QStringLiteral("no domain")).status, 201);
 
-        const Reply filtered = conversation(server(), seller, buyer.user.id, QStringLiteral("domain_id=%1").arg(first));
+        const Reply filtered = conversation(server(), seller, buyer.user.id,
+                                            QStringLiteral("domain_id=%1").arg(first));
         QCOMPARE(filtered.status, 200);
         QCOMPARE(idsOf(filtered), aboutFirst);
-        QCOMPARE(filtered.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 3);
+        QCOMPARE(filtered.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 3);
         for (const QJsonValue &m : filtered.json.value(QLatin1String("data")).toArray())
             QCOMPARE(m.toObject().value(QLatin1String("domain_id")).toInteger(), first);
 
-        const Reply other = conversation(server(), buyer, seller.user.id, QStringLiteral("domain_id=%1").arg(second));
-        QCOMPARE(other.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 1);
+        const Reply other = conversation(server(), buyer, seller.user.id,
+                                         QStringLiteral("domain_id=%1").arg(second));
+        QCOMPARE(other.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 1);
         const Reply all = conversation(server(), buyer, seller.user.id);
-        QCOMPARE(all.json.value(QLatin1String("meta")).toObject().value(QLatin1String("total")).toInteger(), 5);
+        QCOMPARE(all.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 5);
     }
 
     void conversationBadQuery_data()
@@ -526,14 +619,19 @@ private Q_SLOTS:
         QTest::addColumn<QString>("query");
         QTest::addColumn<QString>("field");
         QTest::addRow("per_page 0") << QStringLiteral("per_page=0") << QStringLiteral("per_page");
-        QTest::addRow("per_page 101") << QStringLiteral("per_page=101") << QStringLiteral("per_page");
+        QTest::addRow("per_page 101")
+            << QStringLiteral("per_page=101") << QStringLiteral("per_page");
         QTest::addRow("per_page x") << QStringLiteral("per_page=x") << QStringLiteral("per_page");
-        QTest::addRow("per_page negative") << QStringLiteral("per_page=-5") << QStringLiteral("per_page");
-        QTest::addRow("per_page fraction") << QStringLiteral("per_page=1.5") << QStringLiteral("per_page");
+        QTest::addRow("per_page negative")
+            << QStringLiteral("per_page=-5") << QStringLiteral("per_page");
+        QTest::addRow("per_page fraction")
+            << QStringLiteral("per_page=1.5") << QStringLiteral("per_page");
         QTest::addRow("page 0") << QStringLiteral("page=0") << QStringLiteral("page");
         QTest::addRow("page x") << QStringLiteral("page=x") << QStringLiteral("page");
-        QTest::addRow("domain_id x") << QStringLiteral("domain_id=x") << QStringLiteral("domain_id");
-        QTest::addRow("domain_id 0") << QStringLiteral("domain_id=0") << QStringLiteral("domain_id");
+        QTest::addRow("domain_id x")
+            << QStringLiteral("domain_id=x") << QStringLiteral("domain_id");
+        QTest::addRow("domain_id 0")
+            << QStringLiteral("domain_id=0") << QStringLiteral("domain_id");
     }
 
     void conversationBadQuery()
@@ -566,24 +664,28 @@ private Q_SLOTS:
         QCOMPARE(idOf(message), id);
         QCOMPARE(message.value(QLatin1String("body")).toString(), QStringLiteral("please read me"));
         QVERIFY2(isIsoMs(message.value(QLatin1String("read_at"))), read.body.constData());
-        const auto readAt = protocol::parseIsoUtc(message.value(QLatin1String("read_at")).toString());
+        const auto readAt =
+            protocol::parseIsoUtc(message.value(QLatin1String("read_at")).toString());
         QVERIFY(readAt && *readAt >= before - 1000 && *readAt <= protocol::nowMs() + 1000);
 
         // Idempotent: the same read_at again, not a new one.
         QTest::qWait(5);
         const Reply again = server().patch(path, m_bob.token);
         QCOMPARE(again.status, 200);
-        QCOMPARE(messageOf(again).value(QLatin1String("read_at")), message.value(QLatin1String("read_at")));
+        QCOMPARE(messageOf(again).value(QLatin1String("read_at")),
+                 message.value(QLatin1String("read_at")));
         // The sender's attempt did not change anything and is still refused afterwards.
         QCOMPARE(server().patch(path, m_alice.token).status, 403);
 
         // The stored message shows the receipt.
-        const Reply page = conversation(server(), m_alice, m_bob.user.id, QStringLiteral("per_page=100"));
+        const Reply page =
+            conversation(server(), m_alice, m_bob.user.id, QStringLiteral("per_page=100"));
         bool found = false;
         for (const QJsonValue &m : page.json.value(QLatin1String("data")).toArray()) {
             if (idOf(m.toObject()) == id) {
                 found = true;
-                QCOMPARE(m.toObject().value(QLatin1String("read_at")), message.value(QLatin1String("read_at")));
+                QCOMPARE(m.toObject().value(QLatin1String("read_at")),
+                         message.value(QLatin1String("read_at")));
             }
         }
         QVERIFY(found);
@@ -600,7 +702,8 @@ private Q_SLOTS:
     void markReadNotFound()
     {
         QFETCH(QString, id);
-        const Reply reply = server().patch(QStringLiteral("/api/messages/%1/read").arg(id), m_bob.token);
+        const Reply reply =
+            server().patch(QStringLiteral("/api/messages/%1/read").arg(id), m_bob.token);
         QCOMPARE(reply.status, 404);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
     }
@@ -614,16 +717,23 @@ private Q_SLOTS:
 
         QList<qint64> ids;
         for (int i = 0; i < 3; ++i) {
-            const Reply reply = send(server(), m_alice, reader.user.id, QStringLiteral("unread %1").arg(i));
+            const Reply reply =
+                send(server(), m_alice, reader.user.id, QStringLiteral("unread %1").arg(i));
             QCOMPARE(reply.status, 201);
             ids.append(idOf(messageOf(reply)));
         }
         QCOMPARE(countOf(server(), path, reader), 3);
         QCOMPARE(countOf(server(), path, m_alice), senderBefore); // sending does not count
 
-        QCOMPARE(server().patch(QStringLiteral("/api/messages/%1/read").arg(ids.at(1)), reader.token).status, 200);
+        QCOMPARE(server()
+                     .patch(QStringLiteral("/api/messages/%1/read").arg(ids.at(1)), reader.token)
+                     .status,
+                 200);
         QCOMPARE(countOf(server(), path, reader), 2);
-        QCOMPARE(server().patch(QStringLiteral("/api/messages/%1/read").arg(ids.at(1)), reader.token).status, 200);
+        QCOMPARE(server()
+                     .patch(QStringLiteral("/api/messages/%1/read").arg(ids.at(1)), reader.token)
+                     .status,
+                 200);
         QCOMPARE(countOf(server(), path, reader), 2);
         // A reply in the other direction counts for the other user only.
         QCOMPARE(send(server(), reader, m_alice.user.id, QStringLiteral("reply")).status, 201);
@@ -637,18 +747,27 @@ private Q_SLOTS:
         const Session gina = server().registerUser(QStringLiteral("Gina"));
         QList<qint64> ids;
         for (int i = 0; i < 3; ++i) {
-            const Reply reply = send(server(), frank, gina.user.id, QStringLiteral("from frank %1").arg(i));
+            const Reply reply =
+                send(server(), frank, gina.user.id, QStringLiteral("from frank %1").arg(i));
             QCOMPARE(reply.status, 201);
             ids.append(idOf(messageOf(reply)));
         }
-        QCOMPARE(server().patch(QStringLiteral("/api/messages/%1/read").arg(ids.first()), gina.token).status, 200);
+        QCOMPARE(server()
+                     .patch(QStringLiteral("/api/messages/%1/read").arg(ids.first()), gina.token)
+                     .status,
+                 200);
 
         auto entryFor = [this](const Session &viewer, qint64 other) -> std::optional<QJsonObject> {
-            const Reply reply = server().get(QStringLiteral("/api/messages/conversations"), viewer.token);
+            const Reply reply =
+                server().get(QStringLiteral("/api/messages/conversations"), viewer.token);
             if (reply.status != 200)
                 return std::nullopt;
             for (const QJsonValue &entry : reply.json.value(QLatin1String("data")).toArray()) {
-                if (entry.toObject().value(QLatin1String("other_user")).toObject().value(QLatin1String("id")).toInteger() == other)
+                if (entry.toObject()
+                        .value(QLatin1String("other_user"))
+                        .toObject()
+                        .value(QLatin1String("id"))
+                        .toInteger() == other)
                     return entry.toObject();
             }
             return std::nullopt;
@@ -657,7 +776,10 @@ private Q_SLOTS:
         const auto ginaView = entryFor(gina, frank.user.id);
         QVERIFY2(ginaView.has_value(), "the recipient's inbox lists the conversation");
         QCOMPARE(ginaView->value(QLatin1String("unread_count")).toInteger(), 2);
-        QCOMPARE(ginaView->value(QLatin1String("other_user")).toObject().value(QLatin1String("name")).toString(),
+        QCOMPARE(ginaView->value(QLatin1String("other_user"))
+                     .toObject()
+                     .value(QLatin1String("name"))
+                     .toString(),
                  QStringLiteral("Frank"));
         QCOMPARE(idOf(ginaView->value(QLatin1String("last_message")).toObject()), ids.last());
 
@@ -687,31 +809,47 @@ private Q_SLOTS:
         qint64 lastSenderSeq = -1;
         QList<qint64> ids;
         for (int round = 0; round < 3; ++round) {
-            const Reply reply = send(server(), sender, recipient.user.id, QStringLiteral("live %1").arg(round));
+            const Reply reply =
+                send(server(), sender, recipient.user.id, QStringLiteral("live %1").arg(round));
             QCOMPARE(reply.status, 201);
             const QJsonObject rest = messageOf(reply);
             ids.append(idOf(rest));
 
-            const auto toRecipient = recipientSocket.waitFor(protocol::EventName::MessageSent, recipientChannel);
+            const auto toRecipient =
+                recipientSocket.waitFor(protocol::EventName::MessageSent, recipientChannel);
             QVERIFY2(toRecipient, "the recipient gets MessageSent");
-            QVERIFY2(toRecipient->value(QLatin1String("data")).isString(), "data is a JSON string, as pusher-js expects");
-            QCOMPARE(testing::frameData(*toRecipient).value(QLatin1String("message")).toObject(), rest);
+            QVERIFY2(toRecipient->value(QLatin1String("data")).isString(),
+                     "data is a JSON string, as pusher-js expects");
+            QCOMPARE(testing::frameData(*toRecipient).value(QLatin1String("message")).toObject(),
+                     rest);
             const qint64 recipientSeq = seqOf(*toRecipient);
             QVERIFY2(recipientSeq > 0, qPrintable(frameText(*toRecipient)));
             if (lastRecipientSeq > 0)
                 QCOMPARE(recipientSeq, lastRecipientSeq + 1);
 
-            const auto notification = recipientSocket.waitFor(protocol::EventName::NotificationCreated, recipientChannel);
+            const auto notification =
+                recipientSocket.waitFor(protocol::EventName::NotificationCreated, recipientChannel);
             QVERIFY2(notification, "the recipient gets NotificationCreated");
-            const QJsonObject created = testing::frameData(*notification).value(QLatin1String("notification")).toObject();
-            QCOMPARE(created.value(QLatin1String("type")).toString(), QStringLiteral("message.received"));
-            QCOMPARE(created.value(QLatin1String("data")).toObject().value(QLatin1String("message_id")).toInteger(), idOf(rest));
+            const QJsonObject created =
+                testing::frameData(*notification).value(QLatin1String("notification")).toObject();
+            QCOMPARE(created.value(QLatin1String("type")).toString(),
+                     QStringLiteral("message.received"));
+            QCOMPARE(created.value(QLatin1String("data"))
+                         .toObject()
+                         .value(QLatin1String("message_id"))
+                         .toInteger(),
+                     idOf(rest));
             QCOMPARE(seqOf(*notification), recipientSeq + 1);
             lastRecipientSeq = recipientSeq + 1;
 
-            const auto toSender = senderSocket.waitFor(protocol::EventName::MessageSent, senderChannel);
+            const auto toSender =
+                senderSocket.waitFor(protocol::EventName::MessageSent, senderChannel);
             QVERIFY2(toSender, "the sender's other devices get MessageSent too");
-            QCOMPARE(testing::frameData(*toSender).value(QLatin1String("message")).toObject().value(QLatin1String("id")).toInteger(),
+            QCOMPARE(testing::frameData(*toSender)
+                         .value(QLatin1String("message"))
+                         .toObject()
+                         .value(QLatin1String("id"))
+                         .toInteger(),
                      idOf(rest));
             const qint64 senderSeq = seqOf(*toSender);
             QVERIFY2(senderSeq > 0, qPrintable(frameText(*toSender)));
@@ -720,29 +858,41 @@ private Q_SLOTS:
             lastSenderSeq = senderSeq;
         }
         // The sender is not notified of their own message.
-        QVERIFY(!senderSocket.receivesWithin(protocol::EventName::NotificationCreated, senderChannel, 200));
+        QVERIFY(!senderSocket.receivesWithin(protocol::EventName::NotificationCreated,
+                                             senderChannel, 200));
 
         // Read receipt: MessageRead to the sender, with read_at.
-        const Reply read = server().patch(QStringLiteral("/api/messages/%1/read").arg(ids.first()), recipient.token);
+        const Reply read = server().patch(QStringLiteral("/api/messages/%1/read").arg(ids.first()),
+                                          recipient.token);
         QCOMPARE(read.status, 200);
         const auto receipt = senderSocket.waitFor(protocol::EventName::MessageRead, senderChannel);
         QVERIFY2(receipt, "the sender gets MessageRead");
-        const QJsonObject readMessage = testing::frameData(*receipt).value(QLatin1String("message")).toObject();
+        const QJsonObject readMessage =
+            testing::frameData(*receipt).value(QLatin1String("message")).toObject();
         QCOMPARE(idOf(readMessage), ids.first());
         QVERIFY(!readMessage.value(QLatin1String("read_at")).isNull());
         QVERIFY(isIsoMs(readMessage.value(QLatin1String("read_at"))));
-        QCOMPARE(readMessage.value(QLatin1String("read_at")), messageOf(read).value(QLatin1String("read_at")));
+        QCOMPARE(readMessage.value(QLatin1String("read_at")),
+                 messageOf(read).value(QLatin1String("read_at")));
         QCOMPARE(seqOf(*receipt), lastSenderSeq + 1);
         // No second receipt for a second PATCH.
-        QCOMPARE(server().patch(QStringLiteral("/api/messages/%1/read").arg(ids.first()), recipient.token).status, 200);
+        QCOMPARE(
+            server()
+                .patch(QStringLiteral("/api/messages/%1/read").arg(ids.first()), recipient.token)
+                .status,
+            200);
         QVERIFY(!senderSocket.receivesWithin(protocol::EventName::MessageRead, senderChannel, 300));
-        QVERIFY(!recipientSocket.receivesWithin(protocol::EventName::MessageRead, recipientChannel, 50));
+        QVERIFY(!recipientSocket.receivesWithin(protocol::EventName::MessageRead, recipientChannel,
+                                                50));
 
         // Exactly one MessageSent per message and socket.
         for (TestSocket *socket : {&senderSocket, &recipientSocket}) {
             int messageSent = 0;
             for (const QJsonObject &frame : socket->frames())
-                messageSent += frame.value(QLatin1String("event")).toString() == protocol::EventName::MessageSent ? 1 : 0;
+                messageSent += frame.value(QLatin1String("event")).toString() ==
+                                       protocol::EventName::MessageSent
+                                   ? 1
+                                   : 0;
             QCOMPARE(messageSent, 3);
         }
     }
@@ -753,11 +903,13 @@ private Q_SLOTS:
         const Session recipient = server().registerUser(QStringLiteral("Kim"));
         TestSocket stranger(server().webSocketUrl());
         QVERIFY(stranger.waitConnected());
-        QVERIFY(stranger.subscribeAuthorized(server(), m_carol, protocol::Channels::user(m_carol.user.id)));
+        QVERIFY(stranger.subscribeAuthorized(server(), m_carol,
+                                             protocol::Channels::user(m_carol.user.id)));
         QSignalSpy strangerFrames(&stranger.socket(), &QWebSocket::textMessageReceived);
         TestSocket recipientSocket(server().webSocketUrl());
         QVERIFY(recipientSocket.waitConnected());
-        QVERIFY(recipientSocket.subscribeAuthorized(server(), recipient, protocol::Channels::user(recipient.user.id)));
+        QVERIFY(recipientSocket.subscribeAuthorized(server(), recipient,
+                                                    protocol::Channels::user(recipient.user.id)));
         QCOMPARE(send(server(), sender, recipient.user.id, QStringLiteral("private")).status, 201);
         QVERIFY(recipientSocket.waitFor(protocol::EventName::MessageSent));
         QTest::qWait(200);
@@ -770,7 +922,8 @@ private Q_SLOTS:
         QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
         const Session lena = node.registerUser(QStringLiteral("Lena"));
         const Session milo = node.registerUser(QStringLiteral("Milo"));
-        const Reply sent = send(node, lena, milo.user.id, QStringLiteral("still here after a restart?"));
+        const Reply sent =
+            send(node, lena, milo.user.id, QStringLiteral("still here after a restart?"));
         QCOMPARE(sent.status, 201);
         const QJsonObject message = messageOf(sent);
 
@@ -785,8 +938,11 @@ private Q_SLOTS:
         QCOMPARE(countOf(node, QStringLiteral("/api/messages/unread-count"), milo), 1);
         // And the conversation goes on.
         QCOMPARE(send(node, milo, lena.user.id, QStringLiteral("yes")).status, 201);
-        QCOMPARE(conversation(node, lena, milo.user.id).json.value(QLatin1String("meta")).toObject()
-                     .value(QLatin1String("total")).toInteger(),
+        QCOMPARE(conversation(node, lena, milo.user.id)
+                     .json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
                  2);
     }
 };

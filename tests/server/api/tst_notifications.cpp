@@ -20,7 +20,8 @@ namespace {
 
 bool isIsoMs(const QJsonValue &value)
 {
-    static const QRegularExpression pattern(QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
+    static const QRegularExpression pattern(
+        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
     return value.isString() && pattern.match(value.toString()).hasMatch();
 }
 
@@ -46,10 +47,9 @@ private:
     //! Sends a message and returns its id (0 on failure).
     qint64 sendMessage(const Session &from, const Session &to, const QString &body)
     {
-        const Reply reply = server().post(QStringLiteral("/api/messages"),
-                                          {{QLatin1String("to_user_id"), to.user.id},
-                                           {QLatin1String("body"), body}},
-                                          from.token);
+        const Reply reply = server().post(
+            QStringLiteral("/api/messages"),
+            {{QLatin1String("to_user_id"), to.user.id}, {QLatin1String("body"), body}}, from.token);
         if (reply.status != 201) {
             qWarning() << "send failed" << reply.status << reply.body;
             return 0;
@@ -59,9 +59,10 @@ private:
 
     QJsonArray list(const Session &session, const QString &query = {})
     {
-        const Reply reply = server().get(QStringLiteral("/api/notifications%1")
-                                             .arg(query.isEmpty() ? QString() : QLatin1Char('?') + query),
-                                         session.token);
+        const Reply reply =
+            server().get(QStringLiteral("/api/notifications%1")
+                             .arg(query.isEmpty() ? QString() : QLatin1Char('?') + query),
+                         session.token);
         if (reply.status != 200) {
             qWarning() << "list failed" << reply.status << reply.body;
             return {};
@@ -71,16 +72,14 @@ private:
 
     qint64 unreadCount(const Session &session)
     {
-        const Reply reply = server().get(QStringLiteral("/api/notifications/unread-count"), session.token);
+        const Reply reply =
+            server().get(QStringLiteral("/api/notifications/unread-count"), session.token);
         if (reply.status != 200)
             return -1;
         return reply.json.value(QLatin1String("count")).toInteger(-1);
     }
 
-    Session freshUser(const QString &name)
-    {
-        return server().registerUser(name);
-    }
+    Session freshUser(const QString &name) { return server().registerUser(name); }
 
     std::unique_ptr<TestServer> m_server;
     Session m_alice;
@@ -89,7 +88,8 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        m_server = std::make_unique<TestServer>([](server::Config &config) { config.messagesPerSecond = 1000; });
+        m_server = std::make_unique<TestServer>(
+            [](server::Config &config) { config.messagesPerSecond = 1000; });
         QVERIFY2(server().isRunning(), qPrintable(server().errorString()));
         m_alice = server().registerUser(QStringLiteral("Alice"));
         m_bob = server().registerUser(QStringLiteral("Bob"));
@@ -104,7 +104,8 @@ private Q_SLOTS:
         QCOMPARE(unreadCount(sender), 0);
         QVERIFY(list(recipient).isEmpty());
 
-        const qint64 messageId = sendMessage(sender, recipient, QStringLiteral("Hello <b>there</b>"));
+        const qint64 messageId =
+            sendMessage(sender, recipient, QStringLiteral("Hello <b>there</b>"));
         QVERIFY(messageId > 0);
 
         QCOMPARE(unreadCount(recipient), 1);
@@ -116,12 +117,14 @@ private Q_SLOTS:
         const QJsonObject n = notifications.first().toObject();
         QStringList keys = n.keys();
         keys.sort();
-        QCOMPARE(keys, (QStringList{QStringLiteral("created_at"), QStringLiteral("data"), QStringLiteral("id"),
-                                    QStringLiteral("read_at"), QStringLiteral("type")}));
+        QCOMPARE(keys, (QStringList{QStringLiteral("created_at"), QStringLiteral("data"),
+                                    QStringLiteral("id"), QStringLiteral("read_at"),
+                                    QStringLiteral("type")}));
         QVERIFY(idOf(n) > 0);
         QCOMPARE(n.value(QLatin1String("type")).toString(), QStringLiteral("message.received"));
         QVERIFY(n.value(QLatin1String("read_at")).isNull());
-        QVERIFY2(isIsoMs(n.value(QLatin1String("created_at"))), qPrintable(n.value(QLatin1String("created_at")).toString()));
+        QVERIFY2(isIsoMs(n.value(QLatin1String("created_at"))),
+                 qPrintable(n.value(QLatin1String("created_at")).toString()));
         QVERIFY(n.value(QLatin1String("data")).isObject());
         const QJsonObject data = n.value(QLatin1String("data")).toObject();
         QCOMPARE(data.value(QLatin1String("message_id")).toInteger(), messageId);
@@ -133,7 +136,8 @@ private Q_SLOTS:
         const Session recipient = freshUser(QStringLiteral("Collector"));
         QList<qint64> messages;
         for (int i = 0; i < 5; ++i) {
-            const qint64 id = sendMessage(i % 2 ? m_alice : m_bob, recipient, QStringLiteral("note %1").arg(i));
+            const qint64 id =
+                sendMessage(i % 2 ? m_alice : m_bob, recipient, QStringLiteral("note %1").arg(i));
             QVERIFY(id > 0);
             messages.prepend(id); // newest first
         }
@@ -142,7 +146,11 @@ private Q_SLOTS:
         QList<qint64> notificationIds;
         for (qsizetype i = 0; i < all.size(); ++i) {
             const QJsonObject n = all.at(i).toObject();
-            QCOMPARE(n.value(QLatin1String("data")).toObject().value(QLatin1String("message_id")).toInteger(), messages.at(i));
+            QCOMPARE(n.value(QLatin1String("data"))
+                         .toObject()
+                         .value(QLatin1String("message_id"))
+                         .toInteger(),
+                     messages.at(i));
             notificationIds.append(idOf(n));
         }
         for (qsizetype i = 1; i < notificationIds.size(); ++i)
@@ -173,15 +181,18 @@ private Q_SLOTS:
         QTest::addRow("limit 0") << QStringLiteral("limit=0") << QStringLiteral("limit");
         QTest::addRow("limit 101") << QStringLiteral("limit=101") << QStringLiteral("limit");
         QTest::addRow("limit negative") << QStringLiteral("limit=-1") << QStringLiteral("limit");
-        QTest::addRow("limit not a number") << QStringLiteral("limit=ten") << QStringLiteral("limit");
-        QTest::addRow("unread_only not a boolean") << QStringLiteral("unread_only=maybe") << QStringLiteral("unread_only");
+        QTest::addRow("limit not a number")
+            << QStringLiteral("limit=ten") << QStringLiteral("limit");
+        QTest::addRow("unread_only not a boolean")
+            << QStringLiteral("unread_only=maybe") << QStringLiteral("unread_only");
     }
 
     void badQuery()
     {
         QFETCH(QString, query);
         QFETCH(QString, field);
-        const Reply reply = server().get(QStringLiteral("/api/notifications?") + query, m_alice.token);
+        const Reply reply =
+            server().get(QStringLiteral("/api/notifications?") + query, m_alice.token);
         QCOMPARE(reply.status, 422);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
         QVERIFY2(fieldErrors(reply).value(field).isArray(), reply.body.constData());
@@ -195,7 +206,11 @@ private Q_SLOTS:
         const QJsonArray all = list(recipient);
         QCOMPARE(all.size(), 3);
         const qint64 middle = idOf(all.at(1).toObject());
-        QCOMPARE(server().patch(QStringLiteral("/api/notifications/%1/read").arg(middle), recipient.token).status, 200);
+        QCOMPARE(
+            server()
+                .patch(QStringLiteral("/api/notifications/%1/read").arg(middle), recipient.token)
+                .status,
+            200);
 
         const QJsonArray unread = list(recipient, QStringLiteral("unread_only=true"));
         QCOMPARE(unread.size(), 2);
@@ -237,11 +252,14 @@ private Q_SLOTS:
         QTest::qWait(5);
         const Reply again = server().patch(path, recipient.token);
         QCOMPARE(again.status, 200);
-        QCOMPARE(again.json.value(QLatin1String("notification")).toObject().value(QLatin1String("read_at")),
+        QCOMPARE(again.json.value(QLatin1String("notification"))
+                     .toObject()
+                     .value(QLatin1String("read_at")),
                  n.value(QLatin1String("read_at")));
         QCOMPARE(unreadCount(recipient), 1);
         // The list shows it read.
-        QCOMPARE(list(recipient).at(1).toObject().value(QLatin1String("read_at")), n.value(QLatin1String("read_at")));
+        QCOMPARE(list(recipient).at(1).toObject().value(QLatin1String("read_at")),
+                 n.value(QLatin1String("read_at")));
     }
 
     void markReadOfSomeoneElse()
@@ -249,7 +267,8 @@ private Q_SLOTS:
         const Session owner = freshUser(QStringLiteral("Owner"));
         QVERIFY(sendMessage(m_alice, owner, QStringLiteral("mine")) > 0);
         const qint64 id = idOf(list(owner).first().toObject());
-        const Reply reply = server().patch(QStringLiteral("/api/notifications/%1/read").arg(id), m_bob.token);
+        const Reply reply =
+            server().patch(QStringLiteral("/api/notifications/%1/read").arg(id), m_bob.token);
         QCOMPARE(reply.status, 403);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
         QVERIFY(!reply.json.contains(QLatin1String("notification")));
@@ -269,7 +288,8 @@ private Q_SLOTS:
     void markReadNotFound()
     {
         QFETCH(QString, id);
-        const Reply reply = server().patch(QStringLiteral("/api/notifications/%1/read").arg(id), m_alice.token);
+        const Reply reply =
+            server().patch(QStringLiteral("/api/notifications/%1/read").arg(id), m_alice.token);
         QCOMPARE(reply.status, 404);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
     }
@@ -283,7 +303,8 @@ private Q_SLOTS:
         QVERIFY(sendMessage(m_alice, bystander, QStringLiteral("yours")) > 0);
         QCOMPARE(unreadCount(recipient), 4);
 
-        const Reply reply = server().post(QStringLiteral("/api/notifications/read-all"), {}, recipient.token);
+        const Reply reply =
+            server().post(QStringLiteral("/api/notifications/read-all"), {}, recipient.token);
         QCOMPARE(reply.status, 200);
         QCOMPARE(unreadCount(recipient), 0);
         QVERIFY(list(recipient, QStringLiteral("unread_only=true")).isEmpty());
@@ -294,7 +315,10 @@ private Q_SLOTS:
         // Only the caller's notifications.
         QCOMPARE(unreadCount(bystander), 1);
         // Again: nothing left to change, still fine.
-        QCOMPARE(server().post(QStringLiteral("/api/notifications/read-all"), {}, recipient.token).status, 200);
+        QCOMPARE(server()
+                     .post(QStringLiteral("/api/notifications/read-all"), {}, recipient.token)
+                     .status,
+                 200);
         QCOMPARE(unreadCount(recipient), 0);
         // New ones count again.
         QVERIFY(sendMessage(m_bob, recipient, QStringLiteral("fresh")) > 0);
@@ -306,16 +330,20 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("method");
         QTest::addColumn<QString>("path");
         QTest::addRow("list") << QByteArray("GET") << QStringLiteral("/api/notifications");
-        QTest::addRow("unread count") << QByteArray("GET") << QStringLiteral("/api/notifications/unread-count");
-        QTest::addRow("mark read") << QByteArray("PATCH") << QStringLiteral("/api/notifications/1/read");
-        QTest::addRow("read all") << QByteArray("POST") << QStringLiteral("/api/notifications/read-all");
+        QTest::addRow("unread count")
+            << QByteArray("GET") << QStringLiteral("/api/notifications/unread-count");
+        QTest::addRow("mark read")
+            << QByteArray("PATCH") << QStringLiteral("/api/notifications/1/read");
+        QTest::addRow("read all") << QByteArray("POST")
+                                  << QStringLiteral("/api/notifications/read-all");
     }
 
     void unauthenticated()
     {
         QFETCH(QByteArray, method);
         QFETCH(QString, path);
-        const Reply reply = server().request(method, path, {}, method == "POST" ? QByteArray("{}") : QByteArray());
+        const Reply reply =
+            server().request(method, path, {}, method == "POST" ? QByteArray("{}") : QByteArray());
         QCOMPARE(reply.status, 401);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
     }
@@ -333,13 +361,22 @@ private Q_SLOTS:
         const auto frame = socket.waitFor(protocol::EventName::NotificationCreated, channel);
         QVERIFY2(frame, "NotificationCreated arrives on the user's channel");
         QVERIFY(frame->value(QLatin1String("seq")).isDouble());
-        const QJsonObject live = testing::frameData(*frame).value(QLatin1String("notification")).toObject();
+        const QJsonObject live =
+            testing::frameData(*frame).value(QLatin1String("notification")).toObject();
         const QJsonObject stored = list(recipient).first().toObject();
         QCOMPARE(live, stored);
-        QCOMPARE(live.value(QLatin1String("data")).toObject().value(QLatin1String("message_id")).toInteger(), messageId);
+        QCOMPARE(live.value(QLatin1String("data"))
+                     .toObject()
+                     .value(QLatin1String("message_id"))
+                     .toInteger(),
+                 messageId);
 
         // Marking read is not broadcast as a new notification.
-        QCOMPARE(server().patch(QStringLiteral("/api/notifications/%1/read").arg(idOf(stored)), recipient.token).status, 200);
+        QCOMPARE(server()
+                     .patch(QStringLiteral("/api/notifications/%1/read").arg(idOf(stored)),
+                            recipient.token)
+                     .status,
+                 200);
         QVERIFY(!socket.receivesWithin(protocol::EventName::NotificationCreated, channel, 300));
     }
 };

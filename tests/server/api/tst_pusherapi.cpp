@@ -27,9 +27,9 @@ struct Signing
     QString appId = QStringLiteral("test-app");
     QString key = QStringLiteral("test-key");
     QByteArray secret = AppSecret;
-    qint64 skewSeconds = 0;                 //!< added to the current time
-    std::optional<QByteArray> bodyMd5;      //!< instead of the body's real MD5
-    std::optional<QByteArray> sentBody;     //!< sent instead of the body that was signed
+    qint64 skewSeconds = 0;             //!< added to the current time
+    std::optional<QByteArray> bodyMd5;  //!< instead of the body's real MD5
+    std::optional<QByteArray> sentBody; //!< sent instead of the body that was signed
     bool tamperSignature = false;
     bool omitSignature = false;
 };
@@ -40,16 +40,19 @@ QByteArray compact(const QJsonObject &object)
 }
 
 //! Signs `method path` with `body` as the Pusher HTTP API requires and sends it.
-Reply signedRequest(TestServer &server, const QByteArray &method, const QString &path, const QByteArray &body,
-                    const Signing &signing = {}, const protocol::QueryParams &extraParams = {})
+Reply signedRequest(TestServer &server, const QByteArray &method, const QString &path,
+                    const QByteArray &body, const Signing &signing = {},
+                    const protocol::QueryParams &extraParams = {})
 {
     protocol::QueryParams params{
         {QStringLiteral("auth_key"), signing.key},
-        {QStringLiteral("auth_timestamp"), QString::number(protocol::nowMs() / 1000 + signing.skewSeconds)},
+        {QStringLiteral("auth_timestamp"),
+         QString::number(protocol::nowMs() / 1000 + signing.skewSeconds)},
         {QStringLiteral("auth_version"), QStringLiteral("1.0")},
     };
     if (!body.isEmpty())
-        params.append({QStringLiteral("body_md5"), QString::fromLatin1(signing.bodyMd5.value_or(protocol::bodyMd5Hex(body)))});
+        params.append({QStringLiteral("body_md5"),
+                       QString::fromLatin1(signing.bodyMd5.value_or(protocol::bodyMd5Hex(body)))});
     params += extraParams;
     QByteArray signature = protocol::apiSignature(signing.secret, method, path, params);
     if (signing.tamperSignature)
@@ -65,7 +68,8 @@ Reply signedRequest(TestServer &server, const QByteArray &method, const QString 
 
 Reply trigger(TestServer &server, const QJsonObject &event, const Signing &signing = {})
 {
-    return signedRequest(server, "POST", QStringLiteral("/apps/%1/events").arg(signing.appId), compact(event), signing);
+    return signedRequest(server, "POST", QStringLiteral("/apps/%1/events").arg(signing.appId),
+                         compact(event), signing);
 }
 
 QJsonObject eventBody(const QString &name, const QString &channel, const QString &data)
@@ -89,12 +93,14 @@ class TestPusherApi : public QObject
 private:
     TestServer &server() { return *m_server; }
 
-    std::unique_ptr<TestSocket> subscribedSocket(const QString &channel, const Session *session = nullptr)
+    std::unique_ptr<TestSocket> subscribedSocket(const QString &channel,
+                                                 const Session *session = nullptr)
     {
         auto socket = std::make_unique<TestSocket>(server().webSocketUrl());
         if (!socket->waitConnected())
             return {};
-        const auto ok = session ? socket->subscribeAuthorized(server(), *session, channel) : socket->subscribe(channel);
+        const auto ok = session ? socket->subscribeAuthorized(server(), *session, channel)
+                                : socket->subscribe(channel);
         if (!ok)
             return {};
         return socket;
@@ -116,8 +122,10 @@ private Q_SLOTS:
     void publicEventDelivered_data()
     {
         QTest::addColumn<QString>("data");
-        QTest::addRow("JSON object text") << QStringLiteral(R"({"headline":"Auction of the week","price_cents":125000})");
-        QTest::addRow("JSON with spacing kept") << QStringLiteral("{ \"a\" : 1,\n  \"b\": [1, 2] }");
+        QTest::addRow("JSON object text")
+            << QStringLiteral(R"({"headline":"Auction of the week","price_cents":125000})");
+        QTest::addRow("JSON with spacing kept")
+            << QStringLiteral("{ \"a\" : 1,\n  \"b\": [1, 2] }");
         QTest::addRow("plain text") << QStringLiteral("just a string, not JSON");
         QTest::addRow("unicode") << QStringLiteral("Grüße \U0001F389 \u00e9\u00e8");
         QTest::addRow("escapes") << QStringLiteral("quote \" backslash \\ tab \t newline \n end");
@@ -147,7 +155,8 @@ private Q_SLOTS:
         auto weather = subscribedSocket(QStringLiteral("weather"));
         QVERIFY(news && sports && weather);
         const QJsonObject body{{QLatin1String("name"), QStringLiteral("fanout")},
-                               {QLatin1String("channels"), QJsonArray{QStringLiteral("news"), QStringLiteral("sports")}},
+                               {QLatin1String("channels"),
+                                QJsonArray{QStringLiteral("news"), QStringLiteral("sports")}},
                                {QLatin1String("data"), QStringLiteral("{\"n\":1}")}};
         QCOMPARE(trigger(server(), body).status, 200);
         QVERIFY(news->waitFor(QStringLiteral("fanout"), QStringLiteral("news")));
@@ -164,12 +173,15 @@ private Q_SLOTS:
         qint64 previous = 0;
         for (int i = 0; i < 3; ++i) {
             const QString data = QStringLiteral("{\"i\":%1}").arg(i);
-            QCOMPARE(trigger(server(), eventBody(QStringLiteral("backend-event"), channel, data)).status, 200);
+            QCOMPARE(
+                trigger(server(), eventBody(QStringLiteral("backend-event"), channel, data)).status,
+                200);
             const auto frame = socket->waitFor(QStringLiteral("backend-event"), channel);
             QVERIFY(frame);
             QCOMPARE(frame->value(QLatin1String("data")).toString(), data);
             const QJsonValue seq = frame->value(QLatin1String("seq"));
-            QVERIFY2(seq.isDouble() && seq.toDouble() == double(seq.toInteger()), qPrintable(frameText(*frame)));
+            QVERIFY2(seq.isDouble() && seq.toDouble() == double(seq.toInteger()),
+                     qPrintable(frameText(*frame)));
             if (previous > 0)
                 QCOMPARE(seq.toInteger(), previous + 1);
             else
@@ -188,7 +200,8 @@ private Q_SLOTS:
     void socketIdExclusion()
     {
         QFETCH(bool, privateChannel);
-        const QString channel = privateChannel ? protocol::Channels::user(m_alice.user.id) : QStringLiteral("exclusive");
+        const QString channel = privateChannel ? protocol::Channels::user(m_alice.user.id)
+                                               : QStringLiteral("exclusive");
         auto excluded = subscribedSocket(channel, privateChannel ? &m_alice : nullptr);
         auto other = subscribedSocket(channel, privateChannel ? &m_alice : nullptr);
         QVERIFY(excluded && other);
@@ -196,7 +209,8 @@ private Q_SLOTS:
 
         QSignalSpy excludedFrames(&excluded->socket(), &QWebSocket::textMessageReceived);
         QSignalSpy otherFrames(&other->socket(), &QWebSocket::textMessageReceived);
-        QJsonObject body = eventBody(QStringLiteral("echo-suppressed"), channel, QStringLiteral("{}"));
+        QJsonObject body =
+            eventBody(QStringLiteral("echo-suppressed"), channel, QStringLiteral("{}"));
         body.insert(QLatin1String("socket_id"), excluded->socketId());
         QCOMPARE(trigger(server(), body).status, 200);
         QTRY_COMPARE(otherFrames.count(), 1);
@@ -208,14 +222,18 @@ private Q_SLOTS:
         QVERIFY2(excludedFrames.isEmpty(), "the socket named in socket_id gets nothing at all");
 
         // Without socket_id both get the next one.
-        QCOMPARE(trigger(server(), eventBody(QStringLiteral("to-everyone"), channel, QStringLiteral("{}"))).status, 200);
+        QCOMPARE(trigger(server(),
+                         eventBody(QStringLiteral("to-everyone"), channel, QStringLiteral("{}")))
+                     .status,
+                 200);
         QVERIFY(other->waitFor(QStringLiteral("to-everyone"), channel));
         QVERIFY(excluded->waitFor(QStringLiteral("to-everyone"), channel));
     }
 
     void invalidSocketId()
     {
-        QJsonObject body = eventBody(QStringLiteral("x"), QStringLiteral("news"), QStringLiteral("{}"));
+        QJsonObject body =
+            eventBody(QStringLiteral("x"), QStringLiteral("news"), QStringLiteral("{}"));
         body.insert(QLatin1String("socket_id"), QStringLiteral("not-a-socket"));
         const Reply reply = trigger(server(), body);
         QCOMPARE(reply.status, 400);
@@ -227,8 +245,8 @@ private Q_SLOTS:
         QTest::addColumn<int>("signingCase");
         QTest::addColumn<int>("status");
         // 0 correct; 1 tampered signature; 2 wrong secret; 3 no signature; 4 unknown key;
-        // 5 601 s old; 6 601 s ahead; 7 599 s old; 8 body_md5 mismatch; 9 body changed after signing;
-        // 10 unsupported auth_version
+        // 5 601 s old; 6 601 s ahead; 7 599 s old; 8 body_md5 mismatch; 9 body changed after
+        // signing; 10 unsupported auth_version
         QTest::addRow("correctly signed") << 0 << 200;
         QTest::addRow("tampered signature") << 1 << 401;
         QTest::addRow("signed with another secret") << 2 << 401;
@@ -248,24 +266,42 @@ private Q_SLOTS:
         auto socket = subscribedSocket(QStringLiteral("guarded"));
         QVERIFY(socket);
         const QString name = QStringLiteral("guarded-%1").arg(++m_eventCounter);
-        const QJsonObject body = eventBody(name, QStringLiteral("guarded"), QStringLiteral("{\"secret\":false}"));
+        const QJsonObject body =
+            eventBody(name, QStringLiteral("guarded"), QStringLiteral("{\"secret\":false}"));
         Signing signing;
         switch (signingCase) {
-        case 1: signing.tamperSignature = true; break;
-        case 2: signing.secret = "another-secret-0123456789"; break;
-        case 3: signing.omitSignature = true; break;
-        case 4: signing.key = QStringLiteral("other-key"); break;
-        case 5: signing.skewSeconds = -601; break;
-        case 6: signing.skewSeconds = 601; break;
-        case 7: signing.skewSeconds = -590; break;
-        case 8: signing.bodyMd5 = protocol::bodyMd5Hex("{}"); break;
+        case 1:
+            signing.tamperSignature = true;
+            break;
+        case 2:
+            signing.secret = "another-secret-0123456789";
+            break;
+        case 3:
+            signing.omitSignature = true;
+            break;
+        case 4:
+            signing.key = QStringLiteral("other-key");
+            break;
+        case 5:
+            signing.skewSeconds = -601;
+            break;
+        case 6:
+            signing.skewSeconds = 601;
+            break;
+        case 7:
+            signing.skewSeconds = -590;
+            break;
+        case 8:
+            signing.bodyMd5 = protocol::bodyMd5Hex("{}");
+            break;
         case 9: {
             QJsonObject changed = body;
             changed.insert(QLatin1String("data"), QStringLiteral("{\"secret\":true}"));
             signing.sentBody = compact(changed);
             break;
         }
-        default: break;
+        default:
+            break;
         }
         const Reply reply = trigger(server(), body, signing);
         QCOMPARE(reply.status, status);
@@ -281,7 +317,9 @@ private Q_SLOTS:
     {
         Signing signing;
         signing.appId = QStringLiteral("another-app");
-        const Reply reply = trigger(server(), eventBody(QStringLiteral("x"), QStringLiteral("news"), QStringLiteral("{}")), signing);
+        const Reply reply = trigger(
+            server(), eventBody(QStringLiteral("x"), QStringLiteral("news"), QStringLiteral("{}")),
+            signing);
         QCOMPARE(reply.status, 404);
         QVERIFY(reply.json.value(QLatin1String("message")).isString());
     }
@@ -302,7 +340,8 @@ private Q_SLOTS:
         auto socket = subscribedSocket(QStringLiteral("bulky"));
         QVERIFY(socket);
         const QString name = QStringLiteral("bulky-%1").arg(++m_eventCounter);
-        const Reply reply = trigger(server(), eventBody(name, QStringLiteral("bulky"), QString(size, QLatin1Char('d'))));
+        const Reply reply = trigger(
+            server(), eventBody(name, QStringLiteral("bulky"), QString(size, QLatin1Char('d'))));
         QCOMPARE(reply.status, status);
         if (status == 200) {
             const auto frame = socket->waitFor(name, QStringLiteral("bulky"));
@@ -341,7 +380,8 @@ private Q_SLOTS:
             QVERIFY(last->waitFor(name, QStringLiteral("many-0")));
         } else {
             QVERIFY(reply.json.value(QLatin1String("message")).isString());
-            QVERIFY2(!last->receivesWithin(name, {}, 200), "a refused request publishes to no channel");
+            QVERIFY2(!last->receivesWithin(name, {}, 200),
+                     "a refused request publishes to no channel");
         }
     }
 
@@ -349,20 +389,27 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("body");
         const QByteArray data = R"("data":"{}")";
-        QTest::addRow("channel with a space") << QByteArray(R"({"name":"e","channel":"bad channel",)" + data + "}");
-        QTest::addRow("channel with $") << QByteArray(R"({"name":"e","channel":"price$",)" + data + "}");
-        QTest::addRow("channel of 165 characters")
-            << QByteArray(R"({"name":"e","channel":")" + QByteArray(165, 'c') + R"(",)" + data + "}");
+        QTest::addRow("channel with a space")
+            << QByteArray(R"({"name":"e","channel":"bad channel",)" + data + "}");
+        QTest::addRow("channel with $")
+            << QByteArray(R"({"name":"e","channel":"price$",)" + data + "}");
+        QTest::addRow("channel of 165 characters") << QByteArray(
+            R"({"name":"e","channel":")" + QByteArray(165, 'c') + R"(",)" + data + "}");
         QTest::addRow("one bad channel among good ones")
             << QByteArray(R"({"name":"e","channels":["news","bad channel"],)" + data + "}");
-        QTest::addRow("empty channel name") << QByteArray(R"({"name":"e","channel":"",)" + data + "}");
-        QTest::addRow("channel not a string") << QByteArray(R"({"name":"e","channels":[42],)" + data + "}");
+        QTest::addRow("empty channel name")
+            << QByteArray(R"({"name":"e","channel":"",)" + data + "}");
+        QTest::addRow("channel not a string")
+            << QByteArray(R"({"name":"e","channels":[42],)" + data + "}");
         QTest::addRow("name missing") << QByteArray(R"({"channel":"news",)" + data + "}");
         QTest::addRow("name empty") << QByteArray(R"({"name":"","channel":"news",)" + data + "}");
-        QTest::addRow("name not a string") << QByteArray(R"({"name":7,"channel":"news",)" + data + "}");
-        QTest::addRow("reserved name") << QByteArray(R"({"name":"pusher:subscribe","channel":"news",)" + data + "}");
+        QTest::addRow("name not a string")
+            << QByteArray(R"({"name":7,"channel":"news",)" + data + "}");
+        QTest::addRow("reserved name")
+            << QByteArray(R"({"name":"pusher:subscribe","channel":"news",)" + data + "}");
         QTest::addRow("data missing") << QByteArray(R"({"name":"e","channel":"news"})");
-        QTest::addRow("data not a string") << QByteArray(R"({"name":"e","channel":"news","data":{"a":1}})");
+        QTest::addRow("data not a string")
+            << QByteArray(R"({"name":"e","channel":"news","data":{"a":1}})");
         QTest::addRow("body not JSON") << QByteArray("name=e&channel=news");
         QTest::addRow("body a JSON array") << QByteArray(R"([{"name":"e"}])");
     }
@@ -372,7 +419,8 @@ private Q_SLOTS:
         QFETCH(QByteArray, body);
         auto socket = subscribedSocket(QStringLiteral("news"));
         QVERIFY(socket);
-        const Reply reply = signedRequest(server(), "POST", QStringLiteral("/apps/test-app/events"), body);
+        const Reply reply =
+            signedRequest(server(), "POST", QStringLiteral("/apps/test-app/events"), body);
         QCOMPARE(reply.status, 400);
         QVERIFY2(reply.json.value(QLatin1String("message")).isString(), reply.body.constData());
         QVERIFY(!socket->receivesWithin(QStringLiteral("e"), {}, 150));
@@ -384,26 +432,44 @@ private Q_SLOTS:
         auto second = subscribedSocket(QStringLiteral("counted"));
         auto lonely = subscribedSocket(QStringLiteral("lonely"));
         QVERIFY(first && second && lonely);
-        const Reply reply = trigger(server(), {{QLatin1String("name"), QStringLiteral("census")},
-                                               {QLatin1String("channels"), QJsonArray{QStringLiteral("counted"),
-                                                                                      QStringLiteral("lonely"),
-                                                                                      QStringLiteral("empty-room")}},
-                                               {QLatin1String("data"), QStringLiteral("{}")},
-                                               {QLatin1String("info"), QStringLiteral("subscription_count")}});
+        const Reply reply =
+            trigger(server(), {{QLatin1String("name"), QStringLiteral("census")},
+                               {QLatin1String("channels"),
+                                QJsonArray{QStringLiteral("counted"), QStringLiteral("lonely"),
+                                           QStringLiteral("empty-room")}},
+                               {QLatin1String("data"), QStringLiteral("{}")},
+                               {QLatin1String("info"), QStringLiteral("subscription_count")}});
         QCOMPARE(reply.status, 200);
         const QJsonObject channels = reply.json.value(QLatin1String("channels")).toObject();
-        QCOMPARE(channels.value(QLatin1String("counted")).toObject().value(QLatin1String("subscription_count")).toInteger(-1), 2);
-        QCOMPARE(channels.value(QLatin1String("lonely")).toObject().value(QLatin1String("subscription_count")).toInteger(-1), 1);
-        QCOMPARE(channels.value(QLatin1String("empty-room")).toObject().value(QLatin1String("subscription_count")).toInteger(-1), 0);
+        QCOMPARE(channels.value(QLatin1String("counted"))
+                     .toObject()
+                     .value(QLatin1String("subscription_count"))
+                     .toInteger(-1),
+                 2);
+        QCOMPARE(channels.value(QLatin1String("lonely"))
+                     .toObject()
+                     .value(QLatin1String("subscription_count"))
+                     .toInteger(-1),
+                 1);
+        QCOMPARE(channels.value(QLatin1String("empty-room"))
+                     .toObject()
+                     .value(QLatin1String("subscription_count"))
+                     .toInteger(-1),
+                 0);
 
         // After one leaves, the count follows.
         auto countedNow = [this] {
-            const Reply census = trigger(server(), {{QLatin1String("name"), QStringLiteral("census")},
-                                                    {QLatin1String("channel"), QStringLiteral("counted")},
-                                                    {QLatin1String("data"), QStringLiteral("{}")},
-                                                    {QLatin1String("info"), QStringLiteral("subscription_count")}});
-            return census.json.value(QLatin1String("channels")).toObject().value(QLatin1String("counted")).toObject()
-                .value(QLatin1String("subscription_count")).toInteger(-1);
+            const Reply census =
+                trigger(server(), {{QLatin1String("name"), QStringLiteral("census")},
+                                   {QLatin1String("channel"), QStringLiteral("counted")},
+                                   {QLatin1String("data"), QStringLiteral("{}")},
+                                   {QLatin1String("info"), QStringLiteral("subscription_count")}});
+            return census.json.value(QLatin1String("channels"))
+                .toObject()
+                .value(QLatin1String("counted"))
+                .toObject()
+                .value(QLatin1String("subscription_count"))
+                .toInteger(-1);
         };
         second.reset();
         QTRY_COMPARE(countedNow(), 1);
@@ -415,12 +481,16 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("method");
         QTest::addColumn<QString>("path");
         QTest::addColumn<QByteArray>("body");
-        QTest::addRow("batch_events") << QByteArray("POST") << QStringLiteral("/apps/test-app/batch_events")
-                                      << QByteArray(R"({"batch":[{"name":"b","channel":"news","data":"{}"}]})");
-        QTest::addRow("channels") << QByteArray("GET") << QStringLiteral("/apps/test-app/channels") << QByteArray();
-        QTest::addRow("one channel") << QByteArray("GET") << QStringLiteral("/apps/test-app/channels/news") << QByteArray();
-        QTest::addRow("presence users") << QByteArray("GET") << QStringLiteral("/apps/test-app/channels/presence-auction.1/users")
-                                        << QByteArray();
+        QTest::addRow("batch_events")
+            << QByteArray("POST") << QStringLiteral("/apps/test-app/batch_events")
+            << QByteArray(R"({"batch":[{"name":"b","channel":"news","data":"{}"}]})");
+        QTest::addRow("channels") << QByteArray("GET") << QStringLiteral("/apps/test-app/channels")
+                                  << QByteArray();
+        QTest::addRow("one channel")
+            << QByteArray("GET") << QStringLiteral("/apps/test-app/channels/news") << QByteArray();
+        QTest::addRow("presence users")
+            << QByteArray("GET")
+            << QStringLiteral("/apps/test-app/channels/presence-auction.1/users") << QByteArray();
     }
 
     void otherContractEndpoints()
@@ -444,9 +514,11 @@ private Q_SLOTS:
     {
         auto socket = subscribedSocket(QStringLiteral("batch-news"));
         QVERIFY(socket);
-        const QByteArray body = R"({"batch":[{"name":"first","channel":"batch-news","data":"1"},)"
-                                R"({"name":"second","channel":"batch-news","data":"2","info":"subscription_count"}]})";
-        const Reply reply = signedRequest(server(), "POST", QStringLiteral("/apps/test-app/batch_events"), body);
+        const QByteArray body =
+            R"({"batch":[{"name":"first","channel":"batch-news","data":"1"},)"
+            R"({"name":"second","channel":"batch-news","data":"2","info":"subscription_count"}]})";
+        const Reply reply =
+            signedRequest(server(), "POST", QStringLiteral("/apps/test-app/batch_events"), body);
         QCOMPARE(reply.status, 200);
         const QJsonArray info = reply.json.value(QLatin1String("batch")).toArray();
         QCOMPARE(info.size(), 2);
@@ -455,8 +527,12 @@ private Q_SLOTS:
         QVERIFY(socket->waitFor(QStringLiteral("second"), QStringLiteral("batch-news")));
         QString elevenEvents = QStringLiteral(R"({"batch":[)");
         for (int i = 0; i < 11; ++i)
-            elevenEvents += QStringLiteral(R"({"name":"e","channel":"batch-news","data":"x"})") + (i < 10 ? QStringLiteral(",") : QStringLiteral("]}"));
-        QCOMPARE(signedRequest(server(), "POST", QStringLiteral("/apps/test-app/batch_events"), elevenEvents.toUtf8()).status, 400);
+            elevenEvents += QStringLiteral(R"({"name":"e","channel":"batch-news","data":"x"})") +
+                            (i < 10 ? QStringLiteral(",") : QStringLiteral("]}"));
+        QCOMPARE(signedRequest(server(), "POST", QStringLiteral("/apps/test-app/batch_events"),
+                               elevenEvents.toUtf8())
+                     .status,
+                 400);
     }
 
     void channelInformation()
@@ -464,21 +540,27 @@ private Q_SLOTS:
         auto a = subscribedSocket(QStringLiteral("info-room"));
         auto b = subscribedSocket(QStringLiteral("info-room"));
         QVERIFY(a && b);
-        Reply one = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/info-room"), {}, {},
-                                  {{QStringLiteral("info"), QStringLiteral("subscription_count")}});
+        Reply one =
+            signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/info-room"), {},
+                          {}, {{QStringLiteral("info"), QStringLiteral("subscription_count")}});
         QCOMPARE(one.status, 200);
         QCOMPARE(one.json.value(QLatin1String("occupied")).toBool(), true);
         QCOMPARE(one.json.value(QLatin1String("subscription_count")).toInt(), 2);
-        const Reply empty = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/nobody-here"), {});
+        const Reply empty = signedRequest(
+            server(), "GET", QStringLiteral("/apps/test-app/channels/nobody-here"), {});
         QCOMPARE(empty.json.value(QLatin1String("occupied")).toBool(), false);
-        const Reply all = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels"), {}, {},
-                                        {{QStringLiteral("filter_by_prefix"), QStringLiteral("info-")}});
+        const Reply all =
+            signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels"), {}, {},
+                          {{QStringLiteral("filter_by_prefix"), QStringLiteral("info-")}});
         QCOMPARE(all.status, 200);
-        QCOMPARE(all.json.value(QLatin1String("channels")).toObject().keys(), QStringList{QStringLiteral("info-room")});
-        const Reply badInfo = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels"), {}, {},
-                                            {{QStringLiteral("info"), QStringLiteral("user_count")}});
+        QCOMPARE(all.json.value(QLatin1String("channels")).toObject().keys(),
+                 QStringList{QStringLiteral("info-room")});
+        const Reply badInfo =
+            signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels"), {}, {},
+                          {{QStringLiteral("info"), QStringLiteral("user_count")}});
         QCOMPARE(badInfo.status, 400);
-        const Reply notPresence = signedRequest(server(), "GET", QStringLiteral("/apps/test-app/channels/info-room/users"), {});
+        const Reply notPresence = signedRequest(
+            server(), "GET", QStringLiteral("/apps/test-app/channels/info-room/users"), {});
         QCOMPARE(notPresence.status, 400);
     }
 };

@@ -18,7 +18,9 @@ namespace {
 
 QJsonObject clientEvent(const QString &channel, const QString &event, const QJsonObject &data)
 {
-    return {{QLatin1String("event"), event}, {QLatin1String("channel"), channel}, {QLatin1String("data"), data}};
+    return {{QLatin1String("event"), event},
+            {QLatin1String("channel"), channel},
+            {QLatin1String("data"), data}};
 }
 
 QString presenceData(const QString &userId, const QString &name)
@@ -34,9 +36,11 @@ class TestGateway : public QObject
 
     std::unique_ptr<TestServer> m_server;
 
-    QString sign(const TestSocket &socket, const QString &channel, const QString &channelData = {}) const
+    QString sign(const TestSocket &socket, const QString &channel,
+                 const QString &channelData = {}) const
     {
-        return QString::fromLatin1(protocol::channelAuth(m_server->config().appKey.toUtf8(), m_server->config().appSecret,
+        return QString::fromLatin1(protocol::channelAuth(m_server->config().appKey.toUtf8(),
+                                                         m_server->config().appSecret,
                                                          socket.socketId(), channel, channelData));
     }
 
@@ -48,7 +52,8 @@ class TestGateway : public QObject
         return socket;
     }
 
-    std::optional<QJsonObject> joinPresence(TestSocket &socket, const QString &channel, const QString &userId)
+    std::optional<QJsonObject> joinPresence(TestSocket &socket, const QString &channel,
+                                            const QString &userId)
     {
         const QString data = presenceData(userId, QStringLiteral("User ") + userId);
         return socket.subscribe(channel, sign(socket, channel, data), data);
@@ -67,7 +72,9 @@ private Q_SLOTS:
     {
         TestSocket socket(m_server->webSocketUrl());
         QVERIFY(socket.waitConnected());
-        QVERIFY(QRegularExpression(QStringLiteral(R"(^\d+\.\d+$)")).match(socket.socketId()).hasMatch());
+        QVERIFY(QRegularExpression(QStringLiteral(R"(^\d+\.\d+$)"))
+                    .match(socket.socketId())
+                    .hasMatch());
         const QJsonObject data = frameData(socket.frames().first());
         QCOMPARE(data.value(QLatin1String("activity_timeout")).toInt(), 120);
         TestSocket other(m_server->webSocketUrl());
@@ -89,10 +96,13 @@ private Q_SLOTS:
     {
         QFETCH(QString, url);
         QFETCH(int, code);
-        TestSocket socket(QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(m_server->port()).arg(url)));
+        TestSocket socket(
+            QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(m_server->port()).arg(url)));
         const auto error = socket.waitFor(QStringLiteral("pusher:error"));
         QVERIFY(error);
-        QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(), code);
+        QCOMPARE(
+            error->value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(),
+            code);
         QVERIFY(socket.waitClosed());
         QCOMPARE(socket.closeCode(), code);
     }
@@ -100,7 +110,8 @@ private Q_SLOTS:
     void pingPong()
     {
         auto socket = connected();
-        socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}, {QLatin1String("data"), QJsonObject()}});
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")},
+                      {QLatin1String("data"), QJsonObject()}});
         QVERIFY(socket->waitFor(QStringLiteral("pusher:pong")));
     }
 
@@ -111,8 +122,11 @@ private Q_SLOTS:
         QTest::addRow("array") << QStringLiteral("[1]");
         QTest::addRow("no event") << QStringLiteral(R"({"data":{}})");
         QTest::addRow("unknown event") << QStringLiteral(R"({"event":"pusher:dance"})");
-        QTest::addRow("subscribe without channel") << QStringLiteral(R"({"event":"pusher:subscribe","data":{}})");
-        QTest::addRow("over 10 KB") << QStringLiteral(R"({"event":"client-x","channel":"private-a","data":"%1"})").arg(QString(11000, QLatin1Char('a')));
+        QTest::addRow("subscribe without channel")
+            << QStringLiteral(R"({"event":"pusher:subscribe","data":{}})");
+        QTest::addRow("over 10 KB")
+            << QStringLiteral(R"({"event":"client-x","channel":"private-a","data":"%1"})")
+                   .arg(QString(11000, QLatin1Char('a')));
     }
 
     void badFramesKeepTheConnection()
@@ -122,7 +136,11 @@ private Q_SLOTS:
         socket->sendText(text);
         const auto error = socket->waitFor(QStringLiteral("pusher:error"));
         QVERIFY(error);
-        QVERIFY(!error->value(QLatin1String("data")).toObject().value(QLatin1String("message")).toString().isEmpty());
+        QVERIFY(!error->value(QLatin1String("data"))
+                     .toObject()
+                     .value(QLatin1String("message"))
+                     .toString()
+                     .isEmpty());
         socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}});
         QVERIFY2(socket->waitFor(QStringLiteral("pusher:pong")), "the connection is still usable");
         QVERIFY(!socket->isClosed());
@@ -140,16 +158,19 @@ private Q_SLOTS:
     {
         auto socket = connected();
         QVERIFY(socket->subscribe(QStringLiteral("news")));
-        m_server->app().gateway().broadcast({QStringLiteral("news"), QStringLiteral("headline"), R"({"a":1})", 0, {}});
+        m_server->app().gateway().broadcast(
+            {QStringLiteral("news"), QStringLiteral("headline"), R"({"a":1})", 0, {}});
         const auto event = socket->waitFor(QStringLiteral("headline"), QStringLiteral("news"));
         QVERIFY(event);
         QCOMPARE(event->value(QLatin1String("data")).toString(), QStringLiteral(R"({"a":1})"));
         QVERIFY(!event->contains(QLatin1String("seq")));
 
         socket->send({{QLatin1String("event"), QStringLiteral("pusher:unsubscribe")},
-                      {QLatin1String("data"), QJsonObject{{QLatin1String("channel"), QStringLiteral("news")}}}});
+                      {QLatin1String("data"),
+                       QJsonObject{{QLatin1String("channel"), QStringLiteral("news")}}}});
         QTRY_COMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("news")), 0);
-        m_server->app().gateway().broadcast({QStringLiteral("news"), QStringLiteral("headline"), "{}", 0, {}});
+        m_server->app().gateway().broadcast(
+            {QStringLiteral("news"), QStringLiteral("headline"), "{}", 0, {}});
         QVERIFY(!socket->receivesWithin(QStringLiteral("headline"), QStringLiteral("news"), 200));
     }
 
@@ -159,7 +180,8 @@ private Q_SLOTS:
         QTest::addColumn<bool>("accepted");
         QTest::addRow("valid") << QString() << true;
         QTest::addRow("missing") << QStringLiteral("none") << false;
-        QTest::addRow("wrong signature") << QStringLiteral("test-key:") + QString(64, QLatin1Char('0')) << false;
+        QTest::addRow("wrong signature")
+            << QStringLiteral("test-key:") + QString(64, QLatin1Char('0')) << false;
         QTest::addRow("other key") << QStringLiteral("other:abc") << false;
     }
 
@@ -169,12 +191,20 @@ private Q_SLOTS:
         QFETCH(bool, accepted);
         auto socket = connected();
         const QString channel = QStringLiteral("private-user.1");
-        const QString sent = auth.isEmpty() ? sign(*socket, channel) : auth == QLatin1String("none") ? QString() : auth;
+        const QString sent = auth.isEmpty()                  ? sign(*socket, channel)
+                             : auth == QLatin1String("none") ? QString()
+                                                             : auth;
         QCOMPARE(socket->subscribe(channel, sent).has_value(), accepted);
         if (!accepted) {
-            const auto error = socket->waitFor(QStringLiteral("pusher:subscription_error"), channel, 1000);
-            QVERIFY2(error, "Laravel Echo's .error() needs pusher:subscription_error on the channel");
-            QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("status")).toInt(), 401);
+            const auto error =
+                socket->waitFor(QStringLiteral("pusher:subscription_error"), channel, 1000);
+            QVERIFY2(error,
+                     "Laravel Echo's .error() needs pusher:subscription_error on the channel");
+            QCOMPARE(error->value(QLatin1String("data"))
+                         .toObject()
+                         .value(QLatin1String("status"))
+                         .toInt(),
+                     401);
             QCOMPARE(m_server->app().gateway().subscriberCount(channel), 0);
         }
     }
@@ -184,7 +214,8 @@ private Q_SLOTS:
         auto first = connected();
         auto second = connected();
         const QString channel = QStringLiteral("private-user.1");
-        QVERIFY2(!second->subscribe(channel, sign(*first, channel)), "a signature stolen from another socket fails");
+        QVERIFY2(!second->subscribe(channel, sign(*first, channel)),
+                 "a signature stolen from another socket fails");
     }
 
     void invalidChannelNames_data()
@@ -202,7 +233,9 @@ private Q_SLOTS:
         QVERIFY(!socket->subscribe(channel));
         const auto error = socket->waitFor(QStringLiteral("pusher:subscription_error"), {}, 1000);
         QVERIFY(error);
-        QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("status")).toInt(), 4009);
+        QCOMPARE(
+            error->value(QLatin1String("data")).toObject().value(QLatin1String("status")).toInt(),
+            4009);
         socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}});
         QVERIFY(socket->waitFor(QStringLiteral("pusher:pong")));
     }
@@ -216,31 +249,48 @@ private Q_SLOTS:
         auto aliceFirst = connected();
         const auto succeeded = joinPresence(*aliceFirst, channel, QStringLiteral("2"));
         QVERIFY(succeeded);
-        const QJsonObject presence = frameData(*succeeded).value(QLatin1String("presence")).toObject();
+        const QJsonObject presence =
+            frameData(*succeeded).value(QLatin1String("presence")).toObject();
         QCOMPARE(presence.value(QLatin1String("count")).toInt(), 2);
         QVERIFY(presence.value(QLatin1String("hash")).toObject().contains(QLatin1String("1")));
-        const auto added = watcher->waitFor(QStringLiteral("pusher_internal:member_added"), channel);
+        const auto added =
+            watcher->waitFor(QStringLiteral("pusher_internal:member_added"), channel);
         QVERIFY(added);
         QCOMPARE(frameData(*added).value(QLatin1String("user_id")).toString(), QStringLiteral("2"));
-        QCOMPARE(frameData(*added).value(QLatin1String("user_info")).toObject().value(QLatin1String("name")).toString(), QStringLiteral("User 2"));
+        QCOMPARE(frameData(*added)
+                     .value(QLatin1String("user_info"))
+                     .toObject()
+                     .value(QLatin1String("name"))
+                     .toString(),
+                 QStringLiteral("User 2"));
 
         // Alice's second connection: same member, no second member_added.
         auto aliceSecond = connected();
         const auto again = joinPresence(*aliceSecond, channel, QStringLiteral("2"));
         QVERIFY(again);
-        QCOMPARE(frameData(*again).value(QLatin1String("presence")).toObject().value(QLatin1String("count")).toInt(), 2);
-        QVERIFY(!watcher->receivesWithin(QStringLiteral("pusher_internal:member_added"), channel, 300));
-        QVERIFY2(!aliceFirst->receivesWithin(QStringLiteral("pusher_internal:member_added"), channel, 50),
+        QCOMPARE(frameData(*again)
+                     .value(QLatin1String("presence"))
+                     .toObject()
+                     .value(QLatin1String("count"))
+                     .toInt(),
+                 2);
+        QVERIFY(
+            !watcher->receivesWithin(QStringLiteral("pusher_internal:member_added"), channel, 300));
+        QVERIFY2(!aliceFirst->receivesWithin(QStringLiteral("pusher_internal:member_added"),
+                                             channel, 50),
                  "a user is not told about their own second connection");
 
         // Closing one of two connections removes nobody; the last one does.
         aliceFirst.reset();
-        QVERIFY(!watcher->receivesWithin(QStringLiteral("pusher_internal:member_removed"), channel, 300));
+        QVERIFY(!watcher->receivesWithin(QStringLiteral("pusher_internal:member_removed"), channel,
+                                         300));
         QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 2);
         aliceSecond.reset();
-        const auto removed = watcher->waitFor(QStringLiteral("pusher_internal:member_removed"), channel);
+        const auto removed =
+            watcher->waitFor(QStringLiteral("pusher_internal:member_removed"), channel);
         QVERIFY(removed);
-        QCOMPARE(frameData(*removed).value(QLatin1String("user_id")).toString(), QStringLiteral("2"));
+        QCOMPARE(frameData(*removed).value(QLatin1String("user_id")).toString(),
+                 QStringLiteral("2"));
         QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 1);
     }
 
@@ -260,12 +310,16 @@ private Q_SLOTS:
         auto receiver = connected();
         QVERIFY(sender->subscribe(channel, sign(*sender, channel)));
         QVERIFY(receiver->subscribe(channel, sign(*receiver, channel)));
-        sender->send(clientEvent(channel, QStringLiteral("client-typing"), {{QLatin1String("typing"), true}}));
+        sender->send(clientEvent(channel, QStringLiteral("client-typing"),
+                                 {{QLatin1String("typing"), true}}));
         const auto got = receiver->waitFor(QStringLiteral("client-typing"), channel);
         QVERIFY(got);
-        QCOMPARE(got->value(QLatin1String("data")).toObject().value(QLatin1String("typing")).toBool(), true);
+        QCOMPARE(
+            got->value(QLatin1String("data")).toObject().value(QLatin1String("typing")).toBool(),
+            true);
         QVERIFY2(!got->contains(QLatin1String("user_id")), "user_id only on presence channels");
-        QVERIFY2(!sender->receivesWithin(QStringLiteral("client-typing"), channel, 300), "not echoed to the sender");
+        QVERIFY2(!sender->receivesWithin(QStringLiteral("client-typing"), channel, 300),
+                 "not echoed to the sender");
     }
 
     void clientEventsOnPresenceCarryUserId()
@@ -313,14 +367,18 @@ private Q_SLOTS:
         QVERIFY(sender->subscribe(channel, sign(*sender, channel)));
         QVERIFY(receiver->subscribe(channel, sign(*receiver, channel)));
         for (int i = 0; i < 15; ++i)
-            sender->send(clientEvent(channel, QStringLiteral("client-n"), {{QLatin1String("i"), i}}));
+            sender->send(
+                clientEvent(channel, QStringLiteral("client-n"), {{QLatin1String("i"), i}}));
         const auto error = sender->waitFor(QStringLiteral("pusher:error"));
         QVERIFY(error);
-        QCOMPARE(error->value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(), 4301);
+        QCOMPARE(
+            error->value(QLatin1String("data")).toObject().value(QLatin1String("code")).toInt(),
+            4301);
         QTest::qWait(300);
         int delivered = 0;
         for (const QJsonObject &frame : receiver->frames())
-            delivered += frame.value(QLatin1String("event")).toString() == QLatin1String("client-n");
+            delivered +=
+                frame.value(QLatin1String("event")).toString() == QLatin1String("client-n");
         QVERIFY2(delivered >= 10 && delivered <= 12, qPrintable(QString::number(delivered)));
         QVERIFY(!sender->isClosed());
     }
@@ -331,7 +389,8 @@ private Q_SLOTS:
         auto b = connected();
         QVERIFY(a->subscribe(QStringLiteral("news")));
         QVERIFY(b->subscribe(QStringLiteral("news")));
-        m_server->app().gateway().broadcast({QStringLiteral("news"), QStringLiteral("e"), "{}", 0, a->socketId()});
+        m_server->app().gateway().broadcast(
+            {QStringLiteral("news"), QStringLiteral("e"), "{}", 0, a->socketId()});
         QVERIFY(b->waitFor(QStringLiteral("e"), QStringLiteral("news")));
         QVERIFY(!a->receivesWithin(QStringLiteral("e"), QStringLiteral("news"), 200));
     }
@@ -344,7 +403,9 @@ private Q_SLOTS:
         });
         auto silent = connected();
         auto lively = connected();
-        QCOMPARE(frameData(silent->frames().first()).value(QLatin1String("activity_timeout")).toInt(), 1);
+        QCOMPARE(
+            frameData(silent->frames().first()).value(QLatin1String("activity_timeout")).toInt(),
+            1);
         QVERIFY(silent->waitFor(QStringLiteral("pusher:ping"), {}, 4000));
         QVERIFY(lively->waitFor(QStringLiteral("pusher:ping"), {}, 4000));
         lively->send({{QLatin1String("event"), QStringLiteral("pusher:pong")}});
@@ -355,7 +416,8 @@ private Q_SLOTS:
 
     void slowReaderIsDisconnected()
     {
-        m_server = std::make_unique<TestServer>([](server::Config &config) { config.maxOutboundBytes = 512 * 1024; });
+        m_server = std::make_unique<TestServer>(
+            [](server::Config &config) { config.maxOutboundBytes = 512 * 1024; });
         const QString channel = QStringLiteral("firehose");
 
         // A raw client that completes the handshake and subscribes, then never reads again.
@@ -363,14 +425,18 @@ private Q_SLOTS:
         slow.setReadBufferSize(4096);
         slow.connectToHost(QHostAddress::LocalHost, m_server->port());
         QVERIFY(slow.waitForConnected(3000));
-        slow.write("GET /app/test-key?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                   "Sec-WebSocket-Version: 13\r\n\r\n");
+        slow.write(
+            "GET /app/test-key?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n");
         QTRY_VERIFY(slow.peek(4096).contains("connection_established"));
         slow.readAll();
-        const QByteArray subscribe = R"({"event":"pusher:subscribe","data":{"channel":"firehose"}})";
+        const QByteArray subscribe =
+            R"({"event":"pusher:subscribe","data":{"channel":"firehose"}})";
         QByteArray frame;
-        frame.append(char(0x81)).append(char(0x80 | subscribe.size())).append(4, '\0'); // zero mask key
+        frame.append(char(0x81))
+            .append(char(0x80 | subscribe.size()))
+            .append(4, '\0'); // zero mask key
         slow.write(frame + subscribe);
         QTRY_COMPARE(m_server->app().gateway().subscriberCount(channel), 1);
 
@@ -378,20 +444,25 @@ private Q_SLOTS:
         QVERIFY(fast->subscribe(channel));
         const QByteArray payload = "\"" + QByteArray(8000, 'x') + "\"";
         int sent = 0;
-        for (int batch = 0; batch < 200 && m_server->app().gateway().slowConsumerDisconnects() == 0; ++batch) {
+        for (int batch = 0; batch < 200 && m_server->app().gateway().slowConsumerDisconnects() == 0;
+             ++batch) {
             for (int i = 0; i < 10; ++i, ++sent)
-                m_server->app().gateway().broadcast({channel, QStringLiteral("chunk"), payload, 0, {}});
+                m_server->app().gateway().broadcast(
+                    {channel, QStringLiteral("chunk"), payload, 0, {}});
             QTest::qWait(5); // let the fast reader drain between bursts
         }
         QCOMPARE(m_server->app().gateway().slowConsumerDisconnects(), quint64(1));
         QTRY_COMPARE_WITH_TIMEOUT(m_server->app().gateway().subscriberCount(channel), 1, 5000);
         QVERIFY2(!fast->isClosed(), "the reader that keeps up stays connected");
-        QTRY_VERIFY(std::count_if(fast->frames().cbegin(), fast->frames().cend(), [](const QJsonObject &f) {
-                        return f.value(QLatin1String("event")).toString() == QLatin1String("chunk");
-                    }) == sent);
+        QTRY_VERIFY(
+            std::count_if(fast->frames().cbegin(), fast->frames().cend(), [](const QJsonObject &f) {
+                return f.value(QLatin1String("event")).toString() == QLatin1String("chunk");
+            }) == sent);
         // What the slow client finally reads ends with the 4100 close frame or a reset.
         slow.setReadBufferSize(0);
-        QTRY_VERIFY_WITH_TIMEOUT(slow.state() == QAbstractSocket::UnconnectedState || slow.readAll().contains(QByteArray("\x10\x04", 2)), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(slow.state() == QAbstractSocket::UnconnectedState ||
+                                     slow.readAll().contains(QByteArray("\x10\x04", 2)),
+                                 10000);
     }
 
     void shutdownClosesWithGoingAway()
@@ -411,7 +482,8 @@ private Q_SLOTS:
             sockets.push_back(connected());
             QVERIFY(sockets.back()->subscribe(QStringLiteral("crowd")));
         }
-        m_server->app().gateway().broadcast({QStringLiteral("crowd"), QStringLiteral("hello"), "{}", 0, {}});
+        m_server->app().gateway().broadcast(
+            {QStringLiteral("crowd"), QStringLiteral("hello"), "{}", 0, {}});
         for (auto &socket : sockets)
             QVERIFY(socket->waitFor(QStringLiteral("hello"), QStringLiteral("crowd")));
         QCOMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("crowd")), 50);

@@ -5,12 +5,12 @@
 
 #include <QCoreApplication>
 #include <QEventLoop>
+#include <QJsonDocument>
+#include <QNetworkReply>
 #include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QJsonDocument>
-#include <QNetworkReply>
 #include <QTimer>
 #include <QtTest>
 
@@ -44,7 +44,8 @@ TestServer::TestServer(const std::function<void(server::Config &)> &tweak)
     m_config.listenAddress = QHostAddress::LocalHost;
     m_config.listenPort = 0;
     m_config.dataDir = m_dir->path();
-    m_config.database = QStringLiteral("sqlite:") + m_dir->filePath(QStringLiteral("flippdeal.sqlite"));
+    m_config.database =
+        QStringLiteral("sqlite:") + m_dir->filePath(QStringLiteral("flippdeal.sqlite"));
     if (qEnvironmentVariableIsSet("FLIPPDEAL_TEST_DATABASE"))
         m_config.database = createPostgresDatabase(qEnvironmentVariable("FLIPPDEAL_TEST_DATABASE"));
     m_config.appId = QStringLiteral("test-app");
@@ -59,7 +60,8 @@ TestServer::~TestServer()
 {
     m_app.reset();
     if (!m_postgresDatabase.isEmpty())
-        adminExec(QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_postgresDatabase));
+        adminExec(
+            QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_postgresDatabase));
 }
 
 bool TestServer::adminExec(const QString &sql)
@@ -98,7 +100,10 @@ QString TestServer::createPostgresDatabase(const QString &adminUrl)
                              .arg(QRandomGenerator::global()->bounded(1u << 30));
     if (!adminExec(QStringLiteral("CREATE DATABASE %1").arg(m_postgresDatabase)))
         qFatal("cannot create the test database on %s", qPrintable(parsed->host));
-    return QStringLiteral("postgres://%1@%2:%3/%4").arg(parsed->user, parsed->host).arg(parsed->port).arg(m_postgresDatabase);
+    return QStringLiteral("postgres://%1@%2:%3/%4")
+        .arg(parsed->user, parsed->host)
+        .arg(parsed->port)
+        .arg(m_postgresDatabase);
 }
 
 bool TestServer::start()
@@ -178,15 +183,18 @@ Reply TestServer::patch(const QString &path, const QByteArray &token)
 
 Session TestServer::registerUser(const QString &name)
 {
-    const QString email = QStringLiteral("%1.%2@test.flippdeal.test").arg(name.toLower()).arg(++m_userCounter);
-    const Reply reply = post(QStringLiteral("/api/register"),
-                             {{QLatin1String("name"), name},
-                              {QLatin1String("email"), email},
-                              {QLatin1String("password"), QStringLiteral("correct horse battery")}});
+    const QString email =
+        QStringLiteral("%1.%2@test.flippdeal.test").arg(name.toLower()).arg(++m_userCounter);
+    const Reply reply =
+        post(QStringLiteral("/api/register"),
+             {{QLatin1String("name"), name},
+              {QLatin1String("email"), email},
+              {QLatin1String("password"), QStringLiteral("correct horse battery")}});
     if (reply.status != 201)
         qWarning() << "register failed" << reply.status << reply.body;
     Session session;
-    session.user = protocol::User::fromJson(reply.json.value(QLatin1String("user")).toObject()).value_or(protocol::User{});
+    session.user = protocol::User::fromJson(reply.json.value(QLatin1String("user")).toObject())
+                       .value_or(protocol::User{});
     session.token = reply.json.value(QLatin1String("token")).toString().toLatin1();
     return session;
 }
@@ -195,7 +203,8 @@ TestSocket::TestSocket(const QUrl &url)
 {
     connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
         const QJsonObject frame = QJsonDocument::fromJson(text.toUtf8()).object();
-        if (frame.value(QLatin1String("event")).toString() == QLatin1String("pusher:connection_established"))
+        if (frame.value(QLatin1String("event")).toString() ==
+            QLatin1String("pusher:connection_established"))
             m_socketId = frameData(frame).value(QLatin1String("socket_id")).toString();
         m_frames.append(frame);
     });
@@ -213,7 +222,8 @@ TestSocket::~TestSocket()
 
 bool TestSocket::waitConnected(int timeoutMs)
 {
-    return waitUntil([this] { return !m_socketId.isEmpty() || m_closed; }, timeoutMs) && !m_socketId.isEmpty();
+    return waitUntil([this] { return !m_socketId.isEmpty() || m_closed; }, timeoutMs) &&
+           !m_socketId.isEmpty();
 }
 
 bool TestSocket::waitClosed(int timeoutMs)
@@ -231,15 +241,17 @@ void TestSocket::sendText(const QString &text)
     m_socket.sendTextMessage(text);
 }
 
-std::optional<QJsonObject> TestSocket::waitFor(const QString &event, const QString &channel, int timeoutMs)
+std::optional<QJsonObject> TestSocket::waitFor(const QString &event, const QString &channel,
+                                               int timeoutMs)
 {
     QElapsedTimer timer;
     timer.start();
     for (;;) {
         for (qsizetype i = m_consumed; i < m_frames.size(); ++i) {
             const QJsonObject &frame = m_frames.at(i);
-            if (frame.value(QLatin1String("event")).toString() == event
-                && (channel.isEmpty() || frame.value(QLatin1String("channel")).toString() == channel)) {
+            if (frame.value(QLatin1String("event")).toString() == event &&
+                (channel.isEmpty() ||
+                 frame.value(QLatin1String("channel")).toString() == channel)) {
                 m_consumed = i + 1;
                 return frame;
             }
@@ -263,17 +275,18 @@ std::optional<QJsonObject> TestSocket::subscribe(const QString &channel, const Q
         data.insert(QLatin1String("auth"), auth);
     if (!channelData.isEmpty())
         data.insert(QLatin1String("channel_data"), channelData);
-    send({{QLatin1String("event"), QStringLiteral("pusher:subscribe")}, {QLatin1String("data"), data}});
+    send({{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
+          {QLatin1String("data"), data}});
     return waitFor(QStringLiteral("pusher_internal:subscription_succeeded"), channel, 3000);
 }
 
-std::optional<QJsonObject> TestSocket::subscribeAuthorized(TestServer &server, const Session &session,
-                                                           const QString &channel)
+std::optional<QJsonObject>
+TestSocket::subscribeAuthorized(TestServer &server, const Session &session, const QString &channel)
 {
-    const Reply auth = server.post(QStringLiteral("/broadcasting/auth"),
-                                   {{QLatin1String("socket_id"), m_socketId},
-                                    {QLatin1String("channel_name"), channel}},
-                                   session.token);
+    const Reply auth = server.post(
+        QStringLiteral("/broadcasting/auth"),
+        {{QLatin1String("socket_id"), m_socketId}, {QLatin1String("channel_name"), channel}},
+        session.token);
     if (auth.status != 200)
         return std::nullopt;
     return subscribe(channel, auth.json.value(QLatin1String("auth")).toString(),

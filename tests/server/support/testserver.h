@@ -55,7 +55,10 @@ public:
     //! Sends a request and waits (event loop running) for the answer.
     Reply request(const QByteArray &method, const QString &path, const QByteArray &token = {},
                   const QByteArray &body = {}, const QByteArray &contentType = "application/json");
-    Reply get(const QString &path, const QByteArray &token = {}) { return request("GET", path, token); }
+    Reply get(const QString &path, const QByteArray &token = {})
+    {
+        return request("GET", path, token);
+    }
     Reply post(const QString &path, const QJsonObject &body, const QByteArray &token = {});
     Reply patch(const QString &path, const QByteArray &token);
 

@@ -13,7 +13,8 @@ class TestConfig : public QObject
 private Q_SLOTS:
     void init()
     {
-        for (const char *var : {"FLIPPDEAL_LISTEN", "FLIPPDEAL_APP_ID", "FLIPPDEAL_LOG_LEVEL", "FLIPPDEAL_CONFIG", "FLIPPDEAL_DATABASE"})
+        for (const char *var : {"FLIPPDEAL_LISTEN", "FLIPPDEAL_APP_ID", "FLIPPDEAL_LOG_LEVEL",
+                                "FLIPPDEAL_CONFIG", "FLIPPDEAL_DATABASE"})
             qunsetenv(var);
     }
 
@@ -38,9 +39,11 @@ private Q_SLOTS:
         ini.close();
         qputenv("FLIPPDEAL_APP_ID", "from-env");
         qputenv("FLIPPDEAL_LISTEN", "127.0.0.1:7001");
-        const auto config = Config::load({{QStringLiteral("config"), file}, {QStringLiteral("listen"), QStringLiteral("0.0.0.0:7002")}});
+        const auto config =
+            Config::load({{QStringLiteral("config"), file},
+                          {QStringLiteral("listen"), QStringLiteral("0.0.0.0:7002")}});
         QVERIFY(config);
-        QCOMPARE(config->listenPort, quint16(7002));   // option beats env
+        QCOMPARE(config->listenPort, quint16(7002));         // option beats env
         QCOMPARE(config->appId, QStringLiteral("from-env")); // env beats file
         QCOMPARE(config->logLevel, QStringLiteral("debug")); // file beats default
     }
@@ -49,12 +52,18 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("value");
-        QTest::addRow("listen without port") << QStringLiteral("listen") << QStringLiteral("localhost");
-        QTest::addRow("listen bad port") << QStringLiteral("listen") << QStringLiteral("127.0.0.1:99999");
-        QTest::addRow("listen bad host") << QStringLiteral("listen") << QStringLiteral("no such host:80");
-        QTest::addRow("database scheme") << QStringLiteral("database") << QStringLiteral("mysql://x");
-        QTest::addRow("database empty sqlite") << QStringLiteral("database") << QStringLiteral("sqlite:");
-        QTest::addRow("postgres without db") << QStringLiteral("database") << QStringLiteral("postgres://u@localhost:5432");
+        QTest::addRow("listen without port")
+            << QStringLiteral("listen") << QStringLiteral("localhost");
+        QTest::addRow("listen bad port")
+            << QStringLiteral("listen") << QStringLiteral("127.0.0.1:99999");
+        QTest::addRow("listen bad host")
+            << QStringLiteral("listen") << QStringLiteral("no such host:80");
+        QTest::addRow("database scheme")
+            << QStringLiteral("database") << QStringLiteral("mysql://x");
+        QTest::addRow("database empty sqlite")
+            << QStringLiteral("database") << QStringLiteral("sqlite:");
+        QTest::addRow("postgres without db")
+            << QStringLiteral("database") << QStringLiteral("postgres://u@localhost:5432");
         QTest::addRow("log level") << QStringLiteral("log-level") << QStringLiteral("loud");
         QTest::addRow("timeout") << QStringLiteral("activity-timeout") << QStringLiteral("0");
         QTest::addRow("short secret") << QStringLiteral("app-secret") << QStringLiteral("abc");
@@ -102,13 +111,15 @@ private Q_SLOTS:
         auto again = Config::load({{QStringLiteral("data-dir"), dir.path()}});
         QVERIFY(!again->ensureSecret());
         QCOMPARE(again->appSecret, first);
-        const QFile::Permissions permissions = QFile(dir.filePath(QStringLiteral("app-secret"))).permissions();
+        const QFile::Permissions permissions =
+            QFile(dir.filePath(QStringLiteral("app-secret"))).permissions();
         QVERIFY(!(permissions & (QFile::ReadGroup | QFile::ReadOther)));
     }
 
     void databaseUrls()
     {
-        const auto pg = DatabaseUrl::parse(QStringLiteral("postgres://fd:p%40ss@127.0.0.1:5433/live"));
+        const auto pg =
+            DatabaseUrl::parse(QStringLiteral("postgres://fd:p%40ss@127.0.0.1:5433/live"));
         QVERIFY(pg);
         QCOMPARE(pg->driver, DatabaseUrl::Driver::Postgres);
         QCOMPARE(pg->password, QStringLiteral("p@ss"));
