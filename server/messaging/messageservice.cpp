@@ -212,11 +212,18 @@ Expected<protocol::Message> MessageService::markRead(qint64 userId, qint64 messa
         if (message->readAt)
             return true; // already read: no second receipt
         const qint64 now = protocol::nowMs();
-        SqlQuery(m_db,
-                 QStringLiteral("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL"))
-            .bind(now)
-            .bind(messageId)
-            .exec();
+        SqlQuery update(
+            m_db,
+            QStringLiteral("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL"));
+        update.bind(now).bind(messageId).exec();
+        if (update.numRowsAffected() != 1) {
+            // Another node marked it read between our read and our write: no second receipt.
+            SqlQuery reread(m_db, messageColumns + QStringLiteral("WHERE id = ?"));
+            reread.bind(messageId).exec();
+            if (reread.next())
+                message = messageFromRow(reread);
+            return true;
+        }
         message->readAt = now;
         batch.add(protocol::Channels::user(message->fromUserId), protocol::EventName::MessageRead,
                   {{QLatin1String("message"), message->toJson()}});

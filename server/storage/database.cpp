@@ -136,8 +136,13 @@ bool Database::exec(const QString &sql)
 
 bool Database::transaction(const std::function<bool()> &work)
 {
-    if (!m_db.transaction()) {
-        m_error = m_db.lastError().text();
+    // SQLite: take the write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads
+    // first and writes later can fail with SQLITE_BUSY when another process wrote in between;
+    // IMMEDIATE makes concurrent writers queue behind the busy timeout instead.
+    const bool begun =
+        m_dialect == Dialect::Sqlite ? exec(QStringLiteral("BEGIN IMMEDIATE")) : m_db.transaction();
+    if (!begun) {
+        m_error = m_dialect == Dialect::Sqlite ? m_error : m_db.lastError().text();
         qCWarning(lcDb) << "cannot begin a transaction:" << m_error;
         return false;
     }
@@ -150,14 +155,21 @@ bool Database::transaction(const std::function<bool()> &work)
         ok = false;
     }
     if (!ok) {
-        if (!m_db.rollback())
+        const bool rolledBack =
+            m_dialect == Dialect::Sqlite ? exec(QStringLiteral("ROLLBACK")) : m_db.rollback();
+        if (!rolledBack)
             qCWarning(lcDb) << "rollback failed:" << m_db.lastError().text();
         return false;
     }
-    if (!m_db.commit()) {
-        m_error = m_db.lastError().text();
+    const bool committed =
+        m_dialect == Dialect::Sqlite ? exec(QStringLiteral("COMMIT")) : m_db.commit();
+    if (!committed) {
+        m_error = m_dialect == Dialect::Sqlite ? m_error : m_db.lastError().text();
         qCWarning(lcDb) << "commit failed:" << m_error;
-        m_db.rollback();
+        if (m_dialect == Dialect::Sqlite)
+            exec(QStringLiteral("ROLLBACK"));
+        else
+            m_db.rollback();
         return false;
     }
     return true;
