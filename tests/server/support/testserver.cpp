@@ -16,6 +16,51 @@
 
 namespace flippdeal::testing {
 
+namespace {
+
+bool postgresAdminExec(const server::DatabaseUrl &admin, const QString &sql)
+{
+    const QString name = QStringLiteral("flippdeal-test-admin");
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+        db.setHostName(admin.host);
+        db.setPort(admin.port);
+        db.setUserName(admin.user);
+        db.setPassword(admin.password);
+        db.setDatabaseName(admin.name);
+        if (db.open()) {
+            QSqlQuery query(db);
+            ok = query.exec(sql);
+            if (!ok)
+                qWarning() << "postgres admin:" << query.lastError().text();
+        } else {
+            qWarning() << "postgres admin connection failed:" << db.lastError().text();
+        }
+    }
+    QSqlDatabase::removeDatabase(name);
+    return ok;
+}
+
+QString newPostgresDatabaseName()
+{
+    return QStringLiteral("fd_test_%1_%2")
+        .arg(QCoreApplication::applicationPid())
+        .arg(QRandomGenerator::global()->bounded(1u << 30));
+}
+
+QString postgresUrl(const server::DatabaseUrl &admin, const QString &database)
+{
+    const QString credentials =
+        admin.password.isEmpty() ? admin.user : admin.user + QLatin1Char(':') + admin.password;
+    return QStringLiteral("postgres://%1@%2:%3/%4")
+        .arg(credentials, admin.host)
+        .arg(admin.port)
+        .arg(database);
+}
+
+} // namespace
+
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
 {
     QElapsedTimer timer;
@@ -66,26 +111,7 @@ TestServer::~TestServer()
 
 bool TestServer::adminExec(const QString &sql)
 {
-    const QString name = QStringLiteral("flippdeal-test-admin");
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
-        db.setHostName(m_postgresAdmin.host);
-        db.setPort(m_postgresAdmin.port);
-        db.setUserName(m_postgresAdmin.user);
-        db.setPassword(m_postgresAdmin.password);
-        db.setDatabaseName(m_postgresAdmin.name);
-        if (db.open()) {
-            QSqlQuery query(db);
-            ok = query.exec(sql);
-            if (!ok)
-                qWarning() << "postgres admin:" << query.lastError().text();
-        } else {
-            qWarning() << "postgres admin connection failed:" << db.lastError().text();
-        }
-    }
-    QSqlDatabase::removeDatabase(name);
-    return ok;
+    return postgresAdminExec(m_postgresAdmin, sql);
 }
 
 QString TestServer::createPostgresDatabase(const QString &adminUrl)
@@ -95,9 +121,7 @@ QString TestServer::createPostgresDatabase(const QString &adminUrl)
     if (!parsed || parsed->driver != server::DatabaseUrl::Driver::Postgres)
         return adminUrl;
     m_postgresAdmin = *parsed;
-    m_postgresDatabase = QStringLiteral("fd_test_%1_%2")
-                             .arg(QCoreApplication::applicationPid())
-                             .arg(QRandomGenerator::global()->bounded(1u << 30));
+    m_postgresDatabase = newPostgresDatabaseName();
     if (!adminExec(QStringLiteral("CREATE DATABASE %1").arg(m_postgresDatabase)))
         qFatal("cannot create the test database on %s", qPrintable(parsed->host));
     return QStringLiteral("postgres://%1@%2:%3/%4")
@@ -197,6 +221,35 @@ Session TestServer::registerUser(const QString &name)
                        .value_or(protocol::User{});
     session.token = reply.json.value(QLatin1String("token")).toString().toLatin1();
     return session;
+}
+
+FreshDatabase::FreshDatabase()
+{
+    if (!m_dir.isValid())
+        return;
+    if (!qEnvironmentVariableIsSet("FLIPPDEAL_TEST_DATABASE")) {
+        m_url = QStringLiteral("sqlite:") + m_dir.filePath(QStringLiteral("flippdeal.sqlite"));
+        return;
+    }
+    const auto parsed = server::DatabaseUrl::parse(qEnvironmentVariable("FLIPPDEAL_TEST_DATABASE"));
+    if (!parsed || parsed->driver != server::DatabaseUrl::Driver::Postgres) {
+        qWarning() << "FLIPPDEAL_TEST_DATABASE is not a postgres:// URL";
+        return;
+    }
+    m_postgresAdmin = *parsed;
+    const QString name = newPostgresDatabaseName();
+    if (!postgresAdminExec(m_postgresAdmin, QStringLiteral("CREATE DATABASE %1").arg(name)))
+        return;
+    m_postgresDatabase = name;
+    m_url = postgresUrl(m_postgresAdmin, name);
+}
+
+FreshDatabase::~FreshDatabase()
+{
+    if (!m_postgresDatabase.isEmpty())
+        postgresAdminExec(
+            m_postgresAdmin,
+            QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_postgresDatabase));
 }
 
 TestSocket::TestSocket(const QUrl &url)

@@ -87,6 +87,31 @@ private:
     int m_userCounter = 0;
 };
 
+//! \brief A database of its own for tests that run `flippdeal-server` as a child process: a
+//! SQLite file in a temporary folder, or, when FLIPPDEAL_TEST_DATABASE names a PostgreSQL admin
+//! URL, a new PostgreSQL database that is dropped again (WITH FORCE) on destruction.
+class FreshDatabase
+{
+public:
+    FreshDatabase();
+    ~FreshDatabase();
+    FreshDatabase(const FreshDatabase &) = delete;
+    FreshDatabase &operator=(const FreshDatabase &) = delete;
+
+    bool isValid() const { return !m_url.isEmpty(); }
+    //! `sqlite:PATH` or `postgres://user@host:port/name`, as `--database` takes it.
+    QString url() const { return m_url; }
+    bool isPostgres() const { return !m_postgresDatabase.isEmpty(); }
+    //! A temporary folder that lives as long as this object (for `--data-dir` and the like).
+    QString folder() const { return m_dir.path(); }
+
+private:
+    QTemporaryDir m_dir;
+    server::DatabaseUrl m_postgresAdmin;
+    QString m_postgresDatabase;
+    QString m_url;
+};
+
 //! \brief A Pusher protocol client on QWebSocket that records every frame it receives.
 class TestSocket : public QObject
 {
