@@ -8,16 +8,16 @@
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
+
 #include "http/router.h"
 #include "marketplace/domainservice.h"
 #include "messaging/messageservice.h"
 #include "notifications/notificationservice.h"
 #include "operations/metrics.h"
 #include "storage/database.h"
+#include <QTcpSocket>
 
 #include "protocol/timeformat.h"
-
-#include <QWebSocketProtocol>
 
 namespace flippdeal::server {
 
@@ -161,8 +161,7 @@ void ServerApp::shutdown()
         Q_EMIT stopped();
         return;
     }
-    m_gateway->closeAll(QWebSocketProtocol::CloseCodeGoingAway,
-                        QStringLiteral("Server shutting down"));
+    m_gateway->closeAll(1001 /* going away */, QStringLiteral("Server shutting down"));
     auto *deadline = new QTimer(this);
     deadline->setSingleShot(true);
     auto done = std::make_shared<bool>(false);

@@ -2,6 +2,8 @@
 #include "gateway/gateway.h"
 
 #include "core/logging.h"
+#include "gateway/wsframe.h"
+#include "http/httptypes.h"
 
 #include "protocol/errors.h"
 #include "protocol/signing.h"
@@ -12,8 +14,8 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTcpSocket>
-#include <QUrlQuery>
-#include <QWebSocket>
+
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -24,38 +26,55 @@ using protocol::ErrorCode;
 namespace {
 
 // Frames up to this size reach the protocol layer (which answers those over 10 KB with
-// pusher:error); anything larger is cut off by QWebSocket with close code 1009.
+// pusher:error); anything larger is refused by the WebSocket layer with close code 1009.
 constexpr qint64 MaxWebSocketMessageBytes = 64 * 1024;
 // Protocol errors tolerated on one connection before it is closed as abusive.
 constexpr int MaxProtocolErrors = 50;
 
-QString internalFrame(const QString &event, const QString &channel, const QJsonObject &data)
+QByteArray internalFrame(const QString &event, const QString &channel, const QJsonObject &data)
 {
-    return QString::fromUtf8(protocol::encodeFrame(event, channel, protocol::toJson(data)));
+    return protocol::encodeFrame(event, channel, protocol::toJson(data));
+}
+
+Gateway::WireFrame textFrame(const QByteArray &json)
+{
+    return {ws::encode(ws::Opcode::Text, json)};
+}
+
+void rejectUpgrade(QTcpSocket *socket, int status, const QByteArray &extraHeaders,
+                   const QString &message)
+{
+    const QByteArray body = protocol::toJson({{QLatin1String("message"), message}});
+    socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) +
+                  "\r\n"
+                  "Content-Type: application/json\r\nContent-Length: " +
+                  QByteArray::number(body.size()) + "\r\nConnection: close\r\n" + extraHeaders +
+                  "\r\n" + body);
+    socket->disconnectFromHost();
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
 }
 
 } // namespace
 
 struct Gateway::Connection
 {
-    QWebSocket *socket = nullptr;
+    WsPeer *peer = nullptr;
     QString socketId;
     QSet<QString> channels;
     QHash<QString, QString> presenceUserIds; // presence channel → the member's user id
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
     int protocolErrors = 0;
-    bool closing = false; // given up on: nothing more is queued for it
+    bool closing = false; // closed or given up on: nothing more is queued for it
 };
 
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
     , m_presence(std::move(presence))
-    , m_server(QStringLiteral("flippdeal-live"), QWebSocketServer::NonSecureMode)
+    , m_engine(*this, MaxWebSocketMessageBytes)
     , m_clientEventLimiter(m_options.clientEventsPerSecond, m_options.clientEventsPerSecond)
 {
-    connect(&m_server, &QWebSocketServer::newConnection, this, &Gateway::onNewWebSocket);
     // Check often enough to honour short timeouts (tests) without busy work on long ones.
     const int sweepMs = std::clamp(m_options.activityTimeoutSeconds * 250, 250, 5000);
     m_sweepTimer.setInterval(sweepMs);
@@ -65,126 +84,155 @@ Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence
 
 Gateway::~Gateway()
 {
-    for (Connection *connection : std::as_const(m_connections)) {
-        connection->socket->disconnect(this);
-        delete connection;
-    }
+    qDeleteAll(m_connections);
 }
 
-void Gateway::handleUpgrade(QTcpSocket *socket)
+void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
 {
-    if (m_closing) {
-        socket->deleteLater();
+    if (m_closing || !m_engine.isValid()) {
+        rejectUpgrade(socket, 503, {}, QStringLiteral("The server is shutting down."));
         return;
     }
-    m_server.handleConnection(socket);
+    const QByteArray key = request.header("sec-websocket-key");
+    if (key.isEmpty() || !request.header("connection").toLower().contains("upgrade")) {
+        rejectUpgrade(
+            socket, 400, {},
+            QStringLiteral("A WebSocket upgrade needs Connection: Upgrade and Sec-WebSocket-Key."));
+        return;
+    }
+    if (request.header("sec-websocket-version") != "13") {
+        rejectUpgrade(socket, 426, "Sec-WebSocket-Version: 13\r\n",
+                      QStringLiteral("Only WebSocket version 13 is supported."));
+        return;
+    }
+    // Take the socket away from Qt: a duplicate descriptor keeps the connection open while the
+    // QTcpSocket lets go of its own (abort() closes the descriptor without a FIN or RST).
+    const QByteArray alreadyReceived = socket->readAll();
+    const int fd = ::dup(int(socket->socketDescriptor()));
+    socket->abort();
+    socket->deleteLater();
+    if (fd < 0) {
+        qCWarning(lcGateway) << "dup() failed; dropping a WebSocket upgrade";
+        return;
+    }
+    const QByteArray greeting = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                                ws::acceptKey(key) + "\r\n\r\n";
+    WsPeer *peer = m_engine.adopt(fd, greeting, alreadyReceived);
+    if (!peer)
+        return;
+
+    auto *connection = new Connection;
+    connection->peer = peer;
+    connection->lastActivityMs = protocol::nowMs();
+    connection->socketId = QStringLiteral("%1.%2")
+                               .arg(QRandomGenerator::global()->bounded(100000000, 999999999))
+                               .arg(m_nextSocketSerial++);
+    peer->owner = connection;
+    m_connections.insert(peer, connection);
+
+    // Path must be /app/{key}; the protocol query parameter must name a supported version.
+    static const QRegularExpression appPath(QStringLiteral("^/app/([^/]+)$"));
+    const auto match = appPath.match(request.path);
+    if (!match.hasMatch()) {
+        sendError(connection, ErrorCode::PathNotFound, QStringLiteral("Path not found"));
+        closeConnection(connection, int(ErrorCode::PathNotFound), QStringLiteral("Path not found"));
+        return;
+    }
+    if (match.captured(1) != m_options.appKey) {
+        sendError(connection, ErrorCode::ApplicationDoesNotExist,
+                  QStringLiteral("Application does not exist"));
+        closeConnection(connection, int(ErrorCode::ApplicationDoesNotExist),
+                        QStringLiteral("Application does not exist"));
+        return;
+    }
+    if (request.hasQuery(QStringLiteral("protocol"))) {
+        bool ok = false;
+        const int version = request.queryValue(QStringLiteral("protocol")).toInt(&ok);
+        if (!ok || version < 5 || version > 7) {
+            sendError(connection, ErrorCode::UnsupportedProtocolVersion,
+                      QStringLiteral("Unsupported protocol version"));
+            closeConnection(connection, int(ErrorCode::UnsupportedProtocolVersion),
+                            QStringLiteral("Unsupported protocol version"));
+            return;
+        }
+    }
+    sendJson(connection, internalFrame(QStringLiteral("pusher:connection_established"), {},
+                                       {{QLatin1String("socket_id"), connection->socketId},
+                                        {QLatin1String("activity_timeout"),
+                                         m_options.activityTimeoutSeconds}}));
+    qCDebug(lcGateway) << "connection established" << connection->socketId;
+    Q_EMIT connectionOpened(connection->socketId);
 }
 
-void Gateway::onNewWebSocket()
+void Gateway::textReceived(WsPeer *peer, const QByteArray &payload)
 {
-    while (QWebSocket *socket = m_server.nextPendingConnection()) {
-        socket->setParent(this);
-        socket->setMaxAllowedIncomingMessageSize(MaxWebSocketMessageBytes);
-        socket->setMaxAllowedIncomingFrameSize(MaxWebSocketMessageBytes);
+    if (auto *connection = static_cast<Connection *>(peer->owner))
+        onTextMessage(connection, payload);
+}
 
-        auto *connection = new Connection;
-        connection->socket = socket;
+void Gateway::binaryReceived(WsPeer *peer)
+{
+    if (auto *connection = static_cast<Connection *>(peer->owner))
+        sendError(connection, ErrorCode::InvalidMessage,
+                  QStringLiteral("Binary frames are not supported; send JSON text frames"));
+}
+
+void Gateway::pongReceived(WsPeer *peer)
+{
+    if (auto *connection = static_cast<Connection *>(peer->owner)) {
         connection->lastActivityMs = protocol::nowMs();
-        connection->socketId = QStringLiteral("%1.%2")
-                                   .arg(QRandomGenerator::global()->bounded(100000000, 999999999))
-                                   .arg(m_nextSocketSerial++);
-        m_connections.insert(socket, connection);
-
-        connect(socket, &QWebSocket::textMessageReceived, this,
-                [this, connection](const QString &text) { onTextMessage(connection, text); });
-        connect(socket, &QWebSocket::binaryMessageReceived, this, [this, connection] {
-            sendError(connection, ErrorCode::InvalidMessage,
-                      QStringLiteral("Binary frames are not supported; send JSON text frames"));
-        });
-        connect(socket, &QWebSocket::pong, this, [connection] {
-            connection->lastActivityMs = protocol::nowMs();
-            connection->pingSentMs = 0;
-        });
-        connect(socket, &QWebSocket::disconnected, this,
-                [this, connection] { onDisconnected(connection); });
-
-        // Path must be /app/{key}; the protocol query parameter must name a supported version.
-        const QUrl url = socket->requestUrl();
-        static const QRegularExpression appPath(QStringLiteral("^/app/([^/]+)$"));
-        const auto match = appPath.match(url.path());
-        if (!match.hasMatch()) {
-            sendError(connection, ErrorCode::PathNotFound, QStringLiteral("Path not found"));
-            socket->close(static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::PathNotFound),
-                          QStringLiteral("Path not found"));
-            continue;
-        }
-        if (match.captured(1) != m_options.appKey) {
-            sendError(connection, ErrorCode::ApplicationDoesNotExist,
-                      QStringLiteral("Application does not exist"));
-            socket->close(
-                static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::ApplicationDoesNotExist),
-                QStringLiteral("Application does not exist"));
-            continue;
-        }
-        const QUrlQuery query(url);
-        if (query.hasQueryItem(QStringLiteral("protocol"))) {
-            bool ok = false;
-            const int version = query.queryItemValue(QStringLiteral("protocol")).toInt(&ok);
-            if (!ok || version < 5 || version > 7) {
-                sendError(connection, ErrorCode::UnsupportedProtocolVersion,
-                          QStringLiteral("Unsupported protocol version"));
-                socket->close(static_cast<QWebSocketProtocol::CloseCode>(
-                                  ErrorCode::UnsupportedProtocolVersion),
-                              QStringLiteral("Unsupported protocol version"));
-                continue;
-            }
-        }
-        sendFrame(connection, internalFrame(QStringLiteral("pusher:connection_established"), {},
-                                            {{QLatin1String("socket_id"), connection->socketId},
-                                             {QLatin1String("activity_timeout"),
-                                              m_options.activityTimeoutSeconds}}));
-        qCDebug(lcGateway) << "connection established" << connection->socketId;
-        Q_EMIT connectionOpened(connection->socketId);
+        connection->pingSentMs = 0;
     }
 }
 
-void Gateway::onDisconnected(Connection *connection)
+void Gateway::closeConnection(Connection *connection, int code, const QString &reason)
 {
+    connection->closing = true;
+    m_engine.close(connection->peer, quint16(code), reason.toUtf8());
+}
+
+void Gateway::peerClosed(WsPeer *peer, quint16 code)
+{
+    Connection *connection = m_connections.take(peer);
+    if (!connection)
+        return;
     const QStringList channels(connection->channels.cbegin(), connection->channels.cend());
     for (const QString &channel : channels)
         unsubscribe(connection, channel);
     m_clientEventLimiter.remove(connection->socketId);
-    m_connections.remove(connection->socket);
-    connection->socket->deleteLater();
-    qCDebug(lcGateway) << "connection closed" << connection->socketId;
-    Q_EMIT connectionClosed(connection->socketId);
+    qCDebug(lcGateway) << "connection closed" << connection->socketId << "code" << code;
+    const QString socketId = connection->socketId;
     delete connection;
+    Q_EMIT connectionClosed(socketId);
 }
 
-void Gateway::sendFrame(Connection *connection, const QString &frame)
+void Gateway::sendFrame(Connection *connection, const WireFrame &wsFrame)
 {
     if (connection->closing)
         return;
-    connection->socket->sendTextMessage(frame);
+    m_engine.send(connection->peer, wsFrame.bytes);
     ++m_framesOut;
-    if (connection->socket->bytesToWrite() <= m_options.maxOutboundBytes)
+    if (connection->peer->queuedBytes <= m_options.maxOutboundBytes)
         return;
-    // A client that stops reading must not grow the server: stop queueing, ask it to come back
-    // later (4100: reconnect after backing off) and cut it off if the close cannot get through.
-    connection->closing = true;
+    // A client that stops reading must not grow the server: stop queueing and ask it to come
+    // back later (4100: reconnect after backing off); the engine cuts it off if the close frame
+    // cannot get through either.
     ++m_slowConsumerDisconnects;
     qCInfo(lcGateway) << "disconnecting slow consumer" << connection->socketId << "with"
-                      << connection->socket->bytesToWrite() << "bytes unsent";
-    QWebSocket *socket = connection->socket;
-    socket->close(static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::OverCapacity),
-                  QStringLiteral("Over capacity: the client is not reading"));
-    QTimer::singleShot(2000, socket, [socket] { socket->abort(); });
+                      << connection->peer->queuedBytes << "bytes unsent";
+    closeConnection(connection, int(ErrorCode::OverCapacity),
+                    QStringLiteral("Over capacity: the client is not reading"));
+}
+
+void Gateway::sendJson(Connection *connection, const QByteArray &json)
+{
+    sendFrame(connection, textFrame(json));
 }
 
 void Gateway::sendError(Connection *connection, ErrorCode code, const QString &message)
 {
-    sendFrame(connection,
-              QString::fromUtf8(protocol::encodeError(static_cast<int>(code), message)));
+    sendJson(connection, protocol::encodeError(static_cast<int>(code), message));
 }
 
 void Gateway::sendSubscriptionError(Connection *connection, const QString &channel,
@@ -199,28 +247,27 @@ void Gateway::sendSubscriptionError(Connection *connection, const QString &chann
                       {QLatin1String("data"), data}};
     if (!channel.isEmpty())
         frame.insert(QLatin1String("channel"), channel);
-    sendFrame(connection, QString::fromUtf8(protocol::toJson(frame)));
+    sendJson(connection, protocol::toJson(frame));
 }
 
-void Gateway::onTextMessage(Connection *connection, const QString &text)
+void Gateway::onTextMessage(Connection *connection, const QByteArray &text)
 {
     ++m_framesIn;
     connection->lastActivityMs = protocol::nowMs();
     connection->pingSentMs = 0;
 
-    const protocol::DecodedFrame decoded = protocol::decodeFrame(text.toUtf8());
+    const protocol::DecodedFrame decoded = protocol::decodeFrame(text);
     if (!decoded.frame) {
         sendError(connection, ErrorCode::InvalidMessage, decoded.errorString);
-        if (++connection->protocolErrors > MaxProtocolErrors) {
-            connection->socket->close(
-                static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::GenericReconnect),
-                QStringLiteral("Too many invalid frames"));
-        }
+        if (++connection->protocolErrors > MaxProtocolErrors)
+            closeConnection(connection, int(ErrorCode::GenericReconnect),
+                            QStringLiteral("Too many invalid frames"));
         return;
     }
     const protocol::Frame &frame = *decoded.frame;
     if (frame.event == QLatin1String("pusher:ping")) {
-        sendFrame(connection, QStringLiteral(R"({"event":"pusher:pong","data":"{}"})"));
+        static const WireFrame pong = textFrame(R"({"event":"pusher:pong","data":"{}"})");
+        sendFrame(connection, pong);
     } else if (frame.event == QLatin1String("pusher:pong")) {
         // activity already recorded
     } else if (frame.event == QLatin1String("pusher:subscribe")) {
@@ -290,10 +337,10 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     const bool firstConnection = m_presence->join(channel->name, *member, connection->socketId);
     sendFrame(connection, subscriptionSucceededFrame(*channel));
     if (firstConnection) {
-        const QString added =
-            internalFrame(QStringLiteral("pusher_internal:member_added"), channel->name,
-                          {{QLatin1String("user_id"), member->userId},
-                           {QLatin1String("user_info"), member->userInfo}});
+        const WireFrame added =
+            textFrame(internalFrame(QStringLiteral("pusher_internal:member_added"), channel->name,
+                                    {{QLatin1String("user_id"), member->userId},
+                                     {QLatin1String("user_info"), member->userInfo}}));
         // Not to the user's own connections: pusher-js already counts itself as a member.
         for (Connection *other : std::as_const(m_channels[channel->name])) {
             if (other->presenceUserIds.value(channel->name) != member->userId)
@@ -302,11 +349,11 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     }
 }
 
-QString Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
+Gateway::WireFrame Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
 {
     if (channel.type != protocol::ChannelType::Presence)
-        return internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"), channel.name,
-                             {});
+        return textFrame(internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
+                                       channel.name, {}));
     QJsonArray ids;
     QJsonObject hash;
     for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
@@ -316,8 +363,8 @@ QString Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel
     const QJsonObject presence{{QLatin1String("ids"), ids},
                                {QLatin1String("hash"), hash},
                                {QLatin1String("count"), ids.size()}};
-    return internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"), channel.name,
-                         {{QLatin1String("presence"), presence}});
+    return textFrame(internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
+                                   channel.name, {{QLatin1String("presence"), presence}}));
 }
 
 void Gateway::handleUnsubscribe(Connection *connection, const protocol::Frame &frame)
@@ -345,8 +392,8 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
     const QString userId = connection->presenceUserIds.take(channel);
     if (!userId.isEmpty() && m_presence->leave(channel, userId, connection->socketId)) {
         deliver(channel,
-                internalFrame(QStringLiteral("pusher_internal:member_removed"), channel,
-                              {{QLatin1String("user_id"), userId}}),
+                textFrame(internalFrame(QStringLiteral("pusher_internal:member_removed"), channel,
+                                        {{QLatin1String("user_id"), userId}})),
                 nullptr);
     }
 }
@@ -377,16 +424,16 @@ void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &f
     const QString userId = connection->presenceUserIds.value(channel->name);
     if (!userId.isEmpty())
         out.insert(QLatin1String("user_id"), userId);
-    deliver(channel->name, QString::fromUtf8(protocol::toJson(out)), connection);
+    deliver(channel->name, textFrame(protocol::toJson(out)), connection);
 }
 
 void Gateway::broadcast(const BroadcastEvent &event)
 {
     if (!m_channels.contains(event.channel))
         return;
-    // Encode once; every subscriber gets the same implicitly shared string.
-    const QString frame =
-        QString::fromUtf8(protocol::encodeFrame(event.event, event.channel, event.data, event.seq));
+    // Encode and frame once; every subscriber's queue shares the same bytes.
+    const WireFrame frame =
+        textFrame(protocol::encodeFrame(event.event, event.channel, event.data, event.seq));
     const Connection *except = nullptr;
     if (!event.exceptSocketId.isEmpty()) {
         for (const Connection *c : std::as_const(m_channels[event.channel])) {
@@ -399,7 +446,7 @@ void Gateway::broadcast(const BroadcastEvent &event)
     deliver(event.channel, frame, except);
 }
 
-void Gateway::deliver(const QString &channel, const QString &frame, const Connection *except)
+void Gateway::deliver(const QString &channel, const WireFrame &frame, const Connection *except)
 {
     const auto it = m_channels.constFind(channel);
     if (it == m_channels.cend())
@@ -425,14 +472,14 @@ void Gateway::sweepActivity()
     for (Connection *connection : connections) {
         if (connection->pingSentMs == 0) {
             if (now - connection->lastActivityMs >= timeoutMs) {
-                sendFrame(connection, QStringLiteral(R"({"event":"pusher:ping","data":"{}"})"));
+                static const WireFrame ping = textFrame(R"({"event":"pusher:ping","data":"{}"})");
+                sendFrame(connection, ping);
                 connection->pingSentMs = now;
             }
         } else if (now - connection->pingSentMs >= graceMs) {
             qCDebug(lcGateway) << "closing silent connection" << connection->socketId;
-            connection->socket->close(
-                static_cast<QWebSocketProtocol::CloseCode>(ErrorCode::PongReplyNotReceived),
-                QStringLiteral("Pong reply not received"));
+            closeConnection(connection, int(ErrorCode::PongReplyNotReceived),
+                            QStringLiteral("Pong reply not received"));
         }
     }
     m_clientEventLimiter.prune(now);
@@ -441,10 +488,9 @@ void Gateway::sweepActivity()
 void Gateway::closeAll(int code, const QString &reason)
 {
     m_closing = true;
-    m_server.close();
     const QList<Connection *> connections = m_connections.values();
     for (Connection *connection : connections)
-        connection->socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+        closeConnection(connection, code, reason);
 }
 
 } // namespace flippdeal::server

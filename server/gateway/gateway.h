@@ -4,6 +4,7 @@
 #include "core/ratelimiter.h"
 #include "gateway/broadcaster.h"
 #include "gateway/presencestore.h"
+#include "gateway/wsengine.h"
 
 #include "protocol/channelname.h"
 #include "protocol/errors.h"
@@ -13,12 +14,10 @@
 #include <QObject>
 #include <QSet>
 #include <QTimer>
-#include <QWebSocketServer>
 
 #include <memory>
 
 class QTcpSocket;
-class QWebSocket;
 
 namespace flippdeal::server {
 
@@ -33,10 +32,13 @@ struct GatewayOptions
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent output allowed per connection
 };
 
+struct HttpRequest;
+
 //! \brief The Pusher protocol 7 endpoint: accepts upgraded connections on `/app/{key}`,
 //! handles subscribe/unsubscribe, presence, ping/pong, client events and the activity timeout,
 //! and delivers broadcasts to local subscribers (it is the single-node Broadcaster).
-class Gateway : public QObject, public Broadcaster
+//! WebSocket I/O goes through the WsEngine (epoll, frames encoded once per broadcast).
+class Gateway : public QObject, public Broadcaster, private WsEngine::Listener
 {
     Q_OBJECT
 
@@ -45,8 +47,9 @@ public:
             QObject *parent = nullptr);
     ~Gateway() override;
 
-    //! Takes an HTTP connection whose upgrade request has not been read yet.
-    void handleUpgrade(QTcpSocket *socket);
+    //! Completes the WebSocket handshake of an HTTP connection whose upgrade request head
+    //! (`request`) has been read, and takes the connection over.
+    void handleUpgrade(QTcpSocket *socket, const HttpRequest &request);
 
     void broadcast(const BroadcastEvent &event) override;
 
@@ -63,6 +66,12 @@ public:
     quint64 framesOut() const { return m_framesOut; }
     quint64 slowConsumerDisconnects() const { return m_slowConsumerDisconnects; }
 
+    //! A complete WebSocket frame, ready to queue (distinct from the JSON it carries).
+    struct WireFrame
+    {
+        QByteArray bytes;
+    };
+
 Q_SIGNALS:
     //! A connection finished its handshake (for tests and metrics).
     void connectionOpened(const QString &socketId);
@@ -71,25 +80,31 @@ Q_SIGNALS:
 private:
     struct Connection;
 
-    void onNewWebSocket();
-    void onTextMessage(Connection *connection, const QString &text);
-    void onDisconnected(Connection *connection);
+    void textReceived(WsPeer *peer, const QByteArray &payload) override;
+    void binaryReceived(WsPeer *peer) override;
+    void pongReceived(WsPeer *peer) override;
+    void peerClosed(WsPeer *peer, quint16 code) override;
+    void onTextMessage(Connection *connection, const QByteArray &text);
+    void closeConnection(Connection *connection, int code, const QString &reason);
     void handleSubscribe(Connection *connection, const protocol::Frame &frame);
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
     void unsubscribe(Connection *connection, const QString &channel);
-    QString subscriptionSucceededFrame(const protocol::ChannelName &channel) const;
-    void sendFrame(Connection *connection, const QString &frame);
+    WireFrame subscriptionSucceededFrame(const protocol::ChannelName &channel) const;
+    //! Queues a complete WebSocket frame (shared between subscribers).
+    void sendFrame(Connection *connection, const WireFrame &wsFrame);
+    //! Frames `json` as a text message and queues it.
+    void sendJson(Connection *connection, const QByteArray &json);
     void sendError(Connection *connection, protocol::ErrorCode code, const QString &message);
     void sendSubscriptionError(Connection *connection, const QString &channel, const QString &type,
                                const QString &message, int status);
-    void deliver(const QString &channel, const QString &frame, const Connection *except);
+    void deliver(const QString &channel, const WireFrame &wsFrame, const Connection *except);
     void sweepActivity();
 
     GatewayOptions m_options;
     std::unique_ptr<PresenceStore> m_presence;
-    QWebSocketServer m_server;
-    QHash<QWebSocket *, Connection *> m_connections;
+    WsEngine m_engine;
+    QHash<WsPeer *, Connection *> m_connections;
     QHash<QString, QSet<Connection *>> m_channels;
     RateLimiter m_clientEventLimiter;
     QTimer m_sweepTimer;

@@ -28,7 +28,7 @@ private:
     bool parseHead(const QByteArray &head, HttpRequest &request, QString *error);
     void respond(HttpResponse response, bool closeAfter);
     void finishRequest(const HttpResponse &response);
-    void handOverToWebSocket();
+    void handOverToWebSocket(const HttpRequest &request);
     void rejectBody(const HttpResponse &response, qint64 bodyLength);
     void drain();
 

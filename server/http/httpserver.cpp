@@ -97,7 +97,8 @@ void HttpConnection::onReadyRead()
             return;
         }
         if (request.method == "GET" && request.header("upgrade").toLower().contains("websocket")) {
-            handOverToWebSocket();
+            m_socket->read(headEnd + 4);
+            handOverToWebSocket(request);
             return;
         }
         if (!request.header("transfer-encoding").isEmpty()) {
@@ -304,14 +305,14 @@ void HttpConnection::finishRequest(const HttpResponse &response)
     m_requestTimer.invalidate();
 }
 
-void HttpConnection::handOverToWebSocket()
+void HttpConnection::handOverToWebSocket(const HttpRequest &request)
 {
     QTcpSocket *socket = m_socket;
     socket->disconnect(this);
     m_idleTimer.stop();
     socket->setParent(nullptr);
     m_socket = nullptr;
-    Q_EMIT m_server->webSocketUpgradeRequested(socket);
+    Q_EMIT m_server->webSocketUpgradeRequested(socket, request);
     deleteLater();
 }
 

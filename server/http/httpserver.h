@@ -14,7 +14,7 @@ namespace flippdeal::server {
 class Router;
 
 //! \brief HTTP/1.1 on a QTcpServer, sharing its port with the WebSocket gateway: a request
-//! asking to upgrade to WebSocket is handed over untouched through webSocketUpgradeRequested().
+//! asking to upgrade to WebSocket is handed over through webSocketUpgradeRequested().
 //!
 //! Written on QTcpServer rather than QHttpServer because the 6.4 preview buffers bodies of any
 //! size before a handler sees them (no early 413), answers wrong methods with 404, and cannot
@@ -37,9 +37,10 @@ public:
     static constexpr qsizetype MaxHeadBytes = 16 * 1024;
 
 Q_SIGNALS:
-    //! A GET with `Upgrade: websocket` arrived; nothing of it has been read from `socket`.
-    //! The receiver takes ownership.
-    void webSocketUpgradeRequested(QTcpSocket *socket);
+    //! A GET with `Upgrade: websocket` arrived; its head has been read and parsed into
+    //! `request`. The receiver takes ownership of `socket` (connect with a direct connection).
+    void webSocketUpgradeRequested(QTcpSocket *socket,
+                                   const flippdeal::server::HttpRequest &request);
     //! Every answered request, for logs and metrics.
     void requestServed(const QByteArray &method, const QString &route, int status,
                        qint64 elapsedMicros);

@@ -146,6 +146,18 @@ private Q_SLOTS:
         QVERIFY(!socket->isClosed());
     }
 
+    void fragmentedMessagesAndControlFrames()
+    {
+        auto socket = connected();
+        socket->socket().setOutgoingFrameSize(16); // every message split into 16-byte frames
+        QVERIFY2(socket->subscribe(QStringLiteral("fragments")),
+                 "a fragmented subscribe is reassembled");
+        QSignalSpy pong(&socket->socket(), &QWebSocket::pong);
+        socket->socket().ping("are you there");
+        QVERIFY2(pong.wait(3000), "a WebSocket ping is answered with a pong");
+        QCOMPARE(pong.first().at(1).toByteArray(), QByteArray("are you there"));
+    }
+
     void binaryFrameIsAnError()
     {
         auto socket = connected();

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+#include "gateway/wsengine.h"
+
+#include "core/logging.h"
+
+#include "protocol/timeformat.h"
+
+#include <QSocketNotifier>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace flippdeal::server {
+
+namespace {
+constexpr int MaxEventsPerWake = 512;
+constexpr qsizetype ReadChunk = 64 * 1024;
+constexpr qsizetype MaxReadPerWake = 256 * 1024; // fairness between busy clients
+constexpr int MaxIovecs = 64;
+constexpr int CloseTimeoutMs = 2000;
+} // namespace
+
+WsEngine::WsEngine(Listener &listener, qsizetype maxMessageBytes, QObject *parent)
+    : QObject(parent)
+    , m_listener(listener)
+    , m_maxMessageBytes(maxMessageBytes)
+{
+    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    if (m_epoll < 0) {
+        qCCritical(lcGateway) << "epoll_create1 failed:" << strerror(errno);
+        return;
+    }
+    m_notifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &WsEngine::onReadable);
+    m_deadlineTimer.setInterval(500);
+    connect(&m_deadlineTimer, &QTimer::timeout, this, &WsEngine::sweepDeadlines);
+}
+
+WsEngine::~WsEngine()
+{
+    for (WsPeer *peer : m_peers) {
+        if (peer->fd >= 0)
+            ::close(peer->fd);
+        delete peer;
+    }
+    if (m_epoll >= 0)
+        ::close(m_epoll);
+}
+
+WsPeer *WsEngine::adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput)
+{
+    const int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    auto *peer = new WsPeer;
+    peer->fd = fd;
+    peer->input = initialInput;
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP;
+    event.data.ptr = peer;
+    if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
+        qCWarning(lcGateway) << "epoll_ctl ADD failed:" << strerror(errno);
+        ::close(fd);
+        delete peer;
+        return nullptr;
+    }
+    m_peers.insert(peer);
+    queue(peer, greeting);
+    return peer;
+}
+
+void WsEngine::send(WsPeer *peer, const QByteArray &frame)
+{
+    if (peer->closing || peer->closed)
+        return;
+    queue(peer, frame);
+}
+
+void WsEngine::queue(WsPeer *peer, const QByteArray &bytes)
+{
+    peer->output.push_back(bytes); // shares the buffer, no copy
+    peer->queuedBytes += bytes.size();
+    if (!peer->dirty) {
+        peer->dirty = true;
+        m_dirty.push_back(peer);
+        scheduleFlush();
+    }
+}
+
+void WsEngine::close(WsPeer *peer, quint16 code, QByteArrayView reason)
+{
+    if (peer->closing || peer->closed)
+        return;
+    queue(peer, ws::encodeClose(code, reason));
+    peer->closing = true;
+    peer->closeCode = code;
+    peer->closeDeadlineMs = protocol::nowMs() + CloseTimeoutMs;
+    if (!m_deadlineTimer.isActive())
+        m_deadlineTimer.start();
+}
+
+void WsEngine::scheduleFlush()
+{
+    if (m_flushScheduled)
+        return;
+    m_flushScheduled = true;
+    QMetaObject::invokeMethod(this, &WsEngine::flush, Qt::QueuedConnection);
+}
+
+void WsEngine::flush()
+{
+    m_flushScheduled = false;
+    std::vector<WsPeer *> dirty;
+    dirty.swap(m_dirty);
+    for (WsPeer *peer : dirty) {
+        peer->dirty = false;
+        if (!peer->closed && !peer->wantWrite)
+            writeOut(peer);
+    }
+}
+
+void WsEngine::writeOut(WsPeer *peer)
+{
+    while (!peer->output.empty()) {
+        iovec vectors[MaxIovecs];
+        int count = 0;
+        qsizetype offset = peer->outputOffset;
+        for (auto it = peer->output.begin(); it != peer->output.end() && count < MaxIovecs; ++it) {
+            vectors[count].iov_base = const_cast<char *>(it->constData()) + offset;
+            vectors[count].iov_len = size_t(it->size() - offset);
+            offset = 0;
+            ++count;
+        }
+        msghdr message{};
+        message.msg_iov = vectors;
+        message.msg_iovlen = size_t(count);
+        const ssize_t written = ::sendmsg(peer->fd, &message, MSG_NOSIGNAL);
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                setWantWrite(peer, true);
+                return;
+            }
+            finish(peer, ws::Abnormal);
+            return;
+        }
+        qsizetype remaining = written;
+        peer->queuedBytes -= written;
+        while (remaining > 0) {
+            const qsizetype left = peer->output.front().size() - peer->outputOffset;
+            if (remaining >= left) {
+                remaining -= left;
+                peer->output.pop_front();
+                peer->outputOffset = 0;
+            } else {
+                peer->outputOffset += remaining;
+                remaining = 0;
+            }
+        }
+    }
+    setWantWrite(peer, false);
+    if (peer->closing)
+        ::shutdown(peer->fd, SHUT_WR); // close frame is out; wait for the client's answer or EOF
+}
+
+void WsEngine::setWantWrite(WsPeer *peer, bool want)
+{
+    if (peer->wantWrite == want || peer->closed)
+        return;
+    peer->wantWrite = want;
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP | (want ? uint32_t(EPOLLOUT) : 0u);
+    event.data.ptr = peer;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, peer->fd, &event);
+}
+
+void WsEngine::onReadable()
+{
+    epoll_event events[MaxEventsPerWake];
+    const int ready = ::epoll_wait(m_epoll, events, MaxEventsPerWake, 0);
+    for (int i = 0; i < ready; ++i) {
+        auto *peer = static_cast<WsPeer *>(events[i].data.ptr);
+        if (peer->closed)
+            continue;
+        if (events[i].events & EPOLLOUT)
+            writeOut(peer);
+        if (!peer->closed && (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+            readFrom(peer);
+    }
+}
+
+void WsEngine::readFrom(WsPeer *peer)
+{
+    qsizetype total = 0;
+    bool eof = false;
+    while (total < MaxReadPerWake) {
+        const qsizetype before = peer->input.size();
+        peer->input.resize(before + ReadChunk);
+        const ssize_t got = ::read(peer->fd, peer->input.data() + before, size_t(ReadChunk));
+        if (got <= 0) {
+            peer->input.resize(before);
+            if (got == 0) {
+                eof = true;
+            } else if (errno == EINTR) {
+                continue;
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                eof = true;
+            }
+            break;
+        }
+        peer->input.resize(before + got);
+        total += got;
+    }
+
+    qsizetype offset = 0;
+    while (!peer->closed) {
+        ws::ParseResult parsed =
+            ws::parse(QByteArrayView(peer->input).sliced(offset), m_maxMessageBytes);
+        if (parsed.status == ws::ParseResult::Status::NeedMore)
+            break;
+        if (parsed.status == ws::ParseResult::Status::Error) {
+            peer->input.clear();
+            offset = 0;
+            close(peer, parsed.errorCode, parsed.errorReason);
+            break;
+        }
+        offset += parsed.frame.consumed;
+        handleFrame(peer, parsed.frame);
+    }
+    if (offset > 0)
+        peer->input.remove(0, offset);
+    if (eof && !peer->closed)
+        finish(peer, peer->closing ? peer->closeCode : quint16(ws::Abnormal));
+}
+
+void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
+{
+    if (peer->closing && frame.opcode != ws::Opcode::Close)
+        return; // after our close frame, only the answer matters
+    switch (frame.opcode) {
+    case ws::Opcode::Ping:
+        queue(peer, ws::encode(ws::Opcode::Pong, frame.payload));
+        return;
+    case ws::Opcode::Pong:
+        m_listener.pongReceived(peer);
+        return;
+    case ws::Opcode::Close: {
+        if (!peer->closing) {
+            quint16 code = ws::Normal;
+            if (frame.payload.size() >= 2)
+                code = quint16((quint8(frame.payload[0]) << 8) | quint8(frame.payload[1]));
+            close(peer, code, {}); // echo the close, then the socket goes once it is out
+            return;
+        }
+        finish(peer, peer->closeCode);
+        return;
+    }
+    case ws::Opcode::Text:
+    case ws::Opcode::Binary:
+        if (peer->messageOpen) {
+            close(peer, ws::ProtocolError, "expected a continuation frame");
+            return;
+        }
+        if (frame.fin) {
+            if (frame.opcode == ws::Opcode::Text)
+                m_listener.textReceived(peer, frame.payload);
+            else
+                m_listener.binaryReceived(peer);
+            return;
+        }
+        peer->messageOpen = true;
+        peer->messageOpcode = frame.opcode;
+        peer->message = std::move(frame.payload);
+        return;
+    case ws::Opcode::Continuation:
+        if (!peer->messageOpen) {
+            close(peer, ws::ProtocolError, "continuation without a message");
+            return;
+        }
+        if (peer->message.size() + frame.payload.size() > m_maxMessageBytes) {
+            close(peer, ws::TooBig, "message too big");
+            return;
+        }
+        peer->message += frame.payload;
+        if (frame.fin) {
+            peer->messageOpen = false;
+            const QByteArray whole = std::exchange(peer->message, QByteArray());
+            if (peer->messageOpcode == ws::Opcode::Text)
+                m_listener.textReceived(peer, whole);
+            else
+                m_listener.binaryReceived(peer);
+        }
+        return;
+    }
+}
+
+void WsEngine::finish(WsPeer *peer, quint16 code)
+{
+    if (peer->closed)
+        return;
+    peer->closed = true;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, peer->fd, nullptr);
+    ::close(peer->fd);
+    peer->fd = -1;
+    peer->output.clear();
+    peer->queuedBytes = 0;
+    // Reported from the event loop, never from inside send()/close(), so the gateway can
+    // iterate its subscriber sets while closing connections.
+    QMetaObject::invokeMethod(
+        this,
+        [this, peer, code] {
+            m_peers.erase(peer);
+            m_listener.peerClosed(peer, code);
+            delete peer;
+        },
+        Qt::QueuedConnection);
+}
+
+void WsEngine::sweepDeadlines()
+{
+    const qint64 now = protocol::nowMs();
+    bool anyClosing = false;
+    const std::vector<WsPeer *> peers(m_peers.begin(), m_peers.end());
+    for (WsPeer *peer : peers) {
+        if (!peer->closing || peer->closed)
+            continue;
+        if (now >= peer->closeDeadlineMs)
+            finish(peer, peer->closeCode);
+        else
+            anyClosing = true;
+    }
+    if (!anyClosing)
+        m_deadlineTimer.stop();
+}
+
+} // namespace flippdeal::server

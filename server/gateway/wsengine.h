@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "gateway/wsframe.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <unordered_set>
+
+class QSocketNotifier;
+
+namespace flippdeal::server {
+
+//! \brief One WebSocket connection on a raw non-blocking socket, owned by the WsEngine.
+struct WsPeer
+{
+    int fd = -1;
+    void *owner = nullptr; //!< the gateway's record for this connection
+    QByteArray input;      //!< received bytes not yet decoded
+    QByteArray message;    //!< fragments of a message being assembled
+    ws::Opcode messageOpcode = ws::Opcode::Text;
+    bool messageOpen = false;      //!< a fragmented message has started
+    std::deque<QByteArray> output; //!< frames not yet accepted by the kernel (shared buffers)
+    qsizetype outputOffset = 0;    //!< bytes of output.front() already written
+    qint64 queuedBytes = 0;        //!< unsent bytes in `output`
+    bool dirty = false;            //!< has output waiting for the next flush
+    bool wantWrite = false;        //!< registered for EPOLLOUT
+    bool closing = false;          //!< a close frame is queued; nothing else is sent
+    bool closed = false;           //!< the socket is closed; the peer is deleted soon
+    qint64 closeDeadlineMs = 0;
+    quint16 closeCode = ws::Abnormal;
+};
+
+//! \brief The gateway's WebSocket transport: every connection's socket in one epoll set,
+//! watched by a single QSocketNotifier, so the event loop polls one descriptor however many
+//! clients are connected.
+//!
+//! A frame is encoded once and the same implicitly shared QByteArray is queued on every
+//! subscriber. Writes are deferred to the end of the current event-loop pass and then made
+//! with one sendmsg() per connection, so a burst of events costs one system call per client.
+class WsEngine : public QObject
+{
+    Q_OBJECT
+
+public:
+    //! What the engine reports; calls never happen from inside send() or close().
+    class Listener
+    {
+    public:
+        virtual ~Listener() = default;
+        virtual void textReceived(WsPeer *peer, const QByteArray &payload) = 0;
+        virtual void binaryReceived(WsPeer *peer) = 0;
+        virtual void pongReceived(WsPeer *peer) = 0;
+        //! The connection is gone; `peer` is deleted right after this returns.
+        virtual void peerClosed(WsPeer *peer, quint16 code) = 0;
+    };
+
+    WsEngine(Listener &listener, qsizetype maxMessageBytes, QObject *parent = nullptr);
+    ~WsEngine() override;
+
+    bool isValid() const { return m_epoll >= 0; }
+
+    //! Takes over `fd` (non-blocking, connected) and queues `greeting` (the 101 response).
+    //! `initialInput` is anything the client sent after its handshake.
+    WsPeer *adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput);
+    //! Queues a complete frame (see ws::encode); dropped once the peer is closing.
+    void send(WsPeer *peer, const QByteArray &frame);
+    //! Sends a close frame, then closes the socket once it is out (or after a deadline).
+    void close(WsPeer *peer, quint16 code, QByteArrayView reason);
+    int peerCount() const { return static_cast<int>(m_peers.size()); }
+
+private:
+    void onReadable();
+    void readFrom(WsPeer *peer);
+    void handleFrame(WsPeer *peer, ws::Frame &frame);
+    void queue(WsPeer *peer, const QByteArray &bytes);
+    void scheduleFlush();
+    void flush();
+    void writeOut(WsPeer *peer);
+    void setWantWrite(WsPeer *peer, bool want);
+    void finish(WsPeer *peer, quint16 code);
+    void sweepDeadlines();
+
+    Listener &m_listener;
+    qsizetype m_maxMessageBytes;
+    int m_epoll = -1;
+    QSocketNotifier *m_notifier = nullptr;
+    std::unordered_set<WsPeer *> m_peers;
+    std::vector<WsPeer *> m_dirty;
+    bool m_flushScheduled = false;
+    QTimer m_deadlineTimer;
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+#include <optional>
+
+//! \file RFC 6455 framing for the server side: frames we send are unmasked and built once per
+//! broadcast; frames clients send must be masked and are decoded incrementally.
+
+namespace flippdeal::server::ws {
+
+enum class Opcode : quint8
+{
+    Continuation = 0x0,
+    Text = 0x1,
+    Binary = 0x2,
+    Close = 0x8,
+    Ping = 0x9,
+    Pong = 0xA,
+};
+
+//! Close codes of RFC 6455 that the engine itself uses.
+enum CloseCode : quint16
+{
+    Normal = 1000,
+    GoingAway = 1001,
+    ProtocolError = 1002,
+    Abnormal = 1006, //!< never sent: the connection dropped without a close frame
+    TooBig = 1009,
+};
+
+//! \brief A complete unmasked frame (FIN set) carrying `payload`.
+QByteArray encode(Opcode opcode, QByteArrayView payload);
+//! \brief A close frame with a status code and a UTF-8 reason (truncated to fit 125 bytes).
+QByteArray encodeClose(quint16 code, QByteArrayView reason);
+
+//! \brief One frame parsed from the front of a buffer.
+struct Frame
+{
+    bool fin = true;
+    Opcode opcode = Opcode::Text;
+    QByteArray payload;     //!< unmasked
+    qsizetype consumed = 0; //!< bytes of the buffer this frame took
+};
+
+//! \brief Result of trying to parse a frame: need more bytes, a frame, or a protocol error
+//! with the close code to answer it with.
+struct ParseResult
+{
+    enum class Status
+    {
+        NeedMore,
+        Ok,
+        Error
+    } status = Status::NeedMore;
+    Frame frame;
+    quint16 errorCode = 0;
+    const char *errorReason = "";
+};
+
+//! \brief Parses one client frame from `buffer`. Client frames must be masked; payloads over
+//! `maxPayload` are refused with 1009; reserved bits and unknown opcodes with 1002.
+ParseResult parse(QByteArrayView buffer, qsizetype maxPayload);
+
+//! \brief `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`.
+QByteArray acceptKey(const QByteArray &clientKey);
+
+} // namespace flippdeal::server::ws
