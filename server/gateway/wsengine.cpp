@@ -200,14 +200,14 @@ void WsEngine::onReadable()
 
 void WsEngine::readFrom(WsPeer *peer)
 {
+    // Read into one buffer shared by all peers and keep only what is received: an idle
+    // connection then holds no read buffer at all.
+    static thread_local QByteArray buffer(ReadChunk, Qt::Uninitialized);
     qsizetype total = 0;
     bool eof = false;
     while (total < MaxReadPerWake) {
-        const qsizetype before = peer->input.size();
-        peer->input.resize(before + ReadChunk);
-        const ssize_t got = ::read(peer->fd, peer->input.data() + before, size_t(ReadChunk));
+        const ssize_t got = ::read(peer->fd, buffer.data(), size_t(ReadChunk));
         if (got <= 0) {
-            peer->input.resize(before);
             if (got == 0) {
                 eof = true;
             } else if (errno == EINTR) {
@@ -217,7 +217,7 @@ void WsEngine::readFrom(WsPeer *peer)
             }
             break;
         }
-        peer->input.resize(before + got);
+        peer->input.append(buffer.constData(), got);
         total += got;
     }
 
@@ -236,7 +236,9 @@ void WsEngine::readFrom(WsPeer *peer)
         offset += parsed.frame.consumed;
         handleFrame(peer, parsed.frame);
     }
-    if (offset > 0)
+    if (offset >= peer->input.size())
+        peer->input = QByteArray(); // release the capacity too
+    else if (offset > 0)
         peer->input.remove(0, offset);
     if (eof && !peer->closed)
         finish(peer, peer->closing ? peer->closeCode : quint16(ws::Abnormal));
