@@ -14,10 +14,10 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
 #include <QUrlQuery>
-#include <QWebSocket>
 
 #include <algorithm>
 #include <atomic>
@@ -80,6 +80,97 @@ struct Options
     int inFlight = 16;
 };
 
+//! A minimal WebSocket client on a QTcpSocket: the handshake, unmasked server frames in,
+//! masked frames out. QWebSocket converts every message to UTF-16 and costs more per frame than
+//! the server does, which would make the generator, not the server, the thing measured.
+class RawClient : public QObject
+{
+public:
+    using TextHandler = std::function<void(RawClient *, QByteArrayView)>;
+
+    RawClient(const QString &host, int port, const QByteArray &path, TextHandler onText,
+              QObject *parent)
+        : QObject(parent)
+        , m_path(path)
+        , m_onText(std::move(onText))
+    {
+        m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        connect(&m_socket, &QTcpSocket::connected, this, [this] {
+            m_socket.write("GET " + m_path +
+                           " HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: ZmxpcHBkZWFsLWJlbmNoLQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n");
+        });
+        connect(&m_socket, &QTcpSocket::readyRead, this, &RawClient::onReadyRead);
+        m_socket.connectToHost(host, quint16(port));
+    }
+
+    void sendText(const QByteArray &payload)
+    {
+        QByteArray frame;
+        frame.append(char(0x81));
+        if (payload.size() < 126) {
+            frame.append(char(0x80 | payload.size()));
+        } else {
+            frame.append(char(0x80 | 126))
+                .append(char(payload.size() >> 8))
+                .append(char(payload.size() & 0xFF));
+        }
+        frame.append(4, '\0'); // a zero mask key leaves the payload as it is
+        m_socket.write(frame + payload);
+    }
+
+private:
+    void onReadyRead()
+    {
+        m_buffer += m_socket.readAll();
+        if (!m_upgraded) {
+            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
+            if (end < 0)
+                return;
+            m_upgraded = m_buffer.startsWith("HTTP/1.1 101");
+            m_buffer.remove(0, end + 4);
+            if (!m_upgraded)
+                return;
+        }
+        qsizetype offset = 0;
+        for (;;) {
+            const qsizetype available = m_buffer.size() - offset;
+            if (available < 2)
+                break;
+            const auto *bytes = reinterpret_cast<const quint8 *>(m_buffer.constData() + offset);
+            quint64 length = bytes[1] & 0x7F;
+            qsizetype header = 2;
+            if (length == 126) {
+                if (available < 4)
+                    break;
+                length = (quint64(bytes[2]) << 8) | bytes[3];
+                header = 4;
+            } else if (length == 127) {
+                if (available < 10)
+                    break;
+                length = 0;
+                for (int i = 0; i < 8; ++i)
+                    length = (length << 8) | bytes[2 + i];
+                header = 10;
+            }
+            if (available < header + qsizetype(length))
+                break;
+            if ((bytes[0] & 0x0F) == 0x1)
+                m_onText(this,
+                         QByteArrayView(m_buffer.constData() + offset + header, qsizetype(length)));
+            offset += header + qsizetype(length);
+        }
+        m_buffer.remove(0, offset);
+    }
+
+    QTcpSocket m_socket;
+    QByteArray m_path;
+    TextHandler m_onText;
+    QByteArray m_buffer;
+    bool m_upgraded = false;
+};
+
 //! Connections of one thread: connects, subscribes, timestamps what arrives.
 class Worker : public QObject
 {
@@ -94,17 +185,14 @@ public:
 
     void start()
     {
-        const QUrl url(
-            QStringLiteral("ws://%1:%2/app/%3?protocol=7&client=flippdeal-bench&version=1")
-                .arg(m_options.host)
-                .arg(m_options.port)
-                .arg(m_options.key));
-        for (int i = 0; i < m_count; ++i) {
-            auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-            connect(socket, &QWebSocket::textMessageReceived, this,
-                    [this, socket](const QString &text) { onText(socket, text); });
-            socket->open(url);
-        }
+        const QByteArray path =
+            QStringLiteral("/app/%1?protocol=7&client=flippdeal-bench&version=1")
+                .arg(m_options.key)
+                .toUtf8();
+        for (int i = 0; i < m_count; ++i)
+            new RawClient(
+                m_options.host, m_options.port, path,
+                [this](RawClient *client, QByteArrayView text) { onText(client, text); }, this);
     }
 
     std::vector<qint64> takeLatencies()
@@ -114,19 +202,19 @@ public:
     }
 
 private:
-    void onText(QWebSocket *socket, const QString &text)
+    void onText(RawClient *client, QByteArrayView text)
     {
         const qint64 now = monotonicNs();
         // Benchmark events are recognised and timed without a JSON parser, so the generator's
         // own cost stays small next to the server's: the payload carries \"t\":<ns>.
-        static const QString benchEvent = QStringLiteral("\"event\":\"bench\"");
-        static const QString stampKey = QStringLiteral("\\\"t\\\":");
-        if (text.contains(benchEvent)) {
+        static const QByteArrayView benchEvent = "\"event\":\"bench\"";
+        static const QByteArrayView stampKey = "\\\"t\\\":";
+        if (text.indexOf(benchEvent) >= 0) {
             const qsizetype at = text.indexOf(stampKey);
             qint64 sentAt = 0;
             for (qsizetype i = at + stampKey.size();
-                 at >= 0 && i < text.size() && text.at(i).isDigit(); ++i)
-                sentAt = sentAt * 10 + text.at(i).digitValue();
+                 at >= 0 && i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+                sentAt = sentAt * 10 + (text[i] - '0');
             {
                 std::lock_guard lock(m_mutex);
                 m_latencies.push_back(now - sentAt);
@@ -134,19 +222,13 @@ private:
             ++m_received;
             return;
         }
-        const QJsonObject frame = QJsonDocument::fromJson(text.toUtf8()).object();
-        const QString event = frame.value(QLatin1String("event")).toString();
-        if (event == QLatin1String("pusher:connection_established")) {
-            const QJsonObject subscribe{
-                {QLatin1String("event"), QStringLiteral("pusher:subscribe")},
-                {QLatin1String("data"),
-                 QJsonObject{{QLatin1String("channel"), m_options.channel}}}};
-            socket->sendTextMessage(
-                QString::fromUtf8(QJsonDocument(subscribe).toJson(QJsonDocument::Compact)));
-        } else if (event == QLatin1String("pusher_internal:subscription_succeeded")) {
+        if (text.indexOf("pusher:connection_established") >= 0) {
+            client->sendText("{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"" +
+                             m_options.channel.toUtf8() + "\"}}");
+        } else if (text.indexOf("pusher_internal:subscription_succeeded") >= 0) {
             ++m_subscribed;
-        } else if (event == QLatin1String("pusher:ping")) {
-            socket->sendTextMessage(QStringLiteral(R"({"event":"pusher:pong","data":{}})"));
+        } else if (text.indexOf("\"pusher:ping\"") >= 0) {
+            client->sendText(R"({"event":"pusher:pong","data":{}})");
         }
     }
 
