@@ -108,7 +108,66 @@ const char *const schemaV1[] = {
     "CREATE INDEX channel_events_unpublished ON channel_events (id) WHERE published_at IS NULL",
 };
 
-constexpr int LatestVersion = 1;
+// Version 2: offers negotiation, escrow with its audit trail, the durable job queue and the
+// sandbox payment provider's ledger.
+const char *const schemaV2[] = {
+    "ALTER TABLE offers ADD COLUMN counter_cents BIGINT",
+    R"(CREATE TABLE escrows (
+        id %ID%,
+        domain_id BIGINT NOT NULL REFERENCES domains(id),
+        buyer_id BIGINT NOT NULL REFERENCES users(id),
+        seller_id BIGINT NOT NULL REFERENCES users(id),
+        amount_cents BIGINT NOT NULL,
+        fee_cents BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        source TEXT NOT NULL,
+        offer_id BIGINT REFERENCES offers(id),
+        payout_reference TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL))",
+    // At most one escrow per domain that is still going somewhere.
+    "CREATE UNIQUE INDEX escrows_one_open_per_domain ON escrows (domain_id) "
+    "WHERE status NOT IN ('refunded', 'cancelled')",
+    "CREATE INDEX escrows_buyer ON escrows (buyer_id)",
+    "CREATE INDEX escrows_seller ON escrows (seller_id)",
+    R"(CREATE TABLE escrow_events (
+        id %ID%,
+        escrow_id BIGINT NOT NULL REFERENCES escrows(id),
+        from_status TEXT NOT NULL,
+        to_status TEXT NOT NULL,
+        actor_id BIGINT,
+        reason TEXT,
+        created_at BIGINT NOT NULL))",
+    "CREATE INDEX escrow_events_escrow ON escrow_events (escrow_id, id)",
+    R"(CREATE TABLE jobs (
+        id %ID%,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        available_at BIGINT NOT NULL,
+        reserved_at BIGINT,
+        reserved_by TEXT,
+        last_error TEXT,
+        created_at BIGINT NOT NULL))",
+    "CREATE INDEX jobs_available ON jobs (available_at, id)",
+    R"(CREATE TABLE failed_jobs (
+        id %ID%,
+        job_id BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        failed_at BIGINT NOT NULL))",
+    R"(CREATE TABLE sandbox_payouts (
+        id %ID%,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        seller_id BIGINT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        created_at BIGINT NOT NULL))",
+};
+
+constexpr int LatestVersion = 2;
 
 } // namespace
 
@@ -136,6 +195,10 @@ bool Database::migrateTo(int version)
         for (const char *sql : schemaV1)
             steps.append(sql);
         break;
+    case 2:
+        for (const char *sql : schemaV2)
+            steps.append(sql);
+        break;
     default:
         m_error = QStringLiteral("no migration to version %1").arg(version);
         return false;
@@ -158,9 +221,21 @@ bool Database::migrateTo(int version)
 
 bool Database::migrate()
 {
-    if (!exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                             "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")))
+    // Concurrent CREATE TABLE IF NOT EXISTS is not safe on PostgreSQL (two creators can collide
+    // in the catalog), so the bookkeeping table is created under the same lock as the steps.
+    const QString createTable =
+        QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    if (m_dialect == Dialect::Postgres) {
+        if (!exec(QStringLiteral("BEGIN")) ||
+            !exec(QStringLiteral("SELECT pg_advisory_xact_lock(7400001)")) || !exec(createTable) ||
+            !exec(QStringLiteral("COMMIT"))) {
+            exec(QStringLiteral("ROLLBACK"));
+            return false;
+        }
+    } else if (!exec(createTable)) {
         return false;
+    }
     // Serialize concurrent migrators (several nodes starting at once): SQLite takes the write
     // lock up front, PostgreSQL a transaction-scoped advisory lock.
     for (int version = schemaVersion() + 1; version <= LatestVersion; ++version) {
