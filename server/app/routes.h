@@ -6,6 +6,9 @@
 namespace flippdeal::server {
 
 class AccountService;
+class AuctionService;
+class EscrowService;
+class OfferService;
 class ChannelAuthorizer;
 class DomainService;
 class EventStore;
@@ -21,6 +24,8 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
 void registerMessagingRoutes(Router &router, MessageService &messages);
 void registerNotificationRoutes(Router &router, NotificationService &notifications);
 void registerDomainRoutes(Router &router, DomainService &domains);
+void registerMarketRoutes(Router &router, DomainService &domains, AuctionService &auctions,
+                          OfferService &offers, EscrowService &escrows);
 void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer &channels);
 void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
                              Gateway &gateway);

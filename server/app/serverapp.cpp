@@ -5,9 +5,14 @@
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
 #include "core/logging.h"
+#include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
+#include "jobs/jobqueue.h"
+#include "marketplace/auctionservice.h"
+#include "marketplace/offerservice.h"
+#include "payments/paymentprovider.h"
 
 #include "http/router.h"
 #include "marketplace/domainservice.h"
@@ -15,6 +20,8 @@
 #include "notifications/notificationservice.h"
 #include "operations/metrics.h"
 #include "storage/database.h"
+#include <QCoreApplication>
+#include <QSysInfo>
 #include <QTcpSocket>
 
 #include "protocol/timeformat.h"
@@ -24,6 +31,9 @@ namespace flippdeal::server {
 namespace {
 constexpr int PruneIntervalMs = 60 * 60 * 1000;
 constexpr int ShutdownDeadlineMs = 3000;
+constexpr int SchedulerTickMs = 250; // countdowns are due every second in the last minute
+constexpr int BacklogPollMs = 1000;
+constexpr int BacklogMinAgeMs = 2000;
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -63,6 +73,24 @@ bool ServerApp::open()
     m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
                                                   m_config.messagesPerSecond);
     m_domains = std::make_unique<DomainService>(*m_db, *m_events);
+    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications,
+                                                m_config.platformFeeBps);
+    m_auctions =
+        std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
+                                         qint64(m_config.antiSnipeSeconds) * 1000);
+    m_offers =
+        std::make_unique<OfferService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains);
+    m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
+                                        qint64(m_config.jobTimeoutSeconds) * 1000);
+    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
+    m_worker = std::make_unique<JobWorker>(*m_jobs,
+                                           QStringLiteral("%1:%2")
+                                               .arg(QSysInfo::machineHostName())
+                                               .arg(QCoreApplication::applicationPid()),
+                                           500);
+    m_worker->addHandler(EscrowService::PayoutJob, [this](const Job &job) {
+        return m_escrows->processPayout(job, *m_payments);
+    });
     m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(*m_domains, m_config.appKey.toUtf8(),
                                                               m_config.appSecret);
     m_metrics = std::make_unique<Metrics>();
@@ -74,6 +102,7 @@ bool ServerApp::open()
     registerMessagingRoutes(*m_router, *m_messages);
     registerNotificationRoutes(*m_router, *m_notifications);
     registerDomainRoutes(*m_router, *m_domains);
+    registerMarketRoutes(*m_router, *m_domains, *m_auctions, *m_offers, *m_escrows);
     registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
     registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
     registerOperationsRoutes(*m_router, *m_db, *m_metrics);
@@ -102,7 +131,35 @@ bool ServerApp::listen()
     m_pruneTimer.setInterval(PruneIntervalMs);
     connect(&m_pruneTimer, &QTimer::timeout, this, &ServerApp::pruneHistory);
     m_pruneTimer.start();
+    // Events committed by other processes (queue workers, schedulers, other nodes).
+    m_backlogTimer.setInterval(BacklogPollMs);
+    connect(&m_backlogTimer, &QTimer::timeout, this,
+            [this] { m_events->publishBacklog(BacklogMinAgeMs); });
+    m_backlogTimer.start();
+    startScheduler();
+    startWorker();
     return true;
+}
+
+void ServerApp::runSchedulerTick()
+{
+    const qint64 now = protocol::nowMs();
+    m_auctions->closeDueAuctions(now);
+    m_auctions->broadcastCountdowns(now);
+}
+
+void ServerApp::startScheduler()
+{
+    m_schedulerTimer.setInterval(SchedulerTickMs);
+    connect(&m_schedulerTimer, &QTimer::timeout, this, &ServerApp::runSchedulerTick,
+            Qt::UniqueConnection);
+    m_schedulerTimer.start();
+    runSchedulerTick();
+}
+
+void ServerApp::startWorker()
+{
+    m_worker->start();
 }
 
 quint16 ServerApp::port() const
@@ -134,6 +191,15 @@ void ServerApp::registerMetrics()
     m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"),
                         QStringLiteral("Stored events broadcast."), Kind::Counter,
                         [events] { return double(events->publishedCount()); });
+    JobQueue *jobs = m_jobs.get();
+    m_metrics->addValue(QStringLiteral("flippdeal_queue_depth"),
+                        QStringLiteral("Jobs waiting or running."), Kind::Gauge, [jobs] {
+                            const QueueStats s = jobs->stats(protocol::nowMs());
+                            return double(s.ready + s.delayed + s.reserved);
+                        });
+    m_metrics->addValue(QStringLiteral("flippdeal_failed_jobs"),
+                        QStringLiteral("Jobs that used up their attempts."), Kind::Gauge,
+                        [jobs] { return double(jobs->stats(protocol::nowMs()).failed); });
     m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"),
                         QStringLiteral("Committed events not yet marked as published."),
                         Kind::Gauge, [events] { return double(events->backlog()); });
@@ -153,6 +219,10 @@ void ServerApp::shutdown()
 {
     qCInfo(lcApp) << "shutting down";
     m_pruneTimer.stop();
+    m_schedulerTimer.stop();
+    m_backlogTimer.stop();
+    if (m_worker)
+        m_worker->stop();
     if (m_http)
         m_http->close();
     if (!m_gateway) {

@@ -11,6 +11,12 @@
 namespace flippdeal::server {
 
 class AccountService;
+class AuctionService;
+class EscrowService;
+class JobQueue;
+class JobWorker;
+class OfferService;
+class PaymentProvider;
 class ChannelAuthorizer;
 class Database;
 class DomainService;
@@ -34,8 +40,15 @@ public:
 
     //! Opens and migrates the database and builds the services. False with errorString().
     bool open();
-    //! Starts listening (after open()); publishes what the outbox still holds.
+    //! Starts listening (after open()); publishes what the outbox still holds and starts the
+    //! background work: job worker, auction scheduler, history pruning.
     bool listen();
+    //! The auction scheduler's work, one tick: closes due auctions, sends countdowns.
+    void runSchedulerTick();
+    //! Starts only the auction scheduler (for `auctions:broadcast-countdowns`).
+    void startScheduler();
+    //! Starts only the job worker (for `queue:work`).
+    void startWorker();
     quint16 port() const;
     QString errorString() const { return m_error; }
 
@@ -51,6 +64,11 @@ public:
     MessageService &messages() { return *m_messages; }
     NotificationService &notifications() { return *m_notifications; }
     DomainService &domains() { return *m_domains; }
+    AuctionService &auctions() { return *m_auctions; }
+    OfferService &offers() { return *m_offers; }
+    EscrowService &escrows() { return *m_escrows; }
+    JobQueue &jobs() { return *m_jobs; }
+    JobWorker &worker() { return *m_worker; }
 
 Q_SIGNALS:
     void stopped();
@@ -68,11 +86,19 @@ private:
     std::unique_ptr<NotificationService> m_notifications;
     std::unique_ptr<MessageService> m_messages;
     std::unique_ptr<DomainService> m_domains;
+    std::unique_ptr<EscrowService> m_escrows;
+    std::unique_ptr<AuctionService> m_auctions;
+    std::unique_ptr<OfferService> m_offers;
+    std::unique_ptr<JobQueue> m_jobs;
+    std::unique_ptr<PaymentProvider> m_payments;
+    std::unique_ptr<JobWorker> m_worker;
     std::unique_ptr<ChannelAuthorizer> m_channelAuthorizer;
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<Router> m_router;
     std::unique_ptr<HttpServer> m_http;
     QTimer m_pruneTimer;
+    QTimer m_schedulerTimer;
+    QTimer m_backlogTimer;
 };
 
 } // namespace flippdeal::server

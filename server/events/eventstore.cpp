@@ -122,16 +122,16 @@ void EventStore::flushPublishedMarks()
     }
 }
 
-int EventStore::publishBacklog()
+int EventStore::publishBacklog(qint64 minAgeMs)
 {
     flushPublishedMarks();
     QList<StoredEvent> events;
     try {
         SqlQuery query(
-            m_db,
-            QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
-                           "WHERE published_at IS NULL ORDER BY id LIMIT 10000"));
-        query.exec();
+            m_db, QStringLiteral(
+                      "SELECT id, channel, seq, event, data, created_at FROM channel_events "
+                      "WHERE published_at IS NULL AND created_at <= ? ORDER BY id LIMIT 10000"));
+        query.bind(protocol::nowMs() - minAgeMs).exec();
         while (query.next()) {
             events.append(StoredEvent{query.int64(0),
                                       query.text(1),

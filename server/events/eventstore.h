@@ -71,8 +71,9 @@ public:
     //! Broadcasts an event that is not stored (public channels, client events).
     void publishTransient(const BroadcastEvent &event) { m_broadcaster.broadcast(event); }
 
-    //! Publishes committed events that were never marked as published. Returns how many.
-    int publishBacklog();
+    //! Publishes committed events that were never marked as published and are at least
+    //! `minAgeMs` old (other processes' events; a node's own are marked within 200 ms).
+    int publishBacklog(qint64 minAgeMs = 0);
     //! Events of `channel` after `afterSeq`, oldest first.
     Expected<QList<StoredEvent>> history(const QString &channel, qint64 afterSeq, int limit);
     //! Deletes published history older than `cutoffMs`. Returns the number of rows removed.

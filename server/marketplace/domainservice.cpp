@@ -8,6 +8,8 @@
 
 #include "protocol/timeformat.h"
 
+using flippdeal::protocol::parseIsoUtc;
+
 #include <QRegularExpression>
 
 namespace flippdeal::server {
@@ -49,6 +51,13 @@ QJsonValue nullable(const std::optional<qint64> &v)
 bool Domain::isLiveAuction(qint64 nowMs) const
 {
     return status == QLatin1String("active") && enableBidding && (!endsAt || *endsAt > nowMs);
+}
+
+qint64 Domain::minimumNextBidCents() const
+{
+    if (bidCount == 0)
+        return std::max(reserveCents.value_or(0), minIncrementCents);
+    return currentBidCents + minIncrementCents;
 }
 
 QJsonObject Domain::toJson() const
@@ -201,6 +210,78 @@ Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainI
     });
     if (!ok)
         return ApiError::internal();
+    return *domain;
+}
+
+Expected<Domain> DomainService::update(const protocol::User &user, qint64 domainId,
+                                       const QJsonObject &body, qint64 nowMs)
+{
+    auto domain = find(domainId);
+    if (!domain)
+        return ApiError::notFound(QStringLiteral("Domain not found."));
+    if (domain->ownerId != user.id)
+        return ApiError::forbidden(QStringLiteral("Only the owner may edit this domain."));
+    fields::Reader reader(body);
+    const auto minIncrement =
+        reader.optionalInt(QStringLiteral("min_increment_cents"), 1, Q_INT64_C(100000000000));
+    const auto reserve =
+        reader.optionalInt(QStringLiteral("reserve_cents"), 0, Q_INT64_C(100000000000));
+    const auto buyNow =
+        reader.optionalInt(QStringLiteral("buy_now_cents"), 1, Q_INT64_C(100000000000));
+    std::optional<qint64> endsAt;
+    if (body.contains(QLatin1String("ends_at"))) {
+        endsAt = parseIsoUtc(body.value(QLatin1String("ends_at")).toString());
+        if (!endsAt || *endsAt <= nowMs)
+            reader.fail(
+                QStringLiteral("ends_at"),
+                QStringLiteral("The ends_at field must be a future ISO-8601 time with a zone."));
+    }
+    const QString status = body.value(QLatin1String("status")).toString(domain->status);
+    if (!reader.ok())
+        return reader.error();
+    const bool changesTerms = minIncrement || reserve || buyNow || endsAt;
+    if (changesTerms && domain->bidCount > 0)
+        return ApiError::conflict(
+            QStringLiteral("The terms of an auction with bids cannot change."));
+    if (status != domain->status) {
+        const bool allowed =
+            (domain->status == QLatin1String("draft") &&
+             (status == QLatin1String("active") || status == QLatin1String("cancelled"))) ||
+            (domain->status == QLatin1String("active") && status == QLatin1String("cancelled") &&
+             domain->bidCount == 0);
+        if (!allowed)
+            return ApiError::conflict(QStringLiteral("A %1 domain cannot become %2.")
+                                          .arg(domain->status, status.left(20)));
+    }
+    domain->status = status;
+    domain->minIncrementCents = minIncrement.value_or(domain->minIncrementCents);
+    domain->reserveCents = reserve ? reserve : domain->reserveCents;
+    domain->buyNowCents = buyNow ? buyNow : domain->buyNowCents;
+    domain->endsAt = endsAt ? endsAt : domain->endsAt;
+    domain->updatedAt = nowMs;
+    const bool ok = m_events.transaction([&](EventBatch &batch) {
+        SqlQuery update(
+            m_db,
+            QStringLiteral(
+                "UPDATE domains SET status = ?, min_increment_cents = ?, reserve_cents = ?, "
+                "buy_now_cents = ?, ends_at = ?, updated_at = ? WHERE id = ? AND bid_count = ?"));
+        update.bind(domain->status)
+            .bind(domain->minIncrementCents)
+            .bindOptional(domain->reserveCents)
+            .bindOptional(domain->buyNowCents)
+            .bindOptional(domain->endsAt)
+            .bind(nowMs)
+            .bind(domainId)
+            .bind(domain->bidCount)
+            .exec();
+        if (update.numRowsAffected() != 1)
+            return false;
+        batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
+                  {{QLatin1String("domain"), domain->toJson()}});
+        return true;
+    });
+    if (!ok)
+        return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
     return *domain;
 }
 

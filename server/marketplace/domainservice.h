@@ -35,6 +35,9 @@ struct Domain
 
     //! An auction is live while it is active, takes bids and has not reached its end.
     bool isLiveAuction(qint64 nowMs) const;
+    //! The lowest acceptable next bid: the reserve (or one increment) for the first bid, then
+    //! the current bid plus the minimum increment.
+    qint64 minimumNextBidCents() const;
     QJsonObject toJson() const;
 };
 
@@ -49,6 +52,11 @@ public:
     std::optional<Domain> find(qint64 id);
     Expected<Domain> get(qint64 id);
     Expected<Domain> watch(const protocol::User &user, qint64 domainId, bool watching);
+    //! The owner's edits: `status` (draft → active, draft or active → cancelled while there
+    //! are no bids) and, while there are no bids, `min_increment_cents`, `reserve_cents`,
+    //! `buy_now_cents` and `ends_at`. Broadcasts DomainUpdated on `private-domain.{id}`.
+    Expected<Domain> update(const protocol::User &user, qint64 domainId, const QJsonObject &body,
+                            qint64 nowMs);
 
     //! Owner, bidder, offer maker or watcher of the domain.
     bool isParticipant(qint64 userId, qint64 domainId);

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+#include "jobs/jobqueue.h"
+
+#include "core/logging.h"
+#include "storage/database.h"
+
+#include "protocol/frame.h"
+#include "protocol/timeformat.h"
+
+#include <QJsonDocument>
+
+namespace flippdeal::server {
+
+QJsonObject FailedJob::toJson() const
+{
+    return {{QLatin1String("id"), id},
+            {QLatin1String("job_id"), jobId},
+            {QLatin1String("type"), type},
+            {QLatin1String("payload"), payload},
+            {QLatin1String("attempts"), attempts},
+            {QLatin1String("error"), error},
+            {QLatin1String("failed_at"), protocol::isoUtc(failedAt)}};
+}
+
+JobQueue::JobQueue(Database &db, qint64 backoffMs, qint64 timeoutMs)
+    : m_db(db)
+    , m_backoffMs(backoffMs)
+    , m_timeoutMs(timeoutMs)
+{}
+
+void JobQueue::enqueue(Database &db, const QString &type, const QJsonObject &payload,
+                       qint64 availableAtMs, int maxAttempts)
+{
+    SqlQuery(db, QStringLiteral(
+                     "INSERT INTO jobs (type, payload, max_attempts, available_at, created_at) "
+                     "VALUES (?, ?, ?, ?, ?)"))
+        .bind(type)
+        .bind(QString::fromUtf8(protocol::toJson(payload)))
+        .bind(maxAttempts)
+        .bind(availableAtMs)
+        .bind(protocol::nowMs())
+        .exec();
+}
+
+std::optional<Job> JobQueue::claim(const QString &workerId, qint64 nowMs)
+{
+    std::optional<Job> job;
+    m_db.transaction([&] {
+        // The re-check in the outer WHERE makes the claim safe when two workers pick the same
+        // row: the second UPDATE finds it reserved and changes nothing.
+        const QString reservable =
+            QStringLiteral("available_at <= ? AND (reserved_at IS NULL OR reserved_at < ?)");
+        SqlQuery query(
+            m_db, QStringLiteral(
+                      "UPDATE jobs SET reserved_at = ?, reserved_by = ?, attempts = attempts + 1 "
+                      "WHERE id = (SELECT id FROM jobs WHERE %1 ORDER BY id LIMIT 1) AND %1 "
+                      "RETURNING id, type, payload, attempts, max_attempts")
+                      .arg(reservable));
+        const qint64 staleBefore = nowMs - m_timeoutMs;
+        query.bind(nowMs)
+            .bind(workerId)
+            .bind(nowMs)
+            .bind(staleBefore)
+            .bind(nowMs)
+            .bind(staleBefore)
+            .exec();
+        if (query.next()) {
+            job = Job{query.int64(0), query.text(1),
+                      QJsonDocument::fromJson(query.text(2).toUtf8()).object(), int(query.int64(3)),
+                      int(query.int64(4))};
+        }
+        return true;
+    });
+    return job;
+}
+
+void JobQueue::complete(const Job &job)
+{
+    m_db.transaction([&] {
+        SqlQuery(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ?")).bind(job.id).exec();
+        return true;
+    });
+}
+
+void JobQueue::fail(const Job &job, const QString &error, qint64 nowMs)
+{
+    m_db.transaction([&] {
+        if (job.attempts >= job.maxAttempts) {
+            SqlQuery(
+                m_db,
+                QStringLiteral(
+                    "INSERT INTO failed_jobs (job_id, type, payload, attempts, error, failed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"))
+                .bind(job.id)
+                .bind(job.type)
+                .bind(QString::fromUtf8(protocol::toJson(job.payload)))
+                .bind(job.attempts)
+                .bind(error)
+                .bind(nowMs)
+                .exec();
+            SqlQuery(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ?")).bind(job.id).exec();
+            qCWarning(lcApp).noquote()
+                << "job" << job.id << job.type << "failed for good:" << error;
+            return true;
+        }
+        // 1x, 5x, 25x the base delay.
+        qint64 delay = m_backoffMs;
+        for (int i = 1; i < job.attempts; ++i)
+            delay *= 5;
+        SqlQuery(m_db,
+                 QStringLiteral(
+                     "UPDATE jobs SET reserved_at = NULL, reserved_by = NULL, available_at = ?, "
+                     "last_error = ? WHERE id = ?"))
+            .bind(nowMs + delay)
+            .bind(error)
+            .bind(job.id)
+            .exec();
+        return true;
+    });
+}
+
+QList<FailedJob> JobQueue::failedJobs(int limit)
+{
+    QList<FailedJob> result;
+    try {
+        SqlQuery query(
+            m_db, QStringLiteral("SELECT id, job_id, type, payload, attempts, error, failed_at "
+                                 "FROM failed_jobs ORDER BY id DESC LIMIT ?"));
+        query.bind(limit).exec();
+        while (query.next()) {
+            result.append(FailedJob{query.int64(0), query.int64(1), query.text(2),
+                                    QJsonDocument::fromJson(query.text(3).toUtf8()).object(),
+                                    int(query.int64(4)), query.text(5), query.int64(6)});
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcDb) << error.what();
+    }
+    return result;
+}
+
+Expected<int> JobQueue::retry(qint64 failedJobId)
+{
+    int moved = 0;
+    const bool ok = m_db.transaction([&] {
+        const QString where = failedJobId > 0 ? QStringLiteral(" WHERE id = ?") : QString();
+        SqlQuery insert(
+            m_db, QStringLiteral(
+                      "INSERT INTO jobs (type, payload, max_attempts, available_at, created_at) "
+                      "SELECT type, payload, ?, ?, ? FROM failed_jobs") +
+                      where);
+        insert.bind(DefaultMaxAttempts).bind(protocol::nowMs()).bind(protocol::nowMs());
+        if (failedJobId > 0)
+            insert.bind(failedJobId);
+        insert.exec();
+        moved = insert.numRowsAffected();
+        SqlQuery remove(m_db, QStringLiteral("DELETE FROM failed_jobs") + where);
+        if (failedJobId > 0)
+            remove.bind(failedJobId);
+        remove.exec();
+        return true;
+    });
+    if (!ok)
+        return ApiError::internal();
+    if (failedJobId > 0 && moved == 0)
+        return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
+    return moved;
+}
+
+QueueStats JobQueue::stats(qint64 nowMs)
+{
+    QueueStats stats;
+    try {
+        const qint64 staleBefore = nowMs - m_timeoutMs;
+        SqlQuery query(
+            m_db,
+            QStringLiteral(
+                "SELECT "
+                "  SUM(CASE WHEN reserved_at IS NOT NULL AND reserved_at >= ? THEN 1 ELSE 0 END), "
+                "  SUM(CASE WHEN (reserved_at IS NULL OR reserved_at < ?) AND available_at <= ? "
+                "THEN 1 ELSE 0 END), "
+                "  SUM(CASE WHEN (reserved_at IS NULL OR reserved_at < ?) AND available_at > ? "
+                "THEN 1 ELSE 0 END) "
+                "FROM jobs"));
+        query.bind(staleBefore).bind(staleBefore).bind(nowMs).bind(staleBefore).bind(nowMs).exec();
+        if (query.next()) {
+            stats.reserved = query.int64(0);
+            stats.ready = query.int64(1);
+            stats.delayed = query.int64(2);
+        }
+        stats.failed = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM failed_jobs")).scalar();
+    } catch (const DbError &error) {
+        qCWarning(lcDb) << error.what();
+    }
+    return stats;
+}
+
+JobWorker::JobWorker(JobQueue &queue, QString workerId, int pollIntervalMs, QObject *parent)
+    : QObject(parent)
+    , m_queue(queue)
+    , m_workerId(std::move(workerId))
+{
+    m_timer.setInterval(pollIntervalMs);
+    connect(&m_timer, &QTimer::timeout, this, [this] { runAvailable(); });
+}
+
+void JobWorker::addHandler(const QString &type, Handler handler)
+{
+    m_handlers.insert(type, std::move(handler));
+}
+
+int JobWorker::runAvailable(int limit)
+{
+    int ran = 0;
+    while (ran < limit) {
+        const auto job = m_queue.claim(m_workerId, protocol::nowMs());
+        if (!job)
+            break;
+        ++ran;
+        const auto handler = m_handlers.constFind(job->type);
+        const std::optional<QString> error =
+            handler == m_handlers.cend()
+                ? std::optional<QString>(
+                      QStringLiteral("no handler for job type %1").arg(job->type))
+                : (*handler)(*job);
+        if (error) {
+            qCInfo(lcApp).noquote() << "job" << job->id << job->type << "attempt" << job->attempts
+                                    << "failed:" << *error;
+            m_queue.fail(*job, *error, protocol::nowMs());
+        } else {
+            m_queue.complete(*job);
+        }
+        Q_EMIT jobFinished(job->type, !error);
+    }
+    return ran;
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <functional>
+#include <optional>
+
+namespace flippdeal::server {
+
+class Database;
+
+//! \brief A job taken from the queue by a worker.
+struct Job
+{
+    qint64 id = 0;
+    QString type;
+    QJsonObject payload;
+    int attempts = 0; //!< including the current one
+    int maxAttempts = 3;
+};
+
+//! \brief A job that used up its attempts.
+struct FailedJob
+{
+    qint64 id = 0;
+    qint64 jobId = 0;
+    QString type;
+    QJsonObject payload;
+    int attempts = 0;
+    QString error;
+    qint64 failedAt = 0;
+
+    QJsonObject toJson() const;
+};
+
+//! \brief Queue counts for `queue:monitor` and /metrics.
+struct QueueStats
+{
+    qint64 ready = 0;    //!< available now
+    qint64 delayed = 0;  //!< waiting for their backoff
+    qint64 reserved = 0; //!< being worked on
+    qint64 failed = 0;
+};
+
+//! \brief The durable job queue, in the database: jobs survive restarts, a job a worker took
+//! and never finished (the worker was killed) becomes available again after `timeoutMs`, and a
+//! job that fails `maxAttempts` times moves to `failed_jobs`. Several workers, in one process or
+//! many, can share it: claiming is one conditional UPDATE.
+class JobQueue
+{
+public:
+    JobQueue(Database &db, qint64 backoffMs, qint64 timeoutMs);
+
+    static constexpr int DefaultMaxAttempts = 3;
+
+    //! Inside a caller's transaction (throws DbError): adds a job.
+    static void enqueue(Database &db, const QString &type, const QJsonObject &payload,
+                        qint64 availableAtMs, int maxAttempts = DefaultMaxAttempts);
+
+    std::optional<Job> claim(const QString &workerId, qint64 nowMs);
+    void complete(const Job &job);
+    //! Schedules a retry with exponential backoff, or moves the job to failed_jobs.
+    void fail(const Job &job, const QString &error, qint64 nowMs);
+
+    QList<FailedJob> failedJobs(int limit = 100);
+    //! Moves one failed job (or all, with id 0) back to the queue. Returns how many.
+    Expected<int> retry(qint64 failedJobId);
+    QueueStats stats(qint64 nowMs);
+
+private:
+    Database &m_db;
+    qint64 m_backoffMs;
+    qint64 m_timeoutMs;
+};
+
+//! \brief Runs jobs from the queue: polls, claims one at a time, dispatches by type.
+class JobWorker : public QObject
+{
+    Q_OBJECT
+
+public:
+    //! A handler returns an error message to fail the attempt, or nothing on success.
+    using Handler = std::function<std::optional<QString>(const Job &)>;
+
+    JobWorker(JobQueue &queue, QString workerId, int pollIntervalMs, QObject *parent = nullptr);
+
+    void addHandler(const QString &type, Handler handler);
+    void start() { m_timer.start(); }
+    void stop() { m_timer.stop(); }
+    //! Works until no job is ready (at most `limit`). Returns how many it ran.
+    int runAvailable(int limit = 100);
+
+Q_SIGNALS:
+    void jobFinished(const QString &type, bool succeeded);
+
+private:
+    JobQueue &m_queue;
+    QString m_workerId;
+    QHash<QString, Handler> m_handlers;
+    QTimer m_timer;
+};
+
+} // namespace flippdeal::server

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+#include "marketplace/auctionservice.h"
+
+#include "core/logging.h"
+#include "escrow/escrowservice.h"
+#include "events/eventstore.h"
+#include "notifications/notificationservice.h"
+#include "storage/database.h"
+
+#include "protocol/timeformat.h"
+
+#include <cmath>
+
+namespace flippdeal::server {
+
+namespace {
+constexpr int MaxBidRetries = 3;
+}
+
+QJsonObject Bid::toJson() const
+{
+    return {{QLatin1String("id"), id},
+            {QLatin1String("domain_id"), domainId},
+            {QLatin1String("user_id"), userId},
+            {QLatin1String("amount_cents"), amountCents},
+            {QLatin1String("created_at"), protocol::isoUtc(createdAt)}};
+}
+
+AuctionService::AuctionService(Database &db, EventStore &events, NotificationService &notifications,
+                               EscrowService &escrows, DomainService &domains, qint64 antiSnipeMs)
+    : m_db(db)
+    , m_events(events)
+    , m_notifications(notifications)
+    , m_escrows(escrows)
+    , m_domains(domains)
+    , m_antiSnipeMs(antiSnipeMs)
+{}
+
+QJsonObject AuctionService::auctionState(const Domain &domain, qint64 nowMs)
+{
+    return {{QLatin1String("domain_id"), domain.id},
+            {QLatin1String("current_bid_cents"), domain.currentBidCents},
+            {QLatin1String("bid_count"), domain.bidCount},
+            {QLatin1String("minimum_next_bid_cents"), domain.minimumNextBidCents()},
+            {QLatin1String("high_bidder_id"),
+             domain.highBidderId ? QJsonValue(*domain.highBidderId) : QJsonValue()},
+            {QLatin1String("ends_at"),
+             domain.endsAt ? QJsonValue(protocol::isoUtc(*domain.endsAt)) : QJsonValue()},
+            {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+}
+
+Expected<AuctionService::BidResult> AuctionService::placeBid(const protocol::User &bidder,
+                                                             qint64 domainId, qint64 amountCents,
+                                                             qint64 nowMs)
+{
+    for (int attempt = 0; attempt < MaxBidRetries; ++attempt) {
+        std::optional<ApiError> refusal;
+        std::optional<BidResult> result;
+        bool lostRace = false;
+        const bool ok = m_events.transaction([&](EventBatch &batch) {
+            auto domain = m_domains.find(domainId);
+            if (!domain) {
+                refusal = ApiError::notFound(QStringLiteral("Domain not found."));
+                return false;
+            }
+            if (!domain->isLiveAuction(nowMs)) {
+                refusal = ApiError::validation(QStringLiteral("amount_cents"),
+                                               QStringLiteral("This auction is not active."));
+                return false;
+            }
+            if (domain->ownerId == bidder.id) {
+                refusal =
+                    ApiError::validation(QStringLiteral("amount_cents"),
+                                         QStringLiteral("You cannot bid on your own domain."));
+                return false;
+            }
+            const qint64 minimum = domain->minimumNextBidCents();
+            if (amountCents < minimum) {
+                refusal = ApiError::validation(
+                    QStringLiteral("amount_cents"),
+                    QStringLiteral("The bid must be at least %1 cents.").arg(minimum));
+                return false;
+            }
+            const std::optional<qint64> previousHigh = domain->highBidderId;
+            const qint64 previousAmount = domain->currentBidCents;
+            qint64 endsAt = *domain->endsAt;
+            const bool extended = endsAt - nowMs < m_antiSnipeMs;
+            if (extended)
+                endsAt = nowMs + m_antiSnipeMs;
+            // The compare-and-set on bid_count is what serializes equal bids: of several that
+            // read the same state, only the first UPDATE matches; the others retry and are
+            // then too low.
+            SqlQuery update(m_db, QStringLiteral("UPDATE domains SET current_bid_cents = ?, "
+                                                 "bid_count = bid_count + 1, high_bidder_id = ?, "
+                                                 "ends_at = ?, updated_at = ? WHERE id = ? AND "
+                                                 "bid_count = ? AND status = 'active'"));
+            update.bind(amountCents)
+                .bind(bidder.id)
+                .bind(endsAt)
+                .bind(nowMs)
+                .bind(domainId)
+                .bind(domain->bidCount)
+                .exec();
+            if (update.numRowsAffected() != 1) {
+                lostRace = true;
+                return false;
+            }
+            Bid bid{0, domainId, bidder.id, amountCents, nowMs};
+            bid.id = SqlQuery(m_db,
+                              QStringLiteral(
+                                  "INSERT INTO bids (domain_id, user_id, amount_cents, created_at) "
+                                  "VALUES (?, ?, ?, ?) RETURNING id"))
+                         .bind(domainId)
+                         .bind(bidder.id)
+                         .bind(amountCents)
+                         .bind(nowMs)
+                         .scalar();
+            domain->currentBidCents = amountCents;
+            domain->bidCount += 1;
+            domain->highBidderId = bidder.id;
+            domain->endsAt = endsAt;
+            domain->updatedAt = nowMs;
+
+            const QJsonObject placed{{QLatin1String("bid"), bid.toJson()},
+                                     {QLatin1String("auction"), auctionState(*domain, nowMs)}};
+            batch.add(protocol::Channels::auction(domainId), protocol::EventName::BidPlaced,
+                      placed);
+            batch.add(protocol::Channels::domain(domainId), protocol::EventName::BidPlaced, placed);
+            if (extended) {
+                const QJsonObject extension{
+                    {QLatin1String("domain_id"), domainId},
+                    {QLatin1String("ends_at"), protocol::isoUtc(endsAt)},
+                    {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+                batch.add(protocol::Channels::auction(domainId),
+                          protocol::EventName::AuctionExtended, extension);
+                batch.add(protocol::Channels::domain(domainId),
+                          protocol::EventName::AuctionExtended, extension);
+            }
+            if (previousHigh && *previousHigh != bidder.id) {
+                m_notifications.notifyUser(
+                    batch, *previousHigh, protocol::NotificationType::BidOutbid,
+                    {{QLatin1String("domain_id"), domainId},
+                     {QLatin1String("domain_name"), domain->name},
+                     {QLatin1String("your_bid_cents"), previousAmount},
+                     {QLatin1String("current_bid_cents"), amountCents},
+                     {QLatin1String("minimum_next_bid_cents"), domain->minimumNextBidCents()}});
+            }
+            m_notifications.notifyUser(batch, domain->ownerId,
+                                       protocol::NotificationType::BidPlaced,
+                                       {{QLatin1String("domain_id"), domainId},
+                                        {QLatin1String("domain_name"), domain->name},
+                                        {QLatin1String("bid_id"), bid.id},
+                                        {QLatin1String("bidder_id"), bidder.id},
+                                        {QLatin1String("amount_cents"), amountCents}});
+            result = BidResult{bid, *domain, extended};
+            return true;
+        });
+        if (refusal)
+            return *refusal;
+        if (lostRace)
+            continue;
+        if (!ok || !result)
+            return ApiError::internal();
+        qCInfo(lcMarketplace) << "bid" << result->bid.id << "of" << amountCents << "on domain"
+                              << domainId;
+        return *result;
+    }
+    return ApiError::conflict(QStringLiteral("Too many simultaneous bids; try again."));
+}
+
+Expected<QList<Bid>> AuctionService::bids(qint64 domainId, int limit)
+{
+    QList<Bid> result;
+    try {
+        SqlQuery query(
+            m_db,
+            QStringLiteral("SELECT id, domain_id, user_id, amount_cents, created_at FROM bids "
+                           "WHERE domain_id = ? ORDER BY id DESC LIMIT ?"));
+        query.bind(domainId).bind(limit).exec();
+        while (query.next())
+            result.append(Bid{query.int64(0), query.int64(1), query.int64(2), query.int64(3),
+                              query.int64(4)});
+    } catch (const DbError &error) {
+        qCWarning(lcMarketplace) << error.what();
+        return ApiError::internal();
+    }
+    return result;
+}
+
+int AuctionService::closeDueAuctions(qint64 nowMs)
+{
+    QList<qint64> due;
+    try {
+        SqlQuery query(
+            m_db,
+            QStringLiteral("SELECT id FROM domains WHERE status = 'active' AND enable_bidding = 1 "
+                           "AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at"));
+        query.bind(nowMs).exec();
+        while (query.next())
+            due.append(query.int64(0));
+    } catch (const DbError &error) {
+        qCWarning(lcMarketplace) << error.what();
+        return 0;
+    }
+    int closed = 0;
+    for (const qint64 id : std::as_const(due))
+        closed += closeOne(id, nowMs) ? 1 : 0;
+    return closed;
+}
+
+bool AuctionService::closeOne(qint64 domainId, qint64 nowMs)
+{
+    bool closedHere = false;
+    m_events.transaction([&](EventBatch &batch) {
+        // Exactly once: only the scheduler whose UPDATE flips the status goes on.
+        SqlQuery flip(m_db, QStringLiteral("UPDATE domains SET status = 'ended', updated_at = ? "
+                                           "WHERE id = ? AND status = 'active' AND ends_at <= ?"));
+        flip.bind(nowMs).bind(domainId).bind(nowMs).exec();
+        if (flip.numRowsAffected() != 1)
+            return false;
+        const auto domain = m_domains.find(domainId);
+        if (!domain)
+            return false;
+        const bool reserveMet =
+            domain->bidCount > 0 && domain->currentBidCents >= domain->reserveCents.value_or(0);
+        const std::optional<qint64> winner = reserveMet ? domain->highBidderId : std::nullopt;
+        std::optional<qint64> escrowId;
+        if (winner) {
+            escrowId = m_escrows
+                           .open(batch, domainId, *winner, domain->ownerId, domain->currentBidCents,
+                                 QStringLiteral("auction"), std::nullopt)
+                           .id;
+            m_notifications.notifyUser(batch, *winner, protocol::NotificationType::AuctionWon,
+                                       {{QLatin1String("domain_id"), domainId},
+                                        {QLatin1String("domain_name"), domain->name},
+                                        {QLatin1String("final_bid_cents"), domain->currentBidCents},
+                                        {QLatin1String("escrow_id"), *escrowId}});
+        }
+        m_notifications.notifyUser(
+            batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
+            {{QLatin1String("domain_id"), domainId},
+             {QLatin1String("domain_name"), domain->name},
+             {QLatin1String("winner_user_id"), winner ? QJsonValue(*winner) : QJsonValue()},
+             {QLatin1String("final_bid_cents"),
+              winner ? QJsonValue(domain->currentBidCents) : QJsonValue()},
+             {QLatin1String("reserve_met"), reserveMet},
+             {QLatin1String("escrow_id"), escrowId ? QJsonValue(*escrowId) : QJsonValue()}});
+        const QJsonObject ended{
+            {QLatin1String("domain_id"), domainId},
+            {QLatin1String("winner_user_id"), winner ? QJsonValue(*winner) : QJsonValue()},
+            {QLatin1String("final_bid_cents"),
+             winner ? QJsonValue(domain->currentBidCents) : QJsonValue()},
+            {QLatin1String("escrow_id"), escrowId ? QJsonValue(*escrowId) : QJsonValue()},
+            {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+        batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionEnded, ended);
+        batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionEnded, ended);
+        closedHere = true;
+        return true;
+    });
+    if (closedHere) {
+        m_lastCountdownMs.remove(domainId);
+        qCInfo(lcMarketplace) << "auction" << domainId << "closed";
+    }
+    return closedHere;
+}
+
+int AuctionService::broadcastCountdowns(qint64 nowMs)
+{
+    QList<Domain> live;
+    try {
+        SqlQuery query(
+            m_db,
+            QStringLiteral("SELECT id FROM domains WHERE status = 'active' AND enable_bidding = 1 "
+                           "AND ends_at IS NOT NULL AND ends_at > ?"));
+        query.bind(nowMs).exec();
+        QList<qint64> ids;
+        while (query.next())
+            ids.append(query.int64(0));
+        for (const qint64 id : std::as_const(ids)) {
+            if (auto domain = m_domains.find(id))
+                live.append(*domain);
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcMarketplace) << error.what();
+        return 0;
+    }
+    QList<const Domain *> due;
+    for (const Domain &domain : std::as_const(live)) {
+        const qint64 remainingMs = *domain.endsAt - nowMs;
+        const qint64 interval = remainingMs <= 60'000 ? 1000 : 10'000;
+        // A little slack so a 1 s timer that fires late does not skip a beat.
+        if (nowMs - m_lastCountdownMs.value(domain.id, 0) >= interval - 150)
+            due.append(&domain);
+    }
+    if (due.isEmpty())
+        return 0;
+    m_events.transaction([&](EventBatch &batch) {
+        for (const Domain *domain : std::as_const(due)) {
+            const qint64 remainingMs = *domain->endsAt - nowMs;
+            batch.add(
+                protocol::Channels::auction(domain->id), protocol::EventName::AuctionCountdown,
+                {{QLatin1String("domain_id"), domain->id},
+                 {QLatin1String("ends_at"), protocol::isoUtc(*domain->endsAt)},
+                 {QLatin1String("server_time"), protocol::isoUtc(nowMs)},
+                 {QLatin1String("seconds_remaining"), qint64(std::ceil(remainingMs / 1000.0))}});
+        }
+        return true;
+    });
+    for (const Domain *domain : std::as_const(due))
+        m_lastCountdownMs.insert(domain->id, nowMs);
+    return int(due.size());
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/result.h"
+#include "marketplace/domainservice.h"
+
+#include "protocol/types.h"
+
+#include <QHash>
+#include <QJsonObject>
+
+namespace flippdeal::server {
+
+class Database;
+class EscrowService;
+class EventBatch;
+class EventStore;
+class NotificationService;
+
+//! \brief One accepted bid.
+struct Bid
+{
+    qint64 id = 0;
+    qint64 domainId = 0;
+    qint64 userId = 0;
+    qint64 amountCents = 0;
+    qint64 createdAt = 0;
+
+    QJsonObject toJson() const;
+};
+
+//! \brief Live auctions: bidding (serialized by the database so exactly one of several equal
+//! bids wins), anti-sniping extensions, the countdown broadcasts and closing each auction
+//! exactly once, however many schedulers run.
+class AuctionService
+{
+public:
+    AuctionService(Database &db, EventStore &events, NotificationService &notifications,
+                   EscrowService &escrows, DomainService &domains, qint64 antiSnipeMs);
+
+    struct BidResult
+    {
+        Bid bid;
+        Domain auction;
+        bool extended = false;
+    };
+
+    Expected<BidResult> placeBid(const protocol::User &bidder, qint64 domainId, qint64 amountCents,
+                                 qint64 nowMs);
+    //! Closes every auction whose end has passed. Returns how many this call closed.
+    int closeDueAuctions(qint64 nowMs);
+    //! Broadcasts AuctionCountdown for live auctions that are due one: every 10 s, every second
+    //! in the last minute. Returns how many were sent.
+    int broadcastCountdowns(qint64 nowMs);
+    Expected<QList<Bid>> bids(qint64 domainId, int limit);
+
+    //! The `auction` object of BidPlaced: `{domain_id, current_bid_cents, bid_count, ends_at,
+    //! server_time}`.
+    static QJsonObject auctionState(const Domain &domain, qint64 nowMs);
+
+private:
+    bool closeOne(qint64 domainId, qint64 nowMs);
+
+    Database &m_db;
+    EventStore &m_events;
+    NotificationService &m_notifications;
+    EscrowService &m_escrows;
+    DomainService &m_domains;
+    qint64 m_antiSnipeMs;
+    QHash<qint64, qint64> m_lastCountdownMs; // domain → when its last countdown went out
+};
+
+} // namespace flippdeal::server
