@@ -3,7 +3,10 @@
 
 #include "app/serverapp.h"
 #include "auth/accountservice.h"
+#include "escrow/escrowservice.h"
+#include "marketplace/auctionservice.h"
 #include "marketplace/domainservice.h"
+#include "marketplace/offerservice.h"
 #include "messaging/messageservice.h"
 #include "storage/database.h"
 
@@ -70,7 +73,7 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
              {QLatin1String("enable_bidding"), true},
              {QLatin1String("min_increment_cents"), 500},
              {QLatin1String("reserve_cents"), 150000},
-             {QLatin1String("ends_at"), protocol::isoUtc(now + 60 * 60 * 1000)}},
+             {QLatin1String("ends_at"), protocol::isoUtc(now + 5 * 60 * 1000)}},
             now);
         const auto fixedPrice =
             app.domains().create(alice,
@@ -81,7 +84,9 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
             *report = (!auction ? auction.error() : fixedPrice.error()).message;
             return false;
         }
+        const protocol::User &carol = users[2];
         app.domains().watch(bob, auction->id, true);
+        app.domains().watch(carol, auction->id, true);
         const struct
         {
             const protocol::User &from;
@@ -89,7 +94,7 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
             const char *body;
         } conversation[] = {
             {bob, alice, "Hi Alice, is sunrise.com still available?"},
-            {alice, bob, "Hi Bob! Yes, the auction runs for another hour."},
+            {alice, bob, "Hi Bob! Yes, the auction runs for a few more minutes."},
             {bob, alice, "Great, I'll place a bid. Is escrow included?"},
         };
         qint64 at = now;
@@ -102,10 +107,36 @@ bool seedDemoData(ServerApp &app, const QString &password, QString *report)
                 return false;
             }
         }
+        // The live auction has bids from bob and carol; quietpine.io has a pending offer; and
+        // oldmaple.net was sold to carol through an accepted offer, with its escrow funded.
+        const auto firstBid = app.auctions().placeBid(bob, auction->id, 150000, now);
+        const auto secondBid = app.auctions().placeBid(carol, auction->id, 155000, now + 1);
+        const auto pending = app.offers().make(bob, fixedPrice->id, 75000);
+        const auto sold =
+            app.domains().create(alice,
+                                 {{QLatin1String("name"), QStringLiteral("oldmaple.net")},
+                                  {QLatin1String("buy_now_cents"), 250000}},
+                                 now);
+        if (!firstBid || !secondBid || !pending || !sold) {
+            *report = QStringLiteral("could not seed the marketplace");
+            return false;
+        }
+        const auto offer = app.offers().make(carol, sold->id, 240000);
+        const auto accepted =
+            offer ? app.offers().respond(alice, offer->id, QStringLiteral("accept"), std::nullopt)
+                  : Expected<Offer>(offer.error());
+        if (!accepted || !accepted->escrowId ||
+            !app.escrows().transition(carol, *accepted->escrowId, QStringLiteral("fund"))) {
+            *report = QStringLiteral("could not seed the escrow");
+            return false;
+        }
     }
 
-    QString text = created ? QStringLiteral("Demo data created.\n")
-                           : QStringLiteral("Demo data already present.\n");
+    QString text =
+        created ? QStringLiteral(
+                      "Demo data created: a live auction of sunrise.com ending in 5 minutes with "
+                      "two bids, an offer on quietpine.io, and a funded escrow for oldmaple.net.\n")
+                : QStringLiteral("Demo data already present.\n");
     text += QStringLiteral("Log in with any of these (password '%1'):\n").arg(password);
     for (const protocol::User &user : std::as_const(users))
         text += QStringLiteral("  %1  <%2>  id %3\n").arg(user.name, user.email).arg(user.id);
