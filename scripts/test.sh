@@ -21,4 +21,9 @@ echo "== tests on SQLite"
 ctest --preset "$preset" -j 2 || status=1
 echo "== server tests on PostgreSQL ($FLIPPDEAL_TEST_DATABASE)"
 FLIPPDEAL_TEST_DATABASE="$FLIPPDEAL_TEST_DATABASE" ctest --preset "$preset" -L postgres -j 1 || status=1
+# The README's first command builds the release preset: make sure it still compiles cleanly
+# (optimized builds see warnings the debug build does not).
+echo "== release build of the server and the load generator"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target flippdeal-server flippdeal-bench || status=1
 exit $status

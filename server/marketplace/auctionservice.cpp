@@ -223,35 +223,37 @@ bool AuctionService::closeOne(qint64 domainId, qint64 nowMs)
             return false;
         const bool reserveMet =
             domain->bidCount > 0 && domain->currentBidCents >= domain->reserveCents.value_or(0);
-        const std::optional<qint64> winner = reserveMet ? domain->highBidderId : std::nullopt;
-        std::optional<qint64> escrowId;
-        if (winner) {
+        // Plain values (0 = none) rather than optionals: GCC's -O2 flow analysis warns about
+        // optionals copied through ternaries.
+        const qint64 winner = reserveMet ? domain->highBidderId.value_or(0) : 0;
+        qint64 escrowId = 0;
+        if (winner > 0) {
             escrowId = m_escrows
-                           .open(batch, domainId, *winner, domain->ownerId, domain->currentBidCents,
+                           .open(batch, domainId, winner, domain->ownerId, domain->currentBidCents,
                                  QStringLiteral("auction"), std::nullopt)
                            .id;
-            m_notifications.notifyUser(batch, *winner, protocol::NotificationType::AuctionWon,
+            m_notifications.notifyUser(batch, winner, protocol::NotificationType::AuctionWon,
                                        {{QLatin1String("domain_id"), domainId},
                                         {QLatin1String("domain_name"), domain->name},
                                         {QLatin1String("final_bid_cents"), domain->currentBidCents},
-                                        {QLatin1String("escrow_id"), *escrowId}});
+                                        {QLatin1String("escrow_id"), escrowId}});
         }
-        m_notifications.notifyUser(
-            batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
-            {{QLatin1String("domain_id"), domainId},
-             {QLatin1String("domain_name"), domain->name},
-             {QLatin1String("winner_user_id"), winner ? QJsonValue(*winner) : QJsonValue()},
-             {QLatin1String("final_bid_cents"),
-              winner ? QJsonValue(domain->currentBidCents) : QJsonValue()},
-             {QLatin1String("reserve_met"), reserveMet},
-             {QLatin1String("escrow_id"), escrowId ? QJsonValue(*escrowId) : QJsonValue()}});
-        const QJsonObject ended{
-            {QLatin1String("domain_id"), domainId},
-            {QLatin1String("winner_user_id"), winner ? QJsonValue(*winner) : QJsonValue()},
-            {QLatin1String("final_bid_cents"),
-             winner ? QJsonValue(domain->currentBidCents) : QJsonValue()},
-            {QLatin1String("escrow_id"), escrowId ? QJsonValue(*escrowId) : QJsonValue()},
-            {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+        const QJsonValue winnerJson = winner > 0 ? QJsonValue(winner) : QJsonValue();
+        const QJsonValue finalBidJson =
+            winner > 0 ? QJsonValue(domain->currentBidCents) : QJsonValue();
+        const QJsonValue escrowJson = escrowId > 0 ? QJsonValue(escrowId) : QJsonValue();
+        m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
+                                   {{QLatin1String("domain_id"), domainId},
+                                    {QLatin1String("domain_name"), domain->name},
+                                    {QLatin1String("winner_user_id"), winnerJson},
+                                    {QLatin1String("final_bid_cents"), finalBidJson},
+                                    {QLatin1String("reserve_met"), reserveMet},
+                                    {QLatin1String("escrow_id"), escrowJson}});
+        const QJsonObject ended{{QLatin1String("domain_id"), domainId},
+                                {QLatin1String("winner_user_id"), winnerJson},
+                                {QLatin1String("final_bid_cents"), finalBidJson},
+                                {QLatin1String("escrow_id"), escrowJson},
+                                {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
         batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionEnded, ended);
         batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionEnded, ended);
         closedHere = true;
