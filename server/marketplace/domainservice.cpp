@@ -73,6 +73,7 @@ QJsonObject Domain::toJson() const
         {QLatin1String("buy_now_cents"), nullable(buyNowCents)},
         {QLatin1String("current_bid_cents"), currentBidCents},
         {QLatin1String("bid_count"), bidCount},
+        {QLatin1String("minimum_next_bid_cents"), minimumNextBidCents()},
         {QLatin1String("high_bidder_id"), nullable(highBidderId)},
         {QLatin1String("ends_at"), endsAt ? QJsonValue(protocol::isoUtc(*endsAt)) : QJsonValue()},
         {QLatin1String("created_at"), protocol::isoUtc(createdAt)},
