@@ -32,8 +32,10 @@ namespace {
 constexpr int PruneIntervalMs = 60 * 60 * 1000;
 constexpr int ShutdownDeadlineMs = 3000;
 constexpr int SchedulerTickMs = 250; // countdowns are due every second in the last minute
-constexpr int BacklogPollMs = 1000;
-constexpr int BacklogMinAgeMs = 2000;
+// Events other processes committed (workers, schedulers) are published by the serve nodes;
+// the age keeps a node from re-sending its own events before their batched mark is written.
+constexpr int BacklogPollMs = 500;
+constexpr int BacklogMinAgeMs = 1000;
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -126,6 +128,7 @@ bool ServerApp::listen()
                       .arg(m_http->errorString());
         return false;
     }
+    m_events->setPublishing(true);
     m_events->publishBacklog();
     pruneHistory();
     m_pruneTimer.setInterval(PruneIntervalMs);

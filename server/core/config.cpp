@@ -144,6 +144,17 @@ const QList<Setting> &settings()
          }},
         {"history-days", "days to keep channel event history (default 7)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 3650, &c.historyRetentionDays); }},
+        {"anti-snipe-seconds",
+         "a bid this close to the end extends the auction to this (default 120)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 3600, &c.antiSnipeSeconds); }},
+        {"platform-fee-bps", "escrow fee in basis points (default 500 = 5 %)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 5000, &c.platformFeeBps); }},
+        {"job-backoff-ms",
+         "delay before a failed job's first retry; the second waits 5x (default 5000)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 3600000, &c.jobBackoffMs); }},
+        {"job-timeout",
+         "seconds before a job a worker took and never finished is retried (default 60)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 86400, &c.jobTimeoutSeconds); }},
     };
     return all;
 }

@@ -82,6 +82,8 @@ bool EventStore::transaction(const std::function<bool(EventBatch &)> &work)
 
 void EventStore::publish(const QList<StoredEvent> &events)
 {
+    if (!m_publishing)
+        return;
     for (const StoredEvent &event : events) {
         m_broadcaster.broadcast(BroadcastEvent{event.channel, event.event, event.data, event.seq,
                                                event.exceptSocketId});
@@ -124,6 +126,8 @@ void EventStore::flushPublishedMarks()
 
 int EventStore::publishBacklog(qint64 minAgeMs)
 {
+    if (!m_publishing)
+        return 0;
     flushPublishedMarks();
     QList<StoredEvent> events;
     try {

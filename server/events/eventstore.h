@@ -68,6 +68,12 @@ public:
     //! commit. Returns false when `work` returned false or the database failed.
     bool transaction(const std::function<bool(EventBatch &)> &work);
 
+    //! Whether committed events are broadcast (and marked published) by this process. Off for
+    //! processes without a listening gateway (`queue:work`, the standalone scheduler): their
+    //! events stay unmarked and the `serve` nodes publish them from the outbox.
+    void setPublishing(bool on) { m_publishing = on; }
+    bool isPublishing() const { return m_publishing; }
+
     //! Broadcasts an event that is not stored (public channels, client events).
     void publishTransient(const BroadcastEvent &event) { m_broadcaster.broadcast(event); }
 
@@ -93,6 +99,7 @@ private:
     QList<qint64> m_publishedIds; // marked in one batched UPDATE, not one write per event
     QTimer m_markTimer;
     quint64 m_published = 0;
+    bool m_publishing = false;
 };
 
 } // namespace flippdeal::server
