@@ -34,9 +34,14 @@ const DEFAULT_BIN = fileURLToPath(
 /**
  * Start `$FLIPPDEAL_SERVER_BIN serve` and wait until it says it is listening.
  *
+ * @param {string[]} [extraArgs]  more command-line arguments after `serve`, e.g.
+ *   `['--history-days', '1']`; command-line options override the fixed environment.
  * @returns {Promise<FlippdealServer>}
  */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
+    if (!Array.isArray(extraArgs) || !extraArgs.every((a) => typeof a === 'string')) {
+        throw new TypeError(`startServer(extraArgs): expected an array of strings, got ${JSON.stringify(extraArgs)}`);
+    }
     const bin = process.env.FLIPPDEAL_SERVER_BIN || DEFAULT_BIN;
     if (!existsSync(bin)) {
         throw new Error(
@@ -45,7 +50,7 @@ export async function startServer() {
     }
 
     const dataDir = await mkdtemp(path.join(tmpdir(), 'flippdeal-compat-'));
-    const child = spawn(bin, ['serve'], {
+    const child = spawn(bin, ['serve', ...extraArgs], {
         env: {
             ...process.env,
             FLIPPDEAL_LISTEN: '127.0.0.1:0',
