@@ -260,7 +260,6 @@ bool AuctionService::closeOne(qint64 domainId, qint64 nowMs)
         return true;
     });
     if (closedHere) {
-        m_lastCountdownMs.remove(domainId);
         qCInfo(lcMarketplace) << "auction" << domainId << "closed";
     }
     return closedHere;
@@ -268,49 +267,53 @@ bool AuctionService::closeOne(qint64 domainId, qint64 nowMs)
 
 int AuctionService::broadcastCountdowns(qint64 nowMs)
 {
-    QList<Domain> live;
+    QList<qint64> ids;
     try {
+        // Only auctions whose next beat is due get a (write) transaction below.
         SqlQuery query(
-            m_db,
-            QStringLiteral("SELECT id FROM domains WHERE status = 'active' AND enable_bidding = 1 "
-                           "AND ends_at IS NOT NULL AND ends_at > ?"));
+            m_db, QStringLiteral(
+                      "SELECT id, ends_at, last_countdown_at FROM domains WHERE status = 'active' "
+                      "AND enable_bidding = 1 AND ends_at IS NOT NULL AND ends_at > ?"));
         query.bind(nowMs).exec();
-        QList<qint64> ids;
-        while (query.next())
-            ids.append(query.int64(0));
-        for (const qint64 id : std::as_const(ids)) {
-            if (auto domain = m_domains.find(id))
-                live.append(*domain);
+        while (query.next()) {
+            const qint64 interval = query.int64(1) - nowMs <= 60'000 ? 1000 : 10'000;
+            if (nowMs - query.optionalInt64(2).value_or(0) >= interval - 150)
+                ids.append(query.int64(0));
         }
     } catch (const DbError &error) {
         qCWarning(lcMarketplace) << error.what();
         return 0;
     }
-    QList<const Domain *> due;
-    for (const Domain &domain : std::as_const(live)) {
-        const qint64 remainingMs = *domain.endsAt - nowMs;
-        const qint64 interval = remainingMs <= 60'000 ? 1000 : 10'000;
-        // A little slack so a 1 s timer that fires late does not skip a beat.
-        if (nowMs - m_lastCountdownMs.value(domain.id, 0) >= interval - 150)
-            due.append(&domain);
-    }
-    if (due.isEmpty())
-        return 0;
-    m_events.transaction([&](EventBatch &batch) {
-        for (const Domain *domain : std::as_const(due)) {
+    int sent = 0;
+    for (const qint64 id : std::as_const(ids)) {
+        m_events.transaction([&](EventBatch &batch) {
+            const auto domain = m_domains.find(id);
+            if (!domain || !domain->isLiveAuction(nowMs))
+                return false;
             const qint64 remainingMs = *domain->endsAt - nowMs;
+            const qint64 interval = remainingMs <= 60'000 ? 1000 : 10'000;
+            // Claim this beat in the database, so that of several schedulers (nodes, the
+            // standalone command) exactly one sends it. The slack keeps a late timer from
+            // skipping a beat.
+            SqlQuery claim(
+                m_db,
+                QStringLiteral(
+                    "UPDATE domains SET last_countdown_at = ? WHERE id = ? AND status = 'active' "
+                    "AND (last_countdown_at IS NULL OR last_countdown_at <= ?)"));
+            claim.bind(nowMs).bind(id).bind(nowMs - (interval - 150)).exec();
+            if (claim.numRowsAffected() != 1)
+                return false;
             batch.add(
-                protocol::Channels::auction(domain->id), protocol::EventName::AuctionCountdown,
-                {{QLatin1String("domain_id"), domain->id},
+                protocol::Channels::auction(id), protocol::EventName::AuctionCountdown,
+                {{QLatin1String("domain_id"), id},
                  {QLatin1String("ends_at"), protocol::isoUtc(*domain->endsAt)},
                  {QLatin1String("server_time"), protocol::isoUtc(nowMs)},
                  {QLatin1String("seconds_remaining"), qint64(std::ceil(remainingMs / 1000.0))}});
-        }
-        return true;
-    });
-    for (const Domain *domain : std::as_const(due))
-        m_lastCountdownMs.insert(domain->id, nowMs);
-    return int(due.size());
+            ++sent;
+            return true;
+        });
+    }
+    return sent;
 }
 
 } // namespace flippdeal::server

@@ -67,7 +67,6 @@ private:
     EscrowService &m_escrows;
     DomainService &m_domains;
     qint64 m_antiSnipeMs;
-    QHash<qint64, qint64> m_lastCountdownMs; // domain → when its last countdown went out
 };
 
 } // namespace flippdeal::server

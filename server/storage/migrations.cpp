@@ -167,7 +167,13 @@ const char *const schemaV2[] = {
         created_at BIGINT NOT NULL))",
 };
 
-constexpr int LatestVersion = 2;
+// Version 3: when each auction's last countdown went out, so that several schedulers (serve
+// nodes, auctions:broadcast-countdowns) send each countdown once between them.
+const char *const schemaV3[] = {
+    "ALTER TABLE domains ADD COLUMN last_countdown_at BIGINT",
+};
+
+constexpr int LatestVersion = 3;
 
 } // namespace
 
@@ -197,6 +203,10 @@ bool Database::migrateTo(int version)
         break;
     case 2:
         for (const char *sql : schemaV2)
+            steps.append(sql);
+        break;
+    case 3:
+        for (const char *sql : schemaV3)
             steps.append(sql);
         break;
     default:
