@@ -131,7 +131,7 @@ private Q_SLOTS:
     {
         const Run migrate = run({QStringLiteral("migrate")});
         QCOMPARE(migrate.exitCode, 0);
-        QVERIFY(migrate.out.contains("version 2"));
+        QVERIFY(migrate.out.contains("version 3"));
         const Run admin = run({QStringLiteral("user:create"), QStringLiteral("--name"),
                                QStringLiteral("Ada Admin"), QStringLiteral("--email"),
                                QStringLiteral("ada@ops.test"), QStringLiteral("--password-stdin"),
