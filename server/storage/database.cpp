@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QSqlDriver>
 #include <QSqlError>
+#include <QThread>
 #include <QUuid>
 
 namespace flippdeal::server {
@@ -113,7 +114,16 @@ bool Database::open(const QString &url)
         const char *pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                                  "PRAGMA foreign_keys=ON"};
         for (const char *pragma : pragmas) {
-            if (!exec(QString::fromLatin1(pragma)))
+            // Switching a new file to WAL needs an exclusive lock, and SQLite answers "database
+            // is locked" without waiting when several processes open the same new file at
+            // once; retry for a few seconds instead of failing the start.
+            bool ok = exec(QString::fromLatin1(pragma));
+            for (int attempt = 0; !ok && attempt < 50 && m_error.contains(QLatin1String("locked"));
+                 ++attempt) {
+                QThread::msleep(100);
+                ok = exec(QString::fromLatin1(pragma));
+            }
+            if (!ok)
                 return false;
         }
     } else {
