@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Accounts and tokens, channel authorization (/broadcasting/auth) and the HTTP layer's
 // error shapes (404, 405, 413, CORS), against a real in-process server.
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "storage/database.h"
@@ -8,7 +9,6 @@
 #include "protocol/signing.h"
 #include "protocol/timeformat.h"
 
-#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -17,14 +17,10 @@
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QTimer>
 #include <QtTest>
 
 using namespace flippdeal;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
+using namespace flippdeal::testing;
 
 namespace {
 
@@ -44,17 +40,8 @@ Reply rawRequest(TestServer &server, const QByteArray &method, const QString &pa
     for (const auto &[name, value] : headers)
         request.setRawHeader(name, value);
     QNetworkReply *reply = network.sendCustomRequest(request, method, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(15000, &loop, &QEventLoop::quit);
-    if (!reply->isFinished())
-        loop.exec();
-    Reply result;
-    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    result.body = reply->readAll();
-    result.json = QJsonDocument::fromJson(result.body).object();
-    for (const auto &pair : reply->rawHeaderPairs())
-        result.headers.append(pair);
+    waitForFinished(reply, 15000);
+    const Reply result = toReply(reply);
     if (networkError)
         *networkError = QStringLiteral("%1 (QNetworkReply::NetworkError %2)")
                             .arg(reply->errorString())
@@ -69,11 +56,6 @@ bool isJsonError(const Reply &reply)
     const QJsonDocument doc = QJsonDocument::fromJson(reply.body);
     return doc.isObject() && doc.object().value(QLatin1String("message")).isString() &&
            !doc.object().value(QLatin1String("message")).toString().isEmpty();
-}
-
-QJsonObject fieldErrors(const Reply &reply)
-{
-    return reply.json.value(QLatin1String("errors")).toObject();
 }
 
 QString uniqueEmail(const QString &stem)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Gap-free delivery: GET /api/channels/{name}/events?after=SEQ&limit=N returns what a client
 // missed, with the same seq, event names and data as the live frames.
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "protocol/signing.h"
@@ -8,46 +9,14 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
 #include <QtTest>
 
 using namespace flippdeal;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
+using namespace flippdeal::testing;
 
 namespace {
 
 const QByteArray AppSecret = "test-secret-0123456789";
-
-bool isIsoMs(const QJsonValue &value)
-{
-    static const QRegularExpression pattern(
-        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
-    return value.isString() && pattern.match(value.toString()).hasMatch();
-}
-
-QJsonObject fieldErrors(const Reply &reply)
-{
-    return reply.json.value(QLatin1String("errors")).toObject();
-}
-
-QList<qint64> seqsOf(const QJsonArray &events)
-{
-    QList<qint64> seqs;
-    for (const QJsonValue &e : events)
-        seqs.append(e.toObject().value(QLatin1String("seq")).toInteger(-1));
-    return seqs;
-}
-
-QList<qint64> range(qint64 from, qint64 to)
-{
-    QList<qint64> values;
-    for (qint64 i = from; i <= to; ++i)
-        values.append(i);
-    return values;
-}
 
 QJsonObject dataOf(const QJsonObject &event)
 {

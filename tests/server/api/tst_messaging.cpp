@@ -2,27 +2,17 @@
 // Buyer–seller messaging: POST /api/messages (sanitizing, limits, validation, rate limit),
 // conversation pages, read receipts, unread counts, the inbox, live delivery on the users'
 // private channels, and durability across a restart.
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "protocol/timeformat.h"
 
-#include <QElapsedTimer>
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QRegularExpression>
-#include <QTimer>
 #include <QtTest>
 
-#include <algorithm>
-
 using namespace flippdeal;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
+using namespace flippdeal::testing;
 
 namespace {
 
@@ -30,13 +20,6 @@ const QStringList MessageKeys{QStringLiteral("body"),      QStringLiteral("creat
                               QStringLiteral("domain_id"), QStringLiteral("from_user_id"),
                               QStringLiteral("id"),        QStringLiteral("read_at"),
                               QStringLiteral("to_user_id")};
-
-bool isIsoMs(const QJsonValue &value)
-{
-    static const QRegularExpression pattern(
-        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
-    return value.isString() && pattern.match(value.toString()).hasMatch();
-}
 
 QJsonObject messageOf(const Reply &reply)
 {
@@ -46,11 +29,6 @@ QJsonObject messageOf(const Reply &reply)
 qint64 idOf(const QJsonObject &object)
 {
     return object.value(QLatin1String("id")).toInteger();
-}
-
-QJsonObject fieldErrors(const Reply &reply)
-{
-    return reply.json.value(QLatin1String("errors")).toObject();
 }
 
 QJsonObject messageBody(qint64 to, const QString &body,
@@ -97,46 +75,11 @@ qint64 countOf(TestServer &server, const QString &path, const Session &session)
 QList<Reply> postConcurrently(TestServer &server, const QByteArray &token,
                               const QList<QJsonObject> &bodies)
 {
-    QNetworkAccessManager network;
-    QList<QNetworkReply *> pending;
-    for (const QJsonObject &body : bodies) {
-        QNetworkRequest request(server.url(QStringLiteral("/api/messages")));
-        request.setRawHeader("Authorization", "Bearer " + token);
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-        pending.append(network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact)));
-    }
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < 15000 &&
-           std::any_of(pending.cbegin(), pending.cend(),
-                       [](QNetworkReply *r) { return !r->isFinished(); }))
-        QTest::qWait(5);
-    QList<Reply> results;
-    for (QNetworkReply *reply : std::as_const(pending)) {
-        Reply result;
-        result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        result.body = reply->readAll();
-        result.json = QJsonDocument::fromJson(result.body).object();
-        for (const auto &pair : reply->rawHeaderPairs())
-            result.headers.append(pair);
-        results.append(result);
-        delete reply;
-    }
-    return results;
-}
-
-QString frameText(const QJsonObject &frame)
-{
-    return QString::fromUtf8(QJsonDocument(frame).toJson(QJsonDocument::Compact));
-}
-
-//! The frame's top-level seq, or -1 when it is missing or not an integer.
-qint64 seqOf(const QJsonObject &frame)
-{
-    const QJsonValue seq = frame.value(QLatin1String("seq"));
-    if (!seq.isDouble() || seq.toDouble() != double(seq.toInteger()))
-        return -1;
-    return seq.toInteger();
+    QList<Call> calls;
+    for (const QJsonObject &body : bodies)
+        calls.append({"POST", server.url(QStringLiteral("/api/messages")), token,
+                      QJsonDocument(body).toJson(QJsonDocument::Compact)});
+    return runAtOnce(calls, 15000, 1); // one manager: up to 6 connections, one per request
 }
 
 } // namespace

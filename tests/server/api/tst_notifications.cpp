@@ -1,38 +1,23 @@
 // SPDX-License-Identifier: MIT
 // The notification bell: notifications created by messages, the list (order, limit,
 // unread_only), unread counts, marking one or all read, and the live NotificationCreated.
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "protocol/timeformat.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
 #include <QtTest>
 
 using namespace flippdeal;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
+using namespace flippdeal::testing;
 
 namespace {
-
-bool isIsoMs(const QJsonValue &value)
-{
-    static const QRegularExpression pattern(
-        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"));
-    return value.isString() && pattern.match(value.toString()).hasMatch();
-}
 
 qint64 idOf(const QJsonObject &object)
 {
     return object.value(QLatin1String("id")).toInteger();
-}
-
-QJsonObject fieldErrors(const Reply &reply)
-{
-    return reply.json.value(QLatin1String("errors")).toObject();
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The signed Pusher HTTP API (server-to-server): POST /apps/{app_id}/events, signed exactly as
 // the Pusher HTTP API and its server SDKs sign, delivered to TestSocket subscribers.
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "protocol/signing.h"
@@ -12,10 +13,7 @@
 #include <QtTest>
 
 using namespace flippdeal;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
+using namespace flippdeal::testing;
 
 namespace {
 
@@ -77,11 +75,6 @@ QJsonObject eventBody(const QString &name, const QString &channel, const QString
     return {{QLatin1String("name"), name},
             {QLatin1String("channel"), channel},
             {QLatin1String("data"), data}};
-}
-
-QString frameText(const QJsonObject &frame)
-{
-    return QString::fromUtf8(QJsonDocument(frame).toJson(QJsonDocument::Compact));
 }
 
 } // namespace

@@ -3,6 +3,8 @@
 // what a crash left unpublished; several processes on one database keep every channel's seq
 // unique and gap-free; pruning removes only old published history; /health and /metrics tell
 // the truth.
+#include "serverprocess.h"
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "events/eventstore.h"
@@ -16,14 +18,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
 #include <QTimer>
 #include <QtTest>
 
 #include <signal.h>
-#include <sys/types.h>
 
 #include <algorithm>
 #include <cmath>
@@ -38,32 +38,14 @@
 #endif
 
 using namespace flippdeal;
-using flippdeal::testing::FreshDatabase;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
-using flippdeal::testing::waitUntil;
+using namespace flippdeal::testing;
 
 namespace {
 
 constexpr qint64 DayMs = qint64(24) * 3600 * 1000;
-
-QList<qint64> range(qint64 from, qint64 to)
-{
-    QList<qint64> values;
-    for (qint64 i = from; i <= to; ++i)
-        values.append(i);
-    return values;
-}
-
-QList<qint64> seqsOf(const QJsonArray &events)
-{
-    QList<qint64> seqs;
-    for (const QJsonValue &e : events)
-        seqs.append(e.toObject().value(QLatin1String("seq")).toInteger(-1));
-    return seqs;
-}
+const QString ServerBinary = QString::fromUtf8(FLIPPDEAL_SERVER_BINARY);
+//! Added to every node's command line: no message rate limit to speak of.
+const QStringList NodeArguments{QStringLiteral("--message-rate"), QStringLiteral("100000")};
 
 QJsonObject parseObject(const QString &json)
 {
@@ -82,63 +64,7 @@ qint64 messageIdInEventData(const QString &data)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Direct SQL. A failing statement becomes a warning and a sentinel, so the caller's QCOMPARE
-// fails instead of an exception ending the whole run.
-
-qint64 sqlScalar(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        return query.scalar();
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        return -1;
-    }
-}
-
-QList<qint64> sqlIntegers(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    QList<qint64> values;
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        query.exec();
-        while (query.next())
-            values.append(query.int64(0));
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        values.append(-1);
-    }
-    return values;
-}
-
-QStringList sqlTexts(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    QStringList values;
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        query.exec();
-        while (query.next())
-            values.append(query.text(0));
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        values.append(QStringLiteral("<SQL error>"));
-    }
-    return values;
-}
-
-QList<qint64> storedSeqs(server::Database &db, const QString &channel)
-{
-    return sqlIntegers(db,
-                       QStringLiteral("SELECT seq FROM channel_events WHERE channel = ? "
-                                      "ORDER BY seq"),
-                       {channel});
-}
+// More direct SQL (sqlScalar and the like are in testhelpers.h).
 
 qint64 unpublishedCount(server::Database &db)
 {
@@ -218,27 +144,6 @@ const QString MessagesLabels = QStringLiteral("method=\"POST\",route=\"/api/mess
 // ---------------------------------------------------------------------------------------------
 // HTTP with many requests in flight.
 
-struct Call
-{
-    QByteArray method;
-    QUrl url;
-    QByteArray token;
-    QByteArray body;
-};
-
-Reply toReply(QNetworkReply *reply)
-{
-    Reply result;
-    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    result.body = reply->readAll();
-    if (result.status == 0)
-        result.body = reply->errorString().toUtf8();
-    result.json = QJsonDocument::fromJson(result.body).object();
-    for (const auto &pair : reply->rawHeaderPairs())
-        result.headers.append(pair);
-    return result;
-}
-
 //! Several QNetworkAccessManagers, because one opens at most 6 connections per host: calls are
 //! spread over them by index, so `parallel` requests really are in flight at once.
 class HttpPool
@@ -263,16 +168,8 @@ public:
         QEventLoop loop;
         std::function<void()> launch = [&] {
             const qsizetype index = next++;
-            const Call &call = calls.at(index);
-            QNetworkRequest request(call.url);
-            request.setTransferTimeout(timeoutMs);
-            if (!call.token.isEmpty())
-                request.setRawHeader("Authorization", "Bearer " + call.token);
-            if (!call.body.isEmpty() || call.method == "POST" || call.method == "PATCH")
-                request.setHeader(QNetworkRequest::ContentTypeHeader,
-                                  QByteArrayLiteral("application/json"));
-            QNetworkReply *reply = m_managers.at(std::size_t(index) % m_managers.size())
-                                       ->sendCustomRequest(request, call.method, call.body);
+            QNetworkReply *reply = sendCall(*m_managers.at(std::size_t(index) % m_managers.size()),
+                                            calls.at(index), timeoutMs);
             inFlight.insert(reply, index);
             QObject::connect(reply, &QNetworkReply::finished, &loop, [&, reply, index] {
                 inFlight.remove(reply);
@@ -309,123 +206,7 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// flippdeal-server as a child process.
-
-class ServerProcess
-{
-public:
-    ServerProcess() = default;
-    ServerProcess(const ServerProcess &) = delete;
-    ServerProcess &operator=(const ServerProcess &) = delete;
-    ~ServerProcess()
-    {
-        if (isRunning()) {
-            ::kill(static_cast<pid_t>(m_process->processId()), SIGKILL);
-            m_process->waitForFinished(5000);
-        }
-    }
-
-    void start(const QString &dataDir, const QString &database)
-    {
-        m_process = std::make_unique<QProcess>();
-        m_process->setProgram(QString::fromUtf8(FLIPPDEAL_SERVER_BINARY));
-        m_process->setArguments(
-            {QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-             QStringLiteral("--data-dir"), dataDir, QStringLiteral("--database"), database,
-             QStringLiteral("--app-id"), QStringLiteral("test-app"), QStringLiteral("--app-key"),
-             QStringLiteral("test-key"), QStringLiteral("--app-secret"),
-             QStringLiteral("test-secret-0123456789"), QStringLiteral("--message-rate"),
-             QStringLiteral("100000"), QStringLiteral("--log-level"), QStringLiteral("warning")});
-        QObject::connect(
-            m_process.get(), &QProcess::readyReadStandardOutput, m_process.get(), [this] {
-                m_stdout += m_process->readAllStandardOutput();
-                static const QRegularExpression listening(
-                    QStringLiteral(R"(flippdeal-server listening on [^\s]+:(\d+)\r?\n)"));
-                const auto match = listening.match(QString::fromUtf8(m_stdout));
-                if (match.hasMatch())
-                    m_port = match.captured(1).toUShort();
-            });
-        QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
-                         [this] { m_stderr += m_process->readAllStandardError(); });
-        m_process->start();
-    }
-
-    //! Waits for the "listening on" line; false if the process ended or took too long.
-    bool waitListening(int timeoutMs = 20000)
-    {
-        if (!m_process)
-            return false;
-        waitUntil([this] { return m_port != 0 || !isRunning(); }, timeoutMs);
-        return m_port != 0 && isRunning();
-    }
-
-    bool isRunning() const { return m_process && m_process->state() != QProcess::NotRunning; }
-    quint16 port() const { return m_port; }
-    QUrl url(const QString &pathAndQuery) const
-    {
-        return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(pathAndQuery));
-    }
-
-    //! Sends `signal` now and returns at once (no grace: this is the crash).
-    void signal(int number)
-    {
-        if (isRunning())
-            ::kill(static_cast<pid_t>(m_process->processId()), number);
-    }
-
-    //! Waits for the process to end; its exit code, or -1 for a crash (a signal) or a timeout.
-    int waitExit(int timeoutMs = 10000)
-    {
-        if (isRunning() && !m_process->waitForFinished(timeoutMs))
-            return -1;
-        return m_process->exitStatus() == QProcess::NormalExit ? m_process->exitCode() : -1;
-    }
-
-    //! SIGTERM, then the exit code (0 is a clean stop).
-    int terminate()
-    {
-        signal(SIGTERM);
-        return waitExit();
-    }
-
-    QByteArray output()
-    {
-        if (m_process) {
-            m_stdout += m_process->readAllStandardOutput();
-            m_stderr += m_process->readAllStandardError();
-        }
-        return "stdout: " + m_stdout + "\nstderr: " + m_stderr;
-    }
-
-private:
-    std::unique_ptr<QProcess> m_process;
-    QByteArray m_stdout;
-    QByteArray m_stderr;
-    quint16 m_port = 0;
-};
-
-Call registerCall(const ServerProcess &node, const QString &name)
-{
-    const QJsonObject body{{QLatin1String("name"), name},
-                           {QLatin1String("email"),
-                            QStringLiteral("%1@durability.flippdeal.test").arg(name.toLower())},
-                           {QLatin1String("password"), QStringLiteral("correct horse battery")}};
-    return {"POST",
-            node.url(QStringLiteral("/api/register")),
-            {},
-            QJsonDocument(body).toJson(QJsonDocument::Compact)};
-}
-
-Session sessionOf(const Reply &reply)
-{
-    if (reply.status != 201)
-        qWarning() << "register failed" << reply.status << reply.body;
-    Session session;
-    session.user = protocol::User::fromJson(reply.json.value(QLatin1String("user")).toObject())
-                       .value_or(protocol::User{});
-    session.token = reply.json.value(QLatin1String("token")).toString().toLatin1();
-    return session;
-}
+// Calls to flippdeal-server child processes.
 
 Call messageCall(const ServerProcess &node, const Session &from, qint64 to, const QString &body)
 {
@@ -467,16 +248,6 @@ QString describeFailures(const QList<Reply> &replies, int expectedStatus)
         .arg(replies.size())
         .arg(expectedStatus)
         .arg(failures.mid(0, 5).join(QLatin1String(" | ")));
-}
-
-std::unique_ptr<server::Database> openDirect(const QString &url)
-{
-    auto db = std::make_unique<server::Database>();
-    if (!db->open(url)) {
-        qWarning() << "cannot open the test database:" << db->errorString();
-        return nullptr;
-    }
-    return db;
 }
 
 } // namespace
@@ -534,8 +305,8 @@ private Q_SLOTS:
     {
         FreshDatabase database;
         QVERIFY(database.isValid());
-        auto node = std::make_unique<ServerProcess>();
-        node->start(database.folder(), database.url());
+        auto node = std::make_unique<ServerProcess>(ServerBinary);
+        node->start(database.folder(), database.url(), NodeArguments);
         QVERIFY2(node->waitListening(), node->output().constData());
 
         HttpPool http(3);
@@ -577,8 +348,8 @@ private Q_SLOTS:
                   leftUnpublished);
         }
 
-        node = std::make_unique<ServerProcess>();
-        node->start(database.folder(), database.url());
+        node = std::make_unique<ServerProcess>(ServerBinary);
+        node->start(database.folder(), database.url(), NodeArguments);
         QVERIFY2(node->waitListening(), node->output().constData());
 
         // Every acknowledged message is stored, and nothing else.
@@ -705,11 +476,11 @@ private Q_SLOTS:
     {
         FreshDatabase database;
         QVERIFY(database.isValid());
-        ServerProcess first;
-        first.start(database.folder(), database.url());
+        ServerProcess first(ServerBinary);
+        first.start(database.folder(), database.url(), NodeArguments);
         QVERIFY2(first.waitListening(), first.output().constData());
-        ServerProcess second;
-        second.start(database.folder(), database.url());
+        ServerProcess second(ServerBinary);
+        second.start(database.folder(), database.url(), NodeArguments);
         QVERIFY2(second.waitListening(), second.output().constData());
         const ServerProcess *nodes[] = {&first, &second};
 
@@ -811,25 +582,27 @@ private Q_SLOTS:
         for (int round = 1; round <= Rounds; ++round) {
             FreshDatabase database;
             QVERIFY(database.isValid());
-            ServerProcess nodes[Nodes];
-            for (ServerProcess &node : nodes)
-                node.start(database.folder(), database.url());
-            for (ServerProcess &node : nodes) {
-                QVERIFY2(node.waitListening(),
+            std::vector<std::unique_ptr<ServerProcess>> nodes;
+            for (int i = 0; i < Nodes; ++i)
+                nodes.push_back(std::make_unique<ServerProcess>(ServerBinary));
+            for (const auto &node : nodes)
+                node->start(database.folder(), database.url(), NodeArguments);
+            for (const auto &node : nodes) {
+                QVERIFY2(node->waitListening(),
                          qPrintable(QStringLiteral("round %1: a node did not start: %2")
                                         .arg(round)
-                                        .arg(QString::fromUtf8(node.output()))));
+                                        .arg(QString::fromUtf8(node->output()))));
             }
             HttpPool http;
-            for (ServerProcess &node : nodes)
-                QCOMPARE(http.send({"GET", node.url(QStringLiteral("/health")), {}, {}}).status,
+            for (const auto &node : nodes)
+                QCOMPARE(http.send({"GET", node->url(QStringLiteral("/health")), {}, {}}).status,
                          200);
             const auto direct = openDirect(database.url());
             QVERIFY(direct);
             QCOMPARE(sqlScalar(*direct, QStringLiteral("SELECT COUNT(*) FROM schema_migrations")),
                      qint64(server::Database::latestSchemaVersion()));
-            for (ServerProcess &node : nodes)
-                QCOMPARE(node.terminate(), 0);
+            for (const auto &node : nodes)
+                QCOMPARE(node->terminate(), 0);
         }
     }
 

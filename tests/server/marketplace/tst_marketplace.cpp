@@ -3,6 +3,7 @@
 // both channels), anti-sniping, countdowns, closing auctions exactly once with an escrow for the
 // winner, offers with counter-offers, the escrow state machine action by action and state by
 // state, the payout job, and simultaneous equal bids.
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "escrow/escrowservice.h"
@@ -14,13 +15,8 @@
 #include "protocol/timeformat.h"
 #include "protocol/types.h"
 
-#include <QElapsedTimer>
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QTimer>
 #include <QtTest>
 
 #include <algorithm>
@@ -28,15 +24,9 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <vector>
 
 using namespace flippdeal;
-using flippdeal::testing::frameData;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::TestServer;
-using flippdeal::testing::TestSocket;
-using flippdeal::testing::waitUntil;
+using namespace flippdeal::testing;
 
 namespace {
 
@@ -60,30 +50,6 @@ qint64 idOf(const QJsonObject &object)
     return object.value(QLatin1String("id")).toInteger(-1);
 }
 
-qint64 intOf(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1String(key)).toInteger(-1);
-}
-
-QJsonObject objectOf(const Reply &reply, const char *key)
-{
-    return reply.json.value(QLatin1String(key)).toObject();
-}
-
-QString describe(const Reply &reply)
-{
-    return QStringLiteral("%1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body.left(300)));
-}
-
-//! The frame's top-level seq, or -1 when it is missing or not an integer.
-qint64 seqOf(const QJsonObject &frame)
-{
-    const QJsonValue seq = frame.value(QLatin1String("seq"));
-    if (!seq.isDouble() || seq.toDouble() != double(seq.toInteger()))
-        return -1;
-    return seq.toInteger();
-}
-
 QList<QJsonObject> framesOf(const TestSocket &socket, const QString &event, const QString &channel)
 {
     QList<QJsonObject> result;
@@ -92,84 +58,6 @@ QList<QJsonObject> framesOf(const TestSocket &socket, const QString &event, cons
             frame.value(QLatin1String("channel")).toString() == channel)
             result.append(frame);
     }
-    return result;
-}
-
-// Direct SQL. A failing statement becomes a warning and a sentinel, so the caller's QCOMPARE
-// fails instead of an exception ending the whole run.
-qint64 sqlScalar(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        return query.scalar();
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        return -1;
-    }
-}
-
-QStringList sqlTexts(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    QStringList values;
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        query.exec();
-        while (query.next())
-            values.append(query.value(0).isNull() ? QStringLiteral("<null>") : query.text(0));
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        values.append(QStringLiteral("<SQL error>"));
-    }
-    return values;
-}
-
-bool sqlExec(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    return db.transaction([&] {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        query.exec();
-        return true;
-    });
-}
-
-//! The `data` of `userId`'s notifications of `type` (oldest first) whose data.`key` is `value`.
-QList<QJsonObject> notificationData(server::Database &db, qint64 userId, const QString &type,
-                                    const char *key, qint64 value)
-{
-    QList<QJsonObject> result;
-    const QStringList rows = sqlTexts(
-        db,
-        QStringLiteral("SELECT data FROM notifications WHERE user_id = ? AND type = ? ORDER BY id"),
-        {userId, type});
-    for (const QString &row : rows) {
-        const QJsonObject data = QJsonDocument::fromJson(row.toUtf8()).object();
-        if (data.value(QLatin1String(key)).toInteger(-1) == value)
-            result.append(data);
-    }
-    return result;
-}
-
-qint64 storedEventCount(server::Database &db, const QString &channel, const QString &event)
-{
-    return sqlScalar(
-        db, QStringLiteral("SELECT COUNT(*) FROM channel_events WHERE channel = ? AND event = ?"),
-        {channel, event});
-}
-
-Reply toReply(QNetworkReply *reply)
-{
-    Reply result;
-    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    result.body = reply->readAll();
-    result.json = QJsonDocument::fromJson(result.body).object();
-    for (const auto &pair : reply->rawHeaderPairs())
-        result.headers.append(pair);
     return result;
 }
 
@@ -408,31 +296,14 @@ private:
     //! POSTs the same bid for every bidder at once and waits for all answers.
     QList<Reply> bidConcurrently(qint64 domainId, const QList<Session> &bidders, qint64 amount)
     {
-        std::vector<std::unique_ptr<QNetworkAccessManager>> managers;
-        for (int i = 0; i < 3; ++i)
-            managers.push_back(std::make_unique<QNetworkAccessManager>());
         const QByteArray body = QJsonDocument(QJsonObject{{QLatin1String("amount_cents"), amount}})
                                     .toJson(QJsonDocument::Compact);
-        QList<QNetworkReply *> pending;
-        for (qsizetype i = 0; i < bidders.size(); ++i) {
-            QNetworkRequest request(
-                server().url(QStringLiteral("/api/domains/%1/bids").arg(domainId)));
-            request.setRawHeader("Authorization", "Bearer " + bidders.at(i).token);
-            request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-            pending.append(managers.at(std::size_t(i) % managers.size())->post(request, body));
-        }
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < 15000 &&
-               std::any_of(pending.cbegin(), pending.cend(),
-                           [](QNetworkReply *r) { return !r->isFinished(); }))
-            QTest::qWait(2);
-        QList<Reply> results;
-        for (QNetworkReply *reply : std::as_const(pending)) {
-            results.append(toReply(reply));
-            delete reply;
-        }
-        return results;
+        QList<Call> calls;
+        for (const Session &bidder : bidders)
+            calls.append({"POST",
+                          server().url(QStringLiteral("/api/domains/%1/bids").arg(domainId)),
+                          bidder.token, body});
+        return runAtOnce(calls, 15000, 3);
     }
 
     const Session &actor(const QString &name)

@@ -4,6 +4,8 @@
 // schedulers see it due, equal bids sent to different processes at once let exactly one win,
 // countdowns keep their cadence with two schedulers, and a worker killed right after paying a
 // seller does not pay again when the job is retried.
+#include "serverprocess.h"
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "storage/database.h"
@@ -11,289 +13,26 @@
 #include "protocol/timeformat.h"
 #include "protocol/types.h"
 
-#include <QEventLoop>
-#include <QHash>
-#include <QJsonArray>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QProcess>
 #include <QProcessEnvironment>
-#include <QRegularExpression>
 #include <QSet>
-#include <QTimer>
 #include <QtTest>
 
-#include <signal.h>
-#include <sys/types.h>
-
 #include <algorithm>
-#include <functional>
 #include <memory>
-#include <optional>
-#include <vector>
 
 #ifndef FLIPPDEAL_SERVER_BINARY
 #error "FLIPPDEAL_SERVER_BINARY must name the flippdeal-server executable"
 #endif
 
 using namespace flippdeal;
-using flippdeal::testing::FreshDatabase;
-using flippdeal::testing::Reply;
-using flippdeal::testing::Session;
-using flippdeal::testing::waitUntil;
+using namespace flippdeal::testing;
 
 namespace {
 
 constexpr qint64 HourMs = 3600 * 1000;
 const QString CrashVariable = QStringLiteral("FLIPPDEAL_SANDBOX_CRASH_AFTER_PAYOUT");
-
-QString describe(const Reply &reply)
-{
-    return QStringLiteral("%1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body.left(300)));
-}
-
-qint64 intOf(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1String(key)).toInteger(-1);
-}
-
-QJsonObject objectOf(const Reply &reply, const char *key)
-{
-    return reply.json.value(QLatin1String(key)).toObject();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Direct SQL on the shared database. A failing statement becomes a warning and a sentinel, so
-// the caller's QCOMPARE fails instead of an exception ending the whole run.
-
-qint64 sqlScalar(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        return query.scalar();
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        return -1;
-    }
-}
-
-QStringList sqlTexts(server::Database &db, const QString &sql, const QVariantList &binds = {})
-{
-    QStringList values;
-    try {
-        server::SqlQuery query(db, sql);
-        for (const QVariant &value : binds)
-            query.bind(value);
-        query.exec();
-        while (query.next())
-            values.append(query.value(0).isNull() ? QStringLiteral("<null>") : query.text(0));
-    } catch (const server::DbError &error) {
-        qWarning() << "SQL failed:" << error.what();
-        values.append(QStringLiteral("<SQL error>"));
-    }
-    return values;
-}
-
-//! The `data` of `userId`'s notifications of `type` whose data.`key` is `value`.
-QList<QJsonObject> notificationData(server::Database &db, qint64 userId, const QString &type,
-                                    const char *key, qint64 value)
-{
-    QList<QJsonObject> result;
-    const QStringList rows = sqlTexts(
-        db,
-        QStringLiteral("SELECT data FROM notifications WHERE user_id = ? AND type = ? ORDER BY id"),
-        {userId, type});
-    for (const QString &row : rows) {
-        const QJsonObject data = QJsonDocument::fromJson(row.toUtf8()).object();
-        if (data.value(QLatin1String(key)).toInteger(-1) == value)
-            result.append(data);
-    }
-    return result;
-}
-
-qint64 storedEventCount(server::Database &db, const QString &channel, const QString &event)
-{
-    return sqlScalar(
-        db, QStringLiteral("SELECT COUNT(*) FROM channel_events WHERE channel = ? AND event = ?"),
-        {channel, event});
-}
-
-std::unique_ptr<server::Database> openDirect(const QString &url)
-{
-    auto db = std::make_unique<server::Database>();
-    if (!db->open(url)) {
-        qWarning() << "cannot open the test database:" << db->errorString();
-        return nullptr;
-    }
-    return db;
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP with many requests in flight.
-
-struct Call
-{
-    QByteArray method;
-    QUrl url;
-    QByteArray token;
-    QByteArray body;
-};
-
-Reply toReply(QNetworkReply *reply)
-{
-    Reply result;
-    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    result.body = reply->readAll();
-    if (result.status == 0)
-        result.body = reply->errorString().toUtf8();
-    result.json = QJsonDocument::fromJson(result.body).object();
-    for (const auto &pair : reply->rawHeaderPairs())
-        result.headers.append(pair);
-    return result;
-}
-
-//! Sends all calls at once (each manager opens at most 6 connections per host, so the calls are
-//! spread over several) and waits for every answer.
-QList<Reply> runAtOnce(const QList<Call> &calls, int timeoutMs = 20000)
-{
-    std::vector<std::unique_ptr<QNetworkAccessManager>> managers;
-    for (int i = 0; i < 4; ++i)
-        managers.push_back(std::make_unique<QNetworkAccessManager>());
-    QList<QNetworkReply *> pending;
-    for (qsizetype i = 0; i < calls.size(); ++i) {
-        const Call &call = calls.at(i);
-        QNetworkRequest request(call.url);
-        request.setTransferTimeout(timeoutMs);
-        if (!call.token.isEmpty())
-            request.setRawHeader("Authorization", "Bearer " + call.token);
-        if (!call.body.isEmpty() || call.method == "POST" || call.method == "PATCH")
-            request.setHeader(QNetworkRequest::ContentTypeHeader,
-                              QByteArrayLiteral("application/json"));
-        pending.append(managers.at(std::size_t(i) % managers.size())
-                           ->sendCustomRequest(request, call.method, call.body));
-    }
-    waitUntil(
-        [&] {
-            return std::all_of(pending.cbegin(), pending.cend(),
-                               [](QNetworkReply *r) { return r->isFinished(); });
-        },
-        timeoutMs + 2000);
-    QList<Reply> replies;
-    for (QNetworkReply *reply : std::as_const(pending)) {
-        if (!reply->isFinished())
-            reply->abort();
-        replies.append(toReply(reply));
-        delete reply;
-    }
-    return replies;
-}
-
-Reply send(const Call &call)
-{
-    return runAtOnce({call}).first();
-}
-
-// ---------------------------------------------------------------------------------------------
-// flippdeal-server as a child process.
-
-class ServerProcess
-{
-public:
-    ServerProcess() = default;
-    ServerProcess(const ServerProcess &) = delete;
-    ServerProcess &operator=(const ServerProcess &) = delete;
-    ~ServerProcess() { kill(); }
-
-    void start(const QString &dataDir, const QString &database, const QStringList &extraArguments,
-               const QProcessEnvironment &environment)
-    {
-        m_port = 0;
-        m_stdout.clear();
-        m_stderr.clear();
-        m_process = std::make_unique<QProcess>();
-        m_process->setProgram(QString::fromUtf8(FLIPPDEAL_SERVER_BINARY));
-        m_process->setArguments(
-            QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
-                        QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"), dataDir,
-                        QStringLiteral("--database"), database, QStringLiteral("--app-id"),
-                        QStringLiteral("test-app"), QStringLiteral("--app-key"),
-                        QStringLiteral("test-key"), QStringLiteral("--app-secret"),
-                        QStringLiteral("test-secret-0123456789"), QStringLiteral("--log-level"),
-                        QStringLiteral("warning")} +
-            extraArguments);
-        m_process->setProcessEnvironment(environment);
-        QObject::connect(
-            m_process.get(), &QProcess::readyReadStandardOutput, m_process.get(), [this] {
-                m_stdout += m_process->readAllStandardOutput();
-                static const QRegularExpression listening(
-                    QStringLiteral(R"(flippdeal-server listening on [^\s]+:(\d+)\r?\n)"));
-                const auto match = listening.match(QString::fromUtf8(m_stdout));
-                if (match.hasMatch())
-                    m_port = match.captured(1).toUShort();
-            });
-        QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
-                         [this] { m_stderr += m_process->readAllStandardError(); });
-        m_process->start();
-    }
-
-    //! Waits for the "listening on" line; false if the process ended or took too long.
-    bool waitListening(int timeoutMs = 20000)
-    {
-        if (!m_process)
-            return false;
-        waitUntil([this] { return m_port != 0 || !isRunning(); }, timeoutMs);
-        return m_port != 0 && isRunning();
-    }
-
-    bool isRunning() const { return m_process && m_process->state() != QProcess::NotRunning; }
-    QUrl url(const QString &pathAndQuery) const
-    {
-        return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(pathAndQuery));
-    }
-
-    //! Waits for the process to end; its exit code, or -1 for a crash (a signal) or a timeout.
-    int waitExit(int timeoutMs)
-    {
-        if (!m_process)
-            return -1;
-        if (isRunning() && !waitUntil([this] { return !isRunning(); }, timeoutMs))
-            return -1;
-        return m_process->exitStatus() == QProcess::NormalExit ? m_process->exitCode() : -1;
-    }
-
-    int terminate()
-    {
-        if (isRunning())
-            ::kill(static_cast<pid_t>(m_process->processId()), SIGTERM);
-        return waitExit(10000);
-    }
-
-    void kill()
-    {
-        if (isRunning()) {
-            ::kill(static_cast<pid_t>(m_process->processId()), SIGKILL);
-            m_process->waitForFinished(5000);
-        }
-    }
-
-    QByteArray output()
-    {
-        if (m_process) {
-            m_stdout += m_process->readAllStandardOutput();
-            m_stderr += m_process->readAllStandardError();
-        }
-        return "stdout: " + m_stdout + "\nstderr: " + m_stderr;
-    }
-
-private:
-    std::unique_ptr<QProcess> m_process;
-    QByteArray m_stdout;
-    QByteArray m_stderr;
-    quint16 m_port = 0;
-};
+const QString ServerBinary = QString::fromUtf8(FLIPPDEAL_SERVER_BINARY);
 
 QProcessEnvironment cleanEnvironment()
 {
@@ -305,31 +44,6 @@ QProcessEnvironment cleanEnvironment()
 QByteArray json(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
-Call registerCall(const ServerProcess &node, const QString &name)
-{
-    static int counter = 0;
-    return {"POST",
-            node.url(QStringLiteral("/api/register")),
-            {},
-            json({{QLatin1String("name"), name},
-                  {QLatin1String("email"), QStringLiteral("%1.%2.%3@processes.flippdeal.test")
-                                               .arg(name.toLower())
-                                               .arg(QCoreApplication::applicationPid())
-                                               .arg(++counter)},
-                  {QLatin1String("password"), QStringLiteral("correct horse battery")}})};
-}
-
-Session sessionOf(const Reply &reply)
-{
-    if (reply.status != 201)
-        qWarning() << "register failed" << reply.status << reply.body;
-    Session session;
-    session.user = protocol::User::fromJson(reply.json.value(QLatin1String("user")).toObject())
-                       .value_or(protocol::User{});
-    session.token = reply.json.value(QLatin1String("token")).toString().toLatin1();
-    return session;
 }
 
 //! Registers every name (alternating between the nodes), all at once.
@@ -420,8 +134,8 @@ private Q_SLOTS:
     {
         FreshDatabase database;
         QVERIFY(database.isValid());
-        ServerProcess first;
-        ServerProcess second;
+        ServerProcess first(ServerBinary);
+        ServerProcess second(ServerBinary);
         // Without anti-sniping, so that bids just before the end leave the end where it is.
         const QStringList options{QStringLiteral("--anti-snipe-seconds"), QStringLiteral("0")};
         first.start(database.folder(), database.url(), options, cleanEnvironment());
@@ -516,8 +230,8 @@ private Q_SLOTS:
     {
         FreshDatabase database;
         QVERIFY(database.isValid());
-        ServerProcess first;
-        ServerProcess second;
+        ServerProcess first(ServerBinary);
+        ServerProcess second(ServerBinary);
         first.start(database.folder(), database.url(), {}, cleanEnvironment());
         QVERIFY2(first.waitListening(), first.output().constData());
         second.start(database.folder(), database.url(), {}, cleanEnvironment());
@@ -565,8 +279,8 @@ private Q_SLOTS:
     {
         FreshDatabase database;
         QVERIFY(database.isValid());
-        ServerProcess first;
-        ServerProcess second;
+        ServerProcess first(ServerBinary);
+        ServerProcess second(ServerBinary);
         first.start(database.folder(), database.url(), {}, cleanEnvironment());
         QVERIFY2(first.waitListening(), first.output().constData());
         second.start(database.folder(), database.url(), {}, cleanEnvironment());
@@ -638,7 +352,7 @@ private Q_SLOTS:
                                   QStringLiteral("--platform-fee-bps"), QStringLiteral("250")};
         QProcessEnvironment crashing = cleanEnvironment();
         crashing.insert(CrashVariable, QStringLiteral("1"));
-        ServerProcess node;
+        ServerProcess node(ServerBinary);
         node.start(database.folder(), database.url(), options, crashing);
         QVERIFY2(node.waitListening(),
                  qPrintable(QStringLiteral("serve %1 did not start (exit code %2): %3")
@@ -693,7 +407,7 @@ private Q_SLOTS:
         QCOMPARE(sqlScalar(*db, QStringLiteral("SELECT COUNT(*) FROM jobs")), qint64(1));
 
         // Restarted without the crash switch, the worker retries the job once it times out.
-        ServerProcess restarted;
+        ServerProcess restarted(ServerBinary);
         restarted.start(database.folder(), database.url(), options, cleanEnvironment());
         QVERIFY2(restarted.waitListening(), restarted.output().constData());
         QVERIFY2(waitUntil(

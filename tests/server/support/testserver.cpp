@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "testserver.h"
 
+#include "testhelpers.h"
+
 #include "auth/passwordhasher.h"
 
 #include <QCoreApplication>
-#include <QEventLoop>
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QTimer>
 #include <QtTest>
 
 namespace flippdeal::testing {
@@ -180,17 +180,8 @@ Reply TestServer::request(const QByteArray &method, const QString &path, const Q
     if (!body.isEmpty() || method == "POST" || method == "PATCH")
         request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
     QNetworkReply *reply = m_network.sendCustomRequest(request, method, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(15000, &loop, &QEventLoop::quit);
-    if (!reply->isFinished())
-        loop.exec();
-    Reply result;
-    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    result.body = reply->readAll();
-    result.json = QJsonDocument::fromJson(result.body).object();
-    for (const auto &pair : reply->rawHeaderPairs())
-        result.headers.append(pair);
+    waitForFinished(reply, 15000);
+    const Reply result = toReply(reply);
     reply->deleteLater();
     return result;
 }
@@ -214,13 +205,7 @@ Session TestServer::registerUser(const QString &name)
              {{QLatin1String("name"), name},
               {QLatin1String("email"), email},
               {QLatin1String("password"), QStringLiteral("correct horse battery")}});
-    if (reply.status != 201)
-        qWarning() << "register failed" << reply.status << reply.body;
-    Session session;
-    session.user = protocol::User::fromJson(reply.json.value(QLatin1String("user")).toObject())
-                       .value_or(protocol::User{});
-    session.token = reply.json.value(QLatin1String("token")).toString().toLatin1();
-    return session;
+    return sessionOf(reply);
 }
 
 FreshDatabase::FreshDatabase()
