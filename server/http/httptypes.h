@@ -60,6 +60,15 @@ struct HttpResponse
     static HttpResponse text(int status, const QByteArray &contentType, const QByteArray &body);
 };
 
+//! \brief `{key: value.toJson()}` with `status`, or the error: the usual end of a handler.
+template <typename T>
+HttpResponse jsonResult(int status, QLatin1String key, const Expected<T> &result)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    return HttpResponse::json(status, {{key, result->toJson()}});
+}
+
 //! A handler answers now, or later through a future (slow work such as password hashing).
 using HandlerResult = std::variant<HttpResponse, QFuture<HttpResponse>>;
 

@@ -8,17 +8,6 @@
 
 namespace flippdeal::server {
 
-namespace {
-
-HttpResponse domainResponse(int status, const Expected<Domain> &domain)
-{
-    if (!domain)
-        return HttpResponse::error(domain.error());
-    return HttpResponse::json(status, {{QLatin1String("domain"), domain->toJson()}});
-}
-
-} // namespace
-
 void registerDomainRoutes(Router &router, DomainService &domains)
 {
     router.add("POST", QStringLiteral("/api/domains"), Router::Access::User,
@@ -26,8 +15,8 @@ void registerDomainRoutes(Router &router, DomainService &domains)
                    const auto body = request.bodyObject();
                    if (!body)
                        return HttpResponse::error(body.error());
-                   return domainResponse(201,
-                                         domains.create(*request.user, *body, protocol::nowMs()));
+                   return jsonResult(201, QLatin1String("domain"),
+                                     domains.create(*request.user, *body, protocol::nowMs()));
                });
     router.add("GET", QStringLiteral("/api/domains/{id}"), Router::Access::User,
                [&domains](HttpRequest &request) -> HandlerResult {
@@ -35,7 +24,7 @@ void registerDomainRoutes(Router &router, DomainService &domains)
                    if (!id)
                        return HttpResponse::error(
                            ApiError::notFound(QStringLiteral("Domain not found.")));
-                   return domainResponse(200, domains.get(*id));
+                   return jsonResult(200, QLatin1String("domain"), domains.get(*id));
                });
     for (const QByteArray &method : {QByteArray("POST"), QByteArray("DELETE")}) {
         router.add(method, QStringLiteral("/api/domains/{id}/watch"), Router::Access::User,

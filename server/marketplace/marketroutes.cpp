@@ -20,13 +20,6 @@ namespace {
 //! Largest amount accepted anywhere: ten billion dollars, far inside 53-bit JSON integers.
 constexpr qint64 MaxAmountCents = Q_INT64_C(1'000'000'000'000);
 
-HttpResponse escrowResponse(const Expected<Escrow> &escrow)
-{
-    if (!escrow)
-        return HttpResponse::error(escrow.error());
-    return HttpResponse::json(200, {{QLatin1String("escrow"), escrow->toJson()}});
-}
-
 } // namespace
 
 void registerMarketRoutes(Router &router, DomainService &domains, AuctionService &auctions,
@@ -83,30 +76,25 @@ void registerMarketRoutes(Router &router, DomainService &domains, AuctionService
                    const auto body = request.bodyObject();
                    if (!body)
                        return HttpResponse::error(body.error());
-                   const auto domain = domains.update(*request.user, *id, *body, protocol::nowMs());
-                   if (!domain)
-                       return HttpResponse::error(domain.error());
-                   return HttpResponse::json(200, {{QLatin1String("domain"), domain->toJson()}});
+                   return jsonResult(200, QLatin1String("domain"),
+                                     domains.update(*request.user, *id, *body, protocol::nowMs()));
                });
-    router.add("POST", QStringLiteral("/api/domains/{id}/offers"), Router::Access::User,
-               [&offers](HttpRequest &request) -> HandlerResult {
-                   const auto id = request.idParam(QStringLiteral("id"));
-                   if (!id)
-                       return HttpResponse::error(
-                           ApiError::notFound(QStringLiteral("Domain not found.")));
-                   const auto body = request.bodyObject();
-                   if (!body)
-                       return HttpResponse::error(body.error());
-                   fields::Reader reader(*body);
-                   const qint64 amount =
-                       reader.requiredInt(QStringLiteral("amount_cents"), 1, MaxAmountCents);
-                   if (!reader.ok())
-                       return HttpResponse::error(reader.error());
-                   const auto offer = offers.make(*request.user, *id, amount);
-                   if (!offer)
-                       return HttpResponse::error(offer.error());
-                   return HttpResponse::json(201, {{QLatin1String("offer"), offer->toJson()}});
-               });
+    router.add(
+        "POST", QStringLiteral("/api/domains/{id}/offers"), Router::Access::User,
+        [&offers](HttpRequest &request) -> HandlerResult {
+            const auto id = request.idParam(QStringLiteral("id"));
+            if (!id)
+                return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
+            const auto body = request.bodyObject();
+            if (!body)
+                return HttpResponse::error(body.error());
+            fields::Reader reader(*body);
+            const qint64 amount =
+                reader.requiredInt(QStringLiteral("amount_cents"), 1, MaxAmountCents);
+            if (!reader.ok())
+                return HttpResponse::error(reader.error());
+            return jsonResult(201, QLatin1String("offer"), offers.make(*request.user, *id, amount));
+        });
     router.add("PATCH", QStringLiteral("/api/offers/{id}"), Router::Access::User,
                [&offers](HttpRequest &request) -> HandlerResult {
                    const auto id = request.idParam(QStringLiteral("id"));
@@ -122,10 +110,8 @@ void registerMarketRoutes(Router &router, DomainService &domains, AuctionService
                        reader.optionalInt(QStringLiteral("amount_cents"), 1, MaxAmountCents);
                    if (!reader.ok())
                        return HttpResponse::error(reader.error());
-                   const auto offer = offers.respond(*request.user, *id, action, amount);
-                   if (!offer)
-                       return HttpResponse::error(offer.error());
-                   return HttpResponse::json(200, {{QLatin1String("offer"), offer->toJson()}});
+                   return jsonResult(200, QLatin1String("offer"),
+                                     offers.respond(*request.user, *id, action, amount));
                });
     router.add("GET", QStringLiteral("/api/escrows/{id}"), Router::Access::User,
                [&escrows](HttpRequest &request) -> HandlerResult {
@@ -133,24 +119,26 @@ void registerMarketRoutes(Router &router, DomainService &domains, AuctionService
                    if (!id)
                        return HttpResponse::error(
                            ApiError::notFound(QStringLiteral("Escrow not found.")));
-                   return escrowResponse(escrows.get(*request.user, *id));
+                   return jsonResult(200, QLatin1String("escrow"), escrows.get(*request.user, *id));
                });
-    router.add("POST", QStringLiteral("/api/escrows/{id}/{action}"), Router::Access::User,
-               [&escrows](HttpRequest &request) -> HandlerResult {
-                   const auto id = request.idParam(QStringLiteral("id"));
-                   if (!id)
-                       return HttpResponse::error(
-                           ApiError::notFound(QStringLiteral("Escrow not found.")));
-                   QString reason;
-                   if (!request.body.trimmed().isEmpty()) {
-                       const auto body = request.bodyObject();
-                       if (!body)
-                           return HttpResponse::error(body.error());
-                       reason = body->value(QLatin1String("reason")).toString().left(1000);
-                   }
-                   return escrowResponse(escrows.transition(
-                       *request.user, *id, request.params.value(QStringLiteral("action")), reason));
-               });
+    router.add(
+        "POST", QStringLiteral("/api/escrows/{id}/{action}"), Router::Access::User,
+        [&escrows](HttpRequest &request) -> HandlerResult {
+            const auto id = request.idParam(QStringLiteral("id"));
+            if (!id)
+                return HttpResponse::error(ApiError::notFound(QStringLiteral("Escrow not found.")));
+            QString reason;
+            if (!request.body.trimmed().isEmpty()) {
+                const auto body = request.bodyObject();
+                if (!body)
+                    return HttpResponse::error(body.error());
+                reason = body->value(QLatin1String("reason")).toString().left(1000);
+            }
+            return jsonResult(200, QLatin1String("escrow"),
+                              escrows.transition(*request.user, *id,
+                                                 request.params.value(QStringLiteral("action")),
+                                                 reason));
+        });
 }
 
 } // namespace flippdeal::server
