@@ -7,6 +7,15 @@ packages=(
     cmake ninja-build g++ pkg-config ccache git clang-format
     qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
     libsodium-dev libgumbo-dev
+    # the desktop client: Qt Quick, every QML module it imports (Debian's do not pull each
+    # other in), SVG icons, the keychain
+    qt6-declarative-dev qt6-declarative-dev-tools qt6-svg-dev libqt6svg6 qtkeychain-qt6-dev
+    qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
+    qml6-module-qtquick qml6-module-qtquick-templates qml6-module-qtquick-controls
+    qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qttest
+    # headless GUI tests and screenshots: a display, a tray host, a throwaway keyring
+    # (never dbus-x11: with it the keyring pops a dialog and tests hang)
+    xvfb xauth trayer dbus-daemon gnome-keyring libsecret-tools imagemagick curl
     nodejs npm
     postgresql
 )

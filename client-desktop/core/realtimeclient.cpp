@@ -57,6 +57,23 @@ void RealtimeClient::setReconnectDelays(int initialMs, int maxMs)
     m_maxDelayMs = std::max(m_initialDelayMs, maxMs);
 }
 
+QString RealtimeClient::stateName() const
+{
+    switch (m_state) {
+    case State::Initialized:
+        return QStringLiteral("initialized");
+    case State::Connecting:
+        return QStringLiteral("connecting");
+    case State::Connected:
+        return QStringLiteral("connected");
+    case State::Unavailable:
+        return QStringLiteral("unavailable");
+    case State::Disconnected:
+        return QStringLiteral("disconnected");
+    }
+    return {};
+}
+
 void RealtimeClient::setState(State state)
 {
     if (state == m_state)
@@ -198,9 +215,15 @@ void RealtimeClient::onTextMessage(const QString &text)
                                              .value(QLatin1String("hash"))
                                              .toObject());
         Q_EMIT subscribed(channel);
-        // After a reconnect, whatever happened while we were away is in the history.
+        // After a reconnect, whatever happened while we were away is in the history. On the
+        // first subscription, learn where the channel stands, so that a later reconnect can
+        // recover even when no event had reached us yet.
         if (m_lastSeq.value(channel) > 0)
             recover(channel);
+        else if (protocol::parseChannelName(channel)
+                     .value_or(protocol::ChannelName{})
+                     .isSequenced())
+            fetchBaseline(channel);
     } else if (event == QLatin1String("pusher_internal:member_added")) {
         Q_EMIT memberAdded(channel, data.value(QLatin1String("user_id")).toString(),
                            data.value(QLatin1String("user_info")).toObject());
@@ -236,6 +259,16 @@ void RealtimeClient::deliver(const QString &channel, const QString &event, const
 {
     m_lastSeq.insert(channel, seq);
     Q_EMIT eventReceived(channel, event, data, seq);
+}
+
+void RealtimeClient::fetchBaseline(const QString &channel)
+{
+    m_api.history(
+        channel, Q_INT64_C(9000000000000000), 1, [this, channel](const ApiResult &result) {
+            const qint64 head = result.json.value(QLatin1String("last_seq")).toInteger();
+            if (result.ok() && m_lastSeq.value(channel) == 0 && !m_recovering.contains(channel))
+                m_lastSeq.insert(channel, head);
+        });
 }
 
 void RealtimeClient::recover(const QString &channel)

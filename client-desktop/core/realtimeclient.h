@@ -24,6 +24,9 @@ class RealtimeClient : public QObject
 {
     Q_OBJECT
     Q_PROPERTY(State state READ state NOTIFY stateChanged)
+    //! The state as pusher-js names it: `initialized`, `connecting`, `connected`,
+    //! `unavailable` or `disconnected` (for QML).
+    Q_PROPERTY(QString stateName READ stateName NOTIFY stateChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
     Q_PROPERTY(QString socketId READ socketId NOTIFY stateChanged)
 
@@ -43,6 +46,7 @@ public:
     ~RealtimeClient() override;
 
     State state() const { return m_state; }
+    QString stateName() const;
     QString errorString() const { return m_errorString; }
     QString socketId() const { return m_socketId; }
 
@@ -92,6 +96,7 @@ private:
     void sendSubscribe(const QString &channel);
     void deliver(const QString &channel, const QString &event, const QJsonObject &data, qint64 seq);
     void recover(const QString &channel);
+    void fetchBaseline(const QString &channel);
     void scheduleReconnect();
     void send(const QJsonObject &frame);
 

@@ -4,6 +4,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <algorithm>
 #include <optional>
 
 //! \file The JSON value types of the external contract (docs/api.md), shared by the server,
@@ -96,6 +97,12 @@ inline QString domain(qint64 id)
 inline QString auction(qint64 id)
 {
     return QStringLiteral("presence-auction.%1").arg(id);
+}
+//! The two users' private channel for typing indicators (client events only): the smaller id
+//! first, so both sides name it alike. Beyond the contract.
+inline QString conversation(qint64 a, qint64 b)
+{
+    return QStringLiteral("private-conversation.%1.%2").arg(std::min(a, b)).arg(std::max(a, b));
 }
 } // namespace Channels
 

@@ -44,6 +44,15 @@ bool ChannelAuthorizer::canSubscribe(const protocol::User &user,
         return id == user.id;
     if (const qint64 id = idAfter(channel.name, QLatin1String("private-domain.")))
         return m_domains.isParticipant(user.id, id);
+    if (channel.name.startsWith(QLatin1String("private-conversation."))) {
+        // private-conversation.{a}.{b}, a < b: only users a and b (typing indicators).
+        const QStringList ids = channel.name.mid(21).split(QLatin1Char('.'));
+        if (ids.size() != 2)
+            return false;
+        const qint64 a = idAfter(ids.at(0), QLatin1String(""));
+        const qint64 b = idAfter(ids.at(1), QLatin1String(""));
+        return a > 0 && b > a && (user.id == a || user.id == b);
+    }
     if (const qint64 id = idAfter(channel.name, QLatin1String("presence-auction."))) {
         const auto domain = m_domains.find(id);
         return domain && domain->isLiveAuction(nowMs);

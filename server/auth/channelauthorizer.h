@@ -16,7 +16,8 @@ class DomainService;
 //! (`POST /broadcasting/auth`) and to guard channel history:
 //! - `private-user.{id}`: only user {id};
 //! - `private-domain.{id}`: the owner, bidders, offer makers and watchers of domain {id};
-//! - `presence-auction.{id}`: any signed-in user while the auction is active.
+//! - `presence-auction.{id}`: any signed-in user while the auction is active;
+//! - `private-conversation.{a}.{b}` (a < b): only users a and b; for typing indicators.
 //! Every other private or presence channel is refused.
 class ChannelAuthorizer
 {

@@ -181,6 +181,19 @@ Expected<QList<StoredEvent>> EventStore::history(const QString &channel, qint64 
     return events;
 }
 
+Expected<qint64> EventStore::lastSeq(const QString &channel)
+{
+    try {
+        SqlQuery query(m_db,
+                       QStringLiteral("SELECT last_seq FROM channel_sequences WHERE channel = ?"));
+        query.bind(channel).exec();
+        return query.next() ? query.int64(0) : 0;
+    } catch (const DbError &error) {
+        qCWarning(lcEvents) << "last seq query failed:" << error.what();
+        return ApiError::internal();
+    }
+}
+
 int EventStore::prune(qint64 cutoffMs)
 {
     int removed = 0;

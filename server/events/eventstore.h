@@ -82,6 +82,8 @@ public:
     int publishBacklog(qint64 minAgeMs = 0);
     //! Events of `channel` after `afterSeq`, oldest first.
     Expected<QList<StoredEvent>> history(const QString &channel, qint64 afterSeq, int limit);
+    //! The highest `seq` committed on `channel` (0 when it has none).
+    Expected<qint64> lastSeq(const QString &channel);
     //! Deletes published history older than `cutoffMs`. Returns the number of rows removed.
     int prune(qint64 cutoffMs);
     //! Committed events not yet published.

@@ -42,13 +42,17 @@ void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer
             const auto list = events.history(channel->name, *after, static_cast<int>(*limit));
             if (!list)
                 return HttpResponse::error(list.error());
+            const auto last = events.lastSeq(channel->name);
+            if (!last)
+                return HttpResponse::error(last.error());
             QJsonArray data;
             for (const StoredEvent &event : *list)
                 data.append(event.toHistoryJson());
             // When pruning removed events right after `after`, say so: the client must reload.
             const bool truncated = !list->isEmpty() && list->first().seq > *after + 1;
-            return HttpResponse::json(
-                200, {{QLatin1String("data"), data}, {QLatin1String("truncated"), truncated}});
+            return HttpResponse::json(200, {{QLatin1String("data"), data},
+                                            {QLatin1String("truncated"), truncated},
+                                            {QLatin1String("last_seq"), *last}});
         });
 }
 

@@ -178,6 +178,23 @@ std::optional<Domain> DomainService::find(qint64 id)
     return std::nullopt;
 }
 
+Expected<QList<Domain>> DomainService::liveAuctions(qint64 nowMs, int limit)
+{
+    QList<Domain> result;
+    try {
+        SqlQuery query(m_db, domainColumns +
+                                 QStringLiteral("WHERE status = 'active' AND enable_bidding = ? "
+                                                "AND ends_at > ? ORDER BY ends_at, id LIMIT ?"));
+        query.bind(1).bind(nowMs).bind(limit).exec();
+        while (query.next())
+            result.append(domainFromRow(query));
+    } catch (const DbError &error) {
+        qCWarning(lcMarketplace) << error.what();
+        return ApiError::internal();
+    }
+    return result;
+}
+
 Expected<Domain> DomainService::get(qint64 id)
 {
     if (auto domain = find(id))

@@ -51,6 +51,8 @@ public:
     Expected<Domain> create(const protocol::User &owner, const QJsonObject &body, qint64 nowMs);
     std::optional<Domain> find(qint64 id);
     Expected<Domain> get(qint64 id);
+    //! Auctions open for bids at `nowMs`, the soonest to end first.
+    Expected<QList<Domain>> liveAuctions(qint64 nowMs, int limit);
     Expected<Domain> watch(const protocol::User &user, qint64 domainId, bool watching);
     //! The owner's edits: `status` (draft → active, draft or active → cancelled while there
     //! are no bids) and, while there are no bids, `min_increment_cents`, `reserve_cents`,

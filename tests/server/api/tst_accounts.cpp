@@ -8,6 +8,7 @@
 
 #include "protocol/signing.h"
 #include "protocol/timeformat.h"
+#include "protocol/types.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -528,6 +529,14 @@ private Q_SLOTS:
         QVERIFY2(ok.has_value(), "the gateway accepts the signature /broadcasting/auth made");
     }
 
+    void authConversationChannel()
+    {
+        // Both users of a conversation may join its typing channel, written smaller id first.
+        const QString channel = protocol::Channels::conversation(m_alice.user.id, m_bob.user.id);
+        QCOMPARE(channelAuth(m_alice, channel).status, 200);
+        QCOMPARE(channelAuth(m_bob, channel).status, 200);
+    }
+
     void authRefused_data()
     {
         QTest::addColumn<QString>("channel");
@@ -544,6 +553,14 @@ private Q_SLOTS:
             << QStringLiteral("private-encrypted-user.{alice}") << 403;
         QTest::addRow("unknown domain") << QStringLiteral("private-domain.987654") << 403;
         QTest::addRow("unknown auction") << QStringLiteral("presence-auction.987654") << 403;
+        QTest::addRow("conversation in the wrong order")
+            << QStringLiteral("private-conversation.{bob}.{alice}") << 403;
+        QTest::addRow("conversation with oneself")
+            << QStringLiteral("private-conversation.{alice}.{alice}") << 403;
+        QTest::addRow("conversation of others")
+            << QStringLiteral("private-conversation.{bob}.987654") << 403;
+        QTest::addRow("conversation with three ids")
+            << QStringLiteral("private-conversation.{alice}.{bob}.1") << 403;
         QTest::addRow("invalid characters") << QStringLiteral("private-user.1 2") << 422;
         QTest::addRow("public channel") << QStringLiteral("news") << 422;
         QTest::addRow("empty channel") << QString() << 422;

@@ -88,6 +88,7 @@ private Q_SLOTS:
         const Session carol = server().registerUser(QStringLiteral("Carol"));
         const QString channel = protocol::Channels::user(carol.user.id);
         QVERIFY2(events(carol, channel).isEmpty(), "a new user's channel has no history");
+        QCOMPARE(history(carol, channel).json.value(QLatin1String("last_seq")).toInteger(-1), 0);
 
         QList<qint64> ids;
         for (int i = 0; i < 3; ++i) {
@@ -137,6 +138,15 @@ private Q_SLOTS:
         QCOMPARE(events(carol, channel, QStringLiteral("after=4")).first(), all.at(4));
         QVERIFY(events(carol, channel, QStringLiteral("after=6")).isEmpty());
         QVERIFY(events(carol, channel, QStringLiteral("after=1000")).isEmpty());
+        // last_seq tells where the channel stands, whatever `after` is.
+        QCOMPARE(history(carol, channel, QStringLiteral("after=1000&limit=1"))
+                     .json.value(QLatin1String("last_seq"))
+                     .toInteger(),
+                 6);
+        QCOMPARE(history(carol, protocol::Channels::user(m_bob.user.id + 999999))
+                     .json.value(QLatin1String("last_seq"))
+                     .toInteger(-1),
+                 -1); // refused (403): no answer for other users' channels
         // after defaults to 0.
         QCOMPARE(seqsOf(events(carol, channel, QString())), range(1, 6));
         // limit takes the oldest first.

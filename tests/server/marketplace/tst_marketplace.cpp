@@ -486,6 +486,34 @@ private Q_SLOTS:
         QVERIFY2(message.contains(QLatin1String("5000")), qPrintable(message));
     }
 
+    void liveAuctionsList()
+    {
+        const qint64 later = createAuction(m_owner, 3 * HourMs);
+        const qint64 sooner = createAuction(m_owner, 2 * HourMs);
+        const qint64 listing = createListing(m_owner);
+        QVERIFY(later > 0 && sooner > 0 && listing > 0);
+        const Reply reply = server().get(QStringLiteral("/api/auctions?limit=200"), m_bob.token);
+        QCOMPARE(reply.status, 200);
+        QList<qint64> ids;
+        qint64 previousEnd = 0;
+        for (const QJsonValue &value : reply.json.value(QLatin1String("data")).toArray()) {
+            const QJsonObject domain = value.toObject();
+            ids.append(idOf(domain));
+            QCOMPARE(domain.value(QLatin1String("status")).toString(), QStringLiteral("active"));
+            QVERIFY(domain.value(QLatin1String("enable_bidding")).toBool());
+            const qint64 end =
+                protocol::parseIsoUtc(domain.value(QLatin1String("ends_at")).toString())
+                    .value_or(0);
+            QVERIFY2(end >= previousEnd, "soonest to end first");
+            previousEnd = end;
+        }
+        QVERIFY(ids.contains(later) && ids.contains(sooner) && !ids.contains(listing));
+        QVERIFY(ids.indexOf(sooner) < ids.indexOf(later));
+
+        QCOMPARE(server().get(QStringLiteral("/api/auctions?limit=0"), m_bob.token).status, 422);
+        QCOMPARE(server().get(QStringLiteral("/api/auctions"), QByteArray()).status, 401);
+    }
+
     void bidPlacedOnBothChannels()
     {
         const qint64 id = createAuction(m_owner, HourMs, 5000, 250);

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#include "screenshottour.h"
+
+#include "appcontext.h"
+#include "conversationmodel.h"
+#include "recordlistmodel.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QImage>
+#include <QQuickWindow>
+
+#include <cstdio>
+
+namespace flippdeal::desktop {
+
+namespace {
+constexpr int StepMs = 1500;
+constexpr int SignInWaitSteps = 20;
+} // namespace
+
+ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QString directory)
+    : m_app(app)
+    , m_window(window)
+    , m_directory(std::move(directory))
+{
+    QDir().mkpath(m_directory);
+    m_timer.setSingleShot(true);
+    m_timer.setInterval(StepMs);
+    connect(&m_timer, &QTimer::timeout, this, &ScreenshotTour::next);
+    m_steps = {
+        // Wait until the session settles: signed in and connected, or on the sign-in page.
+        [this] {
+            const QString status = m_app.session()->status();
+            const bool settled =
+                (status == QLatin1String("signedIn") &&
+                 m_app.realtime()->state() == client::RealtimeClient::State::Connected) ||
+                status == QLatin1String("signedOut");
+            if (!settled && ++m_waited < SignInWaitSteps)
+                m_steps.prepend(m_steps.first()); // wait one more step
+        },
+        [this] {
+            if (m_app.session()->status() != QLatin1String("signedIn")) {
+                shoot(QStringLiteral("sign-in"));
+                m_steps.clear();
+                return;
+            }
+            call("showPage", QStringLiteral("chat"));
+            call("openConversationAt", 0);
+        },
+        [this] {
+            call("setDraft", QStringLiteral("Sounds good, I'll bid again before it closes."));
+        },
+        [this] { shoot(QStringLiteral("chat")); },
+        [this] { call("openBell"); },
+        [this] { shoot(QStringLiteral("notifications")); },
+        [this] {
+            call("closeBell");
+            call("showPage", QStringLiteral("auctions"));
+            const auto *auctions = m_app.auctions();
+            if (auctions->count() > 0)
+                call("openAuction", auctions->get(0).value(QStringLiteral("domainId")));
+        },
+        [] {}, // let the presence list and the bids arrive
+        [this] { shoot(QStringLiteral("auction")); },
+        [this] { m_app.setColorScheme(QStringLiteral("dark")); },
+        [this] { shoot(QStringLiteral("auction-dark")); },
+        [this] { call("showPage", QStringLiteral("chat")); },
+        [this] {
+            shoot(QStringLiteral("chat-dark"));
+            m_app.setColorScheme(QStringLiteral("system"));
+        },
+    };
+    m_timer.start();
+}
+
+void ScreenshotTour::call(const char *function, const QVariant &argument)
+{
+    if (argument.isValid())
+        QMetaObject::invokeMethod(&m_window, function, Q_ARG(QVariant, argument));
+    else
+        QMetaObject::invokeMethod(&m_window, function);
+}
+
+void ScreenshotTour::shoot(const QString &name)
+{
+    const QString path = QDir(m_directory).filePath(name + QStringLiteral(".png"));
+    const QImage image = m_window.grabWindow();
+    if (image.isNull() || !image.save(path))
+        std::fprintf(stderr, "flippdeal-desktop: could not save %s\n", qPrintable(path));
+    else
+        std::printf("saved %s\n", qPrintable(path));
+    std::fflush(stdout);
+}
+
+void ScreenshotTour::next()
+{
+    if (m_steps.isEmpty()) {
+        QCoreApplication::quit();
+        return;
+    }
+    const Step step = m_steps.takeFirst();
+    step();
+    m_timer.start();
+}
+
+} // namespace flippdeal::desktop

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+#include "outbox.h"
+
+#include "apiclient.h"
+#include "realtimeclient.h"
+
+#include "protocol/timeformat.h"
+
+#include <QJsonArray>
+
+namespace flippdeal::client {
+
+Outbox::Outbox(ApiClient &api, RealtimeClient &realtime, QObject *parent)
+    : QObject(parent)
+    , m_api(api)
+    , m_realtime(realtime)
+{
+    m_retryTimer.setSingleShot(true);
+    m_retryTimer.setInterval(5000);
+    connect(&m_retryTimer, &QTimer::timeout, this, &Outbox::pump);
+    connect(&m_realtime, &RealtimeClient::stateChanged, this, [this] {
+        if (m_realtime.state() == RealtimeClient::State::Connected)
+            pump();
+    });
+}
+
+const Outbox::Entry *Outbox::entry(qint64 localId) const
+{
+    for (const Entry &entry : m_entries)
+        if (entry.localId == localId)
+            return &entry;
+    return nullptr;
+}
+
+Outbox::Entry *Outbox::find(qint64 localId)
+{
+    return const_cast<Entry *>(std::as_const(*this).entry(localId));
+}
+
+int Outbox::pendingCount() const
+{
+    return int(std::count_if(m_entries.cbegin(), m_entries.cend(), [](const Entry &entry) {
+        return entry.status != QLatin1String("failed");
+    }));
+}
+
+qint64 Outbox::enqueue(qint64 toUserId, std::optional<qint64> domainId, const QString &body)
+{
+    Entry entry;
+    entry.localId = m_nextLocalId--;
+    entry.toUserId = toUserId;
+    entry.domainId = domainId;
+    entry.body = body;
+    entry.createdAt = protocol::nowMs();
+    entry.status = QStringLiteral("queued");
+    m_entries.append(entry);
+    Q_EMIT added(entry.localId);
+    Q_EMIT pendingCountChanged();
+    pump();
+    return entry.localId;
+}
+
+void Outbox::retry(qint64 localId)
+{
+    const auto it = std::find_if(m_entries.begin(), m_entries.end(),
+                                 [localId](const Entry &e) { return e.localId == localId; });
+    if (it == m_entries.end() || it->status != QLatin1String("failed"))
+        return;
+    Entry entry = *it;
+    m_entries.erase(it);
+    entry.status = QStringLiteral("queued");
+    entry.errorString.clear();
+    m_entries.append(entry);
+    Q_EMIT changed(localId);
+    Q_EMIT pendingCountChanged();
+    pump();
+}
+
+void Outbox::discard(qint64 localId)
+{
+    const auto it = std::find_if(m_entries.begin(), m_entries.end(),
+                                 [localId](const Entry &e) { return e.localId == localId; });
+    if (it == m_entries.end() || it->status == QLatin1String("sending"))
+        return;
+    m_entries.erase(it);
+    Q_EMIT removed(localId);
+    Q_EMIT pendingCountChanged();
+}
+
+void Outbox::clear()
+{
+    const QList<Entry> entries = std::exchange(m_entries, {});
+    for (const Entry &entry : entries)
+        Q_EMIT removed(entry.localId);
+    Q_EMIT pendingCountChanged();
+}
+
+void Outbox::setStatus(Entry &entry, const QString &status, const QString &error)
+{
+    entry.status = status;
+    entry.errorString = error;
+    Q_EMIT changed(entry.localId);
+}
+
+void Outbox::pump()
+{
+    if (m_inFlight || m_realtime.state() != RealtimeClient::State::Connected)
+        return;
+    const auto next = std::find_if(m_entries.begin(), m_entries.end(), [](const Entry &e) {
+        return e.status == QLatin1String("queued");
+    });
+    if (next == m_entries.end())
+        return;
+    m_inFlight = true;
+    setStatus(*next, QStringLiteral("sending"));
+    QJsonObject body{{QLatin1String("to_user_id"), next->toUserId},
+                     {QLatin1String("body"), next->body}};
+    if (next->domainId)
+        body.insert(QLatin1String("domain_id"), *next->domainId);
+    const qint64 localId = next->localId;
+    m_api.request(
+        "POST", QStringLiteral("/api/messages"), body, [this, localId](const ApiResult &result) {
+            m_inFlight = false;
+            Entry *entry = find(localId);
+            if (!entry) // cleared meanwhile (signed out)
+                return;
+            const auto message =
+                protocol::Message::fromJson(result.json.value(QLatin1String("message")).toObject());
+            if (result.status == 201 && message) {
+                m_entries.removeIf([localId](const Entry &e) { return e.localId == localId; });
+                Q_EMIT delivered(localId, *message);
+                Q_EMIT pendingCountChanged();
+                pump();
+            } else if (result.status == 0 || result.status >= 500 || result.status == 429) {
+                // Not the message's fault: keep it first in line and try again later.
+                setStatus(*entry, QStringLiteral("queued"), result.errorString);
+                m_retryTimer.start();
+            } else {
+                QString reason = result.errorString;
+                const QJsonObject errors = result.json.value(QLatin1String("errors")).toObject();
+                if (!errors.isEmpty())
+                    reason = errors.begin()->toArray().first().toString(reason);
+                setStatus(*entry, QStringLiteral("failed"), reason);
+                Q_EMIT pendingCountChanged();
+                pump();
+            }
+        });
+}
+
+} // namespace flippdeal::client

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+import QtQuick
+import QtQuick.Controls.impl
+
+// A monochrome icon from resources/icons, tinted to the theme.
+IconImage {
+    property string iconName
+    property int size: 18
+    source: iconName ? Theme.icon(iconName) : ""
+    sourceSize: Qt.size(size, size)
+    color: Theme.text
+}
