@@ -54,6 +54,8 @@ mkdir -p "$out"
 dbus-run-session -- sh -c '
     echo -n screenshots | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     "$0" --screenshots "$1/signin" --profile shots-signin --server "http://127.0.0.1:$2"
+    "$0" --screenshots "$1/small" --profile shots-bob --server "http://127.0.0.1:$2" \
+        --email bob@demo.flippdeal.test --password demo-password --size 800x600
     "$0" --screenshots "$1/bob" --profile shots-bob --server "http://127.0.0.1:$2" \
         --email bob@demo.flippdeal.test --password demo-password &
     app=$!
@@ -66,5 +68,6 @@ for shot in chat notifications auction auction-dark chat-dark; do
     cp "$scratch/shots/bob/$shot.png" "$out/$shot.png"
 done
 cp "$scratch/shots/desktop.png" "$out/desktop-with-tray.png"
+for shot in chat auction; do cp "$scratch/shots/small/$shot.png" "$out/$shot-800x600.png"; done
 echo "screenshots in $out:"
 ls "$out"

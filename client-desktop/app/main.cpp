@@ -13,6 +13,7 @@
 #include <QQmlExtensionPlugin>
 #include <QQuickStyle>
 #include <QQuickWindow>
+#include <QRegularExpression>
 #include <QSettings>
 
 #include <cstdio>
@@ -76,8 +77,11 @@ int main(int argc, char *argv[])
         QStringLiteral("screenshots"),
         QStringLiteral("Sign in, save screenshots of each screen into <dir>, and quit."),
         QStringLiteral("dir"));
+    const QCommandLineOption sizeOption(QStringLiteral("size"),
+                                        QStringLiteral("Initial window size, e.g. 800x600."),
+                                        QStringLiteral("WxH"));
     parser.addOptions({serverOption, emailOption, passwordOption, profileOption, keyOption,
-                       schemeOption, screenshotsOption});
+                       schemeOption, screenshotsOption, sizeOption});
     parser.process(app);
     if (!parser.positionalArguments().isEmpty())
         return usageError(QStringLiteral("unexpected argument '%1'; see --help")
@@ -87,6 +91,14 @@ int main(int argc, char *argv[])
         return usageError(QStringLiteral("--server must be an http:// or https:// address"));
     if (parser.isSet(emailOption) != parser.isSet(passwordOption))
         return usageError(QStringLiteral("--email and --password go together"));
+    QSize size;
+    if (parser.isSet(sizeOption)) {
+        static const QRegularExpression sizePattern(QStringLiteral("^(\\d{3,4})x(\\d{3,4})$"));
+        const auto match = sizePattern.match(parser.value(sizeOption));
+        if (!match.hasMatch())
+            return usageError(QStringLiteral("--size must look like 800x600"));
+        size = QSize(match.captured(1).toInt(), match.captured(2).toInt());
+    }
     const QString profile = parser.value(profileOption);
     static const QRegularExpression profilePattern(QStringLiteral("^[A-Za-z0-9_-]{0,40}$"));
     if (!profilePattern.match(profile).hasMatch())
@@ -120,6 +132,8 @@ int main(int argc, char *argv[])
     if (engine.rootObjects().isEmpty())
         return 1;
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    if (size.isValid())
+        window->resize(size.expandedTo(window->minimumSize()));
     QObject::connect(&tray, &desktop::TrayController::showWindowRequested, window, [window] {
         window->show();
         window->raise();

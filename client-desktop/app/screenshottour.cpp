@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QImage>
 #include <QQuickWindow>
+#include <QSystemTrayIcon>
 
 #include <cstdio>
 
@@ -69,6 +70,9 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
         [this] {
             shoot(QStringLiteral("chat-dark"));
             m_app.setColorScheme(QStringLiteral("system"));
+            std::printf("tray: %s\n",
+                        QSystemTrayIcon::isSystemTrayAvailable() ? "available" : "unavailable");
+            std::fflush(stdout);
         },
     };
     m_timer.start();

@@ -51,6 +51,8 @@ QString Session::normalizeServerUrl(const QString &input)
         (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
         return {};
     url = url.adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::StripTrailingSlash);
+    if (url.path() == QLatin1String("/"))
+        url.setPath(QString()); // StripTrailingSlash keeps a lone "/"
     return url.toString();
 }
 

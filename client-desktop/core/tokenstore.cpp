@@ -9,10 +9,13 @@ namespace flippdeal::client {
 
 namespace {
 
+// A job has no parent: QtKeychain's backends call back into a running job, so deleting one
+// before it finishes (with its store) crashes later. It deletes itself when it finishes; the
+// connection to the store's callback goes away with the store.
 template <typename Job>
-Job *makeJob(const QString &service, const QString &account, QObject *parent)
+Job *makeJob(const QString &service, const QString &account)
 {
-    auto *job = new Job(service, parent);
+    auto *job = new Job(service);
     job->setAutoDelete(true);
     job->setInsecureFallback(false);
     job->setKey(account);
@@ -43,7 +46,7 @@ QString TokenStore::accountKey(const QString &serverUrl, const QString &email)
 
 void TokenStore::read(const QString &account, ReadCallback done)
 {
-    auto *job = makeJob<QKeychain::ReadPasswordJob>(m_service, account, this);
+    auto *job = makeJob<QKeychain::ReadPasswordJob>(m_service, account);
     connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
         if (job->error() == QKeychain::EntryNotFound)
             done({}, {});
@@ -57,7 +60,7 @@ void TokenStore::read(const QString &account, ReadCallback done)
 
 void TokenStore::write(const QString &account, const QByteArray &token, Callback done)
 {
-    auto *job = makeJob<QKeychain::WritePasswordJob>(m_service, account, this);
+    auto *job = makeJob<QKeychain::WritePasswordJob>(m_service, account);
     job->setBinaryData(token);
     connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
         done(job->error() == QKeychain::NoError ? QString() : describe(*job));
@@ -67,7 +70,7 @@ void TokenStore::write(const QString &account, const QByteArray &token, Callback
 
 void TokenStore::remove(const QString &account, Callback done)
 {
-    auto *job = makeJob<QKeychain::DeletePasswordJob>(m_service, account, this);
+    auto *job = makeJob<QKeychain::DeletePasswordJob>(m_service, account);
     connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
         const bool ok =
             job->error() == QKeychain::NoError || job->error() == QKeychain::EntryNotFound;

@@ -132,7 +132,7 @@ Rectangle {
                 Layout.fillWidth: true
                 Layout.leftMargin: 2 * Theme.spacing
                 Layout.rightMargin: 2 * Theme.spacing
-                columns: view.width < 560 ? 1 : 3
+                columns: view.width < 480 ? 1 : 3
                 columnSpacing: 2 * Theme.spacing
                 rowSpacing: Theme.spacing
 

@@ -132,6 +132,8 @@ QString TestServer::createPostgresDatabase(const QString &adminUrl)
 
 bool TestServer::start()
 {
+    if (m_app)
+        return true; // already running
     m_app = std::make_unique<server::ServerApp>(m_config);
     if (!m_app->open() || !m_app->listen()) {
         m_error = m_app->errorString();
@@ -142,7 +144,7 @@ bool TestServer::start()
     return true;
 }
 
-bool TestServer::restart()
+bool TestServer::stop()
 {
     if (m_app) {
         QSignalSpy stopped(m_app.get(), &server::ServerApp::stopped);
@@ -151,7 +153,12 @@ bool TestServer::restart()
             return false;
         m_app.reset();
     }
-    return start();
+    return true;
+}
+
+bool TestServer::restart()
+{
+    return stop() && start();
 }
 
 quint16 TestServer::port() const

@@ -67,12 +67,15 @@ public:
 
     //! Stops and starts the node on the same database file and port (as after a restart).
     bool restart();
+    //! Shuts the node down (WebSockets closed, port released); the database is kept.
+    bool stop();
+    //! Starts the node again after stop(), on the same database and port.
+    bool start();
 
     //! Whether the tests run against PostgreSQL (FLIPPDEAL_TEST_DATABASE) rather than SQLite.
     bool isPostgres() const { return !m_postgresDatabase.isEmpty(); }
 
 private:
-    bool start();
     QString createPostgresDatabase(const QString &adminUrl);
     bool adminExec(const QString &sql);
 
