@@ -40,6 +40,10 @@ curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -H "Authorizati
     -d '{"to_user_id":2,"domain_id":1,"body":"Two more bidders joined, <b>good luck</b>!"}' \
     "http://127.0.0.1:$port/api/messages"
 
+# Alice accepts Bob's demo offer on quietpine.io: Bob gets an escrow to look at.
+curl -s -o /dev/null -X PATCH -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+    -d '{"action":"accept"}' "http://127.0.0.1:$port/api/offers/1"
+
 display=":$((90 + RANDOM % 9))"
 Xvfb "$display" -screen 0 1280x760x24 -nolisten tcp >/dev/null 2>&1 &
 pids+=($!)
@@ -64,7 +68,7 @@ dbus-run-session -- sh -c '
 ' "$desktop" "$scratch/shots" "$port"
 
 cp "$scratch/shots/signin/sign-in.png" "$out/sign-in.png"
-for shot in chat notifications auction auction-dark chat-dark; do
+for shot in chat notifications escrow auction auction-dark chat-dark; do
     cp "$scratch/shots/bob/$shot.png" "$out/$shot.png"
 done
 cp "$scratch/shots/desktop.png" "$out/desktop-with-tray.png"

@@ -3,6 +3,7 @@
 
 #include "appcontext.h"
 #include "conversationmodel.h"
+#include "notificationmodel.h"
 #include "recordlistmodel.h"
 
 #include <QCoreApplication>
@@ -56,7 +57,27 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
         [this] { call("openBell"); },
         [this] { shoot(QStringLiteral("notifications")); },
         [this] {
+            // Open the first notification about an escrow, as a click in the dropdown would.
             call("closeBell");
+            const client::NotificationModel *model = m_app.notifications();
+            for (int row = 0; model && row < model->rowCount(); ++row) {
+                const QModelIndex index = model->index(row);
+                const QVariantMap payload = index.data(client::NotificationModel::DataRole).toMap();
+                if (payload.contains(QStringLiteral("escrow_id"))) {
+                    QMetaObject::invokeMethod(
+                        &m_window, "openNotification",
+                        Q_ARG(QVariant, index.data(client::NotificationModel::TypeRole)),
+                        Q_ARG(QVariant, payload));
+                    break;
+                }
+            }
+        },
+        [] {}, // let the dialog's transition and the escrow's answer finish
+        [this] {
+            shoot(QStringLiteral("escrow"));
+            call("closeDialogs");
+        },
+        [this] {
             call("showPage", QStringLiteral("auctions"));
             const auto *auctions = m_app.auctions();
             if (auctions->count() > 0)

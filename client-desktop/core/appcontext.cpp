@@ -163,4 +163,20 @@ void AppContext::refreshAuctions()
     });
 }
 
+void AppContext::loadEscrow(qint64 escrowId)
+{
+    m_escrow.clear();
+    m_escrowError.clear();
+    Q_EMIT escrowChanged();
+    if (!m_session->isSignedIn() || escrowId <= 0)
+        return;
+    m_api->get(QStringLiteral("/api/escrows/%1").arg(escrowId), [this](const ApiResult &result) {
+        if (result.ok())
+            m_escrow = result.json.value(QLatin1String("escrow")).toObject().toVariantMap();
+        else
+            m_escrowError = result.errorString;
+        Q_EMIT escrowChanged();
+    });
+}
+
 } // namespace flippdeal::client

@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QSettings>
+#include <QVariantMap>
 
 #include <memory>
 
@@ -35,6 +36,9 @@ class AppContext : public QObject
     Q_PROPERTY(QObject *auction READ auctionObject NOTIFY userChanged)
     Q_PROPERTY(QObject *auctions READ auctionsObject CONSTANT)
     Q_PROPERTY(bool muted READ isMuted WRITE setMuted NOTIFY mutedChanged)
+    //! The escrow last asked for with loadEscrow() (empty while loading or after an error).
+    Q_PROPERTY(QVariantMap escrow READ escrow NOTIFY escrowChanged)
+    Q_PROPERTY(QString escrowError READ escrowError NOTIFY escrowChanged)
     //! `system`, `light` or `dark`.
     Q_PROPERTY(QString colorScheme READ colorScheme WRITE setColorScheme NOTIFY colorSchemeChanged)
 
@@ -62,11 +66,16 @@ public:
 
     //! Reloads the list of live auctions.
     Q_INVOKABLE void refreshAuctions();
+    //! Fetches an escrow for the notification dropdown (`escrow` / `escrowError`).
+    Q_INVOKABLE void loadEscrow(qint64 escrowId);
+    QVariantMap escrow() const { return m_escrow; }
+    QString escrowError() const { return m_escrowError; }
 
 Q_SIGNALS:
     void userChanged();
     void mutedChanged();
     void colorSchemeChanged();
+    void escrowChanged();
 
 private:
     void onSignedIn();
@@ -90,6 +99,8 @@ private:
     std::unique_ptr<ConversationModel> m_conversations;
     std::unique_ptr<MessageModel> m_messages;
     std::unique_ptr<AuctionController> m_auction;
+    QVariantMap m_escrow;
+    QString m_escrowError;
 };
 
 } // namespace flippdeal::client

@@ -62,17 +62,17 @@ ApplicationWindow {
     function setDraft(text) { chatPage.draft = text }
     function openBell() { bell.openDropdown() }
     function closeBell() { bell.closeDropdown() }
+    function closeDialogs() { escrowDialog.close() }
     function openAuction(domainId) { window.page = "auctions"; auctionsPage.open(domainId) }
     function openNotification(type, payload) {
         if (type === "message.received") {
             window.page = "chat"
             chatPage.open(payload.from_user_id, payload.from_name, payload.domain_id || 0)
-        } else if ((type.startsWith("bid.") || type.startsWith("auction.")) && payload.domain_id) {
-            openAuction(payload.domain_id)
         } else if (payload.escrow_id) {
             escrowDialog.escrowId = payload.escrow_id
-            escrowDialog.payload = payload
             escrowDialog.open()
+        } else if (payload.domain_id && (type.startsWith("bid.") || type.startsWith("auction."))) {
+            openAuction(payload.domain_id)
         }
     }
 
@@ -226,16 +226,64 @@ ApplicationWindow {
 
     Dialog {
         id: escrowDialog
+        objectName: "escrowDialog"
         property int escrowId: 0
-        property var payload: ({})
+        readonly property var escrow: app.escrow
         anchors.centerIn: parent
+        width: Math.min(420, window.width - 32)
         modal: true
         title: qsTr("Escrow #%1").arg(escrowId)
-        standardButtons: Dialog.Close
-        Label {
-            text: escrowDialog.payload.status ? qsTr("Status: %1").arg(escrowDialog.payload.status)
-                                 : qsTr("Open the escrow from the FlippDeal website to continue.")
+        onOpened: app.loadEscrow(escrowId)
+        background: Rectangle { color: Theme.surface; border.color: Theme.border; radius: Theme.radius }
+        header: Label {
+            text: escrowDialog.title
+            font.bold: true
+            font.pixelSize: Theme.fontSize + 2
             color: Theme.text
+            padding: 2 * Theme.spacing
+            bottomPadding: 0
+            background: null
+        }
+        footer: DialogButtonBox {
+            standardButtons: Dialog.Close
+            background: null
+            onRejected: escrowDialog.close()
+        }
+
+        ColumnLayout {
+        GridLayout {
+            columns: 2
+            columnSpacing: 2 * Theme.spacing
+            rowSpacing: Theme.spacing
+            visible: escrowDialog.escrow.id !== undefined
+            Label { text: qsTr("Status"); color: Theme.textMuted }
+            Label {
+                text: String(escrowDialog.escrow.status || "").replace(/_/g, " ")
+                font.bold: true
+                color: Theme.text
+            }
+            Label { text: qsTr("Domain"); color: Theme.textMuted }
+            Label { text: "#" + (escrowDialog.escrow.domain_id || ""); color: Theme.text }
+            Label { text: qsTr("Amount"); color: Theme.textMuted }
+            Label { text: Theme.formatMoney(escrowDialog.escrow.amount_cents || 0); color: Theme.text }
+            Label { text: qsTr("Fee"); color: Theme.textMuted }
+            Label { text: Theme.formatMoney(escrowDialog.escrow.fee_cents || 0); color: Theme.text }
+            Label { text: qsTr("Seller receives"); color: Theme.textMuted }
+            Label { text: Theme.formatMoney(escrowDialog.escrow.payout_cents || 0); color: Theme.text }
+            Label { text: qsTr("You are"); color: Theme.textMuted }
+            Label {
+                color: Theme.text
+                text: escrowDialog.escrow.buyer_id === app.session.userId ? qsTr("the buyer")
+                    : escrowDialog.escrow.seller_id === app.session.userId ? qsTr("the seller") : qsTr("an administrator")
+            }
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: escrowDialog.escrow.id === undefined
+            text: app.escrowError !== "" ? app.escrowError : qsTr("Loading…")
+            color: app.escrowError !== "" ? Theme.danger : Theme.textMuted
+            wrapMode: Text.Wrap
+        }
         }
     }
 

@@ -14,7 +14,45 @@ Rectangle {
     property bool bidEdited: false
     readonly property bool canBid: auction && !auction.ended && !auction.isOwner && !auction.bidding
                                    && auction.domainId > 0 && !auction.loading
-    signal messageSellerRequested(int ownerId, int domainId)
+
+    // One of the three big figures (time left, current bid, bid count); the cards stay put and
+    // only their texts change as the auction moves.
+    component StatCard: Rectangle {
+        id: card
+        property string key
+        property string caption
+        property string value
+        property bool warn: false
+        Layout.fillWidth: true
+        implicitHeight: statColumn.implicitHeight + 2 * Theme.spacing
+        radius: Theme.radius
+        color: Theme.surface
+        border.color: warn ? Theme.danger : Theme.border
+        ColumnLayout {
+            id: statColumn
+            anchors.centerIn: parent
+            spacing: 0
+            Label {
+                Layout.alignment: Qt.AlignHCenter
+                text: card.caption
+                color: Theme.textMuted
+                font.pixelSize: Theme.smallFontSize
+            }
+            Label {
+                objectName: card.key + "Value"
+                Layout.alignment: Qt.AlignHCenter
+                // Large amounts shrink to fit the card instead of spilling out.
+                Layout.maximumWidth: card.width - 2 * Theme.spacing
+                text: card.value
+                color: card.warn ? Theme.danger : Theme.text
+                font.pixelSize: Theme.heroFontSize
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: Theme.fontSize
+                font.bold: true
+                font.family: "monospace"
+            }
+        }
+    }
 
     color: Theme.background
 
@@ -136,46 +174,21 @@ Rectangle {
                 columnSpacing: 2 * Theme.spacing
                 rowSpacing: Theme.spacing
 
-                Repeater {
-                    model: [
-                        { key: "countdown", caption: qsTr("Time left"),
-                          value: view.auction ? view.auction.countdownText : "",
-                          warn: view.auction && !view.auction.ended && view.auction.remainingMs < 60000 },
-                        { key: "current", caption: qsTr("Current bid"),
-                          value: view.auction ? (view.auction.bidCount > 0 ? Theme.formatMoney(view.auction.currentBidCents) : qsTr("No bids")) : "",
-                          warn: false },
-                        { key: "count", caption: qsTr("Bids"),
-                          value: view.auction ? String(view.auction.bidCount) : "",
-                          warn: false }
-                    ]
-                    delegate: Rectangle {
-                        required property var modelData
-                        Layout.fillWidth: true
-                        implicitHeight: statColumn.implicitHeight + 2 * Theme.spacing
-                        radius: Theme.radius
-                        color: Theme.surface
-                        border.color: modelData.warn ? Theme.danger : Theme.border
-                        ColumnLayout {
-                            id: statColumn
-                            anchors.centerIn: parent
-                            spacing: 0
-                            Label {
-                                Layout.alignment: Qt.AlignHCenter
-                                text: modelData.caption
-                                color: Theme.textMuted
-                                font.pixelSize: Theme.smallFontSize
-                            }
-                            Label {
-                                objectName: modelData.key + "Value"
-                                Layout.alignment: Qt.AlignHCenter
-                                text: modelData.value
-                                color: modelData.warn ? Theme.danger : Theme.text
-                                font.pixelSize: Theme.heroFontSize
-                                font.bold: true
-                                font.family: "monospace"
-                            }
-                        }
-                    }
+                StatCard {
+                    key: "countdown"
+                    caption: qsTr("Time left")
+                    value: view.auction ? view.auction.countdownText : ""
+                    warn: view.auction && !view.auction.ended && view.auction.remainingMs < 60000
+                }
+                StatCard {
+                    key: "current"
+                    caption: qsTr("Current bid")
+                    value: view.auction ? (view.auction.bidCount > 0 ? Theme.formatMoney(view.auction.currentBidCents) : qsTr("No bids")) : ""
+                }
+                StatCard {
+                    key: "count"
+                    caption: qsTr("Bids")
+                    value: view.auction ? String(view.auction.bidCount) : ""
                 }
             }
 

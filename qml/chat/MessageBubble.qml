@@ -28,7 +28,10 @@ Item {
         anchors.right: bubble.fromMe ? parent.right : undefined
         anchors.leftMargin: Theme.spacing
         anchors.rightMargin: Theme.spacing
-        width: Math.min(bodyText.implicitWidth + 2 * Theme.spacing + 4, bubble.width * 0.75)
+        // Wide enough for the status row too (a failed message's Retry and Discard), or the
+        // row sticks out of the column, and off the view for one's own messages.
+        width: Math.min(Math.max(bodyText.implicitWidth + 2 * Theme.spacing + 4, statusRow.implicitWidth),
+                        bubble.width * 0.75)
 
         Rectangle {
             Layout.fillWidth: true
@@ -58,6 +61,7 @@ Item {
         }
 
         RowLayout {
+            id: statusRow
             Layout.alignment: bubble.fromMe ? Qt.AlignRight : Qt.AlignLeft
             spacing: 4
             Label {

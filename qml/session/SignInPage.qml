@@ -22,6 +22,8 @@ Rectangle {
             session.signIn(serverField.text, emailField.text, passwordField.text)
     }
 
+    // Enter anywhere submits once. The fields need no onAccepted: TextInput passes Return and
+    // Enter on to its parents, so a handler there as well would submit twice.
     Keys.onReturnPressed: submit()
     Keys.onEnterPressed: submit()
 
@@ -72,7 +74,6 @@ Rectangle {
                 text: page.serverUrl
                 placeholderText: "http://127.0.0.1:6001"
                 inputMethodHints: Qt.ImhUrlCharactersOnly | Qt.ImhNoAutoUppercase
-                onAccepted: page.submit()
             }
             Label { text: qsTr("Name"); color: Theme.text; visible: page.registering }
             TextField {
@@ -81,7 +82,6 @@ Rectangle {
                 Layout.fillWidth: true
                 visible: page.registering
                 placeholderText: qsTr("Your name as others see it")
-                onAccepted: page.submit()
             }
             Label { text: qsTr("Email"); color: Theme.text }
             TextField {
@@ -90,7 +90,6 @@ Rectangle {
                 Layout.fillWidth: true
                 text: page.session.email || ""
                 inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
-                onAccepted: page.submit()
                 Component.onCompleted: if (text === "") forceActiveFocus(); else passwordField.forceActiveFocus()
             }
             Label { text: qsTr("Password"); color: Theme.text }
@@ -100,7 +99,6 @@ Rectangle {
                 Layout.fillWidth: true
                 echoMode: TextInput.Password
                 placeholderText: page.registering ? qsTr("At least 8 characters") : ""
-                onAccepted: page.submit()
             }
 
             Label {

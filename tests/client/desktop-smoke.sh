@@ -11,7 +11,7 @@ trap 'rm -rf "$out"' EXIT
 log="$out/log.txt"
 "$root/scripts/screenshots.sh" "$build" "$out/shots" >"$log" 2>&1 || { cat "$log"; exit 1; }
 grep -q '^tray: available' "$log" || { cat "$log"; echo "FAIL: no system tray"; exit 1; }
-for shot in sign-in chat notifications auction auction-dark chat-dark desktop-with-tray; do
+for shot in sign-in chat notifications escrow auction auction-dark chat-dark desktop-with-tray; do
     file="$out/shots/$shot.png"
     [ -s "$file" ] || { cat "$log"; echo "FAIL: $shot.png missing"; exit 1; }
     size=$(identify -format '%wx%h' "$file")

@@ -23,7 +23,9 @@ QtObject {
                 problems.push(describe(item) + ": content " + item.contentWidth + " wider than "
                               + item.width)
             for (let a = item.parent; a && a !== root.parent; a = a.parent) {
-                if (a.width <= 0)
+                // A Flickable's content item is as wide as its content, not its view.
+                if (a.width <= 0 || (a.parent && a.parent.contentItem === a
+                                     && a.parent.contentWidth !== undefined))
                     continue
                 const p = item.mapToItem(a, 0, 0)
                 if (p.x < -1 || p.x + item.width > a.width + 1) {

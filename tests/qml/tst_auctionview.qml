@@ -3,6 +3,8 @@ import QtQuick
 import QtQuick.Controls
 import QtTest
 import FlippDeal.Auction
+import FlippDeal.Style
+import FlippDeal.Style
 
 // The TestCase item itself is invisible: components are created in this visible root.
 Item {
@@ -150,11 +152,13 @@ Item {
 
         function test_countdown() {
             const view = createView()
-            const countdown = child(view, "countdownValue")
-            compare(countdown.text, "1:00:00")
+            compare(child(view, "countdownValue").text, "1:00:00")
             view.auction.countdownText = "0:42"
             view.auction.remainingMs = 42000
-            compare(countdown.text, "0:42")
+            // Looked up again: the stat cards are rebuilt when their values change.
+            compare(child(view, "countdownValue").text, "0:42")
+            verify(Qt.colorEqual(child(view, "countdownValue").color, Theme.danger),
+                   "the last minute is shown in red")
         }
 
         function test_extendedNotice() {

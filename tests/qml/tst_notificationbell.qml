@@ -35,9 +35,9 @@ Item {
         }
 
         function badgeOf(bell) {
-            for (const item of bell.children)
-                if (item.count !== undefined && item.fill !== undefined)
-                    return item
+            for (let i = 0; i < bell.children.length; ++i)
+                if (bell.children[i].count !== undefined && bell.children[i].fill !== undefined)
+                    return bell.children[i]
             fail("no badge")
         }
 
