@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "app/commands.h"
 
+#include "admin/adminservice.h"
+
 #include "app/demoseed.h"
 #include "app/serverapp.h"
 #include "auth/accountservice.h"
@@ -12,9 +14,13 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QTextStream>
+#include <QTimer>
 
 #include "protocol/timeformat.h"
 
@@ -51,7 +57,7 @@ struct Command
 {
     QString name;
     QString summary;
-    QString positional; //!< name of the one positional argument it takes, if any
+    QString positional; //!< names of the positional arguments it takes, space-separated
     std::function<void(QCommandLineParser &)> addOptions;
     std::function<int(QCommandLineParser &, Config &)> run;
 };
@@ -273,6 +279,230 @@ int auctionsCountdowns(QCommandLineParser &parser, Config &config)
     return runUntilSignalled(app);
 }
 
+//! Prints `json` compactly on one line (the `--json` output of every command).
+void printJson(const QJsonValue &json)
+{
+    const QByteArray text = json.isArray()
+                                ? QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact)
+                                : QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact);
+    printLine(stdout, QString::fromUtf8(text));
+}
+
+//! Maps a service error to the CLI's exit codes: bad input (4xx) is a usage error.
+int fromError(const ApiError &error)
+{
+    QString message = error.message;
+    if (!error.errors.isEmpty())
+        message = error.errors.first().value(0, message);
+    return error.status >= 400 && error.status < 500 ? usageError(message) : failure(message);
+}
+
+//! A user given as an id or an email.
+std::optional<protocol::User> resolveUser(ServerApp &app, const QString &who)
+{
+    bool isId = false;
+    const qint64 id = who.toLongLong(&isId);
+    if (isId)
+        return id > 0 ? app.accounts().findUser(id) : std::nullopt;
+    return app.accounts().findUserByEmail(who);
+}
+
+int userBan(QCommandLineParser &parser, Config &config)
+{
+    const QString who = parser.positionalArguments().value(0);
+    if (who.isEmpty())
+        return usageError(QStringLiteral("user:ban needs a user id or email; see --help"));
+    ServerApp app(config);
+    if (!app.open())
+        return failure(app.errorString());
+    const auto user = resolveUser(app, who);
+    if (!user)
+        return usageError(QStringLiteral("no user '%1'").arg(who));
+    const bool unban = parser.isSet(QStringLiteral("unban"));
+    const auto result = app.admin().setBanned(user->id, !unban, protocol::nowMs());
+    if (!result)
+        return fromError(result.error());
+    if (parser.isSet(QStringLiteral("json"))) {
+        printJson(*result);
+        return ExitOk;
+    }
+    printLine(stdout, unban ? QStringLiteral("Unbanned %1 <%2>.").arg(user->name, user->email)
+                            : QStringLiteral("Banned %1 <%2>: every token revoked; the server "
+                                             "refuses their reconnects.")
+                                  .arg(user->name, user->email));
+    return ExitOk;
+}
+
+int userList(QCommandLineParser &parser, Config &config)
+{
+    bool ok = false;
+    const int limit = parser.value(QStringLiteral("limit")).toInt(&ok);
+    if (!ok || limit < 1 || limit > 10000)
+        return usageError(QStringLiteral("--limit must be from 1 to 10000"));
+    ServerApp app(config);
+    if (!app.open())
+        return failure(app.errorString());
+    qint64 total = 0;
+    const auto users =
+        app.accounts().listUsers(parser.value(QStringLiteral("search")), limit, 0, &total);
+    if (!users)
+        return fromError(users.error());
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const auto &record : *users)
+            array.append(record.toJson());
+        printJson(array);
+        return ExitOk;
+    }
+    QList<QStringList> rows;
+    for (const auto &r : *users)
+        rows.append({QString::number(r.user.id), r.user.name, r.user.email, r.user.role,
+                     r.bannedAt ? QStringLiteral("banned") : QStringLiteral("active"),
+                     QString::number(r.tokens), protocol::isoUtc(r.createdAt)});
+    printTable({QStringLiteral("ID"), QStringLiteral("NAME"), QStringLiteral("EMAIL"),
+                QStringLiteral("ROLE"), QStringLiteral("STATUS"), QStringLiteral("TOKENS"),
+                QStringLiteral("CREATED")},
+               rows);
+    if (total > users->size())
+        printLine(
+            stdout,
+            QStringLiteral("(%1 of %2; use --limit or --search)").arg(users->size()).arg(total));
+    return ExitOk;
+}
+
+int escrowResolve(QCommandLineParser &parser, Config &config)
+{
+    const QStringList args = parser.positionalArguments();
+    bool ok = false;
+    const qint64 id = args.value(0).toLongLong(&ok);
+    if (args.size() != 2 || !ok || id <= 0)
+        return usageError(QStringLiteral("escrow:resolve needs an escrow id and release|refund"));
+    const QString outcome = args.at(1);
+    if (outcome != QLatin1String("release") && outcome != QLatin1String("refund"))
+        return usageError(
+            QStringLiteral("the outcome must be release or refund, not '%1'").arg(outcome));
+    const QString reason = parser.value(QStringLiteral("reason"));
+    if (reason.trimmed().isEmpty())
+        return usageError(QStringLiteral("escrow:resolve needs --reason"));
+    ServerApp app(config);
+    if (!app.open())
+        return failure(app.errorString());
+    std::optional<protocol::User> admin;
+    if (parser.isSet(QStringLiteral("by"))) {
+        admin = resolveUser(app, parser.value(QStringLiteral("by")));
+        if (!admin || admin->role != QLatin1String("admin"))
+            return usageError(QStringLiteral("--by must name an admin user"));
+    } else {
+        const auto admins = app.accounts().listUsers({}, 10000, 0);
+        if (admins)
+            for (const auto &r : *admins)
+                if (r.user.role == QLatin1String("admin") && !r.bannedAt) {
+                    admin = r.user;
+                    break;
+                }
+        if (!admin)
+            return usageError(
+                QStringLiteral("no admin user to record the decision; create one with "
+                               "user:create --admin or pass --by"));
+    }
+    const auto result = app.admin().resolveEscrow(*admin, id, outcome, reason);
+    if (!result)
+        return fromError(result.error());
+    if (parser.isSet(QStringLiteral("json"))) {
+        printJson(*result);
+        return ExitOk;
+    }
+    const QJsonObject escrow = result->value(QLatin1String("escrow")).toObject();
+    printLine(stdout, QStringLiteral("Escrow %1 is now %2 (by %3: %4).")
+                          .arg(id)
+                          .arg(escrow.value(QLatin1String("status")).toString(), admin->email,
+                               reason.trimmed()));
+    return ExitOk;
+}
+
+//! The live figures of a running `serve` node, read from its /metrics (connections and
+//! channels live in that process, not in the database).
+std::optional<QHash<QString, double>> liveMetrics(const Config &config)
+{
+    QNetworkAccessManager network;
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(config.listenAddress.toString());
+    url.setPort(config.listenPort);
+    url.setPath(QStringLiteral("/metrics"));
+    QNetworkReply *reply = network.get(QNetworkRequest(url));
+    QEventLoop loop;
+    QTimer::singleShot(2000, &loop, &QEventLoop::quit);
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    if (!reply->isFinished() || reply->error() != QNetworkReply::NoError) {
+        reply->abort();
+        reply->deleteLater();
+        return std::nullopt;
+    }
+    QHash<QString, double> values;
+    for (const QByteArray &line : reply->readAll().split('\n')) {
+        if (line.startsWith('#') || line.contains('{'))
+            continue;
+        const QList<QByteArray> parts = line.split(' ');
+        if (parts.size() == 2)
+            values.insert(QString::fromLatin1(parts[0]), parts[1].toDouble());
+    }
+    reply->deleteLater();
+    return values;
+}
+
+int stats(QCommandLineParser &parser, Config &config)
+{
+    ServerApp app(config);
+    if (!app.open())
+        return failure(app.errorString());
+    QJsonObject figures = app.admin().stats(protocol::nowMs());
+    const auto live = liveMetrics(config);
+    figures.insert(QLatin1String("server_running"), live.has_value());
+    // This process serves nobody: the live figures come from the running server, if any.
+    figures.insert(QLatin1String("connections"),
+                   live ? QJsonValue(qint64(live->value(QStringLiteral("flippdeal_connections"))))
+                        : QJsonValue());
+    figures.insert(QLatin1String("channels"),
+                   live ? QJsonValue(qint64(live->value(QStringLiteral("flippdeal_channels"))))
+                        : QJsonValue());
+    figures.remove(QLatin1String("events_per_second"));
+    figures.remove(QLatin1String("events_published_total"));
+    figures.remove(QLatin1String("uptime_seconds"));
+    if (parser.isSet(QStringLiteral("json"))) {
+        printJson(figures);
+        return ExitOk;
+    }
+    const QJsonObject queue = figures.value(QLatin1String("queue")).toObject();
+    const auto number = [&figures](const char *key) {
+        const QJsonValue v = figures.value(QLatin1String(key));
+        return v.isNull() ? QStringLiteral("-") : QString::number(v.toInteger());
+    };
+    QList<QStringList> rows = {
+        {QStringLiteral("server"), live ? QStringLiteral("running on %1:%2")
+                                              .arg(config.listenAddress.toString())
+                                              .arg(config.listenPort)
+                                        : QStringLiteral("not reachable")},
+        {QStringLiteral("connections"), number("connections")},
+        {QStringLiteral("channels"), number("channels")},
+        {QStringLiteral("outbox backlog"), number("outbox_backlog")},
+        {QStringLiteral("jobs ready / delayed / running"),
+         QStringLiteral("%1 / %2 / %3")
+             .arg(queue.value(QLatin1String("ready")).toInteger())
+             .arg(queue.value(QLatin1String("delayed")).toInteger())
+             .arg(queue.value(QLatin1String("running")).toInteger())},
+        {QStringLiteral("failed jobs"),
+         QString::number(queue.value(QLatin1String("failed")).toInteger())},
+        {QStringLiteral("users (banned)"),
+         QStringLiteral("%1 (%2)").arg(number("users"), number("banned_users"))},
+        {QStringLiteral("live auctions"), number("live_auctions")},
+        {QStringLiteral("escrows in dispute"), number("disputed_escrows")},
+    };
+    printTable({QStringLiteral("FIGURE"), QStringLiteral("VALUE")}, rows);
+    return ExitOk;
+}
+
 QList<Command> commands()
 {
     return {
@@ -340,6 +570,53 @@ QList<Command> commands()
              p.addOption({QStringLiteral("json"), QStringLiteral("JSON for scripts.")});
          },
          queueMonitor},
+        {QStringLiteral("user:list"),
+         QStringLiteral("List users (id, name, email, role, banned, tokens)."),
+         {},
+         [](QCommandLineParser &p) {
+             p.addOption({QStringLiteral("search"),
+                          QStringLiteral("Only users whose name or email contains this."),
+                          QStringLiteral("text")});
+             p.addOption({QStringLiteral("limit"), QStringLiteral("At most this many (100)."),
+                          QStringLiteral("n"), QStringLiteral("100")});
+             p.addOption({QStringLiteral("json"), QStringLiteral("JSON for scripts.")});
+         },
+         userList},
+        {QStringLiteral("user:ban"),
+         QStringLiteral("Ban a user (revoking every token), or lift a ban with --unban."),
+         QStringLiteral("user"),
+         [](QCommandLineParser &p) {
+             p.addPositionalArgument(QStringLiteral("user"), QStringLiteral("A user id or email."));
+             p.addOption({QStringLiteral("unban"), QStringLiteral("Lift the ban instead.")});
+             p.addOption({QStringLiteral("json"), QStringLiteral("JSON for scripts.")});
+         },
+         userBan},
+        {QStringLiteral("escrow:resolve"),
+         QStringLiteral(
+             "Settle a disputed escrow: escrow:resolve ID release|refund --reason TEXT."),
+         QStringLiteral("id outcome"),
+         [](QCommandLineParser &p) {
+             p.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The escrow id."));
+             p.addPositionalArgument(
+                 QStringLiteral("outcome"),
+                 QStringLiteral("release (pay the seller) or refund (repay the buyer)."));
+             p.addOption({QStringLiteral("reason"),
+                          QStringLiteral("Why; kept in the escrow's audit trail."),
+                          QStringLiteral("text")});
+             p.addOption({QStringLiteral("by"),
+                          QStringLiteral("The admin (id or email) recorded as deciding; default: "
+                                         "the first admin."),
+                          QStringLiteral("admin")});
+             p.addOption({QStringLiteral("json"), QStringLiteral("JSON for scripts.")});
+         },
+         escrowResolve},
+        {QStringLiteral("stats"),
+         QStringLiteral("Show the system's figures: connections, queue, backlog, users, auctions."),
+         {},
+         [](QCommandLineParser &p) {
+             p.addOption({QStringLiteral("json"), QStringLiteral("JSON for scripts.")});
+         },
+         stats},
         {QStringLiteral("auctions:broadcast-countdowns"),
          QStringLiteral(
              "Broadcast auction countdowns and close ended auctions (also part of serve)."),
@@ -404,13 +681,13 @@ int runCommandLine(const QStringList &arguments)
         std::fputs(qPrintable(parser.helpText()), stdout);
         return ExitOk;
     }
-    const qsizetype positionals = command->positional.isEmpty() ? 0 : 1;
+    const qsizetype positionals =
+        command->positional.isEmpty() ? 0 : command->positional.split(QLatin1Char(' ')).size();
     if (parser.positionalArguments().size() > positionals)
         return usageError(QStringLiteral("unexpected argument '%1'")
                               .arg(parser.positionalArguments().value(positionals)));
     if (parser.positionalArguments().size() < positionals)
-        return usageError(
-            QStringLiteral("%1 needs its %2 argument").arg(command->name, command->positional));
+        return usageError(QStringLiteral("%1 needs: %2").arg(command->name, command->positional));
 
     QMap<QString, QString> options;
     for (const QString &name : Config::settingNames() + QStringList{QStringLiteral("config")}) {

@@ -5,6 +5,8 @@
 
 namespace flippdeal::server {
 
+class AdminService;
+
 class AccountService;
 class AuctionService;
 class EscrowService;
@@ -29,6 +31,7 @@ void registerMarketRoutes(Router &router, DomainService &domains, AuctionService
 void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer &channels);
 void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
                              Gateway &gateway);
+void registerAdminRoutes(Router &router, AdminService &admin);
 void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics);
 
 } // namespace flippdeal::server

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "app/serverapp.h"
 
+#include "admin/adminservice.h"
+
 #include "app/routes.h"
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
@@ -95,6 +97,8 @@ bool ServerApp::open()
     });
     m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(*m_domains, m_config.appKey.toUtf8(),
                                                               m_config.appSecret);
+    m_admin = std::make_unique<AdminService>(*m_db, *m_gateway, *m_events, *m_jobs, *m_accounts,
+                                             *m_notifications, *m_domains, *m_auctions, *m_escrows);
     m_metrics = std::make_unique<Metrics>();
 
     m_router = std::make_unique<Router>();
@@ -107,6 +111,7 @@ bool ServerApp::open()
     registerMarketRoutes(*m_router, *m_domains, *m_auctions, *m_offers, *m_escrows);
     registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
     registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
+    registerAdminRoutes(*m_router, *m_admin);
     registerOperationsRoutes(*m_router, *m_db, *m_metrics);
     registerMetrics();
     return true;
@@ -139,6 +144,8 @@ bool ServerApp::listen()
     connect(&m_backlogTimer, &QTimer::timeout, this,
             [this] { m_events->publishBacklog(BacklogMinAgeMs); });
     m_backlogTimer.start();
+    // Bans made elsewhere (the CLI, another node) drop the user's connections here too.
+    m_admin->watchBans();
     startScheduler();
     startWorker();
     return true;

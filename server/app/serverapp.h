@@ -11,6 +11,7 @@
 namespace flippdeal::server {
 
 class AccountService;
+class AdminService;
 class AuctionService;
 class EscrowService;
 class JobQueue;
@@ -69,6 +70,7 @@ public:
     EscrowService &escrows() { return *m_escrows; }
     JobQueue &jobs() { return *m_jobs; }
     JobWorker &worker() { return *m_worker; }
+    AdminService &admin() { return *m_admin; }
 
 Q_SIGNALS:
     void stopped();
@@ -93,6 +95,7 @@ private:
     std::unique_ptr<PaymentProvider> m_payments;
     std::unique_ptr<JobWorker> m_worker;
     std::unique_ptr<ChannelAuthorizer> m_channelAuthorizer;
+    std::unique_ptr<AdminService> m_admin;
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<Router> m_router;
     std::unique_ptr<HttpServer> m_http;

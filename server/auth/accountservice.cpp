@@ -199,6 +199,135 @@ std::optional<protocol::User> AccountService::authenticate(const QByteArray &tok
     return std::nullopt;
 }
 
+QJsonObject AccountService::UserRecord::toJson() const
+{
+    QJsonObject json = user.toJson();
+    json.insert(QLatin1String("banned_at"),
+                bannedAt ? QJsonValue(protocol::isoUtc(*bannedAt)) : QJsonValue());
+    json.insert(QLatin1String("created_at"), protocol::isoUtc(createdAt));
+    json.insert(QLatin1String("tokens"), tokens);
+    return json;
+}
+
+namespace {
+
+const QString userRecordColumns =
+    QStringLiteral("SELECT u.id, u.name, u.email, u.role, u.banned_at, u.created_at, "
+                   "(SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id) FROM users u ");
+
+AccountService::UserRecord userRecordFromRow(const SqlQuery &q)
+{
+    return {
+        {q.int64(0), q.text(1), q.text(2), q.text(3)}, q.optionalInt64(4), q.int64(5), q.int64(6)};
+}
+
+//! `%` and `_` are LIKE wildcards; escape them so a search matches literally.
+QString likePattern(const QString &search)
+{
+    QString escaped = search.toLower();
+    escaped.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
+    escaped.replace(QLatin1Char('%'), QLatin1String("\\%"));
+    escaped.replace(QLatin1Char('_'), QLatin1String("\\_"));
+    return QLatin1Char('%') + escaped + QLatin1Char('%');
+}
+
+} // namespace
+
+Expected<QList<AccountService::UserRecord>>
+AccountService::listUsers(const QString &search, int limit, int offset, qint64 *total)
+{
+    QList<UserRecord> result;
+    try {
+        const QString where = QStringLiteral(
+            "WHERE LOWER(u.name) LIKE ? ESCAPE '\\' OR LOWER(u.email) LIKE ? ESCAPE '\\' ");
+        const QString pattern = likePattern(search.trimmed());
+        SqlQuery query(m_db, userRecordColumns + where +
+                                 QStringLiteral("ORDER BY u.id LIMIT ? OFFSET ?"));
+        query.bind(pattern).bind(pattern).bind(limit).bind(offset).exec();
+        while (query.next())
+            result.append(userRecordFromRow(query));
+        if (total) {
+            SqlQuery count(m_db, QStringLiteral("SELECT COUNT(*) FROM users u ") + where);
+            *total = count.bind(pattern).bind(pattern).scalar();
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcAuth) << "user list failed:" << error.what();
+        return ApiError::internal();
+    }
+    return result;
+}
+
+Expected<AccountService::UserRecord> AccountService::userRecord(qint64 id)
+{
+    try {
+        SqlQuery query(m_db, userRecordColumns + QStringLiteral("WHERE u.id = ?"));
+        query.bind(id).exec();
+        if (query.next())
+            return userRecordFromRow(query);
+    } catch (const DbError &error) {
+        qCWarning(lcAuth) << "user lookup failed:" << error.what();
+        return ApiError::internal();
+    }
+    return ApiError::notFound(QStringLiteral("User not found."));
+}
+
+Expected<AccountService::UserRecord> AccountService::setBanned(qint64 id, bool banned, qint64 nowMs)
+{
+    const auto before = userRecord(id);
+    if (!before)
+        return before.error();
+    if (banned && before->user.role == QLatin1String("admin"))
+        return ApiError::conflict(QStringLiteral("An administrator cannot be banned."));
+    const bool ok = m_db.transaction([&] {
+        SqlQuery update(m_db, banned ? QStringLiteral("UPDATE users SET banned_at = ? WHERE id = ? "
+                                                      "AND banned_at IS NULL")
+                                     : QStringLiteral("UPDATE users SET banned_at = NULL "
+                                                      "WHERE id = ?"));
+        if (banned)
+            update.bind(nowMs);
+        update.bind(id).exec();
+        if (banned)
+            SqlQuery(m_db, QStringLiteral("DELETE FROM api_tokens WHERE user_id = ?"))
+                .bind(id)
+                .exec();
+        return true;
+    });
+    if (!ok)
+        return ApiError::internal();
+    qCInfo(lcAuth) << "user" << id << (banned ? "banned" : "unbanned");
+    return userRecord(id);
+}
+
+Expected<int> AccountService::revokeAllTokens(qint64 id)
+{
+    if (!userRecord(id))
+        return ApiError::notFound(QStringLiteral("User not found."));
+    int removed = 0;
+    const bool ok = m_db.transaction([&] {
+        SqlQuery remove(m_db, QStringLiteral("DELETE FROM api_tokens WHERE user_id = ?"));
+        remove.bind(id).exec();
+        removed = remove.numRowsAffected();
+        return true;
+    });
+    if (!ok)
+        return ApiError::internal();
+    return removed;
+}
+
+std::optional<protocol::User> AccountService::findUserByEmail(const QString &email)
+{
+    try {
+        SqlQuery query(m_db,
+                       QStringLiteral("SELECT id, name, email, role FROM users WHERE email = ?"));
+        query.bind(email.trimmed().toLower()).exec();
+        if (query.next())
+            return userFromRow(query);
+    } catch (const DbError &error) {
+        qCWarning(lcAuth) << "user lookup failed:" << error.what();
+    }
+    return std::nullopt;
+}
+
 std::optional<protocol::User> AccountService::findUser(qint64 id)
 {
     try {

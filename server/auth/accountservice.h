@@ -6,6 +6,7 @@
 #include "protocol/types.h"
 
 #include <QFuture>
+#include <QJsonObject>
 #include <QObject>
 
 #include <optional>
@@ -42,6 +43,27 @@ public:
     //! For the CLI: creates a user, hashing on the calling thread.
     Expected<protocol::User> createUserBlocking(const QString &name, const QString &email,
                                                 const QString &password, const QString &role);
+
+    //! \brief A user as operators see it.
+    struct UserRecord
+    {
+        protocol::User user;
+        std::optional<qint64> bannedAt;
+        qint64 createdAt = 0;
+        qint64 tokens = 0; //!< live tokens
+        QJsonObject toJson() const;
+    };
+    //! Users whose name or email contains `search` (all when empty), by id; `total` counts all
+    //! matches.
+    Expected<QList<UserRecord>> listUsers(const QString &search, int limit, int offset,
+                                          qint64 *total = nullptr);
+    Expected<UserRecord> userRecord(qint64 id);
+    //! Bans (revoking every token) or unbans a user. Admins cannot be banned.
+    Expected<UserRecord> setBanned(qint64 id, bool banned, qint64 nowMs);
+    //! Revokes every token of a user; returns how many.
+    Expected<int> revokeAllTokens(qint64 id);
+    //! Finds a user by email (lower-cased), for the CLI.
+    std::optional<protocol::User> findUserByEmail(const QString &email);
 
     //! Validation shared by the API and the CLI. Fills `errors` (field → messages).
     static void validateRegistration(const QString &name, const QString &email,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/gateway.h"
 
+#include "protocol/types.h"
+
 #include "core/logging.h"
 #include "gateway/wsframe.h"
 #include "http/httptypes.h"
@@ -184,6 +186,43 @@ void Gateway::pongReceived(WsPeer *peer)
         connection->lastActivityMs = protocol::nowMs();
         connection->pingSentMs = 0;
     }
+}
+
+namespace {
+
+bool belongsTo(const QSet<QString> &channels, const QHash<QString, QString> &presenceUserIds,
+               qint64 userId)
+{
+    const QString id = QString::number(userId);
+    if (channels.contains(protocol::Channels::user(userId)))
+        return true;
+    return std::any_of(presenceUserIds.cbegin(), presenceUserIds.cend(),
+                       [&id](const QString &member) { return member == id; });
+}
+
+} // namespace
+
+int Gateway::userConnectionCount(qint64 userId) const
+{
+    return int(std::count_if(m_connections.cbegin(), m_connections.cend(), [userId](auto *c) {
+        return !c->closing && belongsTo(c->channels, c->presenceUserIds, userId);
+    }));
+}
+
+int Gateway::terminateUser(qint64 userId, int code, const QString &reason)
+{
+    QList<Connection *> doomed;
+    for (Connection *connection : std::as_const(m_connections))
+        if (!connection->closing &&
+            belongsTo(connection->channels, connection->presenceUserIds, userId))
+            doomed.append(connection);
+    for (Connection *connection : std::as_const(doomed)) {
+        sendError(connection, protocol::ErrorCode(code), reason);
+        closeConnection(connection, code, reason);
+    }
+    if (!doomed.isEmpty())
+        qCInfo(lcGateway) << "terminated" << doomed.size() << "connections of user" << userId;
+    return int(doomed.size());
 }
 
 void Gateway::closeConnection(Connection *connection, int code, const QString &reason)

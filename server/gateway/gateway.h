@@ -57,6 +57,11 @@ public:
     void closeAll(int code, const QString &reason);
 
     int connectionCount() const { return static_cast<int>(m_connections.size()); }
+    //! Closes every connection of user `userId` (those subscribed to `private-user.{id}` or
+    //! present on a presence channel as that user) with `code`. Returns how many.
+    int terminateUser(qint64 userId, int code, const QString &reason);
+    //! The connections terminateUser() would close.
+    int userConnectionCount(qint64 userId) const;
     int channelCount() const { return static_cast<int>(m_channels.size()); }
     int subscriberCount(const QString &channel) const;
     //! Channels with at least one local subscriber.

@@ -166,6 +166,84 @@ Expected<int> JobQueue::retry(qint64 failedJobId)
     return moved;
 }
 
+Expected<QJsonArray> JobQueue::pendingJobs(qint64 nowMs, int limit)
+{
+    QJsonArray result;
+    try {
+        SqlQuery query(m_db, QStringLiteral("SELECT id, type, payload, attempts, max_attempts, "
+                                            "available_at, reserved_at, reserved_by, last_error, "
+                                            "created_at FROM jobs ORDER BY id LIMIT ?"));
+        query.bind(limit).exec();
+        const qint64 staleBefore = nowMs - m_timeoutMs;
+        while (query.next()) {
+            const auto reservedAt = query.optionalInt64(6);
+            const bool running = reservedAt && *reservedAt >= staleBefore;
+            const qint64 availableAt = query.int64(5);
+            const QString lastError = query.text(8);
+            result.append(QJsonObject{
+                {QLatin1String("id"), query.int64(0)},
+                {QLatin1String("type"), query.text(1)},
+                {QLatin1String("payload"),
+                 QJsonDocument::fromJson(query.text(2).toUtf8()).object()},
+                {QLatin1String("attempts"), query.int64(3)},
+                {QLatin1String("max_attempts"), query.int64(4)},
+                {QLatin1String("state"), running                ? QStringLiteral("running")
+                                         : availableAt <= nowMs ? QStringLiteral("ready")
+                                                                : QStringLiteral("delayed")},
+                {QLatin1String("available_at"), protocol::isoUtc(availableAt)},
+                {QLatin1String("reserved_by"), running ? QJsonValue(query.text(7)) : QJsonValue()},
+                {QLatin1String("last_error"),
+                 lastError.isEmpty() ? QJsonValue() : QJsonValue(lastError)},
+                {QLatin1String("created_at"), protocol::isoUtc(query.int64(9))}});
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcDb) << error.what();
+        return ApiError::internal();
+    }
+    return result;
+}
+
+Expected<bool> JobQueue::deleteFailed(qint64 failedJobId)
+{
+    int removed = 0;
+    const bool ok = m_db.transaction([&] {
+        SqlQuery remove(m_db, QStringLiteral("DELETE FROM failed_jobs WHERE id = ?"));
+        remove.bind(failedJobId).exec();
+        removed = remove.numRowsAffected();
+        return true;
+    });
+    if (!ok)
+        return ApiError::internal();
+    if (removed == 0)
+        return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
+    return true;
+}
+
+Expected<bool> JobQueue::deletePending(qint64 jobId, qint64 nowMs)
+{
+    int removed = 0;
+    bool exists = false;
+    const bool ok = m_db.transaction([&] {
+        SqlQuery remove(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ? AND "
+                                             "(reserved_at IS NULL OR reserved_at < ?)"));
+        remove.bind(jobId).bind(nowMs - m_timeoutMs).exec();
+        removed = remove.numRowsAffected();
+        if (removed == 0)
+            exists = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ?"))
+                         .bind(jobId)
+                         .scalar() > 0;
+        return true;
+    });
+    if (!ok)
+        return ApiError::internal();
+    if (removed == 0 && exists)
+        return ApiError::conflict(
+            QStringLiteral("Job %1 is running; try again when it is done.").arg(jobId));
+    if (removed == 0)
+        return ApiError::notFound(QStringLiteral("No job with id %1.").arg(jobId));
+    return true;
+}
+
 QueueStats JobQueue::stats(qint64 nowMs)
 {
     QueueStats stats;

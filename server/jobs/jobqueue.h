@@ -3,6 +3,7 @@
 
 #include "core/result.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -73,6 +74,14 @@ public:
     //! Moves one failed job (or all, with id 0) back to the queue. Returns how many.
     Expected<int> retry(qint64 failedJobId);
     QueueStats stats(qint64 nowMs);
+    //! Jobs not yet done (ready, delayed or running), oldest first, as operators see them:
+    //! `{id, type, payload, attempts, max_attempts, state, available_at, reserved_by,
+    //! last_error, created_at}` with `state` one of `ready`, `delayed`, `running`.
+    Expected<QJsonArray> pendingJobs(qint64 nowMs, int limit);
+    //! Deletes a failed job for good.
+    Expected<bool> deleteFailed(qint64 failedJobId);
+    //! Deletes a job that is waiting (not one a worker is running: 409).
+    Expected<bool> deletePending(qint64 jobId, qint64 nowMs);
 
 private:
     Database &m_db;

@@ -187,6 +187,98 @@ Expected<QList<Bid>> AuctionService::bids(qint64 domainId, int limit)
     return result;
 }
 
+Expected<Domain> AuctionService::cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs)
+{
+    std::optional<ApiError> refusal;
+    const bool ok = m_events.transaction([&](EventBatch &batch) {
+        SqlQuery flip(m_db,
+                      QStringLiteral("UPDATE domains SET status = 'cancelled', updated_at = ? "
+                                     "WHERE id = ? AND status = 'active' AND "
+                                     "enable_bidding = 1"));
+        flip.bind(nowMs).bind(domainId).exec();
+        if (flip.numRowsAffected() != 1) {
+            refusal = m_domains.find(domainId)
+                          ? ApiError::conflict(QStringLiteral("This auction is not live."))
+                          : ApiError::notFound(QStringLiteral("Domain not found."));
+            return false;
+        }
+        const auto domain = m_domains.find(domainId);
+        if (!domain)
+            return false;
+        const QJsonObject ended{{QLatin1String("domain_id"), domainId},
+                                {QLatin1String("winner_user_id"), QJsonValue()},
+                                {QLatin1String("final_bid_cents"), QJsonValue()},
+                                {QLatin1String("escrow_id"), QJsonValue()},
+                                {QLatin1String("cancelled"), true},
+                                {QLatin1String("reason"), reason},
+                                {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+        batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionEnded, ended);
+        batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionEnded, ended);
+        batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
+                  {{QLatin1String("domain"), domain->toJson()}});
+        const QJsonObject data{{QLatin1String("domain_id"), domainId},
+                               {QLatin1String("domain_name"), domain->name},
+                               {QLatin1String("winner_user_id"), QJsonValue()},
+                               {QLatin1String("final_bid_cents"), QJsonValue()},
+                               {QLatin1String("reserve_met"), false},
+                               {QLatin1String("escrow_id"), QJsonValue()},
+                               {QLatin1String("cancelled"), true},
+                               {QLatin1String("reason"), reason}};
+        m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
+                                   data);
+        if (domain->highBidderId && *domain->highBidderId != domain->ownerId)
+            m_notifications.notifyUser(batch, *domain->highBidderId,
+                                       protocol::NotificationType::AuctionEnded, data);
+        return true;
+    });
+    if (refusal)
+        return *refusal;
+    if (!ok)
+        return ApiError::internal();
+    qCInfo(lcMarketplace) << "auction" << domainId << "cancelled by an operator:" << reason;
+    return m_domains.get(domainId);
+}
+
+Expected<Domain> AuctionService::extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs)
+{
+    std::optional<ApiError> refusal;
+    const bool ok = m_events.transaction([&](EventBatch &batch) {
+        const auto domain = m_domains.find(domainId);
+        if (!domain) {
+            refusal = ApiError::notFound(QStringLiteral("Domain not found."));
+            return false;
+        }
+        if (!domain->isLiveAuction(nowMs)) {
+            refusal = ApiError::conflict(QStringLiteral("This auction is not live."));
+            return false;
+        }
+        const qint64 endsAt = domain->endsAt.value_or(nowMs) + seconds * 1000;
+        SqlQuery update(m_db, QStringLiteral("UPDATE domains SET ends_at = ?, updated_at = ? "
+                                             "WHERE id = ? AND status = 'active' AND ends_at = ?"));
+        update.bind(endsAt).bind(nowMs).bind(domainId).bind(*domain->endsAt).exec();
+        if (update.numRowsAffected() != 1) {
+            refusal =
+                ApiError::conflict(QStringLiteral("The auction changed meanwhile; try again."));
+            return false;
+        }
+        const QJsonObject extended{{QLatin1String("domain_id"), domainId},
+                                   {QLatin1String("ends_at"), protocol::isoUtc(endsAt)},
+                                   {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+        batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionExtended,
+                  extended);
+        batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionExtended,
+                  extended);
+        return true;
+    });
+    if (refusal)
+        return *refusal;
+    if (!ok)
+        return ApiError::internal();
+    qCInfo(lcMarketplace) << "auction" << domainId << "extended by" << seconds
+                          << "s by an operator";
+    return m_domains.get(domainId);
+}
+
 int AuctionService::closeDueAuctions(qint64 nowMs)
 {
     QList<qint64> due;

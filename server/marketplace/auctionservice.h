@@ -54,6 +54,13 @@ public:
     int broadcastCountdowns(qint64 nowMs);
     Expected<QList<Bid>> bids(qint64 domainId, int limit);
 
+    //! An operator stops a live auction: the domain becomes `cancelled`, nobody wins, no escrow
+    //! is opened. `AuctionEnded` (with `cancelled: true` and the reason) goes to both auction
+    //! channels, and the owner and the high bidder are notified.
+    Expected<Domain> cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs);
+    //! An operator moves a live auction's end `seconds` later; `AuctionExtended` goes out.
+    Expected<Domain> extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs);
+
     //! The `auction` object of BidPlaced: `{domain_id, current_bid_cents, bid_count, ends_at,
     //! server_time}`.
     static QJsonObject auctionState(const Domain &domain, qint64 nowMs);

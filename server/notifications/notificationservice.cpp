@@ -67,6 +67,27 @@ Expected<protocol::Notification> NotificationService::notifyUser(qint64 userId, 
     return created;
 }
 
+Expected<int> NotificationService::announce(const QString &title, const QString &body)
+{
+    int reached = 0;
+    const bool ok = m_events.transaction([&](EventBatch &batch) {
+        SqlQuery users(m_db,
+                       QStringLiteral("SELECT id FROM users WHERE banned_at IS NULL ORDER BY id"));
+        users.exec();
+        QList<qint64> ids;
+        while (users.next())
+            ids.append(users.int64(0));
+        const QJsonObject data{{QLatin1String("title"), title}, {QLatin1String("body"), body}};
+        for (const qint64 id : std::as_const(ids))
+            notifyUser(batch, id, protocol::NotificationType::Announcement, data);
+        reached = int(ids.size());
+        return true;
+    });
+    if (!ok)
+        return ApiError::internal();
+    return reached;
+}
+
 Expected<QList<protocol::Notification>> NotificationService::list(qint64 userId, int limit,
                                                                   bool unreadOnly)
 {

@@ -28,6 +28,10 @@ public:
     Expected<protocol::Notification> notifyUser(qint64 userId, const QString &type,
                                                 const QJsonObject &data);
 
+    //! An `announcement` `{title, body}` to every user who is not banned, in one transaction.
+    //! Returns how many users it reached.
+    Expected<int> announce(const QString &title, const QString &body);
+
     Expected<QList<protocol::Notification>> list(qint64 userId, int limit, bool unreadOnly);
     Expected<qint64> unreadCount(qint64 userId);
     //! Marks one of the user's own notifications read (idempotent). 403 for others' rows,

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+#include "admin/adminservice.h"
+
+#include "auth/accountservice.h"
+#include "core/logging.h"
+#include "escrow/escrowservice.h"
+#include "events/eventstore.h"
+#include "gateway/gateway.h"
+#include "jobs/jobqueue.h"
+#include "marketplace/auctionservice.h"
+#include "marketplace/domainservice.h"
+#include "notifications/notificationservice.h"
+#include "storage/database.h"
+
+#include "protocol/channelname.h"
+#include "protocol/errors.h"
+#include "protocol/timeformat.h"
+
+namespace flippdeal::server {
+
+namespace {
+constexpr int SampleIntervalMs = 1000;
+constexpr int RateWindowSamples = 5;
+} // namespace
+
+AdminService::AdminService(Database &db, Gateway &gateway, EventStore &events, JobQueue &jobs,
+                           AccountService &accounts, NotificationService &notifications,
+                           DomainService &domains, AuctionService &auctions, EscrowService &escrows,
+                           QObject *parent)
+    : QObject(parent)
+    , m_db(db)
+    , m_gateway(gateway)
+    , m_events(events)
+    , m_jobs(jobs)
+    , m_accounts(accounts)
+    , m_notifications(notifications)
+    , m_domains(domains)
+    , m_auctions(auctions)
+    , m_escrows(escrows)
+{
+    m_uptime.start();
+    m_sampler.setInterval(SampleIntervalMs);
+    connect(&m_sampler, &QTimer::timeout, this, &AdminService::sample);
+    m_sampler.start();
+    sample();
+}
+
+void AdminService::sample()
+{
+    m_samples.append({m_uptime.elapsed(), m_events.publishedCount()});
+    while (m_samples.size() > RateWindowSamples + 1)
+        m_samples.removeFirst();
+}
+
+QJsonObject AdminService::stats(qint64 nowMs)
+{
+    double perSecond = 0;
+    if (m_samples.size() >= 2) {
+        const Sample &first = m_samples.first();
+        const qint64 spanMs = m_uptime.elapsed() - first.atMs;
+        if (spanMs > 0)
+            perSecond = double(m_events.publishedCount() - first.published) * 1000.0 / spanMs;
+    }
+    const QueueStats queue = m_jobs.stats(nowMs);
+    qint64 users = 0, banned = 0, live = 0;
+    try {
+        users = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM users")).scalar();
+        banned = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM users "
+                                               "WHERE banned_at IS NOT NULL"))
+                     .scalar();
+        live = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM domains WHERE status = "
+                                             "'active' AND enable_bidding = 1 AND ends_at > ?"))
+                   .bind(nowMs)
+                   .scalar();
+    } catch (const DbError &error) {
+        qCWarning(lcDb) << "admin stats:" << error.what();
+    }
+    return {{QLatin1String("connections"), m_gateway.connectionCount()},
+            {QLatin1String("channels"), m_gateway.channelCount()},
+            {QLatin1String("events_per_second"), std::round(perSecond * 10) / 10},
+            {QLatin1String("events_published_total"), qint64(m_events.publishedCount())},
+            {QLatin1String("outbox_backlog"), m_events.backlog()},
+            {QLatin1String("queue"), QJsonObject{{QLatin1String("ready"), queue.ready},
+                                                 {QLatin1String("delayed"), queue.delayed},
+                                                 {QLatin1String("running"), queue.reserved},
+                                                 {QLatin1String("failed"), queue.failed}}},
+            {QLatin1String("users"), users},
+            {QLatin1String("banned_users"), banned},
+            {QLatin1String("live_auctions"), live},
+            {QLatin1String("disputed_escrows"), qint64(m_escrows.disputed().size())},
+            {QLatin1String("uptime_seconds"), m_uptime.elapsed() / 1000},
+            {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
+}
+
+QJsonArray AdminService::channels(const QString &prefix)
+{
+    QStringList names = m_gateway.channelNames();
+    names.sort();
+    QJsonArray result;
+    for (const QString &name : std::as_const(names)) {
+        if (!name.startsWith(prefix))
+            continue;
+        QJsonObject channel{{QLatin1String("name"), name},
+                            {QLatin1String("subscribers"), m_gateway.subscriberCount(name)}};
+        if (name.startsWith(QLatin1String("presence-"))) {
+            QJsonArray members;
+            for (const protocol::PresenceMember &m : m_gateway.presence().members(name))
+                members.append(QJsonObject{{QLatin1String("user_id"), m.userId},
+                                           {QLatin1String("user_info"), m.userInfo}});
+            channel.insert(QLatin1String("members"), members);
+        }
+        result.append(channel);
+    }
+    return result;
+}
+
+Expected<QJsonObject> AdminService::users(const QString &search, int limit, int offset)
+{
+    qint64 total = 0;
+    const auto list = m_accounts.listUsers(search, limit, offset, &total);
+    if (!list)
+        return list.error();
+    QJsonArray data;
+    for (const AccountService::UserRecord &record : *list) {
+        QJsonObject json = record.toJson();
+        json.insert(QLatin1String("connections"), m_gateway.userConnectionCount(record.user.id));
+        data.append(json);
+    }
+    return QJsonObject{{QLatin1String("data"), data},
+                       {QLatin1String("meta"), QJsonObject{{QLatin1String("total"), total},
+                                                           {QLatin1String("limit"), limit},
+                                                           {QLatin1String("offset"), offset}}}};
+}
+
+Expected<QJsonObject> AdminService::setBanned(qint64 userId, bool banned, qint64 nowMs)
+{
+    const auto record = m_accounts.setBanned(userId, banned, nowMs);
+    if (!record)
+        return record.error();
+    const int dropped =
+        banned ? m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                         QStringLiteral("This account has been suspended."))
+               : 0;
+    return QJsonObject{{QLatin1String("user"), record->toJson()},
+                       {QLatin1String("connections_closed"), dropped}};
+}
+
+Expected<QJsonObject> AdminService::revokeTokens(qint64 userId)
+{
+    const auto revoked = m_accounts.revokeAllTokens(userId);
+    if (!revoked)
+        return revoked.error();
+    return QJsonObject{{QLatin1String("revoked"), *revoked}};
+}
+
+Expected<QJsonObject> AdminService::terminateConnections(qint64 userId)
+{
+    if (!m_accounts.findUser(userId))
+        return ApiError::notFound(QStringLiteral("User not found."));
+    const int closed =
+        m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                QStringLiteral("An administrator closed this connection."));
+    return QJsonObject{{QLatin1String("connections_closed"), closed}};
+}
+
+Expected<QJsonArray> AdminService::pendingJobs(qint64 nowMs, int limit)
+{
+    return m_jobs.pendingJobs(nowMs, limit);
+}
+
+QJsonArray AdminService::failedJobs(int limit)
+{
+    QJsonArray result;
+    for (const FailedJob &job : m_jobs.failedJobs(limit))
+        result.append(job.toJson());
+    return result;
+}
+
+Expected<int> AdminService::retryFailed(qint64 failedJobId)
+{
+    return m_jobs.retry(failedJobId);
+}
+
+Expected<bool> AdminService::deleteFailed(qint64 failedJobId)
+{
+    return m_jobs.deleteFailed(failedJobId);
+}
+
+Expected<bool> AdminService::deletePending(qint64 jobId, qint64 nowMs)
+{
+    return m_jobs.deletePending(jobId, nowMs);
+}
+
+QJsonArray AdminService::disputedEscrows()
+{
+    QJsonArray result;
+    for (const Escrow &escrow : m_escrows.disputed())
+        result.append(escrow.toJson());
+    return result;
+}
+
+Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, qint64 escrowId,
+                                                  const QString &outcome, const QString &reason)
+{
+    if (outcome != QLatin1String("release") && outcome != QLatin1String("refund"))
+        return ApiError::validation(QStringLiteral("outcome"),
+                                    QStringLiteral("The outcome must be release or refund."));
+    if (reason.trimmed().isEmpty() || reason.size() > 1000)
+        return ApiError::validation(QStringLiteral("reason"),
+                                    QStringLiteral("Give a reason of 1 to 1000 characters."));
+    const auto escrow = m_escrows.transition(admin, escrowId, outcome, reason.trimmed());
+    if (!escrow)
+        return escrow.error();
+    return QJsonObject{{QLatin1String("escrow"), escrow->toJson()}};
+}
+
+Expected<QJsonArray> AdminService::liveAuctions(qint64 nowMs, int limit)
+{
+    const auto list = m_domains.liveAuctions(nowMs, limit);
+    if (!list)
+        return list.error();
+    QJsonArray result;
+    for (const Domain &domain : *list) {
+        QJsonObject json = domain.toJson();
+        json.insert(QLatin1String("watchers"),
+                    m_gateway.presence().memberCount(protocol::Channels::auction(domain.id)));
+        result.append(json);
+    }
+    return result;
+}
+
+Expected<QJsonObject> AdminService::cancelAuction(qint64 domainId, const QString &reason,
+                                                  qint64 nowMs)
+{
+    if (reason.trimmed().isEmpty() || reason.size() > 1000)
+        return ApiError::validation(QStringLiteral("reason"),
+                                    QStringLiteral("Give a reason of 1 to 1000 characters."));
+    const auto domain = m_auctions.cancelAuction(domainId, reason.trimmed(), nowMs);
+    if (!domain)
+        return domain.error();
+    return QJsonObject{{QLatin1String("domain"), domain->toJson()}};
+}
+
+Expected<QJsonObject> AdminService::extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs)
+{
+    if (seconds < 1 || seconds > 7 * 24 * 3600)
+        return ApiError::validation(QStringLiteral("seconds"),
+                                    QStringLiteral("Extend by 1 second to 7 days."));
+    const auto domain = m_auctions.extendAuction(domainId, seconds, nowMs);
+    if (!domain)
+        return domain.error();
+    return QJsonObject{{QLatin1String("domain"), domain->toJson()}};
+}
+
+void AdminService::watchBans()
+{
+    m_bansCheckedUntil = protocol::nowMs();
+    m_banWatch.setInterval(2000);
+    connect(&m_banWatch, &QTimer::timeout, this, [this] {
+        const qint64 now = protocol::nowMs();
+        try {
+            // A little overlap: a ban committed just before the last look is seen again, and
+            // closing nothing twice is harmless.
+            SqlQuery query(m_db, QStringLiteral("SELECT id FROM users WHERE banned_at >= ?"));
+            query.bind(m_bansCheckedUntil - 5000).exec();
+            while (query.next())
+                m_gateway.terminateUser(query.int64(0),
+                                        int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                        QStringLiteral("This account has been suspended."));
+            m_bansCheckedUntil = now;
+        } catch (const DbError &error) {
+            qCWarning(lcDb) << "ban watch:" << error.what();
+        }
+    });
+    m_banWatch.start();
+}
+
+Expected<int> AdminService::announce(const QString &title, const QString &body)
+{
+    ApiError errors{422, QStringLiteral("The given data was invalid."), {}, 0};
+    if (title.trimmed().isEmpty() || title.size() > 120)
+        errors.errors.insert(QStringLiteral("title"),
+                             QStringList{QStringLiteral("Give a title of 1 to 120 characters.")});
+    if (body.trimmed().isEmpty() || body.size() > 2000)
+        errors.errors.insert(QStringLiteral("body"),
+                             QStringList{QStringLiteral("Give a text of 1 to 2000 characters.")});
+    if (!errors.errors.isEmpty())
+        return errors;
+    return m_notifications.announce(title.trimmed(), body.trimmed());
+}
+
+} // namespace flippdeal::server
