@@ -2,8 +2,12 @@
 #pragma once
 
 #include <QJsonObject>
+#include <QList>
 #include <QNetworkAccessManager>
 #include <QObject>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
 #include <QUrl>
 
 #include <functional>
@@ -38,12 +42,37 @@ public:
     QByteArray token() const { return m_token; }
     void setToken(const QByteArray &token) { m_token = token; }
 
+    //! Certificate authorities to trust besides the system's, for an `https://` server with a
+    //! self-signed or private-CA certificate (and for tests). They apply to the REST calls and
+    //! to the RealtimeClient's socket. Certificate errors are never ignored.
+    void setCaCertificates(const QList<QSslCertificate> &certificates)
+    {
+        m_caCertificates = certificates;
+    }
+    QList<QSslCertificate> caCertificates() const { return m_caCertificates; }
+    //! The TLS settings of every connection: Qt's default plus caCertificates().
+    QSslConfiguration sslConfiguration() const;
+    //! "The server's certificate is not trusted (self-signed certificate): HOST" for the
+    //! certificate errors of a TLS handshake; empty when there are none.
+    static QString certificateErrorString(const QList<QSslError> &errors, const QString &host);
+
     //! A request relative to the base URL; `body` is sent as JSON when not empty.
     void request(const QByteArray &method, const QString &pathAndQuery, const QJsonObject &body,
-                 Callback done);
+                 Callback done)
+    {
+        request(nullptr, method, pathAndQuery, body, std::move(done));
+    }
     void get(const QString &pathAndQuery, Callback done)
     {
-        request("GET", pathAndQuery, {}, std::move(done));
+        request(nullptr, "GET", pathAndQuery, {}, std::move(done));
+    }
+    //! The same for a caller that may be gone before the answer (a user's model, destroyed at
+    //! sign-out): `done` is not called once `context` is destroyed.
+    void request(const QObject *context, const QByteArray &method, const QString &pathAndQuery,
+                 const QJsonObject &body, Callback done);
+    void get(const QObject *context, const QString &pathAndQuery, Callback done)
+    {
+        request(context, "GET", pathAndQuery, {}, std::move(done));
     }
 
     //! POST /broadcasting/auth for a private or presence channel.
@@ -60,6 +89,7 @@ private:
     QNetworkAccessManager m_network;
     QUrl m_baseUrl;
     QByteArray m_token;
+    QList<QSslCertificate> m_caCertificates;
 };
 
 } // namespace flippdeal::client

@@ -71,8 +71,21 @@ AuctionController::AuctionController(ApiClient &api, RealtimeClient &realtime, q
             });
     connect(&m_realtime, &RealtimeClient::subscriptionFailed, this,
             [this](const QString &channel, const QString &reason) {
-                if (channel == this->channel() && !m_ended)
-                    setError(tr("Cannot watch this auction live: %1").arg(reason));
+                if (channel != this->channel() || m_ended)
+                    return;
+                // The presence channel of an auction that has ended cannot be joined: after a
+                // reconnect that missed AuctionEnded, only the domain itself tells how it ended.
+                const quint64 generation = m_generation;
+                m_api.get(this, QStringLiteral("/api/domains/%1").arg(m_domainId),
+                          [this, generation, reason](const ApiResult &result) {
+                              if (generation != m_generation)
+                                  return;
+                              if (result.ok())
+                                  applyDomain(
+                                      result.json.value(QLatin1String("domain")).toObject());
+                              if (!m_ended)
+                                  setError(tr("Cannot watch this auction live: %1").arg(reason));
+                          });
             });
 }
 
@@ -134,7 +147,7 @@ void AuctionController::open(qint64 domainId)
     Q_EMIT domainChanged();
     m_realtime.subscribe(channel());
     m_ticker.start();
-    m_api.get(QStringLiteral("/api/domains/%1").arg(domainId),
+    m_api.get(this, QStringLiteral("/api/domains/%1").arg(domainId),
               [this, generation](const ApiResult &result) {
                   if (generation != m_generation)
                       return;
@@ -146,7 +159,7 @@ void AuctionController::open(qint64 domainId)
                   }
                   applyDomain(result.json.value(QLatin1String("domain")).toObject());
               });
-    m_api.get(QStringLiteral("/api/domains/%1/bids?limit=50").arg(domainId),
+    m_api.get(this, QStringLiteral("/api/domains/%1/bids?limit=50").arg(domainId),
               [this, generation](const ApiResult &result) {
                   if (generation != m_generation || !result.ok())
                       return;
@@ -200,6 +213,13 @@ void AuctionController::applyDomain(const QJsonObject &domain)
 void AuctionController::applyAuction(const QJsonObject &a)
 {
     noteServerTime(a.value(QLatin1String("server_time")));
+    // An answer can arrive after a newer event (our bid's 201 after someone's BidPlaced): a
+    // state with fewer bids than we know of is older, so only its times are of use.
+    if (a.contains(QLatin1String("bid_count")) &&
+        a.value(QLatin1String("bid_count")).toInt() < m_bidCount) {
+        Q_EMIT tick();
+        return;
+    }
     const qint64 before = m_highBidderId;
     if (a.contains(QLatin1String("current_bid_cents")))
         m_currentBidCents = a.value(QLatin1String("current_bid_cents")).toInteger();
@@ -286,7 +306,7 @@ bool AuctionController::placeBid(qint64 amountCents)
     Q_EMIT biddingChanged();
     setError({});
     const quint64 generation = m_generation;
-    m_api.request("POST", QStringLiteral("/api/domains/%1/bids").arg(m_domainId),
+    m_api.request(this, "POST", QStringLiteral("/api/domains/%1/bids").arg(m_domainId),
                   {{QLatin1String("amount_cents"), amountCents}},
                   [this, generation, amountCents](const ApiResult &result) {
                       if (generation != m_generation)

@@ -87,7 +87,7 @@ void ConversationModel::reload()
     }
     m_loading = true;
     Q_EMIT loadingChanged();
-    m_api.get(QStringLiteral("/api/messages/conversations"), [this](const ApiResult &result) {
+    m_api.get(this, QStringLiteral("/api/messages/conversations"), [this](const ApiResult &result) {
         m_loading = false;
         Q_EMIT loadingChanged();
         if (!result.ok()) {

@@ -229,7 +229,8 @@ void MessageModel::loadOlder()
     if (m_domainId)
         query.addQueryItem(QStringLiteral("domain_id"), QString::number(*m_domainId));
     const quint64 generation = m_generation;
-    m_api.get(QStringLiteral("/api/messages/conversations/%1?%2")
+    m_api.get(this,
+              QStringLiteral("/api/messages/conversations/%1?%2")
                   .arg(m_otherUserId)
                   .arg(query.toString(QUrl::FullyEncoded)),
               [this, generation](const ApiResult &result) {
@@ -286,6 +287,16 @@ void MessageModel::onEvent(const QString &channel, const QString &event, const Q
         protocol::Message::fromJson(data.value(QLatin1String("message")).toObject());
     if (!message || !belongs(*message))
         return;
+    if (event == protocol::EventName::MessageRead) {
+        // A receipt updates a row that is shown; an older message that is not loaded yet comes
+        // with its page (inserting it here would show it out of context, above a gap).
+        const bool shown =
+            std::any_of(m_messages.cbegin(), m_messages.cend(),
+                        [&message](const protocol::Message &m) { return m.id == message->id; });
+        if (shown)
+            insertStored(*message);
+        return;
+    }
     insertStored(*message);
     if (message->fromUserId == m_otherUserId) {
         setPeerTyping(false);
@@ -328,7 +339,7 @@ void MessageModel::markIncomingRead()
             continue;
         m_marking.insert(m.id);
         const quint64 generation = m_generation;
-        m_api.request("PATCH", QStringLiteral("/api/messages/%1/read").arg(m.id), {},
+        m_api.request(this, "PATCH", QStringLiteral("/api/messages/%1/read").arg(m.id), {},
                       [this, generation, id = m.id](const ApiResult &result) {
                           if (generation != m_generation)
                               return;

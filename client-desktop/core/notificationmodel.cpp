@@ -15,6 +15,7 @@ NotificationModel::NotificationModel(ApiClient &api, RealtimeClient &realtime, q
                                      QObject *parent)
     : QAbstractListModel(parent)
     , m_api(api)
+    , m_realtime(&realtime)
     , m_channel(protocol::Channels::user(userId))
 {
     connect(&realtime, &RealtimeClient::eventReceived, this,
@@ -22,6 +23,12 @@ NotificationModel::NotificationModel(ApiClient &api, RealtimeClient &realtime, q
                 onEvent(channel, event, data);
             });
     realtime.subscribe(m_channel);
+}
+
+NotificationModel::~NotificationModel()
+{
+    if (m_realtime)
+        m_realtime->unsubscribe(m_channel);
 }
 
 int NotificationModel::rowCount(const QModelIndex &parent) const
@@ -119,32 +126,33 @@ void NotificationModel::reload(int limit)
 {
     m_loading = true;
     Q_EMIT loadingChanged();
-    m_api.get(
-        QStringLiteral("/api/notifications?limit=%1").arg(limit), [this](const ApiResult &result) {
-            m_loading = false;
-            Q_EMIT loadingChanged();
-            if (!result.ok()) {
-                setError(result.errorString);
-                return;
-            }
-            setError({});
-            QList<protocol::Notification> items;
-            for (const QJsonValue &value : result.json.value(QLatin1String("data")).toArray()) {
-                if (auto n = protocol::Notification::fromJson(value.toObject()))
-                    items.append(*n);
-            }
-            // Live ones that arrived while loading and are newer than the page stay on top.
-            for (const protocol::Notification &live : std::as_const(m_items)) {
-                if (std::none_of(items.cbegin(), items.cend(),
-                                 [&](const auto &n) { return n.id == live.id; }) &&
-                    (items.isEmpty() || live.id > items.first().id))
-                    items.prepend(live);
-            }
-            beginResetModel();
-            m_items = std::move(items);
-            endResetModel();
-            Q_EMIT unreadCountChanged();
-        });
+    m_api.get(this, QStringLiteral("/api/notifications?limit=%1").arg(limit),
+              [this](const ApiResult &result) {
+                  m_loading = false;
+                  Q_EMIT loadingChanged();
+                  if (!result.ok()) {
+                      setError(result.errorString);
+                      return;
+                  }
+                  setError({});
+                  QList<protocol::Notification> items;
+                  for (const QJsonValue &value :
+                       result.json.value(QLatin1String("data")).toArray()) {
+                      if (auto n = protocol::Notification::fromJson(value.toObject()))
+                          items.append(*n);
+                  }
+                  // Live ones that arrived while loading and are newer than the page stay on top.
+                  for (const protocol::Notification &live : std::as_const(m_items)) {
+                      if (std::none_of(items.cbegin(), items.cend(),
+                                       [&](const auto &n) { return n.id == live.id; }) &&
+                          (items.isEmpty() || live.id > items.first().id))
+                          items.prepend(live);
+                  }
+                  beginResetModel();
+                  m_items = std::move(items);
+                  endResetModel();
+                  Q_EMIT unreadCountChanged();
+              });
 }
 
 void NotificationModel::onEvent(const QString &channel, const QString &event,
@@ -179,7 +187,7 @@ void NotificationModel::setRead(qint64 id, qint64 readAtMs)
 
 void NotificationModel::markRead(qint64 id)
 {
-    m_api.request("PATCH", QStringLiteral("/api/notifications/%1/read").arg(id), {},
+    m_api.request(this, "PATCH", QStringLiteral("/api/notifications/%1/read").arg(id), {},
                   [this, id](const ApiResult &result) {
                       if (!result.ok()) {
                           setError(result.errorString);
@@ -193,7 +201,7 @@ void NotificationModel::markRead(qint64 id)
 
 void NotificationModel::markAllRead()
 {
-    m_api.request("POST", QStringLiteral("/api/notifications/read-all"), {},
+    m_api.request(this, "POST", QStringLiteral("/api/notifications/read-all"), {},
                   [this](const ApiResult &result) {
                       if (!result.ok()) {
                           setError(result.errorString);

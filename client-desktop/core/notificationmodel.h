@@ -36,6 +36,8 @@ public:
 
     NotificationModel(ApiClient &api, RealtimeClient &realtime, qint64 userId,
                       QObject *parent = nullptr);
+    //! Unsubscribes from the user's channel, so the next account's connection does not follow it.
+    ~NotificationModel() override;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -66,6 +68,7 @@ private:
     void setError(const QString &error);
 
     ApiClient &m_api;
+    QPointer<RealtimeClient> m_realtime;
     QString m_channel;
     QList<protocol::Notification> m_items;
     bool m_loading = false;

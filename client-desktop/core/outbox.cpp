@@ -119,7 +119,8 @@ void Outbox::pump()
         body.insert(QLatin1String("domain_id"), *next->domainId);
     const qint64 localId = next->localId;
     m_api.request(
-        "POST", QStringLiteral("/api/messages"), body, [this, localId](const ApiResult &result) {
+        this, "POST", QStringLiteral("/api/messages"), body,
+        [this, localId](const ApiResult &result) {
             m_inFlight = false;
             Entry *entry = find(localId);
             if (!entry) // cleared meanwhile (signed out)

@@ -27,8 +27,16 @@ RealtimeClient::RealtimeClient(ApiClient &api, QString appKey, QObject *parent)
 {
     connect(&m_socket, &QWebSocket::textMessageReceived, this, &RealtimeClient::onTextMessage);
     connect(&m_socket, &QWebSocket::disconnected, this, &RealtimeClient::onDisconnected);
-    connect(&m_socket, QOverload<QAbstractSocket::SocketError>::of(&QWebSocket::error), this,
-            [this] { setError(m_socket.errorString()); });
+    connect(
+        &m_socket, QOverload<QAbstractSocket::SocketError>::of(&QWebSocket::error), this, [this] {
+            setError(m_certificateError.isEmpty() ? m_socket.errorString() : m_certificateError);
+        });
+    // Not ignored, so the handshake fails (the error above follows); say why.
+    connect(&m_socket, &QWebSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+        m_certificateError =
+            ApiClient::certificateErrorString(errors, m_socket.requestUrl().host());
+        setError(m_certificateError);
+    });
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RealtimeClient::connectToServer);
     m_activityTimer.setSingleShot(true);
@@ -106,6 +114,8 @@ void RealtimeClient::connectToServer()
     query.addQueryItem(QStringLiteral("version"), QStringLiteral("0.1"));
     url.setQuery(query);
     setState(State::Connecting);
+    m_certificateError.clear();
+    m_socket.setSslConfiguration(m_api.sslConfiguration());
     m_socket.open(url);
 }
 

@@ -50,7 +50,8 @@ public:
     QString errorString() const { return m_errorString; }
     QString socketId() const { return m_socketId; }
 
-    //! Connects to the API client's server (`http` → `ws`, `https` → `wss`).
+    //! Connects to the API client's server (`http` → `ws`, `https` → `wss`, trusting the API
+    //! client's CA certificates; an untrusted certificate is an error, never ignored).
     Q_INVOKABLE void connectToServer();
     Q_INVOKABLE void disconnectFromServer();
     //! Subscribes now if connected, and again after every reconnect.
@@ -105,6 +106,7 @@ private:
     QWebSocket m_socket;
     State m_state = State::Initialized;
     QString m_errorString;
+    QString m_certificateError; // of the last TLS handshake, shown instead of Qt's bare error
     QString m_socketId;
     QSet<QString> m_channels;                 // wanted subscriptions
     QHash<QString, qint64> m_lastSeq;         // delivered so far

@@ -192,9 +192,9 @@ private Q_SLOTS:
         for (int i = 0; i < 45; ++i) {
             const QString body = QStringLiteral("m%1").arg(i, 2, 10, QLatin1Char('0'));
             const bool fromAlice = i % 2 == 0;
-            QCOMPARE(postMessage(fromAlice ? m_alice : m_bob, fromAlice ? m_bob : m_alice, body)
-                         .status,
-                     201);
+            QCOMPARE(
+                postMessage(fromAlice ? m_alice : m_bob, fromAlice ? m_bob : m_alice, body).status,
+                201);
             all.append(body);
         }
         Peer alice(*m_server, m_alice);
@@ -212,7 +212,8 @@ private Q_SLOTS:
         QVERIFY(strictlyIncreasing(ids(alice.model)));
         QVERIFY(alice.model.canLoadOlder());
         for (int row = 0; row < alice.model.rowCount(); ++row) {
-            const int n = roleAt(alice.model, row, MessageModel::BodyRole).toString().mid(1).toInt();
+            const int n =
+                roleAt(alice.model, row, MessageModel::BodyRole).toString().mid(1).toInt();
             QCOMPARE(roleAt(alice.model, row, MessageModel::FromMeRole).toBool(), n % 2 == 0);
             QCOMPARE(roleAt(alice.model, row, MessageModel::StatusRole).toString(),
                      QStringLiteral("sent"));
@@ -247,8 +248,7 @@ private Q_SLOTS:
     {
         const Session carol = m_server->registerUser(QStringLiteral("Carol"));
         for (int i = 0; i < 5; ++i)
-            QCOMPARE(postMessage(m_bob, m_alice, QStringLiteral("from bob %1").arg(i)).status,
-                     201);
+            QCOMPARE(postMessage(m_bob, m_alice, QStringLiteral("from bob %1").arg(i)).status, 201);
         QCOMPARE(postMessage(carol, m_alice, QStringLiteral("from carol")).status, 201);
         Peer alice(*m_server, m_alice);
         alice.model.open(m_bob.user.id, m_bob.user.name);
@@ -338,9 +338,9 @@ private Q_SLOTS:
         QTRY_VERIFY(isSent(alice.model, after)); // the refused ones did not block the queue
         const qint64 failedId = idOf(alice.model, tooLong);
         QVERIFY(failedId < 0);
-        QCOMPARE(roleAt(alice.model, rowOf(alice.model, tooLong), MessageModel::ErrorRole)
-                     .toString(),
-                 reason);
+        QCOMPARE(
+            roleAt(alice.model, rowOf(alice.model, tooLong), MessageModel::ErrorRole).toString(),
+            reason);
         // Stored messages first, then what is still in the outbox, in its order.
         QCOMPARE(bodies(alice.model), (QStringList{after, tooLong, alsoTooLong}));
         QCOMPARE(alice.outbox.pendingCount(), 0);
@@ -390,9 +390,9 @@ private Q_SLOTS:
                  QStringLiteral("The selected domain does not exist."));
         const qint64 localId = idOf(alice.model, body);
 
-        const Reply created =
-            m_server->post(QStringLiteral("/api/domains"),
-                           {{QLatin1String("name"), QStringLiteral("retry-test.com")}}, m_bob.token);
+        const Reply created = m_server->post(
+            QStringLiteral("/api/domains"),
+            {{QLatin1String("name"), QStringLiteral("retry-test.com")}}, m_bob.token);
         QCOMPARE(created.status, 201);
         QCOMPARE(created.json.value(QLatin1String("domain"))
                      .toObject()
@@ -404,16 +404,46 @@ private Q_SLOTS:
         QTRY_VERIFY(isSent(alice.model, body));
         QCOMPARE(alice.model.rowCount(), 1);
         QTRY_COMPARE(countOf(bob.model, body), 1);
-        const Reply stored = m_server->get(
-            QStringLiteral("/api/messages/conversations/%1?domain_id=%2")
-                .arg(m_alice.user.id)
-                .arg(domainId),
-            m_bob.token);
+        const Reply stored =
+            m_server->get(QStringLiteral("/api/messages/conversations/%1?domain_id=%2")
+                              .arg(m_alice.user.id)
+                              .arg(domainId),
+                          m_bob.token);
         QCOMPARE(stored.json.value(QLatin1String("meta"))
                      .toObject()
                      .value(QLatin1String("total"))
                      .toInteger(),
                  1);
+    }
+
+    void messagesWaitForTheRealtimeConnection()
+    {
+        Peer alice(*m_server, m_alice);
+        Peer bob(*m_server, m_bob);
+        QVERIFY(start(alice, m_bob));
+        QVERIFY(start(bob, m_alice));
+
+        // The server is up, but Alice's realtime connection is not: nothing is sent.
+        alice.realtime.disconnectFromServer();
+        QCOMPARE(alice.realtime.state(), RealtimeClient::State::Disconnected);
+        const QString body = QStringLiteral("sent once connected");
+        QVERIFY(alice.model.send(body));
+        QTest::qWait(400);
+        QCOMPARE(statusOf(alice.model, body), QStringLiteral("queued"));
+        QCOMPARE(alice.outbox.pendingCount(), 1);
+        QCOMPARE(countOf(bob.model, body), 0);
+        const Reply none = m_server->get(
+            QStringLiteral("/api/messages/conversations/%1").arg(m_alice.user.id), m_bob.token);
+        QCOMPARE(none.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 0);
+
+        alice.realtime.connectToServer();
+        QTRY_VERIFY(isSent(alice.model, body));
+        QTRY_COMPARE(countOf(bob.model, body), 1);
+        QCOMPARE(alice.outbox.pendingCount(), 0);
     }
 
     void networkErrorKeepsTheMessageQueued()
@@ -497,9 +527,8 @@ private Q_SLOTS:
         QCOMPARE(alice.outbox.pendingCount(), 0);
 
         // The server has each once, in typed order (newest first).
-        const Reply stored =
-            m_server->get(QStringLiteral("/api/messages/conversations/%1").arg(m_alice.user.id),
-                          m_bob.token);
+        const Reply stored = m_server->get(
+            QStringLiteral("/api/messages/conversations/%1").arg(m_alice.user.id), m_bob.token);
         QCOMPARE(stored.status, 200);
         QStringList serverBodies;
         for (const QJsonValue &m : stored.json.value(QLatin1String("data")).toArray())
@@ -562,6 +591,7 @@ private Q_SLOTS:
         const QString second = QStringLiteral("read me now");
         QVERIFY(alice.model.send(second));
         QTRY_VERIFY(readOf(alice.model, second));
+        QTRY_VERIFY(readOf(bob.model, second)); // Alice may hear of it before Bob's answer
         QCOMPARE(marked.size(), 2);
 
         // Bob's own messages are not his to mark; Alice's view is not active.
@@ -573,12 +603,43 @@ private Q_SLOTS:
         QVERIFY(!readOf(alice.model, reply));
         QCOMPARE(marked.size(), 2);
 
-        const Reply bobUnread = m_server->get(QStringLiteral("/api/messages/unread-count"),
-                                              m_bob.token);
+        const Reply bobUnread =
+            m_server->get(QStringLiteral("/api/messages/unread-count"), m_bob.token);
         QCOMPARE(bobUnread.json.value(QLatin1String("count")).toInt(), 0);
-        const Reply aliceUnread = m_server->get(QStringLiteral("/api/messages/unread-count"),
-                                                m_alice.token);
+        const Reply aliceUnread =
+            m_server->get(QStringLiteral("/api/messages/unread-count"), m_alice.token);
         QCOMPARE(aliceUnread.json.value(QLatin1String("count")).toInt(), 1);
+    }
+
+    void readReceiptOfAnUnloadedMessageOnlyUpdates()
+    {
+        // 45 unread messages from Alice; each side has loaded only the newest 30.
+        QStringList all;
+        for (int i = 0; i < 45; ++i) {
+            all.append(QStringLiteral("old %1").arg(i, 2, 10, QLatin1Char('0')));
+            QCOMPARE(postMessage(m_alice, m_bob, all.last()).status, 201);
+        }
+        Peer alice(*m_server, m_alice);
+        Peer bob(*m_server, m_bob);
+        QVERIFY(start(alice, m_bob));
+        QVERIFY(start(bob, m_alice));
+        QCOMPARE(alice.model.rowCount(), 30);
+
+        bob.model.setActive(true); // Bob reads the newest 30 …
+        QTRY_VERIFY(readOf(alice.model, all.at(15)));
+        QTRY_VERIFY(readOf(alice.model, all.last()));
+        bob.model.loadOlder(); // … and scrolls up to the older ones
+        QTRY_COMPARE(bob.model.rowCount(), 45);
+        QTRY_VERIFY(readOf(bob.model, all.first()));
+        QTest::qWait(500); // Alice hears of those reads too
+        // A read receipt updates a row Alice has; it does not add the ones she has not loaded.
+        QCOMPARE(alice.model.rowCount(), 30);
+        QCOMPARE(bodies(alice.model), all.mid(15));
+        QVERIFY(alice.model.canLoadOlder());
+        alice.model.loadOlder();
+        QTRY_COMPARE(alice.model.rowCount(), 45);
+        QCOMPARE(bodies(alice.model), all);
+        QVERIFY(readOf(alice.model, all.first())); // as the server has it
     }
 
     void typingIsShownToTheOtherSide()
@@ -591,8 +652,9 @@ private Q_SLOTS:
         QElapsedTimer clock;
         clock.start();
         QList<QPair<qint64, bool>> changes; // (ms, peerTyping)
-        connect(&bob.model, &MessageModel::peerTypingChanged, this,
-                [&] { changes.append({clock.elapsed(), bob.model.peerTyping()}); });
+        connect(&bob.model, &MessageModel::peerTypingChanged, this, [&] {
+            changes.append({clock.elapsed(), bob.model.peerTyping()});
+        });
 
         QVERIFY(!bob.model.peerTyping());
         alice.model.noteTyping();
@@ -632,9 +694,8 @@ private Q_SLOTS:
         QTRY_COMPARE(alice.model.storedCount(), 1);
         QTRY_COMPARE(alice.model.rowCount(), 1);
 
-        const Reply stored =
-            m_server->get(QStringLiteral("/api/messages/conversations/%1").arg(m_alice.user.id),
-                          m_bob.token);
+        const Reply stored = m_server->get(
+            QStringLiteral("/api/messages/conversations/%1").arg(m_alice.user.id), m_bob.token);
         const QString serverText = stored.json.value(QLatin1String("data"))
                                        .toArray()
                                        .first()

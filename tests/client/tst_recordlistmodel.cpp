@@ -77,10 +77,9 @@ private Q_SLOTS:
         m_model->upsert(record(4, QStringLiteral("four")), 2);  // in the middle
         m_model->upsert(record(5, QStringLiteral("five")), 99); // past the end: appended
         m_model->upsert(record(6, QStringLiteral("six")), -1);  // -1: appended
-        QCOMPARE(names(*m_model),
-                 (QStringList{QStringLiteral("three"), QStringLiteral("one"),
-                              QStringLiteral("four"), QStringLiteral("two"),
-                              QStringLiteral("five"), QStringLiteral("six")}));
+        QCOMPARE(names(*m_model), (QStringList{QStringLiteral("three"), QStringLiteral("one"),
+                                               QStringLiteral("four"), QStringLiteral("two"),
+                                               QStringLiteral("five"), QStringLiteral("six")}));
         QCOMPARE(m_model->count(), 6);
         QCOMPARE(m_model->rowCount(), 6);
         QCOMPARE(count.size(), 6);
