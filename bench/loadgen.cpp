@@ -14,6 +14,9 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
@@ -78,31 +81,47 @@ struct Options
     int payloadBytes = 100;
     qint64 serverPid = 0;
     int inFlight = 16;
+    bool tls = false; // https:// and wss:// (--tls-ca)
+
+    QString httpBase() const
+    {
+        return QStringLiteral("%1://%2:%3")
+            .arg(tls ? QLatin1String("https") : QLatin1String("http"), host)
+            .arg(port);
+    }
 };
 
 //! A minimal WebSocket client on a QTcpSocket: the handshake, unmasked server frames in,
 //! masked frames out. QWebSocket converts every message to UTF-16 and costs more per frame than
 //! the server does, which would make the generator, not the server, the thing measured.
+//! With `tls`, the same over a QSslSocket (wss://).
 class RawClient : public QObject
 {
 public:
     using TextHandler = std::function<void(RawClient *, QByteArrayView)>;
 
-    RawClient(const QString &host, int port, const QByteArray &path, TextHandler onText,
+    RawClient(const QString &host, int port, bool tls, const QByteArray &path, TextHandler onText,
               QObject *parent)
         : QObject(parent)
+        , m_socket(tls ? new QSslSocket : new QTcpSocket)
         , m_path(path)
         , m_onText(std::move(onText))
     {
-        m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        connect(&m_socket, &QTcpSocket::connected, this, [this] {
-            m_socket.write("GET " + m_path +
-                           " HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: ZmxpcHBkZWFsLWJlbmNoLQ==\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n");
-        });
-        connect(&m_socket, &QTcpSocket::readyRead, this, &RawClient::onReadyRead);
-        m_socket.connectToHost(host, quint16(port));
+        m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        const auto upgrade = [this] {
+            m_socket->write("GET " + m_path +
+                            " HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\nSec-WebSocket-Key: ZmxpcHBkZWFsLWJlbmNoLQ==\r\n"
+                            "Sec-WebSocket-Version: 13\r\n\r\n");
+        };
+        connect(m_socket.get(), &QTcpSocket::readyRead, this, &RawClient::onReadyRead);
+        if (auto *ssl = qobject_cast<QSslSocket *>(m_socket.get())) {
+            connect(ssl, &QSslSocket::encrypted, this, upgrade);
+            ssl->connectToHostEncrypted(host, quint16(port));
+        } else {
+            connect(m_socket.get(), &QTcpSocket::connected, this, upgrade);
+            m_socket->connectToHost(host, quint16(port));
+        }
     }
 
     void sendText(const QByteArray &payload)
@@ -117,13 +136,13 @@ public:
                 .append(char(payload.size() & 0xFF));
         }
         frame.append(4, '\0'); // a zero mask key leaves the payload as it is
-        m_socket.write(frame + payload);
+        m_socket->write(frame + payload);
     }
 
 private:
     void onReadyRead()
     {
-        m_buffer += m_socket.readAll();
+        m_buffer += m_socket->readAll();
         if (!m_upgraded) {
             const qsizetype end = m_buffer.indexOf("\r\n\r\n");
             if (end < 0)
@@ -164,7 +183,7 @@ private:
         m_buffer.remove(0, offset);
     }
 
-    QTcpSocket m_socket;
+    std::unique_ptr<QTcpSocket> m_socket;
     QByteArray m_path;
     TextHandler m_onText;
     QByteArray m_buffer;
@@ -191,7 +210,7 @@ public:
                 .toUtf8();
         for (int i = 0; i < m_count; ++i)
             new RawClient(
-                m_options.host, m_options.port, path,
+                m_options.host, m_options.port, m_options.tls, path,
                 [this](RawClient *client, QByteArrayView text) { onText(client, text); }, this);
     }
 
@@ -272,8 +291,7 @@ public:
         query.addQueryItem(QStringLiteral("auth_signature"),
                            QString::fromLatin1(flippdeal::protocol::apiSignature(
                                m_options.secret, "POST", path, params)));
-        QUrl url(
-            QStringLiteral("http://%1:%2%3").arg(m_options.host).arg(m_options.port).arg(path));
+        QUrl url(m_options.httpBase() + path);
         url.setQuery(query);
         QNetworkRequest request(url);
         request.setHeader(QNetworkRequest::ContentTypeHeader,
@@ -399,7 +417,7 @@ int runFanOut(const Options &options)
 int runRest(const Options &options, int users, int messages)
 {
     QNetworkAccessManager network;
-    const QString base = QStringLiteral("http://%1:%2").arg(options.host).arg(options.port);
+    const QString base = options.httpBase();
     auto call = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
         QNetworkRequest request(QUrl(base + path));
         request.setHeader(QNetworkRequest::ContentTypeHeader,
@@ -514,6 +532,10 @@ int main(int argc, char *argv[])
          QStringLiteral("users")},
         {QStringLiteral("messages"), QStringLiteral("Messages to send in --rest mode."),
          QStringLiteral("n"), QStringLiteral("2000")},
+        {QStringLiteral("tls-ca"),
+         QStringLiteral("Use https:// and wss://, trusting this PEM certificate (a server "
+                        "started with --tls-cert)."),
+         QStringLiteral("file")},
     };
     parser.addOptions(options);
     parser.process(app);
@@ -541,6 +563,17 @@ int main(int argc, char *argv[])
     o.payloadBytes = number("payload", 0);
     o.inFlight = number("in-flight", 1);
     o.serverPid = number("server-pid", 0);
+    if (parser.isSet(QStringLiteral("tls-ca"))) {
+        const auto trusted = QSslCertificate::fromPath(parser.value(QStringLiteral("tls-ca")));
+        if (trusted.isEmpty()) {
+            std::fprintf(stderr, "flippdeal-bench: --tls-ca names no PEM certificate\n");
+            return 2;
+        }
+        QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+        configuration.addCaCertificates(trusted);
+        QSslConfiguration::setDefaultConfiguration(configuration);
+        o.tls = true;
+    }
     if (!ok)
         return 2;
     if (parser.isSet(QStringLiteral("rest")))

@@ -7,6 +7,8 @@ packages=(
     cmake ninja-build g++ pkg-config ccache git clang-format
     qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
     libsodium-dev libgumbo-dev
+    # TLS: libcrypto checks that the key matches the certificate; the tests make certificates
+    libssl-dev openssl sqlite3
     # the desktop client: Qt Quick, every QML module it imports (Debian's do not pull each
     # other in), SVG icons, the keychain
     qt6-declarative-dev qt6-declarative-dev-tools qt6-svg-dev libqt6svg6 qtkeychain-qt6-dev
@@ -18,6 +20,9 @@ packages=(
     xvfb xauth trayer dbus-daemon gnome-keyring libsecret-tools imagemagick curl
     nodejs npm
     postgresql
+    # the Debian packages (installer/packaging.cmake) and their test (tests/packaging):
+    # dpkg-shlibdeps and file for CPack, systemd-analyze, desktop-file-validate, appstreamcli
+    dpkg-dev file systemd desktop-file-utils appstream
 )
 
 missing=()

@@ -58,11 +58,17 @@ std::optional<ChannelName> parseChannelName(const QString &name, QString *errorS
     if (name.size() > MaxChannelNameLength)
         return fail(QStringLiteral("The channel name is longer than %1 characters")
                         .arg(MaxChannelNameLength));
-    for (const QChar c : name) {
+    const QLatin1String serverToUser(ServerToUserPrefix);
+    const bool toUser = name.startsWith(serverToUser);
+    if (toUser && name.size() == serverToUser.size())
+        return fail(QStringLiteral("The channel name has nothing after its prefix"));
+    for (const QChar c : QStringView(name).mid(toUser ? serverToUser.size() : 0)) {
         if (!isAllowedChar(c))
             return fail(QStringLiteral("The channel name contains a character outside "
                                        "A-Z a-z 0-9 _ - = @ , . ;"));
     }
+    if (toUser)
+        return ChannelName{name, ChannelType::ServerToUser, false};
     for (const Prefix &prefix : prefixes) {
         if (name.startsWith(prefix.text)) {
             if (name.size() == prefix.text.size())

@@ -87,6 +87,9 @@ void registerAdminRoutes(Router &router, AdminService &admin)
         if (search.size() > 255)
             return HttpResponse::error(ApiError::validation(
                 QStringLiteral("search"), QStringLiteral("Search for at most 255 characters.")));
+        if (search.contains(QChar(0))) // PostgreSQL refuses U+0000 in text: a 500 otherwise
+            return HttpResponse::error(ApiError::validation(
+                QStringLiteral("search"), QStringLiteral("The search contains a NUL character.")));
         return json(admin.users(search, int(*limit), int(*offset)));
     });
     for (const bool ban : {true, false}) {

@@ -208,6 +208,10 @@ Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, q
     if (reason.trimmed().isEmpty() || reason.size() > 1000)
         return ApiError::validation(QStringLiteral("reason"),
                                     QStringLiteral("Give a reason of 1 to 1000 characters."));
+    // The reason goes into a text column, where PostgreSQL refuses U+0000 (a 500 otherwise).
+    if (reason.contains(QChar(0)))
+        return ApiError::validation(QStringLiteral("reason"),
+                                    QStringLiteral("The reason contains a NUL character."));
     const auto escrow = m_escrows.transition(admin, escrowId, outcome, reason.trimmed());
     if (!escrow)
         return escrow.error();

@@ -9,6 +9,7 @@
 #include "auth/passwordhasher.h"
 #include "core/logging.h"
 #include "core/shutdown.h"
+#include "http/tls.h"
 #include "jobs/jobqueue.h"
 #include "storage/database.h"
 
@@ -19,6 +20,7 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSslConfiguration>
 #include <QTextStream>
 #include <QTimer>
 
@@ -64,6 +66,11 @@ struct Command
 
 int serve(QCommandLineParser &, Config &config)
 {
+    if (config.tlsEnabled()) { // a missing, unreadable or mismatched pair is a usage error
+        const auto tls = loadTlsConfiguration(config.tlsCertificateFile, config.tlsKeyFile);
+        if (!tls)
+            return usageError(tls.error().message);
+    }
     if (auto error = config.ensureSecret())
         return failure(*error);
     ServerApp app(config);
@@ -177,7 +184,16 @@ int queueWork(QCommandLineParser &parser, Config &config)
     if (!app.open())
         return failure(app.errorString());
     if (parser.isSet(QStringLiteral("once"))) {
-        const int ran = app.worker().runAvailable(1000);
+        // Asynchronous jobs (webhooks) finish in the event loop: run until nothing is left.
+        int ran = 0;
+        for (;;) {
+            const int batch = app.worker().runAvailable(1000);
+            ran += batch;
+            while (app.worker().isBusy())
+                QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 100);
+            if (batch == 0)
+                break;
+        }
         printLine(stdout, QStringLiteral("Ran %1 job(s).").arg(ran));
         return ExitOk;
     }
@@ -250,6 +266,7 @@ int queueMonitor(QCommandLineParser &parser, Config &config)
                               QJsonDocument(QJsonObject{{QLatin1String("ready"), stats.ready},
                                                         {QLatin1String("delayed"), stats.delayed},
                                                         {QLatin1String("reserved"), stats.reserved},
+                                                        {QLatin1String("running"), stats.reserved},
                                                         {QLatin1String("failed"), stats.failed}})
                                   .toJson(QJsonDocument::Compact)));
         return ExitOk;
@@ -426,11 +443,20 @@ std::optional<QHash<QString, double>> liveMetrics(const Config &config)
 {
     QNetworkAccessManager network;
     QUrl url;
-    url.setScheme(QStringLiteral("http"));
+    const bool tls = !config.tlsCertificateFile.isEmpty();
+    url.setScheme(tls ? QStringLiteral("https") : QStringLiteral("http"));
     url.setHost(config.listenAddress.toString());
     url.setPort(config.listenPort);
     url.setPath(QStringLiteral("/metrics"));
-    QNetworkReply *reply = network.get(QNetworkRequest(url));
+    QNetworkRequest request(url);
+    if (tls) {
+        // Our own node on the configured address: its certificate may name the public host
+        // rather than this address. Only public figures are read, nothing is sent.
+        QSslConfiguration ssl = request.sslConfiguration();
+        ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        request.setSslConfiguration(ssl);
+    }
+    QNetworkReply *reply = network.get(request);
     QEventLoop loop;
     QTimer::singleShot(2000, &loop, &QEventLoop::quit);
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);

@@ -2,6 +2,7 @@
 #include "app/serverapp.h"
 
 #include "admin/adminservice.h"
+#include "webhooks/webhookdispatcher.h"
 
 #include "app/routes.h"
 #include "auth/accountservice.h"
@@ -11,6 +12,7 @@
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
+#include "http/tls.h"
 #include "jobs/jobqueue.h"
 #include "marketplace/auctionservice.h"
 #include "marketplace/offerservice.h"
@@ -95,8 +97,13 @@ bool ServerApp::open()
     m_worker->addHandler(EscrowService::PayoutJob, [this](const Job &job) {
         return m_escrows->processPayout(job, *m_payments);
     });
-    m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(*m_domains, m_config.appKey.toUtf8(),
-                                                              m_config.appSecret);
+    m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
+                                                     m_config.appKey.toUtf8(), m_config.appSecret);
+    m_worker->addAsyncHandler(
+        QString::fromLatin1(WebhookDispatcher::JobType),
+        [this](const Job &job, const JobWorker::Done &done) { m_webhooks->deliver(job, done); });
+    m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(
+        *m_domains, m_config.appKey.toUtf8(), m_config.appSecret, m_config.encryptionMasterKey);
     m_admin = std::make_unique<AdminService>(*m_db, *m_gateway, *m_events, *m_jobs, *m_accounts,
                                              *m_notifications, *m_domains, *m_auctions, *m_escrows);
     m_metrics = std::make_unique<Metrics>();
@@ -120,6 +127,18 @@ bool ServerApp::open()
 bool ServerApp::listen()
 {
     m_http = std::make_unique<HttpServer>(*m_router, m_config.maxBodyBytes);
+    if (m_config.tlsEnabled()) {
+        const auto tls = loadTlsConfiguration(m_config.tlsCertificateFile, m_config.tlsKeyFile);
+        if (!tls) {
+            m_error = tls.error().message;
+            return false;
+        }
+        m_http->setTlsConfiguration(*tls);
+        const QSslCertificate certificate = tls->localCertificate();
+        qCInfo(lcApp).noquote() << "serving HTTPS and WSS with" << describeCertificate(certificate);
+        if (certificate.expiryDate() < QDateTime::currentDateTimeUtc())
+            qCWarning(lcApp).noquote() << "the TLS certificate has expired: clients will refuse it";
+    }
     connect(m_http.get(), &HttpServer::webSocketUpgradeRequested, m_gateway.get(),
             &Gateway::handleUpgrade);
     connect(m_http.get(), &HttpServer::requestServed, this,
@@ -146,6 +165,7 @@ bool ServerApp::listen()
     m_backlogTimer.start();
     // Bans made elsewhere (the CLI, another node) drop the user's connections here too.
     m_admin->watchBans();
+    m_webhooks->watch(*m_gateway);
     startScheduler();
     startWorker();
     return true;

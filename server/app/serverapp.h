@@ -12,6 +12,7 @@ namespace flippdeal::server {
 
 class AccountService;
 class AdminService;
+class WebhookDispatcher;
 class AuctionService;
 class EscrowService;
 class JobQueue;
@@ -96,6 +97,7 @@ private:
     std::unique_ptr<JobWorker> m_worker;
     std::unique_ptr<ChannelAuthorizer> m_channelAuthorizer;
     std::unique_ptr<AdminService> m_admin;
+    std::unique_ptr<WebhookDispatcher> m_webhooks;
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<Router> m_router;
     std::unique_ptr<HttpServer> m_http;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// POST /api/register, /api/login, /api/logout, GET /api/me and POST /broadcasting/auth.
+// POST /api/register, /api/login, /api/logout, GET /api/me, POST /broadcasting/auth and
+// POST /broadcasting/user-auth.
 #include "app/routes.h"
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
@@ -82,6 +83,18 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                    const auto result =
                        channels.authorize(*request.user, stringField(*body, "socket_id"),
                                           stringField(*body, "channel_name"), protocol::nowMs());
+                   if (!result)
+                       return HttpResponse::error(result.error());
+                   return HttpResponse::json(200, *result);
+               });
+    // pusher-js `signin()`: the user's identity for `pusher:signin`.
+    router.add("POST", QStringLiteral("/broadcasting/user-auth"), Router::Access::User,
+               [&channels](HttpRequest &request) -> HandlerResult {
+                   const auto body = request.bodyObject();
+                   if (!body)
+                       return HttpResponse::error(body.error());
+                   const auto result =
+                       channels.authenticateUser(*request.user, stringField(*body, "socket_id"));
                    if (!result)
                        return HttpResponse::error(result.error());
                    return HttpResponse::json(200, *result);

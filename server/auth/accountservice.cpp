@@ -224,7 +224,7 @@ AccountService::UserRecord userRecordFromRow(const SqlQuery &q)
 //! `%` and `_` are LIKE wildcards; escape them so a search matches literally.
 QString likePattern(const QString &search)
 {
-    QString escaped = search.toLower();
+    QString escaped = search;
     escaped.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
     escaped.replace(QLatin1Char('%'), QLatin1String("\\%"));
     escaped.replace(QLatin1Char('_'), QLatin1String("\\_"));
@@ -238,17 +238,20 @@ AccountService::listUsers(const QString &search, int limit, int offset, qint64 *
 {
     QList<UserRecord> result;
     try {
-        const QString where = QStringLiteral(
-            "WHERE LOWER(u.name) LIKE ? ESCAPE '\\' OR LOWER(u.email) LIKE ? ESCAPE '\\' ");
+        // SQLite's LOWER() folds ASCII only, so the name and the search are folded by the same
+        // function (a name like "Émile" is found by "Émile"); emails are stored folded by Qt.
+        const QString where = QStringLiteral("WHERE LOWER(u.name) LIKE LOWER(?) ESCAPE '\\' OR "
+                                             "LOWER(u.email) LIKE ? ESCAPE '\\' ");
         const QString pattern = likePattern(search.trimmed());
+        const QString emailPattern = likePattern(search.trimmed().toLower());
         SqlQuery query(m_db, userRecordColumns + where +
                                  QStringLiteral("ORDER BY u.id LIMIT ? OFFSET ?"));
-        query.bind(pattern).bind(pattern).bind(limit).bind(offset).exec();
+        query.bind(pattern).bind(emailPattern).bind(limit).bind(offset).exec();
         while (query.next())
             result.append(userRecordFromRow(query));
         if (total) {
             SqlQuery count(m_db, QStringLiteral("SELECT COUNT(*) FROM users u ") + where);
-            *total = count.bind(pattern).bind(pattern).scalar();
+            *total = count.bind(pattern).bind(emailPattern).scalar();
         }
     } catch (const DbError &error) {
         qCWarning(lcAuth) << "user list failed:" << error.what();

@@ -7,6 +7,8 @@
 #include "protocol/presence.h"
 #include "protocol/signing.h"
 
+#include <QCryptographicHash>
+#include <QJsonDocument>
 #include <QRegularExpression>
 
 namespace flippdeal::server {
@@ -29,17 +31,35 @@ qint64 idAfter(const QString &name, QLatin1String prefix)
 } // namespace
 
 ChannelAuthorizer::ChannelAuthorizer(DomainService &domains, QByteArray appKey,
-                                     QByteArray appSecret)
+                                     QByteArray appSecret, QByteArray encryptionMasterKey)
     : m_domains(domains)
     , m_appKey(std::move(appKey))
     , m_appSecret(std::move(appSecret))
+    , m_encryptionMasterKey(std::move(encryptionMasterKey))
 {}
+
+QByteArray ChannelAuthorizer::sharedSecret(const QString &channel, const QByteArray &masterKey)
+{
+    return QCryptographicHash::hash(channel.toUtf8() + masterKey, QCryptographicHash::Sha256);
+}
 
 bool ChannelAuthorizer::canSubscribe(const protocol::User &user,
                                      const protocol::ChannelName &channel, qint64 nowMs)
 {
     if (!channel.requiresAuth())
         return true;
+    // The encrypted and cache variants follow the policy of the plain channel:
+    // `private-encrypted-user.7` and `private-cache-user.7` are user 7's, like `private-user.7`.
+    if (channel.type == protocol::ChannelType::PrivateEncrypted || channel.cache) {
+        QString plain = channel.name;
+        plain.replace(QLatin1String("private-encrypted-cache-"), QLatin1String("private-"));
+        plain.replace(QLatin1String("private-encrypted-"), QLatin1String("private-"));
+        plain.replace(QLatin1String("private-cache-"), QLatin1String("private-"));
+        plain.replace(QLatin1String("presence-cache-"), QLatin1String("presence-"));
+        const auto base = protocol::parseChannelName(plain);
+        return base && !base->cache && base->type != protocol::ChannelType::PrivateEncrypted &&
+               canSubscribe(user, *base, nowMs);
+    }
     if (const qint64 id = idAfter(channel.name, QLatin1String("private-user.")))
         return id == user.id;
     if (const qint64 id = idAfter(channel.name, QLatin1String("private-domain.")))
@@ -75,6 +95,10 @@ Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user,
     if (!channel->requiresAuth())
         return ApiError::validation(QStringLiteral("channel_name"),
                                     QStringLiteral("Public channels need no authorization."));
+    if (channel->type == protocol::ChannelType::PrivateEncrypted &&
+        m_encryptionMasterKey.size() != 32)
+        return ApiError::forbidden(QStringLiteral(
+            "Encrypted channels are not enabled on this server (encryption-master-key)."));
     if (!canSubscribe(user, *channel, nowMs)) {
         qCInfo(lcAuth) << "user" << user.id << "refused on" << channel->name;
         return ApiError::forbidden();
@@ -88,9 +112,30 @@ Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user,
                                 m_appKey, m_appSecret, socketId, channel->name, channelData))},
                            {QLatin1String("channel_data"), channelData}};
     }
-    return QJsonObject{{QLatin1String("auth"),
+    QJsonObject answer{{QLatin1String("auth"),
                         QString::fromLatin1(protocol::channelAuth(m_appKey, m_appSecret, socketId,
                                                                   channel->name))}};
+    if (channel->type == protocol::ChannelType::PrivateEncrypted)
+        answer.insert(
+            QLatin1String("shared_secret"),
+            QString::fromLatin1(sharedSecret(channel->name, m_encryptionMasterKey).toBase64()));
+    return answer;
+}
+
+Expected<QJsonObject> ChannelAuthorizer::authenticateUser(const protocol::User &user,
+                                                          const QString &socketId)
+{
+    static const QRegularExpression socketIdPattern(QStringLiteral(R"(^\d{1,20}\.\d{1,20}$)"));
+    if (!socketIdPattern.match(socketId).hasMatch())
+        return ApiError::validation(QStringLiteral("socket_id"),
+                                    QStringLiteral("The socket_id is not a valid socket id."));
+    const QJsonObject userData{
+        {QLatin1String("id"), QString::number(user.id)},
+        {QLatin1String("user_info"), QJsonObject{{QLatin1String("name"), user.name}}}};
+    const QString data = QString::fromUtf8(QJsonDocument(userData).toJson(QJsonDocument::Compact));
+    return QJsonObject{{QLatin1String("auth"), QString::fromLatin1(protocol::userAuth(
+                                                   m_appKey, m_appSecret, socketId, data))},
+                       {QLatin1String("user_data"), data}};
 }
 
 } // namespace flippdeal::server

@@ -22,7 +22,8 @@ class DomainService;
 class ChannelAuthorizer
 {
 public:
-    ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret);
+    ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret,
+                      QByteArray encryptionMasterKey = {});
 
     //! Whether `user` may subscribe to (and read the history of) `channel`.
     bool canSubscribe(const protocol::User &user, const protocol::ChannelName &channel,
@@ -32,10 +33,18 @@ public:
     Expected<QJsonObject> authorize(const protocol::User &user, const QString &socketId,
                                     const QString &channelName, qint64 nowMs);
 
+    //! POST /broadcasting/user-auth (`pusher:signin`): `{auth, user_data}` for `user` on
+    //! `socketId`, where user_data is `{"id":"ID","user_info":{"name":…}}`.
+    Expected<QJsonObject> authenticateUser(const protocol::User &user, const QString &socketId);
+    //! The per-channel secret of a `private-encrypted-` channel, as the Pusher server libraries
+    //! derive it: SHA-256 of the channel name followed by the 32-byte master key.
+    static QByteArray sharedSecret(const QString &channel, const QByteArray &masterKey);
+
 private:
     DomainService &m_domains;
     QByteArray m_appKey;
     QByteArray m_appSecret;
+    QByteArray m_encryptionMasterKey;
 };
 
 } // namespace flippdeal::server

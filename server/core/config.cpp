@@ -103,6 +103,30 @@ const QList<Setting> &settings()
              c.appSecret = v.toUtf8();
              return std::nullopt;
          }},
+        {"encryption-master-key",
+         "base64 of 32 random bytes: enables private-encrypted- channels (openssl rand -base64 32)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const auto decoded = QByteArray::fromBase64Encoding(
+                 v.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+             if (!decoded || decoded.decoded.size() != 32)
+                 return QStringLiteral("must be base64 of exactly 32 bytes");
+             c.encryptionMasterKey = decoded.decoded;
+             return std::nullopt;
+         }},
+        {"webhook-urls", "comma-separated http(s) URLs that receive the Pusher webhooks",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             QStringList urls;
+             for (const QString &part : v.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                 const QUrl url(part.trimmed(), QUrl::StrictMode);
+                 if (!url.isValid() || url.host().isEmpty() ||
+                     (url.scheme() != QLatin1String("http") &&
+                      url.scheme() != QLatin1String("https")))
+                     return QStringLiteral("must be http:// or https:// URLs, comma-separated");
+                 urls.append(url.toString());
+             }
+             c.webhookUrls = urls;
+             return std::nullopt;
+         }},
         {"log-level", "debug, info or warning (default info)",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v != QLatin1String("debug") && v != QLatin1String("info") &&
@@ -155,6 +179,17 @@ const QList<Setting> &settings()
         {"job-timeout",
          "seconds before a job a worker took and never finished is retried (default 60)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 86400, &c.jobTimeoutSeconds); }},
+        {"tls-cert",
+         "PEM certificate chain (server certificate first); with tls-key, serve HTTPS and WSS",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.tlsCertificateFile = v; // empty turns it off; serve reads and checks the file
+             return std::nullopt;
+         }},
+        {"tls-key", "PEM private key (unencrypted) of the tls-cert certificate",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.tlsKeyFile = v;
+             return std::nullopt;
+         }},
     };
     return all;
 }

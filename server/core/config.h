@@ -23,6 +23,10 @@ struct Config
     QString appId = QStringLiteral("flippdeal");
     QString appKey = QStringLiteral("flippdeal-key");
     QByteArray appSecret; //!< generated once into dataDir when not configured
+    //! 32 bytes for `private-encrypted-` channels' shared secrets (empty: not configured).
+    QByteArray encryptionMasterKey;
+    //! Where webhooks go (channel_occupied, member_added, ...); empty: none.
+    QStringList webhookUrls;
     QString logLevel = QStringLiteral("info");
     int activityTimeoutSeconds = 120;          //!< announced to clients in connection_established
     int activityGraceSeconds = 30;             //!< silence beyond timeout + grace closes with 4201
@@ -35,6 +39,11 @@ struct Config
     int platformFeeBps = 500;   //!< escrow fee in basis points (500 = 5 %)
     int jobBackoffMs = 5000;    //!< first retry delay; then 5x, 25x
     int jobTimeoutSeconds = 60; //!< a job reserved longer than this is taken again
+    //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
+    //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
+    QString tlsCertificateFile;
+    QString tlsKeyFile;
+    bool tlsEnabled() const { return !tlsCertificateFile.isEmpty() || !tlsKeyFile.isEmpty(); }
     QString configFile;
 
     //! \brief Loads the configuration: parses `options` (name → value from the command line,

@@ -12,6 +12,7 @@
 #include "protocol/timeformat.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
 #include <QRegularExpression>
@@ -32,6 +33,7 @@ namespace {
 constexpr qint64 MaxWebSocketMessageBytes = 64 * 1024;
 // Protocol errors tolerated on one connection before it is closed as abusive.
 constexpr int MaxProtocolErrors = 50;
+constexpr qint64 CacheTtlMs = 30 * 60 * 1000; // how long a cache channel keeps its last event
 
 QByteArray internalFrame(const QString &event, const QString &channel, const QJsonObject &data)
 {
@@ -64,6 +66,7 @@ struct Gateway::Connection
     QString socketId;
     QSet<QString> channels;
     QHash<QString, QString> presenceUserIds; // presence channel → the member's user id
+    QString userId;                          // after pusher:signin
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
     int protocolErrors = 0;
@@ -107,20 +110,12 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
                       QStringLiteral("Only WebSocket version 13 is supported."));
         return;
     }
-    // Take the socket away from Qt: a duplicate descriptor keeps the connection open while the
-    // QTcpSocket lets go of its own (abort() closes the descriptor without a FIN or RST).
-    const QByteArray alreadyReceived = socket->readAll();
-    const int fd = ::dup(int(socket->socketDescriptor()));
-    socket->abort();
-    socket->deleteLater();
-    if (fd < 0) {
-        qCWarning(lcGateway) << "dup() failed; dropping a WebSocket upgrade";
-        return;
-    }
+    // The engine takes the connection over: plain ones move to its epoll set, TLS ones keep
+    // their QSslSocket; both look the same from here on.
     const QByteArray greeting = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                                 ws::acceptKey(key) + "\r\n\r\n";
-    WsPeer *peer = m_engine.adopt(fd, greeting, alreadyReceived);
+    WsPeer *peer = m_engine.adopt(socket, greeting);
     if (!peer)
         return;
 
@@ -191,10 +186,13 @@ void Gateway::pongReceived(WsPeer *peer)
 namespace {
 
 bool belongsTo(const QSet<QString> &channels, const QHash<QString, QString> &presenceUserIds,
-               qint64 userId)
+               const QString &signedInAs, const QString &id)
 {
-    const QString id = QString::number(userId);
-    if (channels.contains(protocol::Channels::user(userId)))
+    if (signedInAs == id)
+        return true;
+    bool numeric = false;
+    const qint64 userId = id.toLongLong(&numeric);
+    if (numeric && channels.contains(protocol::Channels::user(userId)))
         return true;
     return std::any_of(presenceUserIds.cbegin(), presenceUserIds.cend(),
                        [&id](const QString &member) { return member == id; });
@@ -204,17 +202,23 @@ bool belongsTo(const QSet<QString> &channels, const QHash<QString, QString> &pre
 
 int Gateway::userConnectionCount(qint64 userId) const
 {
-    return int(std::count_if(m_connections.cbegin(), m_connections.cend(), [userId](auto *c) {
-        return !c->closing && belongsTo(c->channels, c->presenceUserIds, userId);
+    const QString id = QString::number(userId);
+    return int(std::count_if(m_connections.cbegin(), m_connections.cend(), [&id](auto *c) {
+        return !c->closing && belongsTo(c->channels, c->presenceUserIds, c->userId, id);
     }));
 }
 
 int Gateway::terminateUser(qint64 userId, int code, const QString &reason)
 {
+    return terminateUser(QString::number(userId), code, reason);
+}
+
+int Gateway::terminateUser(const QString &userId, int code, const QString &reason)
+{
     QList<Connection *> doomed;
     for (Connection *connection : std::as_const(m_connections))
-        if (!connection->closing &&
-            belongsTo(connection->channels, connection->presenceUserIds, userId))
+        if (!connection->closing && belongsTo(connection->channels, connection->presenceUserIds,
+                                              connection->userId, userId))
             doomed.append(connection);
     for (Connection *connection : std::as_const(doomed)) {
         sendError(connection, protocol::ErrorCode(code), reason);
@@ -315,6 +319,8 @@ void Gateway::onTextMessage(Connection *connection, const QByteArray &text)
         handleUnsubscribe(connection, frame);
     } else if (frame.event.startsWith(QLatin1String("client-"))) {
         handleClientEvent(connection, frame);
+    } else if (frame.event == QLatin1String("pusher:signin")) {
+        handleSignin(connection, frame);
     } else {
         sendError(connection, ErrorCode::InvalidMessage,
                   QStringLiteral("Unsupported event '%1'").arg(frame.event.left(64)));
@@ -343,6 +349,13 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
         return;
     }
 
+    if (channel->type == protocol::ChannelType::ServerToUser &&
+        (connection->userId.isEmpty() || channel->serverToUserId() != connection->userId)) {
+        sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"),
+                              QStringLiteral("Sign in as this user (pusher:signin) first"), 403);
+        return;
+    }
+
     std::optional<protocol::PresenceMember> member;
     if (channel->requiresAuth()) {
         const QString channelData =
@@ -366,10 +379,15 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     }
 
     connection->channels.insert(channel->name);
-    m_channels[channel->name].insert(connection);
+    QSet<Connection *> &subscribers = m_channels[channel->name];
+    subscribers.insert(connection);
+    if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser)
+        Q_EMIT channelOccupied(channel->name);
 
     if (!member) {
         sendFrame(connection, subscriptionSucceededFrame(*channel));
+        if (channel->cache)
+            replayCache(connection, channel->name);
         return;
     }
     connection->presenceUserIds.insert(channel->name, member->userId);
@@ -385,7 +403,50 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
             if (other->presenceUserIds.value(channel->name) != member->userId)
                 sendFrame(other, added);
         }
+        Q_EMIT memberAdded(channel->name, member->userId);
     }
+    if (channel->cache)
+        replayCache(connection, channel->name);
+}
+
+void Gateway::replayCache(Connection *connection, const QString &channel)
+{
+    const auto it = m_cache.constFind(channel);
+    if (it != m_cache.cend() && protocol::nowMs() - it->atMs <= CacheTtlMs) {
+        sendFrame(connection, it->frame);
+        return;
+    }
+    sendJson(connection, protocol::toJson(QJsonObject{
+                             {QLatin1String("event"), QStringLiteral("pusher:cache_miss")},
+                             {QLatin1String("channel"), channel},
+                             {QLatin1String("data"), QStringLiteral("{}")}}));
+    Q_EMIT cacheMissed(channel);
+}
+
+void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
+{
+    const auto data = protocol::dataObject(frame.data);
+    const QString auth = data ? data->value(QLatin1String("auth")).toString() : QString();
+    const QString userData = data ? data->value(QLatin1String("user_data")).toString() : QString();
+    const QByteArray expected = protocol::userAuth(m_options.appKey.toUtf8(), m_options.appSecret,
+                                                   connection->socketId, userData);
+    const QJsonObject user = QJsonDocument::fromJson(userData.toUtf8()).object();
+    const QJsonValue id = user.value(QLatin1String("id"));
+    const QString userId = id.isString() ? id.toString() : QString();
+    if (auth.isEmpty() || !protocol::constantTimeEquals(expected, auth.toUtf8()) ||
+        userId.isEmpty() || userId.size() > 200) {
+        sendError(connection, ErrorCode::ConnectionIsUnauthorized,
+                  QStringLiteral("Invalid signin: the signature or the user data is wrong"));
+        closeConnection(connection, int(ErrorCode::ConnectionIsUnauthorized),
+                        QStringLiteral("Invalid signin"));
+        return;
+    }
+    connection->userId = userId;
+    sendJson(connection,
+             protocol::toJson(QJsonObject{
+                 {QLatin1String("event"), QStringLiteral("pusher:signin_success")},
+                 {QLatin1String("data"), QString::fromUtf8(protocol::toJson(QJsonObject{
+                                             {QLatin1String("user_data"), userData}}))}}));
 }
 
 Gateway::WireFrame Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
@@ -422,11 +483,14 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
 {
     if (!connection->channels.remove(channel))
         return;
+    bool vacated = false;
     auto it = m_channels.find(channel);
     if (it != m_channels.end()) {
         it->remove(connection);
-        if (it->isEmpty())
+        if (it->isEmpty()) {
             m_channels.erase(it);
+            vacated = true;
+        }
     }
     const QString userId = connection->presenceUserIds.take(channel);
     if (!userId.isEmpty() && m_presence->leave(channel, userId, connection->socketId)) {
@@ -434,7 +498,10 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
                 textFrame(internalFrame(QStringLiteral("pusher_internal:member_removed"), channel,
                                         {{QLatin1String("user_id"), userId}})),
                 nullptr);
+        Q_EMIT memberRemoved(channel, userId);
     }
+    if (vacated && !channel.startsWith(QLatin1Char('#')))
+        Q_EMIT channelVacated(channel);
 }
 
 void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &frame)
@@ -464,15 +531,24 @@ void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &f
     if (!userId.isEmpty())
         out.insert(QLatin1String("user_id"), userId);
     deliver(channel->name, textFrame(protocol::toJson(out)), connection);
+    Q_EMIT clientEventRelayed(channel->name, frame.event, frame.data, connection->socketId, userId);
 }
 
 void Gateway::broadcast(const BroadcastEvent &event)
 {
-    if (!m_channels.contains(event.channel))
+    // Cheap test first: this is the hot path of every broadcast.
+    const bool cache =
+        event.channel.contains(QLatin1String("cache-")) &&
+        protocol::parseChannelName(event.channel).value_or(protocol::ChannelName{}).cache;
+    if (!cache && !m_channels.contains(event.channel))
         return;
     // Encode and frame once; every subscriber's queue shares the same bytes.
     const WireFrame frame =
         textFrame(protocol::encodeFrame(event.event, event.channel, event.data, event.seq));
+    if (cache)
+        m_cache.insert(event.channel, {frame, protocol::nowMs()});
+    if (!m_channels.contains(event.channel))
+        return;
     const Connection *except = nullptr;
     if (!event.exceptSocketId.isEmpty()) {
         for (const Connection *c : std::as_const(m_channels[event.channel])) {
@@ -505,6 +581,7 @@ int Gateway::subscriberCount(const QString &channel) const
 void Gateway::sweepActivity()
 {
     const qint64 now = protocol::nowMs();
+    m_cache.removeIf([now](const auto &entry) { return now - entry.value().atMs > CacheTtlMs; });
     const qint64 timeoutMs = qint64(m_options.activityTimeoutSeconds) * 1000;
     const qint64 graceMs = qint64(m_options.activityGraceSeconds) * 1000;
     const QList<Connection *> connections = m_connections.values();

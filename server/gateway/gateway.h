@@ -11,6 +11,7 @@
 #include "protocol/frame.h"
 
 #include <QHash>
+#include <QJsonValue>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
@@ -60,6 +61,8 @@ public:
     //! Closes every connection of user `userId` (those subscribed to `private-user.{id}` or
     //! present on a presence channel as that user) with `code`. Returns how many.
     int terminateUser(qint64 userId, int code, const QString &reason);
+    //! The same for a user id as Pusher names it (a string; `pusher:signin` users included).
+    int terminateUser(const QString &userId, int code, const QString &reason);
     //! The connections terminateUser() would close.
     int userConnectionCount(qint64 userId) const;
     int channelCount() const { return static_cast<int>(m_channels.size()); }
@@ -82,6 +85,17 @@ Q_SIGNALS:
     void connectionOpened(const QString &socketId);
     void connectionClosed(const QString &socketId);
 
+    // What the webhooks report (server/webhooks), as this node sees it.
+    void channelOccupied(const QString &channel);
+    void channelVacated(const QString &channel);
+    void memberAdded(const QString &channel, const QString &userId);
+    void memberRemoved(const QString &channel, const QString &userId);
+    //! A client event was relayed; `data` as the client sent it.
+    void clientEventRelayed(const QString &channel, const QString &event, const QJsonValue &data,
+                            const QString &socketId, const QString &userId);
+    //! A cache channel had nothing to replay to a new subscriber.
+    void cacheMissed(const QString &channel);
+
 private:
     struct Connection;
 
@@ -94,6 +108,9 @@ private:
     void handleSubscribe(Connection *connection, const protocol::Frame &frame);
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
+    void handleSignin(Connection *connection, const protocol::Frame &frame);
+    //! After a subscription to a cache channel: the last event, or `pusher:cache_miss`.
+    void replayCache(Connection *connection, const QString &channel);
     void unsubscribe(Connection *connection, const QString &channel);
     WireFrame subscriptionSucceededFrame(const protocol::ChannelName &channel) const;
     //! Queues a complete WebSocket frame (shared between subscribers).
@@ -111,6 +128,12 @@ private:
     WsEngine m_engine;
     QHash<WsPeer *, Connection *> m_connections;
     QHash<QString, QSet<Connection *>> m_channels;
+    struct CachedEvent
+    {
+        WireFrame frame;
+        qint64 atMs = 0;
+    };
+    QHash<QString, CachedEvent> m_cache; // cache channels: the last event, kept 30 minutes
     RateLimiter m_clientEventLimiter;
     QTimer m_sweepTimer;
     quint64 m_framesIn = 0;

@@ -6,6 +6,8 @@
 #include "protocol/timeformat.h"
 
 #include <QSocketNotifier>
+#include <QSslSocket>
+#include <QTcpSocket>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -47,10 +49,57 @@ WsEngine::~WsEngine()
     for (WsPeer *peer : m_peers) {
         if (peer->fd >= 0)
             ::close(peer->fd);
+        if (peer->tls) {
+            peer->tls->disconnect(this);
+            delete peer->tls;
+        }
         delete peer;
     }
     if (m_epoll >= 0)
         ::close(m_epoll);
+}
+
+WsPeer *WsEngine::adopt(QTcpSocket *socket, const QByteArray &greeting)
+{
+    if (auto *tls = qobject_cast<QSslSocket *>(socket); tls && tls->isEncrypted())
+        return adoptTls(tls, greeting);
+    // Take the socket away from Qt: a duplicate descriptor keeps the connection open while the
+    // QTcpSocket lets go of its own (abort() closes the descriptor without a FIN or RST).
+    const QByteArray alreadyReceived = socket->readAll();
+    const int fd = ::dup(int(socket->socketDescriptor()));
+    socket->abort();
+    socket->deleteLater();
+    if (fd < 0) {
+        qCWarning(lcGateway) << "dup() failed; dropping a WebSocket upgrade";
+        return nullptr;
+    }
+    return adopt(fd, greeting, alreadyReceived);
+}
+
+WsPeer *WsEngine::adoptTls(QSslSocket *socket, const QByteArray &greeting)
+{
+    auto *peer = new WsPeer;
+    peer->tls = socket;
+    peer->input = socket->readAll();
+    socket->setParent(this);
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    // All with the engine as context: releaseTls() ends them with one disconnect(this).
+    connect(socket, &QIODevice::readyRead, this, [this, peer] { readTls(peer); });
+    connect(socket, &QSslSocket::encryptedBytesWritten, this, [this, peer] {
+        if (!peer->closed)
+            writeTls(peer); // room again: feed more, and count what the socket still holds
+    });
+    const auto gone = [this, peer] {
+        finish(peer, peer->closing ? peer->closeCode : quint16(ws::Abnormal));
+    };
+    connect(socket, &QAbstractSocket::disconnected, this, gone);
+    connect(socket, &QAbstractSocket::errorOccurred, this, gone);
+    m_peers.insert(peer);
+    queue(peer, greeting);
+    if (!peer->input.isEmpty()) // frames sent right behind the upgrade request
+        QMetaObject::invokeMethod(
+            this, [this, peer] { readTls(peer); }, Qt::QueuedConnection);
+    return peer;
 }
 
 WsPeer *WsEngine::adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput)
@@ -122,7 +171,11 @@ void WsEngine::flush()
     dirty.swap(m_dirty);
     for (WsPeer *peer : dirty) {
         peer->dirty = false;
-        if (!peer->closed && !peer->wantWrite)
+        if (peer->closed || peer->wantWrite)
+            continue;
+        if (peer->tls)
+            writeTls(peer);
+        else
             writeOut(peer);
     }
 }
@@ -220,7 +273,13 @@ void WsEngine::readFrom(WsPeer *peer)
         peer->input.append(buffer.constData(), got);
         total += got;
     }
+    decode(peer);
+    if (eof && !peer->closed)
+        finish(peer, peer->closing ? peer->closeCode : quint16(ws::Abnormal));
+}
 
+void WsEngine::decode(WsPeer *peer)
+{
     qsizetype offset = 0;
     while (!peer->closed) {
         ws::ParseResult parsed =
@@ -240,8 +299,64 @@ void WsEngine::readFrom(WsPeer *peer)
         peer->input = QByteArray(); // release the capacity too
     else if (offset > 0)
         peer->input.remove(0, offset);
-    if (eof && !peer->closed)
-        finish(peer, peer->closing ? peer->closeCode : quint16(ws::Abnormal));
+}
+
+void WsEngine::readTls(WsPeer *peer)
+{
+    if (peer->closed)
+        return;
+    peer->input.append(peer->tls->readAll()); // already decrypted
+    decode(peer);
+}
+
+void WsEngine::writeTls(WsPeer *peer)
+{
+    QSslSocket *socket = peer->tls;
+    const auto buffered = [socket] {
+        return socket->bytesToWrite() + socket->encryptedBytesToWrite();
+    };
+    // Feed the socket only while it holds little, so the rest of the output stays as shared
+    // frames in the queue (and a client that stops reading shows in queuedBytes).
+    while (!peer->output.empty() && buffered() < TlsBufferBytes) {
+        const QByteArray &front = peer->output.front();
+        const qint64 size = front.size() - peer->outputOffset;
+        if (socket->write(front.constData() + peer->outputOffset, size) != size) {
+            finish(peer, ws::Abnormal);
+            return;
+        }
+        peer->queuedBytes -= size;
+        peer->output.pop_front();
+        peer->outputOffset = 0;
+    }
+    const qint64 now = buffered();
+    peer->queuedBytes += now - peer->tlsBuffered;
+    peer->tlsBuffered = now;
+    // Our answer to the client's close frame is in the socket: close it, as the server
+    // should. (A close we started waits for the client's answer, or the deadline.)
+    if (peer->closing && peer->closeReceived && peer->output.empty())
+        finish(peer, peer->closeCode);
+}
+
+void WsEngine::releaseTls(WsPeer *peer)
+{
+    QSslSocket *socket = std::exchange(peer->tls, nullptr);
+    socket->disconnect(this);
+    if (socket->state() == QAbstractSocket::UnconnectedState) {
+        socket->deleteLater();
+        return;
+    }
+    if (!peer->output.empty()) { // given up on (slow consumer, deadline): drop what is unsent
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    // Everything is in the socket: let it go out, followed by the TLS close_notify.
+    connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(CloseTimeoutMs, socket, [socket] {
+        socket->abort();
+        socket->deleteLater();
+    });
+    socket->disconnectFromHost();
 }
 
 void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
@@ -260,6 +375,7 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
             quint16 code = ws::Normal;
             if (frame.payload.size() >= 2)
                 code = quint16((quint8(frame.payload[0]) << 8) | quint8(frame.payload[1]));
+            peer->closeReceived = true;
             close(peer, code, {}); // echo the close, then the socket goes once it is out
             return;
         }
@@ -310,9 +426,13 @@ void WsEngine::finish(WsPeer *peer, quint16 code)
     if (peer->closed)
         return;
     peer->closed = true;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, peer->fd, nullptr);
-    ::close(peer->fd);
-    peer->fd = -1;
+    if (peer->tls) {
+        releaseTls(peer);
+    } else {
+        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, peer->fd, nullptr);
+        ::close(peer->fd);
+        peer->fd = -1;
+    }
     peer->output.clear();
     peer->queuedBytes = 0;
     // Reported from the event loop, never from inside send()/close(), so the gateway can

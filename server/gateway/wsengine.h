@@ -11,24 +11,30 @@
 #include <unordered_set>
 
 class QSocketNotifier;
+class QSslSocket;
+class QTcpSocket;
 
 namespace flippdeal::server {
 
-//! \brief One WebSocket connection on a raw non-blocking socket, owned by the WsEngine.
+//! \brief One WebSocket connection, owned by the WsEngine: a raw non-blocking socket in the
+//! epoll set (plain connections), or a QSslSocket (TLS connections; `fd` is then -1).
 struct WsPeer
 {
     int fd = -1;
-    void *owner = nullptr; //!< the gateway's record for this connection
-    QByteArray input;      //!< received bytes not yet decoded
-    QByteArray message;    //!< fragments of a message being assembled
+    QSslSocket *tls = nullptr; //!< TLS connections: the socket that encrypts; null once closed
+    qint64 tlsBuffered = 0;    //!< bytes the QSslSocket still holds (counted in queuedBytes)
+    void *owner = nullptr;     //!< the gateway's record for this connection
+    QByteArray input;          //!< received bytes not yet decoded
+    QByteArray message;        //!< fragments of a message being assembled
     ws::Opcode messageOpcode = ws::Opcode::Text;
     bool messageOpen = false;      //!< a fragmented message has started
     std::deque<QByteArray> output; //!< frames not yet accepted by the kernel (shared buffers)
     qsizetype outputOffset = 0;    //!< bytes of output.front() already written
-    qint64 queuedBytes = 0;        //!< unsent bytes in `output`
+    qint64 queuedBytes = 0;        //!< unsent bytes in `output` (and in the QSslSocket)
     bool dirty = false;            //!< has output waiting for the next flush
     bool wantWrite = false;        //!< registered for EPOLLOUT
     bool closing = false;          //!< a close frame is queued; nothing else is sent
+    bool closeReceived = false;    //!< the client sent its close frame first
     bool closed = false;           //!< the socket is closed; the peer is deleted soon
     qint64 closeDeadlineMs = 0;
     quint16 closeCode = ws::Abnormal;
@@ -41,6 +47,13 @@ struct WsPeer
 //! A frame is encoded once and the same implicitly shared QByteArray is queued on every
 //! subscriber. Writes are deferred to the end of the current event-loop pass and then made
 //! with one sendmsg() per connection, so a burst of events costs one system call per client.
+//!
+//! TLS connections cannot be driven through their descriptor (the bytes must go through the
+//! encryption), so they stay on their QSslSocket: readyRead feeds the same frame decoder, and
+//! the same output queue is written into the socket, at most TlsBufferBytes ahead of what the
+//! kernel took. Everything above the transport (frames, close handshake, deadlines, the
+//! queuedBytes the gateway checks against max-outbound) is shared, so the Listener cannot tell
+//! the two kinds apart.
 class WsEngine : public QObject
 {
     Q_OBJECT
@@ -63,6 +76,10 @@ public:
 
     bool isValid() const { return m_epoll >= 0; }
 
+    //! Takes over the connection of an upgrade request whose head has been read and queues
+    //! `greeting` (the 101 response). A QTcpSocket gives up its descriptor to the epoll set (and
+    //! is deleted); an encrypted QSslSocket is kept as the connection's transport.
+    WsPeer *adopt(QTcpSocket *socket, const QByteArray &greeting);
     //! Takes over `fd` (non-blocking, connected) and queues `greeting` (the 101 response).
     //! `initialInput` is anything the client sent after its handshake.
     WsPeer *adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput);
@@ -72,9 +89,17 @@ public:
     void close(WsPeer *peer, quint16 code, QByteArrayView reason);
     int peerCount() const { return static_cast<int>(m_peers.size()); }
 
+    //! Output a TLS connection's QSslSocket may hold before the engine stops feeding it.
+    static constexpr qint64 TlsBufferBytes = 256 * 1024;
+
 private:
     void onReadable();
     void readFrom(WsPeer *peer);
+    void decode(WsPeer *peer);
+    WsPeer *adoptTls(QSslSocket *socket, const QByteArray &greeting);
+    void readTls(WsPeer *peer);
+    void writeTls(WsPeer *peer);
+    void releaseTls(WsPeer *peer);
     void handleFrame(WsPeer *peer, ws::Frame &frame);
     void queue(WsPeer *peer, const QByteArray &bytes);
     void scheduleFlush();

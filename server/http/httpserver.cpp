@@ -68,6 +68,9 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpServer *server)
     connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
     connect(socket, &QTcpSocket::disconnected, this, &QObject::deleteLater);
     m_idleTimer.start();
+    // A TLS connection may already hold a request decrypted along with the end of its handshake.
+    if (socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &HttpConnection::onReadyRead, Qt::QueuedConnection);
 }
 
 void HttpConnection::onReadyRead()

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "http/httplistener.h"
 #include "http/httptypes.h"
 
 #include <QHostAddress>
 #include <QObject>
-#include <QTcpServer>
+#include <QSslConfiguration>
 
 class QTcpSocket;
 
@@ -14,7 +15,9 @@ namespace flippdeal::server {
 class Router;
 
 //! \brief HTTP/1.1 on a QTcpServer, sharing its port with the WebSocket gateway: a request
-//! asking to upgrade to WebSocket is handed over through webSocketUpgradeRequested().
+//! asking to upgrade to WebSocket is handed over through webSocketUpgradeRequested(). With a TLS
+//! configuration the connections are QSslSockets (see HttpListener) and the same code serves
+//! HTTPS, since it uses only QTcpSocket/QIODevice calls.
 //!
 //! Written on QTcpServer rather than QHttpServer because the 6.4 preview buffers bodies of any
 //! size before a handler sees them (no early 413), answers wrong methods with 404, and cannot
@@ -27,6 +30,13 @@ public:
     HttpServer(const Router &router, qint64 maxBodyBytes, QObject *parent = nullptr);
     ~HttpServer() override;
 
+    //! Serves HTTPS and WSS instead of HTTP and WS (call before listen()); plain connections
+    //! are then answered with a 400 and closed.
+    void setTlsConfiguration(const QSslConfiguration &configuration)
+    {
+        m_server.setTlsConfiguration(configuration);
+    }
+    bool isTls() const { return m_server.isTls(); }
     bool listen(const QHostAddress &address, quint16 port);
     quint16 serverPort() const { return m_server.serverPort(); }
     QString errorString() const { return m_server.errorString(); }
@@ -51,7 +61,7 @@ private:
 
     const Router &m_router;
     qint64 m_maxBodyBytes;
-    QTcpServer m_server;
+    HttpListener m_server;
 };
 
 } // namespace flippdeal::server

@@ -11,6 +11,11 @@
 
 namespace flippdeal::server {
 
+namespace {
+constexpr qint64 MaxBackoffMs =
+    3600 * 1000; // retries of long-lived jobs (webhooks) wait at most 1 h
+} // namespace
+
 QJsonObject FailedJob::toJson() const
 {
     return {{QLatin1String("id"), id},
@@ -105,8 +110,9 @@ void JobQueue::fail(const Job &job, const QString &error, qint64 nowMs)
         }
         // 1x, 5x, 25x the base delay.
         qint64 delay = m_backoffMs;
-        for (int i = 1; i < job.attempts; ++i)
+        for (int i = 1; i < job.attempts && delay < MaxBackoffMs; ++i)
             delay *= 5;
+        delay = std::min(delay, MaxBackoffMs);
         SqlQuery(m_db,
                  QStringLiteral(
                      "UPDATE jobs SET reserved_at = NULL, reserved_by = NULL, available_at = ?, "
@@ -286,28 +292,46 @@ void JobWorker::addHandler(const QString &type, Handler handler)
     m_handlers.insert(type, std::move(handler));
 }
 
+void JobWorker::addAsyncHandler(const QString &type, AsyncHandler handler)
+{
+    m_asyncHandlers.insert(type, std::move(handler));
+}
+
+void JobWorker::finish(const Job &job, const std::optional<QString> &error)
+{
+    if (error) {
+        qCInfo(lcApp).noquote() << "job" << job.id << job.type << "attempt" << job.attempts
+                                << "failed:" << *error;
+        m_queue.fail(job, *error, protocol::nowMs());
+    } else {
+        m_queue.complete(job);
+    }
+    Q_EMIT jobFinished(job.type, !error);
+}
+
 int JobWorker::runAvailable(int limit)
 {
     int ran = 0;
-    while (ran < limit) {
+    while (ran < limit && !m_busy) {
         const auto job = m_queue.claim(m_workerId, protocol::nowMs());
         if (!job)
             break;
         ++ran;
-        const auto handler = m_handlers.constFind(job->type);
-        const std::optional<QString> error =
-            handler == m_handlers.cend()
-                ? std::optional<QString>(
-                      QStringLiteral("no handler for job type %1").arg(job->type))
-                : (*handler)(*job);
-        if (error) {
-            qCInfo(lcApp).noquote() << "job" << job->id << job->type << "attempt" << job->attempts
-                                    << "failed:" << *error;
-            m_queue.fail(*job, *error, protocol::nowMs());
-        } else {
-            m_queue.complete(*job);
+        const auto async = m_asyncHandlers.constFind(job->type);
+        if (async != m_asyncHandlers.cend()) {
+            m_busy = true;
+            (*async)(*job, [this, job = *job](const std::optional<QString> &error) {
+                finish(job, error);
+                m_busy = false;
+                QTimer::singleShot(0, this, [this] { runAvailable(); });
+            });
+            break;
         }
-        Q_EMIT jobFinished(job->type, !error);
+        const auto handler = m_handlers.constFind(job->type);
+        finish(*job, handler == m_handlers.cend()
+                         ? std::optional<QString>(
+                               QStringLiteral("no handler for job type %1").arg(job->type))
+                         : (*handler)(*job));
     }
     return ran;
 }

@@ -101,6 +101,13 @@ public:
     JobWorker(JobQueue &queue, QString workerId, int pollIntervalMs, QObject *parent = nullptr);
 
     void addHandler(const QString &type, Handler handler);
+    //! A handler that finishes later (network I/O): it calls `done` with an error message, or
+    //! nothing on success. The worker takes no other job until then.
+    using Done = std::function<void(const std::optional<QString> &error)>;
+    using AsyncHandler = std::function<void(const Job &, Done done)>;
+    void addAsyncHandler(const QString &type, AsyncHandler handler);
+    //! Whether an asynchronous job is running.
+    bool isBusy() const { return m_busy; }
     void start() { m_timer.start(); }
     void stop() { m_timer.stop(); }
     //! Works until no job is ready (at most `limit`). Returns how many it ran.
@@ -112,8 +119,12 @@ Q_SIGNALS:
 private:
     JobQueue &m_queue;
     QString m_workerId;
+    void finish(const Job &job, const std::optional<QString> &error);
+
     QHash<QString, Handler> m_handlers;
+    QHash<QString, AsyncHandler> m_asyncHandlers;
     QTimer m_timer;
+    bool m_busy = false;
 };
 
 } // namespace flippdeal::server

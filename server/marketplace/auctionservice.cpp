@@ -191,11 +191,13 @@ Expected<Domain> AuctionService::cancelAuction(qint64 domainId, const QString &r
 {
     std::optional<ApiError> refusal;
     const bool ok = m_events.transaction([&](EventBatch &batch) {
+        // Live only (as Domain::isLiveAuction): once its time is up the auction is its
+        // winner's, even before the scheduler closes it.
         SqlQuery flip(m_db,
                       QStringLiteral("UPDATE domains SET status = 'cancelled', updated_at = ? "
                                      "WHERE id = ? AND status = 'active' AND "
-                                     "enable_bidding = 1"));
-        flip.bind(nowMs).bind(domainId).exec();
+                                     "enable_bidding = 1 AND (ends_at IS NULL OR ends_at > ?)"));
+        flip.bind(nowMs).bind(domainId).bind(nowMs).exec();
         if (flip.numRowsAffected() != 1) {
             refusal = m_domains.find(domainId)
                           ? ApiError::conflict(QStringLiteral("This auction is not live."))

@@ -10,6 +10,7 @@
 #include "http/router.h"
 
 #include "protocol/channelname.h"
+#include "protocol/errors.h"
 #include "protocol/signing.h"
 #include "protocol/timeformat.h"
 
@@ -251,7 +252,9 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                            QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
                    QJsonObject channels;
                    for (const QString &name : gateway.channelNames()) {
-                       if (!name.startsWith(prefix))
+                       // #server-to-user channels are per connection, not channels an app
+                       // lists (Pusher leaves them out too).
+                       if (!name.startsWith(prefix) || name.startsWith(QLatin1Char('#')))
                            continue;
                        const auto channel = protocol::parseChannelName(name);
                        channels.insert(name, channel ? channelAttributes(gateway, *channel, info)
@@ -292,6 +295,21 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                         gateway.presence().members(channel->name))
                        users.append(QJsonObject{{QLatin1String("id"), member.userId}});
                    return HttpResponse::json(200, {{QLatin1String("users"), users}});
+               });
+    router.add("POST", QStringLiteral("/apps/{appId}/users/{userId}/terminate_connections"),
+               Router::Access::Public, [&config, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = checkRequest(request, config))
+                       return HttpResponse::error(*error);
+                   const QString userId = request.params.value(QStringLiteral("userId"));
+                   if (userId.isEmpty() || userId.size() > 200)
+                       return HttpResponse::error(
+                           ApiError::badRequest(QStringLiteral("Invalid user id.")));
+                   // The user's connections: signed in as them (pusher:signin), on their
+                   // private-user channel, or present as them on a presence channel.
+                   gateway.terminateUser(
+                       userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                       QStringLiteral("The connections of this user were terminated."));
+                   return HttpResponse::json(200, QJsonObject());
                });
 }
 

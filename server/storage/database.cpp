@@ -127,7 +127,9 @@ bool Database::open(const QString &url)
                 return false;
         }
     } else {
-        if (!exec(QStringLiteral("SET TIME ZONE 'UTC'")))
+        // NOTICEs ("relation already exists, skipping") would reach the CLI's stderr.
+        if (!exec(QStringLiteral("SET TIME ZONE 'UTC'")) ||
+            !exec(QStringLiteral("SET client_min_messages TO WARNING")))
             return false;
     }
     return true;

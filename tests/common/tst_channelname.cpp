@@ -41,7 +41,13 @@ private Q_SLOTS:
         QTest::addRow("empty") << QString() << false << 0 << false;
         QTest::addRow("space") << QStringLiteral("bad channel") << false << 0 << false;
         QTest::addRow("bang") << QStringLiteral("bad!") << false << 0 << false;
-        QTest::addRow("hash") << QStringLiteral("#server-to-user-1") << false << 0 << false;
+        QTest::addRow("server to user") << QStringLiteral("#server-to-user-1") << true
+                                        << int(ChannelType::ServerToUser) << false;
+        QTest::addRow("server to user, no id")
+            << QStringLiteral("#server-to-user-") << false << 0 << false;
+        QTest::addRow("server to user, bad id")
+            << QStringLiteral("#server-to-user-a b") << false << 0 << false;
+        QTest::addRow("hash elsewhere") << QStringLiteral("#news") << false << 0 << false;
         QTest::addRow("slash") << QStringLiteral("a/b") << false << 0 << false;
         QTest::addRow("unicode") << QStringLiteral("caf\u00e9") << false << 0 << false;
         QTest::addRow("prefix only") << QStringLiteral("private-") << false << 0 << false;
@@ -78,6 +84,12 @@ private Q_SLOTS:
         QVERIFY(!parseChannelName(QStringLiteral("private-encrypted-a"))->allowsClientEvents());
         QVERIFY(parseChannelName(QStringLiteral("presence-a"))->isSequenced());
         QVERIFY(!parseChannelName(QStringLiteral("cache-a"))->isSequenced());
+        const auto toUser = parseChannelName(QStringLiteral("#server-to-user-42"));
+        QVERIFY(!toUser->requiresAuth()); // the gateway checks pusher:signin instead
+        QVERIFY(!toUser->allowsClientEvents());
+        QVERIFY(!toUser->isSequenced());
+        QCOMPARE(toUser->serverToUserId(), QStringLiteral("42"));
+        QVERIFY(parseChannelName(QStringLiteral("private-a"))->serverToUserId().isEmpty());
     }
 };
 

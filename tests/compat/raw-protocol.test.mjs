@@ -136,7 +136,8 @@ describe('Pusher protocol 7 on the wire (ws client + pusher server SDK)', () => 
             containsCode(error.payload, 4001),
             `expected code 4001 in the error data, got ${JSON.stringify(error.data)}`,
         );
-        await withTimeout(socket.closed, 'the server closing the connection after error 4001');
+        const { code } = await withTimeout(socket.closed, 'the server closing the connection after error 4001');
+        assert.equal(code, 4001, 'the close code must be 4001 too');
     });
 
     it('refuses a client event on a public channel with pusher:error', { timeout: TEST_TIMEOUT_MS }, async () => {

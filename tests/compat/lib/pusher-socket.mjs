@@ -127,6 +127,13 @@ export class PusherSocket {
         });
     }
 
+    /** Remove and return every frame received so far (and not consumed) that satisfies `match`. */
+    take(match) {
+        const taken = this.#frames.filter(match);
+        this.#frames = this.#frames.filter((f) => !taken.includes(f));
+        return taken;
+    }
+
     /** Send one Pusher event. */
     send(event, data = {}, channel = undefined) {
         const frame = { event, data };
@@ -139,9 +146,29 @@ export class PusherSocket {
         this.#ws.send(text);
     }
 
-    /** Wait for the pusher:connection_established frame. */
-    established() {
-        return this.next('pusher:connection_established');
+    /** Send a binary WebSocket message. */
+    sendBinary(bytes) {
+        this.#ws.send(bytes, { binary: true });
+    }
+
+    /**
+     * Stop reading from the TCP socket (the server's output then piles up in
+     * the kernel buffers and in the server): a client that stopped reading.
+     */
+    pauseReading() {
+        this.#ws._socket.pause();
+    }
+
+    /** Read from the TCP socket again after pauseReading(). */
+    resumeReading() {
+        this.#ws._socket.resume();
+    }
+
+    /** Wait for the pusher:connection_established frame; also sets `socketId`. */
+    async established() {
+        const frame = await this.next('pusher:connection_established');
+        this.socketId = frame.payload?.socket_id;
+        return frame;
     }
 
     /** pusher:ping, then wait for pusher:pong: proves the connection still works. */

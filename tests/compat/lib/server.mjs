@@ -36,9 +36,12 @@ const DEFAULT_BIN = fileURLToPath(
  *
  * @param {string[]} [extraArgs]  more command-line arguments after `serve`, e.g.
  *   `['--history-days', '1']`; command-line options override the fixed environment.
+ * @param {Record<string, string>} [extraEnv]  more environment variables, e.g.
+ *   `{FLIPPDEAL_TLS_CERT: cert, FLIPPDEAL_TLS_KEY: key}`. With TLS on (here or with
+ *   `--tls-cert`), `baseUrl` and `wsUrl()` are https:// and wss://.
  * @returns {Promise<FlippdealServer>}
  */
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], extraEnv = {}) {
     if (!Array.isArray(extraArgs) || !extraArgs.every((a) => typeof a === 'string')) {
         throw new TypeError(`startServer(extraArgs): expected an array of strings, got ${JSON.stringify(extraArgs)}`);
     }
@@ -59,11 +62,13 @@ export async function startServer(extraArgs = []) {
             FLIPPDEAL_APP_KEY: APP_KEY,
             FLIPPDEAL_APP_SECRET: APP_SECRET,
             FLIPPDEAL_LOG_LEVEL: 'warning',
+            ...extraEnv,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
 
-    const server = new FlippdealServer(child, dataDir);
+    const secure = Boolean(extraEnv.FLIPPDEAL_TLS_CERT) || extraArgs.includes('--tls-cert');
+    const server = new FlippdealServer(child, dataDir, secure);
     try {
         await server.waitUntilReady();
     } catch (err) {
@@ -77,6 +82,7 @@ export async function startServer(extraArgs = []) {
 export class FlippdealServer {
     /** @type {string} */ host = '';
     /** @type {number} */ port = 0;
+    /** @type {boolean} */ secure = false; // serving HTTPS and WSS
 
     #child;
     #dataDir;
@@ -85,7 +91,8 @@ export class FlippdealServer {
     #exited = null; // {code, signal} once the process has exited
     #stopping = null;
 
-    constructor(child, dataDir) {
+    constructor(child, dataDir, secure = false) {
+        this.secure = secure;
         this.#child = child;
         this.#dataDir = dataDir;
 
@@ -117,12 +124,12 @@ export class FlippdealServer {
     }
 
     get baseUrl() {
-        return `http://${this.host}:${this.port}`;
+        return `${this.secure ? 'https' : 'http'}://${this.host}:${this.port}`;
     }
 
     /** WebSocket URL of the Pusher endpoint for `key`, as pusher-js 8 builds it. */
     wsUrl(key = APP_KEY) {
-        return `ws://${this.host}:${this.port}/app/${key}?protocol=7&client=js&version=8.4.0`;
+        return `${this.secure ? 'wss' : 'ws'}://${this.host}:${this.port}/app/${key}?protocol=7&client=js&version=8.4.0`;
     }
 
     /** Resolve once the "listening on HOST:PORT" line is on stdout. */

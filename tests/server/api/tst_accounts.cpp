@@ -10,6 +10,7 @@
 #include "protocol/timeformat.h"
 #include "protocol/types.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -535,6 +536,106 @@ private Q_SLOTS:
         const QString channel = protocol::Channels::conversation(m_alice.user.id, m_bob.user.id);
         QCOMPARE(channelAuth(m_alice, channel).status, 200);
         QCOMPARE(channelAuth(m_bob, channel).status, 200);
+    }
+
+    void encryptedChannelGetsSharedSecret()
+    {
+        // As the Pusher server libraries derive it: base64(SHA-256(channel name + master key)).
+        const QByteArray masterKey(32, '\x07');
+        TestServer encrypted(
+            [&masterKey](server::Config &config) { config.encryptionMasterKey = masterKey; });
+        QVERIFY(encrypted.isRunning());
+        const Session dana = encrypted.registerUser(QStringLiteral("Dana"));
+        const Session eve = encrypted.registerUser(QStringLiteral("Eve"));
+        const QString channel = QStringLiteral("private-encrypted-user.%1").arg(dana.user.id);
+        const Reply reply = encrypted.post(QStringLiteral("/broadcasting/auth"),
+                                           {{QLatin1String("socket_id"), QStringLiteral("1.2")},
+                                            {QLatin1String("channel_name"), channel}},
+                                           dana.token);
+        QCOMPARE(reply.status, 200);
+        const QByteArray expected =
+            QCryptographicHash::hash(channel.toUtf8() + masterKey, QCryptographicHash::Sha256)
+                .toBase64();
+        QCOMPARE(reply.json.value(QLatin1String("shared_secret")).toString().toLatin1(), expected);
+        QCOMPARE(reply.json.value(QLatin1String("auth")).toString().toLatin1(),
+                 protocol::channelAuth(AppKey, encrypted.config().appSecret, QStringLiteral("1.2"),
+                                       channel));
+        // The known vector (computed with Node's crypto) for user 1's channel.
+        QCOMPARE(QCryptographicHash::hash(QByteArray("private-encrypted-user.1") + masterKey,
+                                          QCryptographicHash::Sha256)
+                     .toBase64(),
+                 QByteArray("zSMr2EQhuD8zkJWtEWbvTCNV438GNnYaXDca4yWthlA="));
+        // Another user's encrypted channel is refused like the plain one.
+        QCOMPARE(encrypted
+                     .post(QStringLiteral("/broadcasting/auth"),
+                           {{QLatin1String("socket_id"), QStringLiteral("1.2")},
+                            {QLatin1String("channel_name"), channel}},
+                           eve.token)
+                     .status,
+                 403);
+    }
+
+    void userAuthenticationAndSignin()
+    {
+        TestSocket socket(server().webSocketUrl());
+        QVERIFY(socket.waitConnected());
+        const Reply reply =
+            server().post(QStringLiteral("/broadcasting/user-auth"),
+                          {{QLatin1String("socket_id"), socket.socketId()}}, m_alice.token);
+        QCOMPARE(reply.status, 200);
+        const QString userData = reply.json.value(QLatin1String("user_data")).toString();
+        const QJsonObject user = QJsonDocument::fromJson(userData.toUtf8()).object();
+        QCOMPARE(user.value(QLatin1String("id")).toString(), QString::number(m_alice.user.id));
+        QCOMPARE(user.value(QLatin1String("user_info")).toObject().value(QLatin1String("name")),
+                 QJsonValue(m_alice.user.name));
+        QCOMPARE(reply.json.value(QLatin1String("auth")).toString().toLatin1(),
+                 protocol::userAuth(AppKey, AppSecret, socket.socketId(), userData));
+
+        // Before signing in, the user's #server-to-user channel is refused.
+        const QString toUser = QStringLiteral("#server-to-user-%1").arg(m_alice.user.id);
+        const auto refused = [&socket](const QString &channel) {
+            socket.send(
+                {{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
+                 {QLatin1String("data"), QJsonObject{{QLatin1String("channel"), channel}}}});
+            return socket.waitFor(QStringLiteral("pusher:subscription_error"), channel, 3000)
+                .has_value();
+        };
+        QVERIFY(refused(toUser));
+
+        socket.send({{QLatin1String("event"), QStringLiteral("pusher:signin")},
+                     {QLatin1String("data"),
+                      QJsonObject{{QLatin1String("auth"), reply.json.value(QLatin1String("auth"))},
+                                  {QLatin1String("user_data"), userData}}}});
+        QVERIFY(socket.waitFor(QStringLiteral("pusher:signin_success")));
+        const auto joined = socket.subscribe(toUser);
+        QVERIFY(joined && joined->value(QLatin1String("event")).toString() ==
+                              QLatin1String("pusher_internal:subscription_succeeded"));
+        // Someone else's #server-to-user channel stays closed.
+        QVERIFY(refused(QStringLiteral("#server-to-user-%1").arg(m_bob.user.id)));
+
+        // A forged signin is an error and closes the connection.
+        TestSocket forger(server().webSocketUrl());
+        QVERIFY(forger.waitConnected());
+        forger.send({{QLatin1String("event"), QStringLiteral("pusher:signin")},
+                     {QLatin1String("data"),
+                      QJsonObject{{QLatin1String("auth"), reply.json.value(QLatin1String("auth"))},
+                                  {QLatin1String("user_data"), userData}}}});
+        const auto error = forger.waitFor(QStringLiteral("pusher:error"));
+        QVERIFY(error);
+        QVERIFY(forger.waitClosed());
+        QCOMPARE(forger.closeCode(), 4009);
+
+        // Bad socket ids and missing tokens are refused.
+        QCOMPARE(server()
+                     .post(QStringLiteral("/broadcasting/user-auth"),
+                           {{QLatin1String("socket_id"), QStringLiteral("x")}}, m_alice.token)
+                     .status,
+                 422);
+        QCOMPARE(server()
+                     .post(QStringLiteral("/broadcasting/user-auth"),
+                           {{QLatin1String("socket_id"), QStringLiteral("1.2")}})
+                     .status,
+                 401);
     }
 
     void authRefused_data()

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The Pusher protocol 7 gateway against real QWebSocket clients on a real port.
+// The Pusher protocol 7 gateway against real QWebSocket clients on a real port. Registered
+// twice: as tst_gateway, and as tst_gateway_tls with FLIPPDEAL_TEST_TLS=1 (every connection
+// over TLS, through the gateway's QSslSocket transport instead of the epoll engine).
 #include "testserver.h"
 
 #include "gateway/gateway.h"
@@ -8,7 +10,7 @@
 
 #include <QJsonArray>
 #include <QRegularExpression>
-#include <QTcpSocket>
+#include <QSslSocket>
 #include <QtTest>
 
 using namespace flippdeal;
@@ -96,8 +98,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, url);
         QFETCH(int, code);
-        TestSocket socket(
-            QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(m_server->port()).arg(url)));
+        TestSocket socket(m_server->webSocketUrl().resolved(QUrl(url)));
         const auto error = socket.waitFor(QStringLiteral("pusher:error"));
         QVERIFY(error);
         QCOMPARE(
@@ -433,10 +434,16 @@ private Q_SLOTS:
         const QString channel = QStringLiteral("firehose");
 
         // A raw client that completes the handshake and subscribes, then never reads again.
-        QTcpSocket slow;
+        // (Over TLS too: a QSslSocket that is not encrypted is a QTcpSocket.)
+        QSslSocket slow;
         slow.setReadBufferSize(4096);
-        slow.connectToHost(QHostAddress::LocalHost, m_server->port());
-        QVERIFY(slow.waitForConnected(3000));
+        if (testsRunOverTls()) {
+            slow.connectToHostEncrypted(QStringLiteral("127.0.0.1"), m_server->port());
+            QTRY_VERIFY(slow.isEncrypted()); // (the server needs this event loop)
+        } else {
+            slow.connectToHost(QHostAddress::LocalHost, m_server->port());
+            QVERIFY(slow.waitForConnected(3000));
+        }
         slow.write(
             "GET /app/test-key?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

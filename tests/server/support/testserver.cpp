@@ -6,12 +6,17 @@
 #include "auth/passwordhasher.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSslConfiguration>
+#include <QStandardPaths>
 #include <QtTest>
 
 namespace flippdeal::testing {
@@ -61,6 +66,83 @@ QString postgresUrl(const server::DatabaseUrl &admin, const QString &database)
 
 } // namespace
 
+TestCertificate makeSelfSignedCertificate(const QString &folder, const QString &name,
+                                          const QString &commonName, const QString &keyType)
+{
+    TestCertificate result;
+    const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
+    if (openssl.isEmpty()) {
+        qWarning("the openssl command is not installed (scripts/bootstrap.sh installs it)");
+        return result;
+    }
+    const QString certificateFile = QDir(folder).filePath(name + QStringLiteral("-cert.pem"));
+    const QString keyFile = QDir(folder).filePath(name + QStringLiteral("-key.pem"));
+    const bool isAddress = !QHostAddress(commonName).isNull();
+    QStringList arguments{
+        QStringLiteral("req"),
+        QStringLiteral("-x509"),
+        QStringLiteral("-nodes"),
+        QStringLiteral("-newkey"),
+        keyType,
+        QStringLiteral("-subj"),
+        QStringLiteral("/CN=") + commonName,
+        QStringLiteral("-addext"),
+        QStringLiteral("subjectAltName=%1:%2")
+            .arg(isAddress ? QLatin1String("IP") : QLatin1String("DNS"), commonName),
+        QStringLiteral("-days"),
+        QStringLiteral("1"),
+        QStringLiteral("-keyout"),
+        keyFile,
+        QStringLiteral("-out"),
+        certificateFile};
+    if (keyType == QLatin1String("ec"))
+        arguments << QStringLiteral("-pkeyopt") << QStringLiteral("ec_paramgen_curve:prime256v1");
+    QProcess process;
+    process.start(openssl, arguments);
+    if (!process.waitForFinished(30000) || process.exitStatus() != QProcess::NormalExit ||
+        process.exitCode() != 0) {
+        qWarning() << "openssl req failed:" << process.readAllStandardError();
+        return result;
+    }
+    const QList<QSslCertificate> certificates = QSslCertificate::fromPath(certificateFile);
+    if (certificates.isEmpty())
+        return result;
+    result.certificateFile = certificateFile;
+    result.keyFile = keyFile;
+    result.certificate = certificates.first();
+    return result;
+}
+
+void trustInThisProcess(const QSslCertificate &certificate)
+{
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.addCaCertificate(certificate);
+    QSslConfiguration::setDefaultConfiguration(configuration);
+}
+
+bool testsRunOverTls()
+{
+    return qEnvironmentVariableIsSet("FLIPPDEAL_TEST_TLS");
+}
+
+namespace {
+
+//! The certificate of every TestServer when the suite runs over TLS: made once per process.
+const TestCertificate &processCertificate()
+{
+    static QTemporaryDir folder;
+    static const TestCertificate certificate = [] {
+        TestCertificate made = makeSelfSignedCertificate(folder.path(), QStringLiteral("server"));
+        if (!made.isValid())
+            qFatal("FLIPPDEAL_TEST_TLS: cannot make a self-signed certificate");
+        trustInThisProcess(made.certificate);
+        return made;
+    }();
+    return certificate;
+}
+
+} // namespace
+
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
 {
     QElapsedTimer timer;
@@ -96,6 +178,10 @@ TestServer::TestServer(const std::function<void(server::Config &)> &tweak)
     m_config.appId = QStringLiteral("test-app");
     m_config.appKey = QStringLiteral("test-key");
     m_config.appSecret = "test-secret-0123456789";
+    if (testsRunOverTls()) {
+        m_config.tlsCertificateFile = processCertificate().certificateFile;
+        m_config.tlsKeyFile = processCertificate().keyFile;
+    }
     if (tweak)
         tweak(m_config);
     start();
@@ -168,12 +254,16 @@ quint16 TestServer::port() const
 
 QUrl TestServer::url(const QString &pathAndQuery) const
 {
-    return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_config.listenPort).arg(pathAndQuery));
+    return QUrl(QStringLiteral("%1://127.0.0.1:%2%3")
+                    .arg(m_config.tlsEnabled() ? QLatin1String("https") : QLatin1String("http"))
+                    .arg(m_config.listenPort)
+                    .arg(pathAndQuery));
 }
 
 QUrl TestServer::webSocketUrl(const QString &key) const
 {
-    return QUrl(QStringLiteral("ws://127.0.0.1:%1/app/%2?protocol=7&client=qt-test&version=1.0")
+    return QUrl(QStringLiteral("%1://127.0.0.1:%2/app/%3?protocol=7&client=qt-test&version=1.0")
+                    .arg(m_config.tlsEnabled() ? QLatin1String("wss") : QLatin1String("ws"))
                     .arg(m_config.listenPort)
                     .arg(key.isEmpty() ? m_config.appKey : key));
 }

@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QNetworkAccessManager>
+#include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QWebSocket>
@@ -37,7 +38,10 @@ struct Session
 };
 
 //! \brief A real flippdeal-server node in this process: a fresh SQLite file in a temporary
-//! folder, listening on 127.0.0.1 port 0. `tweak` adjusts the configuration first.
+//! folder, listening on 127.0.0.1 port 0. `tweak` adjusts the configuration first; with
+//! `tlsCertificateFile`/`tlsKeyFile` set, url() and webSocketUrl() are https:// and wss://
+//! (the test process must trust the certificate, e.g. through
+//! QSslConfiguration::setDefaultConfiguration).
 class TestServer
 {
 public:
@@ -158,6 +162,31 @@ private:
     bool m_closed = false;
     int m_closeCode = 0;
 };
+
+//! \brief A self-signed certificate and its key, as PEM files.
+struct TestCertificate
+{
+    QString certificateFile;
+    QString keyFile;
+    QSslCertificate certificate;
+    bool isValid() const { return !certificate.isNull(); }
+};
+
+//! Makes a self-signed certificate for `commonName` (also its subjectAltName, as an IP address
+//! when it is one) with the `openssl` command, as `<name>-cert.pem` and `<name>-key.pem` in
+//! `folder`; `keyType` is what `openssl req -newkey` takes (`rsa:2048`, `ec`). Invalid (and a
+//! warning) on failure.
+TestCertificate makeSelfSignedCertificate(const QString &folder, const QString &name,
+                                          const QString &commonName = QStringLiteral("127.0.0.1"),
+                                          const QString &keyType = QStringLiteral("rsa:2048"));
+
+//! Adds `certificate` to the CA certificates of this process's default QSslConfiguration, which
+//! QNetworkAccessManager and QWebSocket use unless told otherwise.
+void trustInThisProcess(const QSslCertificate &certificate);
+
+//! With FLIPPDEAL_TEST_TLS set, every TestServer serves HTTPS and WSS with one self-signed
+//! certificate that the process trusts (so a suite can run a second time over TLS).
+bool testsRunOverTls();
 
 //! Runs the event loop until `condition` holds; false after `timeoutMs`.
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs);
