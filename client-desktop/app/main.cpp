@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // flippdeal-desktop: the buyers' and sellers' desktop client (QML user interface in ../../qml).
 #include "appcontext.h"
+#include "commandline.h"
 #include "screenshottour.h"
 #include "session.h"
 #include "traycontroller.h"
@@ -13,10 +14,7 @@
 #include <QQmlExtensionPlugin>
 #include <QQuickStyle>
 #include <QQuickWindow>
-#include <QRegularExpression>
 #include <QSettings>
-
-#include <cstdio>
 
 Q_IMPORT_QML_PLUGIN(FlippDeal_StylePlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_SessionPlugin)
@@ -27,18 +25,11 @@ Q_IMPORT_QML_PLUGIN(FlippDeal_AppPlugin)
 
 using namespace flippdeal;
 
-namespace {
-
-int usageError(const QString &message)
-{
-    std::fprintf(stderr, "flippdeal-desktop: %s\n", qPrintable(message));
-    return 2;
-}
-
-} // namespace
-
 int main(int argc, char *argv[])
 {
+    if (const auto exitCode =
+            client::ClientCommandLine::checkDisplay(argc, argv, "flippdeal-desktop"))
+        return *exitCode;
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("FlippDeal"));
     QApplication::setApplicationName(QStringLiteral("flippdeal-desktop"));
@@ -47,25 +38,10 @@ int main(int argc, char *argv[])
     QApplication::setDesktopFileName(QStringLiteral("flippdeal-desktop"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/flippdeal.svg")));
 
-    QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("FlippDeal Live: chat, notifications and live auctions."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption serverOption(QStringLiteral("server"),
-                                          QStringLiteral("Server address to sign in to."),
-                                          QStringLiteral("url"));
-    const QCommandLineOption emailOption(QStringLiteral("email"),
-                                         QStringLiteral("Sign in with this email."),
-                                         QStringLiteral("email"));
-    const QCommandLineOption passwordOption(
-        QStringLiteral("password"),
-        QStringLiteral("Sign in with this password (for demos; prefer the sign-in form)."),
-        QStringLiteral("password"));
-    const QCommandLineOption profileOption(
-        QStringLiteral("profile"),
-        QStringLiteral("Keep settings apart under this name (one per account on one machine)."),
-        QStringLiteral("name"));
+    client::ClientCommandLine commandLine(
+        QStringLiteral("FlippDeal Live: chat, notifications and live auctions."),
+        QStringLiteral("Sign in, save screenshots of each screen into <dir>, and quit."));
+    QCommandLineParser &parser = commandLine.parser();
     const QCommandLineOption keyOption(
         QStringLiteral("app-key"),
         QStringLiteral("The server's app key (default: %1).").arg(QStringLiteral("flippdeal-key")),
@@ -73,44 +49,17 @@ int main(int argc, char *argv[])
     const QCommandLineOption schemeOption(QStringLiteral("color-scheme"),
                                           QStringLiteral("system, light or dark."),
                                           QStringLiteral("scheme"));
-    const QCommandLineOption screenshotsOption(
-        QStringLiteral("screenshots"),
-        QStringLiteral("Sign in, save screenshots of each screen into <dir>, and quit."),
-        QStringLiteral("dir"));
-    const QCommandLineOption sizeOption(QStringLiteral("size"),
-                                        QStringLiteral("Initial window size, e.g. 800x600."),
-                                        QStringLiteral("WxH"));
-    parser.addOptions({serverOption, emailOption, passwordOption, profileOption, keyOption,
-                       schemeOption, screenshotsOption, sizeOption});
-    parser.process(app);
-    if (!parser.positionalArguments().isEmpty())
-        return usageError(QStringLiteral("unexpected argument '%1'; see --help")
-                              .arg(parser.positionalArguments().first()));
-    if (parser.isSet(serverOption) &&
-        client::Session::normalizeServerUrl(parser.value(serverOption)).isEmpty())
-        return usageError(QStringLiteral("--server must be an http:// or https:// address"));
-    if (parser.isSet(emailOption) != parser.isSet(passwordOption))
-        return usageError(QStringLiteral("--email and --password go together"));
-    QSize size;
-    if (parser.isSet(sizeOption)) {
-        static const QRegularExpression sizePattern(QStringLiteral("^(\\d{3,4})x(\\d{3,4})$"));
-        const auto match = sizePattern.match(parser.value(sizeOption));
-        if (!match.hasMatch())
-            return usageError(QStringLiteral("--size must look like 800x600"));
-        size = QSize(match.captured(1).toInt(), match.captured(2).toInt());
-    }
-    const QString profile = parser.value(profileOption);
-    static const QRegularExpression profilePattern(QStringLiteral("^[A-Za-z0-9_-]{0,40}$"));
-    if (!profilePattern.match(profile).hasMatch())
-        return usageError(QStringLiteral("--profile may use letters, digits, - and _ only"));
+    parser.addOptions({keyOption, schemeOption});
+    if (const auto exitCode = commandLine.process(app))
+        return *exitCode;
     const QString scheme = parser.value(schemeOption);
     if (!scheme.isEmpty() && scheme != QLatin1String("system") &&
         scheme != QLatin1String("light") && scheme != QLatin1String("dark"))
-        return usageError(QStringLiteral("--color-scheme must be system, light or dark"));
+        return commandLine.usageError(
+            QStringLiteral("--color-scheme must be system, light or dark"));
 
-    QSettings settings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("FlippDeal"),
-                       profile.isEmpty() ? QStringLiteral("flippdeal-desktop")
-                                         : QStringLiteral("flippdeal-desktop-") + profile);
+    const std::unique_ptr<QSettings> settingsFile = commandLine.settings();
+    QSettings &settings = *settingsFile;
     client::AppContext context(settings, parser.value(keyOption), QStringLiteral("FlippDeal Live"));
     if (!scheme.isEmpty())
         context.setColorScheme(scheme);
@@ -123,8 +72,7 @@ int main(int argc, char *argv[])
     engine.rootContext()->setContextProperty(QStringLiteral("tray"), &tray);
     engine.rootContext()->setContextProperty(
         QStringLiteral("initialServer"),
-        parser.isSet(serverOption) ? client::Session::normalizeServerUrl(parser.value(serverOption))
-                                   : context.session()->serverUrl());
+        commandLine.server().isEmpty() ? context.session()->serverUrl() : commandLine.server());
     QObject::connect(
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
         [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
@@ -132,8 +80,8 @@ int main(int argc, char *argv[])
     if (engine.rootObjects().isEmpty())
         return 1;
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
-    if (size.isValid())
-        window->resize(size.expandedTo(window->minimumSize()));
+    if (commandLine.size().isValid())
+        window->resize(commandLine.size().expandedTo(window->minimumSize()));
     QObject::connect(&tray, &desktop::TrayController::showWindowRequested, window, [window] {
         window->show();
         window->raise();
@@ -141,32 +89,32 @@ int main(int argc, char *argv[])
     });
 
     client::Session *session = context.session();
-    if (parser.isSet(emailOption)) {
+    if (commandLine.hasCredentials()) {
         const QString server =
-            parser.isSet(serverOption) ? parser.value(serverOption) : session->serverUrl();
-        if (session->email() == parser.value(emailOption).trimmed().toLower() &&
-            session->serverUrl() == client::Session::normalizeServerUrl(server)) {
+            commandLine.server().isEmpty() ? session->serverUrl() : commandLine.server();
+        const QString email = commandLine.email();
+        const QString password = commandLine.password();
+        if (session->email() == email.trimmed().toLower() && session->serverUrl() == server) {
             // The same account: use the kept token, and the password only if it is gone.
+            auto tried = std::make_shared<bool>(false);
             QObject::connect(session, &client::Session::statusChanged, session,
-                             [session, server, email = parser.value(emailOption),
-                              password = parser.value(passwordOption)] {
-                                 static bool tried = false;
-                                 if (session->status() == QLatin1String("signedOut") && !tried) {
-                                     tried = true;
+                             [session, server, email, password, tried] {
+                                 if (session->status() == QLatin1String("signedOut") && !*tried) {
+                                     *tried = true;
                                      session->signIn(server, email, password);
                                  }
                              });
             session->restore();
         } else {
-            session->signIn(server, parser.value(emailOption), parser.value(passwordOption));
+            session->signIn(server, email, password);
         }
     } else {
         session->restore();
     }
 
     std::unique_ptr<desktop::ScreenshotTour> tour;
-    if (parser.isSet(screenshotsOption))
+    if (commandLine.wantsScreenshots())
         tour = std::make_unique<desktop::ScreenshotTour>(context, *window,
-                                                         parser.value(screenshotsOption));
+                                                         commandLine.screenshotsDir());
     return app.exec();
 }
