@@ -38,20 +38,53 @@ HandlerResult list(const Expected<QJsonArray> &result)
     return HttpResponse::json(200, {{QLatin1String("data"), *result}});
 }
 
-//! The `{id}` of the path, or a 404 naming `what`.
-std::optional<qint64> idOr404(const HttpRequest &request, HandlerResult *notFound,
-                              const QString &what)
+using IdHandler = std::function<HandlerResult(HttpRequest &, qint64 id)>;
+using IdBodyHandler =
+    std::function<HandlerResult(HttpRequest &, qint64 id, const QJsonObject &body)>;
+
+//! A route on `{id}`: an id that is not a positive integer is a 404 naming `what`.
+Handler withId(const QString &what, IdHandler handler)
 {
-    const auto id = request.idParam(QStringLiteral("id"));
-    if (!id)
-        *notFound =
-            HttpResponse::error(ApiError::notFound(QStringLiteral("%1 not found.").arg(what)));
-    return id;
+    return [what, handler = std::move(handler)](HttpRequest &request) -> HandlerResult {
+        const auto id = request.idParam(QStringLiteral("id"));
+        if (!id)
+            return HttpResponse::error(
+                ApiError::notFound(QStringLiteral("%1 not found.").arg(what)));
+        return handler(request, *id);
+    };
 }
 
-std::optional<qint64> limitParam(const HttpRequest &request, qint64 fallback, qint64 max)
+//! The same, with the JSON body (a 400 when it is not a JSON object).
+Handler withIdAndBody(const QString &what, IdBodyHandler handler)
 {
-    return fields::queryInt(request.queryValue(QStringLiteral("limit")), fallback, 1, max);
+    return withId(what,
+                  [handler = std::move(handler)](HttpRequest &request, qint64 id) -> HandlerResult {
+                      const auto body = request.bodyObject();
+                      if (!body)
+                          return HttpResponse::error(body.error());
+                      return handler(request, id, *body);
+                  });
+}
+
+//! `{key: value}` from a count or a flag, or the error.
+template <typename T>
+HandlerResult field(const Expected<T> &result, const char *key)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    return HttpResponse::json(200, {{QLatin1String(key), *result}});
+}
+
+//! `?limit=`, 1 to `max`; nothing (and `*error` set) when out of range.
+std::optional<int> limitParam(const HttpRequest &request, qint64 fallback, qint64 max,
+                              HandlerResult *error)
+{
+    const auto limit =
+        fields::queryInt(request.queryValue(QStringLiteral("limit")), fallback, 1, max);
+    if (!limit)
+        *error = HttpResponse::error(ApiError::validation(
+            QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to %1.").arg(max)));
+    return limit ? std::optional<int>(int(*limit)) : std::nullopt;
 }
 
 } // namespace
@@ -61,6 +94,7 @@ void registerAdminRoutes(Router &router, AdminService &admin)
     const auto add = [&router](const QByteArray &method, const QString &path, Handler handler) {
         router.add(method, path, Router::Access::User, adminOnly(std::move(handler)));
     };
+    const QString user = QStringLiteral("User");
 
     add("GET", QStringLiteral("/api/admin/stats"), [&admin](HttpRequest &) -> HandlerResult {
         return HttpResponse::json(200, admin.stats(protocol::nowMs()));
@@ -74,12 +108,12 @@ void registerAdminRoutes(Router &router, AdminService &admin)
 
     // Users
     add("GET", QStringLiteral("/api/admin/users"), [&admin](HttpRequest &request) -> HandlerResult {
-        const auto limit = limitParam(request, 50, 500);
+        HandlerResult error;
+        const auto limit = limitParam(request, 50, 500, &error);
+        if (!limit)
+            return error;
         const auto offset =
             fields::queryInt(request.queryValue(QStringLiteral("offset")), 0, 0, 1000000000);
-        if (!limit)
-            return HttpResponse::error(ApiError::validation(
-                QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to 500.")));
         if (!offset)
             return HttpResponse::error(ApiError::validation(
                 QStringLiteral("offset"), QStringLiteral("The offset must be 0 or more.")));
@@ -90,149 +124,93 @@ void registerAdminRoutes(Router &router, AdminService &admin)
         if (search.contains(QChar(0))) // PostgreSQL refuses U+0000 in text: a 500 otherwise
             return HttpResponse::error(ApiError::validation(
                 QStringLiteral("search"), QStringLiteral("The search contains a NUL character.")));
-        return json(admin.users(search, int(*limit), int(*offset)));
+        return json(admin.users(search, *limit, int(*offset)));
     });
     for (const bool ban : {true, false}) {
         add("POST",
             ban ? QStringLiteral("/api/admin/users/{id}/ban")
                 : QStringLiteral("/api/admin/users/{id}/unban"),
-            [&admin, ban](HttpRequest &request) -> HandlerResult {
-                HandlerResult notFound;
-                const auto id = idOr404(request, &notFound, QStringLiteral("User"));
-                if (!id)
-                    return notFound;
-                return json(admin.setBanned(*id, ban, protocol::nowMs()));
-            });
+            withId(user, [&admin, ban](HttpRequest &, qint64 id) -> HandlerResult {
+                return json(admin.setBanned(id, ban, protocol::nowMs()));
+            }));
     }
     add("POST", QStringLiteral("/api/admin/users/{id}/revoke-tokens"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("User"));
-            if (!id)
-                return notFound;
-            return json(admin.revokeTokens(*id));
-        });
+        withId(user, [&admin](HttpRequest &, qint64 id) -> HandlerResult {
+            return json(admin.revokeTokens(id));
+        }));
     add("POST", QStringLiteral("/api/admin/users/{id}/terminate-connections"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("User"));
-            if (!id)
-                return notFound;
-            return json(admin.terminateConnections(*id));
-        });
+        withId(user, [&admin](HttpRequest &, qint64 id) -> HandlerResult {
+            return json(admin.terminateConnections(id));
+        }));
 
     // Jobs
     add("GET", QStringLiteral("/api/admin/jobs"), [&admin](HttpRequest &request) -> HandlerResult {
-        const auto limit = limitParam(request, 100, 1000);
+        HandlerResult error;
+        const auto limit = limitParam(request, 100, 1000, &error);
         if (!limit)
-            return HttpResponse::error(ApiError::validation(
-                QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to 1000.")));
-        return list(admin.pendingJobs(protocol::nowMs(), int(*limit)));
+            return error;
+        return list(admin.pendingJobs(protocol::nowMs(), *limit));
     });
     add("GET", QStringLiteral("/api/admin/jobs/failed"),
         [&admin](HttpRequest &request) -> HandlerResult {
-            const auto limit = limitParam(request, 100, 1000);
+            HandlerResult error;
+            const auto limit = limitParam(request, 100, 1000, &error);
             if (!limit)
-                return HttpResponse::error(ApiError::validation(
-                    QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to 1000.")));
-            return HttpResponse::json(200,
-                                      {{QLatin1String("data"), admin.failedJobs(int(*limit))}});
+                return error;
+            return HttpResponse::json(200, {{QLatin1String("data"), admin.failedJobs(*limit)}});
         });
     add("POST", QStringLiteral("/api/admin/jobs/failed/{id}/retry"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("Failed job"));
-            if (!id)
-                return notFound;
-            const auto moved = admin.retryFailed(*id);
-            if (!moved)
-                return HttpResponse::error(moved.error());
-            return HttpResponse::json(200, {{QLatin1String("retried"), *moved}});
-        });
+        withId(QStringLiteral("Failed job"), [&admin](HttpRequest &, qint64 id) {
+            return field(admin.retryFailed(id), "retried");
+        }));
     add("POST", QStringLiteral("/api/admin/jobs/failed/retry-all"),
-        [&admin](HttpRequest &) -> HandlerResult {
-            const auto moved = admin.retryFailed(0);
-            if (!moved)
-                return HttpResponse::error(moved.error());
-            return HttpResponse::json(200, {{QLatin1String("retried"), *moved}});
-        });
+        [&admin](HttpRequest &) { return field(admin.retryFailed(0), "retried"); });
     add("DELETE", QStringLiteral("/api/admin/jobs/failed/{id}"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("Failed job"));
-            if (!id)
-                return notFound;
-            const auto done = admin.deleteFailed(*id);
-            if (!done)
-                return HttpResponse::error(done.error());
-            return HttpResponse::json(200, {{QLatin1String("deleted"), true}});
-        });
+        withId(QStringLiteral("Failed job"), [&admin](HttpRequest &, qint64 id) {
+            return field(admin.deleteFailed(id), "deleted");
+        }));
     add("DELETE", QStringLiteral("/api/admin/jobs/{id}"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("Job"));
-            if (!id)
-                return notFound;
-            const auto done = admin.deletePending(*id, protocol::nowMs());
-            if (!done)
-                return HttpResponse::error(done.error());
-            return HttpResponse::json(200, {{QLatin1String("deleted"), true}});
-        });
+        withId(QStringLiteral("Job"), [&admin](HttpRequest &, qint64 id) {
+            return field(admin.deletePending(id, protocol::nowMs()), "deleted");
+        }));
 
     // Escrows in dispute
     add("GET", QStringLiteral("/api/admin/escrows"), [&admin](HttpRequest &) -> HandlerResult {
         return HttpResponse::json(200, {{QLatin1String("data"), admin.disputedEscrows()}});
     });
     add("POST", QStringLiteral("/api/admin/escrows/{id}/resolve"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("Escrow"));
-            if (!id)
-                return notFound;
-            const auto body = request.bodyObject();
-            if (!body)
-                return HttpResponse::error(body.error());
-            return json(admin.resolveEscrow(*request.user, *id,
-                                            body->value(QLatin1String("outcome")).toString(),
-                                            body->value(QLatin1String("reason")).toString()));
-        });
+        withIdAndBody(QStringLiteral("Escrow"), [&admin](HttpRequest &request, qint64 id,
+                                                         const QJsonObject &body) {
+            return json(admin.resolveEscrow(*request.user, id,
+                                            body.value(QLatin1String("outcome")).toString(),
+                                            body.value(QLatin1String("reason")).toString()));
+        }));
 
     // Auctions
     add("GET", QStringLiteral("/api/admin/auctions"),
         [&admin](HttpRequest &request) -> HandlerResult {
-            const auto limit = limitParam(request, 100, 500);
+            HandlerResult error;
+            const auto limit = limitParam(request, 100, 500, &error);
             if (!limit)
-                return HttpResponse::error(ApiError::validation(
-                    QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to 500.")));
-            return list(admin.liveAuctions(protocol::nowMs(), int(*limit)));
+                return error;
+            return list(admin.liveAuctions(protocol::nowMs(), *limit));
         });
     add("POST", QStringLiteral("/api/admin/auctions/{id}/cancel"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("Domain"));
-            if (!id)
-                return notFound;
-            const auto body = request.bodyObject();
-            if (!body)
-                return HttpResponse::error(body.error());
-            return json(admin.cancelAuction(*id, body->value(QLatin1String("reason")).toString(),
-                                            protocol::nowMs()));
-        });
+        withIdAndBody(
+            QStringLiteral("Domain"), [&admin](HttpRequest &, qint64 id, const QJsonObject &body) {
+                return json(admin.cancelAuction(id, body.value(QLatin1String("reason")).toString(),
+                                                protocol::nowMs()));
+            }));
     add("POST", QStringLiteral("/api/admin/auctions/{id}/extend"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult notFound;
-            const auto id = idOr404(request, &notFound, QStringLiteral("Domain"));
-            if (!id)
-                return notFound;
-            const auto body = request.bodyObject();
-            if (!body)
-                return HttpResponse::error(body.error());
-            const auto seconds = fields::toInt(body->value(QLatin1String("seconds")));
-            if (!seconds)
-                return HttpResponse::error(ApiError::validation(
-                    QStringLiteral("seconds"), QStringLiteral("Give the seconds to add.")));
-            return json(admin.extendAuction(*id, *seconds, protocol::nowMs()));
-        });
+        withIdAndBody(QStringLiteral("Domain"),
+                      [&admin](HttpRequest &, qint64 id, const QJsonObject &body) -> HandlerResult {
+                          const auto seconds = fields::toInt(body.value(QLatin1String("seconds")));
+                          if (!seconds)
+                              return HttpResponse::error(
+                                  ApiError::validation(QStringLiteral("seconds"),
+                                                       QStringLiteral("Give the seconds to add.")));
+                          return json(admin.extendAuction(id, *seconds, protocol::nowMs()));
+                      }));
 
     // Announcements
     add("POST", QStringLiteral("/api/admin/announcements"),
