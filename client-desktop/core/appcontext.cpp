@@ -32,7 +32,12 @@ AppContext::AppContext(QSettings &settings, const QString &appKey, const QString
           "domainId"))
 {
     connect(m_session.get(), &Session::signedIn, this, &AppContext::onSignedIn);
-    connect(m_session.get(), &Session::signedOut, this, &AppContext::onSignedOut);
+    // Signing out (or a revoked token) forgets the user's unsent messages; quitting keeps them.
+    connect(m_session.get(), &Session::signedOut, this, [this] {
+        if (m_outbox)
+            m_outbox->clearStore();
+        onSignedOut();
+    });
     // After a reconnect the lists may be stale: the notifications and messages recover by seq,
     // the inbox and the auction list are simply reloaded.
     connect(m_realtime.get(), &RealtimeClient::stateChanged, this, [this] {
@@ -84,6 +89,8 @@ void AppContext::onSignedIn()
     m_auction = std::make_unique<AuctionController>(*m_api, *m_realtime, me);
     connect(m_messages.get(), &MessageModel::markedRead, m_conversations.get(),
             &ConversationModel::noteRead);
+    // Messages typed offline before the app was last quit go out once connected.
+    m_outbox->setStore(&m_settings, QStringLiteral("outbox/%1").arg(me));
     Q_EMIT userChanged();
     m_notifications->reload();
     m_conversations->reload();

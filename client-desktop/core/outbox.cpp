@@ -7,6 +7,7 @@
 #include "protocol/timeformat.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 namespace flippdeal::client {
 
@@ -22,6 +23,73 @@ Outbox::Outbox(ApiClient &api, RealtimeClient &realtime, QObject *parent)
         if (m_realtime.state() == RealtimeClient::State::Connected)
             pump();
     });
+}
+
+void Outbox::setStore(QSettings *settings, const QString &group)
+{
+    m_settings = settings;
+    m_group = group;
+    if (!m_settings)
+        return;
+    const QJsonArray stored =
+        QJsonDocument::fromJson(
+            m_settings->value(m_group + QStringLiteral("/entries")).toString().toUtf8())
+            .array();
+    for (const QJsonValue &value : stored) {
+        const QJsonObject json = value.toObject();
+        Entry entry;
+        entry.localId = m_nextLocalId--;
+        entry.toUserId = json.value(QLatin1String("to_user_id")).toInteger();
+        if (json.value(QLatin1String("domain_id")).isDouble())
+            entry.domainId = json.value(QLatin1String("domain_id")).toInteger();
+        entry.body = json.value(QLatin1String("body")).toString();
+        entry.createdAt = json.value(QLatin1String("created_at")).toInteger();
+        entry.status = json.value(QLatin1String("status")).toString() == QLatin1String("failed")
+                           ? QStringLiteral("failed")
+                           : QStringLiteral("queued");
+        entry.errorString = json.value(QLatin1String("error")).toString();
+        if (entry.toUserId <= 0 || entry.body.isEmpty())
+            continue;
+        m_entries.append(entry);
+        Q_EMIT added(entry.localId);
+    }
+    if (!stored.isEmpty()) {
+        Q_EMIT pendingCountChanged();
+        pump();
+    }
+}
+
+void Outbox::clearStore()
+{
+    clear();
+    if (m_settings) {
+        m_settings->remove(m_group);
+        m_settings->sync();
+    }
+}
+
+void Outbox::save()
+{
+    if (!m_settings)
+        return;
+    QJsonArray entries;
+    for (const Entry &entry : std::as_const(m_entries)) {
+        QJsonObject json{{QLatin1String("to_user_id"), entry.toUserId},
+                         {QLatin1String("body"), entry.body},
+                         {QLatin1String("created_at"), entry.createdAt},
+                         {QLatin1String("status"), entry.status},
+                         {QLatin1String("error"), entry.errorString}};
+        if (entry.domainId)
+            json.insert(QLatin1String("domain_id"), *entry.domainId);
+        entries.append(json);
+    }
+    if (entries.isEmpty())
+        m_settings->remove(m_group);
+    else
+        m_settings->setValue(
+            m_group + QStringLiteral("/entries"),
+            QString::fromUtf8(QJsonDocument(entries).toJson(QJsonDocument::Compact)));
+    m_settings->sync();
 }
 
 const Outbox::Entry *Outbox::entry(qint64 localId) const
@@ -54,6 +122,7 @@ qint64 Outbox::enqueue(qint64 toUserId, std::optional<qint64> domainId, const QS
     entry.createdAt = protocol::nowMs();
     entry.status = QStringLiteral("queued");
     m_entries.append(entry);
+    save();
     Q_EMIT added(entry.localId);
     Q_EMIT pendingCountChanged();
     pump();
@@ -71,6 +140,7 @@ void Outbox::retry(qint64 localId)
     entry.status = QStringLiteral("queued");
     entry.errorString.clear();
     m_entries.append(entry);
+    save();
     Q_EMIT changed(localId);
     Q_EMIT pendingCountChanged();
     pump();
@@ -83,6 +153,7 @@ void Outbox::discard(qint64 localId)
     if (it == m_entries.end() || it->status == QLatin1String("sending"))
         return;
     m_entries.erase(it);
+    save();
     Q_EMIT removed(localId);
     Q_EMIT pendingCountChanged();
 }
@@ -99,6 +170,8 @@ void Outbox::setStatus(Entry &entry, const QString &status, const QString &error
 {
     entry.status = status;
     entry.errorString = error;
+    if (status != QLatin1String("sending"))
+        save();
     Q_EMIT changed(entry.localId);
 }
 
@@ -129,6 +202,7 @@ void Outbox::pump()
                 protocol::Message::fromJson(result.json.value(QLatin1String("message")).toObject());
             if (result.status == 201 && message) {
                 m_entries.removeIf([localId](const Entry &e) { return e.localId == localId; });
+                save();
                 Q_EMIT delivered(localId, *message);
                 Q_EMIT pendingCountChanged();
                 pump();

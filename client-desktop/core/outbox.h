@@ -5,6 +5,7 @@
 
 #include <QList>
 #include <QObject>
+#include <QSettings>
 #include <QTimer>
 
 namespace flippdeal::client {
@@ -52,6 +53,13 @@ public:
     //! How long to wait after a failure that is not the message's fault (server away, 5xx).
     void setRetryDelay(int ms) { m_retryTimer.setInterval(ms); }
 
+    //! Keeps the entries in `settings` under `group` from now on, so messages typed offline
+    //! survive quitting the app; loads what an earlier run left there (and sends it when
+    //! connected). A message that was on the wire when the app stopped is queued again.
+    void setStore(QSettings *settings, const QString &group);
+    //! Forgets the stored entries too (on sign-out).
+    void clearStore();
+
 Q_SIGNALS:
     void added(qint64 localId);
     void changed(qint64 localId);
@@ -64,6 +72,7 @@ private:
     void pump();
     Entry *find(qint64 localId);
     void setStatus(Entry &entry, const QString &status, const QString &error = {});
+    void save();
 
     ApiClient &m_api;
     RealtimeClient &m_realtime;
@@ -71,6 +80,8 @@ private:
     qint64 m_nextLocalId = -1;
     bool m_inFlight = false;
     QTimer m_retryTimer;
+    QSettings *m_settings = nullptr;
+    QString m_group;
 };
 
 } // namespace flippdeal::client

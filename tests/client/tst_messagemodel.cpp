@@ -13,7 +13,9 @@
 
 #include <QAbstractItemModelTester>
 #include <QJsonArray>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace flippdeal;
@@ -443,6 +445,50 @@ private Q_SLOTS:
         alice.realtime.connectToServer();
         QTRY_VERIFY(isSent(alice.model, body));
         QTRY_COMPARE(countOf(bob.model, body), 1);
+        QCOMPARE(alice.outbox.pendingCount(), 0);
+    }
+
+    void unsentMessagesSurviveQuittingTheApp()
+    {
+        QTemporaryDir dir;
+        QSettings settings(dir.filePath(QStringLiteral("client.ini")), QSettings::IniFormat);
+        const QString group = QStringLiteral("outbox/%1").arg(m_alice.user.id);
+        const QStringList typed{QStringLiteral("typed offline 1"),
+                                QStringLiteral("typed offline 2")};
+        {
+            // Offline: typed, kept, never sent; then the app quits.
+            client::ApiClient api;
+            api.setBaseUrl(m_server->url(QStringLiteral("/")));
+            api.setToken(m_alice.token);
+            RealtimeClient realtime(api, m_server->config().appKey);
+            Outbox outbox(api, realtime);
+            outbox.setStore(&settings, group);
+            for (const QString &body : typed)
+                outbox.enqueue(m_bob.user.id, std::nullopt, body);
+            QCOMPARE(outbox.pendingCount(), 2);
+        }
+        QVERIFY(settings.contains(group + QStringLiteral("/entries")));
+
+        // The next start: the same user's outbox picks them up and sends them, in order.
+        Peer bob(*m_server, m_bob);
+        QVERIFY(start(bob, m_alice));
+        Peer alice(*m_server, m_alice);
+        alice.outbox.setStore(&settings, group);
+        QCOMPARE(alice.outbox.pendingCount(), 2);
+        QVERIFY(start(alice, m_bob));
+        QTRY_COMPARE(countOf(bob.model, typed.at(1)), 1);
+        QCOMPARE(countOf(bob.model, typed.at(0)), 1);
+        QVERIFY(rowOf(bob.model, typed.at(0)) < rowOf(bob.model, typed.at(1)));
+        QTRY_COMPARE(alice.outbox.pendingCount(), 0);
+        QVERIFY2(!settings.contains(group + QStringLiteral("/entries")),
+                 "delivered messages are no longer stored");
+
+        // Signing out forgets what is still waiting.
+        alice.realtime.disconnectFromServer();
+        alice.outbox.enqueue(m_bob.user.id, std::nullopt, QStringLiteral("never sent"));
+        QVERIFY(settings.contains(group + QStringLiteral("/entries")));
+        alice.outbox.clearStore();
+        QVERIFY(!settings.contains(group + QStringLiteral("/entries")));
         QCOMPARE(alice.outbox.pendingCount(), 0);
     }
 
