@@ -8,6 +8,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QUuid>
 
 namespace flippdeal::client {
 
@@ -43,6 +44,9 @@ void Outbox::setStore(QSettings *settings, const QString &group)
         if (json.value(QLatin1String("domain_id")).isDouble())
             entry.domainId = json.value(QLatin1String("domain_id")).toInteger();
         entry.body = json.value(QLatin1String("body")).toString();
+        entry.clientId = json.value(QLatin1String("client_id")).toString();
+        if (entry.clientId.isEmpty())
+            entry.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
         entry.createdAt = json.value(QLatin1String("created_at")).toInteger();
         entry.status = json.value(QLatin1String("status")).toString() == QLatin1String("failed")
                            ? QStringLiteral("failed")
@@ -76,6 +80,7 @@ void Outbox::save()
     for (const Entry &entry : std::as_const(m_entries)) {
         QJsonObject json{{QLatin1String("to_user_id"), entry.toUserId},
                          {QLatin1String("body"), entry.body},
+                         {QLatin1String("client_id"), entry.clientId},
                          {QLatin1String("created_at"), entry.createdAt},
                          {QLatin1String("status"), entry.status},
                          {QLatin1String("error"), entry.errorString}};
@@ -119,6 +124,7 @@ qint64 Outbox::enqueue(qint64 toUserId, std::optional<qint64> domainId, const QS
     entry.toUserId = toUserId;
     entry.domainId = domainId;
     entry.body = body;
+    entry.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
     entry.createdAt = protocol::nowMs();
     entry.status = QStringLiteral("queued");
     m_entries.append(entry);
@@ -187,7 +193,8 @@ void Outbox::pump()
     m_inFlight = true;
     setStatus(*next, QStringLiteral("sending"));
     QJsonObject body{{QLatin1String("to_user_id"), next->toUserId},
-                     {QLatin1String("body"), next->body}};
+                     {QLatin1String("body"), next->body},
+                     {QLatin1String("client_id"), next->clientId}};
     if (next->domainId)
         body.insert(QLatin1String("domain_id"), *next->domainId);
     const qint64 localId = next->localId;
@@ -200,7 +207,8 @@ void Outbox::pump()
                 return;
             const auto message =
                 protocol::Message::fromJson(result.json.value(QLatin1String("message")).toObject());
-            if (result.status == 201 && message) {
+            // 200: the server had it already (an earlier answer was lost on the way).
+            if ((result.status == 201 || result.status == 200) && message) {
                 m_entries.removeIf([localId](const Entry &e) { return e.localId == localId; });
                 save();
                 Q_EMIT delivered(localId, *message);

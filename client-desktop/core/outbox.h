@@ -31,6 +31,8 @@ public:
         qint64 toUserId = 0;
         std::optional<qint64> domainId;
         QString body;
+        //! Sent as `client_id`: a retry after a lost answer is stored only once.
+        QString clientId;
         qint64 createdAt = 0; //!< local time it was typed, ms since the epoch
         QString status;
         QString errorString;

@@ -49,8 +49,36 @@ MessageService::MessageService(Database &db, EventStore &events, NotificationSer
 
 Expected<protocol::Message> MessageService::send(const protocol::User &sender, qint64 toUserId,
                                                  std::optional<qint64> domainId,
-                                                 const QString &body, qint64 nowMs)
+                                                 const QString &body, qint64 nowMs,
+                                                 const QString &clientId, bool *replayed)
 {
+    if (replayed)
+        *replayed = false;
+    const auto earlier = [&]() -> std::optional<protocol::Message> {
+        if (clientId.isEmpty())
+            return std::nullopt;
+        SqlQuery query(m_db,
+                       messageColumns + QStringLiteral("WHERE from_user_id = ? AND client_id = ?"));
+        query.bind(sender.id).bind(clientId).exec();
+        if (!query.next())
+            return std::nullopt;
+        if (replayed)
+            *replayed = true;
+        return messageFromRow(query);
+    };
+    try {
+        if (const auto message = earlier()) {
+            if (message->toUserId != toUserId || message->domainId != domainId ||
+                message->body != htmlToPlainText(body))
+                return ApiError::conflict(
+                    QStringLiteral("This client_id was already used for another message."));
+            return *message;
+        }
+    } catch (const DbError &error) {
+        qCWarning(lcMessaging) << error.what();
+        return ApiError::internal();
+    }
+
     const QString text = htmlToPlainText(body);
     if (text.isEmpty())
         return ApiError::validation(
@@ -96,16 +124,16 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         message.body = text;
         message.createdAt = nowMs;
         message.id =
-            SqlQuery(
-                m_db,
-                QStringLiteral(
-                    "INSERT INTO messages (from_user_id, to_user_id, domain_id, body, created_at) "
-                    "VALUES (?, ?, ?, ?, ?) RETURNING id"))
+            SqlQuery(m_db, QStringLiteral(
+                               "INSERT INTO messages (from_user_id, to_user_id, domain_id, body, "
+                               "created_at, client_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"))
                 .bind(sender.id)
                 .bind(toUserId)
                 .bindOptional(domainId)
                 .bind(text)
                 .bind(nowMs)
+                .bind(clientId.isEmpty() ? QVariant(QMetaType::fromType<QString>())
+                                         : QVariant(clientId))
                 .scalar();
         const QJsonObject payload{{QLatin1String("message"), message.toJson()}};
         batch.add(protocol::Channels::user(toUserId), protocol::EventName::MessageSent, payload);
@@ -119,8 +147,16 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
              {QLatin1String("preview"), preview(text)}});
         return true;
     });
-    if (!ok)
+    if (!ok) {
+        // Two sends with the same client id at once: the unique index let one in.
+        try {
+            if (const auto stored = earlier())
+                return *stored;
+        } catch (const DbError &error) {
+            qCWarning(lcMessaging) << error.what();
+        }
         return ApiError::internal();
+    }
     qCDebug(lcMessaging) << "message" << message.id << "from" << sender.id << "to" << toUserId;
     return message;
 }

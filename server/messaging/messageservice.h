@@ -46,9 +46,13 @@ public:
     //! Longest body, in characters, after HTML stripping.
     static constexpr qsizetype MaxBodyLength = 5000;
 
+    //! Stores and announces a message. With a `clientId` (the sender's own id for it), a
+    //! message the sender already sent under that id is returned as it is, with `*replayed`
+    //! set, and nothing is stored or announced again: a retry after a lost answer is harmless.
     Expected<protocol::Message> send(const protocol::User &sender, qint64 toUserId,
                                      std::optional<qint64> domainId, const QString &body,
-                                     qint64 nowMs);
+                                     qint64 nowMs, const QString &clientId = {},
+                                     bool *replayed = nullptr);
     Expected<MessagePage> conversation(qint64 userId, qint64 otherUserId,
                                        std::optional<qint64> domainId, int page, int perPage);
     Expected<QList<ConversationSummary>> conversations(qint64 userId);

@@ -7,6 +7,8 @@
 
 #include "protocol/timeformat.h"
 
+#include <QRegularExpression>
+
 #include <QJsonArray>
 
 namespace flippdeal::server {
@@ -26,12 +28,27 @@ void registerMessagingRoutes(Router &router, MessageService &messages)
                 reader.optionalInt(QStringLiteral("domain_id"), 1, Q_INT64_C(9000000000000000));
             // Bound the raw input too: stripping happens after, on at most this much.
             const QString text = reader.requiredString(QStringLiteral("body"), 100'000);
+            // Optional: the client's own id for this message, to send it again safely.
+            static const QRegularExpression clientIdPattern(
+                QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+            const QJsonValue clientIdValue = body->value(QLatin1String("client_id"));
+            QString clientId;
+            if (!clientIdValue.isUndefined() && !clientIdValue.isNull()) {
+                clientId = clientIdValue.toString();
+                if (!clientIdValue.isString() || !clientIdPattern.match(clientId).hasMatch())
+                    reader.fail(QStringLiteral("client_id"),
+                                QStringLiteral("The client_id must be 1 to 64 letters, digits, "
+                                               "- or _."));
+            }
             if (!reader.ok())
                 return HttpResponse::error(reader.error());
-            const auto sent = messages.send(*request.user, to, domain, text, protocol::nowMs());
+            bool replayed = false;
+            const auto sent = messages.send(*request.user, to, domain, text, protocol::nowMs(),
+                                            clientId, &replayed);
             if (!sent)
                 return HttpResponse::error(sent.error());
-            return HttpResponse::json(201, {{QLatin1String("message"), sent->toJson()}});
+            return HttpResponse::json(replayed ? 200 : 201,
+                                      {{QLatin1String("message"), sent->toJson()}});
         });
     router.add("GET", QStringLiteral("/api/messages/conversations"), Router::Access::User,
                [&messages](HttpRequest &request) -> HandlerResult {

@@ -173,7 +173,14 @@ const char *const schemaV3[] = {
     "ALTER TABLE domains ADD COLUMN last_countdown_at BIGINT",
 };
 
-constexpr int LatestVersion = 3;
+// Version 4: a client's own id for a message (`client_id`), so that a message sent again after
+// a lost answer is stored once.
+const char *const schemaV4[] = {
+    "ALTER TABLE messages ADD COLUMN client_id TEXT",
+    "CREATE UNIQUE INDEX messages_client_id ON messages (from_user_id, client_id)",
+};
+
+constexpr int LatestVersion = 4;
 
 } // namespace
 
@@ -207,6 +214,10 @@ bool Database::migrateTo(int version)
         break;
     case 3:
         for (const char *sql : schemaV3)
+            steps.append(sql);
+        break;
+    case 4:
+        for (const char *sql : schemaV4)
             steps.append(sql);
         break;
     default:

@@ -492,6 +492,41 @@ private Q_SLOTS:
         QCOMPARE(alice.outbox.pendingCount(), 0);
     }
 
+    void aLostAnswerDoesNotSendTwice()
+    {
+        Peer alice(*m_server, m_alice);
+        Peer bob(*m_server, m_bob);
+        QVERIFY(start(alice, m_bob));
+        QVERIFY(start(bob, m_alice));
+        alice.realtime.disconnectFromServer();
+        const QString body = QStringLiteral("stored before the answer got lost");
+        QVERIFY(alice.model.send(body));
+        QCOMPARE(alice.outbox.entries().size(), 1);
+        // The first attempt reached the server, but its answer never came back.
+        const Reply first =
+            m_server->post(QStringLiteral("/api/messages"),
+                           {{QLatin1String("to_user_id"), m_bob.user.id},
+                            {QLatin1String("body"), body},
+                            {QLatin1String("client_id"), alice.outbox.entries().first().clientId}},
+                           m_alice.token);
+        QCOMPARE(first.status, 201);
+        QTRY_COMPARE(countOf(bob.model, body), 1);
+
+        alice.realtime.connectToServer(); // the retry
+        QTRY_VERIFY(isSent(alice.model, body));
+        QCOMPARE(alice.outbox.pendingCount(), 0);
+        QCOMPARE(countOf(alice.model, body), 1);
+        QTest::qWait(300);
+        QCOMPARE(countOf(bob.model, body), 1);
+        const Reply page = m_server->get(
+            QStringLiteral("/api/messages/conversations/%1").arg(m_alice.user.id), m_bob.token);
+        QCOMPARE(page.json.value(QLatin1String("meta"))
+                     .toObject()
+                     .value(QLatin1String("total"))
+                     .toInteger(),
+                 1);
+    }
+
     void networkErrorKeepsTheMessageQueued()
     {
         Peer alice(*m_server, m_alice);

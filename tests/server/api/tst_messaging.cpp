@@ -160,6 +160,61 @@ private Q_SLOTS:
         QVERIFY(idOf(messageOf(second)) > idOf(message));
     }
 
+    void clientIdMakesRetriesHarmless()
+    {
+        // A client that lost the answer sends again with the same client_id: stored once,
+        // announced once, and the answer is the same message (200 instead of 201).
+        TestSocket bobSocket(server().webSocketUrl());
+        QVERIFY(bobSocket.waitConnected());
+        QVERIFY(bobSocket.subscribeAuthorized(server(), m_bob,
+                                              protocol::Channels::user(m_bob.user.id)));
+        QJsonObject fields{{QLatin1String("to_user_id"), m_bob.user.id},
+                           {QLatin1String("body"), QStringLiteral("<b>once</b> only")},
+                           {QLatin1String("client_id"), QStringLiteral("c-7f3a_1")}};
+        const Reply first = server().post(QStringLiteral("/api/messages"), fields, m_alice.token);
+        QCOMPARE(first.status, 201);
+        const Reply again = server().post(QStringLiteral("/api/messages"), fields, m_alice.token);
+        QCOMPARE(again.status, 200);
+        QCOMPARE(again.json.value(QLatin1String("message")),
+                 first.json.value(QLatin1String("message")));
+        const Reply page =
+            conversation(server(), m_bob, m_alice.user.id, QStringLiteral("per_page=100"));
+        int copies = 0;
+        for (const QJsonValue &m : page.json.value(QLatin1String("data")).toArray())
+            copies +=
+                m.toObject().value(QLatin1String("body")).toString() == QLatin1String("once only");
+        QCOMPARE(copies, 1);
+        QVERIFY(bobSocket.waitFor(QStringLiteral("MessageSent")));
+        QTest::qWait(300); // time for a second announcement, if there were one
+        // Exactly one MessageSent reached Bob for it.
+        int sent = 0;
+        for (const QJsonObject &frame : bobSocket.frames())
+            sent += frame.value(QLatin1String("event")).toString() == QLatin1String("MessageSent");
+        QCOMPARE(sent, 1);
+
+        // Another sender may use the same client_id; the same sender may not reuse it for
+        // something else.
+        const Reply carols = server().post(QStringLiteral("/api/messages"), fields, m_carol.token);
+        QCOMPARE(carols.status, 201);
+        fields.insert(QLatin1String("body"), QStringLiteral("something else"));
+        QCOMPARE(server().post(QStringLiteral("/api/messages"), fields, m_alice.token).status, 409);
+
+        // Malformed client ids are refused with a field error, and nothing is stored.
+        for (const QJsonValue &bad :
+             {QJsonValue(QStringLiteral("has space")), QJsonValue(QString(65, QLatin1Char('a'))),
+              QJsonValue(QString()), QJsonValue(42)}) {
+            QJsonObject badFields{{QLatin1String("to_user_id"), m_bob.user.id},
+                                  {QLatin1String("body"), QStringLiteral("bad id")},
+                                  {QLatin1String("client_id"), bad}};
+            const Reply reply =
+                server().post(QStringLiteral("/api/messages"), badFields, m_alice.token);
+            QCOMPARE(reply.status, 422);
+            QVERIFY(reply.json.value(QLatin1String("errors"))
+                        .toObject()
+                        .contains(QLatin1String("client_id")));
+        }
+    }
+
     void sanitizing_data()
     {
         QTest::addColumn<QString>("input");
