@@ -50,7 +50,7 @@ pids+=($!)
 sleep 1
 export DISPLAY="$display" HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" QT_QPA_PLATFORM=xcb
 mkdir -p "$HOME"
-trayer --edge top --align right --widthtype pixel --width 60 --heighttype pixel --height 24 \
+trayer --edge bottom --align right --widthtype pixel --width 60 --heighttype pixel --height 24 \
     --transparent false --tint 0x333333 >/dev/null 2>&1 &
 pids+=($!)
 mkdir -p "$out"
