@@ -38,7 +38,6 @@ constexpr int ShutdownDeadlineMs = 3000;
 constexpr int SchedulerTickMs = 250; // countdowns are due every second in the last minute
 // Events other processes committed (workers, schedulers) are published by the serve nodes;
 // the age keeps a node from re-sending its own events before their batched mark is written.
-constexpr int BacklogPollMs = 500;
 constexpr int BacklogMinAgeMs = 1000;
 } // namespace
 
@@ -159,10 +158,11 @@ bool ServerApp::listen()
     connect(&m_pruneTimer, &QTimer::timeout, this, &ServerApp::pruneHistory);
     m_pruneTimer.start();
     // Events committed by other processes (queue workers, schedulers, other nodes).
-    m_backlogTimer.setInterval(BacklogPollMs);
+    m_backlogTimer.setInterval(m_config.outboxPollMs);
     connect(&m_backlogTimer, &QTimer::timeout, this,
             [this] { m_events->publishBacklog(BacklogMinAgeMs); });
-    m_backlogTimer.start();
+    if (m_config.outboxPollMs > 0)
+        m_backlogTimer.start();
     // Bans made elsewhere (the CLI, another node) drop the user's connections here too.
     m_admin->watchBans();
     m_webhooks->watch(*m_gateway);

@@ -39,6 +39,9 @@ struct Config
     int platformFeeBps = 500;   //!< escrow fee in basis points (500 = 5 %)
     int jobBackoffMs = 5000;    //!< first retry delay; then 5x, 25x
     int jobTimeoutSeconds = 60; //!< a job reserved longer than this is taken again
+    //! How often `serve` publishes events other processes committed (not a setting: tests
+    //! that need the outbox to hold still set 0, which turns the poll off).
+    int outboxPollMs = 500;
     //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
     //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
     QString tlsCertificateFile;
