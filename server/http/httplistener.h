@@ -1,45 +1,50 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QSslConfiguration>
+#include "http/httpsocket_p.h"
+
 #include <QTcpServer>
+#include <QTimer>
 
-#include <optional>
-
-class QSslSocket;
+#include <functional>
 
 namespace flippdeal::server {
 
-//! \brief HttpServer's listening socket. Without a TLS configuration it is a plain QTcpServer
-//! (pending connections are QTcpSockets, exactly as before). With one, every accepted
-//! connection becomes a QSslSocket that must finish its server handshake before it is added to
-//! the pending connections (Qt 6.4 has no QSslServer):
+//! \brief HttpServer's listening socket: hands every accepted descriptor to the server (which
+//! decides, before reading a byte, whether the connection fits the budget), and keeps
+//! accepting through errors.
 //!
-//! - the first byte decides: a TLS record (0x16) starts the handshake; anything else (plain
-//!   HTTP sent to the HTTPS port) gets a plain-text 400 naming the problem, then the close;
-//! - a failed handshake (untrusted certificate on the client's side, wrong protocol) closes the
-//!   connection; so does silence beyond HandshakeTimeoutMs.
+//! Qt pauses a QTcpServer on any accept error other than EAGAIN and never resumes it. Out of
+//! descriptors (EMFILE, ENFILE) it is paused here for AcceptRetryMs at a time, so the server
+//! neither spins on a listening socket that stays readable nor stops accepting for good; other
+//! errors (a client that reset before it was accepted) resume at once.
 class HttpListener : public QTcpServer
 {
     Q_OBJECT
 
 public:
-    using QTcpServer::QTcpServer;
+    explicit HttpListener(QObject *parent = nullptr);
 
-    //! Serve TLS with `configuration` (certificate chain and private key set).
-    void setTlsConfiguration(const QSslConfiguration &configuration);
-    bool isTls() const { return m_tls.has_value(); }
+    //! Receives each accepted descriptor, which it then owns.
+    void setHandler(std::function<void(qintptr)> handler) { m_handler = std::move(handler); }
+    //! How often accepting paused because the process ran out of descriptors.
+    quint64 resourcePauses() const { return m_resourcePauses; }
 
     //! Time a new TLS connection has to complete its handshake.
-    static constexpr int HandshakeTimeoutMs = 10'000;
+    static constexpr int HandshakeTimeoutMs = HttpSocket::HandshakeTimeoutMs;
+    //! Pause after accept() failed for want of descriptors.
+    static constexpr int AcceptRetryMs = 250;
 
 protected:
     void incomingConnection(qintptr handle) override;
 
 private:
-    void onFirstBytes(QSslSocket *socket);
+    void onAcceptError(QAbstractSocket::SocketError error);
 
-    std::optional<QSslConfiguration> m_tls;
+    std::function<void(qintptr)> m_handler;
+    QTimer m_retry;
+    quint64 m_resourcePauses = 0;
+    bool m_warned = false;
 };
 
 } // namespace flippdeal::server
