@@ -3,44 +3,51 @@
 
 #include "http/httpsocket_p.h"
 
+#include <QHostAddress>
+#include <QObject>
 #include <QTcpServer>
 #include <QTimer>
 
 #include <functional>
 
+class QSocketNotifier;
+
 namespace flippdeal::server {
 
-//! \brief HttpServer's listening socket: hands every accepted descriptor to the server (which
-//! decides, before reading a byte, whether the connection fits the budget), and keeps
-//! accepting through errors.
+//! \brief HttpServer's listening socket: accepts connections and hands each descriptor to the
+//! server, which decides, before reading a byte, whether the connection fits the budget.
 //!
-//! Qt pauses a QTcpServer on any accept error other than EAGAIN and never resumes it. Out of
-//! descriptors (EMFILE, ENFILE) it is paused here for AcceptRetryMs at a time, so the server
-//! neither spins on a listening socket that stays readable nor stops accepting for good; other
-//! errors (a client that reset before it was accepted) resume at once.
-class HttpListener : public QTcpServer
+//! QTcpServer binds and listens; accepting is done here, because Qt 6.4's accept loop treats
+//! running out of descriptors (EMFILE, ENFILE) as a passing condition and polls the listening
+//! socket, which stays readable, at full speed. Here accepting pauses for AcceptRetryMs at a
+//! time instead, while connections wait in the backlog, and resumes by itself.
+class HttpListener : public QObject
 {
     Q_OBJECT
 
 public:
     explicit HttpListener(QObject *parent = nullptr);
+    ~HttpListener() override;
 
-    //! Receives each accepted descriptor, which it then owns.
+    //! Receives each accepted descriptor (non-blocking), which it then owns.
     void setHandler(std::function<void(qintptr)> handler) { m_handler = std::move(handler); }
+    bool listen(const QHostAddress &address, quint16 port, int backlog);
+    void close();
+    quint16 serverPort() const { return m_server.serverPort(); }
+    QString errorString() const { return m_server.errorString(); }
     //! How often accepting paused because the process ran out of descriptors.
     quint64 resourcePauses() const { return m_resourcePauses; }
 
     //! Time a new TLS connection has to complete its handshake.
     static constexpr int HandshakeTimeoutMs = HttpSocket::HandshakeTimeoutMs;
-    //! Pause after accept() failed for want of descriptors.
+    //! Pause after accept() failed for want of descriptors or memory.
     static constexpr int AcceptRetryMs = 250;
 
-protected:
-    void incomingConnection(qintptr handle) override;
-
 private:
-    void onAcceptError(QAbstractSocket::SocketError error);
+    void acceptPending();
 
+    QTcpServer m_server;
+    QSocketNotifier *m_notifier = nullptr;
     std::function<void(qintptr)> m_handler;
     QTimer m_retry;
     quint64 m_resourcePauses = 0;

@@ -69,8 +69,7 @@ HttpServer::~HttpServer() = default;
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
 {
-    m_server.setListenBacklogSize(ListenBacklog);
-    return m_server.listen(address, port);
+    return m_server.listen(address, port, ListenBacklog);
 }
 
 void HttpServer::close()
