@@ -11,6 +11,7 @@
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
+#include "http/connectionbudget.h"
 #include "http/httpserver.h"
 #include "http/tls.h"
 #include "jobs/jobqueue.h"
@@ -28,6 +29,8 @@
 #include <QSysInfo>
 #include <QTcpSocket>
 
+#include <sys/resource.h>
+
 #include "protocol/timeformat.h"
 
 namespace flippdeal::server {
@@ -39,6 +42,19 @@ constexpr int SchedulerTickMs = 250; // countdowns are due every second in the l
 // Events other processes committed (workers, schedulers) are published by the serve nodes;
 // the age keeps a node from re-sending its own events before their batched mark is written.
 constexpr int BacklogMinAgeMs = 1000;
+// The metrics listener serves a scraper or two, not the public.
+constexpr int MetricsMaxConnections = 64;
+
+// Distributions start services with a soft open-files limit of 1024 and a much higher hard
+// one; connections are descriptors, so take what the hard limit allows.
+void raiseOpenFilesLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -50,6 +66,7 @@ ServerApp::~ServerApp()
 {
     // The HTTP server and gateway go first: their connections reference the services.
     m_http.reset();
+    m_metricsHttp.reset();
     m_gateway.reset();
 }
 
@@ -118,14 +135,20 @@ bool ServerApp::open()
     registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
     registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
     registerAdminRoutes(*m_router, *m_admin);
-    registerOperationsRoutes(*m_router, *m_db, *m_metrics);
+    registerOperationsRoutes(*m_router, *m_db);
+    if (!m_config.metricsListenEnabled())
+        registerMetricsRoute(*m_router, *m_metrics);
     registerMetrics();
     return true;
 }
 
 bool ServerApp::listen()
 {
-    m_http = std::make_unique<HttpServer>(*m_router, m_config.maxBodyBytes);
+    raiseOpenFilesLimit();
+    const HttpServerOptions httpOptions{m_config.maxBodyBytes,
+                                        m_config.httpIdleTimeoutSeconds * 1000,
+                                        m_config.maxConnections, m_config.maxConnectionsPerIp};
+    m_http = std::make_unique<HttpServer>(*m_router, httpOptions);
     if (m_config.tlsEnabled()) {
         const auto tls = loadTlsConfiguration(m_config.tlsCertificateFile, m_config.tlsKeyFile);
         if (!tls) {
@@ -150,6 +173,28 @@ bool ServerApp::listen()
                       .arg(m_config.listenPort)
                       .arg(m_http->errorString());
         return false;
+    }
+    qCInfo(lcApp).noquote() << "accepting up to" << m_http->options().maxConnections
+                            << "connections," << m_config.maxConnectionsPerIp << "per address";
+    if (m_http->options().maxConnections > ConnectionBudget::automaticMaxTotal())
+        qCWarning(lcApp).noquote()
+            << "max-connections" << m_http->options().maxConnections
+            << "is above what the open-files limit leaves room for ("
+            << ConnectionBudget::automaticMaxTotal()
+            << "): at the limit, connections wait in the backlog instead of being refused";
+    if (m_config.metricsListenEnabled()) {
+        m_metricsRouter = std::make_unique<Router>();
+        registerMetricsRoute(*m_metricsRouter, *m_metrics);
+        m_metricsHttp = std::make_unique<HttpServer>(
+            *m_metricsRouter, HttpServerOptions{64 * 1024, m_config.httpIdleTimeoutSeconds * 1000,
+                                                MetricsMaxConnections, 0});
+        if (!m_metricsHttp->listen(m_config.metricsListenAddress, m_config.metricsListenPort)) {
+            m_error = QStringLiteral("cannot listen on %1:%2 (metrics-listen): %3")
+                          .arg(m_config.metricsListenAddress.toString())
+                          .arg(m_config.metricsListenPort)
+                          .arg(m_metricsHttp->errorString());
+            return false;
+        }
     }
     m_events->setPublishing(true);
     m_events->publishBacklog();
@@ -197,6 +242,11 @@ quint16 ServerApp::port() const
     return m_http ? m_http->serverPort() : 0;
 }
 
+quint16 ServerApp::metricsPort() const
+{
+    return m_metricsHttp ? m_metricsHttp->serverPort() : 0;
+}
+
 void ServerApp::registerMetrics()
 {
     using Kind = Metrics::Kind;
@@ -230,6 +280,17 @@ void ServerApp::registerMetrics()
     m_metrics->addValue(QStringLiteral("flippdeal_failed_jobs"),
                         QStringLiteral("Jobs that used up their attempts."), Kind::Gauge,
                         [jobs] { return double(jobs->stats(protocol::nowMs()).failed); });
+    m_metrics->addValue(QStringLiteral("flippdeal_http_connections"),
+                        QStringLiteral("Open HTTP connections (not yet upgraded)."), Kind::Gauge,
+                        [this] { return m_http ? m_http->connectionCount() : 0; });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_connections_refused_total"),
+        QStringLiteral("Connections refused at max-connections or max-connections-per-ip."),
+        Kind::Counter, [this] { return m_http ? double(m_http->refusedConnections()) : 0.0; });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_accept_pauses_total"),
+        QStringLiteral("Times accepting paused because the process ran out of descriptors."),
+        Kind::Counter, [this] { return m_http ? double(m_http->acceptPauses()) : 0.0; });
     m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"),
                         QStringLiteral("Committed events not yet marked as published."),
                         Kind::Gauge, [events] { return double(events->backlog()); });
@@ -255,6 +316,8 @@ void ServerApp::shutdown()
         m_worker->stop();
     if (m_http)
         m_http->close();
+    if (m_metricsHttp)
+        m_metricsHttp->close();
     if (!m_gateway) {
         if (m_events)
             m_events->flush();

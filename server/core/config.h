@@ -28,9 +28,17 @@ struct Config
     //! Where webhooks go (channel_occupied, member_added, ...); empty: none.
     QStringList webhookUrls;
     QString logLevel = QStringLiteral("info");
-    int activityTimeoutSeconds = 120;          //!< announced to clients in connection_established
-    int activityGraceSeconds = 30;             //!< silence beyond timeout + grace closes with 4201
-    qint64 maxBodyBytes = 256 * 1024;          //!< larger HTTP bodies get 413
+    int activityTimeoutSeconds = 120; //!< announced to clients in connection_established
+    int activityGraceSeconds = 30;    //!< silence beyond timeout + grace closes with 4201
+    qint64 maxBodyBytes = 256 * 1024; //!< larger HTTP bodies get 413
+    int httpIdleTimeoutSeconds = 30;  //!< an HTTP connection with nothing to do closes
+    int maxConnections = 0;           //!< HTTP + WebSocket; 0: descriptor limit - 64
+    int maxConnectionsPerIp = 200;    //!< per IPv4 address or IPv6 /64; 0: no cap
+    //! Where GET /metrics is served instead of the public port (null address: on the public
+    //! port, as before).
+    QHostAddress metricsListenAddress;
+    quint16 metricsListenPort = 0;
+    bool metricsListenEnabled() const { return !metricsListenAddress.isNull(); }
     double messagesPerSecond = 5;              //!< per user; the burst is the same number
     double clientEventsPerSecond = 10;         //!< per connection
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
