@@ -55,6 +55,9 @@ void raiseOpenFilesLimit()
         ::setrlimit(RLIMIT_NOFILE, &limit);
     }
 }
+// Countdowns relayed from a standalone scheduler older than this are dropped: the next beat,
+// at most 10 s later, supersedes them.
+constexpr int RelayMaxAgeMs = 3000;
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -95,7 +98,9 @@ bool ServerApp::open()
     m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
                                                   m_config.messagesPerSecond);
     m_domains = std::make_unique<DomainService>(*m_db, *m_events);
-    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications,
+    m_domains->setMaxLiveAuctionsPerSeller(m_config.maxLiveAuctionsPerSeller);
+    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
+    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications, *m_payments,
                                                 m_config.platformFeeBps);
     m_auctions =
         std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
@@ -104,15 +109,17 @@ bool ServerApp::open()
         std::make_unique<OfferService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains);
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
                                         qint64(m_config.jobTimeoutSeconds) * 1000);
-    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
     m_worker = std::make_unique<JobWorker>(*m_jobs,
                                            QStringLiteral("%1:%2")
                                                .arg(QSysInfo::machineHostName())
                                                .arg(QCoreApplication::applicationPid()),
                                            500);
-    m_worker->addHandler(EscrowService::PayoutJob, [this](const Job &job) {
-        return m_escrows->processPayout(job, *m_payments);
-    });
+    m_worker->addHandler(EscrowService::PayoutJob,
+                         [this](const Job &job) { return m_escrows->processPayout(job); });
+    m_worker->addHandler(EscrowService::RefundJob,
+                         [this](const Job &job) { return m_escrows->processRefund(job); });
+    m_worker->addHandler(EscrowService::SettleChargeJob,
+                         [this](const Job &job) { return m_escrows->settleCharge(job); });
     m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
                                                      m_config.appKey.toUtf8(), m_config.appSecret);
     m_worker->addAsyncHandler(
@@ -196,6 +203,9 @@ bool ServerApp::listen()
             return false;
         }
     }
+    if (m_payments->isSandbox())
+        qCInfo(lcApp) << "payments: the sandbox provider, which records charges, refunds and "
+                         "payouts and moves no real money";
     m_events->setPublishing(true);
     m_events->publishBacklog();
     pruneHistory();
@@ -204,8 +214,10 @@ bool ServerApp::listen()
     m_pruneTimer.start();
     // Events committed by other processes (queue workers, schedulers, other nodes).
     m_backlogTimer.setInterval(m_config.outboxPollMs);
-    connect(&m_backlogTimer, &QTimer::timeout, this,
-            [this] { m_events->publishBacklog(BacklogMinAgeMs); });
+    connect(&m_backlogTimer, &QTimer::timeout, this, [this] {
+        m_events->publishBacklog(BacklogMinAgeMs);
+        m_events->publishRelayed(RelayMaxAgeMs);
+    });
     if (m_config.outboxPollMs > 0)
         m_backlogTimer.start();
     // Bans made elsewhere (the CLI, another node) drop the user's connections here too.

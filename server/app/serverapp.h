@@ -73,6 +73,7 @@ public:
     AuctionService &auctions() { return *m_auctions; }
     OfferService &offers() { return *m_offers; }
     EscrowService &escrows() { return *m_escrows; }
+    PaymentProvider &payments() { return *m_payments; }
     JobQueue &jobs() { return *m_jobs; }
     JobWorker &worker() { return *m_worker; }
     AdminService &admin() { return *m_admin; }

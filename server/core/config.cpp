@@ -205,6 +205,11 @@ const QList<Setting> &settings()
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600, &c.antiSnipeSeconds); }},
         {"platform-fee-bps", "escrow fee in basis points (default 500 = 5 %)",
          [](Config &c, const QString &v) { return parseInt(v, 0, 5000, &c.platformFeeBps); }},
+        {"max-live-auctions-per-seller",
+         "live auctions one seller may run at once; more get 409 (default 20)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 100000, &c.maxLiveAuctionsPerSeller);
+         }},
         {"job-backoff-ms",
          "delay before a failed job's first retry; the second waits 5x (default 5000)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 3600000, &c.jobBackoffMs); }},

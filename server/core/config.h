@@ -43,10 +43,11 @@ struct Config
     double clientEventsPerSecond = 10;         //!< per connection
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
     int historyRetentionDays = 7;
-    int antiSnipeSeconds = 120; //!< a bid this close to the end extends the auction to this
-    int platformFeeBps = 500;   //!< escrow fee in basis points (500 = 5 %)
-    int jobBackoffMs = 5000;    //!< first retry delay; then 5x, 25x
-    int jobTimeoutSeconds = 60; //!< a job reserved longer than this is taken again
+    int antiSnipeSeconds = 120;        //!< a bid this close to the end extends the auction to this
+    int platformFeeBps = 500;          //!< escrow fee in basis points (500 = 5 %)
+    int maxLiveAuctionsPerSeller = 20; //!< more live auctions of one seller get 409
+    int jobBackoffMs = 5000;           //!< first retry delay; then 5x, 25x
+    int jobTimeoutSeconds = 60;        //!< a job reserved longer than this is taken again
     //! How often `serve` publishes events other processes committed (not a setting: tests
     //! that need the outbox to hold still set 0, which turns the poll off).
     int outboxPollMs = 500;

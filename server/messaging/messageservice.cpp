@@ -213,7 +213,7 @@ Expected<QList<ConversationSummary>> MessageService::conversations(qint64 userId
         SqlQuery query(
             m_db, QStringLiteral("SELECT m.id, m.from_user_id, m.to_user_id, m.domain_id, m.body, "
                                  "m.created_at, m.read_at, "
-                                 "       u.id, u.name, u.email, u.role, "
+                                 "       u.id, u.name, "
                                  "       (SELECT COUNT(*) FROM messages x WHERE x.to_user_id = ? "
                                  "AND x.from_user_id = u.id "
                                  "          AND COALESCE(x.domain_id, 0) = COALESCE(m.domain_id, "
@@ -230,9 +230,9 @@ Expected<QList<ConversationSummary>> MessageService::conversations(qint64 userId
             ConversationSummary summary;
             summary.lastMessage = messageFromRow(query);
             summary.domainId = summary.lastMessage.domainId;
-            summary.otherUser =
-                protocol::User{query.int64(7), query.text(8), query.text(9), query.text(10)};
-            summary.unreadCount = query.int64(11);
+            // Only what other users may see of a user: no email, no role.
+            summary.otherUser = protocol::User{query.int64(7), query.text(8), {}, {}};
+            summary.unreadCount = query.int64(9);
             result.append(summary);
         }
     } catch (const DbError &error) {

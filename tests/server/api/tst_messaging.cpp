@@ -852,6 +852,32 @@ private Q_SLOTS:
         QVERIFY(!entryFor(m_carol, frank.user.id).has_value());
     }
 
+    // Messaging any user id once used to reveal that user's email and role in the inbox. The
+    // other user is {id, name}, whoever started the conversation and whatever their role.
+    void conversationsShowOthersAsIdAndNameOnly()
+    {
+        const Session prober = server().registerUser(QStringLiteral("Prober"));
+        const Session target = server().registerUser(QStringLiteral("Target"));
+        QVERIFY(sqlExec(server().app().database(),
+                        QStringLiteral("UPDATE users SET role = 'admin' WHERE id = ?"),
+                        {target.user.id}));
+        QCOMPARE(send(server(), prober, target.user.id, QStringLiteral("hello?")).status, 201);
+        for (const auto &[viewer, other] : {std::pair{prober, target}, std::pair{target, prober}}) {
+            const Reply reply =
+                server().get(QStringLiteral("/api/messages/conversations"), viewer.token);
+            QCOMPARE(reply.status, 200);
+            const QJsonArray data = reply.json.value(QLatin1String("data")).toArray();
+            QCOMPARE(data.size(), 1);
+            const QJsonObject user =
+                data.first().toObject().value(QLatin1String("other_user")).toObject();
+            QCOMPARE(user.keys(), (QStringList{QStringLiteral("id"), QStringLiteral("name")}));
+            QCOMPARE(user.value(QLatin1String("id")).toInteger(), other.user.id);
+            QCOMPARE(user.value(QLatin1String("name")).toString(), other.user.name);
+            QVERIFY2(!reply.body.contains(other.user.email.toUtf8()), reply.body.constData());
+            QVERIFY2(!reply.body.contains("\"role\""), reply.body.constData());
+        }
+    }
+
     void liveDelivery()
     {
         const Session sender = server().registerUser(QStringLiteral("Hank"));
