@@ -40,9 +40,6 @@ constexpr int SchedulerTickMs = 250; // countdowns are due every second in the l
 // the age keeps a node from re-sending its own events before their batched mark is written.
 constexpr int BacklogPollMs = 500;
 constexpr int BacklogMinAgeMs = 1000;
-// Countdowns relayed from a standalone scheduler older than this are dropped: the next beat,
-// at most 10 s later, supersedes them.
-constexpr int RelayMaxAgeMs = 3000;
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -172,7 +169,7 @@ bool ServerApp::listen()
     m_backlogTimer.setInterval(BacklogPollMs);
     connect(&m_backlogTimer, &QTimer::timeout, this, [this] {
         m_events->publishBacklog(BacklogMinAgeMs);
-        m_events->publishRelayed(RelayMaxAgeMs);
+        m_events->publishRelayed();
     });
     m_backlogTimer.start();
     // Bans made elsewhere (the CLI, another node) drop the user's connections here too.
