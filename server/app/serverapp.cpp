@@ -55,9 +55,6 @@ void raiseOpenFilesLimit()
         ::setrlimit(RLIMIT_NOFILE, &limit);
     }
 }
-// Countdowns relayed from a standalone scheduler older than this are dropped: the next beat,
-// at most 10 s later, supersedes them.
-constexpr int RelayMaxAgeMs = 3000;
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -216,7 +213,7 @@ bool ServerApp::listen()
     m_backlogTimer.setInterval(m_config.outboxPollMs);
     connect(&m_backlogTimer, &QTimer::timeout, this, [this] {
         m_events->publishBacklog(BacklogMinAgeMs);
-        m_events->publishRelayed(RelayMaxAgeMs);
+        m_events->publishRelayed();
     });
     if (m_config.outboxPollMs > 0)
         m_backlogTimer.start();

@@ -164,16 +164,21 @@ void EventStore::addTransient(const BroadcastEvent &event)
         m_broadcaster.broadcast(event);
         return;
     }
+    const qint64 now = protocol::nowMs();
+    // Without a serve node nobody empties the relay: stale beats go here, so it stays small.
+    SqlQuery(m_db, QStringLiteral("DELETE FROM transient_events WHERE created_at < ?"))
+        .bind(now - TransientMaxAgeMs)
+        .exec();
     SqlQuery(m_db, QStringLiteral("INSERT INTO transient_events (channel, event, data, created_at) "
                                   "VALUES (?, ?, ?, ?)"))
         .bind(event.channel)
         .bind(event.event)
         .bind(QString::fromUtf8(event.data))
-        .bind(protocol::nowMs())
+        .bind(now)
         .exec();
 }
 
-int EventStore::publishRelayed(qint64 maxAgeMs)
+int EventStore::publishRelayed()
 {
     if (!m_publishing)
         return 0;
@@ -188,7 +193,7 @@ int EventStore::publishRelayed(qint64 maxAgeMs)
         qCWarning(lcEvents) << "cannot read the transient relay:" << error.what();
         return 0;
     }
-    const qint64 oldest = protocol::nowMs() - maxAgeMs;
+    const qint64 oldest = protocol::nowMs() - TransientMaxAgeMs;
     m_db.transaction([&] {
         SqlQuery query(m_db, QStringLiteral("DELETE FROM transient_events "
                                             "RETURNING id, channel, event, data, created_at"));
