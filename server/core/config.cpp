@@ -179,6 +179,29 @@ const QList<Setting> &settings()
         {"job-timeout",
          "seconds before a job a worker took and never finished is retried (default 60)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 86400, &c.jobTimeoutSeconds); }},
+        {"token-idle-days", "days without use after which a bearer token expires (default 30)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int days = 0;
+             if (auto error = parseInt(v, 1, 3650, &days))
+                 return error;
+             c.tokenIdleSeconds = qint64(days) * 24 * 3600;
+             return std::nullopt;
+         }},
+        {"auth-rate-ip",
+         "sign-in and registration attempts per minute per client address, also the burst; "
+         "0 turns it off (default 60)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 1000000, &c.authAttemptsPerIp); }},
+        {"auth-rate-account",
+         "failed sign-ins per minute per email address, also the burst; 0 turns it off "
+         "(default 5)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 1000000, &c.authFailuresPerAccount);
+         }},
+        {"hash-workers", "password hashes (Argon2id, 64 MiB each) computed at once (default 2)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 64, &c.hashWorkers); }},
+        {"hash-queue",
+         "password hashes that may wait for a worker; more are refused with 503 (default 16)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 100000, &c.hashQueue); }},
         {"tls-cert",
          "PEM certificate chain (server certificate first); with tls-key, serve HTTPS and WSS",
          [](Config &c, const QString &v) -> std::optional<QString> {

@@ -39,6 +39,13 @@ struct Config
     int platformFeeBps = 500;   //!< escrow fee in basis points (500 = 5 %)
     int jobBackoffMs = 5000;    //!< first retry delay; then 5x, 25x
     int jobTimeoutSeconds = 60; //!< a job reserved longer than this is taken again
+    //! A bearer token unused for this long stops working (401). The setting is in days; tests
+    //! set seconds here directly.
+    qint64 tokenIdleSeconds = 30 * 24 * 3600;
+    int authAttemptsPerIp = 60;     //!< sign-ins and registrations per minute per address; 0: off
+    int authFailuresPerAccount = 5; //!< failed sign-ins per minute per email address; 0: off
+    int hashWorkers = 2;            //!< Argon2 password hashes computed at once
+    int hashQueue = 16;             //!< hashes waiting beyond those; more are refused with 503
     //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
     //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
     QString tlsCertificateFile;

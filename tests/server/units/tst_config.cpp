@@ -79,6 +79,36 @@ private Q_SLOTS:
         QVERIFY2(!config.error().message.contains(QLatin1Char('\n')), "one line");
     }
 
+    void newLimits()
+    {
+        const auto defaults = Config::load({});
+        QVERIFY(defaults);
+        QCOMPARE(defaults->tokenIdleSeconds, qint64(30) * 24 * 3600);
+        QCOMPARE(defaults->authAttemptsPerIp, 60);
+        QCOMPARE(defaults->authFailuresPerAccount, 5);
+        QCOMPARE(defaults->hashWorkers, 2);
+        QCOMPARE(defaults->hashQueue, 16);
+        const auto set = Config::load({{QStringLiteral("token-idle-days"), QStringLiteral("2")},
+                                       {QStringLiteral("auth-rate-ip"), QStringLiteral("0")},
+                                       {QStringLiteral("auth-rate-account"), QStringLiteral("9")},
+                                       {QStringLiteral("hash-workers"), QStringLiteral("4")},
+                                       {QStringLiteral("hash-queue"), QStringLiteral("0")}});
+        QVERIFY2(set, set ? "" : qPrintable(set.error().message));
+        QCOMPARE(set->tokenIdleSeconds, qint64(2) * 24 * 3600);
+        QCOMPARE(set->authAttemptsPerIp, 0);
+        QCOMPARE(set->authFailuresPerAccount, 9);
+        QCOMPARE(set->hashWorkers, 4);
+        QCOMPARE(set->hashQueue, 0);
+        for (const auto &[name, value] : QList<QPair<QString, QString>>{
+                 {QStringLiteral("token-idle-days"), QStringLiteral("0")},
+                 {QStringLiteral("auth-rate-ip"), QStringLiteral("-1")},
+                 {QStringLiteral("hash-workers"), QStringLiteral("0")}}) {
+            const auto bad = Config::load({{name, value}});
+            QVERIFY2(!bad, qPrintable(name));
+            QVERIFY2(bad.error().message.contains(name), qPrintable(bad.error().message));
+        }
+    }
+
     void badEnvironmentIsNamed()
     {
         qputenv("FLIPPDEAL_LOG_LEVEL", "chatty");
