@@ -202,6 +202,16 @@ const QList<Setting> &settings()
         {"hash-queue",
          "password hashes that may wait for a worker; more are refused with 503 (default 16)",
          [](Config &c, const QString &v) { return parseInt(v, 0, 100000, &c.hashQueue); }},
+        {"api-replay-cache",
+         "signed Pusher API requests remembered for their 600 s window to refuse replays; when "
+         "full, new ones get 429 (default 200000)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1000, 100000000, &c.apiReplayCache);
+         }},
+        {"api-replay-grace",
+         "seconds after its first use that an identical signed Pusher API request is still "
+         "accepted; 0 accepts each exactly once (default 2)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 60, &c.apiReplayGraceSeconds); }},
         {"tls-cert",
          "PEM certificate chain (server certificate first); with tls-key, serve HTTPS and WSS",
          [](Config &c, const QString &v) -> std::optional<QString> {

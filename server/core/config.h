@@ -46,6 +46,12 @@ struct Config
     int authFailuresPerAccount = 5; //!< failed sign-ins per minute per email address; 0: off
     int hashWorkers = 2;            //!< Argon2 password hashes computed at once
     int hashQueue = 16;             //!< hashes waiting beyond those; more are refused with 503
+    //! Signed Pusher API requests remembered (for their 600 s window) to refuse replays; when
+    //! full, further signed requests get 429.
+    int apiReplayCache = 200000;
+    //! How long after its first use the same signature is still accepted: the pusher SDKs sign
+    //! with a timestamp in whole seconds, so identical calls in one second look identical.
+    int apiReplayGraceSeconds = 2;
     //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
     //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
     QString tlsCertificateFile;

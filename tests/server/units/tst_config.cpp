@@ -88,21 +88,29 @@ private Q_SLOTS:
         QCOMPARE(defaults->authFailuresPerAccount, 5);
         QCOMPARE(defaults->hashWorkers, 2);
         QCOMPARE(defaults->hashQueue, 16);
+        QCOMPARE(defaults->apiReplayCache, 200000);
+        QCOMPARE(defaults->apiReplayGraceSeconds, 2);
         const auto set = Config::load({{QStringLiteral("token-idle-days"), QStringLiteral("2")},
                                        {QStringLiteral("auth-rate-ip"), QStringLiteral("0")},
                                        {QStringLiteral("auth-rate-account"), QStringLiteral("9")},
                                        {QStringLiteral("hash-workers"), QStringLiteral("4")},
-                                       {QStringLiteral("hash-queue"), QStringLiteral("0")}});
+                                       {QStringLiteral("hash-queue"), QStringLiteral("0")},
+                                       {QStringLiteral("api-replay-cache"), QStringLiteral("5000")},
+                                       {QStringLiteral("api-replay-grace"), QStringLiteral("0")}});
         QVERIFY2(set, set ? "" : qPrintable(set.error().message));
         QCOMPARE(set->tokenIdleSeconds, qint64(2) * 24 * 3600);
         QCOMPARE(set->authAttemptsPerIp, 0);
         QCOMPARE(set->authFailuresPerAccount, 9);
         QCOMPARE(set->hashWorkers, 4);
         QCOMPARE(set->hashQueue, 0);
+        QCOMPARE(set->apiReplayCache, 5000);
+        QCOMPARE(set->apiReplayGraceSeconds, 0);
         for (const auto &[name, value] : QList<QPair<QString, QString>>{
                  {QStringLiteral("token-idle-days"), QStringLiteral("0")},
                  {QStringLiteral("auth-rate-ip"), QStringLiteral("-1")},
-                 {QStringLiteral("hash-workers"), QStringLiteral("0")}}) {
+                 {QStringLiteral("hash-workers"), QStringLiteral("0")},
+                 {QStringLiteral("api-replay-cache"), QStringLiteral("10")},
+                 {QStringLiteral("api-replay-grace"), QStringLiteral("61")}}) {
             const auto bad = Config::load({{name, value}});
             QVERIFY2(!bad, qPrintable(name));
             QVERIFY2(bad.error().message.contains(name), qPrintable(bad.error().message));
