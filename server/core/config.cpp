@@ -20,6 +20,9 @@ struct Setting
     const char *name;
     const char *help;
     std::function<std::optional<QString>(Config &, const QString &)> apply; // error or nullopt
+    //! Its value is never printed, not even in an error: secrets, and URLs that can carry a
+    //! password.
+    bool secret = false;
 };
 
 std::optional<QString> parseInt(const QString &text, int min, int max, int *out)
@@ -74,7 +77,8 @@ const QList<Setting> &settings()
                  return url.error().message;
              c.database = v;
              return std::nullopt;
-         }},
+         },
+         true},
         {"data-dir", "folder for the default database and the generated app secret",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v.isEmpty())
@@ -102,7 +106,8 @@ const QList<Setting> &settings()
                  return QStringLiteral("must be at least 8 characters");
              c.appSecret = v.toUtf8();
              return std::nullopt;
-         }},
+         },
+         true},
         {"encryption-master-key",
          "base64 of 32 random bytes: enables private-encrypted- channels (openssl rand -base64 32)",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -112,7 +117,8 @@ const QList<Setting> &settings()
                  return QStringLiteral("must be base64 of exactly 32 bytes");
              c.encryptionMasterKey = decoded.decoded;
              return std::nullopt;
-         }},
+         },
+         true},
         {"webhook-urls", "comma-separated http(s) URLs that receive the Pusher webhooks",
          [](Config &c, const QString &v) -> std::optional<QString> {
              QStringList urls;
@@ -126,7 +132,8 @@ const QList<Setting> &settings()
              }
              c.webhookUrls = urls;
              return std::nullopt;
-         }},
+         },
+         true},
         {"log-level", "debug, info or warning (default info)",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v != QLatin1String("debug") && v != QLatin1String("info") &&
@@ -262,9 +269,14 @@ Expected<Config> Config::load(const QMap<QString, QString> &options)
         for (const Setting &s : settings()) {
             if (name != QLatin1String(s.name))
                 continue;
-            if (auto error = s.apply(config, value.trimmed()))
+            if (auto error = s.apply(config, value.trimmed())) {
+                if (s.secret)
+                    return ApiError::badRequest(
+                        QStringLiteral("%1: %2 %3 (the value is not shown: it may be secret)")
+                            .arg(source, name, *error));
                 return ApiError::badRequest(
                     QStringLiteral("%1: %2 '%3' %4").arg(source, name, value, *error));
+            }
             return std::nullopt;
         }
         return ApiError::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(source, name));
@@ -350,14 +362,15 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
         if (url.path.startsWith(QLatin1String("//")))
             url.path = url.path.mid(2);
         if (url.path.isEmpty())
-            return ApiError::badRequest(QStringLiteral("sqlite: needs a file path"));
+            return ApiError::badRequest(QStringLiteral("must name a file after sqlite:"));
         return url;
     }
     if (text.startsWith(QLatin1String("postgres://")) ||
         text.startsWith(QLatin1String("postgresql://"))) {
         const QUrl parsed(text, QUrl::StrictMode);
         if (!parsed.isValid() || parsed.host().isEmpty())
-            return ApiError::badRequest(QStringLiteral("is not a valid postgres:// URL"));
+            return ApiError::badRequest(
+                QStringLiteral("must be a valid URL: postgres://user:password@host:port/database"));
         url.driver = Driver::Postgres;
         url.host = parsed.host();
         url.port = parsed.port(5432);
@@ -365,7 +378,8 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
         url.password = parsed.password(QUrl::FullyDecoded);
         url.name = parsed.path().mid(1);
         if (url.name.isEmpty())
-            return ApiError::badRequest(QStringLiteral("postgres:// URL needs a database name"));
+            return ApiError::badRequest(QStringLiteral(
+                "must name a database: postgres://user:password@host:port/database"));
         return url;
     }
     return ApiError::badRequest(QStringLiteral("must start with sqlite: or postgres://"));

@@ -61,7 +61,8 @@ struct Config
 
     //! \brief Loads the configuration: parses `options` (name → value from the command line,
     //! without the leading dashes), the environment and the config file over the defaults.
-    //! Errors name the bad value in one line.
+    //! Errors name the setting and its rule in one line, and the bad value unless the setting
+    //! can hold a secret (app-secret, encryption-master-key, database, webhook-urls).
     static Expected<Config> load(const QMap<QString, QString> &options);
 
     //! \brief Fills appSecret from the data folder, creating a random one the first time.

@@ -14,7 +14,8 @@ private Q_SLOTS:
     void init()
     {
         for (const char *var : {"FLIPPDEAL_LISTEN", "FLIPPDEAL_APP_ID", "FLIPPDEAL_LOG_LEVEL",
-                                "FLIPPDEAL_CONFIG", "FLIPPDEAL_DATABASE"})
+                                "FLIPPDEAL_CONFIG", "FLIPPDEAL_DATABASE", "FLIPPDEAL_APP_SECRET",
+                                "FLIPPDEAL_ENCRYPTION_MASTER_KEY", "FLIPPDEAL_WEBHOOK_URLS"})
             qunsetenv(var);
     }
 
@@ -114,6 +115,69 @@ private Q_SLOTS:
             const auto bad = Config::load({{name, value}});
             QVERIFY2(!bad, qPrintable(name));
             QVERIFY2(bad.error().message.contains(name), qPrintable(bad.error().message));
+        }
+    }
+
+    //! A bad secret (or a URL that can hold a password) is named with its rule, never shown:
+    //! error messages end up in terminals, logs and CI output.
+    void secretValuesAreNotPrinted_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("secret");
+        QTest::addRow("short app secret") << QStringLiteral("app-secret")
+                                          << QStringLiteral("Hunt3r!") << QStringLiteral("Hunt3r!");
+        QTest::addRow("master key not base64 of 32 bytes")
+            << QStringLiteral("encryption-master-key")
+            << QStringLiteral("SuperSecretMasterKeyValue42")
+            << QStringLiteral("SuperSecretMasterKey");
+        QTest::addRow("postgres URL without a database")
+            << QStringLiteral("database")
+            << QStringLiteral("postgres://flippdeal:Hunter2Secret@db.internal:5432")
+            << QStringLiteral("Hunter2Secret");
+        QTest::addRow("postgres URL that does not parse")
+            << QStringLiteral("database")
+            << QStringLiteral("postgres://flippdeal:Hunter2Secret@db internal/live")
+            << QStringLiteral("Hunter2Secret");
+        QTest::addRow("database URL of another scheme")
+            << QStringLiteral("database") << QStringLiteral("mysql://root:Hunter2Secret@db/live")
+            << QStringLiteral("Hunter2Secret");
+        QTest::addRow("webhook URL with credentials")
+            << QStringLiteral("webhook-urls")
+            << QStringLiteral("ftp://hooks:Hunter2Secret@hooks.example.com/in")
+            << QStringLiteral("Hunter2Secret");
+    }
+
+    void secretValuesAreNotPrinted()
+    {
+        QFETCH(QString, name);
+        QFETCH(QString, value);
+        QFETCH(QString, secret);
+        const QString var = QStringLiteral("FLIPPDEAL_") +
+                            name.toUpper().replace(QLatin1Char('-'), QLatin1Char('_'));
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("server.ini"));
+        QFile ini(file);
+        QVERIFY(ini.open(QIODevice::WriteOnly));
+        ini.write((name + QLatin1Char('=') + value + QLatin1Char('\n')).toUtf8());
+        ini.close();
+
+        QStringList messages;
+        const auto fromOption = Config::load({{name, value}});
+        QVERIFY(!fromOption);
+        messages.append(fromOption.error().message);
+        qputenv(var.toLatin1().constData(), value.toUtf8());
+        const auto fromEnvironment = Config::load({});
+        qunsetenv(var.toLatin1().constData());
+        QVERIFY(!fromEnvironment);
+        messages.append(fromEnvironment.error().message);
+        const auto fromFile = Config::load({{QStringLiteral("config"), file}});
+        QVERIFY(!fromFile);
+        messages.append(fromFile.error().message);
+        for (const QString &message : std::as_const(messages)) {
+            QVERIFY2(message.contains(name), qPrintable(message));
+            QVERIFY2(message.contains(QLatin1String("must")), qPrintable(message)); // the rule
+            QVERIFY2(!message.contains(secret), qPrintable(message));
         }
     }
 
