@@ -90,7 +90,11 @@ bool ServerApp::open()
                                   m_config.maxOutboundBytes};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
-    m_accounts = std::make_unique<AccountService>(*m_db);
+    m_accounts = std::make_unique<AccountService>(
+        *m_db,
+        AccountLimits{m_config.tokenIdleSeconds * 1000, m_config.authAttemptsPerIp,
+                      m_config.authFailuresPerAccount, m_config.hashWorkers, m_config.hashQueue});
+    m_accounts->stampUntrackedTokens(protocol::nowMs());
     m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
     m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
                                                   m_config.messagesPerSecond);
@@ -129,8 +133,9 @@ bool ServerApp::open()
     m_metrics = std::make_unique<Metrics>();
 
     m_router = std::make_unique<Router>();
-    m_router->setAuthenticator(
-        [this](const QByteArray &token) { return m_accounts->authenticate(token); });
+    m_router->setAuthenticator([this](const QByteArray &token) {
+        return m_accounts->authenticate(token, protocol::nowMs());
+    });
     registerAccountRoutes(*m_router, *m_accounts, *m_channelAuthorizer);
     registerMessagingRoutes(*m_router, *m_messages);
     registerNotificationRoutes(*m_router, *m_notifications);
@@ -309,6 +314,7 @@ void ServerApp::pruneHistory()
 {
     const qint64 cutoff =
         protocol::nowMs() - qint64(m_config.historyRetentionDays) * 24 * 3600 * 1000;
+    m_accounts->purgeIdleTokens(protocol::nowMs());
     const int removed = m_events->prune(cutoff);
     if (removed > 0)
         qCInfo(lcEvents) << "pruned" << removed << "events older than"

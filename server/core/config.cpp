@@ -20,6 +20,9 @@ struct Setting
     const char *name;
     const char *help;
     std::function<std::optional<QString>(Config &, const QString &)> apply; // error or nullopt
+    //! Its value is never printed, not even in an error: secrets, and URLs that can carry a
+    //! password.
+    bool secret = false;
 };
 
 std::optional<QString> parseInt(const QString &text, int min, int max, int *out)
@@ -90,7 +93,8 @@ const QList<Setting> &settings()
                  return url.error().message;
              c.database = v;
              return std::nullopt;
-         }},
+         },
+         true},
         {"data-dir", "folder for the default database and the generated app secret",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v.isEmpty())
@@ -118,7 +122,8 @@ const QList<Setting> &settings()
                  return QStringLiteral("must be at least 8 characters");
              c.appSecret = v.toUtf8();
              return std::nullopt;
-         }},
+         },
+         true},
         {"encryption-master-key",
          "base64 of 32 random bytes: enables private-encrypted- channels (openssl rand -base64 32)",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -128,7 +133,8 @@ const QList<Setting> &settings()
                  return QStringLiteral("must be base64 of exactly 32 bytes");
              c.encryptionMasterKey = decoded.decoded;
              return std::nullopt;
-         }},
+         },
+         true},
         {"webhook-urls", "comma-separated http(s) URLs that receive the Pusher webhooks",
          [](Config &c, const QString &v) -> std::optional<QString> {
              QStringList urls;
@@ -142,7 +148,8 @@ const QList<Setting> &settings()
              }
              c.webhookUrls = urls;
              return std::nullopt;
-         }},
+         },
+         true},
         {"log-level", "debug, info or warning (default info)",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v != QLatin1String("debug") && v != QLatin1String("info") &&
@@ -216,6 +223,39 @@ const QList<Setting> &settings()
         {"job-timeout",
          "seconds before a job a worker took and never finished is retried (default 60)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 86400, &c.jobTimeoutSeconds); }},
+        {"token-idle-days", "days without use after which a bearer token expires (default 30)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int days = 0;
+             if (auto error = parseInt(v, 1, 3650, &days))
+                 return error;
+             c.tokenIdleSeconds = qint64(days) * 24 * 3600;
+             return std::nullopt;
+         }},
+        {"auth-rate-ip",
+         "sign-in and registration attempts per minute per client address, also the burst; "
+         "0 turns it off (default 60)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 1000000, &c.authAttemptsPerIp); }},
+        {"auth-rate-account",
+         "failed sign-ins per minute per email address, also the burst; 0 turns it off "
+         "(default 5)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 1000000, &c.authFailuresPerAccount);
+         }},
+        {"hash-workers", "password hashes (Argon2id, 64 MiB each) computed at once (default 2)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 64, &c.hashWorkers); }},
+        {"hash-queue",
+         "password hashes that may wait for a worker; more are refused with 503 (default 16)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 100000, &c.hashQueue); }},
+        {"api-replay-cache",
+         "signed Pusher API requests remembered for their 600 s window to refuse replays; when "
+         "full, new ones get 429 (default 200000)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1000, 100000000, &c.apiReplayCache);
+         }},
+        {"api-replay-grace",
+         "seconds after its first use that an identical signed Pusher API request is still "
+         "accepted; 0 accepts each exactly once (default 2)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 60, &c.apiReplayGraceSeconds); }},
         {"tls-cert",
          "PEM certificate chain (server certificate first); with tls-key, serve HTTPS and WSS",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -266,9 +306,14 @@ Expected<Config> Config::load(const QMap<QString, QString> &options)
         for (const Setting &s : settings()) {
             if (name != QLatin1String(s.name))
                 continue;
-            if (auto error = s.apply(config, value.trimmed()))
+            if (auto error = s.apply(config, value.trimmed())) {
+                if (s.secret)
+                    return ApiError::badRequest(
+                        QStringLiteral("%1: %2 %3 (the value is not shown: it may be secret)")
+                            .arg(source, name, *error));
                 return ApiError::badRequest(
                     QStringLiteral("%1: %2 '%3' %4").arg(source, name, value, *error));
+            }
             return std::nullopt;
         }
         return ApiError::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(source, name));
@@ -354,14 +399,15 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
         if (url.path.startsWith(QLatin1String("//")))
             url.path = url.path.mid(2);
         if (url.path.isEmpty())
-            return ApiError::badRequest(QStringLiteral("sqlite: needs a file path"));
+            return ApiError::badRequest(QStringLiteral("must name a file after sqlite:"));
         return url;
     }
     if (text.startsWith(QLatin1String("postgres://")) ||
         text.startsWith(QLatin1String("postgresql://"))) {
         const QUrl parsed(text, QUrl::StrictMode);
         if (!parsed.isValid() || parsed.host().isEmpty())
-            return ApiError::badRequest(QStringLiteral("is not a valid postgres:// URL"));
+            return ApiError::badRequest(
+                QStringLiteral("must be a valid URL: postgres://user:password@host:port/database"));
         url.driver = Driver::Postgres;
         url.host = parsed.host();
         url.port = parsed.port(5432);
@@ -369,7 +415,8 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
         url.password = parsed.password(QUrl::FullyDecoded);
         url.name = parsed.path().mid(1);
         if (url.name.isEmpty())
-            return ApiError::badRequest(QStringLiteral("postgres:// URL needs a database name"));
+            return ApiError::badRequest(QStringLiteral(
+                "must name a database: postgres://user:password@host:port/database"));
         return url;
     }
     return ApiError::badRequest(QStringLiteral("must start with sqlite: or postgres://"));

@@ -51,6 +51,19 @@ struct Config
     //! How often `serve` publishes events other processes committed (not a setting: tests
     //! that need the outbox to hold still set 0, which turns the poll off).
     int outboxPollMs = 500;
+    //! A bearer token unused for this long stops working (401). The setting is in days; tests
+    //! set seconds here directly.
+    qint64 tokenIdleSeconds = 30 * 24 * 3600;
+    int authAttemptsPerIp = 60;     //!< sign-ins and registrations per minute per address; 0: off
+    int authFailuresPerAccount = 5; //!< failed sign-ins per minute per email address; 0: off
+    int hashWorkers = 2;            //!< Argon2 password hashes computed at once
+    int hashQueue = 16;             //!< hashes waiting beyond those; more are refused with 503
+    //! Signed Pusher API requests remembered (for their 600 s window) to refuse replays; when
+    //! full, further signed requests get 429.
+    int apiReplayCache = 200000;
+    //! How long after its first use the same signature is still accepted: the pusher SDKs sign
+    //! with a timestamp in whole seconds, so identical calls in one second look identical.
+    int apiReplayGraceSeconds = 2;
     //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
     //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
     QString tlsCertificateFile;
@@ -60,7 +73,8 @@ struct Config
 
     //! \brief Loads the configuration: parses `options` (name → value from the command line,
     //! without the leading dashes), the environment and the config file over the defaults.
-    //! Errors name the bad value in one line.
+    //! Errors name the setting and its rule in one line, and the bad value unless the setting
+    //! can hold a secret (app-secret, encryption-master-key, database, webhook-urls).
     static Expected<Config> load(const QMap<QString, QString> &options);
 
     //! \brief Fills appSecret from the data folder, creating a random one the first time.
