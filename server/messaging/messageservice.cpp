@@ -116,8 +116,10 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
             return ApiError::validation(QStringLiteral("to_user_id"),
                                         QStringLiteral("The selected recipient does not exist."));
         if (domainId) {
-            SqlQuery domain(m_db, QStringLiteral("SELECT 1 FROM domains WHERE id = ?"));
-            domain.bind(*domainId).exec();
+            // Someone else's draft is as unknown here as on every domain route.
+            SqlQuery domain(m_db, QStringLiteral("SELECT 1 FROM domains WHERE id = ? AND "
+                                                 "(status <> 'draft' OR owner_id = ?)"));
+            domain.bind(*domainId).bind(sender.id).exec();
             if (!domain.next())
                 return ApiError::validation(QStringLiteral("domain_id"),
                                             QStringLiteral("The selected domain does not exist."));

@@ -417,6 +417,29 @@ private Q_SLOTS:
         QCOMPARE(messageOf(reply).value(QLatin1String("domain_id")).toInteger(), domainId);
     }
 
+    // A message about someone else's draft would tell that the draft exists.
+    void draftOfAnotherIsAnUnknownDomain()
+    {
+        const Reply draft = server().post(
+            QStringLiteral("/api/domains"),
+            {{QLatin1String("name"), QStringLiteral("chat-draft-%1.com").arg(++m_domainCounter)},
+             {QLatin1String("status"), QStringLiteral("draft")}},
+            m_bob.token);
+        QCOMPARE(draft.status, 201);
+        const qint64 draftId = draft.json.value(QLatin1String("domain"))
+                                   .toObject()
+                                   .value(QLatin1String("id"))
+                                   .toInteger();
+        const Reply byOther =
+            send(server(), m_alice, m_bob.user.id, QStringLiteral("about your draft"), draftId);
+        QCOMPARE(byOther.status, 422);
+        QVERIFY2(fieldErrors(byOther).value(QLatin1String("domain_id")).isArray(),
+                 byOther.body.constData());
+        // Its owner may still talk about it.
+        QCOMPARE(send(server(), m_bob, m_alice.user.id, QStringLiteral("my draft"), draftId).status,
+                 201);
+    }
+
     void malformedAndUnauthenticated()
     {
         const Reply malformed = server().request("POST", QStringLiteral("/api/messages"),
