@@ -401,6 +401,9 @@ private Q_SLOTS:
         const Exchange api =
             exchange(metricsPort, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         QCOMPARE(api.responses().value(0).status, 404);
+        const Exchange upgrade = exchange(metricsPort, upgradeRequest());
+        QVERIFY(upgrade.closed);
+        QCOMPARE(upgrade.responses().value(0).status, 404);
     }
 
     void clientThatNeverReadsCannotGrowTheServer()
