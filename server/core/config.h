@@ -28,17 +28,9 @@ struct Config
     //! Where webhooks go (channel_occupied, member_added, ...); empty: none.
     QStringList webhookUrls;
     QString logLevel = QStringLiteral("info");
-    int activityTimeoutSeconds = 120; //!< announced to clients in connection_established
-    int activityGraceSeconds = 30;    //!< silence beyond timeout + grace closes with 4201
-    qint64 maxBodyBytes = 256 * 1024; //!< larger HTTP bodies get 413
-    int httpIdleTimeoutSeconds = 30;  //!< an HTTP connection with nothing to do closes
-    int maxConnections = 0;           //!< HTTP + WebSocket; 0: descriptor limit - 64
-    int maxConnectionsPerIp = 200;    //!< per IPv4 address or IPv6 /64; 0: no cap
-    //! Where GET /metrics is served instead of the public port (null address: on the public
-    //! port, as before).
-    QHostAddress metricsListenAddress;
-    quint16 metricsListenPort = 0;
-    bool metricsListenEnabled() const { return !metricsListenAddress.isNull(); }
+    int activityTimeoutSeconds = 120;          //!< announced to clients in connection_established
+    int activityGraceSeconds = 30;             //!< silence beyond timeout + grace closes with 4201
+    qint64 maxBodyBytes = 256 * 1024;          //!< larger HTTP bodies get 413
     double messagesPerSecond = 5;              //!< per user; the burst is the same number
     double clientEventsPerSecond = 10;         //!< per connection
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
@@ -64,6 +56,18 @@ struct Config
     //! How long after its first use the same signature is still accepted: the pusher SDKs sign
     //! with a timestamp in whole seconds, so identical calls in one second look identical.
     int apiReplayGraceSeconds = 2;
+
+    //! Seconds an HTTP connection may go without a request, or without taking its answers.
+    int httpIdleTimeoutSeconds = 30;
+    //! Open HTTP and WebSocket connections in total; 0: the open-files limit less 64.
+    int maxConnections = 0;
+    //! Open connections per IPv4 address or IPv6 /64; 0: no per-address cap.
+    int maxConnectionsPerIp = 200;
+    //! Where GET /metrics is served instead of the public port (null: on the public port).
+    QHostAddress metricsListenAddress;
+    quint16 metricsListenPort = 0;
+    bool metricsListenEnabled() const { return !metricsListenAddress.isNull(); }
+
     //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
     //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
     QString tlsCertificateFile;

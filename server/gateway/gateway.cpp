@@ -70,8 +70,9 @@ struct Gateway::Connection
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
     int protocolErrors = 0;
-    bool closing = false;                 // closed or given up on: nothing more is queued for it
-    std::shared_ptr<ConnectionSlot> slot; // counts against the connection caps while open
+    bool closing = false; // closed or given up on: nothing more is queued for it
+    // Its place under the connection caps (max-connections, max-connections-per-ip).
+    std::shared_ptr<ConnectionSlot> slot;
 };
 
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence, QObject *parent)

@@ -124,8 +124,10 @@ WsPeer *WsEngine::adopt(int fd, const QByteArray &greeting, const QByteArray &in
     }
     m_peers.insert(peer);
     queue(peer, greeting);
-    if (!peer->input.isEmpty())    // frames sent right behind the upgrade request: epoll will not
-        QMetaObject::invokeMethod( // report them again (the listener sets up the peer first)
+    // Frames sent right behind the upgrade request: epoll will not report them again. Decoded
+    // from the event loop, once the listener has set the peer up.
+    if (!peer->input.isEmpty())
+        QMetaObject::invokeMethod(
             this,
             [this, peer] {
                 if (!peer->closed)

@@ -10,6 +10,8 @@
 
 #include "protocol/frame.h"
 
+#include <QMetaMethod>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@ namespace {
 // What a connection reads at a time, and at most per event-loop pass (fairness).
 constexpr qsizetype ReadChunk = 16 * 1024;
 constexpr qsizetype MaxReadPerPass = 256 * 1024;
+constexpr int MaxRequestsPerPass = 32;
 // Reading resumes once the unsent output is down to this (OutputHighWaterBytes stops it).
 constexpr qint64 OutputLowWaterBytes = 128 * 1024;
 // A closing connection gets this long to take its last answer; then it is cut off.
@@ -65,7 +68,16 @@ HttpServer::HttpServer(const Router &router, const HttpServerOptions &options, Q
     m_server.setHandler([this](qintptr descriptor) { accept(descriptor); });
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer()
+{
+    // The connections go before the members they count in.
+    qDeleteAll(findChildren<HttpConnection *>(Qt::FindDirectChildrenOnly));
+}
+
+bool HttpServer::acceptsWebSockets() const
+{
+    return isSignalConnected(QMetaMethod::fromSignal(&HttpServer::webSocketUpgradeRequested));
+}
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
 {
@@ -142,6 +154,7 @@ void HttpConnection::pump()
 {
     m_pumpQueued = false;
     qsizetype readThisPass = 0;
+    int requestsThisPass = 0;
     while (!m_closing && !m_busy && m_socket->isReady()) {
         if (m_upgrade) { // the handover waits for earlier answers to be out
             if (m_socket->bytesToWrite() == 0)
@@ -152,9 +165,16 @@ void HttpConnection::pump()
             m_readPaused = true; // onBytesWritten() resumes
             return;
         }
+        if (requestsThisPass >= MaxRequestsPerPass || readThisPass >= MaxReadPerPass) {
+            // A long pipeline must not keep the other connections waiting.
+            if (!std::exchange(m_pumpQueued, true))
+                QMetaObject::invokeMethod(this, &HttpConnection::pump, Qt::QueuedConnection);
+            return;
+        }
         HttpRequestParser::Result result = m_parser.next();
         switch (result.status) {
         case HttpRequestParser::Status::Request:
+            ++requestsThisPass;
             handle(std::move(result));
             continue;
         case HttpRequestParser::Status::Error:
@@ -169,11 +189,6 @@ void HttpConnection::pump()
             return;
         case HttpRequestParser::Status::NeedMore:
             break;
-        }
-        if (readThisPass >= MaxReadPerPass) { // let other connections have their turn
-            if (!std::exchange(m_pumpQueued, true))
-                QMetaObject::invokeMethod(this, &HttpConnection::pump, Qt::QueuedConnection);
-            return;
         }
         const QByteArray chunk = m_socket->read(ReadChunk);
         if (chunk.isEmpty()) {
@@ -194,7 +209,7 @@ void HttpConnection::handle(HttpRequestParser::Result result)
     request.peer = m_socket->peerAddress();
     m_requestTimer.start();
     m_idleTimer.stop();
-    if (result.upgrade) {
+    if (result.upgrade && m_server->acceptsWebSockets()) {
         if (!m_refusal.isEmpty())
             refuseWebSocket(request);
         else

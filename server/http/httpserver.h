@@ -92,6 +92,8 @@ Q_SIGNALS:
 private:
     friend class HttpConnection;
     void accept(qintptr descriptor);
+    //! Whether upgrades have a receiver (the metrics listener has none: they get a 404).
+    bool acceptsWebSockets() const;
 
     const Router &m_router;
     HttpServerOptions m_options;

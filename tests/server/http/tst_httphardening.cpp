@@ -401,6 +401,9 @@ private Q_SLOTS:
         const Exchange api =
             exchange(metricsPort, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         QCOMPARE(api.responses().value(0).status, 404);
+        const Exchange upgrade = exchange(metricsPort, upgradeRequest());
+        QVERIFY(upgrade.closed);
+        QCOMPARE(upgrade.responses().value(0).status, 404);
     }
 
     void clientThatNeverReadsCannotGrowTheServer()
@@ -457,6 +460,9 @@ private Q_SLOTS:
         const QByteArray page = metricsPage(server.port());
         QVERIFY2(page.contains("route=\"/metrics\",status=\"200\""), page.constData());
         const qint64 growth = peak - baseline;
+        qInfo("RSS %lld KiB before the flood, at most %lld KiB more during it; dropped after "
+              "%lld ms",
+              baseline, growth, clock.elapsed());
         QVERIFY2(growth < 16 * 1024,
                  qPrintable(
                      QStringLiteral("RSS grew by %1 KiB (baseline %2)").arg(growth).arg(baseline)));
@@ -672,6 +678,8 @@ private Q_SLOTS:
         const double before = cpuSeconds(pid);
         QTest::qWait(2000);
         const double used = cpuSeconds(pid) - before;
+        qInfo("%d of %d clients served at the descriptor limit; %.2f s of CPU in 2 s", served,
+              Clients, used);
         QVERIFY2(used < 0.25, qPrintable(QStringLiteral("%1 s of CPU in 2 s").arg(used)));
         QVERIFY2(server.output().contains("out of file descriptors"), server.output().constData());
 
