@@ -8,6 +8,7 @@
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
 #include "http/router.h"
+#include "pusherapi/apisignature.h"
 
 #include "protocol/channelname.h"
 #include "protocol/errors.h"
@@ -24,7 +25,6 @@ namespace {
 
 constexpr qsizetype MaxEventDataBytes = 10 * 1024;
 constexpr qsizetype MaxChannelsPerEvent = 100;
-constexpr qint64 MaxClockSkewSeconds = 600;
 constexpr qsizetype MaxBatchSize = 10;
 
 //! One validated event of /events or /batch_events.
@@ -36,41 +36,6 @@ struct ApiEvent
     QString socketId;
     QStringList info;
 };
-
-//! Checks the request signature; an error when it is missing, stale or wrong.
-std::optional<ApiError> verifySignature(const HttpRequest &request, const Config &config)
-{
-    const QString key = request.queryValue(QStringLiteral("auth_key"));
-    const QString timestamp = request.queryValue(QStringLiteral("auth_timestamp"));
-    const QString version = request.queryValue(QStringLiteral("auth_version"));
-    const QByteArray signature = request.queryValue(QStringLiteral("auth_signature")).toLatin1();
-    if (key.isEmpty() || timestamp.isEmpty() || signature.isEmpty())
-        return ApiError::unauthenticated(
-            QStringLiteral("Missing auth_key, auth_timestamp or auth_signature."));
-    if (key != config.appKey)
-        return ApiError::unauthenticated(QStringLiteral("Unknown auth_key."));
-    if (!version.isEmpty() && version != QLatin1String("1.0"))
-        return ApiError::unauthenticated(QStringLiteral("Unsupported auth_version."));
-    bool ok = false;
-    const qint64 seconds = timestamp.toLongLong(&ok);
-    if (!ok || std::abs(protocol::nowMs() / 1000 - seconds) > MaxClockSkewSeconds)
-        return ApiError::unauthenticated(QStringLiteral(
-            "Timestamp expired: auth_timestamp is more than 600 s from the server time."));
-    if (!request.body.isEmpty() &&
-        !protocol::constantTimeEquals(protocol::bodyMd5Hex(request.body),
-                                      request.queryValue(QStringLiteral("body_md5")).toLatin1()))
-        return ApiError::unauthenticated(QStringLiteral("body_md5 does not match the body."));
-    const QByteArray expected =
-        protocol::apiSignature(config.appSecret, request.method, request.path, request.query);
-    if (!protocol::constantTimeEquals(expected, signature))
-        return ApiError::unauthenticated(
-            QStringLiteral(
-                "Invalid signature: you should have sent HmacSHA256Hex(\"%1\", your_secret_key).")
-                .arg(QString::fromUtf8(
-                         protocol::apiStringToSign(request.method, request.path, request.query))
-                         .replace(QLatin1Char('\n'), QLatin1String("\\n"))));
-    return std::nullopt;
-}
 
 Expected<ApiEvent> parseEvent(const QJsonObject &body)
 {
@@ -169,7 +134,7 @@ std::optional<ApiError> checkRequest(const HttpRequest &request, const Config &c
 {
     if (request.params.value(QStringLiteral("appId")) != config.appId)
         return ApiError::notFound(QStringLiteral("Unknown app id."));
-    return verifySignature(request, config);
+    return verifyApiSignature(request, config.appKey, config.appSecret, protocol::nowMs() / 1000);
 }
 
 QStringList queryInfo(const HttpRequest &request)
