@@ -2,11 +2,14 @@
 // The HTML sanitizer of chat messages (server/messaging/htmlsanitizer.h). Besides memory
 // errors, each input of up to 100 kB must finish within its time budget (issue 11: 20 ms), or
 // one message stalls the event loop. The budget is CPU time of this thread, so a loaded machine
-// does not make false alarms; FLIPPDEAL_FUZZ_BUDGET_MS overrides it.
+// does not make false alarms, and a slow input is timed twice more before it counts, so one
+// pause of the sanitizers' allocator (recycling its quarantine) does not either; a quadratic
+// case is slow every time. FLIPPDEAL_FUZZ_BUDGET_MS overrides the budget.
 #include "fuzzinput.h"
 
 #include "messaging/htmlsanitizer.h"
 
+#include <algorithm>
 #include <ctime>
 
 using namespace flippdeal::server;
@@ -39,9 +42,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > MaxInputBytes)
         return 0;
     const QString html = QString::fromUtf8(reinterpret_cast<const char *>(data), qsizetype(size));
-    const double start = threadCpuMs();
+    double start = threadCpuMs();
     const QString text = htmlToPlainText(html);
-    const double elapsed = threadCpuMs() - start;
+    double elapsed = threadCpuMs() - start;
+    for (int retry = 0; retry < 2 && elapsed > budgetMs(); ++retry) {
+        start = threadCpuMs();
+        (void)htmlToPlainText(html);
+        elapsed = std::min(elapsed, threadCpuMs() - start);
+    }
     if (elapsed > budgetMs()) {
         std::fprintf(stderr, "htmlToPlainText took %.1f ms of CPU for %zu bytes (budget %.0f ms)\n",
                      elapsed, size, budgetMs());
