@@ -3,8 +3,6 @@
 
 #include "protocol/signing.h"
 
-#include <cstdlib>
-
 namespace flippdeal::server {
 
 std::optional<ApiError> verifyApiSignature(const HttpRequest &request, const QString &appKey,
@@ -23,7 +21,9 @@ std::optional<ApiError> verifyApiSignature(const HttpRequest &request, const QSt
         return ApiError::unauthenticated(QStringLiteral("Unsupported auth_version."));
     bool ok = false;
     const qint64 seconds = timestamp.toLongLong(&ok);
-    if (!ok || std::abs(nowSeconds - seconds) > MaxApiClockSkewSeconds)
+    // Compared as bounds: `nowSeconds - seconds` overflows for a timestamp near -2^63.
+    if (!ok || seconds < nowSeconds - MaxApiClockSkewSeconds ||
+        seconds > nowSeconds + MaxApiClockSkewSeconds)
         return ApiError::unauthenticated(QStringLiteral(
             "Timestamp expired: auth_timestamp is more than 600 s from the server time."));
     if (!request.body.isEmpty() &&
