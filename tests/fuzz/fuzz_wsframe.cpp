@@ -5,6 +5,8 @@
 
 #include "gateway/wsframe.h"
 
+#include <algorithm>
+
 using namespace flippdeal::server;
 using flippdeal::fuzz::check;
 
@@ -15,11 +17,13 @@ QByteArray masked(const QByteArray &serverFrame, const QByteArray &mask)
 {
     const auto *bytes = reinterpret_cast<const quint8 *>(serverFrame.constData());
     const qsizetype header = (bytes[1] & 0x7F) == 127 ? 10 : (bytes[1] & 0x7F) == 126 ? 4 : 2;
-    QByteArray frame = serverFrame.left(header);
-    frame[1] = char(frame[1] | 0x80);
-    frame += mask;
+    QByteArray frame(serverFrame.size() + 4, Qt::Uninitialized);
+    char *out = frame.data();
+    std::copy_n(serverFrame.constData(), header, out);
+    out[1] = char(out[1] | 0x80);
+    std::copy_n(mask.constData(), 4, out + header);
     for (qsizetype i = header; i < serverFrame.size(); ++i)
-        frame += char(serverFrame[i] ^ mask[(i - header) & 3]);
+        out[i + 4] = char(serverFrame.at(i) ^ mask.at((i - header) & 3));
     return frame;
 }
 
