@@ -537,7 +537,7 @@ private:
                 {QLatin1String("email"), QStringLiteral("soak-%1-%2@soak.test").arg(m_run).arg(i)},
                 {QLatin1String("password"), QStringLiteral("soak-password")}},
             {}, [this, i](int status, const QJsonObject &json) {
-                if (status == 429) { // a throttle: wait as told, then try again
+                if (status == 429 || status == 503) { // a throttle or a full hashing queue
                     QTimer::singleShot(1000, this, [this, i] { registerUser(i); });
                     return;
                 }
