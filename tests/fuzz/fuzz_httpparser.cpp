@@ -107,6 +107,24 @@ bool same(const Outcome &a, const Outcome &b)
     return a.requests == b.requests && a.end == b.end && a.errorStatus == b.errorStatus;
 }
 
+void print(const char *what, const Outcome &outcome)
+{
+    std::fprintf(stderr, "%s: %lld requests, end %d, error %d\n", what,
+                 static_cast<long long>(outcome.requests.size()), int(outcome.end),
+                 outcome.errorStatus);
+    for (const QByteArray &request : outcome.requests)
+        std::fprintf(stderr, "  %s\n", request.toPercentEncoding(" =;/?&").constData());
+}
+
+void checkSame(const Outcome &whole, const Outcome &other, const char *what)
+{
+    if (!same(whole, other)) {
+        print("fed whole", whole);
+        print(what, other);
+    }
+    check(same(whole, other), what);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -128,8 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const Outcome whole = run(input, limits, {});
     const Outcome bytes = run(input, limits, {1});
     const Outcome chunks = run(input, limits, pieces);
-    check(same(whole, bytes), "fed byte by byte = fed whole");
-    check(same(whole, chunks), "fed in pieces = fed whole");
+    checkSame(whole, bytes, "fed byte by byte");
+    checkSame(whole, chunks, "fed in pieces");
     check(whole.remaining == bytes.remaining && whole.remaining == chunks.remaining,
           "the same bytes follow an upgrade");
     return 0;
