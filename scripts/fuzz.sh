@@ -54,14 +54,15 @@ for target in "${targets[@]}"; do
     esac
     log="$scratch/$target.log"
     rc=0
+    start=$(date +%s)
     "$exe" "${args[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+    time=$(($(date +%s) - start))
     executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-    time="$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)"
     failures="$(grep -cE '^==[0-9]+==ERROR|runtime error:|invariant violated|ALARM: working on the last Unit|out-of-memory|detected memory leaks|took .* ms of CPU' "$log" || true)"
     if [ "$rc" -ne 0 ] && [ "$failures" -eq 0 ]; then
         failures=1
     fi
-    echo "fuzz_$target: ${executions:-0} executions in ${time:-$seconds} s, $failures crashes (exit $rc)"
+    echo "fuzz_$target: ${executions:-0} executions in $time s, $failures crashes (exit $rc)"
     if [ "$rc" -ne 0 ] || [ "$failures" -ne 0 ]; then
         status=1
         grep -E 'ERROR|runtime error|invariant violated|SUMMARY|Test unit written|took .* ms' "$log" | head -n 20 | sed 's/^/    /'
