@@ -42,30 +42,46 @@ std::optional<QString> parseDouble(const QString &text, double min, double max, 
     return std::nullopt;
 }
 
+std::optional<QString> parseHostPort(const QString &v, QHostAddress *address, quint16 *port)
+{
+    const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return QStringLiteral("must be host:port");
+    QString host = v.left(colon);
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        host = host.mid(1, host.size() - 2);
+    QHostAddress parsed;
+    if (host == QLatin1String("localhost"))
+        parsed = QHostAddress(QHostAddress::LocalHost);
+    else if (host == QLatin1String("*"))
+        parsed = QHostAddress(QHostAddress::Any);
+    else if (!parsed.setAddress(host))
+        return QStringLiteral("has an invalid host address");
+    int number = 0;
+    if (parseInt(v.mid(colon + 1), 0, 65535, &number))
+        return QStringLiteral("has an invalid port (0-65535)");
+    *address = parsed;
+    *port = static_cast<quint16>(number);
+    return std::nullopt;
+}
+
 const QList<Setting> &settings()
 {
     static const QList<Setting> all{
         {"listen", "host:port to serve HTTP and WebSocket on (default 127.0.0.1:6001)",
+         [](Config &c, const QString &v) {
+             return parseHostPort(v, &c.listenAddress, &c.listenPort);
+         }},
+        {"metrics-listen",
+         "host:port to serve GET /metrics on, instead of the public port (default: empty, on the "
+         "public port)",
          [](Config &c, const QString &v) -> std::optional<QString> {
-             const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
-             if (colon <= 0)
-                 return QStringLiteral("must be host:port");
-             QString host = v.left(colon);
-             if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-                 host = host.mid(1, host.size() - 2);
-             QHostAddress address;
-             if (host == QLatin1String("localhost"))
-                 address = QHostAddress(QHostAddress::LocalHost);
-             else if (host == QLatin1String("*"))
-                 address = QHostAddress(QHostAddress::Any);
-             else if (!address.setAddress(host))
-                 return QStringLiteral("has an invalid host address");
-             int port = 0;
-             if (parseInt(v.mid(colon + 1), 0, 65535, &port))
-                 return QStringLiteral("has an invalid port (0-65535)");
-             c.listenAddress = address;
-             c.listenPort = static_cast<quint16>(port);
-             return std::nullopt;
+             if (v.isEmpty()) {
+                 c.metricsListenAddress = QHostAddress();
+                 c.metricsListenPort = 0;
+                 return std::nullopt;
+             }
+             return parseHostPort(v, &c.metricsListenAddress, &c.metricsListenPort);
          }},
         {"database", "sqlite:PATH or postgres://user:pass@host:port/db",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -149,6 +165,22 @@ const QList<Setting> &settings()
              c.maxBodyBytes = bytes;
              return std::nullopt;
          }},
+        {"http-idle-timeout",
+         "seconds an HTTP connection may wait for its next request, or for the client to read "
+         "its answers, before it is closed (default 30)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 3600, &c.httpIdleTimeoutSeconds);
+         }},
+        {"max-connections",
+         "open HTTP and WebSocket connections in total; more are refused (default 0: the "
+         "open-files limit less 64)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 10'000'000, &c.maxConnections); }},
+        {"max-connections-per-ip",
+         "open connections per client IPv4 address or IPv6 /64; more are refused (default 200, "
+         "0: no limit)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 10'000'000, &c.maxConnectionsPerIp);
+         }},
         {"max-outbound",
          "unsent bytes a connection may queue before it is closed with 4100 (default 4194304)",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -173,6 +205,11 @@ const QList<Setting> &settings()
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600, &c.antiSnipeSeconds); }},
         {"platform-fee-bps", "escrow fee in basis points (default 500 = 5 %)",
          [](Config &c, const QString &v) { return parseInt(v, 0, 5000, &c.platformFeeBps); }},
+        {"max-live-auctions-per-seller",
+         "live auctions one seller may run at once; more get 409 (default 20)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 100000, &c.maxLiveAuctionsPerSeller);
+         }},
         {"job-backoff-ms",
          "delay before a failed job's first retry; the second waits 5x (default 5000)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 3600000, &c.jobBackoffMs); }},

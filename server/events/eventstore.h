@@ -76,6 +76,14 @@ public:
 
     //! Broadcasts an event that is not stored (public channels, client events).
     void publishTransient(const BroadcastEvent &event) { m_broadcaster.broadcast(event); }
+    //! An event that is not stored and has no `seq` (a countdown beat) but must reach clients
+    //! from any process: broadcast at once where this process publishes, else, inside the
+    //! caller's transaction, handed to the serve nodes through `transient_events`.
+    void addTransient(const BroadcastEvent &event);
+    //! Broadcasts (and removes) what other processes handed over with addTransient(); events
+    //! older than `maxAgeMs` are dropped, as a later copy supersedes them. Returns how many
+    //! were broadcast.
+    int publishRelayed(qint64 maxAgeMs);
 
     //! Publishes committed events that were never marked as published and are at least
     //! `minAgeMs` old (other processes' events; a node's own are marked within 200 ms).

@@ -70,7 +70,8 @@ struct Gateway::Connection
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
     int protocolErrors = 0;
-    bool closing = false; // closed or given up on: nothing more is queued for it
+    bool closing = false;                 // closed or given up on: nothing more is queued for it
+    std::shared_ptr<ConnectionSlot> slot; // counts against the connection caps while open
 };
 
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence, QObject *parent)
@@ -92,7 +93,8 @@ Gateway::~Gateway()
     qDeleteAll(m_connections);
 }
 
-void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
+void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
+                            const QByteArray &pending, const std::shared_ptr<ConnectionSlot> &slot)
 {
     if (m_closing || !m_engine.isValid()) {
         rejectUpgrade(socket, 503, {}, QStringLiteral("The server is shutting down."));
@@ -115,12 +117,13 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
     const QByteArray greeting = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                                 ws::acceptKey(key) + "\r\n\r\n";
-    WsPeer *peer = m_engine.adopt(socket, greeting);
+    WsPeer *peer = m_engine.adopt(socket, greeting, pending);
     if (!peer)
         return;
 
     auto *connection = new Connection;
     connection->peer = peer;
+    connection->slot = slot;
     connection->lastActivityMs = protocol::nowMs();
     connection->socketId = QStringLiteral("%1.%2")
                                .arg(QRandomGenerator::global()->bounded(100000000, 999999999))

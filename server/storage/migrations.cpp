@@ -180,7 +180,42 @@ const char *const schemaV4[] = {
     "CREATE UNIQUE INDEX messages_client_id ON messages (from_user_id, client_id)",
 };
 
-constexpr int LatestVersion = 4;
+// Version 5: escrow funding through the payment provider (the charge an escrow was funded by,
+// the refund it was returned by) and the sandbox provider's charges and refunds; a relay for
+// transient events (countdowns) of processes without a gateway; and the history a domain's
+// watchers must not read (escrow and offer events) and countdown beats leave the history.
+const char *const schemaV5[] = {
+    "ALTER TABLE escrows ADD COLUMN charge_reference TEXT",
+    "ALTER TABLE escrows ADD COLUMN charge_status TEXT",
+    "ALTER TABLE escrows ADD COLUMN charged_cents BIGINT",
+    "ALTER TABLE escrows ADD COLUMN charge_attempts INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE escrows ADD COLUMN refund_reference TEXT",
+    R"(CREATE TABLE sandbox_charges (
+        id %ID%,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        buyer_id BIGINT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        settled_at BIGINT))",
+    R"(CREATE TABLE sandbox_refunds (
+        id %ID%,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        charge_id BIGINT NOT NULL REFERENCES sandbox_charges(id),
+        amount_cents BIGINT NOT NULL,
+        created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE transient_events (
+        id %ID%,
+        channel TEXT NOT NULL,
+        event TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at BIGINT NOT NULL))",
+    "DELETE FROM channel_events WHERE channel LIKE 'private-domain.%' AND event IN "
+    "('EscrowUpdated', 'OfferMade', 'OfferUpdated')",
+    "DELETE FROM channel_events WHERE event = 'AuctionCountdown'",
+};
+
+constexpr int LatestVersion = 5;
 
 } // namespace
 
@@ -218,6 +253,10 @@ bool Database::migrateTo(int version)
         break;
     case 4:
         for (const char *sql : schemaV4)
+            steps.append(sql);
+        break;
+    case 5:
+        for (const char *sql : schemaV5)
             steps.append(sql);
         break;
     default:

@@ -197,7 +197,7 @@ private Q_SLOTS:
             << QStringLiteral("private-foo") << QStringLiteral("after=0") << true << 403
             << QString();
         QTest::addRow("unknown domain") << QStringLiteral("private-domain.987654")
-                                        << QStringLiteral("after=0") << true << 403 << QString();
+                                        << QStringLiteral("after=0") << true << 404 << QString();
         QTest::addRow("public channel") << QStringLiteral("news") << QStringLiteral("after=0")
                                         << true << 422 << QStringLiteral("channel");
         QTest::addRow("invalid character")

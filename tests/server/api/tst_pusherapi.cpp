@@ -241,17 +241,18 @@ private Q_SLOTS:
         QTest::addColumn<int>("signingCase");
         QTest::addColumn<int>("status");
         // 0 correct; 1 tampered signature; 2 wrong secret; 3 no signature; 4 unknown key;
-        // 5 601 s old; 6 601 s ahead; 7 599 s old; 8 body_md5 mismatch; 9 body changed after
-        // signing; 10 unsupported auth_version; 11 timestamp -2^63 (found by fuzz_signing: the
-        // skew computation overflowed); 12 timestamp now - 2^63 (the overflow made the skew
-        // -2^63, which passed the check)
+        // 5 630 s old; 6 630 s ahead (well clear of the 600 s window, so a second ticking over
+        // cannot matter); 7 599 s old; 8 body_md5 mismatch; 9 body changed after signing; 10
+        // unsupported auth_version; 11 timestamp -2^63 (found by fuzz_signing: the skew
+        // computation overflowed); 12 timestamp now - 2^63 (the overflow made the skew -2^63,
+        // which passed the check)
         QTest::addRow("correctly signed") << 0 << 200;
         QTest::addRow("tampered signature") << 1 << 401;
         QTest::addRow("signed with another secret") << 2 << 401;
         QTest::addRow("signature missing") << 3 << 401;
         QTest::addRow("unknown auth_key") << 4 << 401;
-        QTest::addRow("timestamp 601 s old") << 5 << 401;
-        QTest::addRow("timestamp 601 s ahead") << 6 << 401;
+        QTest::addRow("timestamp 630 s old") << 5 << 401;
+        QTest::addRow("timestamp 630 s ahead") << 6 << 401;
         QTest::addRow("timestamp 590 s old") << 7 << 200;
         QTest::addRow("body_md5 of another body") << 8 << 401;
         QTest::addRow("body changed after signing") << 9 << 401;
@@ -283,10 +284,10 @@ private Q_SLOTS:
             signing.key = QStringLiteral("other-key");
             break;
         case 5:
-            signing.skewSeconds = -601;
+            signing.skewSeconds = -630;
             break;
         case 6:
-            signing.skewSeconds = 601;
+            signing.skewSeconds = 630;
             break;
         case 7:
             signing.skewSeconds = -590;

@@ -129,6 +129,38 @@ private Q_SLOTS:
         QVERIFY(sqlite);
         QCOMPARE(sqlite->path, QStringLiteral("/tmp/x.db"));
     }
+
+    void connectionSettings()
+    {
+        const auto defaults = Config::load({});
+        QVERIFY(defaults);
+        QVERIFY(!defaults->metricsListenEnabled());
+        QCOMPARE(defaults->maxConnectionsPerIp, 200);
+        QCOMPARE(defaults->maxConnections, 0); // automatic
+        QCOMPARE(defaults->httpIdleTimeoutSeconds, 30);
+
+        qputenv("FLIPPDEAL_METRICS_LISTEN", "[::1]:9100");
+        const auto config =
+            Config::load({{QStringLiteral("max-connections-per-ip"), QStringLiteral("0")},
+                          {QStringLiteral("max-connections"), QStringLiteral("5000")},
+                          {QStringLiteral("http-idle-timeout"), QStringLiteral("5")}});
+        qunsetenv("FLIPPDEAL_METRICS_LISTEN");
+        QVERIFY(config);
+        QVERIFY(config->metricsListenEnabled());
+        QCOMPARE(config->metricsListenAddress, QHostAddress(QHostAddress::LocalHostIPv6));
+        QCOMPARE(config->metricsListenPort, quint16(9100));
+        QCOMPARE(config->maxConnectionsPerIp, 0);
+        QCOMPARE(config->maxConnections, 5000);
+        QCOMPARE(config->httpIdleTimeoutSeconds, 5);
+
+        for (const auto &[name, value] :
+             {std::pair{"metrics-listen", "9100"}, std::pair{"max-connections-per-ip", "-1"},
+              std::pair{"max-connections", "many"}, std::pair{"http-idle-timeout", "0"}}) {
+            const auto bad = Config::load({{QLatin1String(name), QLatin1String(value)}});
+            QVERIFY2(!bad, name);
+            QVERIFY(bad.error().message.contains(QLatin1String(name)));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestConfig)
