@@ -16,7 +16,7 @@ struct SoakOptions
     int seconds = 60;          //!< length of the load, after setup
     double chatRate = 50;      //!< POST /api/messages per second
     double bidRate = 5;        //!< bids per second, over all auctions
-    int auctions = 4;          //!< live auctions, each of its own seller
+    int auctions = 8;          //!< live auctions, each of its own seller
     double joinRate = 10;      //!< presence joins per second (each leaves again after 3 s)
     int idle = 2000;           //!< idle WebSocket connections
     int users = 20;            //!< signed-in users; every other one is subscribed live

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak test: a release server on a fresh SQLite database in a temporary folder, under a mixed load
 # for MINUTES (default 30): chat at 50 messages/s through POST /api/messages (half the users
-# subscribed live), bids on 4 auctions, 10 presence joins/s, 2 000 idle connections and a
+# subscribed live), bids on 8 auctions, 10 presence joins/s, 2 000 idle connections and a
 # reconnect storm every 2 minutes (at least one per run). The server's RSS, descriptors and CPU
 # are sampled every 10 s. Passes (exit 0) when RSS drifts less than 10% after warm-up, with no
 # error and every acknowledged message and bid delivered; exits 1 with the reason otherwise.

@@ -210,8 +210,8 @@ const char *const schemaV5[] = {
         event TEXT NOT NULL,
         data TEXT NOT NULL,
         created_at BIGINT NOT NULL))",
-    "DELETE FROM channel_events WHERE channel LIKE 'private-domain.%' AND event IN "
-    "('EscrowUpdated', 'OfferMade', 'OfferUpdated')",
+    ("DELETE FROM channel_events WHERE channel LIKE 'private-domain.%' AND event IN "
+     "('EscrowUpdated', 'OfferMade', 'OfferUpdated')"),
     "DELETE FROM channel_events WHERE event = 'AuctionCountdown'",
 };
 

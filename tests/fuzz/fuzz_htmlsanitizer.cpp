@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const QString html = QString::fromUtf8(reinterpret_cast<const char *>(data), qsizetype(size));
     double start = threadCpuMs();
-    const QString text = htmlToPlainText(html);
+    const std::optional<QString> result = htmlToPlainText(html);
     double elapsed = threadCpuMs() - start;
     for (int retry = 0; retry < 2 && elapsed > budgetMs(); ++retry) {
         start = threadCpuMs();
@@ -55,6 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      elapsed, size, budgetMs());
         std::abort();
     }
+    // Over the markup limits nothing is parsed; within them there is always a text.
+    check(result.has_value() == withinMarkupLimits(html), "refused exactly over the limits");
+    if (!result)
+        return 0;
+    const QString &text = *result;
     check(text == text.trimmed(), "the text is trimmed");
     for (const QChar c : text)
         check(c.unicode() >= 0x20 || c == u'\n' || c == u'\t', "no control characters");
