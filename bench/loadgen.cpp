@@ -2,7 +2,10 @@
 // flippdeal-bench: opens N WebSocket connections across T threads, subscribes them to one
 // channel, publishes M events through the signed HTTP API (at a set rate or as fast as the
 // server acknowledges), and prints one JSON line with connection, throughput, latency, loss
-// and memory figures. `--rest` measures durable POST /api/messages instead.
+// and memory figures. `--rest` measures durable POST /api/messages instead, and `--soak` runs
+// the mixed soak load of bench/soak.sh (soak.cpp).
+#include "soak.h"
+
 #include "protocol/signing.h"
 
 #include <QCommandLineParser>
@@ -532,6 +535,14 @@ int main(int argc, char *argv[])
          QStringLiteral("users")},
         {QStringLiteral("messages"), QStringLiteral("Messages to send in --rest mode."),
          QStringLiteral("n"), QStringLiteral("2000")},
+        {QStringLiteral("soak"),
+         QStringLiteral("Run the soak load (bench/soak.sh) for this many seconds instead."),
+         QStringLiteral("seconds")},
+        {QStringLiteral("idle"), QStringLiteral("Idle WebSocket connections in --soak mode."),
+         QStringLiteral("n"), QStringLiteral("2000")},
+        {QStringLiteral("storm-every"),
+         QStringLiteral("Seconds between reconnect storms in --soak mode."), QStringLiteral("s"),
+         QStringLiteral("120")},
         {QStringLiteral("tls-ca"),
          QStringLiteral("Use https:// and wss://, trusting this PEM certificate (a server "
                         "started with --tls-cert)."),
@@ -576,6 +587,19 @@ int main(int argc, char *argv[])
     }
     if (!ok)
         return 2;
+    if (parser.isSet(QStringLiteral("soak"))) {
+        flippdeal::bench::SoakOptions soak;
+        soak.host = o.host;
+        soak.port = o.port;
+        soak.key = o.key;
+        soak.seconds = number("soak", 1);
+        soak.idle = number("idle", 0);
+        soak.stormEvery = number("storm-every", 1);
+        soak.serverPid = o.serverPid;
+        if (!ok || o.tls)
+            return 2;
+        return flippdeal::bench::runSoak(soak);
+    }
     if (parser.isSet(QStringLiteral("rest")))
         return runRest(o, std::max(2, parser.value(QStringLiteral("rest")).toInt()),
                        number("messages", 1));

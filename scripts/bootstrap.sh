@@ -7,6 +7,9 @@ packages=(
     cmake ninja-build g++ pkg-config ccache git clang-format
     qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
     libsodium-dev libgumbo-dev
+    # the fuzz preset (scripts/fuzz.sh): clang, libFuzzer and the sanitizer runtimes of clang 14
+    # (libclang-rt-14-dev), llvm-symbolizer for readable reports (llvm)
+    clang libclang-rt-14-dev llvm
     # TLS: libcrypto checks that the key matches the certificate; the tests make certificates
     libssl-dev openssl sqlite3
     # the desktop client: Qt Quick, every QML module it imports (Debian's do not pull each

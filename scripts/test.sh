@@ -27,4 +27,11 @@ FLIPPDEAL_TEST_DATABASE="$FLIPPDEAL_TEST_DATABASE" ctest --preset "$preset" -L p
 echo "== release build of the server and the load generator"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target flippdeal-server flippdeal-bench || status=1
+# 60 s of the soak test against that release build (bench/soak.sh; docs/benchmarks.md): mixed
+# load, RSS drift under 10% after warm-up, nothing lost.
+echo "== soak test (60 s)"
+bench/soak.sh 1 || status=1
+# Every libFuzzer target for 30 s on its seed corpus (clang, ASan + UBSan; docs/security.md).
+echo "== fuzzing"
+scripts/fuzz.sh 30 || status=1
 exit $status

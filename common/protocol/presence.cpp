@@ -32,8 +32,11 @@ std::optional<PresenceMember> parsePresenceMember(const QString &channelData, QS
         userId = id.toString();
     } else if (id.isDouble()) {
         const double number = id.toDouble();
-        if (number != std::floor(number))
-            return fail("channel_data.user_id must be a string or an integer");
+        // Beyond 2^53 a JSON number is no longer an exact integer (and past 2^63 the conversion
+        // below would be undefined).
+        constexpr double MaxExactInteger = 9007199254740992.0;
+        if (number != std::floor(number) || std::abs(number) > MaxExactInteger)
+            return fail("channel_data.user_id must be a string or an integer of at most 2^53");
         userId = QString::number(static_cast<qint64>(number));
     }
     if (userId.isEmpty())

@@ -8,6 +8,7 @@
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
 #include "http/router.h"
+#include "pusherapi/apisignature.h"
 
 #include "protocol/channelname.h"
 #include "protocol/errors.h"
@@ -29,7 +30,6 @@ namespace {
 
 constexpr qsizetype MaxEventDataBytes = 10 * 1024;
 constexpr qsizetype MaxChannelsPerEvent = 100;
-constexpr qint64 MaxClockSkewSeconds = 600;
 constexpr qsizetype MaxBatchSize = 10;
 
 //! One validated event of /events or /batch_events.
@@ -79,13 +79,13 @@ public:
                             QStringLiteral("Too many signed requests in the last %1 s to guard "
                                            "against replays (api-replay-cache is full). Try "
                                            "again later.")
-                                .arg(MaxClockSkewSeconds),
+                                .arg(MaxApiClockSkewSeconds),
                             {},
                             retryAfter};
         }
         m_firstSeenMs.insert(key, nowMs);
         // From then on the timestamp check refuses it anyway.
-        m_expiry[(timestampSeconds + MaxClockSkewSeconds + 1) * 1000].append(key);
+        m_expiry[(timestampSeconds + MaxApiClockSkewSeconds + 1) * 1000].append(key);
         return std::nullopt;
     }
 
@@ -127,40 +127,16 @@ private:
     std::map<qint64, QList<Key>> m_expiry; // expiry time (ms) → keys
 };
 
-//! Checks the request signature; an error when it is missing, stale or wrong.
+//! Checks the request signature (verifyApiSignature), then that it is not a replay.
 std::optional<ApiError> verifySignature(const HttpRequest &request, const Config &config,
                                         SeenSignatures &seen)
 {
-    const QString key = request.queryValue(QStringLiteral("auth_key"));
-    const QString timestamp = request.queryValue(QStringLiteral("auth_timestamp"));
-    const QString version = request.queryValue(QStringLiteral("auth_version"));
-    const QByteArray signature = request.queryValue(QStringLiteral("auth_signature")).toLatin1();
-    if (key.isEmpty() || timestamp.isEmpty() || signature.isEmpty())
-        return ApiError::unauthenticated(
-            QStringLiteral("Missing auth_key, auth_timestamp or auth_signature."));
-    if (key != config.appKey)
-        return ApiError::unauthenticated(QStringLiteral("Unknown auth_key."));
-    if (!version.isEmpty() && version != QLatin1String("1.0"))
-        return ApiError::unauthenticated(QStringLiteral("Unsupported auth_version."));
-    bool ok = false;
-    const qint64 seconds = timestamp.toLongLong(&ok);
-    if (!ok || std::abs(protocol::nowMs() / 1000 - seconds) > MaxClockSkewSeconds)
-        return ApiError::unauthenticated(QStringLiteral(
-            "Timestamp expired: auth_timestamp is more than 600 s from the server time."));
-    if (!request.body.isEmpty() &&
-        !protocol::constantTimeEquals(protocol::bodyMd5Hex(request.body),
-                                      request.queryValue(QStringLiteral("body_md5")).toLatin1()))
-        return ApiError::unauthenticated(QStringLiteral("body_md5 does not match the body."));
-    const QByteArray expected =
-        protocol::apiSignature(config.appSecret, request.method, request.path, request.query);
-    if (!protocol::constantTimeEquals(expected, signature))
-        return ApiError::unauthenticated(
-            QStringLiteral(
-                "Invalid signature: you should have sent HmacSHA256Hex(\"%1\", your_secret_key).")
-                .arg(QString::fromUtf8(
-                         protocol::apiStringToSign(request.method, request.path, request.query))
-                         .replace(QLatin1Char('\n'), QLatin1String("\\n"))));
-    return seen.admit(signature, seconds, protocol::nowMs());
+    const qint64 nowMs = protocol::nowMs();
+    if (auto error = verifyApiSignature(request, config.appKey, config.appSecret, nowMs / 1000))
+        return error;
+    const qint64 seconds = request.queryValue(QStringLiteral("auth_timestamp")).toLongLong();
+    return seen.admit(request.queryValue(QStringLiteral("auth_signature")).toLatin1(), seconds,
+                      nowMs);
 }
 
 Expected<ApiEvent> parseEvent(const QJsonObject &body)

@@ -126,8 +126,8 @@ const char *const schemaV2[] = {
         created_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL))",
     // At most one escrow per domain that is still going somewhere.
-    "CREATE UNIQUE INDEX escrows_one_open_per_domain ON escrows (domain_id) "
-    "WHERE status NOT IN ('refunded', 'cancelled')",
+    ("CREATE UNIQUE INDEX escrows_one_open_per_domain ON escrows (domain_id) "
+     "WHERE status NOT IN ('refunded', 'cancelled')"),
     "CREATE INDEX escrows_buyer ON escrows (buyer_id)",
     "CREATE INDEX escrows_seller ON escrows (seller_id)",
     R"(CREATE TABLE escrow_events (
@@ -210,8 +210,8 @@ const char *const schemaV5[] = {
         event TEXT NOT NULL,
         data TEXT NOT NULL,
         created_at BIGINT NOT NULL))",
-    "DELETE FROM channel_events WHERE channel LIKE 'private-domain.%' AND event IN "
-    "('EscrowUpdated', 'OfferMade', 'OfferUpdated')",
+    ("DELETE FROM channel_events WHERE channel LIKE 'private-domain.%' AND event IN "
+     "('EscrowUpdated', 'OfferMade', 'OfferUpdated')"),
     "DELETE FROM channel_events WHERE event = 'AuctionCountdown'",
 };
 

@@ -91,6 +91,11 @@ private Q_SLOTS:
             << QStringLiteral(R"({"user_id":"7","user_info":{"name":"A"}})") << QStringLiteral("7");
         QTest::addRow("numeric id") << QStringLiteral(R"({"user_id":10})") << QStringLiteral("10");
         QTest::addRow("fractional id") << QStringLiteral(R"({"user_id":1.5})") << QString();
+        QTest::addRow("largest exact id") << QStringLiteral(R"({"user_id":-9007199254740992})")
+                                          << QStringLiteral("-9007199254740992");
+        // Found by tests/fuzz/fuzz_pusherframe: the conversion to qint64 was undefined.
+        QTest::addRow("huge id") << QStringLiteral(R"({"user_id":1e308})") << QString();
+        QTest::addRow("past 2^63") << QStringLiteral(R"({"user_id":-1e19})") << QString();
         QTest::addRow("empty id") << QStringLiteral(R"({"user_id":""})") << QString();
         QTest::addRow("no id") << QStringLiteral(R"({"user_info":{}})") << QString();
         QTest::addRow("info not object")

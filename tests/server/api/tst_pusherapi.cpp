@@ -14,6 +14,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 
 using namespace flippdeal;
@@ -35,6 +36,7 @@ struct Signing
     std::optional<QByteArray> sentBody; //!< sent instead of the body that was signed
     bool tamperSignature = false;
     bool omitSignature = false;
+    std::optional<QString> rawTimestamp; //!< sent as auth_timestamp, as it is
 };
 
 QByteArray compact(const QJsonObject &object)
@@ -50,8 +52,8 @@ Reply signedRequest(TestServer &server, const QByteArray &method, const QString 
     protocol::QueryParams params{
         {QStringLiteral("auth_key"), signing.key},
         {QStringLiteral("auth_timestamp"),
-         QString::number(signing.timestamp.value_or(protocol::nowMs() / 1000) +
-                         signing.skewSeconds)},
+         signing.rawTimestamp.value_or(QString::number(
+             signing.timestamp.value_or(protocol::nowMs() / 1000) + signing.skewSeconds))},
         {QStringLiteral("auth_version"), QStringLiteral("1.0")},
     };
     if (!body.isEmpty())
@@ -246,7 +248,9 @@ private Q_SLOTS:
         // 0 correct; 1 tampered signature; 2 wrong secret; 3 no signature; 4 unknown key;
         // 5 630 s old; 6 630 s ahead (well clear of the 600 s window, so a second ticking over
         // cannot matter); 7 599 s old; 8 body_md5 mismatch; 9 body changed after signing; 10
-        // unsupported auth_version
+        // unsupported auth_version; 11 timestamp -2^63 (found by fuzz_signing: the skew
+        // computation overflowed); 12 timestamp now - 2^63 (the overflow made the skew -2^63,
+        // which passed the check)
         QTest::addRow("correctly signed") << 0 << 200;
         QTest::addRow("tampered signature") << 1 << 401;
         QTest::addRow("signed with another secret") << 2 << 401;
@@ -257,6 +261,8 @@ private Q_SLOTS:
         QTest::addRow("timestamp 590 s old") << 7 << 200;
         QTest::addRow("body_md5 of another body") << 8 << 401;
         QTest::addRow("body changed after signing") << 9 << 401;
+        QTest::addRow("timestamp -2^63") << 11 << 401;
+        QTest::addRow("timestamp now - 2^63") << 12 << 401;
     }
 
     void authentication()
@@ -300,6 +306,13 @@ private Q_SLOTS:
             signing.sentBody = compact(changed);
             break;
         }
+        case 11:
+            signing.rawTimestamp = QStringLiteral("-9223372036854775808");
+            break;
+        case 12:
+            signing.rawTimestamp =
+                QString::number(std::numeric_limits<qint64>::min() + protocol::nowMs() / 1000);
+            break;
         default:
             break;
         }
