@@ -34,6 +34,10 @@ constexpr qint64 MaxWebSocketMessageBytes = 64 * 1024;
 // Protocol errors tolerated on one connection before it is closed as abusive.
 constexpr int MaxProtocolErrors = 50;
 constexpr qint64 CacheTtlMs = 30 * 60 * 1000; // how long a cache channel keeps its last event
+// Pings a connection may send (WebSocket ping frames and pusher:ping together): a burst, then a
+// steady rate. Clients ping when they have been idle, so a client over this is flooding.
+constexpr double PingBurst = 10;
+constexpr double PingsPerSecond = 2;
 
 QByteArray internalFrame(const QString &event, const QString &channel, const QJsonObject &data)
 {
@@ -69,6 +73,8 @@ struct Gateway::Connection
     QString userId;                          // after pusher:signin
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
+    double pingTokens = PingBurst; // the client's pings: a token bucket
+    qint64 pingTokensAtMs = 0;
     int protocolErrors = 0;
     bool closing = false; // closed or given up on: nothing more is queued for it
 };
@@ -173,6 +179,40 @@ void Gateway::binaryReceived(WsPeer *peer)
     if (auto *connection = static_cast<Connection *>(peer->owner))
         sendError(connection, ErrorCode::InvalidMessage,
                   QStringLiteral("Binary frames are not supported; send JSON text frames"));
+}
+
+void Gateway::pingReceived(WsPeer *peer, const QByteArray &payload)
+{
+    auto *connection = static_cast<Connection *>(peer->owner);
+    if (!connection || !acceptPing(connection))
+        return;
+    connection->lastActivityMs = protocol::nowMs();
+    connection->pingSentMs = 0;
+    // Through sendFrame(), so pongs count against max-outbound like any other output.
+    sendFrame(connection, {ws::encode(ws::Opcode::Pong, payload)});
+}
+
+bool Gateway::acceptPing(Connection *connection)
+{
+    const qint64 now = protocol::nowMs();
+    if (connection->pingTokensAtMs == 0)
+        connection->pingTokensAtMs = now;
+    connection->pingTokens =
+        std::min(PingBurst, connection->pingTokens +
+                                double(now - connection->pingTokensAtMs) * PingsPerSecond / 1000);
+    connection->pingTokensAtMs = now;
+    if (connection->pingTokens >= 1) {
+        connection->pingTokens -= 1;
+        return true;
+    }
+    if (!connection->closing) {
+        qCInfo(lcGateway) << "closing ping flooder" << connection->socketId;
+        sendError(connection, ErrorCode::ClientEventRejected,
+                  QStringLiteral("Too many pings: at most %1 per second").arg(PingsPerSecond));
+        closeConnection(connection, int(ErrorCode::ClientEventRejected),
+                        QStringLiteral("Ping rate limit exceeded"));
+    }
+    return false;
 }
 
 void Gateway::pongReceived(WsPeer *peer)
@@ -310,7 +350,8 @@ void Gateway::onTextMessage(Connection *connection, const QByteArray &text)
     const protocol::Frame &frame = *decoded.frame;
     if (frame.event == QLatin1String("pusher:ping")) {
         static const WireFrame pong = textFrame(R"({"event":"pusher:pong","data":"{}"})");
-        sendFrame(connection, pong);
+        if (acceptPing(connection))
+            sendFrame(connection, pong);
     } else if (frame.event == QLatin1String("pusher:pong")) {
         // activity already recorded
     } else if (frame.event == QLatin1String("pusher:subscribe")) {

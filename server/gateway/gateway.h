@@ -101,10 +101,13 @@ private:
 
     void textReceived(WsPeer *peer, const QByteArray &payload) override;
     void binaryReceived(WsPeer *peer) override;
+    void pingReceived(WsPeer *peer, const QByteArray &payload) override;
     void pongReceived(WsPeer *peer) override;
     void peerClosed(WsPeer *peer, quint16 code) override;
     void onTextMessage(Connection *connection, const QByteArray &text);
     void closeConnection(Connection *connection, int code, const QString &reason);
+    //! Takes a token from the connection's ping bucket; closes it (4301) when it is empty.
+    bool acceptPing(Connection *connection);
     void handleSubscribe(Connection *connection, const protocol::Frame &frame);
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
