@@ -71,7 +71,9 @@ bool ServerApp::open()
                                   m_config.activityTimeoutSeconds,
                                   m_config.activityGraceSeconds,
                                   m_config.clientEventsPerSecond,
-                                  m_config.maxOutboundBytes};
+                                  m_config.maxOutboundBytes,
+                                  m_config.maxSubscriptions,
+                                  m_config.maxPresenceMembers};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
     m_accounts = std::make_unique<AccountService>(*m_db);

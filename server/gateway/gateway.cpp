@@ -390,6 +390,15 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
         return;
     }
 
+    if (connection->channels.size() >= m_options.maxSubscriptions) {
+        // The status Soketi uses for its limits: 4100, over capacity. The connection stays.
+        sendSubscriptionError(connection, channel->name, QStringLiteral("LimitReached"),
+                              QStringLiteral("A connection may subscribe to at most %1 channels")
+                                  .arg(m_options.maxSubscriptions),
+                              int(ErrorCode::OverCapacity));
+        return;
+    }
+
     if (channel->type == protocol::ChannelType::ServerToUser &&
         (connection->userId.isEmpty() || channel->serverToUserId() != connection->userId)) {
         sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"),
@@ -414,6 +423,16 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
             if (!member) {
                 sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"), error,
                                       400);
+                return;
+            }
+            // A member's further connections always fit; a new member only below the cap.
+            if (m_presence->memberCount(channel->name) >= m_options.maxPresenceMembers &&
+                !m_presence->isMember(channel->name, member->userId)) {
+                sendSubscriptionError(
+                    connection, channel->name, QStringLiteral("LimitReached"),
+                    QStringLiteral("A presence channel may have at most %1 members")
+                        .arg(m_options.maxPresenceMembers),
+                    int(ErrorCode::OverCapacity));
                 return;
             }
         }

@@ -31,6 +31,8 @@ struct GatewayOptions
     int activityGraceSeconds = 30;
     double clientEventsPerSecond = 10;
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent output allowed per connection
+    int maxSubscriptions = 100;                //!< channels per connection
+    int maxPresenceMembers = 100;              //!< distinct users per presence channel
 };
 
 struct HttpRequest;

@@ -573,6 +573,68 @@ private Q_SLOTS:
         QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 1);
     }
 
+    void subscriptionsPerConnectionAreCapped()
+    {
+        // The default, 100 channels per connection (one connection held 100,000 before).
+        auto socket = connected();
+        for (int i = 0; i < 100; ++i)
+            QVERIFY(socket->subscribe(QStringLiteral("cap-%1").arg(i)));
+        QVERIFY(!socket->subscribe(QStringLiteral("cap-100")));
+        const auto error =
+            socket->waitFor(QStringLiteral("pusher:subscription_error"), QStringLiteral("cap-100"));
+        QVERIFY(error);
+        QCOMPARE(frameData(*error).value(QLatin1String("status")).toInt(), 4100);
+        QCOMPARE(frameData(*error).value(QLatin1String("type")).toString(),
+                 QStringLiteral("LimitReached"));
+        QCOMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("cap-100")), 0);
+        QCOMPARE(m_server->app().gateway().channelCount(), 100);
+
+        // Private channels count too; a repeated subscribe is still confirmed; the connection
+        // stays, and an unsubscribe makes room again.
+        const QString privateChannel = QStringLiteral("private-cap");
+        QVERIFY(!socket->subscribe(privateChannel, sign(*socket, privateChannel)));
+        QVERIFY(socket->subscribe(QStringLiteral("cap-7")));
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:unsubscribe")},
+                      {QLatin1String("data"),
+                       QJsonObject{{QLatin1String("channel"), QStringLiteral("cap-0")}}}});
+        QVERIFY(socket->subscribe(privateChannel, sign(*socket, privateChannel)));
+        QVERIFY(!socket->isClosed());
+    }
+
+    void presenceMembersAreCapped()
+    {
+        m_server = std::make_unique<TestServer>(
+            [](server::Config &config) { config.maxPresenceMembers = 3; });
+        const QString channel = QStringLiteral("presence-auction.3");
+        std::vector<std::unique_ptr<TestSocket>> members;
+        for (int user = 1; user <= 3; ++user) {
+            members.push_back(connected());
+            QVERIFY(joinPresence(*members.back(), channel, QString::number(user)));
+        }
+        auto fourth = connected();
+        QVERIFY(!joinPresence(*fourth, channel, QStringLiteral("4")));
+        const auto error = fourth->waitFor(QStringLiteral("pusher:subscription_error"), channel);
+        QVERIFY(error);
+        QCOMPARE(frameData(*error).value(QLatin1String("status")).toInt(), 4100);
+        QCOMPARE(frameData(*error).value(QLatin1String("type")).toString(),
+                 QStringLiteral("LimitReached"));
+        QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 3);
+        QTest::qWait(200);
+        for (const QJsonObject &frame : members.front()->frames())
+            QVERIFY2(frameData(frame).value(QLatin1String("user_id")).toString() !=
+                         QLatin1String("4"),
+                     "nobody hears of the refused member");
+
+        // A member's second connection is not a new member.
+        auto secondTab = connected();
+        QVERIFY(joinPresence(*secondTab, channel, QStringLiteral("2")));
+        // When a member leaves, there is room again.
+        members.front().reset();
+        QTRY_COMPARE(m_server->app().gateway().presence().memberCount(channel), 2);
+        QVERIFY(joinPresence(*fourth, channel, QStringLiteral("4")));
+        QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 3);
+    }
+
     void presenceNeedsMemberData()
     {
         auto socket = connected();
