@@ -76,6 +76,10 @@ bool ServerApp::open()
                                   m_config.maxPresenceMembers};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
+    m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {
+        const auto seq = events->lastSeq(channel);
+        return seq ? std::optional<qint64>(*seq) : std::nullopt;
+    });
     m_accounts = std::make_unique<AccountService>(*m_db);
     m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
     m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,

@@ -511,20 +511,29 @@ void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
 
 Gateway::WireFrame Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
 {
-    if (channel.type != protocol::ChannelType::Presence)
-        return textFrame(internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                       channel.name, {}));
-    QJsonArray ids;
-    QJsonObject hash;
-    for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
-        ids.append(m.userId);
-        hash.insert(m.userId, m.userInfo);
+    QJsonObject data;
+    if (channel.type == protocol::ChannelType::Presence) {
+        QJsonArray ids;
+        QJsonObject hash;
+        for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
+            ids.append(m.userId);
+            hash.insert(m.userId, m.userInfo);
+        }
+        data.insert(QLatin1String("presence"), QJsonObject{{QLatin1String("ids"), ids},
+                                                           {QLatin1String("hash"), hash},
+                                                           {QLatin1String("count"), ids.size()}});
     }
-    const QJsonObject presence{{QLatin1String("ids"), ids},
-                               {QLatin1String("hash"), hash},
-                               {QLatin1String("count"), ids.size()}};
-    return textFrame(internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                   channel.name, {{QLatin1String("presence"), presence}}));
+    QJsonObject frame{
+        {QLatin1String("event"), QStringLiteral("pusher_internal:subscription_succeeded")},
+        {QLatin1String("channel"), channel.name},
+        {QLatin1String("data"), QString::fromUtf8(protocol::toJson(data))}};
+    // The channel's seq as of this subscription, which is already in place: every later event
+    // reaches the client live, so it needs no history query to know where it starts.
+    if (channel.isSequenced() && m_sequenceSource) {
+        if (const std::optional<qint64> seq = m_sequenceSource(channel.name))
+            frame.insert(QLatin1String("seq"), *seq);
+    }
+    return textFrame(protocol::toJson(frame));
 }
 
 void Gateway::handleUnsubscribe(Connection *connection, const protocol::Frame &frame)

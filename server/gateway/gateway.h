@@ -16,7 +16,9 @@
 #include <QSet>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 class QTcpSocket;
 
@@ -55,6 +57,12 @@ public:
     void handleUpgrade(QTcpSocket *socket, const HttpRequest &request);
 
     void broadcast(const BroadcastEvent &event) override;
+
+    //! Where `pusher_internal:subscription_succeeded` on a sequenced (private, presence,
+    //! encrypted) channel gets the channel's current `seq`: the last committed one, 0 for none,
+    //! nullopt when it cannot be told (the frame then has no `seq`).
+    using SequenceSource = std::function<std::optional<qint64>(const QString &channel)>;
+    void setSequenceSource(SequenceSource source) { m_sequenceSource = std::move(source); }
 
     //! Closes every connection with `code` (1001 on shutdown) and stops accepting.
     void closeAll(int code, const QString &reason);
@@ -129,6 +137,7 @@ private:
     void sweepActivity();
 
     GatewayOptions m_options;
+    SequenceSource m_sequenceSource;
     std::unique_ptr<PresenceStore> m_presence;
     WsEngine m_engine;
     QHash<WsPeer *, Connection *> m_connections;

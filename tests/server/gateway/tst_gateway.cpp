@@ -2,8 +2,10 @@
 // The Pusher protocol 7 gateway against real QWebSocket clients on a real port. Registered
 // twice: as tst_gateway, and as tst_gateway_tls with FLIPPDEAL_TEST_TLS=1 (every connection
 // over TLS, through the gateway's QSslSocket transport instead of the epoll engine).
+#include "testhelpers.h"
 #include "testserver.h"
 
+#include "events/eventstore.h"
 #include "gateway/gateway.h"
 
 #include "protocol/signing.h"
@@ -633,6 +635,44 @@ private Q_SLOTS:
         QTRY_COMPARE(m_server->app().gateway().presence().memberCount(channel), 2);
         QVERIFY(joinPresence(*fourth, channel, QStringLiteral("4")));
         QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 3);
+    }
+
+    void subscriptionSucceededCarriesTheChannelSeq()
+    {
+        server::EventStore &events = m_server->app().events();
+        const QString busy = QStringLiteral("private-user.5");
+        const QString room = QStringLiteral("presence-auction.5");
+        QVERIFY(events.transaction([&](server::EventBatch &batch) {
+            batch.add(busy, QStringLiteral("A"), {});
+            batch.add(busy, QStringLiteral("B"), {});
+            batch.add(room, QStringLiteral("C"), {});
+            return true;
+        }));
+        auto socket = connected();
+        const auto first = socket->subscribe(busy, sign(*socket, busy));
+        QVERIFY(first);
+        QCOMPARE(seqOf(*first), 2);
+        const auto presence = joinPresence(*socket, room, QStringLiteral("5"));
+        QVERIFY(presence);
+        QCOMPARE(seqOf(*presence), 1);
+        QVERIFY(frameData(*presence).contains(QLatin1String("presence")));
+        const QString quiet = QStringLiteral("private-encrypted-user.5");
+        const auto empty = socket->subscribe(quiet, sign(*socket, quiet));
+        QVERIFY(empty);
+        QVERIFY2(empty->value(QLatin1String("seq")).isDouble(), qPrintable(frameText(*empty)));
+        QCOMPARE(seqOf(*empty), 0);
+        const auto open = socket->subscribe(QStringLiteral("news"));
+        QVERIFY(open);
+        QVERIFY2(!open->contains(QLatin1String("seq")), "public channels have no seq");
+
+        // What is committed after the subscription reaches it live, right after that seq.
+        QVERIFY(events.transaction([&](server::EventBatch &batch) {
+            batch.add(busy, QStringLiteral("D"), {});
+            return true;
+        }));
+        const auto live = socket->waitFor(QStringLiteral("D"), busy);
+        QVERIFY(live);
+        QCOMPARE(seqOf(*live), 3);
     }
 
     void presenceNeedsMemberData()
