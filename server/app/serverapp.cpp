@@ -110,6 +110,19 @@ bool ServerApp::open()
         [this](const Job &job, const JobWorker::Done &done) { m_webhooks->deliver(job, done); });
     m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(
         *m_domains, m_config.appKey.toUtf8(), m_config.appSecret, m_config.encryptionMasterKey);
+    // Every socket remembers whom it authenticated as, so that a ban, a revocation or a logout
+    // reaches it on whatever channels it is.
+    m_channelAuthorizer->setGrantObserver(
+        [gateway = m_gateway.get()](const QString &socketId, const QString &channel, qint64 userId,
+                                    const QByteArray &tokenDigest) {
+            gateway->recordGrant(socketId, channel, QString::number(userId), tokenDigest);
+        });
+    connect(m_accounts.get(), &AccountService::signedOut, m_gateway.get(),
+            [gateway = m_gateway.get()](const QByteArray &tokenDigest) {
+                gateway->terminateSession(tokenDigest,
+                                          int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                          QStringLiteral("Signed out: sign in again."));
+            });
     m_admin = std::make_unique<AdminService>(*m_db, *m_gateway, *m_events, *m_jobs, *m_accounts,
                                              *m_notifications, *m_domains, *m_auctions, *m_escrows);
     m_metrics = std::make_unique<Metrics>();
@@ -169,7 +182,8 @@ bool ServerApp::listen()
     connect(&m_backlogTimer, &QTimer::timeout, this,
             [this] { m_events->publishBacklog(BacklogMinAgeMs); });
     m_backlogTimer.start();
-    // Bans made elsewhere (the CLI, another node) drop the user's connections here too.
+    // Bans and token revocations made elsewhere (the CLI, another node) drop the user's
+    // connections here too.
     m_admin->watchBans();
     m_webhooks->watch(*m_gateway);
     startScheduler();

@@ -38,6 +38,8 @@ constexpr qint64 CacheTtlMs = 30 * 60 * 1000; // how long a cache channel keeps 
 // steady rate. Clients ping when they have been idle, so a client over this is flooding.
 constexpr double PingBurst = 10;
 constexpr double PingsPerSecond = 2;
+// Signatures recorded for a connection and not used yet; the oldest go first.
+constexpr int MaxPendingGrants = 32;
 
 QByteArray internalFrame(const QString &event, const QString &channel, const QJsonObject &data)
 {
@@ -71,12 +73,31 @@ struct Gateway::Connection
     QSet<QString> channels;
     QHash<QString, QString> presenceUserIds; // presence channel → the member's user id
     QString userId;                          // after pusher:signin
+    struct Grant
+    {
+        QString channel; // empty: pusher:signin
+        QString userId;
+        QByteArray sessionKey;
+    };
+    QList<Grant> grants;          // signed for this connection by the auth routes, not yet used
+    QSet<QString> userIds;        // every user it authenticated as, for its whole life
+    QSet<QByteArray> sessionKeys; // the bearer tokens (digests) behind those
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
     double pingTokens = PingBurst; // the client's pings: a token bucket
     qint64 pingTokensAtMs = 0;
     int protocolErrors = 0;
     bool closing = false; // closed or given up on: nothing more is queued for it
+
+    //! Whether it is a connection of user `id`: bound to it, or on `private-user.{id}`.
+    bool belongsTo(const QString &id) const
+    {
+        if (userIds.contains(id) || userId == id)
+            return true;
+        bool numeric = false;
+        const qint64 number = id.toLongLong(&numeric);
+        return numeric && channels.contains(protocol::Channels::user(number));
+    }
 };
 
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence, QObject *parent)
@@ -133,6 +154,7 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
                                .arg(m_nextSocketSerial++);
     peer->owner = connection;
     m_connections.insert(peer, connection);
+    m_bySocketId.insert(connection->socketId, connection);
 
     // Path must be /app/{key}; the protocol query parameter must name a supported version.
     static const QRegularExpression appPath(QStringLiteral("^/app/([^/]+)$"));
@@ -223,29 +245,11 @@ void Gateway::pongReceived(WsPeer *peer)
     }
 }
 
-namespace {
-
-bool belongsTo(const QSet<QString> &channels, const QHash<QString, QString> &presenceUserIds,
-               const QString &signedInAs, const QString &id)
-{
-    if (signedInAs == id)
-        return true;
-    bool numeric = false;
-    const qint64 userId = id.toLongLong(&numeric);
-    if (numeric && channels.contains(protocol::Channels::user(userId)))
-        return true;
-    return std::any_of(presenceUserIds.cbegin(), presenceUserIds.cend(),
-                       [&id](const QString &member) { return member == id; });
-}
-
-} // namespace
-
 int Gateway::userConnectionCount(qint64 userId) const
 {
     const QString id = QString::number(userId);
-    return int(std::count_if(m_connections.cbegin(), m_connections.cend(), [&id](auto *c) {
-        return !c->closing && belongsTo(c->channels, c->presenceUserIds, c->userId, id);
-    }));
+    return int(std::count_if(m_connections.cbegin(), m_connections.cend(),
+                             [&id](auto *c) { return !c->closing && c->belongsTo(id); }));
 }
 
 int Gateway::terminateUser(qint64 userId, int code, const QString &reason)
@@ -257,16 +261,67 @@ int Gateway::terminateUser(const QString &userId, int code, const QString &reaso
 {
     QList<Connection *> doomed;
     for (Connection *connection : std::as_const(m_connections))
-        if (!connection->closing && belongsTo(connection->channels, connection->presenceUserIds,
-                                              connection->userId, userId))
+        if (!connection->closing && connection->belongsTo(userId))
             doomed.append(connection);
-    for (Connection *connection : std::as_const(doomed)) {
+    const int closed = terminate(doomed, code, reason);
+    if (closed > 0)
+        qCInfo(lcGateway) << "terminated" << closed << "connections of user" << userId;
+    return closed;
+}
+
+int Gateway::terminateSession(const QByteArray &sessionKey, int code, const QString &reason)
+{
+    QList<Connection *> doomed;
+    for (Connection *connection : std::as_const(m_connections))
+        if (!connection->closing && connection->sessionKeys.contains(sessionKey))
+            doomed.append(connection);
+    const int closed = terminate(doomed, code, reason);
+    if (closed > 0)
+        qCInfo(lcGateway) << "terminated" << closed << "connections of a revoked token";
+    return closed;
+}
+
+int Gateway::terminate(const QList<Connection *> &doomed, int code, const QString &reason)
+{
+    for (Connection *connection : doomed) {
         sendError(connection, protocol::ErrorCode(code), reason);
         closeConnection(connection, code, reason);
     }
-    if (!doomed.isEmpty())
-        qCInfo(lcGateway) << "terminated" << doomed.size() << "connections of user" << userId;
     return int(doomed.size());
+}
+
+QList<QByteArray> Gateway::sessionKeys() const
+{
+    QSet<QByteArray> keys;
+    for (const Connection *connection : std::as_const(m_connections))
+        if (!connection->closing)
+            keys.unite(connection->sessionKeys);
+    return keys.values();
+}
+
+void Gateway::recordGrant(const QString &socketId, const QString &channel, const QString &userId,
+                          const QByteArray &sessionKey)
+{
+    Connection *connection = m_bySocketId.value(socketId);
+    if (!connection || connection->closing || userId.isEmpty())
+        return;
+    if (connection->grants.size() >= MaxPendingGrants)
+        connection->grants.removeFirst();
+    connection->grants.append({channel, userId, sessionKey});
+}
+
+void Gateway::bindGrants(Connection *connection, const QString &channel)
+{
+    // Every user who had it signed for this connection: a signature for a private channel
+    // does not say who asked for it, and binding too many users only closes the socket sooner.
+    connection->grants.removeIf([connection, &channel](const Connection::Grant &grant) {
+        if (grant.channel != channel)
+            return false;
+        connection->userIds.insert(grant.userId);
+        if (!grant.sessionKey.isEmpty())
+            connection->sessionKeys.insert(grant.sessionKey);
+        return true;
+    });
 }
 
 void Gateway::closeConnection(Connection *connection, int code, const QString &reason)
@@ -284,6 +339,7 @@ void Gateway::peerClosed(WsPeer *peer, quint16 code)
     for (const QString &channel : channels)
         unsubscribe(connection, channel);
     m_clientEventLimiter.remove(connection->socketId);
+    m_bySocketId.remove(connection->socketId);
     qCDebug(lcGateway) << "connection closed" << connection->socketId << "code" << code;
     const QString socketId = connection->socketId;
     delete connection;
@@ -439,6 +495,10 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     }
 
     connection->channels.insert(channel->name);
+    if (channel->requiresAuth())
+        bindGrants(connection, channel->name);
+    if (member)
+        connection->userIds.insert(member->userId);
     QSet<Connection *> &subscribers = m_channels[channel->name];
     subscribers.insert(connection);
     if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser)
@@ -502,6 +562,8 @@ void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
         return;
     }
     connection->userId = userId;
+    connection->userIds.insert(userId);
+    bindGrants(connection, {});
     sendJson(connection,
              protocol::toJson(QJsonObject{
                  {QLatin1String("event"), QStringLiteral("pusher:signin_success")},
