@@ -66,14 +66,12 @@ bool ServerApp::open()
         return false;
     }
 
-    GatewayOptions gatewayOptions{m_config.appKey,
-                                  m_config.appSecret,
-                                  m_config.activityTimeoutSeconds,
-                                  m_config.activityGraceSeconds,
-                                  m_config.clientEventsPerSecond,
-                                  m_config.maxOutboundBytes,
-                                  m_config.maxSubscriptions,
-                                  m_config.maxPresenceMembers};
+    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret,
+                                  m_config.activityTimeoutSeconds, m_config.activityGraceSeconds,
+                                  m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
+                                  m_config.maxSubscriptions, m_config.maxPresenceMembers,
+                                  // Only where webhooks go out: that is the volume it bounds.
+                                  m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
     m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {
@@ -291,6 +289,7 @@ void ServerApp::shutdown()
         deadline->stop();
         deadline->deleteLater();
         m_events->flush();
+        m_webhooks->storePending(); // the channel_vacated of the connections just closed
         Q_EMIT stopped();
     };
     if (m_gateway->connectionCount() == 0) {

@@ -86,6 +86,8 @@ struct Gateway::Connection
     qint64 pingSentMs = 0;
     double pingTokens = PingBurst; // the client's pings: a token bucket
     qint64 pingTokensAtMs = 0;
+    double webhookTokens = 0; // webhook events it may still cause (max-webhook-events)
+    qint64 webhookTokensAtMs = 0;
     int protocolErrors = 0;
     bool closing = false; // closed or given up on: nothing more is queued for it
 
@@ -149,6 +151,8 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
     auto *connection = new Connection;
     connection->peer = peer;
     connection->lastActivityMs = protocol::nowMs();
+    connection->webhookTokens = m_options.maxWebhookEventsPerMinute;
+    connection->webhookTokensAtMs = connection->lastActivityMs;
     connection->socketId = QStringLiteral("%1.%2")
                                .arg(QRandomGenerator::global()->bounded(100000000, 999999999))
                                .arg(m_nextSocketSerial++);
@@ -235,6 +239,28 @@ bool Gateway::acceptPing(Connection *connection)
                         QStringLiteral("Ping rate limit exceeded"));
     }
     return false;
+}
+
+void Gateway::chargeWebhookEvent(Connection *connection)
+{
+    // Not what a closing connection causes: its channels are vacated because it is going.
+    const int perMinute = m_options.maxWebhookEventsPerMinute;
+    if (perMinute <= 0 || connection->closing)
+        return;
+    const qint64 now = protocol::nowMs();
+    connection->webhookTokens = std::min(
+        double(perMinute), connection->webhookTokens +
+                               double(now - connection->webhookTokensAtMs) * perMinute / 60000);
+    connection->webhookTokensAtMs = now;
+    connection->webhookTokens -= 1;
+    if (connection->webhookTokens >= 0)
+        return;
+    qCInfo(lcGateway) << "closing" << connection->socketId << "over its webhook budget";
+    sendError(connection, ErrorCode::ClientEventRejected,
+              QStringLiteral("Too many channel changes: at most %1 webhook events per minute")
+                  .arg(perMinute));
+    closeConnection(connection, int(ErrorCode::ClientEventRejected),
+                    QStringLiteral("Webhook event limit exceeded"));
 }
 
 void Gateway::pongReceived(WsPeer *peer)
@@ -335,6 +361,7 @@ void Gateway::peerClosed(WsPeer *peer, quint16 code)
     Connection *connection = m_connections.take(peer);
     if (!connection)
         return;
+    connection->closing = true; // what follows is not the client's doing (no webhook charge)
     const QStringList channels(connection->channels.cbegin(), connection->channels.cend());
     for (const QString &channel : channels)
         unsubscribe(connection, channel);
@@ -501,8 +528,10 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
         connection->userIds.insert(member->userId);
     QSet<Connection *> &subscribers = m_channels[channel->name];
     subscribers.insert(connection);
-    if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser)
+    if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser) {
         Q_EMIT channelOccupied(channel->name);
+        chargeWebhookEvent(connection);
+    }
 
     if (!member) {
         sendFrame(connection, subscriptionSucceededFrame(*channel));
@@ -524,6 +553,7 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
                 sendFrame(other, added);
         }
         Q_EMIT memberAdded(channel->name, member->userId);
+        chargeWebhookEvent(connection);
     }
     if (channel->cache)
         replayCache(connection, channel->name);
@@ -541,6 +571,7 @@ void Gateway::replayCache(Connection *connection, const QString &channel)
                              {QLatin1String("channel"), channel},
                              {QLatin1String("data"), QStringLiteral("{}")}}));
     Q_EMIT cacheMissed(channel);
+    chargeWebhookEvent(connection);
 }
 
 void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
@@ -630,9 +661,12 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
                                         {{QLatin1String("user_id"), userId}})),
                 nullptr);
         Q_EMIT memberRemoved(channel, userId);
+        chargeWebhookEvent(connection);
     }
-    if (vacated && !channel.startsWith(QLatin1Char('#')))
+    if (vacated && !channel.startsWith(QLatin1Char('#'))) {
         Q_EMIT channelVacated(channel);
+        chargeWebhookEvent(connection);
+    }
 }
 
 void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &frame)

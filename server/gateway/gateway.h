@@ -35,6 +35,9 @@ struct GatewayOptions
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent output allowed per connection
     int maxSubscriptions = 100;                //!< channels per connection
     int maxPresenceMembers = 100;              //!< distinct users per presence channel
+    //! Webhook events (channel_occupied/vacated, member_added/removed, cache_miss) one
+    //! connection may cause per minute before it is closed with 4301; 0: no limit.
+    int maxWebhookEventsPerMinute = 0;
 };
 
 struct HttpRequest;
@@ -136,6 +139,8 @@ private:
     int terminate(const QList<Connection *> &doomed, int code, const QString &reason);
     //! Takes a token from the connection's ping bucket; closes it (4301) when it is empty.
     bool acceptPing(Connection *connection);
+    //! Charges a webhook event the connection caused; closes it (4301) over its budget.
+    void chargeWebhookEvent(Connection *connection);
     void handleSubscribe(Connection *connection, const protocol::Frame &frame);
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);

@@ -180,7 +180,20 @@ const char *const schemaV4[] = {
     "CREATE UNIQUE INDEX messages_client_id ON messages (from_user_id, client_id)",
 };
 
-constexpr int LatestVersion = 4;
+// Version 5: webhook events, stored the moment they happen and sent from here (in batches, one
+// job per receiver), so a crash loses none. `hold_key` marks a channel_vacated/member_removed
+// held until `due_at`, which the matching channel_occupied/member_added cancels.
+const char *const schemaV5[] = {
+    R"(CREATE TABLE webhook_events (
+        id %ID%,
+        hold_key TEXT,
+        event TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL))",
+    "CREATE INDEX webhook_events_due ON webhook_events (due_at, id)",
+};
+
+constexpr int LatestVersion = 5;
 
 } // namespace
 
@@ -218,6 +231,10 @@ bool Database::migrateTo(int version)
         break;
     case 4:
         for (const char *sql : schemaV4)
+            steps.append(sql);
+        break;
+    case 5:
+        for (const char *sql : schemaV5)
             steps.append(sql);
         break;
     default:
