@@ -224,13 +224,21 @@ void RealtimeClient::onTextMessage(const QString &text)
                                              .toObject()
                                              .value(QLatin1String("hash"))
                                              .toObject());
+        // The server says where the channel stands as of this subscription (`seq`): on the
+        // first subscription that is where we start, with no race against a history query;
+        // after a reconnect, history is fetched only when something was missed.
+        const QJsonValue head = frame.value(QLatin1String("seq"));
+        const qint64 last = m_lastSeq.value(channel);
+        if (last == 0 && head.isDouble() && !m_recovering.contains(channel))
+            m_lastSeq.insert(channel, head.toInteger());
         Q_EMIT subscribed(channel);
-        // After a reconnect, whatever happened while we were away is in the history. On the
-        // first subscription, learn where the channel stands, so that a later reconnect can
-        // recover even when no event had reached us yet.
-        if (m_lastSeq.value(channel) > 0)
+        // After a reconnect, whatever happened while we were away is in the history. Without a
+        // `seq` (an older server), learn where the channel stands on the first subscription,
+        // so that a later reconnect can recover even when no event had reached us yet.
+        if (last > 0 && (!head.isDouble() || head.toInteger() > last))
             recover(channel);
-        else if (protocol::parseChannelName(channel)
+        else if (last == 0 && !head.isDouble() &&
+                 protocol::parseChannelName(channel)
                      .value_or(protocol::ChannelName{})
                      .isSequenced())
             fetchBaseline(channel);

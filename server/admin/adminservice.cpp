@@ -150,7 +150,12 @@ Expected<QJsonObject> AdminService::revokeTokens(qint64 userId)
     const auto revoked = m_accounts.revokeAllTokens(userId);
     if (!revoked)
         return revoked.error();
-    return QJsonObject{{QLatin1String("revoked"), *revoked}};
+    // What the tokens authorized goes with them: the user's sockets, on every channel.
+    const int dropped =
+        m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                QStringLiteral("Your sessions were revoked: sign in again."));
+    return QJsonObject{{QLatin1String("revoked"), *revoked},
+                       {QLatin1String("connections_closed"), dropped}};
 }
 
 Expected<QJsonObject> AdminService::terminateConnections(qint64 userId)
@@ -272,11 +277,39 @@ void AdminService::watchBans()
                                         int(protocol::ErrorCode::ConnectionIsUnauthorized),
                                         QStringLiteral("This account has been suspended."));
             m_bansCheckedUntil = now;
+            closeRevokedSessions();
         } catch (const DbError &error) {
             qCWarning(lcDb) << "ban watch:" << error.what();
         }
     });
     m_banWatch.start();
+}
+
+void AdminService::closeRevokedSessions()
+{
+    // Tokens revoked elsewhere (logout or revoke-tokens on another node): a socket bound to a
+    // token that no longer exists is closed. Checked in chunks, one query per 200 tokens.
+    constexpr int Chunk = 200;
+    const QList<QByteArray> keys = m_gateway.sessionKeys();
+    for (qsizetype start = 0; start < keys.size(); start += Chunk) {
+        const QList<QByteArray> chunk = keys.mid(start, Chunk);
+        QStringList marks;
+        marks.fill(QStringLiteral("?"), chunk.size());
+        SqlQuery query(m_db, QStringLiteral("SELECT token_hash FROM api_tokens "
+                                            "WHERE token_hash IN (%1)")
+                                 .arg(marks.join(QLatin1Char(','))));
+        for (const QByteArray &key : chunk)
+            query.bind(QString::fromLatin1(key));
+        query.exec();
+        QSet<QByteArray> live;
+        while (query.next())
+            live.insert(query.text(0).toLatin1());
+        for (const QByteArray &key : chunk) {
+            if (!live.contains(key))
+                m_gateway.terminateSession(key, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                           QStringLiteral("Signed out: sign in again."));
+        }
+    }
 }
 
 Expected<int> AdminService::announce(const QString &title, const QString &body)

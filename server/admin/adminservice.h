@@ -71,11 +71,14 @@ public:
     Expected<int> announce(const QString &title, const QString &body);
 
     //! Every 2 s, closes the live connections of users banned since the last look, whoever
-    //! banned them (the CLI, another node). For `serve`.
+    //! banned them (the CLI, another node), and those bound to a token that was revoked
+    //! (logout or revoke-tokens elsewhere). For `serve`.
     void watchBans();
 
 private:
     void sample();
+    //! Closes the connections bound to tokens that no longer exist (throws DbError).
+    void closeRevokedSessions();
 
     Database &m_db;
     Gateway &m_gateway;

@@ -82,14 +82,18 @@ bool ServerApp::open()
         return false;
     }
 
-    GatewayOptions gatewayOptions{m_config.appKey,
-                                  m_config.appSecret,
-                                  m_config.activityTimeoutSeconds,
-                                  m_config.activityGraceSeconds,
-                                  m_config.clientEventsPerSecond,
-                                  m_config.maxOutboundBytes};
+    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret,
+                                  m_config.activityTimeoutSeconds, m_config.activityGraceSeconds,
+                                  m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
+                                  m_config.maxSubscriptions, m_config.maxPresenceMembers,
+                                  // Only where webhooks go out: that is the volume it bounds.
+                                  m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
+    m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {
+        const auto seq = events->lastSeq(channel);
+        return seq ? std::optional<qint64>(*seq) : std::nullopt;
+    });
     m_accounts = std::make_unique<AccountService>(
         *m_db,
         AccountLimits{m_config.tokenIdleSeconds * 1000, m_config.authAttemptsPerIp,
@@ -128,6 +132,19 @@ bool ServerApp::open()
         [this](const Job &job, const JobWorker::Done &done) { m_webhooks->deliver(job, done); });
     m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(
         *m_domains, m_config.appKey.toUtf8(), m_config.appSecret, m_config.encryptionMasterKey);
+    // Every socket remembers whom it authenticated as, so that a ban, a revocation or a logout
+    // reaches it on whatever channels it is.
+    m_channelAuthorizer->setGrantObserver(
+        [gateway = m_gateway.get()](const QString &socketId, const QString &channel, qint64 userId,
+                                    const QByteArray &tokenDigest) {
+            gateway->recordGrant(socketId, channel, QString::number(userId), tokenDigest);
+        });
+    connect(m_accounts.get(), &AccountService::signedOut, m_gateway.get(),
+            [gateway = m_gateway.get()](const QByteArray &tokenDigest) {
+                gateway->terminateSession(tokenDigest,
+                                          int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                          QStringLiteral("Signed out: sign in again."));
+            });
     m_admin = std::make_unique<AdminService>(*m_db, *m_gateway, *m_events, *m_jobs, *m_accounts,
                                              *m_notifications, *m_domains, *m_auctions, *m_escrows);
     m_metrics = std::make_unique<Metrics>();
@@ -222,7 +239,8 @@ bool ServerApp::listen()
     });
     if (m_config.outboxPollMs > 0)
         m_backlogTimer.start();
-    // Bans made elsewhere (the CLI, another node) drop the user's connections here too.
+    // Bans and token revocations made elsewhere (the CLI, another node) drop the user's
+    // connections here too.
     m_admin->watchBans();
     m_webhooks->watch(*m_gateway);
     startScheduler();
@@ -349,6 +367,7 @@ void ServerApp::shutdown()
         deadline->stop();
         deadline->deleteLater();
         m_events->flush();
+        m_webhooks->storePending(); // the channel_vacated of the connections just closed
         Q_EMIT stopped();
     };
     if (m_gateway->connectionCount() == 0) {

@@ -81,11 +81,13 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                    const auto body = request.bodyObject();
                    if (!body)
                        return HttpResponse::error(body.error());
+                   const QString socketId = stringField(*body, "socket_id");
+                   const QString channel = stringField(*body, "channel_name");
                    const auto result =
-                       channels.authorize(*request.user, stringField(*body, "socket_id"),
-                                          stringField(*body, "channel_name"), protocol::nowMs());
+                       channels.authorize(*request.user, socketId, channel, protocol::nowMs());
                    if (!result)
                        return HttpResponse::error(result.error());
+                   channels.noteGrant(socketId, channel, *request.user, request.bearerToken());
                    return HttpResponse::json(200, *result);
                });
     // pusher-js `signin()`: the user's identity for `pusher:signin`.
@@ -94,10 +96,11 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                    const auto body = request.bodyObject();
                    if (!body)
                        return HttpResponse::error(body.error());
-                   const auto result =
-                       channels.authenticateUser(*request.user, stringField(*body, "socket_id"));
+                   const QString socketId = stringField(*body, "socket_id");
+                   const auto result = channels.authenticateUser(*request.user, socketId);
                    if (!result)
                        return HttpResponse::error(result.error());
+                   channels.noteGrant(socketId, {}, *request.user, request.bearerToken());
                    return HttpResponse::json(200, *result);
                });
 }

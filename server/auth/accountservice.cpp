@@ -295,12 +295,15 @@ Expected<QByteArray> AccountService::issueToken(qint64 userId)
 bool AccountService::logout(const QByteArray &token)
 {
     int removed = 0;
+    const QByteArray digest = passwords::tokenDigest(token);
     m_db.transaction([&] {
         SqlQuery query(m_db, QStringLiteral("DELETE FROM api_tokens WHERE token_hash = ?"));
-        query.bind(QString::fromLatin1(passwords::tokenDigest(token))).exec();
+        query.bind(QString::fromLatin1(digest)).exec();
         removed = query.numRowsAffected();
         return true;
     });
+    if (removed > 0)
+        Q_EMIT signedOut(digest);
     return removed > 0;
 }
 

@@ -92,6 +92,11 @@ public:
     static void validateRegistration(const QString &name, const QString &email,
                                      const QString &password, ApiError &errors);
 
+Q_SIGNALS:
+    //! A token was revoked by logout(); `tokenDigest` is what is stored for it (the gateway
+    //! closes the WebSockets that authenticated with it).
+    void signedOut(const QByteArray &tokenDigest);
+
 private:
     Expected<protocol::User> insertUser(const QString &name, const QString &email,
                                         const QByteArray &passwordHash, const QString &role);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "auth/channelauthorizer.h"
 
+#include "auth/passwordhasher.h"
 #include "core/logging.h"
 #include "marketplace/domainservice.h"
 
@@ -149,6 +150,13 @@ Expected<QJsonObject> ChannelAuthorizer::authenticateUser(const protocol::User &
     return QJsonObject{{QLatin1String("auth"), QString::fromLatin1(protocol::userAuth(
                                                    m_appKey, m_appSecret, socketId, data))},
                        {QLatin1String("user_data"), data}};
+}
+
+void ChannelAuthorizer::noteGrant(const QString &socketId, const QString &channel,
+                                  const protocol::User &user, const QByteArray &token) const
+{
+    if (m_grantObserver)
+        m_grantObserver(socketId, channel, user.id, passwords::tokenDigest(token));
 }
 
 } // namespace flippdeal::server

@@ -8,6 +8,8 @@
 
 #include <QJsonObject>
 
+#include <functional>
+
 namespace flippdeal::server {
 
 class DomainService;
@@ -52,11 +54,22 @@ public:
     //! derive it: SHA-256 of the channel name followed by the 32-byte master key.
     static QByteArray sharedSecret(const QString &channel, const QByteArray &masterKey);
 
+    //! Told of each signature the routes issued: for `socketId`, on `channel` (empty for user
+    //! authentication), to `user`, who asked with a bearer token whose digest is `tokenDigest`.
+    //! The gateway binds them to the connection that uses the signature.
+    using GrantObserver = std::function<void(const QString &socketId, const QString &channel,
+                                             qint64 userId, const QByteArray &tokenDigest)>;
+    void setGrantObserver(GrantObserver observer) { m_grantObserver = std::move(observer); }
+    //! Reports a signature the routes handed out (see setGrantObserver()).
+    void noteGrant(const QString &socketId, const QString &channel, const protocol::User &user,
+                   const QByteArray &token) const;
+
 private:
     DomainService &m_domains;
     QByteArray m_appKey;
     QByteArray m_appSecret;
     QByteArray m_encryptionMasterKey;
+    GrantObserver m_grantObserver;
 };
 
 } // namespace flippdeal::server

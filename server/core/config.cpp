@@ -197,6 +197,16 @@ const QList<Setting> &settings()
              c.maxOutboundBytes = bytes;
              return std::nullopt;
          }},
+        {"max-subscriptions",
+         "channels one WebSocket connection may subscribe to; more are refused (default 100)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 100000, &c.maxSubscriptions); }},
+        {"max-presence-members",
+         "distinct users on one presence channel; more are refused (default 100, as Pusher)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 100000, &c.maxPresenceMembers); }},
+        {"max-webhook-events",
+         "webhook events (channel_occupied/vacated, member_added/removed, cache_miss) one "
+         "connection may cause per minute before it is closed with 4301 (default 300)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 1000000, &c.maxWebhookEvents); }},
         {"message-rate", "messages per second per user, also the burst (default 5)",
          [](Config &c, const QString &v) {
              return parseDouble(v, 0.1, 1000000, &c.messagesPerSecond);

@@ -34,6 +34,9 @@ struct Config
     double messagesPerSecond = 5;              //!< per user; the burst is the same number
     double clientEventsPerSecond = 10;         //!< per connection
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
+    int maxSubscriptions = 100;   //!< channels one WebSocket connection may subscribe to
+    int maxPresenceMembers = 100; //!< distinct users on one presence channel (as Pusher)
+    int maxWebhookEvents = 300;   //!< webhook events one connection may cause per minute
     int historyRetentionDays = 7;
     int antiSnipeSeconds = 120;        //!< a bid this close to the end extends the auction to this
     int platformFeeBps = 500;          //!< escrow fee in basis points (500 = 5 %)

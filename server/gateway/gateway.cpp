@@ -34,6 +34,12 @@ constexpr qint64 MaxWebSocketMessageBytes = 64 * 1024;
 // Protocol errors tolerated on one connection before it is closed as abusive.
 constexpr int MaxProtocolErrors = 50;
 constexpr qint64 CacheTtlMs = 30 * 60 * 1000; // how long a cache channel keeps its last event
+// Pings a connection may send (WebSocket ping frames and pusher:ping together): a burst, then a
+// steady rate. Clients ping when they have been idle, so a client over this is flooding.
+constexpr double PingBurst = 10;
+constexpr double PingsPerSecond = 2;
+// Signatures recorded for a connection and not used yet; the oldest go first.
+constexpr int MaxPendingGrants = 32;
 
 QByteArray internalFrame(const QString &event, const QString &channel, const QJsonObject &data)
 {
@@ -67,12 +73,35 @@ struct Gateway::Connection
     QSet<QString> channels;
     QHash<QString, QString> presenceUserIds; // presence channel → the member's user id
     QString userId;                          // after pusher:signin
+    struct Grant
+    {
+        QString channel; // empty: pusher:signin
+        QString userId;
+        QByteArray sessionKey;
+    };
+    QList<Grant> grants;          // signed for this connection by the auth routes, not yet used
+    QSet<QString> userIds;        // every user it authenticated as, for its whole life
+    QSet<QByteArray> sessionKeys; // the bearer tokens (digests) behind those
     qint64 lastActivityMs = 0;
     qint64 pingSentMs = 0;
+    double pingTokens = PingBurst; // the client's pings: a token bucket
+    qint64 pingTokensAtMs = 0;
+    double webhookTokens = 0; // webhook events it may still cause (max-webhook-events)
+    qint64 webhookTokensAtMs = 0;
     int protocolErrors = 0;
     bool closing = false; // closed or given up on: nothing more is queued for it
     // Its place under the connection caps (max-connections, max-connections-per-ip).
     std::shared_ptr<ConnectionSlot> slot;
+
+    //! Whether it is a connection of user `id`: bound to it, or on `private-user.{id}`.
+    bool belongsTo(const QString &id) const
+    {
+        if (userIds.contains(id) || userId == id)
+            return true;
+        bool numeric = false;
+        const qint64 number = id.toLongLong(&numeric);
+        return numeric && channels.contains(protocol::Channels::user(number));
+    }
 };
 
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence, QObject *parent)
@@ -126,11 +155,14 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
     connection->peer = peer;
     connection->slot = slot;
     connection->lastActivityMs = protocol::nowMs();
+    connection->webhookTokens = m_options.maxWebhookEventsPerMinute;
+    connection->webhookTokensAtMs = connection->lastActivityMs;
     connection->socketId = QStringLiteral("%1.%2")
                                .arg(QRandomGenerator::global()->bounded(100000000, 999999999))
                                .arg(m_nextSocketSerial++);
     peer->owner = connection;
     m_connections.insert(peer, connection);
+    m_bySocketId.insert(connection->socketId, connection);
 
     // Path must be /app/{key}; the protocol query parameter must name a supported version.
     static const QRegularExpression appPath(QStringLiteral("^/app/([^/]+)$"));
@@ -179,6 +211,62 @@ void Gateway::binaryReceived(WsPeer *peer)
                   QStringLiteral("Binary frames are not supported; send JSON text frames"));
 }
 
+void Gateway::pingReceived(WsPeer *peer, const QByteArray &payload)
+{
+    auto *connection = static_cast<Connection *>(peer->owner);
+    if (!connection || !acceptPing(connection))
+        return;
+    connection->lastActivityMs = protocol::nowMs();
+    connection->pingSentMs = 0;
+    // Through sendFrame(), so pongs count against max-outbound like any other output.
+    sendFrame(connection, {ws::encode(ws::Opcode::Pong, payload)});
+}
+
+bool Gateway::acceptPing(Connection *connection)
+{
+    const qint64 now = protocol::nowMs();
+    if (connection->pingTokensAtMs == 0)
+        connection->pingTokensAtMs = now;
+    connection->pingTokens =
+        std::min(PingBurst, connection->pingTokens +
+                                double(now - connection->pingTokensAtMs) * PingsPerSecond / 1000);
+    connection->pingTokensAtMs = now;
+    if (connection->pingTokens >= 1) {
+        connection->pingTokens -= 1;
+        return true;
+    }
+    if (!connection->closing) {
+        qCInfo(lcGateway) << "closing ping flooder" << connection->socketId;
+        sendError(connection, ErrorCode::ClientEventRejected,
+                  QStringLiteral("Too many pings: at most %1 per second").arg(PingsPerSecond));
+        closeConnection(connection, int(ErrorCode::ClientEventRejected),
+                        QStringLiteral("Ping rate limit exceeded"));
+    }
+    return false;
+}
+
+void Gateway::chargeWebhookEvent(Connection *connection)
+{
+    // Not what a closing connection causes: its channels are vacated because it is going.
+    const int perMinute = m_options.maxWebhookEventsPerMinute;
+    if (perMinute <= 0 || connection->closing)
+        return;
+    const qint64 now = protocol::nowMs();
+    connection->webhookTokens = std::min(
+        double(perMinute), connection->webhookTokens +
+                               double(now - connection->webhookTokensAtMs) * perMinute / 60000);
+    connection->webhookTokensAtMs = now;
+    connection->webhookTokens -= 1;
+    if (connection->webhookTokens >= 0)
+        return;
+    qCInfo(lcGateway) << "closing" << connection->socketId << "over its webhook budget";
+    sendError(connection, ErrorCode::ClientEventRejected,
+              QStringLiteral("Too many channel changes: at most %1 webhook events per minute")
+                  .arg(perMinute));
+    closeConnection(connection, int(ErrorCode::ClientEventRejected),
+                    QStringLiteral("Webhook event limit exceeded"));
+}
+
 void Gateway::pongReceived(WsPeer *peer)
 {
     if (auto *connection = static_cast<Connection *>(peer->owner)) {
@@ -187,29 +275,11 @@ void Gateway::pongReceived(WsPeer *peer)
     }
 }
 
-namespace {
-
-bool belongsTo(const QSet<QString> &channels, const QHash<QString, QString> &presenceUserIds,
-               const QString &signedInAs, const QString &id)
-{
-    if (signedInAs == id)
-        return true;
-    bool numeric = false;
-    const qint64 userId = id.toLongLong(&numeric);
-    if (numeric && channels.contains(protocol::Channels::user(userId)))
-        return true;
-    return std::any_of(presenceUserIds.cbegin(), presenceUserIds.cend(),
-                       [&id](const QString &member) { return member == id; });
-}
-
-} // namespace
-
 int Gateway::userConnectionCount(qint64 userId) const
 {
     const QString id = QString::number(userId);
-    return int(std::count_if(m_connections.cbegin(), m_connections.cend(), [&id](auto *c) {
-        return !c->closing && belongsTo(c->channels, c->presenceUserIds, c->userId, id);
-    }));
+    return int(std::count_if(m_connections.cbegin(), m_connections.cend(),
+                             [&id](auto *c) { return !c->closing && c->belongsTo(id); }));
 }
 
 int Gateway::terminateUser(qint64 userId, int code, const QString &reason)
@@ -221,16 +291,67 @@ int Gateway::terminateUser(const QString &userId, int code, const QString &reaso
 {
     QList<Connection *> doomed;
     for (Connection *connection : std::as_const(m_connections))
-        if (!connection->closing && belongsTo(connection->channels, connection->presenceUserIds,
-                                              connection->userId, userId))
+        if (!connection->closing && connection->belongsTo(userId))
             doomed.append(connection);
-    for (Connection *connection : std::as_const(doomed)) {
+    const int closed = terminate(doomed, code, reason);
+    if (closed > 0)
+        qCInfo(lcGateway) << "terminated" << closed << "connections of user" << userId;
+    return closed;
+}
+
+int Gateway::terminateSession(const QByteArray &sessionKey, int code, const QString &reason)
+{
+    QList<Connection *> doomed;
+    for (Connection *connection : std::as_const(m_connections))
+        if (!connection->closing && connection->sessionKeys.contains(sessionKey))
+            doomed.append(connection);
+    const int closed = terminate(doomed, code, reason);
+    if (closed > 0)
+        qCInfo(lcGateway) << "terminated" << closed << "connections of a revoked token";
+    return closed;
+}
+
+int Gateway::terminate(const QList<Connection *> &doomed, int code, const QString &reason)
+{
+    for (Connection *connection : doomed) {
         sendError(connection, protocol::ErrorCode(code), reason);
         closeConnection(connection, code, reason);
     }
-    if (!doomed.isEmpty())
-        qCInfo(lcGateway) << "terminated" << doomed.size() << "connections of user" << userId;
     return int(doomed.size());
+}
+
+QList<QByteArray> Gateway::sessionKeys() const
+{
+    QSet<QByteArray> keys;
+    for (const Connection *connection : std::as_const(m_connections))
+        if (!connection->closing)
+            keys.unite(connection->sessionKeys);
+    return keys.values();
+}
+
+void Gateway::recordGrant(const QString &socketId, const QString &channel, const QString &userId,
+                          const QByteArray &sessionKey)
+{
+    Connection *connection = m_bySocketId.value(socketId);
+    if (!connection || connection->closing || userId.isEmpty())
+        return;
+    if (connection->grants.size() >= MaxPendingGrants)
+        connection->grants.removeFirst();
+    connection->grants.append({channel, userId, sessionKey});
+}
+
+void Gateway::bindGrants(Connection *connection, const QString &channel)
+{
+    // Every user who had it signed for this connection: a signature for a private channel
+    // does not say who asked for it, and binding too many users only closes the socket sooner.
+    connection->grants.removeIf([connection, &channel](const Connection::Grant &grant) {
+        if (grant.channel != channel)
+            return false;
+        connection->userIds.insert(grant.userId);
+        if (!grant.sessionKey.isEmpty())
+            connection->sessionKeys.insert(grant.sessionKey);
+        return true;
+    });
 }
 
 void Gateway::closeConnection(Connection *connection, int code, const QString &reason)
@@ -244,10 +365,12 @@ void Gateway::peerClosed(WsPeer *peer, quint16 code)
     Connection *connection = m_connections.take(peer);
     if (!connection)
         return;
+    connection->closing = true; // what follows is not the client's doing (no webhook charge)
     const QStringList channels(connection->channels.cbegin(), connection->channels.cend());
     for (const QString &channel : channels)
         unsubscribe(connection, channel);
     m_clientEventLimiter.remove(connection->socketId);
+    m_bySocketId.remove(connection->socketId);
     qCDebug(lcGateway) << "connection closed" << connection->socketId << "code" << code;
     const QString socketId = connection->socketId;
     delete connection;
@@ -314,7 +437,8 @@ void Gateway::onTextMessage(Connection *connection, const QByteArray &text)
     const protocol::Frame &frame = *decoded.frame;
     if (frame.event == QLatin1String("pusher:ping")) {
         static const WireFrame pong = textFrame(R"({"event":"pusher:pong","data":"{}"})");
-        sendFrame(connection, pong);
+        if (acceptPing(connection))
+            sendFrame(connection, pong);
     } else if (frame.event == QLatin1String("pusher:pong")) {
         // activity already recorded
     } else if (frame.event == QLatin1String("pusher:subscribe")) {
@@ -353,6 +477,15 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
         return;
     }
 
+    if (connection->channels.size() >= m_options.maxSubscriptions) {
+        // The status Soketi uses for its limits: 4100, over capacity. The connection stays.
+        sendSubscriptionError(connection, channel->name, QStringLiteral("LimitReached"),
+                              QStringLiteral("A connection may subscribe to at most %1 channels")
+                                  .arg(m_options.maxSubscriptions),
+                              int(ErrorCode::OverCapacity));
+        return;
+    }
+
     if (channel->type == protocol::ChannelType::ServerToUser &&
         (connection->userId.isEmpty() || channel->serverToUserId() != connection->userId)) {
         sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"),
@@ -379,14 +512,30 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
                                       400);
                 return;
             }
+            // A member's further connections always fit; a new member only below the cap.
+            if (m_presence->memberCount(channel->name) >= m_options.maxPresenceMembers &&
+                !m_presence->isMember(channel->name, member->userId)) {
+                sendSubscriptionError(
+                    connection, channel->name, QStringLiteral("LimitReached"),
+                    QStringLiteral("A presence channel may have at most %1 members")
+                        .arg(m_options.maxPresenceMembers),
+                    int(ErrorCode::OverCapacity));
+                return;
+            }
         }
     }
 
     connection->channels.insert(channel->name);
+    if (channel->requiresAuth())
+        bindGrants(connection, channel->name);
+    if (member)
+        connection->userIds.insert(member->userId);
     QSet<Connection *> &subscribers = m_channels[channel->name];
     subscribers.insert(connection);
-    if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser)
+    if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser) {
         Q_EMIT channelOccupied(channel->name);
+        chargeWebhookEvent(connection);
+    }
 
     if (!member) {
         sendFrame(connection, subscriptionSucceededFrame(*channel));
@@ -408,6 +557,7 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
                 sendFrame(other, added);
         }
         Q_EMIT memberAdded(channel->name, member->userId);
+        chargeWebhookEvent(connection);
     }
     if (channel->cache)
         replayCache(connection, channel->name);
@@ -425,6 +575,7 @@ void Gateway::replayCache(Connection *connection, const QString &channel)
                              {QLatin1String("channel"), channel},
                              {QLatin1String("data"), QStringLiteral("{}")}}));
     Q_EMIT cacheMissed(channel);
+    chargeWebhookEvent(connection);
 }
 
 void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
@@ -446,6 +597,8 @@ void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
         return;
     }
     connection->userId = userId;
+    connection->userIds.insert(userId);
+    bindGrants(connection, {});
     sendJson(connection,
              protocol::toJson(QJsonObject{
                  {QLatin1String("event"), QStringLiteral("pusher:signin_success")},
@@ -455,20 +608,29 @@ void Gateway::handleSignin(Connection *connection, const protocol::Frame &frame)
 
 Gateway::WireFrame Gateway::subscriptionSucceededFrame(const protocol::ChannelName &channel) const
 {
-    if (channel.type != protocol::ChannelType::Presence)
-        return textFrame(internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                       channel.name, {}));
-    QJsonArray ids;
-    QJsonObject hash;
-    for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
-        ids.append(m.userId);
-        hash.insert(m.userId, m.userInfo);
+    QJsonObject data;
+    if (channel.type == protocol::ChannelType::Presence) {
+        QJsonArray ids;
+        QJsonObject hash;
+        for (const protocol::PresenceMember &m : m_presence->members(channel.name)) {
+            ids.append(m.userId);
+            hash.insert(m.userId, m.userInfo);
+        }
+        data.insert(QLatin1String("presence"), QJsonObject{{QLatin1String("ids"), ids},
+                                                           {QLatin1String("hash"), hash},
+                                                           {QLatin1String("count"), ids.size()}});
     }
-    const QJsonObject presence{{QLatin1String("ids"), ids},
-                               {QLatin1String("hash"), hash},
-                               {QLatin1String("count"), ids.size()}};
-    return textFrame(internalFrame(QStringLiteral("pusher_internal:subscription_succeeded"),
-                                   channel.name, {{QLatin1String("presence"), presence}}));
+    QJsonObject frame{
+        {QLatin1String("event"), QStringLiteral("pusher_internal:subscription_succeeded")},
+        {QLatin1String("channel"), channel.name},
+        {QLatin1String("data"), QString::fromUtf8(protocol::toJson(data))}};
+    // The channel's seq as of this subscription, which is already in place: every later event
+    // reaches the client live, so it needs no history query to know where it starts.
+    if (channel.isSequenced() && m_sequenceSource) {
+        if (const std::optional<qint64> seq = m_sequenceSource(channel.name))
+            frame.insert(QLatin1String("seq"), *seq);
+    }
+    return textFrame(protocol::toJson(frame));
 }
 
 void Gateway::handleUnsubscribe(Connection *connection, const protocol::Frame &frame)
@@ -503,9 +665,12 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
                                         {{QLatin1String("user_id"), userId}})),
                 nullptr);
         Q_EMIT memberRemoved(channel, userId);
+        chargeWebhookEvent(connection);
     }
-    if (vacated && !channel.startsWith(QLatin1Char('#')))
+    if (vacated && !channel.startsWith(QLatin1Char('#'))) {
         Q_EMIT channelVacated(channel);
+        chargeWebhookEvent(connection);
+    }
 }
 
 void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &frame)

@@ -16,7 +16,9 @@
 #include <QSet>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 class QTcpSocket;
 
@@ -33,6 +35,11 @@ struct GatewayOptions
     int activityGraceSeconds = 30;
     double clientEventsPerSecond = 10;
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent output allowed per connection
+    int maxSubscriptions = 100;                //!< channels per connection
+    int maxPresenceMembers = 100;              //!< distinct users per presence channel
+    //! Webhook events (channel_occupied/vacated, member_added/removed, cache_miss) one
+    //! connection may cause per minute before it is closed with 4301; 0: no limit.
+    int maxWebhookEventsPerMinute = 0;
 };
 
 struct HttpRequest;
@@ -60,17 +67,37 @@ public:
 
     void broadcast(const BroadcastEvent &event) override;
 
+    //! Where `pusher_internal:subscription_succeeded` on a sequenced (private, presence,
+    //! encrypted) channel gets the channel's current `seq`: the last committed one, 0 for none,
+    //! nullopt when it cannot be told (the frame then has no `seq`).
+    using SequenceSource = std::function<std::optional<qint64>(const QString &channel)>;
+    void setSequenceSource(SequenceSource source) { m_sequenceSource = std::move(source); }
+
     //! Closes every connection with `code` (1001 on shutdown) and stops accepting.
     void closeAll(int code, const QString &reason);
 
     int connectionCount() const { return static_cast<int>(m_connections.size()); }
-    //! Closes every connection of user `userId` (those subscribed to `private-user.{id}` or
-    //! present on a presence channel as that user) with `code`. Returns how many.
+
+    //! Notes that the server's own auth routes signed `channel` (empty: `pusher:signin` user
+    //! data) for connection `socketId` at the request of user `userId`, whose bearer token has
+    //! the digest `sessionKey`. When the connection uses that signature, it is bound to the
+    //! user and the token for as long as it lives: terminateUser() and terminateSession() then
+    //! close it, whatever channels it is on. Ignored when `socketId` is not a connection here.
+    void recordGrant(const QString &socketId, const QString &channel, const QString &userId,
+                     const QByteArray &sessionKey);
+    //! Closes every connection of user `userId` with `code`: those bound to the user (through
+    //! a signature from the auth routes, pusher:signin or presence `channel_data`) and those
+    //! subscribed to `private-user.{id}`. Returns how many.
     int terminateUser(qint64 userId, int code, const QString &reason);
     //! The same for a user id as Pusher names it (a string; `pusher:signin` users included).
     int terminateUser(const QString &userId, int code, const QString &reason);
     //! The connections terminateUser() would close.
     int userConnectionCount(qint64 userId) const;
+    //! Closes every connection bound to the token whose digest is `sessionKey` (its user signed
+    //! out, or the token was revoked). Returns how many.
+    int terminateSession(const QByteArray &sessionKey, int code, const QString &reason);
+    //! The token digests live connections are bound to (for watching revocations elsewhere).
+    QList<QByteArray> sessionKeys() const;
     int channelCount() const { return static_cast<int>(m_channels.size()); }
     int subscriberCount(const QString &channel) const;
     //! Channels with at least one local subscriber.
@@ -107,10 +134,19 @@ private:
 
     void textReceived(WsPeer *peer, const QByteArray &payload) override;
     void binaryReceived(WsPeer *peer) override;
+    void pingReceived(WsPeer *peer, const QByteArray &payload) override;
     void pongReceived(WsPeer *peer) override;
     void peerClosed(WsPeer *peer, quint16 code) override;
     void onTextMessage(Connection *connection, const QByteArray &text);
     void closeConnection(Connection *connection, int code, const QString &reason);
+    //! Binds the grants recorded for `channel` (empty: signin) to the connection.
+    void bindGrants(Connection *connection, const QString &channel);
+    //! Closes the given connections with a pusher:error and `code`.
+    int terminate(const QList<Connection *> &doomed, int code, const QString &reason);
+    //! Takes a token from the connection's ping bucket; closes it (4301) when it is empty.
+    bool acceptPing(Connection *connection);
+    //! Charges a webhook event the connection caused; closes it (4301) over its budget.
+    void chargeWebhookEvent(Connection *connection);
     void handleSubscribe(Connection *connection, const protocol::Frame &frame);
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
@@ -130,9 +166,11 @@ private:
     void sweepActivity();
 
     GatewayOptions m_options;
+    SequenceSource m_sequenceSource;
     std::unique_ptr<PresenceStore> m_presence;
     WsEngine m_engine;
     QHash<WsPeer *, Connection *> m_connections;
+    QHash<QString, Connection *> m_bySocketId;
     QHash<QString, QSet<Connection *>> m_channels;
     struct CachedEvent
     {

@@ -52,4 +52,10 @@ int LocalPresenceStore::memberCount(const QString &channel) const
     return it == m_channels.cend() ? 0 : static_cast<int>(it->size());
 }
 
+bool LocalPresenceStore::isMember(const QString &channel, const QString &userId) const
+{
+    const auto it = m_channels.constFind(channel);
+    return it != m_channels.cend() && it->contains(userId);
+}
+
 } // namespace flippdeal::server

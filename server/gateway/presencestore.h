@@ -26,6 +26,8 @@ public:
     //! Distinct members of a channel.
     virtual QList<protocol::PresenceMember> members(const QString &channel) const = 0;
     virtual int memberCount(const QString &channel) const = 0;
+    //! Whether `userId` is a member of `channel` (through any connection).
+    virtual bool isMember(const QString &channel, const QString &userId) const = 0;
 };
 
 //! \brief PresenceStore for a single node, in memory.
@@ -37,6 +39,7 @@ public:
     bool leave(const QString &channel, const QString &userId, const QString &socketId) override;
     QList<protocol::PresenceMember> members(const QString &channel) const override;
     int memberCount(const QString &channel) const override;
+    bool isMember(const QString &channel, const QString &userId) const override;
 
 private:
     struct Entry

@@ -376,18 +376,22 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
         return; // after our close frame, only the answer matters
     switch (frame.opcode) {
     case ws::Opcode::Ping:
-        queue(peer, ws::encode(ws::Opcode::Pong, frame.payload));
+        m_listener.pingReceived(peer, frame.payload);
         return;
     case ws::Opcode::Pong:
         m_listener.pongReceived(peer);
         return;
     case ws::Opcode::Close: {
         if (!peer->closing) {
-            quint16 code = ws::Normal;
-            if (frame.payload.size() >= 2)
-                code = quint16((quint8(frame.payload[0]) << 8) | quint8(frame.payload[1]));
+            const ws::ClosePayload received = ws::parseClosePayload(frame.payload);
             peer->closeReceived = true;
-            close(peer, code, {}); // echo the close, then the socket goes once it is out
+            if (!received.valid) {
+                close(peer, ws::ProtocolError, received.error);
+                return;
+            }
+            // Echo the code (an empty close gets an empty one: 1005 never goes on the wire),
+            // then the socket goes once it is out.
+            close(peer, received.code, {});
             return;
         }
         finish(peer, peer->closeCode);
@@ -400,10 +404,12 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
             return;
         }
         if (frame.fin) {
-            if (frame.opcode == ws::Opcode::Text)
-                m_listener.textReceived(peer, frame.payload);
-            else
+            if (frame.opcode == ws::Opcode::Binary)
                 m_listener.binaryReceived(peer);
+            else if (!ws::isValidUtf8(frame.payload))
+                close(peer, ws::InvalidPayload, "text message is not UTF-8");
+            else
+                m_listener.textReceived(peer, frame.payload);
             return;
         }
         peer->messageOpen = true;
@@ -423,10 +429,12 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
         if (frame.fin) {
             peer->messageOpen = false;
             const QByteArray whole = std::exchange(peer->message, QByteArray());
-            if (peer->messageOpcode == ws::Opcode::Text)
-                m_listener.textReceived(peer, whole);
-            else
+            if (peer->messageOpcode == ws::Opcode::Binary)
                 m_listener.binaryReceived(peer);
+            else if (!ws::isValidUtf8(whole))
+                close(peer, ws::InvalidPayload, "text message is not UTF-8");
+            else
+                m_listener.textReceived(peer, whole);
         }
         return;
     }

@@ -66,6 +66,9 @@ public:
         virtual ~Listener() = default;
         virtual void textReceived(WsPeer *peer, const QByteArray &payload) = 0;
         virtual void binaryReceived(WsPeer *peer) = 0;
+        //! A ping control frame: the listener answers it (a Pong frame through send()), so that
+        //! pongs count against its output limits and pings against its rate limits.
+        virtual void pingReceived(WsPeer *peer, const QByteArray &payload) = 0;
         virtual void pongReceived(WsPeer *peer) = 0;
         //! The connection is gone; `peer` is deleted right after this returns.
         virtual void peerClosed(WsPeer *peer, quint16 code) = 0;
@@ -86,7 +89,8 @@ public:
     WsPeer *adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput);
     //! Queues a complete frame (see ws::encode); dropped once the peer is closing.
     void send(WsPeer *peer, const QByteArray &frame);
-    //! Sends a close frame, then closes the socket once it is out (or after a deadline).
+    //! Sends a close frame, then closes the socket once it is out (or after a deadline). A code
+    //! that must not go on the wire (1005, 1006) is sent as a close frame without a payload.
     void close(WsPeer *peer, quint16 code, QByteArrayView reason);
     int peerCount() const { return static_cast<int>(m_peers.size()); }
 

@@ -3,6 +3,8 @@
 
 #include <QCryptographicHash>
 
+#include <cstring>
+
 namespace flippdeal::server::ws {
 
 QByteArray encode(Opcode opcode, QByteArrayView payload)
@@ -28,11 +30,88 @@ QByteArray encode(Opcode opcode, QByteArrayView payload)
 
 QByteArray encodeClose(quint16 code, QByteArrayView reason)
 {
+    if (!isSendableCloseCode(code))
+        return encode(Opcode::Close, {});
     QByteArray payload;
     payload.append(char(code >> 8));
     payload.append(char(code & 0xFF));
-    payload.append(reason.first(std::min<qsizetype>(reason.size(), 123)));
+    qsizetype size = std::min<qsizetype>(reason.size(), 123);
+    // Never cut a character in two: the reason must stay valid UTF-8.
+    while (size > 0 && size < reason.size() && (quint8(reason[size]) & 0xC0) == 0x80)
+        --size;
+    payload.append(reason.first(size));
     return encode(Opcode::Close, payload);
+}
+
+bool isSendableCloseCode(quint16 code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+bool isValidUtf8(QByteArrayView text)
+{
+    const auto *bytes = reinterpret_cast<const quint8 *>(text.data());
+    const qsizetype size = text.size();
+    qsizetype i = 0;
+    while (i < size) {
+        // Pusher frames are mostly ASCII: skip 8 bytes at a time while no high bit is set.
+        if (size - i >= 8) {
+            quint64 word;
+            std::memcpy(&word, bytes + i, 8);
+            if (!(word & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        const quint8 lead = bytes[i];
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        int length = 0;
+        quint8 low = 0x80, high = 0xBF; // the allowed range of the second byte
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            if (lead == 0xE0)
+                low = 0xA0; // overlong
+            else if (lead == 0xED)
+                high = 0x9F; // surrogates
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            if (lead == 0xF0)
+                low = 0x90; // overlong
+            else if (lead == 0xF4)
+                high = 0x8F; // above U+10FFFF
+        } else {
+            return false; // a continuation byte, an overlong 2-byte lead, or 0xF5-0xFF
+        }
+        if (size - i < length || bytes[i + 1] < low || bytes[i + 1] > high)
+            return false;
+        for (int k = 2; k < length; ++k) {
+            if ((bytes[i + k] & 0xC0) != 0x80)
+                return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
+ClosePayload parseClosePayload(QByteArrayView payload)
+{
+    ClosePayload result;
+    if (payload.isEmpty())
+        return result;
+    if (payload.size() == 1)
+        return {false, ProtocolError, "close payload of one byte"};
+    result.code = quint16((quint8(payload[0]) << 8) | quint8(payload[1]));
+    if (!isSendableCloseCode(result.code))
+        return {false, ProtocolError, "invalid close code"};
+    if (!isValidUtf8(payload.sliced(2)))
+        return {false, ProtocolError, "close reason is not UTF-8"};
+    return result;
 }
 
 ParseResult parse(QByteArrayView buffer, qsizetype maxPayload)

@@ -215,7 +215,20 @@ const char *const schemaV5[] = {
     "DELETE FROM channel_events WHERE event = 'AuctionCountdown'",
 };
 
-constexpr int LatestVersion = 5;
+// Version 6: webhook events, stored the moment they happen and sent from here (in batches, one
+// job per receiver), so a crash loses none. `hold_key` marks a channel_vacated/member_removed
+// held until `due_at`, which the matching channel_occupied/member_added cancels.
+const char *const schemaV6[] = {
+    R"(CREATE TABLE webhook_events (
+        id %ID%,
+        hold_key TEXT,
+        event TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL))",
+    "CREATE INDEX webhook_events_due ON webhook_events (due_at, id)",
+};
+
+constexpr int LatestVersion = 6;
 
 } // namespace
 
@@ -257,6 +270,10 @@ bool Database::migrateTo(int version)
         break;
     case 5:
         for (const char *sql : schemaV5)
+            steps.append(sql);
+        break;
+    case 6:
+        for (const char *sql : schemaV6)
             steps.append(sql);
         break;
     default:

@@ -88,6 +88,25 @@ private Q_SLOTS:
         QCOMPARE(realtime.lastSeq(channel), 2);
     }
 
+    void firstSubscriptionStartsAtTheSeqTheServerAnnounces()
+    {
+        sendMessage(QStringLiteral("before")); // seq 1 and 2 on Bob's channel
+        auto api = makeApi(m_bob);
+        client::RealtimeClient realtime(*api, m_server->config().appKey);
+        const QString channel = QStringLiteral("private-user.%1").arg(m_bob.user.id);
+        qint64 atSubscription = -1;
+        connect(&realtime, &client::RealtimeClient::subscribed, this,
+                [&](const QString &) { atSubscription = realtime.lastSeq(channel); });
+        QSignalSpy events(&realtime, &client::RealtimeClient::eventReceived);
+        realtime.subscribe(channel);
+        realtime.connectToServer();
+        QTRY_COMPARE(atSubscription, 2); // known at once, from subscription_succeeded
+        sendMessage(QStringLiteral("after"));
+        QTRY_COMPARE(events.size(), 2);
+        QCOMPARE(events.at(0).at(3).toLongLong(), 3);
+        QCOMPARE(realtime.lastSeq(channel), 4);
+    }
+
     void refusedSubscriptionIsReported()
     {
         auto api = makeApi(m_bob);

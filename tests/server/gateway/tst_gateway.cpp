@@ -2,8 +2,10 @@
 // The Pusher protocol 7 gateway against real QWebSocket clients on a real port. Registered
 // twice: as tst_gateway, and as tst_gateway_tls with FLIPPDEAL_TEST_TLS=1 (every connection
 // over TLS, through the gateway's QSslSocket transport instead of the epoll engine).
+#include "testhelpers.h"
 #include "testserver.h"
 
+#include "events/eventstore.h"
 #include "gateway/gateway.h"
 
 #include "protocol/signing.h"
@@ -29,6 +31,124 @@ QString presenceData(const QString &userId, const QString &name)
 {
     return QStringLiteral(R"({"user_id":"%1","user_info":{"name":"%2"}})").arg(userId, name);
 }
+
+//! A client frame as RFC 6455 wants it (masked, here with a zero key so the bytes stay readable).
+QByteArray maskedFrame(quint8 firstByte, const QByteArray &payload)
+{
+    QByteArray frame;
+    frame.append(char(firstByte));
+    if (payload.size() < 126)
+        frame.append(char(0x80 | payload.size()));
+    else
+        frame.append(char(0x80 | 126))
+            .append(char(payload.size() >> 8))
+            .append(char(payload.size() & 0xFF));
+    return frame.append(4, '\0') + payload;
+}
+
+//! \brief One frame the server sent, as a raw client reads it.
+struct ServerFrame
+{
+    quint8 opcode = 0;
+    QByteArray payload;
+    //! A close frame's status code (0 when it has none).
+    int closeCode() const
+    {
+        return payload.size() >= 2 ? (quint8(payload[0]) << 8) | quint8(payload[1]) : 0;
+    }
+};
+
+//! \brief A WebSocket client spoken by hand over a QSslSocket (encrypted when the suite runs
+//! over TLS), to send what QWebSocket never would and to read the server's frames as they are.
+class RawClient
+{
+public:
+    //! Connects, upgrades, and waits for pusher:connection_established.
+    bool open(quint16 port)
+    {
+        if (testsRunOverTls()) {
+            m_socket.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+            if (!waitUntil([this] { return m_socket.isEncrypted(); }, 5000))
+                return false;
+        } else {
+            m_socket.connectToHost(QHostAddress::LocalHost, port);
+            if (!m_socket.waitForConnected(3000))
+                return false;
+        }
+        m_socket.write(
+            "GET /app/test-key?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n");
+        if (!waitUntil([this] { return m_socket.peek(8192).contains("\r\n\r\n"); }, 5000))
+            return false;
+        const QByteArray head = m_socket.peek(8192);
+        m_socket.read(head.indexOf("\r\n\r\n") + 4);
+        return head.startsWith("HTTP/1.1 101") && next(0x1).has_value();
+    }
+
+    QSslSocket &socket() { return m_socket; }
+    void send(quint8 firstByte, const QByteArray &payload)
+    {
+        m_socket.write(maskedFrame(firstByte, payload));
+    }
+
+    //! The next frame with `opcode` (earlier ones are kept in frames()); nullopt on timeout or
+    //! when the connection ends first.
+    std::optional<ServerFrame> next(quint8 opcode, int timeoutMs = 5000)
+    {
+        std::optional<ServerFrame> found;
+        waitUntil(
+            [&] {
+                readFrames();
+                for (; m_taken < m_frames.size() && !found; ++m_taken) {
+                    if (m_frames.at(m_taken).opcode == opcode)
+                        found = m_frames.at(m_taken);
+                }
+                return found.has_value() || m_socket.state() == QAbstractSocket::UnconnectedState;
+            },
+            timeoutMs);
+        if (!found)
+            readFrames();
+        for (; !found && m_taken < m_frames.size(); ++m_taken) {
+            if (m_frames.at(m_taken).opcode == opcode)
+                found = m_frames.at(m_taken);
+        }
+        return found;
+    }
+    const QList<ServerFrame> &frames() const { return m_frames; }
+
+private:
+    void readFrames()
+    {
+        m_buffer += m_socket.readAll();
+        while (m_buffer.size() >= 2) {
+            qsizetype length = quint8(m_buffer[1]) & 0x7F;
+            qsizetype offset = 2;
+            if (length == 126) {
+                if (m_buffer.size() < 4)
+                    return;
+                length = (quint8(m_buffer[2]) << 8) | quint8(m_buffer[3]);
+                offset = 4;
+            } else if (length == 127) {
+                if (m_buffer.size() < 10)
+                    return;
+                length = 0;
+                for (int i = 2; i < 10; ++i)
+                    length = (length << 8) | quint8(m_buffer[i]);
+                offset = 10;
+            }
+            if (m_buffer.size() < offset + length)
+                return;
+            m_frames.append({quint8(m_buffer[0] & 0x0F), m_buffer.mid(offset, length)});
+            m_buffer.remove(0, offset + length);
+        }
+    }
+
+    QSslSocket m_socket;
+    QByteArray m_buffer;
+    QList<ServerFrame> m_frames;
+    qsizetype m_taken = 0;
+};
 
 } // namespace
 
@@ -157,6 +277,154 @@ private Q_SLOTS:
         socket->socket().ping("are you there");
         QVERIFY2(pong.wait(3000), "a WebSocket ping is answered with a pong");
         QCOMPARE(pong.first().at(1).toByteArray(), QByteArray("are you there"));
+    }
+
+    void invalidUtf8ClosesWith1007_data()
+    {
+        QTest::addColumn<QList<QByteArray>>("fragments");
+        const QByteArray start = "{\"event\":\"pusher:ping\",\"data\":\"";
+        QTest::addRow("lone continuation byte") << QList<QByteArray>{start + "\x80\"}"};
+        QTest::addRow("overlong slash") << QList<QByteArray>{start + "\xC0\xAF\"}"};
+        QTest::addRow("surrogate") << QList<QByteArray>{start + "\xED\xA0\x80\"}"};
+        QTest::addRow("above U+10FFFF") << QList<QByteArray>{start + "\xF4\x90\x80\x80\"}"};
+        QTest::addRow("truncated at the end") << QList<QByteArray>{start + "\"}\xE2\x82"};
+        QTest::addRow("fragmented, bad in the second") << QList<QByteArray>{start, "\xFF", "\"}"};
+        QTest::addRow("fragmented, a character cut short")
+            << QList<QByteArray>{start + "\xE2\x82", "\"}"};
+    }
+
+    void invalidUtf8ClosesWith1007()
+    {
+        QFETCH(QList<QByteArray>, fragments);
+        RawClient client;
+        QVERIFY(client.open(m_server->port()));
+        for (qsizetype i = 0; i < fragments.size(); ++i) {
+            const quint8 opcode = i == 0 ? 0x1 : 0x0;
+            client.send((i + 1 == fragments.size() ? 0x80 : 0x00) | opcode, fragments.at(i));
+        }
+        const auto close = client.next(0x8);
+        QVERIFY2(close, "the server closes");
+        QCOMPARE(close->closeCode(), 1007);
+        for (const ServerFrame &frame : client.frames())
+            QVERIFY2(!frame.payload.contains("pusher:pong"), "nothing of it was handled");
+    }
+
+    void validUtf8AcrossFragmentsIsAccepted()
+    {
+        RawClient client;
+        QVERIFY(client.open(m_server->port()));
+        // "€" (E2 82 AC) split between two fragments, and 4-byte "😀" whole.
+        client.send(0x01, "{\"event\":\"pusher:ping\",\"data\":{\"x\":\"\xE2\x82");
+        client.send(0x80, "\xAC \xF0\x9F\x98\x80\"}}");
+        const auto pong = client.next(0x1);
+        QVERIFY(pong);
+        QVERIFY2(pong->payload.contains("pusher:pong"), pong->payload.constData());
+    }
+
+    void badClosePayloadsCloseWith1002_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addRow("one byte") << QByteArray("\x03", 1);
+        QTest::addRow("1005 (no status)") << QByteArray("\x03\xED", 2);
+        QTest::addRow("1006 (abnormal)") << QByteArray("\x03\xEE", 2);
+        QTest::addRow("1015 (TLS)") << QByteArray("\x03\xF7", 2);
+        QTest::addRow("1004 (reserved)") << QByteArray("\x03\xEC", 2);
+        QTest::addRow("0") << QByteArray("\x00\x00", 2);
+        QTest::addRow("999") << QByteArray("\x03\xE7", 2);
+        QTest::addRow("2999") << QByteArray("\x0B\xB7", 2);
+        QTest::addRow("5000") << QByteArray("\x13\x88", 2);
+        QTest::addRow("reason not UTF-8") << QByteArray("\x03\xE8oops\xC3\x28", 8);
+    }
+
+    void badClosePayloadsCloseWith1002()
+    {
+        QFETCH(QByteArray, payload);
+        RawClient client;
+        QVERIFY(client.open(m_server->port()));
+        client.send(0x88, payload);
+        const auto close = client.next(0x8);
+        QVERIFY(close);
+        QCOMPARE(close->closeCode(), 1002);
+        QTRY_COMPARE(m_server->app().gateway().connectionCount(), 0);
+    }
+
+    void closeCodesAreEchoedButNever1005_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<QByteArray>("answer");
+        QTest::addRow("empty close: empty answer") << QByteArray() << QByteArray();
+        QTest::addRow("1000") << QByteArray("\x03\xE8", 2) << QByteArray("\x03\xE8", 2);
+        QTest::addRow("1001 with a UTF-8 reason") << QByteArray("\x03\xE9"
+                                                                "bye \xE2\x82\xAC",
+                                                                9)
+                                                  << QByteArray("\x03\xE9", 2);
+        QTest::addRow("4000 (application)")
+            << QByteArray("\x0F\xA0", 2) << QByteArray("\x0F\xA0", 2);
+    }
+
+    void closeCodesAreEchoedButNever1005()
+    {
+        QFETCH(QByteArray, payload);
+        QFETCH(QByteArray, answer);
+        RawClient client;
+        QVERIFY(client.open(m_server->port()));
+        client.send(0x88, payload);
+        const auto close = client.next(0x8);
+        QVERIFY(close);
+        QCOMPARE(close->payload, answer);
+    }
+
+    void pingFloodIsClosed_data()
+    {
+        QTest::addColumn<bool>("webSocketPings");
+        QTest::addRow("WebSocket ping frames") << true;
+        QTest::addRow("pusher:ping") << false;
+    }
+
+    void pingFloodIsClosed()
+    {
+        QFETCH(bool, webSocketPings);
+        // A client that pings as fast as it can and never reads: the pongs must not pile up.
+        RawClient client;
+        QVERIFY(client.open(m_server->port()));
+        client.socket().setReadBufferSize(4096);
+        const QByteArray ping = webSocketPings
+                                    ? maskedFrame(0x89, QByteArray(125, 'p'))
+                                    : maskedFrame(0x81, R"({"event":"pusher:ping","data":{}})");
+        QByteArray flood;
+        for (int i = 0; i < 2000; ++i)
+            flood += ping;
+        client.socket().write(flood);
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->app().gateway().connectionCount(), 0, 10000);
+
+        client.socket().setReadBufferSize(0);
+        const auto close = client.next(0x8);
+        QVERIFY2(close, "the flood ends in a close frame");
+        QCOMPARE(close->closeCode(), 4301);
+        const auto answers = std::count_if(
+            client.frames().cbegin(), client.frames().cend(), [](const ServerFrame &f) {
+                return f.opcode == 0xA || f.payload.contains("pusher:pong");
+            });
+        // The burst of 10 and what refills while the flood is read: a handful, not 2,000.
+        QVERIFY2(answers >= 10 && answers <= 30, qPrintable(QString::number(answers)));
+        const bool errorFirst =
+            std::any_of(client.frames().cbegin(), client.frames().cend(), [](const ServerFrame &f) {
+                return f.payload.contains("pusher:error") && f.payload.contains("4301");
+            });
+        QVERIFY2(errorFirst, "a pusher:error 4301 says why");
+    }
+
+    void pingsWithinTheLimitAreAnswered()
+    {
+        auto socket = connected();
+        QSignalSpy pong(&socket->socket(), &QWebSocket::pong);
+        for (int i = 0; i < 6; ++i) {
+            socket->socket().ping("p");
+            socket->send({{QLatin1String("event"), QStringLiteral("pusher:ping")}});
+            QTest::qWait(500); // two pings, one token back: within the burst of 10
+        }
+        QTRY_COMPARE(pong.size(), 6);
+        QVERIFY(!socket->isClosed());
     }
 
     void binaryFrameIsAnError()
@@ -305,6 +573,106 @@ private Q_SLOTS:
         QCOMPARE(frameData(*removed).value(QLatin1String("user_id")).toString(),
                  QStringLiteral("2"));
         QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 1);
+    }
+
+    void subscriptionsPerConnectionAreCapped()
+    {
+        // The default, 100 channels per connection (one connection held 100,000 before).
+        auto socket = connected();
+        for (int i = 0; i < 100; ++i)
+            QVERIFY(socket->subscribe(QStringLiteral("cap-%1").arg(i)));
+        QVERIFY(!socket->subscribe(QStringLiteral("cap-100")));
+        const auto error =
+            socket->waitFor(QStringLiteral("pusher:subscription_error"), QStringLiteral("cap-100"));
+        QVERIFY(error);
+        QCOMPARE(frameData(*error).value(QLatin1String("status")).toInt(), 4100);
+        QCOMPARE(frameData(*error).value(QLatin1String("type")).toString(),
+                 QStringLiteral("LimitReached"));
+        QCOMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("cap-100")), 0);
+        QCOMPARE(m_server->app().gateway().channelCount(), 100);
+
+        // Private channels count too; a repeated subscribe is still confirmed; the connection
+        // stays, and an unsubscribe makes room again.
+        const QString privateChannel = QStringLiteral("private-cap");
+        QVERIFY(!socket->subscribe(privateChannel, sign(*socket, privateChannel)));
+        QVERIFY(socket->subscribe(QStringLiteral("cap-7")));
+        socket->send({{QLatin1String("event"), QStringLiteral("pusher:unsubscribe")},
+                      {QLatin1String("data"),
+                       QJsonObject{{QLatin1String("channel"), QStringLiteral("cap-0")}}}});
+        QVERIFY(socket->subscribe(privateChannel, sign(*socket, privateChannel)));
+        QVERIFY(!socket->isClosed());
+    }
+
+    void presenceMembersAreCapped()
+    {
+        m_server = std::make_unique<TestServer>(
+            [](server::Config &config) { config.maxPresenceMembers = 3; });
+        const QString channel = QStringLiteral("presence-auction.3");
+        std::vector<std::unique_ptr<TestSocket>> members;
+        for (int user = 1; user <= 3; ++user) {
+            members.push_back(connected());
+            QVERIFY(joinPresence(*members.back(), channel, QString::number(user)));
+        }
+        auto fourth = connected();
+        QVERIFY(!joinPresence(*fourth, channel, QStringLiteral("4")));
+        const auto error = fourth->waitFor(QStringLiteral("pusher:subscription_error"), channel);
+        QVERIFY(error);
+        QCOMPARE(frameData(*error).value(QLatin1String("status")).toInt(), 4100);
+        QCOMPARE(frameData(*error).value(QLatin1String("type")).toString(),
+                 QStringLiteral("LimitReached"));
+        QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 3);
+        QTest::qWait(200);
+        for (const QJsonObject &frame : members.front()->frames())
+            QVERIFY2(frameData(frame).value(QLatin1String("user_id")).toString() !=
+                         QLatin1String("4"),
+                     "nobody hears of the refused member");
+
+        // A member's second connection is not a new member.
+        auto secondTab = connected();
+        QVERIFY(joinPresence(*secondTab, channel, QStringLiteral("2")));
+        // When a member leaves, there is room again.
+        members.front().reset();
+        QTRY_COMPARE(m_server->app().gateway().presence().memberCount(channel), 2);
+        QVERIFY(joinPresence(*fourth, channel, QStringLiteral("4")));
+        QCOMPARE(m_server->app().gateway().presence().memberCount(channel), 3);
+    }
+
+    void subscriptionSucceededCarriesTheChannelSeq()
+    {
+        server::EventStore &events = m_server->app().events();
+        const QString busy = QStringLiteral("private-user.5");
+        const QString room = QStringLiteral("presence-auction.5");
+        QVERIFY(events.transaction([&](server::EventBatch &batch) {
+            batch.add(busy, QStringLiteral("A"), {});
+            batch.add(busy, QStringLiteral("B"), {});
+            batch.add(room, QStringLiteral("C"), {});
+            return true;
+        }));
+        auto socket = connected();
+        const auto first = socket->subscribe(busy, sign(*socket, busy));
+        QVERIFY(first);
+        QCOMPARE(seqOf(*first), 2);
+        const auto presence = joinPresence(*socket, room, QStringLiteral("5"));
+        QVERIFY(presence);
+        QCOMPARE(seqOf(*presence), 1);
+        QVERIFY(frameData(*presence).contains(QLatin1String("presence")));
+        const QString quiet = QStringLiteral("private-encrypted-user.5");
+        const auto empty = socket->subscribe(quiet, sign(*socket, quiet));
+        QVERIFY(empty);
+        QVERIFY2(empty->value(QLatin1String("seq")).isDouble(), qPrintable(frameText(*empty)));
+        QCOMPARE(seqOf(*empty), 0);
+        const auto open = socket->subscribe(QStringLiteral("news"));
+        QVERIFY(open);
+        QVERIFY2(!open->contains(QLatin1String("seq")), "public channels have no seq");
+
+        // What is committed after the subscription reaches it live, right after that seq.
+        QVERIFY(events.transaction([&](server::EventBatch &batch) {
+            batch.add(busy, QStringLiteral("D"), {});
+            return true;
+        }));
+        const auto live = socket->waitFor(QStringLiteral("D"), busy);
+        QVERIFY(live);
+        QCOMPARE(seqOf(*live), 3);
     }
 
     void presenceNeedsMemberData()

@@ -68,6 +68,10 @@ private Q_SLOTS:
         QTest::addRow("log level") << QStringLiteral("log-level") << QStringLiteral("loud");
         QTest::addRow("timeout") << QStringLiteral("activity-timeout") << QStringLiteral("0");
         QTest::addRow("short secret") << QStringLiteral("app-secret") << QStringLiteral("abc");
+        QTest::addRow("no subscriptions")
+            << QStringLiteral("max-subscriptions") << QStringLiteral("0");
+        QTest::addRow("presence members not a number")
+            << QStringLiteral("max-presence-members") << QStringLiteral("many");
     }
 
     void badValues()

@@ -133,6 +133,97 @@ private Q_SLOTS:
         QCOMPARE(first.frame.payload + second.frame.payload, QByteArray("partial"));
     }
 
+    void utf8_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<bool>("valid");
+        QTest::addRow("empty") << QByteArray() << true;
+        QTest::addRow("ascii, long") << QByteArray(1000, 'a') << true;
+        QTest::addRow("2-byte") << QByteArray("k\xC3\xA4se") << true;
+        QTest::addRow("3-byte") << QByteArray("\xE2\x82\xAC") << true;
+        QTest::addRow("4-byte") << QByteArray("\xF0\x9F\x98\x80") << true;
+        QTest::addRow("U+10FFFF") << QByteArray("\xF4\x8F\xBF\xBF") << true;
+        QTest::addRow("U+FFFF (a noncharacter, still valid)") << QByteArray("\xEF\xBF\xBF") << true;
+        QTest::addRow("NUL") << QByteArray("a\0b", 3) << true;
+        QTest::addRow("lone continuation") << QByteArray("\x80") << false;
+        QTest::addRow("overlong 2-byte") << QByteArray("\xC0\xAF") << false;
+        QTest::addRow("overlong C1") << QByteArray("\xC1\xBF") << false;
+        QTest::addRow("overlong 3-byte") << QByteArray("\xE0\x80\xAF") << false;
+        QTest::addRow("overlong 4-byte") << QByteArray("\xF0\x80\x80\xAF") << false;
+        QTest::addRow("surrogate D800") << QByteArray("\xED\xA0\x80") << false;
+        QTest::addRow("surrogate DFFF") << QByteArray("\xED\xBF\xBF") << false;
+        QTest::addRow("above U+10FFFF") << QByteArray("\xF4\x90\x80\x80") << false;
+        QTest::addRow("F5") << QByteArray("\xF5\x80\x80\x80") << false;
+        QTest::addRow("FF") << QByteArray("\xFF") << false;
+        QTest::addRow("truncated 3-byte") << QByteArray("abc\xE2\x82") << false;
+        QTest::addRow("truncated after 8 ASCII") << QByteArray("abcdefgh\xE2") << false;
+        QTest::addRow("bad continuation") << QByteArray("\xE2\x28\xA1") << false;
+        QTest::addRow("bad after ASCII run") << QByteArray("0123456789abcdef\xC3\x28") << false;
+    }
+
+    void utf8()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(bool, valid);
+        QCOMPARE(ws::isValidUtf8(text), valid);
+    }
+
+    void closePayload_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<bool>("valid");
+        QTest::addColumn<int>("code");
+        QTest::addRow("empty") << QByteArray() << true << int(ws::NoStatus);
+        QTest::addRow("1000") << QByteArray("\x03\xE8", 2) << true << 1000;
+        QTest::addRow("1000 with a reason") << QByteArray("\x03\xE8"
+                                                          "bye")
+                                            << true << 1000;
+        QTest::addRow("1003") << QByteArray("\x03\xEB", 2) << true << 1003;
+        QTest::addRow("1007") << QByteArray("\x03\xEF", 2) << true << 1007;
+        QTest::addRow("1011") << QByteArray("\x03\xF3", 2) << true << 1011;
+        QTest::addRow("1014") << QByteArray("\x03\xF6", 2) << true << 1014;
+        QTest::addRow("3000") << QByteArray("\x0B\xB8", 2) << true << 3000;
+        QTest::addRow("4999") << QByteArray("\x13\x87", 2) << true << 4999;
+        QTest::addRow("one byte") << QByteArray("\x03", 1) << false << int(ws::ProtocolError);
+        QTest::addRow("0") << QByteArray("\x00\x00", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("999") << QByteArray("\x03\xE7", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("1004") << QByteArray("\x03\xEC", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("1005") << QByteArray("\x03\xED", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("1006") << QByteArray("\x03\xEE", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("1015") << QByteArray("\x03\xF7", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("1016") << QByteArray("\x03\xF8", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("2999") << QByteArray("\x0B\xB7", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("5000") << QByteArray("\x13\x88", 2) << false << int(ws::ProtocolError);
+        QTest::addRow("reason not UTF-8")
+            << QByteArray("\x03\xE8\xFF", 3) << false << int(ws::ProtocolError);
+    }
+
+    void closePayload()
+    {
+        QFETCH(QByteArray, payload);
+        QFETCH(bool, valid);
+        QFETCH(int, code);
+        const ws::ClosePayload parsed = ws::parseClosePayload(payload);
+        QCOMPARE(parsed.valid, valid);
+        QCOMPARE(int(parsed.code), code);
+    }
+
+    void codesThatMustNotBeSentGoOutEmpty()
+    {
+        for (const quint16 code : {quint16(1005), quint16(1006), quint16(1015), quint16(0)})
+            QCOMPARE(ws::encodeClose(code, "reason"), QByteArray("\x88\x00", 2));
+    }
+
+    void closeReasonIsCutAtACharacterBoundary()
+    {
+        // 122 ASCII bytes, then a 3-byte character that would straddle the 123-byte limit.
+        const QByteArray reason = QByteArray(122, 'r') + "\xE2\x82\xAC";
+        const QByteArray frame = ws::encodeClose(1000, reason);
+        QVERIFY(frame.size() <= 2 + 125);
+        QVERIFY(ws::isValidUtf8(frame.mid(4)));
+        QCOMPARE(frame.mid(4), QByteArray(122, 'r'));
+    }
+
     void acceptKeyMatchesRfcExample()
     {
         QCOMPARE(ws::acceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
