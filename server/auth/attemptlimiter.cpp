@@ -41,8 +41,9 @@ bool AttemptLimiter::take(const QString &key, qint64 nowMs, int *retryAfterSecon
         it->attempts = attempts;
         *firstRefusal = !it->refusing;
         it->refusing = true;
+        // The epsilon keeps a rounding error from adding a second (6.000000001 → 7).
         *retryAfterSeconds =
-            std::max(1, static_cast<int>(std::ceil((1.0 - attempts) * 60.0 / m_perMinute)));
+            std::max(1, static_cast<int>(std::ceil((1.0 - attempts) * 60.0 / m_perMinute - 1e-9)));
         return false;
     }
     it->attempts = attempts - 1.0;
