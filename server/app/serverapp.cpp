@@ -204,10 +204,11 @@ bool ServerApp::listen()
                             << "connections," << m_config.maxConnectionsPerIp << "per address";
     if (m_http->options().maxConnections > ConnectionBudget::automaticMaxTotal())
         qCWarning(lcApp).noquote()
-            << "max-connections" << m_http->options().maxConnections
-            << "is above what the open-files limit leaves room for ("
-            << ConnectionBudget::automaticMaxTotal()
-            << "): at the limit, connections wait in the backlog instead of being refused";
+            << QStringLiteral("max-connections %1 is above what the open-files limit leaves room "
+                              "for (%2): at the limit, connections wait in the backlog instead "
+                              "of being refused")
+                   .arg(m_http->options().maxConnections)
+                   .arg(ConnectionBudget::automaticMaxTotal());
     if (m_config.metricsListenEnabled()) {
         m_metricsRouter = std::make_unique<Router>();
         registerMetricsRoute(*m_metricsRouter, *m_metrics);

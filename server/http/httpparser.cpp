@@ -303,9 +303,11 @@ HttpRequestParser::Result HttpRequestParser::parseHead(QByteArrayView head)
             if (value.isEmpty() || !std::all_of(value.begin(), value.end(),
                                                 [](char c) { return c >= '0' && c <= '9'; }))
                 return fail(400, QStringLiteral("Invalid Content-Length."));
-            for (const char digit : value) // saturating: any length over the limit is a 413
-                contentLength =
-                    std::min<qint64>(contentLength * 10 + (digit - '0'), qint64(1) << 60);
+            constexpr qint64 Saturated = qint64(1) << 60; // any length over the limit: 413
+            for (const char digit : value)
+                contentLength = contentLength >= Saturated / 10
+                                    ? Saturated
+                                    : contentLength * 10 + (digit - '0');
         } else if (lowerName == "transfer-encoding") {
             transferEncoding = true;
         }
