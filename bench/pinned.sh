@@ -13,7 +13,8 @@ work=$(mktemp -d)
 trap 'kill "$server_pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 port="${BENCH_PORT:-26002}"
 FLIPPDEAL_LOG_LEVEL=warning taskset -c 0 "$root/build/release/server/flippdeal-server" serve \
-    --listen "127.0.0.1:$port" --data-dir "$work" --app-secret bench-secret-pinned >"$work/server.log" 2>&1 &
+    --listen "127.0.0.1:$port" --data-dir "$work" --app-secret bench-secret-pinned \
+    --max-connections-per-ip 0 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
 taskset -c 1 "$root/build/release/bench/flippdeal-bench" --port "$port" --secret bench-secret-pinned \

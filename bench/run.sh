@@ -19,7 +19,8 @@ secret="bench-secret-$(date +%s)"
 port="${BENCH_PORT:-26001}"
 FLIPPDEAL_LOG_LEVEL=warning "$root/build/release/server/flippdeal-server" serve \
     --listen "127.0.0.1:$port" --data-dir "$work" --database "sqlite:$work/bench.sqlite" \
-    --app-secret "$secret" --message-rate 10000 --max-body 1048576 >"$work/server.log" 2>&1 &
+    --app-secret "$secret" --message-rate 10000 --max-body 1048576 \
+    --max-connections-per-ip 0 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
 grep -q "listening on" "$work/server.log" || { cat "$work/server.log" >&2; exit 1; }

@@ -44,6 +44,11 @@ QJsonObject User::toJson() const
             {QLatin1String("role"), role}};
 }
 
+QJsonObject User::toPublicJson() const
+{
+    return {{QLatin1String("id"), id}, {QLatin1String("name"), name}};
+}
+
 std::optional<User> User::fromJson(const QJsonObject &json)
 {
     User user{readId(json, QLatin1String("id")), json.value(QLatin1String("name")).toString(),

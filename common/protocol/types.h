@@ -22,6 +22,8 @@ struct User
     QString role = QStringLiteral("user"); //!< `user` or `admin`
 
     QJsonObject toJson() const;
+    //! `{id, name}`: all that other users may see of a user (no email, no role).
+    QJsonObject toPublicJson() const;
     static std::optional<User> fromJson(const QJsonObject &json);
 };
 

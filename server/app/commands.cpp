@@ -80,6 +80,10 @@ int serve(QCommandLineParser &, Config &config)
     QObject::connect(&signalHandler, &ShutdownSignals::shutdownRequested, &app,
                      &ServerApp::shutdown);
     QObject::connect(&app, &ServerApp::stopped, qApp, [] { QCoreApplication::exit(ExitOk); });
+    if (config.metricsListenEnabled())
+        printLine(stdout, QStringLiteral("flippdeal-server metrics on %1:%2")
+                              .arg(config.metricsListenAddress.toString())
+                              .arg(app.metricsPort()));
     // Scripts and tests wait for this exact line (the port is the real one when 0 was asked).
     printLine(stdout, QStringLiteral("flippdeal-server listening on %1:%2")
                           .arg(config.listenAddress.toString())

@@ -32,6 +32,9 @@ void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer
 void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
                              Gateway &gateway);
 void registerAdminRoutes(Router &router, AdminService &admin);
-void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics);
+//! GET /health.
+void registerOperationsRoutes(Router &router, Database &db);
+//! GET /metrics: on the public router, or on its own listener (`metrics-listen`).
+void registerMetricsRoute(Router &router, Metrics &metrics);
 
 } // namespace flippdeal::server

@@ -11,6 +11,7 @@
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
+#include "http/connectionbudget.h"
 #include "http/httpserver.h"
 #include "http/tls.h"
 #include "jobs/jobqueue.h"
@@ -28,6 +29,8 @@
 #include <QSysInfo>
 #include <QTcpSocket>
 
+#include <sys/resource.h>
+
 #include "protocol/timeformat.h"
 
 namespace flippdeal::server {
@@ -38,8 +41,20 @@ constexpr int ShutdownDeadlineMs = 3000;
 constexpr int SchedulerTickMs = 250; // countdowns are due every second in the last minute
 // Events other processes committed (workers, schedulers) are published by the serve nodes;
 // the age keeps a node from re-sending its own events before their batched mark is written.
-constexpr int BacklogPollMs = 500;
 constexpr int BacklogMinAgeMs = 1000;
+// The metrics listener serves a scraper or two, not the public.
+constexpr int MetricsMaxConnections = 64;
+
+// Distributions start services with a soft open-files limit of 1024 and a much higher hard
+// one; connections are descriptors, so take what the hard limit allows.
+void raiseOpenFilesLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
 } // namespace
 
 ServerApp::ServerApp(Config config, QObject *parent)
@@ -51,6 +66,7 @@ ServerApp::~ServerApp()
 {
     // The HTTP server and gateway go first: their connections reference the services.
     m_http.reset();
+    m_metricsHttp.reset();
     m_gateway.reset();
 }
 
@@ -78,12 +94,18 @@ bool ServerApp::open()
         const auto seq = events->lastSeq(channel);
         return seq ? std::optional<qint64>(*seq) : std::nullopt;
     });
-    m_accounts = std::make_unique<AccountService>(*m_db);
+    m_accounts = std::make_unique<AccountService>(
+        *m_db,
+        AccountLimits{m_config.tokenIdleSeconds * 1000, m_config.authAttemptsPerIp,
+                      m_config.authFailuresPerAccount, m_config.hashWorkers, m_config.hashQueue});
+    m_accounts->stampUntrackedTokens(protocol::nowMs());
     m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
     m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
                                                   m_config.messagesPerSecond);
     m_domains = std::make_unique<DomainService>(*m_db, *m_events);
-    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications,
+    m_domains->setMaxLiveAuctionsPerSeller(m_config.maxLiveAuctionsPerSeller);
+    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
+    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications, *m_payments,
                                                 m_config.platformFeeBps);
     m_auctions =
         std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
@@ -92,15 +114,17 @@ bool ServerApp::open()
         std::make_unique<OfferService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains);
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
                                         qint64(m_config.jobTimeoutSeconds) * 1000);
-    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
     m_worker = std::make_unique<JobWorker>(*m_jobs,
                                            QStringLiteral("%1:%2")
                                                .arg(QSysInfo::machineHostName())
                                                .arg(QCoreApplication::applicationPid()),
                                            500);
-    m_worker->addHandler(EscrowService::PayoutJob, [this](const Job &job) {
-        return m_escrows->processPayout(job, *m_payments);
-    });
+    m_worker->addHandler(EscrowService::PayoutJob,
+                         [this](const Job &job) { return m_escrows->processPayout(job); });
+    m_worker->addHandler(EscrowService::RefundJob,
+                         [this](const Job &job) { return m_escrows->processRefund(job); });
+    m_worker->addHandler(EscrowService::SettleChargeJob,
+                         [this](const Job &job) { return m_escrows->settleCharge(job); });
     m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
                                                      m_config.appKey.toUtf8(), m_config.appSecret);
     m_worker->addAsyncHandler(
@@ -126,8 +150,9 @@ bool ServerApp::open()
     m_metrics = std::make_unique<Metrics>();
 
     m_router = std::make_unique<Router>();
-    m_router->setAuthenticator(
-        [this](const QByteArray &token) { return m_accounts->authenticate(token); });
+    m_router->setAuthenticator([this](const QByteArray &token) {
+        return m_accounts->authenticate(token, protocol::nowMs());
+    });
     registerAccountRoutes(*m_router, *m_accounts, *m_channelAuthorizer);
     registerMessagingRoutes(*m_router, *m_messages);
     registerNotificationRoutes(*m_router, *m_notifications);
@@ -136,14 +161,20 @@ bool ServerApp::open()
     registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
     registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
     registerAdminRoutes(*m_router, *m_admin);
-    registerOperationsRoutes(*m_router, *m_db, *m_metrics);
+    registerOperationsRoutes(*m_router, *m_db);
+    if (!m_config.metricsListenEnabled())
+        registerMetricsRoute(*m_router, *m_metrics);
     registerMetrics();
     return true;
 }
 
 bool ServerApp::listen()
 {
-    m_http = std::make_unique<HttpServer>(*m_router, m_config.maxBodyBytes);
+    raiseOpenFilesLimit();
+    const HttpServerOptions httpOptions{m_config.maxBodyBytes,
+                                        m_config.httpIdleTimeoutSeconds * 1000,
+                                        m_config.maxConnections, m_config.maxConnectionsPerIp};
+    m_http = std::make_unique<HttpServer>(*m_router, httpOptions);
     if (m_config.tlsEnabled()) {
         const auto tls = loadTlsConfiguration(m_config.tlsCertificateFile, m_config.tlsKeyFile);
         if (!tls) {
@@ -169,6 +200,31 @@ bool ServerApp::listen()
                       .arg(m_http->errorString());
         return false;
     }
+    qCInfo(lcApp).noquote() << "accepting up to" << m_http->options().maxConnections
+                            << "connections," << m_config.maxConnectionsPerIp << "per address";
+    if (m_http->options().maxConnections > ConnectionBudget::automaticMaxTotal())
+        qCWarning(lcApp).noquote()
+            << "max-connections" << m_http->options().maxConnections
+            << "is above what the open-files limit leaves room for ("
+            << ConnectionBudget::automaticMaxTotal()
+            << "): at the limit, connections wait in the backlog instead of being refused";
+    if (m_config.metricsListenEnabled()) {
+        m_metricsRouter = std::make_unique<Router>();
+        registerMetricsRoute(*m_metricsRouter, *m_metrics);
+        m_metricsHttp = std::make_unique<HttpServer>(
+            *m_metricsRouter, HttpServerOptions{64 * 1024, m_config.httpIdleTimeoutSeconds * 1000,
+                                                MetricsMaxConnections, 0});
+        if (!m_metricsHttp->listen(m_config.metricsListenAddress, m_config.metricsListenPort)) {
+            m_error = QStringLiteral("cannot listen on %1:%2 (metrics-listen): %3")
+                          .arg(m_config.metricsListenAddress.toString())
+                          .arg(m_config.metricsListenPort)
+                          .arg(m_metricsHttp->errorString());
+            return false;
+        }
+    }
+    if (m_payments->isSandbox())
+        qCInfo(lcApp) << "payments: the sandbox provider, which records charges, refunds and "
+                         "payouts and moves no real money";
     m_events->setPublishing(true);
     m_events->publishBacklog();
     pruneHistory();
@@ -176,10 +232,13 @@ bool ServerApp::listen()
     connect(&m_pruneTimer, &QTimer::timeout, this, &ServerApp::pruneHistory);
     m_pruneTimer.start();
     // Events committed by other processes (queue workers, schedulers, other nodes).
-    m_backlogTimer.setInterval(BacklogPollMs);
-    connect(&m_backlogTimer, &QTimer::timeout, this,
-            [this] { m_events->publishBacklog(BacklogMinAgeMs); });
-    m_backlogTimer.start();
+    m_backlogTimer.setInterval(m_config.outboxPollMs);
+    connect(&m_backlogTimer, &QTimer::timeout, this, [this] {
+        m_events->publishBacklog(BacklogMinAgeMs);
+        m_events->publishRelayed();
+    });
+    if (m_config.outboxPollMs > 0)
+        m_backlogTimer.start();
     // Bans and token revocations made elsewhere (the CLI, another node) drop the user's
     // connections here too.
     m_admin->watchBans();
@@ -215,6 +274,11 @@ quint16 ServerApp::port() const
     return m_http ? m_http->serverPort() : 0;
 }
 
+quint16 ServerApp::metricsPort() const
+{
+    return m_metricsHttp ? m_metricsHttp->serverPort() : 0;
+}
+
 void ServerApp::registerMetrics()
 {
     using Kind = Metrics::Kind;
@@ -248,6 +312,17 @@ void ServerApp::registerMetrics()
     m_metrics->addValue(QStringLiteral("flippdeal_failed_jobs"),
                         QStringLiteral("Jobs that used up their attempts."), Kind::Gauge,
                         [jobs] { return double(jobs->stats(protocol::nowMs()).failed); });
+    m_metrics->addValue(QStringLiteral("flippdeal_http_connections"),
+                        QStringLiteral("Open HTTP connections (not yet upgraded)."), Kind::Gauge,
+                        [this] { return m_http ? m_http->connectionCount() : 0; });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_connections_refused_total"),
+        QStringLiteral("Connections refused at max-connections or max-connections-per-ip."),
+        Kind::Counter, [this] { return m_http ? double(m_http->refusedConnections()) : 0.0; });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_accept_pauses_total"),
+        QStringLiteral("Times accepting paused because the process ran out of descriptors."),
+        Kind::Counter, [this] { return m_http ? double(m_http->acceptPauses()) : 0.0; });
     m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"),
                         QStringLiteral("Committed events not yet marked as published."),
                         Kind::Gauge, [events] { return double(events->backlog()); });
@@ -257,6 +332,7 @@ void ServerApp::pruneHistory()
 {
     const qint64 cutoff =
         protocol::nowMs() - qint64(m_config.historyRetentionDays) * 24 * 3600 * 1000;
+    m_accounts->purgeIdleTokens(protocol::nowMs());
     const int removed = m_events->prune(cutoff);
     if (removed > 0)
         qCInfo(lcEvents) << "pruned" << removed << "events older than"
@@ -273,6 +349,8 @@ void ServerApp::shutdown()
         m_worker->stop();
     if (m_http)
         m_http->close();
+    if (m_metricsHttp)
+        m_metricsHttp->close();
     if (!m_gateway) {
         if (m_events)
             m_events->flush();

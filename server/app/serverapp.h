@@ -52,6 +52,10 @@ public:
     //! Starts only the job worker (for `queue:work`).
     void startWorker();
     quint16 port() const;
+    //! The port of the `metrics-listen` listener; 0 without one.
+    quint16 metricsPort() const;
+    //! The public HTTP server (after listen()).
+    HttpServer *http() { return m_http.get(); }
     QString errorString() const { return m_error; }
 
     //! Closes every WebSocket with 1001 and stops listening; emits stopped() once the close
@@ -69,6 +73,7 @@ public:
     AuctionService &auctions() { return *m_auctions; }
     OfferService &offers() { return *m_offers; }
     EscrowService &escrows() { return *m_escrows; }
+    PaymentProvider &payments() { return *m_payments; }
     JobQueue &jobs() { return *m_jobs; }
     JobWorker &worker() { return *m_worker; }
     AdminService &admin() { return *m_admin; }
@@ -101,6 +106,8 @@ private:
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<Router> m_router;
     std::unique_ptr<HttpServer> m_http;
+    std::unique_ptr<Router> m_metricsRouter;
+    std::unique_ptr<HttpServer> m_metricsHttp; // metrics-listen
     QTimer m_pruneTimer;
     QTimer m_schedulerTimer;
     QTimer m_backlogTimer;

@@ -40,7 +40,8 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                        return HttpResponse::error(body.error());
                    return sessionResponse(accounts.registerUser(stringField(*body, "name"),
                                                                 stringField(*body, "email"),
-                                                                stringField(*body, "password")),
+                                                                stringField(*body, "password"),
+                                                                request.peer),
                                           201);
                });
     router.add("POST", QStringLiteral("/api/login"), Router::Access::Public,
@@ -63,7 +64,7 @@ void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuth
                                QStringLiteral("The password field is required.")};
                        return HttpResponse::error(error);
                    }
-                   return sessionResponse(accounts.login(email, password), 200);
+                   return sessionResponse(accounts.login(email, password, request.peer), 200);
                });
     router.add("POST", QStringLiteral("/api/logout"), Router::Access::User,
                [&accounts](HttpRequest &request) -> HandlerResult {

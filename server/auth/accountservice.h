@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "auth/attemptlimiter.h"
+#include "auth/hashqueue.h"
 #include "core/result.h"
 
 #include "protocol/types.h"
 
 #include <QFuture>
+#include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
+#include <QTimer>
 
 #include <optional>
 
@@ -22,22 +26,41 @@ struct AuthSession
     QByteArray token;
 };
 
+//! \brief The limits of sign-in and of tokens (Config's settings of the same names).
+struct AccountLimits
+{
+    qint64 tokenIdleMs = qint64(30) * 24 * 3600 * 1000; //!< a token unused this long expires
+    int attemptsPerIpPerMinute = 60;     //!< sign-ins and registrations per address; 0: off
+    int failuresPerAccountPerMinute = 5; //!< failed sign-ins per email address; 0: off
+    int hashWorkers = 2;                 //!< Argon2 hashes computed at once
+    int hashQueue = 16;                  //!< hashes waiting beyond those; more get 503
+};
+
 //! \brief Accounts and bearer tokens: register, log in, log out, resolve a token. Password
-//! hashing runs on the thread pool; the database is touched on the owner's thread only.
+//! hashing runs on a bounded, fair HashQueue, behind per-address and per-account throttles; the
+//! database is touched on the owner's thread only.
 class AccountService : public QObject
 {
     Q_OBJECT
 
 public:
-    explicit AccountService(Database &db, QObject *parent = nullptr);
+    explicit AccountService(Database &db, AccountLimits limits = {}, QObject *parent = nullptr);
 
+    //! `peer` is the client's address, for the per-address throttle and the log.
     QFuture<Expected<AuthSession>> registerUser(const QString &name, const QString &email,
-                                                const QString &password);
-    QFuture<Expected<AuthSession>> login(const QString &email, const QString &password);
+                                                const QString &password, const QHostAddress &peer);
+    QFuture<Expected<AuthSession>> login(const QString &email, const QString &password,
+                                         const QHostAddress &peer);
     //! Revokes the token at once. False when it was not valid.
     bool logout(const QByteArray &token);
-    //! The user a bearer token belongs to; nullopt for unknown, revoked or banned.
-    std::optional<protocol::User> authenticate(const QByteArray &token);
+    //! The user a bearer token belongs to: 401 for unknown, revoked, expired (idle too long) or
+    //! banned. Notes the use in `last_used_at`, at most once a minute per token.
+    Expected<protocol::User> authenticate(const QByteArray &token, qint64 nowMs);
+    //! Gives tokens issued before `last_used_at` was kept a full idle period from now (once,
+    //! at start-up). Returns how many.
+    int stampUntrackedTokens(qint64 nowMs);
+    //! Deletes the tokens that have been idle too long; returns how many.
+    int purgeIdleTokens(qint64 nowMs);
     std::optional<protocol::User> findUser(qint64 id);
 
     //! For the CLI: creates a user, hashing on the calling thread.
@@ -78,11 +101,18 @@ private:
     Expected<protocol::User> insertUser(const QString &name, const QString &email,
                                         const QByteArray &passwordHash, const QString &role);
     Expected<QByteArray> issueToken(qint64 userId);
+    //! The throttles and the hashing bound, in front of any hashing: the error to answer, or
+    //! nullopt when the attempt may go on (it is then counted).
+    std::optional<ApiError> admit(const QString &address, const QString &email, qint64 nowMs);
+    bool emailTaken(const QString &email);
 
     Database &m_db;
-    // Verified against for unknown emails, so timing does not reveal which emails exist.
-    // Computed once, on the thread pool, the first time it is needed.
-    QFuture<QByteArray> m_dummyHash;
+    AccountLimits m_limits;
+    AttemptLimiter m_addressAttempts;
+    AttemptLimiter m_accountAttempts;
+    QTimer m_pruneTimer;
+    qint64 m_lastBusyLogMs = 0;
+    HashQueue m_hashes;
 };
 
 } // namespace flippdeal::server

@@ -44,11 +44,15 @@ QByteArray ChannelAuthorizer::sharedSecret(const QString &channel, const QByteAr
     return QCryptographicHash::hash(channel.toUtf8() + masterKey, QCryptographicHash::Sha256);
 }
 
-bool ChannelAuthorizer::canSubscribe(const protocol::User &user,
-                                     const protocol::ChannelName &channel, qint64 nowMs)
+ChannelAuthorizer::Access ChannelAuthorizer::access(const protocol::User &user,
+                                                    const protocol::ChannelName &channel,
+                                                    qint64 nowMs)
 {
+    const auto allowedIf = [](bool allowed) {
+        return allowed ? Access::Allowed : Access::Forbidden;
+    };
     if (!channel.requiresAuth())
-        return true;
+        return Access::Allowed;
     // The encrypted and cache variants follow the policy of the plain channel:
     // `private-encrypted-user.7` and `private-cache-user.7` are user 7's, like `private-user.7`.
     if (channel.type == protocol::ChannelType::PrivateEncrypted || channel.cache) {
@@ -58,27 +62,34 @@ bool ChannelAuthorizer::canSubscribe(const protocol::User &user,
         plain.replace(QLatin1String("private-cache-"), QLatin1String("private-"));
         plain.replace(QLatin1String("presence-cache-"), QLatin1String("presence-"));
         const auto base = protocol::parseChannelName(plain);
-        return base && !base->cache && base->type != protocol::ChannelType::PrivateEncrypted &&
-               canSubscribe(user, *base, nowMs);
+        if (!base || base->cache || base->type == protocol::ChannelType::PrivateEncrypted)
+            return Access::Forbidden;
+        return access(user, *base, nowMs);
     }
     if (const qint64 id = idAfter(channel.name, QLatin1String("private-user.")))
-        return id == user.id;
-    if (const qint64 id = idAfter(channel.name, QLatin1String("private-domain.")))
-        return m_domains.isParticipant(user.id, id);
+        return allowedIf(id == user.id);
+    if (const qint64 id = idAfter(channel.name, QLatin1String("private-domain."))) {
+        // Another user's draft is as absent here as on every other route.
+        if (!m_domains.findVisible(id, user.id))
+            return Access::NotFound;
+        return allowedIf(m_domains.isParticipant(user.id, id));
+    }
     if (channel.name.startsWith(QLatin1String("private-conversation."))) {
         // private-conversation.{a}.{b}, a < b: only users a and b (typing indicators).
         const QStringList ids = channel.name.mid(21).split(QLatin1Char('.'));
         if (ids.size() != 2)
-            return false;
+            return Access::Forbidden;
         const qint64 a = idAfter(ids.at(0), QLatin1String(""));
         const qint64 b = idAfter(ids.at(1), QLatin1String(""));
-        return a > 0 && b > a && (user.id == a || user.id == b);
+        return allowedIf(a > 0 && b > a && (user.id == a || user.id == b));
     }
     if (const qint64 id = idAfter(channel.name, QLatin1String("presence-auction."))) {
-        const auto domain = m_domains.find(id);
-        return domain && domain->isLiveAuction(nowMs);
+        const auto domain = m_domains.findVisible(id, user.id);
+        if (!domain)
+            return Access::NotFound;
+        return allowedIf(domain->isLiveAuction(nowMs));
     }
-    return false;
+    return Access::Forbidden;
 }
 
 Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user,
@@ -100,9 +111,11 @@ Expected<QJsonObject> ChannelAuthorizer::authorize(const protocol::User &user,
         m_encryptionMasterKey.size() != 32)
         return ApiError::forbidden(QStringLiteral(
             "Encrypted channels are not enabled on this server (encryption-master-key)."));
-    if (!canSubscribe(user, *channel, nowMs)) {
+    const Access access = this->access(user, *channel, nowMs);
+    if (access != Access::Allowed) {
         qCInfo(lcAuth) << "user" << user.id << "refused on" << channel->name;
-        return ApiError::forbidden();
+        return access == Access::NotFound ? ApiError::notFound(QStringLiteral("Domain not found."))
+                                          : ApiError::forbidden();
     }
     if (channel->type == protocol::ChannelType::Presence) {
         const protocol::PresenceMember member{QString::number(user.id),

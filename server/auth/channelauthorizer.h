@@ -17,7 +17,8 @@ class DomainService;
 //! \brief The channel policies of the contract, in one place, used both to sign subscriptions
 //! (`POST /broadcasting/auth`) and to guard channel history:
 //! - `private-user.{id}`: only user {id};
-//! - `private-domain.{id}`: the owner, bidders, offer makers and watchers of domain {id};
+//! - `private-domain.{id}`: the owner, bidders, offer makers and watchers of domain {id}
+//!   (of a draft: its owner only);
 //! - `presence-auction.{id}`: any signed-in user while the auction is active;
 //! - `private-conversation.{a}.{b}` (a < b): only users a and b; for typing indicators.
 //! Every other private or presence channel is refused.
@@ -27,9 +28,20 @@ public:
     ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret,
                       QByteArray encryptionMasterKey = {});
 
-    //! Whether `user` may subscribe to (and read the history of) `channel`.
+    enum class Access
+    {
+        Allowed,
+        Forbidden,
+        NotFound //!< a domain channel of an unknown domain or of another user's draft
+    };
+    //! Whether `user` may subscribe to (and read the history of) `channel`. A domain that does
+    //! not exist and another user's draft look the same: NotFound.
+    Access access(const protocol::User &user, const protocol::ChannelName &channel, qint64 nowMs);
     bool canSubscribe(const protocol::User &user, const protocol::ChannelName &channel,
-                      qint64 nowMs);
+                      qint64 nowMs)
+    {
+        return access(user, channel, nowMs) == Access::Allowed;
+    }
 
     //! The body of a successful `/broadcasting/auth` answer: `{auth}` or `{auth, channel_data}`.
     Expected<QJsonObject> authorize(const protocol::User &user, const QString &socketId,

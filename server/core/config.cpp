@@ -20,6 +20,9 @@ struct Setting
     const char *name;
     const char *help;
     std::function<std::optional<QString>(Config &, const QString &)> apply; // error or nullopt
+    //! Its value is never printed, not even in an error: secrets, and URLs that can carry a
+    //! password.
+    bool secret = false;
 };
 
 std::optional<QString> parseInt(const QString &text, int min, int max, int *out)
@@ -42,30 +45,46 @@ std::optional<QString> parseDouble(const QString &text, double min, double max, 
     return std::nullopt;
 }
 
+std::optional<QString> parseHostPort(const QString &v, QHostAddress *address, quint16 *port)
+{
+    const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return QStringLiteral("must be host:port");
+    QString host = v.left(colon);
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        host = host.mid(1, host.size() - 2);
+    QHostAddress parsed;
+    if (host == QLatin1String("localhost"))
+        parsed = QHostAddress(QHostAddress::LocalHost);
+    else if (host == QLatin1String("*"))
+        parsed = QHostAddress(QHostAddress::Any);
+    else if (!parsed.setAddress(host))
+        return QStringLiteral("has an invalid host address");
+    int number = 0;
+    if (parseInt(v.mid(colon + 1), 0, 65535, &number))
+        return QStringLiteral("has an invalid port (0-65535)");
+    *address = parsed;
+    *port = static_cast<quint16>(number);
+    return std::nullopt;
+}
+
 const QList<Setting> &settings()
 {
     static const QList<Setting> all{
         {"listen", "host:port to serve HTTP and WebSocket on (default 127.0.0.1:6001)",
+         [](Config &c, const QString &v) {
+             return parseHostPort(v, &c.listenAddress, &c.listenPort);
+         }},
+        {"metrics-listen",
+         "host:port to serve GET /metrics on, instead of the public port (default: empty, on the "
+         "public port)",
          [](Config &c, const QString &v) -> std::optional<QString> {
-             const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
-             if (colon <= 0)
-                 return QStringLiteral("must be host:port");
-             QString host = v.left(colon);
-             if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-                 host = host.mid(1, host.size() - 2);
-             QHostAddress address;
-             if (host == QLatin1String("localhost"))
-                 address = QHostAddress(QHostAddress::LocalHost);
-             else if (host == QLatin1String("*"))
-                 address = QHostAddress(QHostAddress::Any);
-             else if (!address.setAddress(host))
-                 return QStringLiteral("has an invalid host address");
-             int port = 0;
-             if (parseInt(v.mid(colon + 1), 0, 65535, &port))
-                 return QStringLiteral("has an invalid port (0-65535)");
-             c.listenAddress = address;
-             c.listenPort = static_cast<quint16>(port);
-             return std::nullopt;
+             if (v.isEmpty()) {
+                 c.metricsListenAddress = QHostAddress();
+                 c.metricsListenPort = 0;
+                 return std::nullopt;
+             }
+             return parseHostPort(v, &c.metricsListenAddress, &c.metricsListenPort);
          }},
         {"database", "sqlite:PATH or postgres://user:pass@host:port/db",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -74,7 +93,8 @@ const QList<Setting> &settings()
                  return url.error().message;
              c.database = v;
              return std::nullopt;
-         }},
+         },
+         true},
         {"data-dir", "folder for the default database and the generated app secret",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v.isEmpty())
@@ -102,7 +122,8 @@ const QList<Setting> &settings()
                  return QStringLiteral("must be at least 8 characters");
              c.appSecret = v.toUtf8();
              return std::nullopt;
-         }},
+         },
+         true},
         {"encryption-master-key",
          "base64 of 32 random bytes: enables private-encrypted- channels (openssl rand -base64 32)",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -112,7 +133,8 @@ const QList<Setting> &settings()
                  return QStringLiteral("must be base64 of exactly 32 bytes");
              c.encryptionMasterKey = decoded.decoded;
              return std::nullopt;
-         }},
+         },
+         true},
         {"webhook-urls", "comma-separated http(s) URLs that receive the Pusher webhooks",
          [](Config &c, const QString &v) -> std::optional<QString> {
              QStringList urls;
@@ -126,7 +148,8 @@ const QList<Setting> &settings()
              }
              c.webhookUrls = urls;
              return std::nullopt;
-         }},
+         },
+         true},
         {"log-level", "debug, info or warning (default info)",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v != QLatin1String("debug") && v != QLatin1String("info") &&
@@ -148,6 +171,22 @@ const QList<Setting> &settings()
                  return error;
              c.maxBodyBytes = bytes;
              return std::nullopt;
+         }},
+        {"http-idle-timeout",
+         "seconds an HTTP connection may wait for its next request, or for the client to read "
+         "its answers, before it is closed (default 30)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 3600, &c.httpIdleTimeoutSeconds);
+         }},
+        {"max-connections",
+         "open HTTP and WebSocket connections in total; more are refused (default 0: the "
+         "open-files limit less 64)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 10'000'000, &c.maxConnections); }},
+        {"max-connections-per-ip",
+         "open connections per client IPv4 address or IPv6 /64; more are refused (default 200, "
+         "0: no limit)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 10'000'000, &c.maxConnectionsPerIp);
          }},
         {"max-outbound",
          "unsent bytes a connection may queue before it is closed with 4100 (default 4194304)",
@@ -183,12 +222,50 @@ const QList<Setting> &settings()
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600, &c.antiSnipeSeconds); }},
         {"platform-fee-bps", "escrow fee in basis points (default 500 = 5 %)",
          [](Config &c, const QString &v) { return parseInt(v, 0, 5000, &c.platformFeeBps); }},
+        {"max-live-auctions-per-seller",
+         "live auctions one seller may run at once; more get 409 (default 20)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 100000, &c.maxLiveAuctionsPerSeller);
+         }},
         {"job-backoff-ms",
          "delay before a failed job's first retry; the second waits 5x (default 5000)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 3600000, &c.jobBackoffMs); }},
         {"job-timeout",
          "seconds before a job a worker took and never finished is retried (default 60)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 86400, &c.jobTimeoutSeconds); }},
+        {"token-idle-days", "days without use after which a bearer token expires (default 30)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int days = 0;
+             if (auto error = parseInt(v, 1, 3650, &days))
+                 return error;
+             c.tokenIdleSeconds = qint64(days) * 24 * 3600;
+             return std::nullopt;
+         }},
+        {"auth-rate-ip",
+         "sign-in and registration attempts per minute per client address, also the burst; "
+         "0 turns it off (default 60)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 1000000, &c.authAttemptsPerIp); }},
+        {"auth-rate-account",
+         "failed sign-ins per minute per email address, also the burst; 0 turns it off "
+         "(default 5)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 1000000, &c.authFailuresPerAccount);
+         }},
+        {"hash-workers", "password hashes (Argon2id, 64 MiB each) computed at once (default 2)",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 64, &c.hashWorkers); }},
+        {"hash-queue",
+         "password hashes that may wait for a worker; more are refused with 503 (default 16)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 100000, &c.hashQueue); }},
+        {"api-replay-cache",
+         "signed Pusher API requests remembered for their 600 s window to refuse replays; when "
+         "full, new ones get 429 (default 200000)",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1000, 100000000, &c.apiReplayCache);
+         }},
+        {"api-replay-grace",
+         "seconds after its first use that an identical signed Pusher API request is still "
+         "accepted; 0 accepts each exactly once (default 2)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 60, &c.apiReplayGraceSeconds); }},
         {"tls-cert",
          "PEM certificate chain (server certificate first); with tls-key, serve HTTPS and WSS",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -239,9 +316,14 @@ Expected<Config> Config::load(const QMap<QString, QString> &options)
         for (const Setting &s : settings()) {
             if (name != QLatin1String(s.name))
                 continue;
-            if (auto error = s.apply(config, value.trimmed()))
+            if (auto error = s.apply(config, value.trimmed())) {
+                if (s.secret)
+                    return ApiError::badRequest(
+                        QStringLiteral("%1: %2 %3 (the value is not shown: it may be secret)")
+                            .arg(source, name, *error));
                 return ApiError::badRequest(
                     QStringLiteral("%1: %2 '%3' %4").arg(source, name, value, *error));
+            }
             return std::nullopt;
         }
         return ApiError::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(source, name));
@@ -327,14 +409,15 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
         if (url.path.startsWith(QLatin1String("//")))
             url.path = url.path.mid(2);
         if (url.path.isEmpty())
-            return ApiError::badRequest(QStringLiteral("sqlite: needs a file path"));
+            return ApiError::badRequest(QStringLiteral("must name a file after sqlite:"));
         return url;
     }
     if (text.startsWith(QLatin1String("postgres://")) ||
         text.startsWith(QLatin1String("postgresql://"))) {
         const QUrl parsed(text, QUrl::StrictMode);
         if (!parsed.isValid() || parsed.host().isEmpty())
-            return ApiError::badRequest(QStringLiteral("is not a valid postgres:// URL"));
+            return ApiError::badRequest(
+                QStringLiteral("must be a valid URL: postgres://user:password@host:port/database"));
         url.driver = Driver::Postgres;
         url.host = parsed.host();
         url.port = parsed.port(5432);
@@ -342,7 +425,8 @@ Expected<DatabaseUrl> DatabaseUrl::parse(const QString &text)
         url.password = parsed.password(QUrl::FullyDecoded);
         url.name = parsed.path().mid(1);
         if (url.name.isEmpty())
-            return ApiError::badRequest(QStringLiteral("postgres:// URL needs a database name"));
+            return ApiError::badRequest(QStringLiteral(
+                "must name a database: postgres://user:password@host:port/database"));
         return url;
     }
     return ApiError::badRequest(QStringLiteral("must start with sqlite: or postgres://"));

@@ -28,9 +28,17 @@ struct Config
     //! Where webhooks go (channel_occupied, member_added, ...); empty: none.
     QStringList webhookUrls;
     QString logLevel = QStringLiteral("info");
-    int activityTimeoutSeconds = 120;          //!< announced to clients in connection_established
-    int activityGraceSeconds = 30;             //!< silence beyond timeout + grace closes with 4201
-    qint64 maxBodyBytes = 256 * 1024;          //!< larger HTTP bodies get 413
+    int activityTimeoutSeconds = 120; //!< announced to clients in connection_established
+    int activityGraceSeconds = 30;    //!< silence beyond timeout + grace closes with 4201
+    qint64 maxBodyBytes = 256 * 1024; //!< larger HTTP bodies get 413
+    int httpIdleTimeoutSeconds = 30;  //!< an HTTP connection with nothing to do closes
+    int maxConnections = 0;           //!< HTTP + WebSocket; 0: descriptor limit - 64
+    int maxConnectionsPerIp = 200;    //!< per IPv4 address or IPv6 /64; 0: no cap
+    //! Where GET /metrics is served instead of the public port (null address: on the public
+    //! port, as before).
+    QHostAddress metricsListenAddress;
+    quint16 metricsListenPort = 0;
+    bool metricsListenEnabled() const { return !metricsListenAddress.isNull(); }
     double messagesPerSecond = 5;              //!< per user; the burst is the same number
     double clientEventsPerSecond = 10;         //!< per connection
     qint64 maxOutboundBytes = 4 * 1024 * 1024; //!< unsent WebSocket output per connection
@@ -38,10 +46,27 @@ struct Config
     int maxPresenceMembers = 100; //!< distinct users on one presence channel (as Pusher)
     int maxWebhookEvents = 300;   //!< webhook events one connection may cause per minute
     int historyRetentionDays = 7;
-    int antiSnipeSeconds = 120; //!< a bid this close to the end extends the auction to this
-    int platformFeeBps = 500;   //!< escrow fee in basis points (500 = 5 %)
-    int jobBackoffMs = 5000;    //!< first retry delay; then 5x, 25x
-    int jobTimeoutSeconds = 60; //!< a job reserved longer than this is taken again
+    int antiSnipeSeconds = 120;        //!< a bid this close to the end extends the auction to this
+    int platformFeeBps = 500;          //!< escrow fee in basis points (500 = 5 %)
+    int maxLiveAuctionsPerSeller = 20; //!< more live auctions of one seller get 409
+    int jobBackoffMs = 5000;           //!< first retry delay; then 5x, 25x
+    int jobTimeoutSeconds = 60;        //!< a job reserved longer than this is taken again
+    //! How often `serve` publishes events other processes committed (not a setting: tests
+    //! that need the outbox to hold still set 0, which turns the poll off).
+    int outboxPollMs = 500;
+    //! A bearer token unused for this long stops working (401). The setting is in days; tests
+    //! set seconds here directly.
+    qint64 tokenIdleSeconds = 30 * 24 * 3600;
+    int authAttemptsPerIp = 60;     //!< sign-ins and registrations per minute per address; 0: off
+    int authFailuresPerAccount = 5; //!< failed sign-ins per minute per email address; 0: off
+    int hashWorkers = 2;            //!< Argon2 password hashes computed at once
+    int hashQueue = 16;             //!< hashes waiting beyond those; more are refused with 503
+    //! Signed Pusher API requests remembered (for their 600 s window) to refuse replays; when
+    //! full, further signed requests get 429.
+    int apiReplayCache = 200000;
+    //! How long after its first use the same signature is still accepted: the pusher SDKs sign
+    //! with a timestamp in whole seconds, so identical calls in one second look identical.
+    int apiReplayGraceSeconds = 2;
     //! PEM certificate chain and private key: with both set, the port serves HTTPS and WSS only.
     //! Read and checked by `serve` (loadTlsConfiguration), not by the other commands.
     QString tlsCertificateFile;
@@ -51,7 +76,8 @@ struct Config
 
     //! \brief Loads the configuration: parses `options` (name → value from the command line,
     //! without the leading dashes), the environment and the config file over the defaults.
-    //! Errors name the bad value in one line.
+    //! Errors name the setting and its rule in one line, and the bad value unless the setting
+    //! can hold a secret (app-secret, encryption-master-key, database, webhook-urls).
     static Expected<Config> load(const QMap<QString, QString> &options);
 
     //! \brief Fills appSecret from the data folder, creating a random one the first time.

@@ -17,6 +17,7 @@ class EventBatch;
 class EventStore;
 class NotificationService;
 class PaymentProvider;
+struct Charge;
 struct Job;
 
 //! \brief An escrow: the buyer's money held until the domain has changed hands.
@@ -33,6 +34,11 @@ struct Escrow
     QString source; //!< auction or offer
     std::optional<qint64> offerId;
     QString payoutReference;
+    QString chargeReference; //!< the provider's charge that funds it (empty: none yet)
+    QString chargeStatus;    //!< that charge's status when last seen: pending, settled, failed
+    std::optional<qint64> chargedCents;
+    int chargeAttempts = 0; //!< declined charges so far: the next one gets a new key
+    QString refundReference;
     qint64 createdAt = 0;
     qint64 updatedAt = 0;
 
@@ -47,15 +53,24 @@ struct Escrow
 //!     disputed --release(admin)--> completed,  disputed|funded --refund(admin)--> refunded
 //!
 //! Each transition is one conditional UPDATE in a transaction with its audit row, its
-//! `EscrowUpdated` broadcast and the `escrow.updated` notifications. Completion queues the
-//! `ProcessPayout` job, which pays the seller exactly once through the PaymentProvider.
+//! `EscrowUpdated` broadcast to the buyer's and the seller's `private-user.{id}` (never to the
+//! domain's channel, which watchers follow) and the `escrow.updated` notifications.
+//!
+//! Money moves only through the PaymentProvider. `fund` charges the buyer exactly the escrow's
+//! amount (key `escrow-{id}-charge-{n}`) and the escrow is `funded` only once that charge is
+//! settled for exactly that amount; a pending charge is settled later by the
+//! `SettleEscrowCharge` job. `refund` queues `ProcessRefund`, which returns the charge to the
+//! buyer exactly once. Completion queues `ProcessPayout`, which pays the seller exactly once,
+//! and only from a settled charge.
 class EscrowService
 {
 public:
     EscrowService(Database &db, EventStore &events, NotificationService &notifications,
-                  int feeBasisPoints);
+                  PaymentProvider &payments, int feeBasisPoints);
 
     static inline const QString PayoutJob = QStringLiteral("ProcessPayout");
+    static inline const QString RefundJob = QStringLiteral("ProcessRefund");
+    static inline const QString SettleChargeJob = QStringLiteral("SettleEscrowCharge");
 
     //! Inside a caller's transaction: opens an escrow (and records it in the audit table).
     Escrow open(EventBatch &batch, qint64 domainId, qint64 buyerId, qint64 sellerId,
@@ -65,22 +80,38 @@ public:
     Expected<Escrow> get(const protocol::User &user, qint64 escrowId);
     //! Applies `action` (fund, transfer, confirm, dispute, cancel, release, refund): 404 for an
     //! unknown action or escrow, 403 for the wrong party, 409 when not allowed from the state.
+    //! `fund` charges the buyer first: the escrow comes back `funded` when the charge settled,
+    //! still `pending_funding` with `chargeStatus` pending while it has not (the caller answers
+    //! 202), and 409 when the provider declined it or charged another amount.
     Expected<Escrow> transition(const protocol::User &user, qint64 escrowId, const QString &action,
                                 const QString &reason = {});
     //! Escrows in dispute, for operators.
     QList<Escrow> disputed();
 
-    //! The ProcessPayout job: pays the seller amount − fee, idempotent by escrow.
-    std::optional<QString> processPayout(const Job &job, PaymentProvider &provider);
+    //! The ProcessPayout job: pays the seller amount − fee, idempotent by escrow, and only when
+    //! the provider reports the escrow's charge settled for the escrow's amount.
+    std::optional<QString> processPayout(const Job &job);
+    //! The ProcessRefund job: returns a refunded escrow's charge to the buyer, once.
+    std::optional<QString> processRefund(const Job &job);
+    //! The SettleEscrowCharge job: funds the escrow once its pending charge has settled.
+    std::optional<QString> settleCharge(const Job &job);
 
     qint64 feeFor(qint64 amountCents) const;
 
 private:
     std::optional<Escrow> load(qint64 escrowId);
+    Expected<Escrow> fund(const protocol::User &user, qint64 escrowId, const QString &reason);
+    //! Records `charge` on a pending escrow and funds it when it is settled for the escrow's
+    //! amount; `actor` is the buyer, or nothing for the settle job.
+    Expected<Escrow> applyCharge(qint64 escrowId, const Charge &charge, std::optional<qint64> actor,
+                                 const QString &reason);
+    //! Inside a transaction: `EscrowUpdated` to both parties' user channels.
+    static void announce(EventBatch &batch, const Escrow &escrow);
 
     Database &m_db;
     EventStore &m_events;
     NotificationService &m_notifications;
+    PaymentProvider &m_payments;
     int m_feeBasisPoints;
 };
 

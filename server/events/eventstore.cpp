@@ -9,6 +9,8 @@
 
 #include <QJsonDocument>
 
+#include <algorithm>
+
 namespace flippdeal::server {
 
 namespace {
@@ -153,6 +155,64 @@ int EventStore::publishBacklog(qint64 minAgeMs)
     if (!events.isEmpty())
         qCInfo(lcEvents) << "published" << events.size()
                          << "events left over from before a restart";
+    return static_cast<int>(events.size());
+}
+
+void EventStore::addTransient(const BroadcastEvent &event)
+{
+    if (m_publishing) {
+        m_broadcaster.broadcast(event);
+        return;
+    }
+    const qint64 now = protocol::nowMs();
+    // Without a serve node nobody empties the relay: stale beats go here, so it stays small.
+    SqlQuery(m_db, QStringLiteral("DELETE FROM transient_events WHERE created_at < ?"))
+        .bind(now - TransientMaxAgeMs)
+        .exec();
+    SqlQuery(m_db, QStringLiteral("INSERT INTO transient_events (channel, event, data, created_at) "
+                                  "VALUES (?, ?, ?, ?)"))
+        .bind(event.channel)
+        .bind(event.event)
+        .bind(QString::fromUtf8(event.data))
+        .bind(now)
+        .exec();
+}
+
+int EventStore::publishRelayed()
+{
+    if (!m_publishing)
+        return 0;
+    QList<BroadcastEvent> events;
+    try {
+        // Reading first keeps the usual empty poll from taking the write lock.
+        SqlQuery any(m_db, QStringLiteral("SELECT 1 FROM transient_events LIMIT 1"));
+        any.exec();
+        if (!any.next())
+            return 0;
+    } catch (const DbError &error) {
+        qCWarning(lcEvents) << "cannot read the transient relay:" << error.what();
+        return 0;
+    }
+    const qint64 oldest = protocol::nowMs() - TransientMaxAgeMs;
+    m_db.transaction([&] {
+        SqlQuery query(m_db, QStringLiteral("DELETE FROM transient_events "
+                                            "RETURNING id, channel, event, data, created_at"));
+        query.exec();
+        QList<std::pair<qint64, BroadcastEvent>> rows;
+        while (query.next()) {
+            if (query.int64(4) >= oldest)
+                rows.append(
+                    {query.int64(0),
+                     BroadcastEvent{query.text(1), query.text(2), query.text(3).toUtf8(), 0, {}}});
+        }
+        std::sort(rows.begin(), rows.end(),
+                  [](const auto &a, const auto &b) { return a.first < b.first; });
+        for (const auto &row : std::as_const(rows))
+            events.append(row.second);
+        return true;
+    });
+    for (const BroadcastEvent &event : std::as_const(events))
+        m_broadcaster.broadcast(event);
     return static_cast<int>(events.size());
 }
 

@@ -76,6 +76,16 @@ public:
 
     //! Broadcasts an event that is not stored (public channels, client events).
     void publishTransient(const BroadcastEvent &event) { m_broadcaster.broadcast(event); }
+    //! An event that is not stored and has no `seq` (a countdown beat) but must reach clients
+    //! from any process: broadcast at once where this process publishes, else, inside the
+    //! caller's transaction, handed to the serve nodes through `transient_events`.
+    void addTransient(const BroadcastEvent &event);
+    //! How long a relayed transient event is worth sending: the next countdown beat, at most
+    //! 10 s later, supersedes it anyway.
+    static constexpr qint64 TransientMaxAgeMs = 3000;
+    //! Broadcasts (and removes) what other processes handed over with addTransient(); events
+    //! older than TransientMaxAgeMs are dropped. Returns how many were broadcast.
+    int publishRelayed();
 
     //! Publishes committed events that were never marked as published and are at least
     //! `minAgeMs` old (other processes' events; a node's own are marked within 200 ms).

@@ -37,7 +37,10 @@ void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer
             if (!limit)
                 return HttpResponse::error(ApiError::validation(
                     QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to 1000.")));
-            if (!channels.canSubscribe(*request.user, *channel, protocol::nowMs()))
+            const auto access = channels.access(*request.user, *channel, protocol::nowMs());
+            if (access == ChannelAuthorizer::Access::NotFound)
+                return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
+            if (access != ChannelAuthorizer::Access::Allowed)
                 return HttpResponse::error(ApiError::forbidden());
             const auto list = events.history(channel->name, *after, static_cast<int>(*limit));
             if (!list)

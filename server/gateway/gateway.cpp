@@ -89,7 +89,8 @@ struct Gateway::Connection
     double webhookTokens = 0; // webhook events it may still cause (max-webhook-events)
     qint64 webhookTokensAtMs = 0;
     int protocolErrors = 0;
-    bool closing = false; // closed or given up on: nothing more is queued for it
+    bool closing = false;                 // closed or given up on: nothing more is queued for it
+    std::shared_ptr<ConnectionSlot> slot; // counts against the connection caps while open
 
     //! Whether it is a connection of user `id`: bound to it, or on `private-user.{id}`.
     bool belongsTo(const QString &id) const
@@ -121,7 +122,8 @@ Gateway::~Gateway()
     qDeleteAll(m_connections);
 }
 
-void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
+void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
+                            const QByteArray &pending, const std::shared_ptr<ConnectionSlot> &slot)
 {
     if (m_closing || !m_engine.isValid()) {
         rejectUpgrade(socket, 503, {}, QStringLiteral("The server is shutting down."));
@@ -144,12 +146,13 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request)
     const QByteArray greeting = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                                 ws::acceptKey(key) + "\r\n\r\n";
-    WsPeer *peer = m_engine.adopt(socket, greeting);
+    WsPeer *peer = m_engine.adopt(socket, greeting, pending);
     if (!peer)
         return;
 
     auto *connection = new Connection;
     connection->peer = peer;
+    connection->slot = slot;
     connection->lastActivityMs = protocol::nowMs();
     connection->webhookTokens = m_options.maxWebhookEventsPerMinute;
     connection->webhookTokensAtMs = connection->lastActivityMs;

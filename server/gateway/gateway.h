@@ -24,6 +24,8 @@ class QTcpSocket;
 
 namespace flippdeal::server {
 
+class ConnectionSlot;
+
 //! \brief Gateway settings, taken from the server Config.
 struct GatewayOptions
 {
@@ -56,8 +58,12 @@ public:
     ~Gateway() override;
 
     //! Completes the WebSocket handshake of an HTTP connection whose upgrade request head
-    //! (`request`) has been read, and takes the connection over.
-    void handleUpgrade(QTcpSocket *socket, const HttpRequest &request);
+    //! (`request`) has been read, and takes the connection over. `pending` is what the client
+    //! sent after the head (its first frames, decoded at once); `slot`, the connection's place
+    //! in the HTTP server's connection budget, is kept until the WebSocket closes.
+    void handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
+                       const QByteArray &pending = {},
+                       const std::shared_ptr<ConnectionSlot> &slot = {});
 
     void broadcast(const BroadcastEvent &event) override;
 

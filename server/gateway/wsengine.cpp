@@ -59,13 +59,13 @@ WsEngine::~WsEngine()
         ::close(m_epoll);
 }
 
-WsPeer *WsEngine::adopt(QTcpSocket *socket, const QByteArray &greeting)
+WsPeer *WsEngine::adopt(QTcpSocket *socket, const QByteArray &greeting, const QByteArray &pending)
 {
     if (auto *tls = qobject_cast<QSslSocket *>(socket); tls && tls->isEncrypted())
-        return adoptTls(tls, greeting);
+        return adoptTls(tls, greeting, pending);
     // Take the socket away from Qt: a duplicate descriptor keeps the connection open while the
     // QTcpSocket lets go of its own (abort() closes the descriptor without a FIN or RST).
-    const QByteArray alreadyReceived = socket->readAll();
+    const QByteArray alreadyReceived = pending + socket->readAll();
     const int fd = ::dup(int(socket->socketDescriptor()));
     socket->abort();
     socket->deleteLater();
@@ -76,11 +76,12 @@ WsPeer *WsEngine::adopt(QTcpSocket *socket, const QByteArray &greeting)
     return adopt(fd, greeting, alreadyReceived);
 }
 
-WsPeer *WsEngine::adoptTls(QSslSocket *socket, const QByteArray &greeting)
+WsPeer *WsEngine::adoptTls(QSslSocket *socket, const QByteArray &greeting,
+                           const QByteArray &pending)
 {
     auto *peer = new WsPeer;
     peer->tls = socket;
-    peer->input = socket->readAll();
+    peer->input = pending + socket->readAll();
     socket->setParent(this);
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     // All with the engine as context: releaseTls() ends them with one disconnect(this).
@@ -123,6 +124,14 @@ WsPeer *WsEngine::adopt(int fd, const QByteArray &greeting, const QByteArray &in
     }
     m_peers.insert(peer);
     queue(peer, greeting);
+    if (!peer->input.isEmpty())    // frames sent right behind the upgrade request: epoll will not
+        QMetaObject::invokeMethod( // report them again (the listener sets up the peer first)
+            this,
+            [this, peer] {
+                if (!peer->closed)
+                    decode(peer);
+            },
+            Qt::QueuedConnection);
     return peer;
 }
 

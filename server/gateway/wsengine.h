@@ -81,8 +81,9 @@ public:
 
     //! Takes over the connection of an upgrade request whose head has been read and queues
     //! `greeting` (the 101 response). A QTcpSocket gives up its descriptor to the epoll set (and
-    //! is deleted); an encrypted QSslSocket is kept as the connection's transport.
-    WsPeer *adopt(QTcpSocket *socket, const QByteArray &greeting);
+    //! is deleted); an encrypted QSslSocket is kept as the connection's transport. `pending`
+    //! (bytes that came after the head) is decoded from the event loop, before anything else.
+    WsPeer *adopt(QTcpSocket *socket, const QByteArray &greeting, const QByteArray &pending = {});
     //! Takes over `fd` (non-blocking, connected) and queues `greeting` (the 101 response).
     //! `initialInput` is anything the client sent after its handshake.
     WsPeer *adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput);
@@ -100,7 +101,7 @@ private:
     void onReadable();
     void readFrom(WsPeer *peer);
     void decode(WsPeer *peer);
-    WsPeer *adoptTls(QSslSocket *socket, const QByteArray &greeting);
+    WsPeer *adoptTls(QSslSocket *socket, const QByteArray &greeting, const QByteArray &pending);
     void readTls(WsPeer *peer);
     void writeTls(WsPeer *peer);
     void releaseTls(WsPeer *peer);

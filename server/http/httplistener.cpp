@@ -3,81 +3,101 @@
 
 #include "core/logging.h"
 
-#include <QSslSocket>
-#include <QTimer>
+#include <QSocketNotifier>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace flippdeal::server {
 
-void HttpListener::setTlsConfiguration(const QSslConfiguration &configuration)
+namespace {
+// Accepted per wake-up, so a connection storm does not starve the connections already open.
+constexpr int MaxAcceptsPerWake = 64;
+} // namespace
+
+HttpListener::HttpListener(QObject *parent)
+    : QObject(parent)
 {
-    m_tls = configuration;
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, [this] {
+        if (m_notifier)
+            m_notifier->setEnabled(true);
+    });
 }
 
-void HttpListener::incomingConnection(qintptr handle)
+HttpListener::~HttpListener()
 {
-    if (!m_tls) {
-        QTcpServer::incomingConnection(handle); // plain: a QTcpSocket, as always
-        return;
-    }
-    auto *socket = new QSslSocket(this);
-    if (!socket->setSocketDescriptor(handle)) {
-        qCWarning(lcHttp) << "cannot take over an accepted connection:" << socket->errorString();
-        delete socket;
-        return;
-    }
-    socket->setSslConfiguration(*m_tls);
-
-    auto *deadline = new QTimer(socket);
-    deadline->setSingleShot(true);
-    connect(deadline, &QTimer::timeout, socket, [socket] {
-        qCDebug(lcHttp).noquote() << "TLS handshake timed out for"
-                                  << socket->peerAddress().toString();
-        socket->abort();
-        socket->deleteLater();
-    });
-    deadline->start(HandshakeTimeoutMs);
-
-    // Every handshake-time connection has this listener as its context, so that a single
-    // disconnect(this) hands a finished socket over clean.
-    connect(socket, &QIODevice::readyRead, this, [this, socket] { onFirstBytes(socket); });
-    connect(socket, &QSslSocket::encrypted, this, [this, socket, deadline] {
-        delete deadline;
-        socket->disconnect(this);
-        addPendingConnection(socket);
-        Q_EMIT newConnection(); // (a second call to the receiver finds nothing pending)
-    });
-    connect(socket, &QAbstractSocket::errorOccurred, this, [socket] {
-        // Typically the client refusing our certificate, or a client that is not speaking TLS.
-        qCDebug(lcHttp).noquote() << "TLS handshake with" << socket->peerAddress().toString()
-                                  << "failed:" << socket->errorString();
-        socket->abort();
-        socket->deleteLater();
-    });
-    connect(socket, &QAbstractSocket::disconnected, this, [socket] { socket->deleteLater(); });
+    close();
 }
 
-void HttpListener::onFirstBytes(QSslSocket *socket)
+bool HttpListener::listen(const QHostAddress &address, quint16 port, int backlog)
 {
-    if (socket->mode() != QSslSocket::UnencryptedMode)
-        return; // the handshake is under way
-    char first = 0;
-    if (socket->peek(&first, 1) != 1)
-        return;
-    if (first == 0x16) { // a TLS handshake record: the ClientHello
-        socket->startServerEncryption();
+    m_server.setListenBacklogSize(backlog);
+    if (!m_server.listen(address, port))
+        return false;
+    m_server.pauseAccepting(); // its notifier stays off: ours accepts
+    m_notifier = new QSocketNotifier(m_server.socketDescriptor(), QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &HttpListener::acceptPending);
+    return true;
+}
+
+void HttpListener::close()
+{
+    m_retry.stop();
+    delete std::exchange(m_notifier, nullptr); // before the descriptor goes
+    m_server.close();
+}
+
+void HttpListener::acceptPending()
+{
+    const int listening = int(m_server.socketDescriptor());
+    for (int i = 0; i < MaxAcceptsPerWake && m_notifier; ++i) {
+        const int fd = ::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            if (m_warned) {
+                qCInfo(lcHttp) << "accepting connections again";
+                m_warned = false;
+            }
+            if (m_handler)
+                m_handler(fd);
+            else
+                ::close(fd);
+            continue;
+        }
+        switch (errno) {
+        case EINTR:
+        case ECONNABORTED: // the client gave up before it was accepted
+        case EPROTO:
+            continue;
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            return;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+            ++m_resourcePauses;
+            if (!m_warned) {
+                qCWarning(lcHttp).noquote()
+                    << "cannot accept connections:" << QString::fromLocal8Bit(strerror(errno))
+                    << "(out of file descriptors or memory); retrying every" << AcceptRetryMs
+                    << "ms";
+                m_warned = true;
+            }
+            break;
+        default: // unexpected: pause all the same rather than risk a busy loop
+            qCWarning(lcHttp).noquote()
+                << "accept failed:" << QString::fromLocal8Bit(strerror(errno));
+            break;
+        }
+        m_notifier->setEnabled(false);
+        m_retry.start(AcceptRetryMs);
         return;
     }
-    // Plain text on the TLS port (an http:// or ws:// URL for an https:// server): answer in
-    // plain text, so the mistake shows as a readable error instead of a reset connection.
-    socket->disconnect(this);
-    connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
-    socket->readAll();
-    static const QByteArray body =
-        R"({"message":"This port serves HTTPS and WSS only: use https:// or wss://."})";
-    socket->write("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                  "Content-Length: " +
-                  QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-    socket->disconnectFromHost();
 }
 
 } // namespace flippdeal::server

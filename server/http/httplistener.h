@@ -1,45 +1,57 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QSslConfiguration>
+#include "http/httpsocket_p.h"
+
+#include <QHostAddress>
+#include <QObject>
 #include <QTcpServer>
+#include <QTimer>
 
-#include <optional>
+#include <functional>
 
-class QSslSocket;
+class QSocketNotifier;
 
 namespace flippdeal::server {
 
-//! \brief HttpServer's listening socket. Without a TLS configuration it is a plain QTcpServer
-//! (pending connections are QTcpSockets, exactly as before). With one, every accepted
-//! connection becomes a QSslSocket that must finish its server handshake before it is added to
-//! the pending connections (Qt 6.4 has no QSslServer):
+//! \brief HttpServer's listening socket: accepts connections and hands each descriptor to the
+//! server, which decides, before reading a byte, whether the connection fits the budget.
 //!
-//! - the first byte decides: a TLS record (0x16) starts the handshake; anything else (plain
-//!   HTTP sent to the HTTPS port) gets a plain-text 400 naming the problem, then the close;
-//! - a failed handshake (untrusted certificate on the client's side, wrong protocol) closes the
-//!   connection; so does silence beyond HandshakeTimeoutMs.
-class HttpListener : public QTcpServer
+//! QTcpServer binds and listens; accepting is done here, because Qt 6.4's accept loop treats
+//! running out of descriptors (EMFILE, ENFILE) as a passing condition and polls the listening
+//! socket, which stays readable, at full speed. Here accepting pauses for AcceptRetryMs at a
+//! time instead, while connections wait in the backlog, and resumes by itself.
+class HttpListener : public QObject
 {
     Q_OBJECT
 
 public:
-    using QTcpServer::QTcpServer;
+    explicit HttpListener(QObject *parent = nullptr);
+    ~HttpListener() override;
 
-    //! Serve TLS with `configuration` (certificate chain and private key set).
-    void setTlsConfiguration(const QSslConfiguration &configuration);
-    bool isTls() const { return m_tls.has_value(); }
+    //! Receives each accepted descriptor (non-blocking), which it then owns.
+    void setHandler(std::function<void(qintptr)> handler) { m_handler = std::move(handler); }
+    bool listen(const QHostAddress &address, quint16 port, int backlog);
+    void close();
+    quint16 serverPort() const { return m_server.serverPort(); }
+    QString errorString() const { return m_server.errorString(); }
+    //! How often accepting paused because the process ran out of descriptors.
+    quint64 resourcePauses() const { return m_resourcePauses; }
 
     //! Time a new TLS connection has to complete its handshake.
-    static constexpr int HandshakeTimeoutMs = 10'000;
-
-protected:
-    void incomingConnection(qintptr handle) override;
+    static constexpr int HandshakeTimeoutMs = HttpSocket::HandshakeTimeoutMs;
+    //! Pause after accept() failed for want of descriptors or memory.
+    static constexpr int AcceptRetryMs = 250;
 
 private:
-    void onFirstBytes(QSslSocket *socket);
+    void acceptPending();
 
-    std::optional<QSslConfiguration> m_tls;
+    QTcpServer m_server;
+    QSocketNotifier *m_notifier = nullptr;
+    std::function<void(qintptr)> m_handler;
+    QTimer m_retry;
+    quint64 m_resourcePauses = 0;
+    bool m_warned = false;
 };
 
 } // namespace flippdeal::server

@@ -2,44 +2,74 @@
 #include "http/httpserver.h"
 
 #include "core/logging.h"
+#include "gateway/wsframe.h"
+#include "http/connectionbudget.h"
 #include "http/httpconnection_p.h"
+#include "http/httpsocket_p.h"
 #include "http/router.h"
 
-#include <QUrl>
+#include "protocol/frame.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace flippdeal::server {
 
 namespace {
 
-constexpr int IdleTimeoutMs = 30'000;
-// A rejected upload is read and thrown away up to this much (or this long) before closing, so
-// the client sees the 413 instead of a connection reset.
+// What a connection reads at a time, and at most per event-loop pass (fairness).
+constexpr qsizetype ReadChunk = 16 * 1024;
+constexpr qsizetype MaxReadPerPass = 256 * 1024;
+// Reading resumes once the unsent output is down to this (OutputHighWaterBytes stops it).
+constexpr qint64 OutputLowWaterBytes = 128 * 1024;
+// A closing connection gets this long to take its last answer; then it is cut off.
+constexpr int CloseDeadlineMs = 5'000;
+// What a closing connection may still send (read and dropped, so that unread input does not
+// turn the answer into a reset): a rejected upload up to this much, anything else up to 1 MiB.
 constexpr qint64 MaxDiscardBytes = 16 * 1024 * 1024;
-constexpr int DiscardTimeoutMs = 5'000;
+constexpr qint64 CloseDiscardBytes = 1024 * 1024;
+// A connection over a cap has this long to say what it wants before it is dropped, and only
+// this many are answered at once; beyond that they are closed unread.
+constexpr int RefusalTimeoutMs = 5'000;
+constexpr int MaxRefusing = 64;
+constexpr int RefusalRetryAfterSeconds = 10;
 // Room for thousands of clients reconnecting at once (Qt's default backlog is 50).
 constexpr int ListenBacklog = 1024;
 
-QString decodeComponent(QByteArray text)
+QString errorRoute(int status)
 {
-    return QUrl::fromPercentEncoding(text.replace('+', ' '));
+    switch (status) {
+    case 413:
+        return QStringLiteral("(body too large)");
+    case 431:
+        return QStringLiteral("(head too large)");
+    case 501:
+        return QStringLiteral("(not implemented)");
+    default:
+        return QStringLiteral("(bad request)");
+    }
 }
 
 } // namespace
 
-HttpServer::HttpServer(const Router &router, qint64 maxBodyBytes, QObject *parent)
+HttpServer::HttpServer(const Router &router, const HttpServerOptions &options, QObject *parent)
     : QObject(parent)
     , m_router(router)
-    , m_maxBodyBytes(maxBodyBytes)
+    , m_options(options)
+    , m_budget(std::make_shared<ConnectionBudget>(options.maxConnections > 0
+                                                      ? options.maxConnections
+                                                      : ConnectionBudget::automaticMaxTotal(),
+                                                  options.maxConnectionsPerAddress))
 {
-    connect(&m_server, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
+    m_options.maxConnections = m_budget->maxTotal(); // resolved
+    m_server.setHandler([this](qintptr descriptor) { accept(descriptor); });
 }
 
 HttpServer::~HttpServer() = default;
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
 {
-    m_server.setListenBacklogSize(ListenBacklog);
-    return m_server.listen(address, port);
+    return m_server.listen(address, port, ListenBacklog);
 }
 
 void HttpServer::close()
@@ -47,234 +77,193 @@ void HttpServer::close()
     m_server.close();
 }
 
-void HttpServer::onNewConnection()
+int HttpServer::budgetedConnections() const
 {
-    while (QTcpSocket *socket = m_server.nextPendingConnection())
-        new HttpConnection(socket, this);
+    return m_budget->total();
 }
 
-HttpConnection::HttpConnection(QTcpSocket *socket, HttpServer *server)
+void HttpServer::accept(qintptr descriptor)
+{
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    QHostAddress peer;
+    if (::getpeername(int(descriptor), reinterpret_cast<sockaddr *>(&address), &length) == 0)
+        peer = QHostAddress(reinterpret_cast<const sockaddr *>(&address));
+    std::shared_ptr<ConnectionSlot> slot = m_budget->acquire(peer);
+    QString refusal;
+    if (!slot) {
+        ++m_refused;
+        if (m_refusing >= MaxRefusing) { // a flood: not even an answer
+            ::close(int(descriptor));
+            return;
+        }
+        refusal = m_budget->total() >= m_budget->maxTotal()
+                      ? QStringLiteral("The server is at its connection limit; try again later.")
+                      : QStringLiteral("Too many connections from your address; close some or "
+                                       "try again later.");
+    }
+    auto *socket = new HttpSocket(descriptor, peer, m_tls ? &*m_tls : nullptr);
+    new HttpConnection(socket, this, std::move(slot), refusal);
+}
+
+HttpConnection::HttpConnection(HttpSocket *socket, HttpServer *server,
+                               std::shared_ptr<ConnectionSlot> slot, QString refusal)
     : QObject(server)
     , m_socket(socket)
     , m_server(server)
+    , m_parser({HttpServer::MaxHeadBytes, server->m_options.maxBodyBytes, 100})
+    , m_slot(std::move(slot))
+    , m_refusal(std::move(refusal))
 {
     socket->setParent(this);
+    ++m_server->m_connections;
+    if (!m_refusal.isEmpty())
+        ++m_server->m_refusing;
     m_idleTimer.setSingleShot(true);
-    m_idleTimer.setInterval(IdleTimeoutMs);
-    connect(&m_idleTimer, &QTimer::timeout, this, [this] {
-        if (m_socket && !m_busy)
-            m_socket->disconnectFromHost();
-    });
-    connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
-    connect(socket, &QTcpSocket::disconnected, this, &QObject::deleteLater);
-    m_idleTimer.start();
-    // A TLS connection may already hold a request decrypted along with the end of its handshake.
-    if (socket->bytesAvailable() > 0)
-        QMetaObject::invokeMethod(this, &HttpConnection::onReadyRead, Qt::QueuedConnection);
+    m_idleTimer.setInterval(m_refusal.isEmpty()
+                                ? server->m_options.idleTimeoutMs
+                                : std::min(server->m_options.idleTimeoutMs, RefusalTimeoutMs));
+    connect(&m_idleTimer, &QTimer::timeout, this, &HttpConnection::onIdle);
+    connect(socket, &HttpSocket::ready, this, &HttpConnection::pump);
+    connect(socket, &HttpSocket::readyRead, this, &HttpConnection::pump);
+    connect(socket, &HttpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
+    connect(socket, &HttpSocket::closed, this, &QObject::deleteLater);
+    m_idleTimer.start(); // also the time the client has to send its first request
 }
 
-void HttpConnection::onReadyRead()
+HttpConnection::~HttpConnection()
 {
-    if (m_draining) {
-        drain();
-        return;
-    }
-    while (m_socket && !m_busy && m_socket->bytesAvailable() > 0) {
-        const QByteArray peeked = m_socket->peek(HttpServer::MaxHeadBytes + 4);
-        const qsizetype headEnd = peeked.indexOf("\r\n\r\n");
-        if (headEnd < 0) {
-            if (peeked.size() > HttpServer::MaxHeadBytes) {
-                m_keepAlive = false;
-                respond(HttpResponse::error(
-                            ApiError{431, QStringLiteral("Request head too large."), {}, 0}),
-                        true);
-            }
-            return;
-        }
-        HttpRequest request;
-        request.peer = m_socket->peerAddress();
-        QString error;
-        if (!parseHead(peeked.first(headEnd), request, &error)) {
-            m_socket->read(headEnd + 4);
-            respond(HttpResponse::error(ApiError::badRequest(error)), true);
-            return;
-        }
-        if (request.method == "GET" && request.header("upgrade").toLower().contains("websocket")) {
-            m_socket->read(headEnd + 4);
-            handOverToWebSocket(request);
-            return;
-        }
-        if (!request.header("transfer-encoding").isEmpty()) {
-            m_socket->read(headEnd + 4);
-            respond(HttpResponse::error(ApiError{
-                        411,
-                        QStringLiteral(
-                            "Send a Content-Length; chunked request bodies are not accepted."),
-                        {},
-                        0}),
-                    true);
-            return;
-        }
-        qint64 length = 0;
-        const QByteArray lengthHeader = request.header("content-length");
-        if (!lengthHeader.isEmpty()) {
-            bool ok = false;
-            length = lengthHeader.toLongLong(&ok);
-            if (!ok || length < 0) {
-                m_socket->read(headEnd + 4);
-                respond(HttpResponse::error(
-                            ApiError::badRequest(QStringLiteral("Invalid Content-Length."))),
-                        true);
-                return;
-            }
-        }
-        if (length > m_server->m_maxBodyBytes) {
-            m_socket->read(headEnd + 4);
-            m_current = std::move(request);
-            m_current.route = QStringLiteral("(body too large)");
-            rejectBody(
-                HttpResponse::error(ApiError{413,
-                                             QStringLiteral("The request body exceeds %1 bytes.")
-                                                 .arg(m_server->m_maxBodyBytes),
-                                             {},
-                                             0}),
-                length);
-            return;
-        }
-        if (m_socket->bytesAvailable() < headEnd + 4 + length)
-            return; // wait for the rest of the body
-        m_socket->read(headEnd + 4);
-        request.body = m_socket->read(length);
+    --m_server->m_connections;
+    if (!m_refusal.isEmpty())
+        --m_server->m_refusing;
+}
 
-        const QByteArray connectionHeader = request.header("connection").toLower();
-        m_keepAlive = !connectionHeader.contains("close");
-        m_requestTimer.start();
-        m_idleTimer.stop();
-
-        if (request.method == "OPTIONS") { // CORS preflight for browser clients
-            HttpResponse preflight = HttpResponse::noContent();
-            preflight.headers.emplace_back("Access-Control-Allow-Methods",
-                                           "GET, POST, PATCH, PUT, DELETE, OPTIONS");
-            preflight.headers.emplace_back(
-                "Access-Control-Allow-Headers",
-                "Authorization, Content-Type, X-Socket-Id, X-CSRF-TOKEN, X-Requested-With, Accept");
-            preflight.headers.emplace_back("Access-Control-Max-Age", "600");
-            m_current = std::move(request);
-            m_current.route = QStringLiteral("(preflight)");
-            respond(preflight, !m_keepAlive);
+void HttpConnection::pump()
+{
+    m_pumpQueued = false;
+    qsizetype readThisPass = 0;
+    while (!m_closing && !m_busy && m_socket->isReady()) {
+        if (m_upgrade) { // the handover waits for earlier answers to be out
+            if (m_socket->bytesToWrite() == 0)
+                handOverToWebSocket(*m_upgrade);
+            return;
+        }
+        if (m_socket->bytesToWrite() > HttpServer::OutputHighWaterBytes) {
+            m_readPaused = true; // onBytesWritten() resumes
+            return;
+        }
+        HttpRequestParser::Result result = m_parser.next();
+        switch (result.status) {
+        case HttpRequestParser::Status::Request:
+            handle(std::move(result));
             continue;
+        case HttpRequestParser::Status::Error:
+            m_current = HttpRequest{};
+            m_current.method = result.request.method;
+            m_current.route = errorRoute(result.errorStatus);
+            m_requestTimer.start();
+            respond(HttpResponse::error(ApiError{result.errorStatus, result.errorMessage, {}, 0}),
+                    true, std::min(result.discardBytes, MaxDiscardBytes) + CloseDiscardBytes);
+            return;
+        case HttpRequestParser::Status::Closed:
+            return;
+        case HttpRequestParser::Status::NeedMore:
+            break;
         }
-
-        m_current = std::move(request);
-        const bool head = m_current.method == "HEAD";
-        if (head)
-            m_current.method = "GET";
-        HandlerResult result = m_server->m_router.dispatch(m_current);
-        if (head) {
-            m_current.method = "HEAD";
-            if (auto *response = std::get_if<HttpResponse>(&result)) {
-                response->headers.emplace_back("Content-Length",
-                                               QByteArray::number(response->body.size()));
-                response->body.clear();
-                response->contentType.clear();
-                respond(std::move(*response), !m_keepAlive);
-                continue;
-            }
+        if (readThisPass >= MaxReadPerPass) { // let other connections have their turn
+            if (!std::exchange(m_pumpQueued, true))
+                QMetaObject::invokeMethod(this, &HttpConnection::pump, Qt::QueuedConnection);
+            return;
         }
-        if (auto *response = std::get_if<HttpResponse>(&result)) {
-            respond(std::move(*response), !m_keepAlive);
-            continue;
+        const QByteArray chunk = m_socket->read(ReadChunk);
+        if (chunk.isEmpty()) {
+            // The client has finished sending (perhaps only half-closed): all it asked for is
+            // answered by now, so the connection ends.
+            if (m_socket->atEnd())
+                closeConnection(CloseDiscardBytes);
+            return;
         }
-        m_busy = true;
-        m_watcher = std::make_unique<QFutureWatcher<HttpResponse>>();
-        connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this] {
-            m_busy = false;
-            HttpResponse response =
-                m_watcher->future().isValid() && m_watcher->future().resultCount() > 0
-                    ? m_watcher->result()
-                    : HttpResponse::error(ApiError::internal());
-            m_watcher.release()->deleteLater();
-            respond(std::move(response), !m_keepAlive);
-            if (m_socket && m_socket->bytesAvailable() > 0)
-                QMetaObject::invokeMethod(this, &HttpConnection::onReadyRead, Qt::QueuedConnection);
-        });
-        m_watcher->setFuture(std::get<QFuture<HttpResponse>>(result));
-        return;
+        readThisPass += chunk.size();
+        m_parser.feed(chunk);
     }
 }
 
-bool HttpConnection::parseHead(const QByteArray &head, HttpRequest &request, QString *error)
+void HttpConnection::handle(HttpRequestParser::Result result)
 {
-    const QList<QByteArray> lines = head.split('\n');
-    const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
-    if (requestLine.size() != 3 || !requestLine.at(2).startsWith("HTTP/1.")) {
-        *error = QStringLiteral("Malformed request line.");
-        return false;
-    }
-    request.method = requestLine.at(0).toUpper();
-    const QByteArray target = requestLine.at(1);
-    if (!target.startsWith('/')) {
-        *error = QStringLiteral("The request target must be a path.");
-        return false;
-    }
-    const qsizetype question = target.indexOf('?');
-    const QByteArray rawPath = question < 0 ? target : target.left(question);
-    request.rawPath = QString::fromLatin1(rawPath);
-    request.path = QUrl::fromPercentEncoding(rawPath);
-    if (question >= 0) {
-        for (const QByteArray &pair : target.mid(question + 1).split('&')) {
-            if (pair.isEmpty())
-                continue;
-            const qsizetype eq = pair.indexOf('=');
-            request.query.append({decodeComponent(eq < 0 ? pair : pair.left(eq)),
-                                  eq < 0 ? QString() : decodeComponent(pair.mid(eq + 1))});
-        }
-    }
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray line = lines.at(i).trimmed();
-        if (line.isEmpty())
-            continue;
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0) {
-            *error = QStringLiteral("Malformed header line.");
-            return false;
-        }
-        request.headers.emplace_back(line.left(colon).trimmed().toLower(),
-                                     line.mid(colon + 1).trimmed());
-    }
-    if (requestLine.at(2) == "HTTP/1.0" && request.header("connection").toLower() != "keep-alive")
-        request.headers.emplace_back("connection", "close");
-    return true;
-}
-
-void HttpConnection::rejectBody(const HttpResponse &response, qint64 bodyLength)
-{
-    m_keepAlive = false;
-    m_draining = true;
-    m_discardRemaining = std::min(bodyLength, MaxDiscardBytes);
-    respond(response, false);
+    HttpRequest request = std::move(result.request);
+    request.peer = m_socket->peerAddress();
+    m_requestTimer.start();
     m_idleTimer.stop();
-    QTimer::singleShot(DiscardTimeoutMs, this, [this] {
-        if (m_socket)
-            m_socket->disconnectFromHost();
-    });
-    drain();
-}
-
-void HttpConnection::drain()
-{
-    while (m_socket && m_discardRemaining > 0 && m_socket->bytesAvailable() > 0) {
-        const QByteArray discarded =
-            m_socket->read(std::min<qint64>(m_discardRemaining, 64 * 1024));
-        m_discardRemaining -= discarded.size();
+    if (result.upgrade) {
+        if (!m_refusal.isEmpty())
+            refuseWebSocket(request);
+        else
+            m_upgrade = std::move(request); // pump() hands it over
+        return;
     }
-    if (m_socket && m_discardRemaining <= 0)
-        m_socket->disconnectFromHost();
+    m_current = std::move(request);
+    if (!m_refusal.isEmpty()) {
+        m_current.route = QStringLiteral("(over capacity)");
+        respond(HttpResponse::error(ApiError{503, m_refusal, {}, RefusalRetryAfterSeconds}), true);
+        return;
+    }
+    route(result.closeAfter);
 }
 
-void HttpConnection::respond(HttpResponse response, bool closeAfter)
+void HttpConnection::route(bool closeAfter)
 {
-    if (!m_socket)
+    m_closeAfter = closeAfter;
+    if (m_current.method == "OPTIONS") { // CORS preflight for browser clients
+        HttpResponse preflight = HttpResponse::noContent();
+        preflight.headers.emplace_back("Access-Control-Allow-Methods",
+                                       "GET, POST, PATCH, PUT, DELETE, OPTIONS");
+        preflight.headers.emplace_back(
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type, X-Socket-Id, X-CSRF-TOKEN, X-Requested-With, Accept");
+        preflight.headers.emplace_back("Access-Control-Max-Age", "600");
+        m_current.route = QStringLiteral("(preflight)");
+        respond(preflight, closeAfter);
+        return;
+    }
+
+    const bool head = m_current.method == "HEAD";
+    if (head)
+        m_current.method = "GET";
+    HandlerResult result = m_server->m_router.dispatch(m_current);
+    if (head) {
+        m_current.method = "HEAD";
+        if (auto *response = std::get_if<HttpResponse>(&result)) {
+            response->headers.emplace_back("Content-Length",
+                                           QByteArray::number(response->body.size()));
+            response->body.clear();
+            response->contentType.clear();
+            respond(std::move(*response), closeAfter);
+            return;
+        }
+    }
+    if (auto *response = std::get_if<HttpResponse>(&result)) {
+        respond(std::move(*response), closeAfter);
+        return;
+    }
+    m_busy = true;
+    m_watcher = std::make_unique<QFutureWatcher<HttpResponse>>();
+    connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this] {
+        m_busy = false;
+        HttpResponse response =
+            m_watcher->future().isValid() && m_watcher->future().resultCount() > 0
+                ? m_watcher->result()
+                : HttpResponse::error(ApiError::internal());
+        m_watcher.release()->deleteLater();
+        respond(std::move(response), m_closeAfter);
+        if (!std::exchange(m_pumpQueued, true))
+            QMetaObject::invokeMethod(this, &HttpConnection::pump, Qt::QueuedConnection);
+    });
+    m_watcher->setFuture(std::get<QFuture<HttpResponse>>(result));
+}
+
+void HttpConnection::respond(HttpResponse response, bool closeAfter, qint64 discard)
+{
+    if (m_closing)
         return;
     QByteArray out;
     out.reserve(256 + response.body.size());
@@ -287,36 +276,93 @@ void HttpConnection::respond(HttpResponse response, bool closeAfter)
     out += "Access-Control-Allow-Origin: *\r\n";
     for (const auto &[name, value] : response.headers)
         out += name + ": " + value + "\r\n";
-    out +=
-        closeAfter || m_draining ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+    out += closeAfter ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
     if (response.status != 204)
         out += response.body;
     m_socket->write(out);
     finishRequest(response);
-    if (closeAfter) {
-        m_socket->disconnectFromHost();
-    } else {
+    if (closeAfter)
+        closeConnection(discard > 0 ? discard : CloseDiscardBytes);
+    else
         m_idleTimer.start();
-    }
 }
 
 void HttpConnection::finishRequest(const HttpResponse &response)
 {
     const qint64 micros = m_requestTimer.isValid() ? m_requestTimer.nsecsElapsed() / 1000 : 0;
     Q_EMIT m_server->requestServed(m_current.method, m_current.route, response.status, micros);
-    qCDebug(lcHttp).noquote() << m_current.method << m_current.path << response.status;
+    qCDebug(lcHttp).noquote() << (HttpRequestParser::isKnownMethod(m_current.method)
+                                      ? m_current.method
+                                      : QByteArray("(unknown method)"))
+                              << m_current.path << response.status;
     m_requestTimer.invalidate();
+}
+
+void HttpConnection::closeConnection(qint64 discard)
+{
+    m_closing = true;
+    m_idleTimer.stop();
+    m_socket->close(CloseDeadlineMs, discard);
+}
+
+void HttpConnection::onBytesWritten()
+{
+    if (m_closing)
+        return;
+    if (!m_busy)
+        m_idleTimer.start(); // the client is reading: not idle
+    const qint64 unsent = m_socket->bytesToWrite();
+    if ((m_readPaused && unsent <= OutputLowWaterBytes) || (m_upgrade && unsent == 0)) {
+        m_readPaused = false;
+        pump();
+    }
+}
+
+void HttpConnection::onIdle()
+{
+    if (m_busy || m_closing)
+        return;
+    // A client that does not read its answers does not get a graceful close either: waiting
+    // for it to take them is what it wants.
+    if (m_socket->bytesToWrite() > 0 || m_upgrade) {
+        m_closing = true;
+        m_socket->abort();
+        return;
+    }
+    closeConnection(CloseDiscardBytes);
 }
 
 void HttpConnection::handOverToWebSocket(const HttpRequest &request)
 {
-    QTcpSocket *socket = m_socket;
-    socket->disconnect(this);
+    m_closing = true; // this object is done either way
     m_idleTimer.stop();
-    socket->setParent(nullptr);
-    m_socket = nullptr;
-    Q_EMIT m_server->webSocketUpgradeRequested(socket, request);
+    const HttpRequest upgrade = request; // `request` is m_upgrade's
+    m_upgrade.reset();
+    const QByteArray pending = m_parser.takeRemaining();
+    if (QTcpSocket *socket = m_socket->release())
+        Q_EMIT m_server->webSocketUpgradeRequested(socket, upgrade, pending, m_slot);
+    m_slot.reset(); // the gateway holds it now (or it is free again)
     deleteLater();
+}
+
+void HttpConnection::refuseWebSocket(const HttpRequest &request)
+{
+    m_current = request;
+    m_current.route = QStringLiteral("(over capacity)");
+    const QByteArray key = request.header("sec-websocket-key");
+    if (key.isEmpty() || request.header("sec-websocket-version") != "13") {
+        respond(HttpResponse::error(ApiError{503, m_refusal, {}, RefusalRetryAfterSeconds}), true);
+        return;
+    }
+    // Pusher's way to say "over capacity": the handshake completes, then pusher:error 4100 and
+    // a close with 4100, which makes pusher-js back off and reconnect later.
+    constexpr int OverCapacity = 4100;
+    m_socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                    ws::acceptKey(key) + "\r\n\r\n" +
+                    ws::encode(ws::Opcode::Text, protocol::encodeError(OverCapacity, m_refusal)) +
+                    ws::encodeClose(OverCapacity, "Over capacity"));
+    closeConnection(CloseDiscardBytes);
 }
 
 } // namespace flippdeal::server

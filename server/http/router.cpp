@@ -39,10 +39,12 @@ HandlerResult Router::dispatch(HttpRequest &request) const
         request.route = route.pattern;
         if (route.access == Access::User) {
             const QByteArray token = request.bearerToken();
-            if (!token.isEmpty() && m_authenticate)
-                request.user = m_authenticate(token);
-            if (!request.user)
+            if (token.isEmpty() || !m_authenticate)
                 return HttpResponse::error(ApiError::unauthenticated());
+            const Expected<protocol::User> user = m_authenticate(token);
+            if (!user)
+                return HttpResponse::error(user.error());
+            request.user = *user;
         }
         return route.handler(request);
     }

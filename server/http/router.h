@@ -23,7 +23,8 @@ public:
         User
     };
     using Handler = std::function<HandlerResult(HttpRequest &)>;
-    using Authenticator = std::function<std::optional<protocol::User>(const QByteArray &token)>;
+    //! The user of a bearer token, or the 401 (or 500) to answer.
+    using Authenticator = std::function<Expected<protocol::User>(const QByteArray &token)>;
 
     void setAuthenticator(Authenticator authenticator)
     {

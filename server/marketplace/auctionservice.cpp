@@ -7,6 +7,7 @@
 #include "notifications/notificationservice.h"
 #include "storage/database.h"
 
+#include "protocol/frame.h"
 #include "protocol/timeformat.h"
 
 #include <cmath>
@@ -58,7 +59,7 @@ Expected<AuctionService::BidResult> AuctionService::placeBid(const protocol::Use
         std::optional<BidResult> result;
         bool lostRace = false;
         const bool ok = m_events.transaction([&](EventBatch &batch) {
-            auto domain = m_domains.find(domainId);
+            auto domain = m_domains.findVisible(domainId, bidder.id);
             if (!domain) {
                 refusal = ApiError::notFound(QStringLiteral("Domain not found."));
                 return false;
@@ -380,7 +381,11 @@ int AuctionService::broadcastCountdowns(qint64 nowMs)
     }
     int sent = 0;
     for (const qint64 id : std::as_const(ids)) {
-        m_events.transaction([&](EventBatch &batch) {
+        // A countdown is a clock beat that the next one supersedes: it is not stored in the
+        // history and carries no seq, so 1 500 auctions do not write 9 000 history rows a
+        // minute. Only the claim below is written.
+        std::optional<BroadcastEvent> beat;
+        const bool committed = m_db.transaction([&] {
             const auto domain = m_domains.find(id);
             if (!domain || !domain->isLiveAuction(nowMs))
                 return false;
@@ -397,15 +402,25 @@ int AuctionService::broadcastCountdowns(qint64 nowMs)
             claim.bind(nowMs).bind(id).bind(nowMs - (interval - 150)).exec();
             if (claim.numRowsAffected() != 1)
                 return false;
-            batch.add(
-                protocol::Channels::auction(id), protocol::EventName::AuctionCountdown,
-                {{QLatin1String("domain_id"), id},
-                 {QLatin1String("ends_at"), protocol::isoUtc(*domain->endsAt)},
-                 {QLatin1String("server_time"), protocol::isoUtc(nowMs)},
-                 {QLatin1String("seconds_remaining"), qint64(std::ceil(remainingMs / 1000.0))}});
-            ++sent;
+            beat = BroadcastEvent{
+                protocol::Channels::auction(id),
+                protocol::EventName::AuctionCountdown,
+                protocol::toJson(QJsonObject{
+                    {QLatin1String("domain_id"), id},
+                    {QLatin1String("ends_at"), protocol::isoUtc(*domain->endsAt)},
+                    {QLatin1String("server_time"), protocol::isoUtc(nowMs)},
+                    {QLatin1String("seconds_remaining"), qint64(std::ceil(remainingMs / 1000.0))}}),
+                0,
+                {}};
+            if (!m_events.isPublishing())
+                m_events.addTransient(*beat); // relayed, with the claim, to the serve nodes
             return true;
         });
+        if (!committed || !beat)
+            continue;
+        if (m_events.isPublishing())
+            m_events.addTransient(*beat); // after the commit, like every broadcast
+        ++sent;
     }
     return sent;
 }

@@ -28,7 +28,7 @@ void registerDomainRoutes(Router &router, DomainService &domains)
                    if (!id)
                        return HttpResponse::error(
                            ApiError::notFound(QStringLiteral("Domain not found.")));
-                   return jsonResult(200, QLatin1String("domain"), domains.get(*id));
+                   return jsonResult(200, QLatin1String("domain"), domains.get(*request.user, *id));
                });
     router.add(
         "GET", QStringLiteral("/api/auctions"), Router::Access::User,

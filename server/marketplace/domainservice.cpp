@@ -139,7 +139,13 @@ Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonO
     domain.buyNowCents = buyNow;
     domain.endsAt = endsAt;
     domain.createdAt = domain.updatedAt = nowMs;
+    std::optional<ApiError> refusal;
     const bool ok = m_db.transaction([&] {
+        if (domain.isLiveAuction(nowMs)) {
+            refusal = liveAuctionCapRefusal(owner.id, nowMs);
+            if (refusal)
+                return false;
+        }
         domain.id =
             SqlQuery(m_db, QStringLiteral(
                                "INSERT INTO domains (owner_id, name, status, enable_bidding, "
@@ -159,6 +165,8 @@ Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonO
                 .scalar();
         return true;
     });
+    if (refusal)
+        return *refusal;
     if (!ok)
         return ApiError::internal();
     qCInfo(lcMarketplace) << "domain" << domain.id << "listed by user" << owner.id;
@@ -195,6 +203,14 @@ Expected<QList<Domain>> DomainService::liveAuctions(qint64 nowMs, int limit)
     return result;
 }
 
+std::optional<Domain> DomainService::findVisible(qint64 id, qint64 viewerId)
+{
+    auto domain = find(id);
+    if (domain && domain->status == QLatin1String("draft") && domain->ownerId != viewerId)
+        return std::nullopt;
+    return domain;
+}
+
 Expected<Domain> DomainService::get(qint64 id)
 {
     if (auto domain = find(id))
@@ -202,9 +218,16 @@ Expected<Domain> DomainService::get(qint64 id)
     return ApiError::notFound(QStringLiteral("Domain not found."));
 }
 
+Expected<Domain> DomainService::get(const protocol::User &viewer, qint64 id)
+{
+    if (auto domain = findVisible(id, viewer.id))
+        return *domain;
+    return ApiError::notFound(QStringLiteral("Domain not found."));
+}
+
 Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainId, bool watching)
 {
-    auto domain = find(domainId);
+    auto domain = findVisible(domainId, user.id);
     if (!domain)
         return ApiError::notFound(QStringLiteral("Domain not found."));
     const bool ok = m_db.transaction([&] {
@@ -234,11 +257,12 @@ Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainI
 Expected<Domain> DomainService::update(const protocol::User &user, qint64 domainId,
                                        const QJsonObject &body, qint64 nowMs)
 {
-    auto domain = find(domainId);
+    auto domain = findVisible(domainId, user.id);
     if (!domain)
         return ApiError::notFound(QStringLiteral("Domain not found."));
     if (domain->ownerId != user.id)
         return ApiError::forbidden(QStringLiteral("Only the owner may edit this domain."));
+    const bool wasLive = domain->isLiveAuction(nowMs);
     fields::Reader reader(body);
     const auto minIncrement =
         reader.optionalInt(QStringLiteral("min_increment_cents"), 1, Q_INT64_C(100000000000));
@@ -277,7 +301,13 @@ Expected<Domain> DomainService::update(const protocol::User &user, qint64 domain
     domain->buyNowCents = buyNow ? buyNow : domain->buyNowCents;
     domain->endsAt = endsAt ? endsAt : domain->endsAt;
     domain->updatedAt = nowMs;
+    std::optional<ApiError> refusal;
     const bool ok = m_events.transaction([&](EventBatch &batch) {
+        if (!wasLive && domain->isLiveAuction(nowMs)) { // a draft published, an auction revived
+            refusal = liveAuctionCapRefusal(user.id, nowMs);
+            if (refusal)
+                return false;
+        }
         SqlQuery update(
             m_db,
             QStringLiteral(
@@ -298,9 +328,40 @@ Expected<Domain> DomainService::update(const protocol::User &user, qint64 domain
                   {{QLatin1String("domain"), domain->toJson()}});
         return true;
     });
+    if (refusal)
+        return *refusal;
     if (!ok)
         return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
     return *domain;
+}
+
+qint64 DomainService::liveAuctionCount(qint64 ownerId, qint64 nowMs)
+{
+    return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM domains WHERE owner_id = ? AND "
+                                         "status = 'active' AND enable_bidding = 1 AND "
+                                         "ends_at IS NOT NULL AND ends_at > ?"))
+        .bind(ownerId)
+        .bind(nowMs)
+        .scalar();
+}
+
+std::optional<ApiError> DomainService::liveAuctionCapRefusal(qint64 ownerId, qint64 nowMs)
+{
+    // SQLite transactions start with BEGIN IMMEDIATE and so run one at a time; on PostgreSQL
+    // the seller's row lock makes two listings at once count one after the other.
+    if (m_db.dialect() == Database::Dialect::Postgres)
+        SqlQuery(m_db, QStringLiteral("SELECT id FROM users WHERE id = ? FOR UPDATE"))
+            .bind(ownerId)
+            .exec();
+    const qint64 live = liveAuctionCount(ownerId, nowMs);
+    if (live < m_maxLiveAuctionsPerSeller)
+        return std::nullopt;
+    qCInfo(lcMarketplace) << "user" << ownerId << "refused a live auction:" << live
+                          << "already live";
+    return ApiError::conflict(
+        QStringLiteral("You already have %1 live auctions, the most one seller may run at once "
+                       "(max-live-auctions-per-seller); wait for one to end or cancel one.")
+            .arg(live));
 }
 
 bool DomainService::isParticipant(qint64 userId, qint64 domainId)

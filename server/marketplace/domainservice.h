@@ -50,9 +50,15 @@ public:
 
     Expected<Domain> create(const protocol::User &owner, const QJsonObject &body, qint64 nowMs);
     std::optional<Domain> find(qint64 id);
+    //! The domain if `viewerId` may see it: a draft (with its reserve) is its owner's alone,
+    //! and to everyone else it does not exist.
+    std::optional<Domain> findVisible(qint64 id, qint64 viewerId);
     Expected<Domain> get(qint64 id);
+    //! As get(), but 404 for another user's draft.
+    Expected<Domain> get(const protocol::User &viewer, qint64 id);
     //! Auctions open for bids at `nowMs`, the soonest to end first.
     Expected<QList<Domain>> liveAuctions(qint64 nowMs, int limit);
+    //! 404 for another user's draft.
     Expected<Domain> watch(const protocol::User &user, qint64 domainId, bool watching);
     //! The owner's edits: `status` (draft → active, draft or active → cancelled while there
     //! are no bids) and, while there are no bids, `min_increment_cents`, `reserve_cents`,
@@ -62,12 +68,21 @@ public:
 
     //! Owner, bidder, offer maker or watcher of the domain.
     bool isParticipant(qint64 userId, qint64 domainId);
+    //! How many auctions `ownerId` has live (active, bidding, not yet ended) at `nowMs`.
+    qint64 liveAuctionCount(qint64 ownerId, qint64 nowMs);
+
+    //! Sets the most live auctions one seller may run at once (`max-live-auctions-per-seller`).
+    void setMaxLiveAuctionsPerSeller(int limit) { m_maxLiveAuctionsPerSeller = limit; }
 
     static bool isValidDomainName(const QString &name);
 
 private:
+    //! Inside a transaction: 409 when `ownerId` may not start one more live auction.
+    std::optional<ApiError> liveAuctionCapRefusal(qint64 ownerId, qint64 nowMs);
+
     Database &m_db;
     EventStore &m_events;
+    int m_maxLiveAuctionsPerSeller = 20;
 };
 
 } // namespace flippdeal::server

@@ -52,7 +52,7 @@ void registerMarketRoutes(Router &router, DomainService &domains, AuctionService
         "GET", QStringLiteral("/api/domains/{id}/bids"), Router::Access::User,
         [&auctions, &domains](HttpRequest &request) -> HandlerResult {
             const auto id = request.idParam(QStringLiteral("id"));
-            if (!id || !domains.find(*id))
+            if (!id || !domains.findVisible(*id, request.user->id))
                 return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
             const auto limit =
                 fields::queryInt(request.queryValue(QStringLiteral("limit")), 50, 1, 500);
@@ -121,24 +121,29 @@ void registerMarketRoutes(Router &router, DomainService &domains, AuctionService
                            ApiError::notFound(QStringLiteral("Escrow not found.")));
                    return jsonResult(200, QLatin1String("escrow"), escrows.get(*request.user, *id));
                });
-    router.add(
-        "POST", QStringLiteral("/api/escrows/{id}/{action}"), Router::Access::User,
-        [&escrows](HttpRequest &request) -> HandlerResult {
-            const auto id = request.idParam(QStringLiteral("id"));
-            if (!id)
-                return HttpResponse::error(ApiError::notFound(QStringLiteral("Escrow not found.")));
-            QString reason;
-            if (!request.body.trimmed().isEmpty()) {
-                const auto body = request.bodyObject();
-                if (!body)
-                    return HttpResponse::error(body.error());
-                reason = body->value(QLatin1String("reason")).toString().left(1000);
-            }
-            return jsonResult(200, QLatin1String("escrow"),
-                              escrows.transition(*request.user, *id,
-                                                 request.params.value(QStringLiteral("action")),
-                                                 reason));
-        });
+    router.add("POST", QStringLiteral("/api/escrows/{id}/{action}"), Router::Access::User,
+               [&escrows](HttpRequest &request) -> HandlerResult {
+                   const auto id = request.idParam(QStringLiteral("id"));
+                   if (!id)
+                       return HttpResponse::error(
+                           ApiError::notFound(QStringLiteral("Escrow not found.")));
+                   QString reason;
+                   if (!request.body.trimmed().isEmpty()) {
+                       const auto body = request.bodyObject();
+                       if (!body)
+                           return HttpResponse::error(body.error());
+                       reason = body->value(QLatin1String("reason")).toString().left(1000);
+                   }
+                   const auto escrow = escrows.transition(
+                       *request.user, *id, request.params.value(QStringLiteral("action")), reason);
+                   if (!escrow)
+                       return HttpResponse::error(escrow.error());
+                   // A charge the provider has not settled yet: accepted, funded later by a job.
+                   const bool pending = escrow->chargeStatus == QLatin1String("pending") &&
+                                        escrow->status == QLatin1String("pending_funding");
+                   return HttpResponse::json(pending ? 202 : 200,
+                                             {{QLatin1String("escrow"), escrow->toJson()}});
+               });
 }
 
 } // namespace flippdeal::server

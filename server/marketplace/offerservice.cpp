@@ -59,6 +59,16 @@ OfferService::OfferService(Database &db, EventStore &events, NotificationService
     , m_domains(domains)
 {}
 
+void OfferService::announce(EventBatch &batch, const QString &event, const Offer &offer,
+                            qint64 ownerId)
+{
+    // An offer's amount and maker are the two parties' business: the domain's channel, which
+    // any watcher may follow, never carries them.
+    const QJsonObject data{{QLatin1String("offer"), offer.toJson()}};
+    batch.add(protocol::Channels::user(offer.userId), event, data);
+    batch.add(protocol::Channels::user(ownerId), event, data);
+}
+
 std::optional<Offer> OfferService::load(qint64 offerId)
 {
     SqlQuery query(m_db, offerColumns + QStringLiteral("WHERE o.id = ?"));
@@ -73,7 +83,7 @@ Expected<Offer> OfferService::make(const protocol::User &user, qint64 domainId, 
     std::optional<ApiError> refusal;
     Offer offer;
     const bool ok = m_events.transaction([&](EventBatch &batch) {
-        const auto domain = m_domains.find(domainId);
+        const auto domain = m_domains.findVisible(domainId, user.id);
         if (!domain) {
             refusal = ApiError::notFound(QStringLiteral("Domain not found."));
             return false;
@@ -109,8 +119,7 @@ Expected<Offer> OfferService::make(const protocol::User &user, qint64 domainId, 
                        .bind(now)
                        .bind(now)
                        .scalar();
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::OfferMade,
-                  {{QLatin1String("offer"), offer.toJson()}});
+        announce(batch, protocol::EventName::OfferMade, offer, domain->ownerId);
         m_notifications.notifyUser(batch, domain->ownerId,
                                    protocol::NotificationType::OfferReceived,
                                    {{QLatin1String("offer_id"), offer.id},
@@ -222,8 +231,15 @@ Expected<Offer> OfferService::respond(const protocol::User &user, qint64 offerId
                                         QStringLiteral("offer"), offer->id)
                                   .id;
         }
-        batch.add(protocol::Channels::domain(domain->id), protocol::EventName::OfferUpdated,
-                  {{QLatin1String("offer"), offer->toJson()}});
+        announce(batch, protocol::EventName::OfferUpdated, *offer, domain->ownerId);
+        if (newStatus == QLatin1String("accepted")) {
+            // Watchers learn that the domain is gone, not to whom or for how much.
+            Domain ended = *domain;
+            ended.status = QStringLiteral("ended");
+            ended.updatedAt = now;
+            batch.add(protocol::Channels::domain(domain->id), protocol::EventName::DomainUpdated,
+                      {{QLatin1String("domain"), ended.toJson()}});
+        }
         const QString type =
             newStatus == QLatin1String("accepted")   ? protocol::NotificationType::OfferAccepted
             : newStatus == QLatin1String("rejected") ? protocol::NotificationType::OfferRejected

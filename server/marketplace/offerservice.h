@@ -14,6 +14,7 @@ namespace flippdeal::server {
 class Database;
 class DomainService;
 class EscrowService;
+class EventBatch;
 class EventStore;
 class NotificationService;
 
@@ -34,8 +35,9 @@ struct Offer
 };
 
 //! \brief Offers: make, then the owner accepts, rejects or counters; the maker answers a
-//! counter by accepting or rejecting it. Accepting opens an escrow. Every step is broadcast on
-//! `private-domain.{id}` (OfferMade, OfferUpdated) and notified (`offer.*`).
+//! counter by accepting or rejecting it. Accepting opens an escrow. Every step is broadcast to
+//! the maker's and the owner's `private-user.{id}` (OfferMade, OfferUpdated) and notified
+//! (`offer.*`); the domain's channel only hears `DomainUpdated` when an accepted offer ends it.
 class OfferService
 {
 public:
@@ -48,6 +50,9 @@ public:
 
 private:
     std::optional<Offer> load(qint64 offerId);
+    //! Inside a transaction: `event` `{offer}` to the maker's and the owner's user channels.
+    static void announce(EventBatch &batch, const QString &event, const Offer &offer,
+                         qint64 ownerId);
 
     Database &m_db;
     EventStore &m_events;

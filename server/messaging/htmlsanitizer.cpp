@@ -75,8 +75,28 @@ void collectText(const GumboNode *node, QByteArray &out)
 
 } // namespace
 
-QString htmlToPlainText(const QString &html)
+bool withinMarkupLimits(const QString &html, const MarkupLimits &limits)
 {
+    if (html.size() > limits.maxLength)
+        return false;
+    int tags = 0;
+    const QChar *data = html.constData();
+    for (qsizetype i = 0; i + 1 < html.size(); ++i) {
+        if (data[i] != u'<')
+            continue;
+        const char16_t next = data[i + 1].unicode();
+        const bool startsTag = (next >= u'a' && next <= u'z') || (next >= u'A' && next <= u'Z') ||
+                               next == u'/' || next == u'!' || next == u'?';
+        if (startsTag && ++tags > limits.maxTags)
+            return false;
+    }
+    return true;
+}
+
+std::optional<QString> htmlToPlainText(const QString &html, const MarkupLimits &limits)
+{
+    if (!withinMarkupLimits(html, limits))
+        return std::nullopt;
     const QByteArray utf8 = html.toUtf8();
     GumboOutput *output = gumbo_parse_with_options(&kGumboDefaultOptions, utf8.constData(),
                                                    static_cast<size_t>(utf8.size()));

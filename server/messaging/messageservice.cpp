@@ -54,6 +54,24 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
 {
     if (replayed)
         *replayed = false;
+    // The rate limit is charged before any work, and the raw body is measured before the HTML
+    // parser sees it: parsing hostile markup is the most expensive thing a client can ask for.
+    const QString limiterKey = QString::number(sender.id);
+    if (!m_limiter.tryAcquire(limiterKey, nowMs))
+        return ApiError::tooManyRequests(m_limiter.retryAfterSeconds(limiterKey, nowMs));
+    const MarkupLimits limits;
+    if (body.size() > limits.maxLength)
+        return ApiError::validation(
+            QStringLiteral("body"),
+            QStringLiteral("The body may not be longer than %1 characters before HTML is removed.")
+                .arg(limits.maxLength));
+    const std::optional<QString> sanitized = htmlToPlainText(body, limits);
+    if (!sanitized)
+        return ApiError::validation(
+            QStringLiteral("body"),
+            QStringLiteral("The body may not contain more than %1 HTML tags.").arg(limits.maxTags));
+    const QString &text = *sanitized;
+
     const auto earlier = [&]() -> std::optional<protocol::Message> {
         if (clientId.isEmpty())
             return std::nullopt;
@@ -69,7 +87,7 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
     try {
         if (const auto message = earlier()) {
             if (message->toUserId != toUserId || message->domainId != domainId ||
-                message->body != htmlToPlainText(body))
+                message->body != text)
                 return ApiError::conflict(
                     QStringLiteral("This client_id was already used for another message."));
             return *message;
@@ -79,7 +97,6 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         return ApiError::internal();
     }
 
-    const QString text = htmlToPlainText(body);
     if (text.isEmpty())
         return ApiError::validation(
             QStringLiteral("body"),
@@ -92,8 +109,6 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         return ApiError::validation(QStringLiteral("to_user_id"),
                                     QStringLiteral("You cannot send a message to yourself."));
 
-    // Everything that can make the message invalid is checked before it costs a rate-limit
-    // token; the limiter then guards what would be stored.
     try {
         SqlQuery recipient(m_db, QStringLiteral("SELECT 1 FROM users WHERE id = ?"));
         recipient.bind(toUserId).exec();
@@ -111,10 +126,6 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
         qCWarning(lcMessaging) << error.what();
         return ApiError::internal();
     }
-
-    const QString limiterKey = QString::number(sender.id);
-    if (!m_limiter.tryAcquire(limiterKey, nowMs))
-        return ApiError::tooManyRequests(m_limiter.retryAfterSeconds(limiterKey, nowMs));
 
     protocol::Message message;
     const bool ok = m_events.transaction([&](EventBatch &batch) {
@@ -202,7 +213,7 @@ Expected<QList<ConversationSummary>> MessageService::conversations(qint64 userId
         SqlQuery query(
             m_db, QStringLiteral("SELECT m.id, m.from_user_id, m.to_user_id, m.domain_id, m.body, "
                                  "m.created_at, m.read_at, "
-                                 "       u.id, u.name, u.email, u.role, "
+                                 "       u.id, u.name, "
                                  "       (SELECT COUNT(*) FROM messages x WHERE x.to_user_id = ? "
                                  "AND x.from_user_id = u.id "
                                  "          AND COALESCE(x.domain_id, 0) = COALESCE(m.domain_id, "
@@ -219,9 +230,9 @@ Expected<QList<ConversationSummary>> MessageService::conversations(qint64 userId
             ConversationSummary summary;
             summary.lastMessage = messageFromRow(query);
             summary.domainId = summary.lastMessage.domainId;
-            summary.otherUser =
-                protocol::User{query.int64(7), query.text(8), query.text(9), query.text(10)};
-            summary.unreadCount = query.int64(11);
+            // Only what other users may see of a user: no email, no role.
+            summary.otherUser = protocol::User{query.int64(7), query.text(8), {}, {}};
+            summary.unreadCount = query.int64(9);
             result.append(summary);
         }
     } catch (const DbError &error) {

@@ -29,7 +29,8 @@ struct MessagePage
 //! how many of the other user's messages are unread.
 struct ConversationSummary
 {
-    protocol::User otherUser;
+    protocol::User otherUser; //!< id and name only: an inbox shows nothing more of others
+
     std::optional<qint64> domainId;
     protocol::Message lastMessage;
     qint64 unreadCount = 0;

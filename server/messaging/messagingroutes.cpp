@@ -58,7 +58,7 @@ void registerMessagingRoutes(Router &router, MessageService &messages)
                    QJsonArray data;
                    for (const ConversationSummary &c : *list) {
                        data.append(
-                           QJsonObject{{QLatin1String("other_user"), c.otherUser.toJson()},
+                           QJsonObject{{QLatin1String("other_user"), c.otherUser.toPublicJson()},
                                        {QLatin1String("domain_id"),
                                         c.domainId ? QJsonValue(*c.domainId) : QJsonValue()},
                                        {QLatin1String("last_message"), c.lastMessage.toJson()},

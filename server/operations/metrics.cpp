@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "operations/metrics.h"
 
+#include "http/httpparser.h"
+
 #include <QStringList>
 
 #include <algorithm>
@@ -33,8 +35,19 @@ void Metrics::addValue(const QString &name, const QString &help, Kind kind,
 void Metrics::recordRequest(const QByteArray &method, const QString &route, int status,
                             qint64 micros)
 {
-    const QString methodRoute = QString::fromLatin1(method) + QLatin1Char('|') + route;
-    ++m_requests[methodRoute + QLatin1Char('|') + QString::number(status)];
+    // Never a label value a client made up: one of the implemented methods or "other", and a
+    // bounded set of routes (router patterns are already; this holds even if one were not).
+    const QString methodLabel = HttpRequestParser::isKnownMethod(method)
+                                    ? QString::fromLatin1(method)
+                                    : QStringLiteral("other");
+    QString routeLabel = route;
+    if (!m_routes.contains(routeLabel)) {
+        if (m_routes.size() >= MaxRouteLabels)
+            routeLabel = QStringLiteral("(other)");
+        m_routes.insert(routeLabel);
+    }
+    const QString methodRoute = methodLabel + QLatin1Char('|') + routeLabel;
+    ++m_requests[methodRoute + QLatin1Char('|') + QString::number(std::clamp(status, 100, 599))];
     Histogram &histogram = m_latency[methodRoute];
     const double seconds = micros / 1e6;
     for (std::size_t i = 0; i < Buckets.size(); ++i) {

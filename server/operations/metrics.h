@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QHash>
 #include <QList>
+#include <QSet>
 #include <QString>
 
 #include <array>
@@ -14,6 +15,10 @@ namespace flippdeal::server {
 //! \brief Prometheus text exposition. Modules register gauges and counters as callbacks (the
 //! numbers stay where they are kept); HTTP requests are counted here by route and status, with
 //! a latency histogram per route.
+//!
+//! Labels come from fixed sets, whatever clients send: the method is one the server implements
+//! or `other`, the route a router pattern or a fixed name such as `(not found)`; and beyond
+//! MaxRouteLabels distinct routes any new one is counted as `(other)`.
 class Metrics
 {
 public:
@@ -27,6 +32,8 @@ public:
                   std::function<double()> read);
     void recordRequest(const QByteArray &method, const QString &route, int status, qint64 micros);
     QByteArray render() const;
+
+    static constexpr int MaxRouteLabels = 200;
 
 private:
     static constexpr std::array<double, 11> Buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -46,6 +53,7 @@ private:
     };
 
     QList<Value> m_values;
+    QSet<QString> m_routes;
     QHash<QString, quint64> m_requests;  // "method|route|status" → count
     QHash<QString, Histogram> m_latency; // "method|route" → histogram
 };

@@ -7,7 +7,7 @@
 
 namespace flippdeal::server {
 
-void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics)
+void registerOperationsRoutes(Router &router, Database &db)
 {
     router.add(
         "GET", QStringLiteral("/health"), Router::Access::Public,
@@ -19,6 +19,10 @@ void registerOperationsRoutes(Router &router, Database &db, Metrics &metrics)
                      {QLatin1String("message"), QStringLiteral("The database does not answer.")}});
             return HttpResponse::json(200, {{QLatin1String("status"), QStringLiteral("ok")}});
         });
+}
+
+void registerMetricsRoute(Router &router, Metrics &metrics)
+{
     router.add("GET", QStringLiteral("/metrics"), Router::Access::Public,
                [&metrics](HttpRequest &) -> HandlerResult {
                    return HttpResponse::text(200, "text/plain; version=0.0.4; charset=utf-8",

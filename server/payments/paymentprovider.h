@@ -9,19 +9,47 @@ namespace flippdeal::server {
 
 class Database;
 
-//! \brief Pays sellers. Implementations must be idempotent by key: a second payout with the same
-//! key returns the first one's reference and moves no money, which is what makes a retried job
-//! safe after a worker was killed half-way.
+//! \brief A charge of a buyer, as the payment provider reports it.
+struct Charge
+{
+    QString reference;      //!< the provider's id for it
+    qint64 amountCents = 0; //!< what the provider charged (or will charge)
+    QString status;         //!< pending, settled, failed or refunded
+
+    bool isSettled() const { return status == QLatin1String("settled"); }
+    bool isPending() const { return status == QLatin1String("pending"); }
+};
+
+//! \brief Moves money: charges buyers into escrow, refunds them, pays sellers.
+//!
+//! Every call is idempotent by key: a second call with the same key returns the first one's
+//! result and moves no money. That is what makes a retried request or job safe after a
+//! worker was killed half-way, and what makes two simultaneous `fund` requests charge once.
 class PaymentProvider
 {
 public:
     virtual ~PaymentProvider() = default;
-    //! Returns the provider's reference for the payout.
+    //! Whether this provider only pretends (the sandbox): logged at start-up.
+    virtual bool isSandbox() const = 0;
+    //! Charges `buyerId` `amountCents`. The charge may be settled at once or stay pending
+    //! (then poll chargeStatus()).
+    virtual Expected<Charge> charge(const QString &idempotencyKey, qint64 buyerId,
+                                    qint64 amountCents) = 0;
+    //! The charge as the provider sees it now.
+    virtual Expected<Charge> chargeStatus(const QString &reference) = 0;
+    //! Returns `amountCents` of a settled charge to the buyer; the refund's reference.
+    virtual Expected<QString> refund(const QString &idempotencyKey, const QString &chargeReference,
+                                     qint64 amountCents) = 0;
+    //! Pays `sellerId`; the payout's reference.
     virtual Expected<QString> payout(const QString &idempotencyKey, qint64 sellerId,
                                      qint64 amountCents) = 0;
 };
 
-//! \brief The sandbox provider: records payouts in `sandbox_payouts`, unique by idempotency key.
+//! \brief The sandbox provider: moves no real money. It records what a real provider would do
+//! in `sandbox_charges`, `sandbox_refunds` and `sandbox_payouts` (each unique by idempotency
+//! key), and settles every charge at once for exactly the amount asked. A row someone put
+//! into `sandbox_charges` by hand (a test, an operator rehearsing) is answered as it stands:
+//! pending, failed or of another amount.
 //! Setting FLIPPDEAL_SANDBOX_CRASH_AFTER_PAYOUT=1 makes the process die right after a payout is
 //! recorded, to test that a retried job does not pay twice.
 class SandboxPaymentProvider final : public PaymentProvider
@@ -30,6 +58,12 @@ public:
     explicit SandboxPaymentProvider(Database &db)
         : m_db(db)
     {}
+    bool isSandbox() const override { return true; }
+    Expected<Charge> charge(const QString &idempotencyKey, qint64 buyerId,
+                            qint64 amountCents) override;
+    Expected<Charge> chargeStatus(const QString &reference) override;
+    Expected<QString> refund(const QString &idempotencyKey, const QString &chargeReference,
+                             qint64 amountCents) override;
     Expected<QString> payout(const QString &idempotencyKey, qint64 sellerId,
                              qint64 amountCents) override;
 

@@ -18,6 +18,11 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+
 namespace flippdeal::server {
 
 namespace {
@@ -37,8 +42,94 @@ struct ApiEvent
     QStringList info;
 };
 
+//! \brief The signatures of the signed requests accepted in the last window, to refuse a
+//! replay. A signature covers the method, the path and every query parameter, including
+//! `auth_timestamp` and `body_md5` (so the body), so a replay is an identical signature.
+//! The pusher SDKs put no nonce in a request and sign the time in whole seconds: two identical
+//! calls in the same second are identical, so a signature is accepted again during `graceMs`
+//! after its first use, and refused from then on until its timestamp leaves the window. Memory
+//! is bounded: entries live only for their window, and when `capacity` are live new signatures
+//! are refused with 429 rather than old ones forgotten early.
+class SeenSignatures
+{
+public:
+    SeenSignatures(qsizetype capacity, qint64 graceMs)
+        : m_capacity(capacity)
+        , m_graceMs(graceMs)
+    {}
+
+    //! Records a verified signature; the error when it is a replay or the table is full.
+    std::optional<ApiError> admit(const QByteArray &signatureHex, qint64 timestampSeconds,
+                                  qint64 nowMs)
+    {
+        expire(nowMs);
+        const Key key = keyOf(signatureHex);
+        const auto seen = m_firstSeenMs.constFind(key);
+        if (seen != m_firstSeenMs.cend()) {
+            if (nowMs - *seen < m_graceMs)
+                return std::nullopt;
+            return ApiError::unauthenticated(QStringLiteral(
+                "Replayed request: this auth_signature was already used. Sign every request "
+                "afresh (a new auth_timestamp)."));
+        }
+        if (m_firstSeenMs.size() >= m_capacity) {
+            const qint64 wait = m_expiry.empty() ? 1000 : m_expiry.begin()->first - nowMs;
+            const int retryAfter = std::max(1, int(std::ceil(double(wait) / 1000.0)));
+            return ApiError{429,
+                            QStringLiteral("Too many signed requests in the last %1 s to guard "
+                                           "against replays (api-replay-cache is full). Try "
+                                           "again later.")
+                                .arg(MaxClockSkewSeconds),
+                            {},
+                            retryAfter};
+        }
+        m_firstSeenMs.insert(key, nowMs);
+        // From then on the timestamp check refuses it anyway.
+        m_expiry[(timestampSeconds + MaxClockSkewSeconds + 1) * 1000].append(key);
+        return std::nullopt;
+    }
+
+private:
+    //! The first 128 bits of the HMAC: enough to tell signatures apart, half the memory.
+    struct Key
+    {
+        quint64 high = 0;
+        quint64 low = 0;
+        bool operator==(const Key &other) const = default;
+    };
+    friend size_t qHash(const Key &key, size_t seed = 0)
+    {
+        return qHashMulti(seed, key.high, key.low);
+    }
+
+    static Key keyOf(const QByteArray &signatureHex)
+    {
+        const QByteArray raw = QByteArray::fromHex(signatureHex);
+        Key key;
+        std::memcpy(&key.high, raw.constData(), std::min<size_t>(8, size_t(raw.size())));
+        if (raw.size() > 8)
+            std::memcpy(&key.low, raw.constData() + 8, std::min<size_t>(8, size_t(raw.size()) - 8));
+        return key;
+    }
+
+    void expire(qint64 nowMs)
+    {
+        while (!m_expiry.empty() && m_expiry.begin()->first <= nowMs) {
+            for (const Key &key : std::as_const(m_expiry.begin()->second))
+                m_firstSeenMs.remove(key);
+            m_expiry.erase(m_expiry.begin());
+        }
+    }
+
+    qsizetype m_capacity;
+    qint64 m_graceMs;
+    QHash<Key, qint64> m_firstSeenMs;
+    std::map<qint64, QList<Key>> m_expiry; // expiry time (ms) → keys
+};
+
 //! Checks the request signature; an error when it is missing, stale or wrong.
-std::optional<ApiError> verifySignature(const HttpRequest &request, const Config &config)
+std::optional<ApiError> verifySignature(const HttpRequest &request, const Config &config,
+                                        SeenSignatures &seen)
 {
     const QString key = request.queryValue(QStringLiteral("auth_key"));
     const QString timestamp = request.queryValue(QStringLiteral("auth_timestamp"));
@@ -69,7 +160,7 @@ std::optional<ApiError> verifySignature(const HttpRequest &request, const Config
                 .arg(QString::fromUtf8(
                          protocol::apiStringToSign(request.method, request.path, request.query))
                          .replace(QLatin1Char('\n'), QLatin1String("\\n"))));
-    return std::nullopt;
+    return seen.admit(signature, seconds, protocol::nowMs());
 }
 
 Expected<ApiEvent> parseEvent(const QJsonObject &body)
@@ -165,11 +256,12 @@ QJsonObject channelAttributes(const Gateway &gateway, const protocol::ChannelNam
 }
 
 //! Route guard shared by every endpoint: the app id, then the signature.
-std::optional<ApiError> checkRequest(const HttpRequest &request, const Config &config)
+std::optional<ApiError> checkRequest(const HttpRequest &request, const Config &config,
+                                     SeenSignatures &seen)
 {
     if (request.params.value(QStringLiteral("appId")) != config.appId)
         return ApiError::notFound(QStringLiteral("Unknown app id."));
-    return verifySignature(request, config);
+    return verifySignature(request, config, seen);
 }
 
 QStringList queryInfo(const HttpRequest &request)
@@ -182,9 +274,14 @@ QStringList queryInfo(const HttpRequest &request)
 void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
                              Gateway &gateway)
 {
+    auto seen = std::make_shared<SeenSignatures>(config.apiReplayCache,
+                                                 qint64(config.apiReplayGraceSeconds) * 1000);
+    const auto check = [&config, seen](const HttpRequest &request) {
+        return checkRequest(request, config, *seen);
+    };
     router.add("POST", QStringLiteral("/apps/{appId}/events"), Router::Access::Public,
-               [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = checkRequest(request, config))
+               [check, &events, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = check(request))
                        return HttpResponse::error(*error);
                    const QJsonDocument doc = QJsonDocument::fromJson(request.body);
                    if (!doc.isObject())
@@ -207,8 +304,8 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                });
     router.add(
         "POST", QStringLiteral("/apps/{appId}/batch_events"), Router::Access::Public,
-        [&config, &events, &gateway](HttpRequest &request) -> HandlerResult {
-            if (auto error = checkRequest(request, config))
+        [check, &events, &gateway](HttpRequest &request) -> HandlerResult {
+            if (auto error = check(request))
                 return HttpResponse::error(*error);
             const QJsonObject body = QJsonDocument::fromJson(request.body).object();
             const QJsonArray items = body.value(QLatin1String("batch")).toArray();
@@ -241,8 +338,8 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                 200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
         });
     router.add("GET", QStringLiteral("/apps/{appId}/channels"), Router::Access::Public,
-               [&config, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = checkRequest(request, config))
+               [check, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = check(request))
                        return HttpResponse::error(*error);
                    const QString prefix = request.queryValue(QStringLiteral("filter_by_prefix"));
                    const QStringList info = queryInfo(request);
@@ -264,8 +361,8 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                });
     router.add(
         "GET", QStringLiteral("/apps/{appId}/channels/{name}"), Router::Access::Public,
-        [&config, &gateway](HttpRequest &request) -> HandlerResult {
-            if (auto error = checkRequest(request, config))
+        [check, &gateway](HttpRequest &request) -> HandlerResult {
+            if (auto error = check(request))
                 return HttpResponse::error(*error);
             QString reason;
             const auto channel =
@@ -282,8 +379,8 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
             return HttpResponse::json(200, reply);
         });
     router.add("GET", QStringLiteral("/apps/{appId}/channels/{name}/users"), Router::Access::Public,
-               [&config, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = checkRequest(request, config))
+               [check, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = check(request))
                        return HttpResponse::error(*error);
                    const auto channel =
                        protocol::parseChannelName(request.params.value(QStringLiteral("name")));
@@ -297,8 +394,8 @@ void registerPusherApiRoutes(Router &router, const Config &config, EventStore &e
                    return HttpResponse::json(200, {{QLatin1String("users"), users}});
                });
     router.add("POST", QStringLiteral("/apps/{appId}/users/{userId}/terminate_connections"),
-               Router::Access::Public, [&config, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = checkRequest(request, config))
+               Router::Access::Public, [check, &gateway](HttpRequest &request) -> HandlerResult {
+                   if (auto error = check(request))
                        return HttpResponse::error(*error);
                    const QString userId = request.params.value(QStringLiteral("userId"));
                    if (userId.isEmpty() || userId.size() > 200)

@@ -180,10 +180,45 @@ const char *const schemaV4[] = {
     "CREATE UNIQUE INDEX messages_client_id ON messages (from_user_id, client_id)",
 };
 
-// Version 5: webhook events, stored the moment they happen and sent from here (in batches, one
+// Version 5: escrow funding through the payment provider (the charge an escrow was funded by,
+// the refund it was returned by) and the sandbox provider's charges and refunds; a relay for
+// transient events (countdowns) of processes without a gateway; and the history a domain's
+// watchers must not read (escrow and offer events) and countdown beats leave the history.
+const char *const schemaV5[] = {
+    "ALTER TABLE escrows ADD COLUMN charge_reference TEXT",
+    "ALTER TABLE escrows ADD COLUMN charge_status TEXT",
+    "ALTER TABLE escrows ADD COLUMN charged_cents BIGINT",
+    "ALTER TABLE escrows ADD COLUMN charge_attempts INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE escrows ADD COLUMN refund_reference TEXT",
+    R"(CREATE TABLE sandbox_charges (
+        id %ID%,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        buyer_id BIGINT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        settled_at BIGINT))",
+    R"(CREATE TABLE sandbox_refunds (
+        id %ID%,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        charge_id BIGINT NOT NULL REFERENCES sandbox_charges(id),
+        amount_cents BIGINT NOT NULL,
+        created_at BIGINT NOT NULL))",
+    R"(CREATE TABLE transient_events (
+        id %ID%,
+        channel TEXT NOT NULL,
+        event TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at BIGINT NOT NULL))",
+    "DELETE FROM channel_events WHERE channel LIKE 'private-domain.%' AND event IN "
+    "('EscrowUpdated', 'OfferMade', 'OfferUpdated')",
+    "DELETE FROM channel_events WHERE event = 'AuctionCountdown'",
+};
+
+// Version 6: webhook events, stored the moment they happen and sent from here (in batches, one
 // job per receiver), so a crash loses none. `hold_key` marks a channel_vacated/member_removed
 // held until `due_at`, which the matching channel_occupied/member_added cancels.
-const char *const schemaV5[] = {
+const char *const schemaV6[] = {
     R"(CREATE TABLE webhook_events (
         id %ID%,
         hold_key TEXT,
@@ -193,7 +228,7 @@ const char *const schemaV5[] = {
     "CREATE INDEX webhook_events_due ON webhook_events (due_at, id)",
 };
 
-constexpr int LatestVersion = 5;
+constexpr int LatestVersion = 6;
 
 } // namespace
 
@@ -235,6 +270,10 @@ bool Database::migrateTo(int version)
         break;
     case 5:
         for (const char *sql : schemaV5)
+            steps.append(sql);
+        break;
+    case 6:
+        for (const char *sql : schemaV6)
             steps.append(sql);
         break;
     default:

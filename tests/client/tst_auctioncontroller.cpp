@@ -5,6 +5,7 @@
 #include "apiclient.h"
 #include "auctioncontroller.h"
 #include "realtimeclient.h"
+#include "testhelpers.h"
 #include "testserver.h"
 
 #include "protocol/timeformat.h"
@@ -207,6 +208,37 @@ private Q_SLOTS:
         QVERIFY(tick.wait(2000));
         QTest::qWait(1100);
         QVERIFY(bob.controller.remainingMs() < remaining - 500);
+    }
+
+    // AuctionCountdown is transient on the wire (no seq, not in the history): the controller
+    // still takes the end and the server's clock from it.
+    void countdownWithoutSeqUpdatesTheView()
+    {
+        const qint64 domainId = createAuction(HourMs);
+        QVERIFY(domainId > 0);
+        Bidder bob(*m_server, m_bob);
+        bob.controller.setClock([] { return QDateTime::currentMSecsSinceEpoch() - HourMs; });
+        QVERIFY(open(bob, domainId));
+        QCOMPARE(bob.controller.endsAt().toMSecsSinceEpoch(), m_lastEndsAtMs);
+        QSignalSpy events(&bob.realtime, &RealtimeClient::eventReceived);
+
+        // Only a countdown can tell Bob about this end: it is moved behind the API's back.
+        const qint64 newEnd = m_lastEndsAtMs + 5 * 60 * 1000;
+        QVERIFY(sqlExec(m_server->app().database(),
+                        QStringLiteral("UPDATE domains SET ends_at = ?, last_countdown_at = 0 "
+                                       "WHERE id = ?"),
+                        {newEnd, domainId}));
+        m_server->app().runSchedulerTick();
+        QTRY_COMPARE(bob.controller.endsAt().toMSecsSinceEpoch(), newEnd);
+        QVERIFY(bob.controller.serverOffsetMs() > HourMs - 10'000);
+        bool sawCountdown = false;
+        for (const QList<QVariant> &args : std::as_const(events)) {
+            if (args.at(1).toString() == protocol::EventName::AuctionCountdown) {
+                sawCountdown = true;
+                QCOMPARE(args.at(3).toLongLong(), qint64(0)); // no seq
+            }
+        }
+        QVERIFY(sawCountdown);
     }
 
     void bidIsSentOnceAndTooLowIsRefusedLocally()

@@ -288,20 +288,64 @@ describe('Pusher HTTP API with the pusher server SDK', () => {
             });
         }
         const body = JSON.stringify({ name: 'forged', channels: ['sdk-auth'], data: '{}' });
-        const now = Math.floor(Date.now() / 1000);
-        assert.equal((await signedPost(body, { timestamp: now })).status, 200, 'the hand-made signature must be right');
+        // The time is read right before each signature, and the stale and future ones are well
+        // outside the 600 s window: a second ticking over between the awaits changes nothing.
+        const now = () => Math.floor(Date.now() / 1000);
+        assert.equal((await signedPost(body, { timestamp: now() })).status, 200, 'the hand-made signature must be right');
         // The 200 above delivered one "forged"; everything after must not.
         await events.next('forged', () => true, 'the correctly signed hand-made event');
-        const stale = await signedPost(body, { timestamp: now - 601 });
+        const stale = await signedPost(body, { timestamp: now() - 610 });
         assert.equal(stale.status, 401, `stale auth_timestamp: ${await stale.text()}`);
-        const future = await signedPost(body, { timestamp: now + 601 });
-        assert.equal(future.status, 401, `auth_timestamp 601 s ahead: ${await future.text()}`);
-        const md5 = await signedPost(body, { timestamp: now, md5Of: '{}' });
+        const future = await signedPost(body, { timestamp: now() + 610 });
+        assert.equal(future.status, 401, `auth_timestamp 610 s ahead: ${await future.text()}`);
+        const md5 = await signedPost(body, { timestamp: now(), md5Of: '{}' });
         assert.equal(md5.status, 401, `body_md5 of another body: ${await md5.text()}`);
 
         await sdk.trigger('sdk-auth', 'marker', {});
         await events.next('marker');
         assert.equal(events.count('forged'), 1, 'an event with a bad signature was delivered');
+    });
+
+    it('accepts identical calls within the same second, and refuses the same signed request later as a replay', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const pusher = await connectClient();
+        const events = await listen(pusher, 'sdk-replay', ['tick', 'marker']);
+
+        // The SDK signs with the time in whole seconds and no nonce: the same call twice in a
+        // row is usually the very same request, and both must go through.
+        await sdk.trigger('sdk-replay', 'tick', { same: true });
+        await sdk.trigger('sdk-replay', 'tick', { same: true });
+        await eventually(() => events.count('tick') === 2, 'both identical SDK triggers delivered');
+
+        // One signed URL, sent twice at once (as two SDK calls in one second are), then again
+        // after the 2 s grace: that third one is a replay.
+        const path = `/apps/${APP_ID}/events`;
+        const body = JSON.stringify({ name: 'tick', channels: ['sdk-replay'], data: '{"same":"url"}' });
+        const query = [
+            `auth_key=${APP_KEY}`,
+            `auth_timestamp=${Math.floor(Date.now() / 1000)}`,
+            'auth_version=1.0',
+            `body_md5=${createHash('md5').update(body).digest('hex')}`,
+        ].join('&');
+        const url = `${server.baseUrl}${path}?${query}&auth_signature=${hmacHex(APP_SECRET, `POST\n${path}\n${query}`)}`;
+        const post = () => fetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body,
+            signal: AbortSignal.timeout(10_000),
+        });
+        assert.equal((await post()).status, 200, 'the signed request');
+        const firstAnswered = Date.now();
+        assert.equal((await post()).status, 200, 'the identical request right after it');
+        await eventually(() => events.count('tick') === 4, 'both identical hand-signed requests delivered');
+
+        await sleep(Math.max(0, 2_500 - (Date.now() - firstAnswered)));
+        const replay = await post();
+        const text = await replay.text();
+        assert.equal(replay.status, 401, `the replay: ${text}`);
+        assert.match(JSON.parse(text).message, /already used/);
+        await sdk.trigger('sdk-replay', 'marker', {});
+        await events.next('marker');
+        assert.equal(events.count('tick'), 4, 'the replay was delivered');
     });
 
     it('terminate_connections closes a signed-in user\'s connections (4009) and no one else\'s', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -4,6 +4,8 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "auth/accountservice.h"
+#include "auth/passwordhasher.h"
 #include "storage/database.h"
 
 #include "protocol/signing.h"
@@ -19,7 +21,12 @@
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpSocket>
 #include <QtTest>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
 
 using namespace flippdeal;
 using namespace flippdeal::testing;
@@ -81,6 +88,162 @@ QString isoIn(qint64 ms)
     return protocol::isoUtc(protocol::nowMs() + ms);
 }
 
+const qint64 DayMs = qint64(24) * 3600 * 1000;
+
+//! \brief HTTP/1.1 POSTs on connections of their own, each from a chosen local address: all
+//! of 127.0.0.0/8 is loopback on Linux, so 127.0.0.2 and 127.0.0.3 are other clients to the
+//! server than the 127.0.0.1 every other request comes from.
+class RawPosts
+{
+public:
+    //! Starts a POST of `body` to `path` from `from`; returns its index.
+    int start(const QHostAddress &from, quint16 port, const QString &path, const QByteArray &body)
+    {
+        auto pending = std::make_unique<Pending>();
+        pending->timer.start();
+        QTcpSocket *socket = &pending->socket;
+        if (!socket->bind(from))
+            qWarning() << "cannot bind to" << from << socket->errorString();
+        const QByteArray request = "POST " + path.toLatin1() +
+                                   " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   "Content-Type: application/json\r\nContent-Length: " +
+                                   QByteArray::number(body.size()) +
+                                   "\r\nConnection: close\r\n\r\n" + body;
+        Pending *p = pending.get();
+        QObject::connect(socket, &QTcpSocket::connected, socket,
+                         [socket, request] { socket->write(request); });
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [p] { p->read(); });
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, [p] { p->read(true); });
+        QObject::connect(socket, &QAbstractSocket::errorOccurred, socket, [p] { p->read(true); });
+        socket->connectToHost(QHostAddress::LocalHost, port);
+        m_pending.push_back(std::move(pending));
+        return int(m_pending.size()) - 1;
+    }
+
+    bool waitAll(int timeoutMs)
+    {
+        return waitUntil(
+            [this] {
+                return std::all_of(m_pending.cbegin(), m_pending.cend(),
+                                   [](const auto &p) { return p->done; });
+            },
+            timeoutMs);
+    }
+    bool wait(int index, int timeoutMs)
+    {
+        return waitUntil([this, index] { return m_pending.at(index)->done; }, timeoutMs);
+    }
+    int size() const { return int(m_pending.size()); }
+    const Reply &reply(int index) const { return m_pending.at(index)->reply; }
+    //! From the start of the request to its complete answer (-1 without one).
+    qint64 elapsedMs(int index) const { return m_pending.at(index)->elapsedMs; }
+
+private:
+    struct Pending
+    {
+        QTcpSocket socket;
+        QByteArray received;
+        QElapsedTimer timer;
+        Reply reply;
+        qint64 elapsedMs = -1;
+        bool done = false;
+
+        void read(bool closed = false)
+        {
+            if (done)
+                return;
+            received += socket.readAll();
+            const qsizetype headEnd = received.indexOf("\r\n\r\n");
+            if (headEnd >= 0) {
+                const QList<QByteArray> lines = received.left(headEnd).split('\n');
+                Reply parsed;
+                parsed.status = lines.value(0).split(' ').value(1).toInt();
+                qsizetype length = 0;
+                for (qsizetype i = 1; i < lines.size(); ++i) {
+                    const qsizetype colon = lines.at(i).indexOf(':');
+                    if (colon <= 0)
+                        continue;
+                    const QByteArray name = lines.at(i).left(colon).trimmed();
+                    const QByteArray value = lines.at(i).mid(colon + 1).trimmed();
+                    parsed.headers.append({name, value});
+                    if (name.compare("Content-Length", Qt::CaseInsensitive) == 0)
+                        length = value.toLongLong();
+                }
+                if (received.size() - headEnd - 4 >= length) {
+                    parsed.body = received.mid(headEnd + 4, length);
+                    parsed.json = QJsonDocument::fromJson(parsed.body).object();
+                    reply = parsed;
+                    elapsedMs = timer.elapsed();
+                    done = true;
+                    return;
+                }
+            }
+            if (closed)
+                done = true; // no complete answer: status 0
+        }
+    };
+    std::vector<std::unique_ptr<Pending>> m_pending;
+};
+
+//! How long a sign-in takes without any load of ours (one password hash on a machine that may
+//! be busy with other work), for bounds that hold on a slow machine too.
+qint64 quietSignInMs(TestServer &node, const QString &email, const QString &password)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const Reply reply =
+        node.post(QStringLiteral("/api/login"),
+                  {{QLatin1String("email"), email}, {QLatin1String("password"), password}});
+    if (reply.status != 200)
+        qWarning() << "quiet sign-in failed:" << describe(reply);
+    return timer.elapsed();
+}
+
+QByteArray loginBody(const QString &email, const QString &password)
+{
+    return QJsonDocument(
+               QJsonObject{{QLatin1String("email"), email}, {QLatin1String("password"), password}})
+        .toJson(QJsonDocument::Compact);
+}
+
+//! Counts the answers of `posts` by status.
+QMap<int, int> statusCounts(const RawPosts &posts, const QList<int> &indexes)
+{
+    QMap<int, int> counts;
+    for (const int i : indexes)
+        ++counts[posts.reply(i).status];
+    return counts;
+}
+
+QString describeCounts(const QMap<int, int> &counts)
+{
+    QStringList parts;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+        parts.append(QStringLiteral("%1×%2").arg(it.value()).arg(it.key()));
+    return parts.join(QLatin1String(", "));
+}
+
+//! Log messages, captured while a LogCapture lives (in this process: TestServer's server).
+QStringList g_log;
+QtMessageHandler g_previousHandler = nullptr;
+
+void captureMessage(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    g_log.append(QStringLiteral("%1: %2").arg(QString::fromLatin1(context.category), message));
+    if (g_previousHandler)
+        g_previousHandler(type, context, message);
+}
+
+struct LogCapture
+{
+    LogCapture()
+    {
+        g_log.clear();
+        g_previousHandler = qInstallMessageHandler(captureMessage);
+    }
+    ~LogCapture() { qInstallMessageHandler(g_previousHandler); }
+};
+
 } // namespace
 
 class TestAccounts : public QObject
@@ -116,6 +279,14 @@ private:
             QStringLiteral("/broadcasting/auth"),
             {{QLatin1String("socket_id"), socketId}, {QLatin1String("channel_name"), channel}},
             session.token);
+    }
+
+    static Reply channelAuthOn(TestServer &node, const QByteArray &token, const QString &channel)
+    {
+        return node.post(QStringLiteral("/broadcasting/auth"),
+                         {{QLatin1String("socket_id"), QStringLiteral("1234.5678")},
+                          {QLatin1String("channel_name"), channel}},
+                         token);
     }
 
     std::unique_ptr<TestServer> m_server;
@@ -477,6 +648,337 @@ private Q_SLOTS:
                  "the plaintext password is in the database file");
     }
 
+    // --- token expiry --------------------------------------------------------------------
+
+    void tokenUseIsNotedOnceAMinute()
+    {
+        const Session gus = server().registerUser(QStringLiteral("Gus"));
+        server::Database &db = server().app().database();
+        const QString digest = QString::fromLatin1(server::passwords::tokenDigest(gus.token));
+        const QString lastUsed =
+            QStringLiteral("SELECT last_used_at FROM api_tokens WHERE token_hash = ?");
+        const QString setLastUsed =
+            QStringLiteral("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?");
+        // Set when the token is issued.
+        QVERIFY2(sqlTexts(db, lastUsed, {digest}) != QStringList{QStringLiteral("<null>")},
+                 "last_used_at is set when the token is issued");
+        QVERIFY(std::abs(protocol::nowMs() - sqlScalar(db, lastUsed, {digest})) < 60 * 1000);
+
+        // Used again within the minute: no write per request.
+        const qint64 recent = protocol::nowMs() - 30 * 1000;
+        QVERIFY(sqlExec(db, setLastUsed, {recent, digest}));
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(server().get(QStringLiteral("/api/me"), gus.token).status, 200);
+        QCOMPARE(sqlScalar(db, lastUsed, {digest}), recent);
+
+        // Last noted over a minute ago: the next request notes it.
+        QVERIFY(sqlExec(db, setLastUsed, {protocol::nowMs() - 5 * 60 * 1000, digest}));
+        const qint64 before = protocol::nowMs();
+        QCOMPARE(server().get(QStringLiteral("/api/messages/unread-count"), gus.token).status, 200);
+        QVERIFY(sqlScalar(db, lastUsed, {digest}) >= before);
+    }
+
+    void idleTokenExpires_data()
+    {
+        QTest::addColumn<qint64>("idleMs"); // 0: the default
+        QTest::addRow("default: 30 days") << qint64(0);
+        QTest::addRow("2 days") << 2 * DayMs;
+    }
+
+    void idleTokenExpires()
+    {
+        QFETCH(qint64, idleMs);
+        std::unique_ptr<TestServer> own;
+        if (idleMs > 0) {
+            own = std::make_unique<TestServer>(
+                [idleMs](server::Config &config) { config.tokenIdleSeconds = idleMs / 1000; });
+            QVERIFY2(own->isRunning(), qPrintable(own->errorString()));
+        }
+        TestServer &node = own ? *own : server();
+        const qint64 period = idleMs > 0 ? idleMs : 30 * DayMs;
+        const Session hal = node.registerUser(QStringLiteral("Hal"));
+        const Reply login =
+            node.post(QStringLiteral("/api/login"), {{QLatin1String("email"), hal.user.email},
+                                                     {QLatin1String("password"), Password}});
+        QCOMPARE(login.status, 200);
+        const QByteArray second = login.json.value(QLatin1String("token")).toString().toLatin1();
+
+        // The clock is not waited for: the tokens' last use is moved back instead.
+        server::Database &db = node.app().database();
+        const QString setLastUsed =
+            QStringLiteral("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?");
+        const qint64 now = protocol::nowMs();
+        QVERIFY(sqlExec(db, setLastUsed,
+                        {now - period - 60 * 1000,
+                         QString::fromLatin1(server::passwords::tokenDigest(hal.token))}));
+        QVERIFY(sqlExec(db, setLastUsed,
+                        {now - period + 3600 * 1000,
+                         QString::fromLatin1(server::passwords::tokenDigest(second))}));
+
+        const Reply expired = node.get(QStringLiteral("/api/me"), hal.token);
+        QCOMPARE(expired.status, 401);
+        QVERIFY2(isJsonError(expired), expired.body.constData());
+        const QString message = expired.json.value(QLatin1String("message")).toString();
+        QVERIFY2(message.contains(QLatin1String("expired")), qPrintable(message));
+        QVERIFY2(message.contains(QString::number(period / DayMs) + QLatin1String(" day")),
+                 qPrintable(message));
+        // The expired token is gone, on every route.
+        QCOMPARE(sqlScalar(db,
+                           QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE token_hash = ?"),
+                           {QString::fromLatin1(server::passwords::tokenDigest(hal.token))}),
+                 0);
+        QCOMPARE(node.get(QStringLiteral("/api/messages/unread-count"), hal.token).status, 401);
+        QCOMPARE(channelAuthOn(node, hal.token, QStringLiteral("private-user.%1").arg(hal.user.id))
+                     .status,
+                 401);
+
+        // The other token, used within the period, still works.
+        const Reply me = node.get(QStringLiteral("/api/me"), second);
+        QCOMPARE(me.status, 200);
+        QCOMPARE(intOf(objectOf(me, "user"), "id"), hal.user.id);
+    }
+
+    void untrackedTokensGetAFullPeriod()
+    {
+        // A token from before last_used_at was kept (NULL there) counts from the first start
+        // after the upgrade, however old it is.
+        TestServer node;
+        QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
+        const Session ida = node.registerUser(QStringLiteral("Ida"));
+        const QString digest = QString::fromLatin1(server::passwords::tokenDigest(ida.token));
+        QVERIFY(sqlExec(node.app().database(),
+                        QStringLiteral("UPDATE api_tokens SET last_used_at = NULL, created_at = ? "
+                                       "WHERE token_hash = ?"),
+                        {protocol::nowMs() - 90 * DayMs, digest}));
+        const qint64 before = protocol::nowMs();
+        QVERIFY(node.restart());
+        QVERIFY(
+            sqlScalar(node.app().database(),
+                      QStringLiteral("SELECT last_used_at FROM api_tokens WHERE token_hash = ?"),
+                      {digest}) >= before);
+        QCOMPARE(node.get(QStringLiteral("/api/me"), ida.token).status, 200);
+    }
+
+    void idleTokensArePurged()
+    {
+        TestServer node;
+        QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
+        const Session jo = node.registerUser(QStringLiteral("Jo"));
+        const Session kay = node.registerUser(QStringLiteral("Kay"));
+        server::Database &db = node.app().database();
+        QVERIFY(sqlExec(db,
+                        QStringLiteral("UPDATE api_tokens SET last_used_at = ? WHERE user_id = ?"),
+                        {protocol::nowMs() - 31 * DayMs, jo.user.id}));
+        QCOMPARE(node.app().accounts().purgeIdleTokens(protocol::nowMs()), 1);
+        const QString tokensOf =
+            QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?");
+        QCOMPARE(sqlScalar(db, tokensOf, {jo.user.id}), 0);
+        QCOMPARE(sqlScalar(db, tokensOf, {kay.user.id}), 1);
+    }
+
+    // --- sign-in throttles --------------------------------------------------------------------
+
+    //! 100 wrong passwords at once from 127.0.0.2 (the "attacker"), and a genuine sign-in from
+    //! 127.0.0.3 meanwhile. Only the per-address throttle is on here.
+    void signInFloodFromOneAddressIsThrottled()
+    {
+        TestServer node([](server::Config &config) {
+            config.authAttemptsPerIp = 10;
+            config.authFailuresPerAccount = 0;
+        });
+        QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
+        const Session genuine = node.registerUser(QStringLiteral("Genuine"));
+        QVERIFY(genuine.user.id > 0);
+        const qint64 quietMs = quietSignInMs(node, genuine.user.email, Password);
+
+        LogCapture log;
+        RawPosts posts;
+        QList<int> flood;
+        for (int i = 0; i < 100; ++i)
+            flood.append(
+                posts.start(QHostAddress(QStringLiteral("127.0.0.2")), node.port(),
+                            QStringLiteral("/api/login"),
+                            loginBody(QStringLiteral("flood.%1@accounts.flippdeal.test").arg(i),
+                                      QStringLiteral("wrong password %1").arg(i))));
+        const int real =
+            posts.start(QHostAddress(QStringLiteral("127.0.0.3")), node.port(),
+                        QStringLiteral("/api/login"), loginBody(genuine.user.email, Password));
+        QVERIFY(posts.waitAll(60000));
+
+        qInfo() << "flood:" << describeCounts(statusCounts(posts, flood)) << "; genuine sign-in"
+                << posts.elapsedMs(real) << "ms, alone" << quietMs << "ms";
+        QCOMPARE(posts.reply(real).status, 200);
+        // Hashes start in turns by address: it waits for about one flood hash, not for all ten
+        // (2 to 5x a quiet sign-in here; first come, first served would be 6 rounds of two).
+        QVERIFY2(posts.elapsedMs(real) < std::max<qint64>(8000, 6 * quietMs),
+                 qPrintable(QStringLiteral("the genuine sign-in took %1 ms, %2 ms alone")
+                                .arg(posts.elapsedMs(real))
+                                .arg(quietMs)));
+        // The burst of 10 (and at most one more refilled, one per 6 s) reached a password
+        // check; every other attempt was refused before any hashing.
+        const QMap<int, int> counts = statusCounts(posts, flood);
+        QVERIFY2(counts.value(401) >= 1 && counts.value(401) <= 11,
+                 qPrintable(describeCounts(counts)));
+        QVERIFY2(counts.value(401) + counts.value(429) == 100, qPrintable(describeCounts(counts)));
+        for (const int i : std::as_const(flood)) {
+            const Reply &reply = posts.reply(i);
+            if (reply.status != 429)
+                continue;
+            QVERIFY2(isJsonError(reply), reply.body.constData());
+            QVERIFY2(reply.json.value(QLatin1String("message"))
+                         .toString()
+                         .contains(QLatin1String("address")),
+                     reply.body.constData());
+            QVERIFY2(reply.header("Retry-After").toInt() >= 1, reply.header("Retry-After"));
+        }
+        // The log names the failures and the throttle once, not every refused attempt.
+        const QStringList failed =
+            g_log.filter(QStringLiteral("flippdeal.server.auth: failed sign-in"));
+        QCOMPARE(failed.size(), counts.value(401));
+        QVERIFY2(failed.first().contains(QLatin1String("127.0.0.2")), qPrintable(failed.first()));
+        QCOMPARE(g_log.filter(QStringLiteral("throttling sign-ins from \"127.0.0.2\"")).size(), 1);
+    }
+
+    //! 100 wrong passwords at once for one account (from 127.0.0.2); another account signs in
+    //! meanwhile (from 127.0.0.3). Only the per-account throttle is on here.
+    void signInFailuresPerAccountAreThrottled()
+    {
+        TestServer node([](server::Config &config) {
+            config.authAttemptsPerIp = 0;
+            config.authFailuresPerAccount = 5;
+        });
+        QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
+        const Session victim = node.registerUser(QStringLiteral("Victim"));
+        const Session other = node.registerUser(QStringLiteral("Other"));
+        QVERIFY(victim.user.id > 0 && other.user.id > 0);
+        const qint64 quietMs = quietSignInMs(node, other.user.email, Password);
+
+        RawPosts posts;
+        QList<int> flood;
+        for (int i = 0; i < 100; ++i)
+            flood.append(posts.start(
+                QHostAddress(QStringLiteral("127.0.0.2")), node.port(),
+                QStringLiteral("/api/login"),
+                loginBody(victim.user.email, QStringLiteral("guess number %1").arg(i))));
+        const int real =
+            posts.start(QHostAddress(QStringLiteral("127.0.0.3")), node.port(),
+                        QStringLiteral("/api/login"), loginBody(other.user.email, Password));
+        QVERIFY(posts.waitAll(60000));
+
+        qInfo() << "guesses:" << describeCounts(statusCounts(posts, flood))
+                << "; the other account's sign-in" << posts.elapsedMs(real) << "ms, alone"
+                << quietMs << "ms";
+        QCOMPARE(posts.reply(real).status, 200);
+        QVERIFY2(posts.elapsedMs(real) < std::max<qint64>(8000, 6 * quietMs),
+                 qPrintable(QStringLiteral("the other account's sign-in took %1 ms, %2 ms alone")
+                                .arg(posts.elapsedMs(real))
+                                .arg(quietMs)));
+        // 5 guesses (and at most one refilled, one per 12 s) were checked, no more.
+        const QMap<int, int> counts = statusCounts(posts, flood);
+        QVERIFY2(counts.value(401) >= 1 && counts.value(401) <= 6,
+                 qPrintable(describeCounts(counts)));
+        QVERIFY2(counts.value(401) + counts.value(429) == 100, qPrintable(describeCounts(counts)));
+        for (const int i : std::as_const(flood)) {
+            const Reply &reply = posts.reply(i);
+            if (reply.status != 429)
+                continue;
+            QVERIFY2(reply.json.value(QLatin1String("message"))
+                         .toString()
+                         .contains(QLatin1String("email address")),
+                     reply.body.constData());
+            QVERIFY2(reply.header("Retry-After").toInt() >= 1, reply.header("Retry-After"));
+        }
+        // Only failures count: the other account signs in again and again.
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(
+                node.post(QStringLiteral("/api/login"), {{QLatin1String("email"), other.user.email},
+                                                         {QLatin1String("password"), Password}})
+                    .status,
+                200);
+    }
+
+    //! One hashing worker and two places in the queue: 100 sign-ins at once (throttles off)
+    //! are answered at once, 503 for those that find no place, instead of queueing.
+    void passwordHashingIsBounded()
+    {
+        TestServer node([](server::Config &config) {
+            config.authAttemptsPerIp = 0;
+            config.authFailuresPerAccount = 0;
+            config.hashWorkers = 1;
+            config.hashQueue = 2;
+        });
+        QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
+        RawPosts posts;
+        QList<int> all;
+        for (int i = 0; i < 100; ++i)
+            all.append(
+                posts.start(QHostAddress::LocalHost, node.port(), QStringLiteral("/api/login"),
+                            loginBody(QStringLiteral("busy.%1@accounts.flippdeal.test").arg(i),
+                                      QStringLiteral("wrong password"))));
+        QVERIFY(posts.waitAll(60000));
+        const QMap<int, int> counts = statusCounts(posts, all);
+        qInfo() << "sign-ins:" << describeCounts(counts);
+        QVERIFY2(counts.value(401) + counts.value(503) == 100, qPrintable(describeCounts(counts)));
+        QVERIFY2(counts.value(401) >= 1 && counts.value(503) >= 50,
+                 qPrintable(describeCounts(counts)));
+        for (const int i : std::as_const(all)) {
+            const Reply &reply = posts.reply(i);
+            if (reply.status != 503)
+                continue;
+            QVERIFY2(isJsonError(reply), reply.body.constData());
+            QVERIFY2(reply.header("Retry-After").toInt() >= 1, reply.header("Retry-After"));
+            // Refused at once, not after waiting behind the others' hashes.
+            QVERIFY2(posts.elapsedMs(i) < 5000, qPrintable(QString::number(posts.elapsedMs(i))));
+        }
+        // The flood is over: the next sign-up goes through.
+        QVERIFY(node.registerUser(QStringLiteral("After")).user.id > 0);
+    }
+
+    void registrationIsThrottledPerAddress()
+    {
+        TestServer node([](server::Config &config) { config.authAttemptsPerIp = 3; });
+        QVERIFY2(node.isRunning(), qPrintable(node.errorString()));
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(node.registerUser(QStringLiteral("Early")).user.id > 0);
+        const QString email = uniqueEmail(QStringLiteral("late"));
+        const Reply late = node.post(QStringLiteral("/api/register"),
+                                     registration(QStringLiteral("Late"), email, Password));
+        QCOMPARE(late.status, 429);
+        QVERIFY2(isJsonError(late), late.body.constData());
+        QVERIFY2(late.header("Retry-After").toInt() >= 1, late.header("Retry-After"));
+        QCOMPARE(sqlScalar(node.app().database(),
+                           QStringLiteral("SELECT COUNT(*) FROM users WHERE email = ?"), {email}),
+                 0);
+    }
+
+    void failedSignInIsLoggedWithoutThePassword()
+    {
+        const Session lou = server().registerUser(QStringLiteral("Lou"));
+        const QString attempt = QStringLiteral("Tr0ub4dor&3-is-not-it");
+        const QString unknown = uniqueEmail(QStringLiteral("unknown"));
+        QLoggingCategory::setFilterRules(QStringLiteral("flippdeal.*.debug=true"));
+        {
+            LogCapture log;
+            for (const QString &email : {lou.user.email, unknown})
+                QCOMPARE(
+                    server()
+                        .post(QStringLiteral("/api/login"), {{QLatin1String("email"), email},
+                                                             {QLatin1String("password"), attempt}})
+                        .status,
+                    401);
+        }
+        QLoggingCategory::setFilterRules(QString());
+        const QString text = g_log.join(QLatin1Char('\n'));
+        for (const QString &email : {lou.user.email, unknown}) {
+            const QStringList lines = g_log.filter(email);
+            QVERIFY2(lines.size() == 1, qPrintable(text));
+            QVERIFY2(lines.first().startsWith(QLatin1String("flippdeal.server.auth: ")),
+                     qPrintable(lines.first()));
+            QVERIFY2(lines.first().contains(QLatin1String("127.0.0.1")), qPrintable(lines.first()));
+        }
+        QVERIFY2(!text.contains(attempt), "the password is in the log (even at debug level)");
+    }
+
     // --- /broadcasting/auth ---------------------------------------------------------------
 
     void authOwnUserChannel_data()
@@ -652,8 +1154,9 @@ private Q_SLOTS:
         QTest::addRow("unknown presence prefix") << QStringLiteral("presence-room.1") << 403;
         QTest::addRow("encrypted channel")
             << QStringLiteral("private-encrypted-user.{alice}") << 403;
-        QTest::addRow("unknown domain") << QStringLiteral("private-domain.987654") << 403;
-        QTest::addRow("unknown auction") << QStringLiteral("presence-auction.987654") << 403;
+        // As another user's draft: the domain does not exist for the caller.
+        QTest::addRow("unknown domain") << QStringLiteral("private-domain.987654") << 404;
+        QTest::addRow("unknown auction") << QStringLiteral("presence-auction.987654") << 404;
         QTest::addRow("conversation in the wrong order")
             << QStringLiteral("private-conversation.{bob}.{alice}") << 403;
         QTest::addRow("conversation with oneself")
@@ -824,7 +1327,11 @@ private Q_SLOTS:
         const qint64 domainId = createDomain(m_alice, domain);
         QVERIFY(domainId > 0);
         const QString channel = QStringLiteral("presence-auction.%1").arg(domainId);
-        QCOMPARE(channelAuth(m_bob, channel).status, 403);
+        // Another user's draft does not exist for Bob; its owner is refused while it is no
+        // live auction.
+        const bool draft =
+            domain.value(QLatin1String("status")).toString() == QLatin1String("draft");
+        QCOMPARE(channelAuth(m_bob, channel).status, draft ? 404 : 403);
         QCOMPARE(channelAuth(m_alice, channel).status, 403);
     }
 

@@ -1185,7 +1185,8 @@ private Q_SLOTS:
 
         const QString path = QStringLiteral("/api/admin/escrows/%1/resolve").arg(escrowId);
         const QString reason = QStringLiteral("The seller never transferred the domain.");
-        const QString channel = protocol::Channels::domain(domainId);
+        // EscrowUpdated goes to the parties' own channels (the domain's gets none).
+        const QString channel = protocol::Channels::user(m_buyer.user.id);
         const qint64 eventsBefore =
             storedEventCount(db(), channel, protocol::EventName::EscrowUpdated);
         const Reply resolved = adminPost(
@@ -1208,7 +1209,7 @@ private Q_SLOTS:
         QCOMPARE(audit,
                  QStringList{
                      QStringLiteral("disputed|refunded|%1|%2").arg(m_admin.user.id).arg(reason)});
-        // Both parties are told, and the domain's channel gets EscrowUpdated.
+        // Both parties are told, and the buyer's channel gets EscrowUpdated.
         for (const Session *party : {&m_buyer, &m_seller}) {
             const auto notes =
                 notificationData(db(), party->user.id, protocol::NotificationType::EscrowUpdated,
@@ -1219,6 +1220,19 @@ private Q_SLOTS:
         }
         QCOMPARE(storedEventCount(db(), channel, protocol::EventName::EscrowUpdated),
                  eventsBefore + 1);
+        QCOMPARE(storedEventCount(db(), protocol::Channels::domain(domainId),
+                                  protocol::EventName::EscrowUpdated),
+                 qint64(0));
+        // The refund goes back to the buyer through the payment provider, once.
+        QVERIFY2(waitUntil(
+                     [&] {
+                         return sqlScalar(db(),
+                                          QStringLiteral("SELECT COUNT(*) FROM sandbox_refunds "
+                                                         "WHERE idempotency_key = ?"),
+                                          {QStringLiteral("escrow-%1-refund").arg(escrowId)}) == 1;
+                     },
+                     15000),
+                 "the refund was not made");
         QVERIFY(findBy(dataOf(adminGet(QStringLiteral("/api/admin/escrows"))), "id", escrowId)
                     .isEmpty());
         QCOMPARE(intOf(stats(), "disputed_escrows"), disputedBefore - 1);

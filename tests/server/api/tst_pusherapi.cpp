@@ -7,10 +7,14 @@
 #include "protocol/signing.h"
 #include "protocol/timeformat.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrl>
 #include <QtTest>
+
+#include <algorithm>
+#include <memory>
 
 using namespace flippdeal;
 using namespace flippdeal::testing;
@@ -26,6 +30,7 @@ struct Signing
     QString key = QStringLiteral("test-key");
     QByteArray secret = AppSecret;
     qint64 skewSeconds = 0;             //!< added to the current time
+    std::optional<qint64> timestamp;    //!< instead of the current time (a replay)
     std::optional<QByteArray> bodyMd5;  //!< instead of the body's real MD5
     std::optional<QByteArray> sentBody; //!< sent instead of the body that was signed
     bool tamperSignature = false;
@@ -45,7 +50,8 @@ Reply signedRequest(TestServer &server, const QByteArray &method, const QString 
     protocol::QueryParams params{
         {QStringLiteral("auth_key"), signing.key},
         {QStringLiteral("auth_timestamp"),
-         QString::number(protocol::nowMs() / 1000 + signing.skewSeconds)},
+         QString::number(signing.timestamp.value_or(protocol::nowMs() / 1000) +
+                         signing.skewSeconds)},
         {QStringLiteral("auth_version"), QStringLiteral("1.0")},
     };
     if (!body.isEmpty())
@@ -238,15 +244,16 @@ private Q_SLOTS:
         QTest::addColumn<int>("signingCase");
         QTest::addColumn<int>("status");
         // 0 correct; 1 tampered signature; 2 wrong secret; 3 no signature; 4 unknown key;
-        // 5 601 s old; 6 601 s ahead; 7 599 s old; 8 body_md5 mismatch; 9 body changed after
-        // signing; 10 unsupported auth_version
+        // 5 630 s old; 6 630 s ahead (well clear of the 600 s window, so a second ticking over
+        // cannot matter); 7 599 s old; 8 body_md5 mismatch; 9 body changed after signing; 10
+        // unsupported auth_version
         QTest::addRow("correctly signed") << 0 << 200;
         QTest::addRow("tampered signature") << 1 << 401;
         QTest::addRow("signed with another secret") << 2 << 401;
         QTest::addRow("signature missing") << 3 << 401;
         QTest::addRow("unknown auth_key") << 4 << 401;
-        QTest::addRow("timestamp 601 s old") << 5 << 401;
-        QTest::addRow("timestamp 601 s ahead") << 6 << 401;
+        QTest::addRow("timestamp 630 s old") << 5 << 401;
+        QTest::addRow("timestamp 630 s ahead") << 6 << 401;
         QTest::addRow("timestamp 590 s old") << 7 << 200;
         QTest::addRow("body_md5 of another body") << 8 << 401;
         QTest::addRow("body changed after signing") << 9 << 401;
@@ -276,10 +283,10 @@ private Q_SLOTS:
             signing.key = QStringLiteral("other-key");
             break;
         case 5:
-            signing.skewSeconds = -601;
+            signing.skewSeconds = -630;
             break;
         case 6:
-            signing.skewSeconds = 601;
+            signing.skewSeconds = 630;
             break;
         case 7:
             signing.skewSeconds = -590;
@@ -304,6 +311,129 @@ private Q_SLOTS:
             QVERIFY2(reply.json.value(QLatin1String("message")).isString(), reply.body.constData());
             QVERIFY2(!socket->receivesWithin(name, {}, 300), "a refused request publishes nothing");
         }
+    }
+
+    // --- replays ----------------------------------------------------------------------------
+
+    //! With no grace, a signed request is accepted exactly once: sent again as it was (same
+    //! timestamp, same signature), it is refused and publishes nothing.
+    void replayIsRefused()
+    {
+        TestServer strict([](server::Config &config) { config.apiReplayGraceSeconds = 0; });
+        QVERIFY2(strict.isRunning(), qPrintable(strict.errorString()));
+        auto socket = std::make_unique<TestSocket>(strict.webSocketUrl());
+        QVERIFY(socket->waitConnected());
+        QVERIFY(socket->subscribe(QStringLiteral("replayed")));
+
+        Signing once;
+        once.timestamp = protocol::nowMs() / 1000;
+        const QJsonObject body =
+            eventBody(QStringLiteral("pay-out"), QStringLiteral("replayed"), QStringLiteral("{}"));
+        QCOMPARE(trigger(strict, body, once).status, 200);
+        QVERIFY(socket->waitFor(QStringLiteral("pay-out"), QStringLiteral("replayed")));
+        for (int i = 0; i < 3; ++i) {
+            const Reply replay = trigger(strict, body, once);
+            QCOMPARE(replay.status, 401);
+            QVERIFY2(replay.json.value(QLatin1String("message"))
+                         .toString()
+                         .contains(QLatin1String("already used")),
+                     replay.body.constData());
+        }
+        QVERIFY2(!socket->receivesWithin(QStringLiteral("pay-out"), {}, 300),
+                 "a replay published the event again");
+
+        // The same for the other routes, GET and POST.
+        const QString terminate = QStringLiteral("/apps/test-app/users/42/terminate_connections");
+        QCOMPARE(signedRequest(strict, "POST", terminate, "{}", once).status, 200);
+        QCOMPARE(signedRequest(strict, "POST", terminate, "{}", once).status, 401);
+        QCOMPARE(signedRequest(strict, "GET", QStringLiteral("/apps/test-app/channels"), {}, once)
+                     .status,
+                 200);
+        QCOMPARE(signedRequest(strict, "GET", QStringLiteral("/apps/test-app/channels"), {}, once)
+                     .status,
+                 401);
+        // A request signed afresh (another timestamp) is another request.
+        Signing later = once;
+        later.timestamp = *once.timestamp + 1;
+        QCOMPARE(trigger(strict, body, later).status, 200);
+        QVERIFY(socket->waitFor(QStringLiteral("pay-out"), QStringLiteral("replayed")));
+    }
+
+    //! The pusher SDKs sign with a timestamp in whole seconds and no nonce, so two identical
+    //! calls within one second are identical requests. They are both accepted during the grace
+    //! (default 2 s) after the first use; the same signature later is a replay.
+    void identicalRequestsWithinTheGraceAreAccepted()
+    {
+        auto socket = subscribedSocket(QStringLiteral("twice"));
+        QVERIFY(socket);
+        Signing sameSecond;
+        sameSecond.timestamp = protocol::nowMs() / 1000;
+        const QJsonObject body =
+            eventBody(QStringLiteral("tick"), QStringLiteral("twice"), QStringLiteral("{}"));
+        QCOMPARE(trigger(server(), body, sameSecond).status, 200);
+        QElapsedTimer sinceFirst;
+        sinceFirst.start();
+        QCOMPARE(trigger(server(), body, sameSecond).status, 200);
+        QVERIFY(socket->waitFor(QStringLiteral("tick"), QStringLiteral("twice")));
+        QVERIFY2(socket->waitFor(QStringLiteral("tick"), QStringLiteral("twice")),
+                 "both identical triggers are delivered");
+
+        // Past the grace (measured from the first answer, so past it on the server too).
+        QTest::qWait(int(std::max<qint64>(0, 2500 - sinceFirst.elapsed())));
+        const Reply late = trigger(server(), body, sameSecond);
+        QCOMPARE(late.status, 401);
+        QVERIFY2(!socket->receivesWithin(QStringLiteral("tick"), {}, 300),
+                 "the late replay published the event again");
+    }
+
+    //! The remembered signatures are bounded: when the cache is full of signatures still in
+    //! their window, new requests get 429 (nothing is forgotten early); once the oldest leave
+    //! their window, requests are accepted again.
+    void replayCacheIsBounded()
+    {
+        TestServer small([](server::Config &config) {
+            config.apiReplayCache = 5;
+            config.apiReplayGraceSeconds = 0;
+        });
+        QVERIFY2(small.isRunning(), qPrintable(small.errorString()));
+        auto socket = std::make_unique<TestSocket>(small.webSocketUrl());
+        QVERIFY(socket->waitConnected());
+        QVERIFY(socket->subscribe(QStringLiteral("bounded")));
+
+        // Signed 598 s ago: within the window, and out of it in about 3 s.
+        Signing old;
+        old.timestamp = protocol::nowMs() / 1000 - 598;
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(trigger(small,
+                             eventBody(QStringLiteral("kept-%1").arg(i), QStringLiteral("bounded"),
+                                       QStringLiteral("{}")),
+                             old)
+                         .status,
+                     200);
+        const Reply full =
+            trigger(small, eventBody(QStringLiteral("refused"), QStringLiteral("bounded"),
+                                     QStringLiteral("{}")));
+        QCOMPARE(full.status, 429);
+        QVERIFY2(full.json.value(QLatin1String("message")).isString(), full.body.constData());
+        const int retryAfter = full.header("Retry-After").toInt();
+        QVERIFY2(retryAfter >= 1 && retryAfter <= 5, full.header("Retry-After"));
+        QVERIFY(!socket->receivesWithin(QStringLiteral("refused"), {}, 300));
+
+        // The old signatures leave their window; a new request fits again.
+        int status = 0;
+        QVERIFY2(waitUntil(
+                     [&] {
+                         if (status != 0)
+                             QTest::qWait(200);
+                         status = trigger(small, eventBody(QStringLiteral("fits"),
+                                                           QStringLiteral("bounded"),
+                                                           QStringLiteral("{}")))
+                                      .status;
+                         return status == 200;
+                     },
+                     10000),
+                 qPrintable(QString::number(status)));
+        QVERIFY(socket->waitFor(QStringLiteral("fits"), QStringLiteral("bounded")));
     }
 
     void wrongAppId()

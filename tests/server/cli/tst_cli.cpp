@@ -585,6 +585,95 @@ private Q_SLOTS:
         QVERIFY(result.out.isEmpty());
     }
 
+    //! Bad settings that hold a secret are named with their rule; the value is not printed.
+    void badSecretsAreNotPrinted_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("database");
+        QTest::addColumn<QByteArray>("mentions");
+        QTest::addColumn<QByteArray>("secret");
+        QTest::addRow("short app secret")
+            << QStringList{QStringLiteral("serve"), QStringLiteral("--app-secret"),
+                           QStringLiteral("Hunt3r!")}
+            << QString() << QByteArray("app-secret") << QByteArray("Hunt3r!");
+        QTest::addRow("master key")
+            << QStringList{QStringLiteral("serve"), QStringLiteral("--encryption-master-key"),
+                           QStringLiteral("SuperSecretMasterKeyValue42")}
+            << QString() << QByteArray("encryption-master-key") << QByteArray("SuperSecretMaster");
+        QTest::addRow("database URL in the environment")
+            << QStringList{QStringLiteral("migrate")}
+            << QStringLiteral("postgres://flippdeal:Hunter2Secret@db.internal:5432")
+            << QByteArray("FLIPPDEAL_DATABASE") << QByteArray("Hunter2Secret");
+        QTest::addRow("database URL option")
+            << QStringList{QStringLiteral("user:list"), QStringLiteral("--database"),
+                           QStringLiteral("postgres://flippdeal:Hunter2Secret@db internal/x")}
+            << QString() << QByteArray("--database") << QByteArray("Hunter2Secret");
+    }
+
+    void badSecretsAreNotPrinted()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, database);
+        QFETCH(QByteArray, mentions);
+        QFETCH(QByteArray, secret);
+        const Run result = run(arguments, {}, database);
+        QCOMPARE(result.exitCode, 2);
+        verifyOneLineError(result, mentions);
+        QVERIFY2(!result.err.contains(secret) && !result.out.contains(secret),
+                 result.err.constData());
+    }
+
+    //! A database that cannot be reached: the error says why, without the URL's password.
+    void unreachableDatabaseHidesThePassword()
+    {
+        const Run result =
+            run({QStringLiteral("migrate"), QStringLiteral("--database"),
+                 QStringLiteral("postgres://flippdeal:Hunter2Secret@127.0.0.1:1/none")});
+        QCOMPARE(result.exitCode, 1);
+        QVERIFY2(result.err.contains("database"), result.err.constData());
+        QVERIFY2(!result.err.contains("Hunter2Secret") && !result.out.contains("Hunter2Secret"),
+                 result.err.constData());
+    }
+
+    //! Everything `serve` writes at the debug level, from start to stop, with sign-ins and a
+    //! signed API call in between: no secret of its configuration and no password appears.
+    void serveNeverPrintsSecrets()
+    {
+        const QByteArray appSecret = "Serve-Secret-0123456789";
+        const QByteArray masterKey = QByteArray(32, '\x2a').toBase64();
+        const QByteArray password = "Pa55-in-the-log?";
+        QString database = databaseUrl();
+        const QByteArray databasePassword = "Hunter2Secret";
+        if (m_database.isPostgres()) // the test cluster trusts; a password is accepted and unused
+            database.replace(QLatin1String("postgres://flippdeal@"),
+                             QStringLiteral("postgres://flippdeal:%1@")
+                                 .arg(QString::fromLatin1(databasePassword)));
+        QProcessEnvironment environment = cleanEnvironment();
+        environment.remove(QStringLiteral("QT_LOGGING_RULES")); // ctest turns info off
+        ServerProcess server(QStringLiteral(FLIPPDEAL_SERVER_BINARY));
+        server.start(m_dir.path(), database,
+                     {QStringLiteral("--log-level"), QStringLiteral("debug"),
+                      QStringLiteral("--app-secret"), QString::fromLatin1(appSecret),
+                      QStringLiteral("--encryption-master-key"), QString::fromLatin1(masterKey)},
+                     environment);
+        QVERIFY2(server.waitListening(), server.output().constData());
+        const Session user = registerUser(server, QStringLiteral("Quiet"));
+        QVERIFY(user.user.id > 0);
+        QCOMPARE(post(server, QStringLiteral("/api/login"),
+                      {{QLatin1String("email"), user.user.email},
+                       {QLatin1String("password"), QString::fromLatin1(password)}})
+                     .status,
+                 401);
+        QCOMPARE(server.terminate(), 0);
+        const QByteArray output = server.output();
+        // Sanity: it logs at the debug level, sign-in failures included.
+        QVERIFY2(output.contains("failed sign-in") && output.contains("app id"),
+                 output.constData());
+        for (const QByteArray &secret :
+             {appSecret, masterKey, password, databasePassword, user.token})
+            QVERIFY2(!output.contains(secret), secret.constData());
+    }
+
     void banWithRunningServer()
     {
         auto server = startServer();

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #ifndef FLIPPDEAL_SERVER_BINARY
 #error "FLIPPDEAL_SERVER_BINARY must name the flippdeal-server executable"
@@ -226,6 +227,8 @@ private Q_SLOTS:
     }
 
     // With two schedulers the last minute still counts down once a second, not twice.
+    // Countdowns are transient (not stored), so the beats are collected live from a client on
+    // each node: each scheduler broadcasts the beats it claimed to its own clients.
     void countdownCadenceAcrossProcesses()
     {
         FreshDatabase database;
@@ -238,26 +241,46 @@ private Q_SLOTS:
         QVERIFY2(second.waitListening(), second.output().constData());
         auto db = openDirect(database.url());
         QVERIFY(db);
-        const Session owner = registerUsers({&first}, {QStringLiteral("Owner")}).value(0);
-        QVERIFY(owner.user.id > 0);
+        const QList<Session> users =
+            registerUsers({&first, &second}, {QStringLiteral("Owner"), QStringLiteral("Viewer")});
+        const Session &owner = users.value(0);
+        const Session &viewer = users.value(1);
+        QVERIFY(owner.user.id > 0 && viewer.user.id > 0);
 
         const qint64 id = createAuction(first, owner, 4000, 1000);
         QVERIFY(id > 0);
+        const QString channel = protocol::Channels::auction(id);
+        std::vector<std::unique_ptr<TestSocket>> sockets;
+        for (const ServerProcess *node : {&first, &second}) {
+            auto socket = std::make_unique<TestSocket>(
+                QUrl(QStringLiteral("ws://127.0.0.1:%1/app/test-key?protocol=7&client=qt-test&"
+                                    "version=1.0")
+                         .arg(node->port())));
+            QVERIFY(socket->waitConnected());
+            const Reply auth = post(*node, QStringLiteral("/broadcasting/auth"), viewer,
+                                    {{QLatin1String("socket_id"), socket->socketId()},
+                                     {QLatin1String("channel_name"), channel}});
+            QVERIFY2(auth.status == 200, qPrintable(describe(auth)));
+            QVERIFY(socket->subscribe(channel, auth.json.value(QLatin1String("auth")).toString(),
+                                      auth.json.value(QLatin1String("channel_data")).toString()));
+            sockets.push_back(std::move(socket));
+        }
         QVERIFY2(waitUntil([&] { return statusOf(*db, id) == QLatin1String("ended"); }, 8000),
                  "the auction did not end");
         QTest::qWait(300);
         QList<qint64> times;
-        for (const QString &row :
-             sqlTexts(*db,
-                      QStringLiteral("SELECT data FROM channel_events WHERE channel = ? AND "
-                                     "event = ? ORDER BY seq"),
-                      {protocol::Channels::auction(id), protocol::EventName::AuctionCountdown})) {
-            const auto time = protocol::parseIsoUtc(QJsonDocument::fromJson(row.toUtf8())
-                                                        .object()
-                                                        .value(QLatin1String("server_time"))
-                                                        .toString());
-            QVERIFY2(time, qPrintable(row));
-            times.append(*time);
+        for (const auto &socket : sockets) {
+            for (const QJsonObject &frame : socket->frames()) {
+                if (frame.value(QLatin1String("event")).toString() !=
+                        protocol::EventName::AuctionCountdown ||
+                    frame.value(QLatin1String("channel")).toString() != channel)
+                    continue;
+                QVERIFY2(!frame.contains(QLatin1String("seq")), qPrintable(frameText(frame)));
+                const auto time = protocol::parseIsoUtc(
+                    frameData(frame).value(QLatin1String("server_time")).toString());
+                QVERIFY2(time, qPrintable(frameText(frame)));
+                times.append(*time);
+            }
         }
         std::sort(times.begin(), times.end());
         QVERIFY2(times.size() >= 3, qPrintable(QString::number(times.size())));
@@ -270,6 +293,8 @@ private Q_SLOTS:
         QVERIFY2(!tooClose, qPrintable(QStringLiteral("%1 countdowns in ~4 s, gaps (ms): %2")
                                            .arg(times.size())
                                            .arg(gaps.join(QLatin1String(", ")))));
+        // Nothing of them is stored.
+        QCOMPARE(storedEventCount(*db, channel, protocol::EventName::AuctionCountdown), qint64(0));
         QCOMPARE(first.terminate(), 0);
         QCOMPARE(second.terminate(), 0);
     }
@@ -453,6 +478,72 @@ private Q_SLOTS:
         QCOMPARE(objectOf(escrow, "escrow").value(QLatin1String("status")).toString(),
                  QStringLiteral("completed"));
         QCOMPARE(restarted.terminate(), 0);
+    }
+
+    // The buyer asks two processes to fund the same escrow at the same moment, several times:
+    // the idempotency key derived from the escrow makes it one charge, and one transition.
+    void fundAtOnceOnTwoProcessesChargesOnce()
+    {
+        FreshDatabase database;
+        QVERIFY(database.isValid());
+        ServerProcess first(ServerBinary);
+        ServerProcess second(ServerBinary);
+        first.start(database.folder(), database.url(), {}, cleanEnvironment());
+        QVERIFY2(first.waitListening(), first.output().constData());
+        second.start(database.folder(), database.url(), {}, cleanEnvironment());
+        QVERIFY2(second.waitListening(), second.output().constData());
+        auto db = openDirect(database.url());
+        QVERIFY(db);
+        const QList<Session> users =
+            registerUsers({&first, &second}, {QStringLiteral("Seller"), QStringLiteral("Buyer")});
+        const Session &seller = users.value(0);
+        const Session &buyer = users.value(1);
+        QVERIFY(seller.user.id > 0 && buyer.user.id > 0);
+
+        constexpr qint64 Amount = 31415;
+        const qint64 domainId =
+            createDomain(first, seller, {{QLatin1String("enable_bidding"), false}});
+        QVERIFY(domainId > 0);
+        const Reply offer = post(first, QStringLiteral("/api/domains/%1/offers").arg(domainId),
+                                 buyer, {{QLatin1String("amount_cents"), Amount}});
+        QVERIFY2(offer.status == 201, qPrintable(describe(offer)));
+        const Reply accepted = send(
+            {"PATCH",
+             first.url(QStringLiteral("/api/offers/%1").arg(intOf(objectOf(offer, "offer"), "id"))),
+             seller.token, json({{QLatin1String("action"), QStringLiteral("accept")}})});
+        QVERIFY2(accepted.status == 200, qPrintable(describe(accepted)));
+        const qint64 escrowId = intOf(objectOf(accepted, "offer"), "escrow_id");
+        QVERIFY(escrowId > 0);
+
+        const QString path = QStringLiteral("/api/escrows/%1/fund").arg(escrowId);
+        QList<Call> calls;
+        for (int i = 0; i < 6; ++i)
+            calls.append(postCall(i % 2 ? second : first, path, buyer, {}));
+        int funded = 0;
+        for (const Reply &reply : runAtOnce(calls)) {
+            if (reply.status == 200)
+                ++funded;
+            else
+                QVERIFY2(reply.status == 409, qPrintable(describe(reply)));
+        }
+        QCOMPARE(funded, 1);
+        QCOMPARE(sqlScalar(*db,
+                           QStringLiteral("SELECT COUNT(*) FROM sandbox_charges WHERE "
+                                          "idempotency_key LIKE ?"),
+                           {QStringLiteral("escrow-%1-charge-%").arg(escrowId)}),
+                 qint64(1));
+        QCOMPARE(sqlScalar(*db, QStringLiteral("SELECT SUM(amount_cents) FROM sandbox_charges")),
+                 Amount);
+        QCOMPARE(
+            sqlTexts(*db, QStringLiteral("SELECT status FROM escrows WHERE id = ?"), {escrowId}),
+            QStringList{QStringLiteral("funded")});
+        QCOMPARE(sqlScalar(*db,
+                           QStringLiteral("SELECT COUNT(*) FROM escrow_events WHERE escrow_id = ? "
+                                          "AND to_status = 'funded'"),
+                           {escrowId}),
+                 qint64(1));
+        QCOMPARE(first.terminate(), 0);
+        QCOMPARE(second.terminate(), 0);
     }
 };
 

@@ -36,7 +36,7 @@ public:
     bool waitListening(int timeoutMs = 20000);
 
     bool isRunning() const { return m_process && m_process->state() != QProcess::NotRunning; }
-    //! The process id (0 when not running), e.g. for /proc/<pid>/status.
+    //! The process id while it runs (for /proc/PID/...), else 0.
     qint64 processId() const { return isRunning() ? m_process->processId() : 0; }
     quint16 port() const { return m_port; }
     QUrl url(const QString &pathAndQuery) const;

@@ -53,7 +53,38 @@ private Q_SLOTS:
     {
         QFETCH(QString, html);
         QFETCH(QString, text);
-        QCOMPARE(htmlToPlainText(html), text);
+        const std::optional<QString> plain = htmlToPlainText(html);
+        QVERIFY(plain);
+        QCOMPARE(*plain, text);
+    }
+
+    void limits_data()
+    {
+        QTest::addColumn<QString>("html");
+        QTest::addColumn<bool>("within");
+        const MarkupLimits limits;
+        QTest::addRow("at the length") << QString(limits.maxLength, QLatin1Char('a')) << true;
+        QTest::addRow("over the length")
+            << QString(limits.maxLength + 1, QLatin1Char('a')) << false;
+        QTest::addRow("at the tag count")
+            << QStringLiteral("<b>x</b>").repeated(limits.maxTags / 2) << true;
+        QTest::addRow("over the tag count")
+            << QStringLiteral("<b>x</b>").repeated(limits.maxTags / 2) + QStringLiteral("<br>")
+            << false;
+        QTest::addRow("comments count")
+            << QStringLiteral("<!---->").repeated(limits.maxTags + 1) << false;
+        QTest::addRow("a lone < is text")
+            << QStringLiteral("1 < 2 ").repeated(limits.maxTags * 2) << true;
+        QTest::addRow("unclosed tags, the old minute-long body")
+            << QStringLiteral("<b>").repeated(9'000) << false;
+    }
+
+    void limits()
+    {
+        QFETCH(QString, html);
+        QFETCH(bool, within);
+        QCOMPARE(withinMarkupLimits(html), within);
+        QCOMPARE(htmlToPlainText(html).has_value(), within);
     }
 
     void codePoints()

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+#include "http/httpsocket_p.h"
+
+#include "core/logging.h"
+
+#include <QSocketNotifier>
+#include <QSslSocket>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace flippdeal::server {
+
+namespace {
+constexpr int MaxIovecs = 64;
+constexpr qsizetype ScratchBytes = 64 * 1024;
+// Decrypted input a TLS connection may hold before its QSslSocket stops reading.
+constexpr qint64 TlsReadBufferBytes = 64 * 1024;
+
+char *scratch()
+{
+    static thread_local char buffer[ScratchBytes];
+    return buffer;
+}
+} // namespace
+
+HttpSocket::HttpSocket(qintptr fd, const QHostAddress &peer, const QSslConfiguration *tls,
+                       QObject *parent)
+    : QObject(parent)
+    , m_peer(peer)
+{
+    m_deadline.setSingleShot(true);
+    connect(&m_deadline, &QTimer::timeout, this, [this] {
+        if (!m_ready && m_tls)
+            qCDebug(lcHttp).noquote() << "TLS handshake timed out for" << m_peer.toString();
+        abort();
+    });
+    if (tls) {
+        setupTls(fd, *tls);
+        return;
+    }
+    m_fd = int(fd);
+    ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
+    const int one = 1; // answers are written whole: no reason to wait for more
+    ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &HttpSocket::onReadable);
+    m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &HttpSocket::flush);
+    m_ready = true;
+}
+
+HttpSocket::~HttpSocket()
+{
+    closeDescriptor(false);
+}
+
+void HttpSocket::setupTls(qintptr fd, const QSslConfiguration &configuration)
+{
+    m_tls = new QSslSocket(this);
+    if (!m_tls->setSocketDescriptor(fd)) {
+        qCWarning(lcHttp) << "cannot take over an accepted connection:" << m_tls->errorString();
+        ::close(int(fd));
+        fail();
+        return;
+    }
+    m_tls->setSslConfiguration(configuration);
+    m_tls->setReadBufferSize(TlsReadBufferBytes);
+    m_deadline.start(HandshakeTimeoutMs);
+    connect(m_tls, &QIODevice::readyRead, this, [this] {
+        if (m_closing)
+            discardInput();
+        else if (!m_ready)
+            onTlsFirstBytes();
+        else
+            Q_EMIT readyRead();
+    });
+    connect(m_tls, &QSslSocket::encrypted, this, [this] {
+        m_deadline.stop();
+        m_ready = true;
+        Q_EMIT ready();
+        if (m_tls && m_tls->bytesAvailable() > 0) // decrypted along with the handshake's end
+            Q_EMIT readyRead();
+    });
+    connect(m_tls, &QSslSocket::encryptedBytesWritten, this, [this] { Q_EMIT bytesWritten(); });
+    connect(m_tls, &QAbstractSocket::disconnected, this, [this] {
+        m_inputEnded = true;
+        finish();
+    });
+    connect(m_tls, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (!m_ready) // typically a client refusing our certificate, or not speaking TLS
+            qCDebug(lcHttp).noquote()
+                << "TLS handshake with" << m_peer.toString() << "failed:" << m_tls->errorString();
+        if (e == QAbstractSocket::RemoteHostClosedError)
+            m_inputEnded = true; // (Qt closes a TLS connection the client half-closes)
+        else
+            abort();
+    });
+}
+
+void HttpSocket::onTlsFirstBytes()
+{
+    if (m_tls->mode() != QSslSocket::UnencryptedMode)
+        return; // the handshake is under way
+    char first = 0;
+    if (m_tls->peek(&first, 1) != 1)
+        return;
+    if (first == 0x16) { // a TLS handshake record: the ClientHello
+        m_tls->startServerEncryption();
+        return;
+    }
+    // Plain text on the TLS port (an http:// or ws:// URL for an https:// server): answer in
+    // plain text, so the mistake shows as a readable error instead of a reset connection.
+    static const QByteArray body =
+        R"({"message":"This port serves HTTPS and WSS only: use https:// or wss://."})";
+    m_tls->write("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                 "Content-Length: " +
+                 QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    close(HandshakeTimeoutMs, 64 * 1024);
+}
+
+QByteArray HttpSocket::read(qsizetype max)
+{
+    if (!m_ready || m_closing || m_inputEnded)
+        return {};
+    if (m_tls)
+        return m_tls->read(max);
+    if (m_fd < 0)
+        return {};
+    max = std::min(max, ScratchBytes);
+    for (;;) {
+        const ssize_t got = ::read(m_fd, scratch(), size_t(max));
+        if (got > 0)
+            return QByteArray(scratch(), got);
+        if (got == 0) {
+            m_inputEnded = true;
+            return {};
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            m_readNotifier->setEnabled(true);
+            return {};
+        }
+        m_inputEnded = true; // reset by the client
+        fail();
+        return {};
+    }
+}
+
+void HttpSocket::onReadable()
+{
+    // Level-triggered: quiet until the reader has taken what is there (read() re-arms it).
+    m_readNotifier->setEnabled(false);
+    if (m_closing)
+        discardInput();
+    else
+        Q_EMIT readyRead();
+}
+
+void HttpSocket::write(const QByteArray &bytes)
+{
+    if (bytes.isEmpty() || m_writeShut)
+        return;
+    if (m_tls) {
+        m_tls->write(bytes);
+        return;
+    }
+    if (m_fd < 0)
+        return;
+    m_output.push_back(bytes);
+    m_queued += bytes.size();
+    if (!m_writeNotifier->isEnabled())
+        flush();
+}
+
+qint64 HttpSocket::bytesToWrite() const
+{
+    if (m_tls)
+        return m_tls->bytesToWrite() + m_tls->encryptedBytesToWrite();
+    return m_queued;
+}
+
+void HttpSocket::flush()
+{
+    const bool fromNotifier = m_writeNotifier->isEnabled();
+    qint64 progress = 0;
+    while (!m_output.empty()) {
+        iovec vectors[MaxIovecs];
+        int count = 0;
+        qsizetype offset = m_outputOffset;
+        for (auto it = m_output.begin(); it != m_output.end() && count < MaxIovecs; ++it) {
+            vectors[count].iov_base = const_cast<char *>(it->constData()) + offset;
+            vectors[count].iov_len = size_t(it->size() - offset);
+            offset = 0;
+            ++count;
+        }
+        msghdr message{};
+        message.msg_iov = vectors;
+        message.msg_iovlen = size_t(count);
+        const ssize_t written = ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                m_writeNotifier->setEnabled(true);
+                if (fromNotifier && progress > 0)
+                    Q_EMIT bytesWritten();
+                return;
+            }
+            fail(); // the client is gone
+            return;
+        }
+        progress += written;
+        m_queued -= written;
+        qsizetype remaining = written;
+        while (remaining > 0) {
+            const qsizetype left = m_output.front().size() - m_outputOffset;
+            if (remaining >= left) {
+                remaining -= left;
+                m_output.pop_front();
+                m_outputOffset = 0;
+            } else {
+                m_outputOffset += remaining;
+                remaining = 0;
+            }
+        }
+    }
+    if (m_writeNotifier)
+        m_writeNotifier->setEnabled(false);
+    if (m_closing)
+        shutdownWrite();
+    // Only from the notifier: write() never calls back into its caller.
+    if (fromNotifier && !m_finished)
+        Q_EMIT bytesWritten();
+}
+
+void HttpSocket::close(int deadlineMs, qint64 maxDiscard)
+{
+    if (m_closing || m_finished)
+        return;
+    m_closing = true;
+    m_discardLeft = maxDiscard;
+    m_deadline.start(deadlineMs);
+    if (m_tls) {
+        m_tls->disconnectFromHost(); // after what is queued; a TLS close_notify, then FIN
+        if (m_tls && m_tls->bytesAvailable() > 0)
+            discardInput();
+        return;
+    }
+    if (m_fd < 0)
+        return;
+    if (m_output.empty())
+        shutdownWrite();
+    if (!m_inputEnded && m_fd >= 0)
+        m_readNotifier->setEnabled(true); // read and drop until the client closes too
+}
+
+void HttpSocket::discardInput()
+{
+    if (m_tls) {
+        while (m_tls->bytesAvailable() > 0 && m_discardLeft > 0) {
+            const qint64 got = m_tls->read(scratch(), std::min(m_discardLeft, ScratchBytes));
+            if (got <= 0)
+                break;
+            m_discardLeft -= got;
+        }
+        if (m_discardLeft <= 0)
+            abort();
+        return;
+    }
+    while (m_fd >= 0) {
+        const ssize_t got =
+            ::read(m_fd, scratch(), size_t(std::min<qint64>(ScratchBytes, m_discardLeft + 1)));
+        if (got > 0) {
+            m_discardLeft -= got;
+            if (m_discardLeft < 0) { // more than we are willing to swallow
+                abort();
+                return;
+            }
+            continue;
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            m_readNotifier->setEnabled(true);
+            return;
+        }
+        m_inputEnded = true; // EOF (or an error): the client is done
+        if (m_writeShut || got < 0)
+            finish();
+        return;
+    }
+}
+
+void HttpSocket::shutdownWrite()
+{
+    if (m_writeShut || m_fd < 0)
+        return;
+    m_writeShut = true;
+    ::shutdown(m_fd, SHUT_WR);
+    if (m_inputEnded)
+        finish();
+}
+
+void HttpSocket::abort()
+{
+    if (m_finished)
+        return;
+    if (m_tls) {
+        m_tls->abort();
+        finish();
+        return;
+    }
+    closeDescriptor(true);
+    finish();
+}
+
+void HttpSocket::fail()
+{
+    closeDescriptor(true);
+    finish();
+}
+
+void HttpSocket::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_closing = true;
+    m_deadline.stop();
+    closeDescriptor(false);
+    m_output.clear();
+    m_queued = 0;
+    QMetaObject::invokeMethod(this, &HttpSocket::closed, Qt::QueuedConnection);
+}
+
+void HttpSocket::closeDescriptor(bool reset)
+{
+    if (m_fd < 0)
+        return;
+    dropNotifiers(); // first: a notifier must not outlive its descriptor's number
+    if (reset) {     // discard unsent data and answer with RST instead of lingering
+        const linger immediately{1, 0};
+        ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &immediately, sizeof immediately);
+    }
+    ::close(std::exchange(m_fd, -1));
+}
+
+void HttpSocket::dropNotifiers()
+{
+    // Disabled at once (unregistered), deleted later: this may run inside their own signal.
+    for (QSocketNotifier *notifier : {m_readNotifier, m_writeNotifier}) {
+        if (notifier) {
+            notifier->setEnabled(false);
+            notifier->deleteLater();
+        }
+    }
+    m_readNotifier = m_writeNotifier = nullptr;
+}
+
+QTcpSocket *HttpSocket::release()
+{
+    m_deadline.stop();
+    m_finished = true; // inert from here on: no closed()
+    if (m_tls) {
+        QSslSocket *socket = std::exchange(m_tls, nullptr);
+        socket->disconnect(this);
+        socket->setParent(nullptr);
+        return socket;
+    }
+    if (m_fd < 0)
+        return nullptr;
+    dropNotifiers();
+    auto *socket = new QTcpSocket;
+    if (!socket->setSocketDescriptor(m_fd)) {
+        qCWarning(lcHttp) << "cannot wrap a connection for its upgrade:" << socket->errorString();
+        delete socket;
+        closeDescriptor(true);
+        return nullptr;
+    }
+    m_fd = -1;
+    return socket;
+}
+
+} // namespace flippdeal::server
