@@ -89,9 +89,8 @@ struct Gateway::Connection
     double webhookTokens = 0; // webhook events it may still cause (max-webhook-events)
     qint64 webhookTokensAtMs = 0;
     int protocolErrors = 0;
-    bool closing = false; // closed or given up on: nothing more is queued for it
-    // Its place under the connection caps (max-connections, max-connections-per-ip).
-    std::shared_ptr<ConnectionSlot> slot;
+    bool closing = false;                 // closed or given up on: nothing more is queued for it
+    std::shared_ptr<ConnectionSlot> slot; // counts against the connection caps while open
 
     //! Whether it is a connection of user `id`: bound to it, or on `private-user.{id}`.
     bool belongsTo(const QString &id) const

@@ -361,7 +361,11 @@ private Q_SLOTS:
             QList<qint64> liveSeqs;
             qsizetype index = 0;
             for (const QJsonObject &frame : socket->frames()) {
-                if (!frame.contains(QLatin1String("seq")))
+                // (subscription_succeeded carries the channel's seq too: not an event)
+                if (!frame.contains(QLatin1String("seq")) ||
+                    frame.value(QLatin1String("event"))
+                        .toString()
+                        .startsWith(QLatin1String("pusher")))
                     continue;
                 QCOMPARE(frame.value(QLatin1String("channel")).toString(), channel);
                 const QJsonObject e = stored.at(index++).toObject();
