@@ -45,6 +45,14 @@ using namespace flippdeal::testing;
 namespace {
 
 const QString ServerBinary = QString::fromUtf8(FLIPPDEAL_SERVER_BINARY);
+#if defined(__SANITIZE_ADDRESS__)
+// The server binary is built with the sanitizers too: AddressSanitizer's quarantine keeps freed
+// memory resident (RSS says nothing), and UBSan's type check needs a pipe, so at the descriptor
+// limit it reports a false error and (no recovery) ends the server.
+constexpr bool Sanitized = true;
+#else
+constexpr bool Sanitized = false;
+#endif
 const QByteArray Health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 //! One response read off a raw connection.
@@ -463,6 +471,9 @@ private Q_SLOTS:
         qInfo("RSS %lld KiB before the flood, at most %lld KiB more during it; dropped after "
               "%lld ms",
               baseline, growth, clock.elapsed());
+        QVERIFY(server.isRunning());
+        if (Sanitized)
+            QSKIP("RSS bounds are not meaningful under AddressSanitizer");
         QVERIFY2(growth < 16 * 1024,
                  qPrintable(
                      QStringLiteral("RSS grew by %1 KiB (baseline %2)").arg(growth).arg(baseline)));
@@ -641,6 +652,8 @@ private Q_SLOTS:
 
     void acceptingPausesWhenOutOfDescriptors()
     {
+        if (Sanitized)
+            QSKIP("UBSan cannot run at the descriptor limit");
         FreshDatabase db;
         QVERIFY(db.isValid());
         ServerProcess server(ServerBinary);
