@@ -172,12 +172,14 @@ HttpRequestParser::Result HttpRequestParser::next()
             return {};
         }
         const qsizetype scan = m_scan = newline + 1;
+        // The size first: fed byte by byte, a head past the limit is refused before its line
+        // ends, so fed whole it must be too (the same answer however the bytes arrive).
+        if (scan - m_offset > m_limits.maxHeadBytes)
+            return fail(431, QStringLiteral("Request head too large."));
         // RFC 9112 §2.2 lets a server accept a bare LF; here it ends the connection, since a
         // proxy that does not would see different lines.
         if (newline == m_lineStart || data[newline - 1] != '\r')
             return fail(400, QStringLiteral("Lines must end with CRLF; a bare LF was received."));
-        if (scan - m_offset > m_limits.maxHeadBytes)
-            return fail(431, QStringLiteral("Request head too large."));
         if (newline - 1 == m_lineStart) { // an empty line
             if (m_lines == 0) {           // before the request line: ignored (RFC 9112 §2.2)
                 m_offset = m_lineStart = scan;

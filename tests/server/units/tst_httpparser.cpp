@@ -268,6 +268,9 @@ private Q_SLOTS:
         QTest::addRow("head over 16 KiB")
             << get("/", "X-Big: " + QByteArray(17000, 'a') + "\r\n") << "431";
         QTest::addRow("endless line") << QByteArray("GET /" + QByteArray(20000, 'a')) << "431";
+        // Found by fuzz_httpparser: fed whole this was 400 (bare LF), byte by byte 431.
+        QTest::addRow("bare LF past the head limit")
+            << QByteArray("GET /" + QByteArray(17000, 'a') + "\n\r\n") << "431";
         QByteArray manyFields;
         for (int i = 0; i < 101; ++i)
             manyFields += "X-F" + QByteArray::number(i) + ": v\r\n";
