@@ -5,6 +5,13 @@
 
 namespace flippdeal::server {
 
+void ApiError::addFieldError(const QString &field, const QString &text)
+{
+    errors[field].append(text);
+    if (message.isEmpty())
+        message = text;
+}
+
 QJsonObject ApiError::toJson() const
 {
     QJsonObject json{{QLatin1String("message"), message}};

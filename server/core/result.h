@@ -34,9 +34,13 @@ struct ApiError
         return {404, std::move(message), {}, 0};
     }
     static ApiError conflict(QString message) { return {409, std::move(message), {}, 0}; }
+    //! A 422 without field messages yet: add them with addFieldError().
+    static ApiError unprocessable(QString message = {}) { return {422, std::move(message), {}, 0}; }
     static ApiError validation(const QString &field, const QString &message)
     {
-        return {422, message, {{field, {message}}}, 0};
+        ApiError error = unprocessable();
+        error.addFieldError(field, message);
+        return error;
     }
     static ApiError tooManyRequests(int retryAfter)
     {
@@ -46,6 +50,10 @@ struct ApiError
     {
         return {500, std::move(message), {}, 0};
     }
+
+    //! Adds a message for `field`; the first one added is also `message`, unless it is set.
+    void addFieldError(const QString &field, const QString &text);
+    bool hasFieldErrors() const { return !errors.isEmpty(); }
 
     QJsonObject toJson() const;
 };

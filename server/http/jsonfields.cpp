@@ -40,9 +40,7 @@ std::optional<bool> toBool(const QJsonValue &value)
 
 void Reader::fail(const QString &field, const QString &message)
 {
-    m_error.errors[field].append(message);
-    if (m_error.message.isEmpty())
-        m_error.message = message;
+    m_error.addFieldError(field, message);
 }
 
 qint64 Reader::requiredInt(const QString &field, qint64 min, qint64 max)

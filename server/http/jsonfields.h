@@ -30,12 +30,12 @@ public:
     bool optionalBool(const QString &field, bool fallback);
     void fail(const QString &field, const QString &message);
 
-    bool ok() const { return m_error.errors.isEmpty(); }
+    bool ok() const { return !m_error.hasFieldErrors(); }
     const ApiError &error() const { return m_error; }
 
 private:
     const QJsonObject &m_object;
-    ApiError m_error{422, {}, {}, 0};
+    ApiError m_error = ApiError::unprocessable();
 };
 
 //! An integer query parameter within [min, max]; `fallback` when absent; nullopt when invalid.

@@ -5,17 +5,23 @@ namespace flippdeal::server {
 
 void Router::add(const QByteArray &method, const QString &pattern, Access access, Handler handler)
 {
-    m_routes.append(Route{method, pattern, pattern.split(QLatin1Char('/'), Qt::SkipEmptyParts),
+    m_routes.append(Entry{method, pattern, pattern.split(QLatin1Char('/'), Qt::SkipEmptyParts),
                           access, std::move(handler)});
 }
 
-bool Router::match(const Route &route, const QStringList &segments, HttpRequest &request)
+void Router::add(const QList<Route> &routes)
 {
-    if (route.segments.size() != segments.size())
+    for (const Route &route : routes)
+        add(route.method, route.path, route.access, route.handler);
+}
+
+bool Router::match(const Entry &entry, const QStringList &segments, HttpRequest &request)
+{
+    if (entry.segments.size() != segments.size())
         return false;
     QHash<QString, QString> params;
     for (qsizetype i = 0; i < segments.size(); ++i) {
-        const QString &expected = route.segments.at(i);
+        const QString &expected = entry.segments.at(i);
         if (expected.startsWith(QLatin1Char('{')) && expected.endsWith(QLatin1Char('}')))
             params.insert(expected.mid(1, expected.size() - 2), segments.at(i));
         else if (expected != segments.at(i))
@@ -25,11 +31,28 @@ bool Router::match(const Route &route, const QStringList &segments, HttpRequest 
     return true;
 }
 
+std::optional<HttpResponse> Router::admit(Access access, HttpRequest &request) const
+{
+    if (access == Access::Public)
+        return std::nullopt;
+    const QByteArray token = request.bearerToken();
+    if (token.isEmpty() || !m_authenticate)
+        return HttpResponse::error(ApiError::unauthenticated());
+    const Expected<protocol::User> user = m_authenticate(token);
+    if (!user)
+        return HttpResponse::error(user.error());
+    request.user = *user;
+    if (access == Access::Admin && user->role != QLatin1String("admin"))
+        return HttpResponse::error(
+            ApiError::forbidden(QStringLiteral("Only administrators may do this.")));
+    return std::nullopt;
+}
+
 HandlerResult Router::dispatch(HttpRequest &request) const
 {
     const QStringList segments = request.path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
     QList<QByteArray> allowed;
-    for (const Route &route : m_routes) {
+    for (const Entry &route : m_routes) {
         if (!match(route, segments, request))
             continue;
         if (route.method != request.method) {
@@ -37,15 +60,8 @@ HandlerResult Router::dispatch(HttpRequest &request) const
             continue;
         }
         request.route = route.pattern;
-        if (route.access == Access::User) {
-            const QByteArray token = request.bearerToken();
-            if (token.isEmpty() || !m_authenticate)
-                return HttpResponse::error(ApiError::unauthenticated());
-            const Expected<protocol::User> user = m_authenticate(token);
-            if (!user)
-                return HttpResponse::error(user.error());
-            request.user = *user;
-        }
+        if (auto refusal = admit(route.access, request))
+            return *refusal;
         return route.handler(request);
     }
     if (!allowed.isEmpty()) {

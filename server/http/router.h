@@ -8,19 +8,25 @@
 #include <QStringList>
 
 #include <functional>
+#include <optional>
+#include <type_traits>
 
 namespace flippdeal::server {
 
+struct Route;
+
 //! \brief Maps method + path pattern (`/api/messages/{id}/read`) to handlers. Answers 404 for
-//! unknown paths, 405 for known paths with another method, and 401 on routes that need a
-//! signed-in user when the bearer token is missing or not valid.
+//! unknown paths, 405 for known paths with another method, 401 on routes that need a
+//! signed-in user when the bearer token is missing or not valid, and 403 on admin routes for
+//! everyone but administrators.
 class Router
 {
 public:
     enum class Access
     {
         Public,
-        User
+        User,
+        Admin //!< a signed-in user with the role `admin`
     };
     using Handler = std::function<HandlerResult(HttpRequest &)>;
     //! The user of a bearer token, or the 401 (or 500) to answer.
@@ -31,11 +37,14 @@ public:
         m_authenticate = std::move(authenticator);
     }
     void add(const QByteArray &method, const QString &pattern, Access access, Handler handler);
+    //! Adds a feature's route table, in its order: for a path several routes match, the order
+    //! decides which one answers and the order of the methods in a 405's `Allow`.
+    void add(const QList<Route> &routes);
 
     HandlerResult dispatch(HttpRequest &request) const;
 
 private:
-    struct Route
+    struct Entry
     {
         QByteArray method;
         QString pattern;
@@ -43,10 +52,32 @@ private:
         Access access;
         Handler handler;
     };
-    static bool match(const Route &route, const QStringList &segments, HttpRequest &request);
+    static bool match(const Entry &entry, const QStringList &segments, HttpRequest &request);
+    //! Sets `request.user` for a route that needs one; the error response otherwise.
+    std::optional<HttpResponse> admit(Access access, HttpRequest &request) const;
 
-    QList<Route> m_routes;
+    QList<Entry> m_routes;
     Authenticator m_authenticate;
 };
+
+//! \brief One row of a feature's route table: `{method, path, access, handler}`.
+struct Route
+{
+    QByteArray method;
+    QString path;
+    Router::Access access;
+    Router::Handler handler;
+};
+
+//! The handler of a table row: calls `handler(request, services...)`. The services must
+//! outlive the router.
+template <typename Result, typename... Services>
+Router::Handler bindRoute(Result (*handler)(const HttpRequest &, Services &...),
+                          std::type_identity_t<Services> &...services)
+{
+    return [handler, &services...](HttpRequest &request) -> HandlerResult {
+        return handler(request, services...);
+    };
+}
 
 } // namespace flippdeal::server

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#include "http/requesthelpers.h"
+
+#include "http/jsonfields.h"
+
+namespace flippdeal::server {
+
+Expected<qint64> idOr404(const HttpRequest &request, const QString &what, const QString &param)
+{
+    const auto id = request.idParam(param);
+    if (!id)
+        return ApiError::notFound(QStringLiteral("%1 not found.").arg(what));
+    return *id;
+}
+
+Expected<int> limitParam(const HttpRequest &request, int fallback, int max)
+{
+    const auto limit =
+        fields::queryInt(request.queryValue(QStringLiteral("limit")), fallback, 1, max);
+    if (!limit)
+        return ApiError::validation(QStringLiteral("limit"),
+                                    QStringLiteral("The limit must be from 1 to %1.").arg(max));
+    return int(*limit);
+}
+
+HttpResponse respond(const Expected<QJsonObject> &result, int status)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    return HttpResponse::json(status, *result);
+}
+
+HttpResponse respondList(const Expected<QJsonArray> &result)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    return HttpResponse::json(200, {{QLatin1String("data"), *result}});
+}
+
+} // namespace flippdeal::server

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+//! \file The steps route handlers share: reading a request (an id or 404, paging) and turning
+//! a service's Expected result into the response. The JSON body is HttpRequest::bodyObject().
+
+#include "http/httptypes.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLatin1String>
+#include <QList>
+#include <QString>
+
+namespace flippdeal::server {
+
+//! The route parameter `param` as a positive id, or a 404 "`what` not found.".
+Expected<qint64> idOr404(const HttpRequest &request, const QString &what,
+                         const QString &param = QStringLiteral("id"));
+
+//! `?limit=` from 1 to `max`, `fallback` when absent, or a 422 naming the range.
+Expected<int> limitParam(const HttpRequest &request, int fallback, int max);
+
+//! The object with `status`, or the error.
+HttpResponse respond(const Expected<QJsonObject> &result, int status = 200);
+
+//! `{key: value.toJson()}` with `status`, or the error.
+template <typename T>
+HttpResponse respond(int status, QLatin1String key, const Expected<T> &result)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    return HttpResponse::json(status, {{key, result->toJson()}});
+}
+
+//! `{key: value}` for a count or a flag, with `status`, or the error.
+template <typename T>
+HttpResponse respondValue(QLatin1String key, const Expected<T> &result, int status = 200)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    return HttpResponse::json(status, {{key, *result}});
+}
+
+//! `{data: array}`, or the error.
+HttpResponse respondList(const Expected<QJsonArray> &result);
+
+//! `{data: [item.toJson(), …]}`, or the error.
+template <typename T>
+HttpResponse respondList(const Expected<QList<T>> &result)
+{
+    if (!result)
+        return HttpResponse::error(result.error());
+    QJsonArray data;
+    for (const T &item : *result)
+        data.append(item.toJson());
+    return HttpResponse::json(200, {{QLatin1String("data"), data}});
+}
+
+} // namespace flippdeal::server
