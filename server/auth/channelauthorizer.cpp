@@ -3,7 +3,6 @@
 
 #include "auth/passwordhasher.h"
 #include "core/logging.h"
-#include "marketplace/domainservice.h"
 
 #include "protocol/presence.h"
 #include "protocol/signing.h"
@@ -31,7 +30,7 @@ qint64 idAfter(const QString &name, QLatin1String prefix)
 
 } // namespace
 
-ChannelAuthorizer::ChannelAuthorizer(DomainService &domains, QByteArray appKey,
+ChannelAuthorizer::ChannelAuthorizer(DomainAccessPolicy &domains, QByteArray appKey,
                                      QByteArray appSecret, QByteArray encryptionMasterKey)
     : m_domains(domains)
     , m_appKey(std::move(appKey))
@@ -70,7 +69,7 @@ ChannelAuthorizer::Access ChannelAuthorizer::access(const protocol::User &user,
         return allowedIf(id == user.id);
     if (const qint64 id = idAfter(channel.name, QLatin1String("private-domain."))) {
         // Another user's draft is as absent here as on every other route.
-        if (!m_domains.findVisible(id, user.id))
+        if (!m_domains.visibleDomain(id, user.id, nowMs))
             return Access::NotFound;
         return allowedIf(m_domains.isParticipant(user.id, id));
     }
@@ -84,10 +83,10 @@ ChannelAuthorizer::Access ChannelAuthorizer::access(const protocol::User &user,
         return allowedIf(a > 0 && b > a && (user.id == a || user.id == b));
     }
     if (const qint64 id = idAfter(channel.name, QLatin1String("presence-auction."))) {
-        const auto domain = m_domains.findVisible(id, user.id);
+        const auto domain = m_domains.visibleDomain(id, user.id, nowMs);
         if (!domain)
             return Access::NotFound;
-        return allowedIf(domain->isLiveAuction(nowMs));
+        return allowedIf(domain->liveAuction);
     }
     return Access::Forbidden;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "auth/domainaccesspolicy.h"
 #include "core/result.h"
 
 #include "protocol/channelname.h"
@@ -11,8 +12,6 @@
 #include <functional>
 
 namespace flippdeal::server {
-
-class DomainService;
 
 //! \brief The channel policies of the contract, in one place, used both to sign subscriptions
 //! (`POST /broadcasting/auth`) and to guard channel history:
@@ -25,7 +24,7 @@ class DomainService;
 class ChannelAuthorizer
 {
 public:
-    ChannelAuthorizer(DomainService &domains, QByteArray appKey, QByteArray appSecret,
+    ChannelAuthorizer(DomainAccessPolicy &domains, QByteArray appKey, QByteArray appSecret,
                       QByteArray encryptionMasterKey = {});
 
     enum class Access
@@ -65,7 +64,7 @@ public:
                    const QByteArray &token) const;
 
 private:
-    DomainService &m_domains;
+    DomainAccessPolicy &m_domains;
     QByteArray m_appKey;
     QByteArray m_appSecret;
     QByteArray m_encryptionMasterKey;

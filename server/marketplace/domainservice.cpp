@@ -364,6 +364,15 @@ std::optional<ApiError> DomainService::liveAuctionCapRefusal(qint64 ownerId, qin
             .arg(live));
 }
 
+std::optional<DomainAccessPolicy::DomainView>
+DomainService::visibleDomain(qint64 domainId, qint64 viewerId, qint64 nowMs)
+{
+    const auto domain = findVisible(domainId, viewerId);
+    if (!domain)
+        return std::nullopt;
+    return DomainView{domain->isLiveAuction(nowMs)};
+}
+
 bool DomainService::isParticipant(qint64 userId, qint64 domainId)
 {
     try {

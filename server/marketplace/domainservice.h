@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "auth/domainaccesspolicy.h"
 #include "core/result.h"
 
 #include "protocol/types.h"
@@ -43,7 +44,7 @@ struct Domain
 
 //! \brief Domain listings and watchers, and the membership questions channel authorization
 //! asks (who may follow `private-domain.{id}`, whether `presence-auction.{id}` is open).
-class DomainService
+class DomainService : public DomainAccessPolicy
 {
 public:
     DomainService(Database &db, EventStore &events);
@@ -66,8 +67,10 @@ public:
     Expected<Domain> update(const protocol::User &user, qint64 domainId, const QJsonObject &body,
                             qint64 nowMs);
 
+    std::optional<DomainView> visibleDomain(qint64 domainId, qint64 viewerId,
+                                            qint64 nowMs) override;
     //! Owner, bidder, offer maker or watcher of the domain.
-    bool isParticipant(qint64 userId, qint64 domainId);
+    bool isParticipant(qint64 userId, qint64 domainId) override;
     //! How many auctions `ownerId` has live (active, bidding, not yet ended) at `nowMs`.
     qint64 liveAuctionCount(qint64 ownerId, qint64 nowMs);
 
