@@ -25,9 +25,6 @@ class Database;
 void registerAccountRoutes(Router &router, AccountService &accounts, ChannelAuthorizer &channels);
 void registerMessagingRoutes(Router &router, MessageService &messages);
 void registerNotificationRoutes(Router &router, NotificationService &notifications);
-void registerDomainRoutes(Router &router, DomainService &domains);
-void registerMarketRoutes(Router &router, DomainService &domains, AuctionService &auctions,
-                          OfferService &offers, EscrowService &escrows);
 void registerHistoryRoutes(Router &router, EventStore &events, ChannelAuthorizer &channels);
 void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
                              Gateway &gateway);

@@ -8,6 +8,7 @@
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
 #include "core/logging.h"
+#include "escrow/escrowroutes.h"
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
@@ -16,6 +17,8 @@
 #include "http/tls.h"
 #include "jobs/jobqueue.h"
 #include "marketplace/auctionservice.h"
+#include "marketplace/domainroutes.h"
+#include "marketplace/marketroutes.h"
 #include "marketplace/offerservice.h"
 #include "payments/paymentprovider.h"
 
@@ -156,8 +159,9 @@ bool ServerApp::open()
     registerAccountRoutes(*m_router, *m_accounts, *m_channelAuthorizer);
     registerMessagingRoutes(*m_router, *m_messages);
     registerNotificationRoutes(*m_router, *m_notifications);
-    registerDomainRoutes(*m_router, *m_domains);
-    registerMarketRoutes(*m_router, *m_domains, *m_auctions, *m_offers, *m_escrows);
+    m_router->add(domainRoutes(*m_domains));
+    m_router->add(marketRoutes(*m_domains, *m_auctions, *m_offers));
+    m_router->add(escrowRoutes(*m_escrows));
     registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
     registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
     registerAdminRoutes(*m_router, *m_admin);

@@ -42,7 +42,7 @@ struct HttpRequest
     QByteArray bearerToken() const;
     //! The body as a JSON object, or form fields as strings when form-encoded.
     Expected<QJsonObject> bodyObject() const;
-    //! A positive integer route parameter, or std::nullopt (the router answers 404).
+    //! A positive integer route parameter, or std::nullopt (see idOr404()).
     std::optional<qint64> idParam(const QString &name) const;
 };
 
@@ -59,15 +59,6 @@ struct HttpResponse
     static HttpResponse noContent();
     static HttpResponse text(int status, const QByteArray &contentType, const QByteArray &body);
 };
-
-//! \brief `{key: value.toJson()}` with `status`, or the error: the usual end of a handler.
-template <typename T>
-HttpResponse jsonResult(int status, QLatin1String key, const Expected<T> &result)
-{
-    if (!result)
-        return HttpResponse::error(result.error());
-    return HttpResponse::json(status, {{key, result->toJson()}});
-}
 
 //! A handler answers now, or later through a future (slow work such as password hashing).
 using HandlerResult = std::variant<HttpResponse, QFuture<HttpResponse>>;
