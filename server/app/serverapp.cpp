@@ -5,12 +5,14 @@
 #include "webhooks/webhookdispatcher.h"
 
 #include "app/routes.h"
+#include "auth/accountroutes.h"
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
 #include "core/logging.h"
 #include "escrow/escrowroutes.h"
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
+#include "events/historyroutes.h"
 #include "gateway/gateway.h"
 #include "http/connectionbudget.h"
 #include "http/httpserver.h"
@@ -20,6 +22,9 @@
 #include "marketplace/domainroutes.h"
 #include "marketplace/marketroutes.h"
 #include "marketplace/offerservice.h"
+#include "messaging/messagingroutes.h"
+#include "notifications/notificationroutes.h"
+#include "operations/operationsroutes.h"
 #include "payments/paymentprovider.h"
 
 #include "http/router.h"
@@ -156,18 +161,18 @@ bool ServerApp::open()
     m_router->setAuthenticator([this](const QByteArray &token) {
         return m_accounts->authenticate(token, protocol::nowMs());
     });
-    registerAccountRoutes(*m_router, *m_accounts, *m_channelAuthorizer);
-    registerMessagingRoutes(*m_router, *m_messages);
-    registerNotificationRoutes(*m_router, *m_notifications);
+    m_router->add(accountRoutes(*m_accounts, *m_channelAuthorizer));
+    m_router->add(messagingRoutes(*m_messages));
+    m_router->add(notificationRoutes(*m_notifications));
     m_router->add(domainRoutes(*m_domains));
     m_router->add(marketRoutes(*m_domains, *m_auctions, *m_offers));
     m_router->add(escrowRoutes(*m_escrows));
-    registerHistoryRoutes(*m_router, *m_events, *m_channelAuthorizer);
+    m_router->add(historyRoutes(*m_events, *m_channelAuthorizer));
     registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
     registerAdminRoutes(*m_router, *m_admin);
-    registerOperationsRoutes(*m_router, *m_db);
+    m_router->add(healthRoutes(*m_db));
     if (!m_config.metricsListenEnabled())
-        registerMetricsRoute(*m_router, *m_metrics);
+        m_router->add(metricsRoutes(*m_metrics));
     registerMetrics();
     return true;
 }
@@ -215,7 +220,7 @@ bool ServerApp::listen()
                    .arg(ConnectionBudget::automaticMaxTotal());
     if (m_config.metricsListenEnabled()) {
         m_metricsRouter = std::make_unique<Router>();
-        registerMetricsRoute(*m_metricsRouter, *m_metrics);
+        m_metricsRouter->add(metricsRoutes(*m_metrics));
         m_metricsHttp = std::make_unique<HttpServer>(
             *m_metricsRouter, HttpServerOptions{64 * 1024, m_config.httpIdleTimeoutSeconds * 1000,
                                                 MetricsMaxConnections, 0});

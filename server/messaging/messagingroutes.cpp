@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The messaging REST API of the contract, plus GET /api/messages/conversations (the inbox).
-#include "app/routes.h"
+#include "messaging/messagingroutes.h"
+
 #include "http/jsonfields.h"
-#include "http/router.h"
+#include "http/requesthelpers.h"
 #include "messaging/messageservice.h"
 
 #include "protocol/timeformat.h"
@@ -13,119 +13,155 @@
 
 namespace flippdeal::server {
 
-void registerMessagingRoutes(Router &router, MessageService &messages)
+namespace {
+
+constexpr qint64 MaxId = Q_INT64_C(9000000000000000);
+
+//! The fields of POST /api/messages.
+struct NewMessage
 {
-    router.add(
-        "POST", QStringLiteral("/api/messages"), Router::Access::User,
-        [&messages](HttpRequest &request) -> HandlerResult {
-            const auto body = request.bodyObject();
-            if (!body)
-                return HttpResponse::error(body.error());
-            fields::Reader reader(*body);
-            const qint64 to =
-                reader.requiredInt(QStringLiteral("to_user_id"), 1, Q_INT64_C(9000000000000000));
-            const auto domain =
-                reader.optionalInt(QStringLiteral("domain_id"), 1, Q_INT64_C(9000000000000000));
-            // Bound the raw input too: stripping happens after, on at most this much.
-            const QString text = reader.requiredString(QStringLiteral("body"), 100'000);
-            // Optional: the client's own id for this message, to send it again safely.
-            static const QRegularExpression clientIdPattern(
-                QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
-            const QJsonValue clientIdValue = body->value(QLatin1String("client_id"));
-            QString clientId;
-            if (!clientIdValue.isUndefined() && !clientIdValue.isNull()) {
-                clientId = clientIdValue.toString();
-                if (!clientIdValue.isString() || !clientIdPattern.match(clientId).hasMatch())
-                    reader.fail(QStringLiteral("client_id"),
-                                QStringLiteral("The client_id must be 1 to 64 letters, digits, "
-                                               "- or _."));
-            }
-            if (!reader.ok())
-                return HttpResponse::error(reader.error());
-            bool replayed = false;
-            const auto sent = messages.send(*request.user, to, domain, text, protocol::nowMs(),
-                                            clientId, &replayed);
-            if (!sent)
-                return HttpResponse::error(sent.error());
-            return HttpResponse::json(replayed ? 200 : 201,
-                                      {{QLatin1String("message"), sent->toJson()}});
-        });
-    router.add("GET", QStringLiteral("/api/messages/conversations"), Router::Access::User,
-               [&messages](HttpRequest &request) -> HandlerResult {
-                   const auto list = messages.conversations(request.user->id);
-                   if (!list)
-                       return HttpResponse::error(list.error());
-                   QJsonArray data;
-                   for (const ConversationSummary &c : *list) {
-                       data.append(
-                           QJsonObject{{QLatin1String("other_user"), c.otherUser.toPublicJson()},
-                                       {QLatin1String("domain_id"),
-                                        c.domainId ? QJsonValue(*c.domainId) : QJsonValue()},
-                                       {QLatin1String("last_message"), c.lastMessage.toJson()},
-                                       {QLatin1String("unread_count"), c.unreadCount}});
-                   }
-                   return HttpResponse::json(200, {{QLatin1String("data"), data}});
-               });
-    router.add(
-        "GET", QStringLiteral("/api/messages/conversations/{userId}"), Router::Access::User,
-        [&messages](HttpRequest &request) -> HandlerResult {
-            const auto other = request.idParam(QStringLiteral("userId"));
-            if (!other)
-                return HttpResponse::error(ApiError::notFound(QStringLiteral("User not found.")));
-            const auto page =
-                fields::queryInt(request.queryValue(QStringLiteral("page")), 1, 1, 1'000'000);
-            const auto perPage =
-                fields::queryInt(request.queryValue(QStringLiteral("per_page")), 20, 1, 100);
-            const QString domainText = request.queryValue(QStringLiteral("domain_id"));
-            const auto domain = fields::queryInt(domainText, 0, 1, Q_INT64_C(9000000000000000));
-            ApiError invalid{422, {}, {}, 0};
-            if (!page)
-                invalid.errors[QStringLiteral("page")] = {
-                    QStringLiteral("The page must be a positive integer.")};
-            if (!perPage)
-                invalid.errors[QStringLiteral("per_page")] = {
-                    QStringLiteral("The per_page must be from 1 to 100.")};
-            if (!domain)
-                invalid.errors[QStringLiteral("domain_id")] = {
-                    QStringLiteral("The domain_id must be a positive integer.")};
-            if (!invalid.errors.isEmpty()) {
-                invalid.message = invalid.errors.first().first();
-                return HttpResponse::error(invalid);
-            }
-            const auto result = messages.conversation(
-                request.user->id, *other,
-                domainText.isEmpty() ? std::nullopt : std::optional<qint64>(*domain),
-                static_cast<int>(*page), static_cast<int>(*perPage));
-            if (!result)
-                return HttpResponse::error(result.error());
-            QJsonArray data;
-            for (const protocol::Message &m : result->messages)
-                data.append(m.toJson());
-            return HttpResponse::json(
-                200,
-                {{QLatin1String("data"), data},
-                 {QLatin1String("meta"), QJsonObject{{QLatin1String("page"), result->page},
-                                                     {QLatin1String("per_page"), result->perPage},
-                                                     {QLatin1String("total"), result->total}}}});
-        });
-    router.add("PATCH", QStringLiteral("/api/messages/{id}/read"), Router::Access::User,
-               [&messages](HttpRequest &request) -> HandlerResult {
-                   const auto id = request.idParam(QStringLiteral("id"));
-                   if (!id)
-                       return HttpResponse::error(
-                           ApiError::notFound(QStringLiteral("Message not found.")));
-                   const auto message = messages.markRead(request.user->id, *id);
-                   if (!message)
-                       return HttpResponse::error(message.error());
-                   return HttpResponse::json(200, {{QLatin1String("message"), message->toJson()}});
-               });
-    router.add("GET", QStringLiteral("/api/messages/unread-count"), Router::Access::User,
-               [&messages](HttpRequest &request) -> HandlerResult {
-                   const auto count = messages.unreadCount(request.user->id);
-                   if (!count)
-                       return HttpResponse::error(count.error());
-                   return HttpResponse::json(200, {{QLatin1String("count"), *count}});
-               });
+    qint64 to = 0;
+    std::optional<qint64> domain;
+    QString text;
+    QString clientId;
+};
+
+Expected<NewMessage> readNewMessage(const QJsonObject &body)
+{
+    fields::Reader reader(body);
+    NewMessage message;
+    message.to = reader.requiredInt(QStringLiteral("to_user_id"), 1, MaxId);
+    message.domain = reader.optionalInt(QStringLiteral("domain_id"), 1, MaxId);
+    // Bound the raw input too: stripping happens after, on at most this much.
+    message.text = reader.requiredString(QStringLiteral("body"), 100'000);
+    // Optional: the client's own id for this message, to send it again safely.
+    static const QRegularExpression clientIdPattern(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    const QJsonValue clientIdValue = body.value(QLatin1String("client_id"));
+    if (!clientIdValue.isUndefined() && !clientIdValue.isNull()) {
+        message.clientId = clientIdValue.toString();
+        if (!clientIdValue.isString() || !clientIdPattern.match(message.clientId).hasMatch())
+            reader.fail(QStringLiteral("client_id"),
+                        QStringLiteral("The client_id must be 1 to 64 letters, digits, - or _."));
+    }
+    if (!reader.ok())
+        return reader.error();
+    return message;
+}
+
+HttpResponse sendMessage(const HttpRequest &request, MessageService &messages)
+{
+    const auto body = request.bodyObject();
+    if (!body)
+        return HttpResponse::error(body.error());
+    const auto message = readNewMessage(*body);
+    if (!message)
+        return HttpResponse::error(message.error());
+    bool replayed = false;
+    const auto sent = messages.send(*request.user, message->to, message->domain, message->text,
+                                    protocol::nowMs(), message->clientId, &replayed);
+    if (!sent)
+        return HttpResponse::error(sent.error());
+    return HttpResponse::json(replayed ? 200 : 201, {{QLatin1String("message"), sent->toJson()}});
+}
+
+HttpResponse listConversations(const HttpRequest &request, MessageService &messages)
+{
+    const auto list = messages.conversations(request.user->id);
+    if (!list)
+        return HttpResponse::error(list.error());
+    QJsonArray data;
+    for (const ConversationSummary &c : *list) {
+        data.append(QJsonObject{
+            {QLatin1String("other_user"), c.otherUser.toPublicJson()},
+            {QLatin1String("domain_id"), c.domainId ? QJsonValue(*c.domainId) : QJsonValue()},
+            {QLatin1String("last_message"), c.lastMessage.toJson()},
+            {QLatin1String("unread_count"), c.unreadCount}});
+    }
+    return HttpResponse::json(200, {{QLatin1String("data"), data}});
+}
+
+//! The query of GET /api/messages/conversations/{userId}.
+struct ConversationQuery
+{
+    std::optional<qint64> domain;
+    int page = 1;
+    int perPage = 20;
+};
+
+Expected<ConversationQuery> readConversationQuery(const HttpRequest &request)
+{
+    const auto page = fields::queryInt(request.queryValue(QStringLiteral("page")), 1, 1, 1'000'000);
+    const auto perPage =
+        fields::queryInt(request.queryValue(QStringLiteral("per_page")), 20, 1, 100);
+    const QString domainText = request.queryValue(QStringLiteral("domain_id"));
+    const auto domain = fields::queryInt(domainText, 0, 1, MaxId);
+    // In field-name order: the first is the message, as before.
+    ApiError invalid = ApiError::unprocessable();
+    if (!domain)
+        invalid.addFieldError(QStringLiteral("domain_id"),
+                              QStringLiteral("The domain_id must be a positive integer."));
+    if (!page)
+        invalid.addFieldError(QStringLiteral("page"),
+                              QStringLiteral("The page must be a positive integer."));
+    if (!perPage)
+        invalid.addFieldError(QStringLiteral("per_page"),
+                              QStringLiteral("The per_page must be from 1 to 100."));
+    if (invalid.hasFieldErrors())
+        return invalid;
+    return ConversationQuery{domainText.isEmpty() ? std::nullopt : std::optional<qint64>(*domain),
+                             static_cast<int>(*page), static_cast<int>(*perPage)};
+}
+
+HttpResponse showConversation(const HttpRequest &request, MessageService &messages)
+{
+    const auto other = idOr404(request, QStringLiteral("User"), QStringLiteral("userId"));
+    if (!other)
+        return HttpResponse::error(other.error());
+    const auto query = readConversationQuery(request);
+    if (!query)
+        return HttpResponse::error(query.error());
+    const auto result =
+        messages.conversation(request.user->id, *other, query->domain, query->page, query->perPage);
+    if (!result)
+        return HttpResponse::error(result.error());
+    QJsonArray data;
+    for (const protocol::Message &m : result->messages)
+        data.append(m.toJson());
+    const QJsonObject meta{{QLatin1String("page"), result->page},
+                           {QLatin1String("per_page"), result->perPage},
+                           {QLatin1String("total"), result->total}};
+    return HttpResponse::json(200, {{QLatin1String("data"), data}, {QLatin1String("meta"), meta}});
+}
+
+HttpResponse markMessageRead(const HttpRequest &request, MessageService &messages)
+{
+    const auto id = idOr404(request, QStringLiteral("Message"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respond(200, QLatin1String("message"), messages.markRead(request.user->id, *id));
+}
+
+HttpResponse unreadMessageCount(const HttpRequest &request, MessageService &messages)
+{
+    return respondValue(QLatin1String("count"), messages.unreadCount(request.user->id));
+}
+
+} // namespace
+
+QList<Route> messagingRoutes(MessageService &messages)
+{
+    using enum Router::Access;
+    return {
+        {"POST", QStringLiteral("/api/messages"), User, bindRoute(sendMessage, messages)},
+        {"GET", QStringLiteral("/api/messages/conversations"), User,
+         bindRoute(listConversations, messages)},
+        {"GET", QStringLiteral("/api/messages/conversations/{userId}"), User,
+         bindRoute(showConversation, messages)},
+        {"PATCH", QStringLiteral("/api/messages/{id}/read"), User,
+         bindRoute(markMessageRead, messages)},
+        {"GET", QStringLiteral("/api/messages/unread-count"), User,
+         bindRoute(unreadMessageCount, messages)},
+    };
 }
 
 } // namespace flippdeal::server
