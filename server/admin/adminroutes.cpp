@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The admin API under /api/admin/: for users with role `admin` only (403 for everyone else).
+#include "admin/adminroutes.h"
+
 #include "admin/adminservice.h"
-#include "app/routes.h"
 #include "http/jsonfields.h"
-#include "http/router.h"
+#include "http/requesthelpers.h"
 
 #include "protocol/timeformat.h"
 
@@ -11,219 +11,230 @@ namespace flippdeal::server {
 
 namespace {
 
-using Handler = std::function<HandlerResult(HttpRequest &)>;
-
-//! Wraps `handler` so that only admins reach it.
-Handler adminOnly(Handler handler)
+HttpResponse stats(const HttpRequest &, AdminService &admin)
 {
-    return [handler = std::move(handler)](HttpRequest &request) -> HandlerResult {
-        if (!request.user || request.user->role != QLatin1String("admin"))
-            return HttpResponse::error(
-                ApiError::forbidden(QStringLiteral("Only administrators may do this.")));
-        return handler(request);
-    };
+    return HttpResponse::json(200, admin.stats(protocol::nowMs()));
 }
 
-HandlerResult json(const Expected<QJsonObject> &result, int status = 200)
+HttpResponse listChannels(const HttpRequest &request, AdminService &admin)
 {
-    if (!result)
-        return HttpResponse::error(result.error());
-    return HttpResponse::json(status, *result);
+    return HttpResponse::json(
+        200,
+        {{QLatin1String("data"), admin.channels(request.queryValue(QStringLiteral("prefix")))}});
 }
 
-HandlerResult list(const Expected<QJsonArray> &result)
+//! `?search=`: at most 255 characters, and none of them NUL.
+Expected<QString> searchParam(const HttpRequest &request)
 {
-    if (!result)
-        return HttpResponse::error(result.error());
-    return HttpResponse::json(200, {{QLatin1String("data"), *result}});
+    const QString search = request.queryValue(QStringLiteral("search"));
+    if (search.size() > 255)
+        return ApiError::validation(QStringLiteral("search"),
+                                    QStringLiteral("Search for at most 255 characters."));
+    if (search.contains(QChar(0))) // PostgreSQL refuses U+0000 in text: a 500 otherwise
+        return ApiError::validation(QStringLiteral("search"),
+                                    QStringLiteral("The search contains a NUL character."));
+    return search;
 }
 
-using IdHandler = std::function<HandlerResult(HttpRequest &, qint64 id)>;
-using IdBodyHandler =
-    std::function<HandlerResult(HttpRequest &, qint64 id, const QJsonObject &body)>;
-
-//! A route on `{id}`: an id that is not a positive integer is a 404 naming `what`.
-Handler withId(const QString &what, IdHandler handler)
+HttpResponse listUsers(const HttpRequest &request, AdminService &admin)
 {
-    return [what, handler = std::move(handler)](HttpRequest &request) -> HandlerResult {
-        const auto id = request.idParam(QStringLiteral("id"));
-        if (!id)
-            return HttpResponse::error(
-                ApiError::notFound(QStringLiteral("%1 not found.").arg(what)));
-        return handler(request, *id);
-    };
-}
-
-//! The same, with the JSON body (a 400 when it is not a JSON object).
-Handler withIdAndBody(const QString &what, IdBodyHandler handler)
-{
-    return withId(what,
-                  [handler = std::move(handler)](HttpRequest &request, qint64 id) -> HandlerResult {
-                      const auto body = request.bodyObject();
-                      if (!body)
-                          return HttpResponse::error(body.error());
-                      return handler(request, id, *body);
-                  });
-}
-
-//! `{key: value}` from a count or a flag, or the error.
-template <typename T>
-HandlerResult field(const Expected<T> &result, const char *key)
-{
-    if (!result)
-        return HttpResponse::error(result.error());
-    return HttpResponse::json(200, {{QLatin1String(key), *result}});
-}
-
-//! `?limit=`, 1 to `max`; nothing (and `*error` set) when out of range.
-std::optional<int> limitParam(const HttpRequest &request, qint64 fallback, qint64 max,
-                              HandlerResult *error)
-{
-    const auto limit =
-        fields::queryInt(request.queryValue(QStringLiteral("limit")), fallback, 1, max);
+    const auto limit = limitParam(request, 50, 500);
     if (!limit)
-        *error = HttpResponse::error(ApiError::validation(
-            QStringLiteral("limit"), QStringLiteral("The limit must be from 1 to %1.").arg(max)));
-    return limit ? std::optional<int>(int(*limit)) : std::nullopt;
+        return HttpResponse::error(limit.error());
+    const auto offset =
+        fields::queryInt(request.queryValue(QStringLiteral("offset")), 0, 0, 1000000000);
+    if (!offset)
+        return HttpResponse::error(ApiError::validation(
+            QStringLiteral("offset"), QStringLiteral("The offset must be 0 or more.")));
+    const auto search = searchParam(request);
+    if (!search)
+        return HttpResponse::error(search.error());
+    return respond(admin.users(*search, *limit, int(*offset)));
+}
+
+HttpResponse setBanned(const HttpRequest &request, AdminService &admin, bool banned)
+{
+    const auto id = idOr404(request, QStringLiteral("User"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respond(admin.setBanned(*id, banned, protocol::nowMs()));
+}
+
+HttpResponse banUser(const HttpRequest &request, AdminService &admin)
+{
+    return setBanned(request, admin, true);
+}
+
+HttpResponse unbanUser(const HttpRequest &request, AdminService &admin)
+{
+    return setBanned(request, admin, false);
+}
+
+HttpResponse revokeTokens(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("User"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respond(admin.revokeTokens(*id));
+}
+
+HttpResponse terminateConnections(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("User"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respond(admin.terminateConnections(*id));
+}
+
+HttpResponse listPendingJobs(const HttpRequest &request, AdminService &admin)
+{
+    const auto limit = limitParam(request, 100, 1000);
+    if (!limit)
+        return HttpResponse::error(limit.error());
+    return respondList(admin.pendingJobs(protocol::nowMs(), *limit));
+}
+
+HttpResponse listFailedJobs(const HttpRequest &request, AdminService &admin)
+{
+    const auto limit = limitParam(request, 100, 1000);
+    if (!limit)
+        return HttpResponse::error(limit.error());
+    return respondList(Expected<QJsonArray>(admin.failedJobs(*limit)));
+}
+
+HttpResponse retryFailedJob(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("Failed job"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respondValue(QLatin1String("retried"), admin.retryFailed(*id));
+}
+
+HttpResponse retryAllFailedJobs(const HttpRequest &, AdminService &admin)
+{
+    return respondValue(QLatin1String("retried"), admin.retryFailed(0));
+}
+
+HttpResponse deleteFailedJob(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("Failed job"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respondValue(QLatin1String("deleted"), admin.deleteFailed(*id));
+}
+
+HttpResponse deletePendingJob(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("Job"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    return respondValue(QLatin1String("deleted"), admin.deletePending(*id, protocol::nowMs()));
+}
+
+HttpResponse listDisputedEscrows(const HttpRequest &, AdminService &admin)
+{
+    return respondList(Expected<QJsonArray>(admin.disputedEscrows()));
+}
+
+HttpResponse resolveEscrow(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("Escrow"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    const auto body = request.bodyObject();
+    if (!body)
+        return HttpResponse::error(body.error());
+    return respond(admin.resolveEscrow(*request.user, *id,
+                                       body->value(QLatin1String("outcome")).toString(),
+                                       body->value(QLatin1String("reason")).toString()));
+}
+
+HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)
+{
+    const auto limit = limitParam(request, 100, 500);
+    if (!limit)
+        return HttpResponse::error(limit.error());
+    return respondList(admin.liveAuctions(protocol::nowMs(), *limit));
+}
+
+HttpResponse cancelAuction(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("Domain"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    const auto body = request.bodyObject();
+    if (!body)
+        return HttpResponse::error(body.error());
+    return respond(admin.cancelAuction(*id, body->value(QLatin1String("reason")).toString(),
+                                       protocol::nowMs()));
+}
+
+HttpResponse extendAuction(const HttpRequest &request, AdminService &admin)
+{
+    const auto id = idOr404(request, QStringLiteral("Domain"));
+    if (!id)
+        return HttpResponse::error(id.error());
+    const auto body = request.bodyObject();
+    if (!body)
+        return HttpResponse::error(body.error());
+    const auto seconds = fields::toInt(body->value(QLatin1String("seconds")));
+    if (!seconds)
+        return HttpResponse::error(ApiError::validation(
+            QStringLiteral("seconds"), QStringLiteral("Give the seconds to add.")));
+    return respond(admin.extendAuction(*id, *seconds, protocol::nowMs()));
+}
+
+HttpResponse announce(const HttpRequest &request, AdminService &admin)
+{
+    const auto body = request.bodyObject();
+    if (!body)
+        return HttpResponse::error(body.error());
+    return respondValue(QLatin1String("recipients"),
+                        admin.announce(body->value(QLatin1String("title")).toString(),
+                                       body->value(QLatin1String("body")).toString()),
+                        201);
 }
 
 } // namespace
 
-void registerAdminRoutes(Router &router, AdminService &admin)
+QList<Route> adminRoutes(AdminService &admin)
 {
-    const auto add = [&router](const QByteArray &method, const QString &path, Handler handler) {
-        router.add(method, path, Router::Access::User, adminOnly(std::move(handler)));
+    using enum Router::Access;
+    return {
+        {"GET", QStringLiteral("/api/admin/stats"), Admin, bindRoute(stats, admin)},
+        {"GET", QStringLiteral("/api/admin/channels"), Admin, bindRoute(listChannels, admin)},
+        // Users
+        {"GET", QStringLiteral("/api/admin/users"), Admin, bindRoute(listUsers, admin)},
+        {"POST", QStringLiteral("/api/admin/users/{id}/ban"), Admin, bindRoute(banUser, admin)},
+        {"POST", QStringLiteral("/api/admin/users/{id}/unban"), Admin, bindRoute(unbanUser, admin)},
+        {"POST", QStringLiteral("/api/admin/users/{id}/revoke-tokens"), Admin,
+         bindRoute(revokeTokens, admin)},
+        {"POST", QStringLiteral("/api/admin/users/{id}/terminate-connections"), Admin,
+         bindRoute(terminateConnections, admin)},
+        // Jobs
+        {"GET", QStringLiteral("/api/admin/jobs"), Admin, bindRoute(listPendingJobs, admin)},
+        {"GET", QStringLiteral("/api/admin/jobs/failed"), Admin, bindRoute(listFailedJobs, admin)},
+        {"POST", QStringLiteral("/api/admin/jobs/failed/{id}/retry"), Admin,
+         bindRoute(retryFailedJob, admin)},
+        {"POST", QStringLiteral("/api/admin/jobs/failed/retry-all"), Admin,
+         bindRoute(retryAllFailedJobs, admin)},
+        {"DELETE", QStringLiteral("/api/admin/jobs/failed/{id}"), Admin,
+         bindRoute(deleteFailedJob, admin)},
+        {"DELETE", QStringLiteral("/api/admin/jobs/{id}"), Admin,
+         bindRoute(deletePendingJob, admin)},
+        // Escrows in dispute
+        {"GET", QStringLiteral("/api/admin/escrows"), Admin, bindRoute(listDisputedEscrows, admin)},
+        {"POST", QStringLiteral("/api/admin/escrows/{id}/resolve"), Admin,
+         bindRoute(resolveEscrow, admin)},
+        // Auctions
+        {"GET", QStringLiteral("/api/admin/auctions"), Admin, bindRoute(listLiveAuctions, admin)},
+        {"POST", QStringLiteral("/api/admin/auctions/{id}/cancel"), Admin,
+         bindRoute(cancelAuction, admin)},
+        {"POST", QStringLiteral("/api/admin/auctions/{id}/extend"), Admin,
+         bindRoute(extendAuction, admin)},
+        // Announcements
+        {"POST", QStringLiteral("/api/admin/announcements"), Admin, bindRoute(announce, admin)},
     };
-    const QString user = QStringLiteral("User");
-
-    add("GET", QStringLiteral("/api/admin/stats"), [&admin](HttpRequest &) -> HandlerResult {
-        return HttpResponse::json(200, admin.stats(protocol::nowMs()));
-    });
-    add("GET", QStringLiteral("/api/admin/channels"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            return HttpResponse::json(
-                200, {{QLatin1String("data"),
-                       admin.channels(request.queryValue(QStringLiteral("prefix")))}});
-        });
-
-    // Users
-    add("GET", QStringLiteral("/api/admin/users"), [&admin](HttpRequest &request) -> HandlerResult {
-        HandlerResult error;
-        const auto limit = limitParam(request, 50, 500, &error);
-        if (!limit)
-            return error;
-        const auto offset =
-            fields::queryInt(request.queryValue(QStringLiteral("offset")), 0, 0, 1000000000);
-        if (!offset)
-            return HttpResponse::error(ApiError::validation(
-                QStringLiteral("offset"), QStringLiteral("The offset must be 0 or more.")));
-        const QString search = request.queryValue(QStringLiteral("search"));
-        if (search.size() > 255)
-            return HttpResponse::error(ApiError::validation(
-                QStringLiteral("search"), QStringLiteral("Search for at most 255 characters.")));
-        if (search.contains(QChar(0))) // PostgreSQL refuses U+0000 in text: a 500 otherwise
-            return HttpResponse::error(ApiError::validation(
-                QStringLiteral("search"), QStringLiteral("The search contains a NUL character.")));
-        return json(admin.users(search, *limit, int(*offset)));
-    });
-    for (const bool ban : {true, false}) {
-        add("POST",
-            ban ? QStringLiteral("/api/admin/users/{id}/ban")
-                : QStringLiteral("/api/admin/users/{id}/unban"),
-            withId(user, [&admin, ban](HttpRequest &, qint64 id) -> HandlerResult {
-                return json(admin.setBanned(id, ban, protocol::nowMs()));
-            }));
-    }
-    add("POST", QStringLiteral("/api/admin/users/{id}/revoke-tokens"),
-        withId(user, [&admin](HttpRequest &, qint64 id) -> HandlerResult {
-            return json(admin.revokeTokens(id));
-        }));
-    add("POST", QStringLiteral("/api/admin/users/{id}/terminate-connections"),
-        withId(user, [&admin](HttpRequest &, qint64 id) -> HandlerResult {
-            return json(admin.terminateConnections(id));
-        }));
-
-    // Jobs
-    add("GET", QStringLiteral("/api/admin/jobs"), [&admin](HttpRequest &request) -> HandlerResult {
-        HandlerResult error;
-        const auto limit = limitParam(request, 100, 1000, &error);
-        if (!limit)
-            return error;
-        return list(admin.pendingJobs(protocol::nowMs(), *limit));
-    });
-    add("GET", QStringLiteral("/api/admin/jobs/failed"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult error;
-            const auto limit = limitParam(request, 100, 1000, &error);
-            if (!limit)
-                return error;
-            return HttpResponse::json(200, {{QLatin1String("data"), admin.failedJobs(*limit)}});
-        });
-    add("POST", QStringLiteral("/api/admin/jobs/failed/{id}/retry"),
-        withId(QStringLiteral("Failed job"), [&admin](HttpRequest &, qint64 id) {
-            return field(admin.retryFailed(id), "retried");
-        }));
-    add("POST", QStringLiteral("/api/admin/jobs/failed/retry-all"),
-        [&admin](HttpRequest &) { return field(admin.retryFailed(0), "retried"); });
-    add("DELETE", QStringLiteral("/api/admin/jobs/failed/{id}"),
-        withId(QStringLiteral("Failed job"), [&admin](HttpRequest &, qint64 id) {
-            return field(admin.deleteFailed(id), "deleted");
-        }));
-    add("DELETE", QStringLiteral("/api/admin/jobs/{id}"),
-        withId(QStringLiteral("Job"), [&admin](HttpRequest &, qint64 id) {
-            return field(admin.deletePending(id, protocol::nowMs()), "deleted");
-        }));
-
-    // Escrows in dispute
-    add("GET", QStringLiteral("/api/admin/escrows"), [&admin](HttpRequest &) -> HandlerResult {
-        return HttpResponse::json(200, {{QLatin1String("data"), admin.disputedEscrows()}});
-    });
-    add("POST", QStringLiteral("/api/admin/escrows/{id}/resolve"),
-        withIdAndBody(QStringLiteral("Escrow"), [&admin](HttpRequest &request, qint64 id,
-                                                         const QJsonObject &body) {
-            return json(admin.resolveEscrow(*request.user, id,
-                                            body.value(QLatin1String("outcome")).toString(),
-                                            body.value(QLatin1String("reason")).toString()));
-        }));
-
-    // Auctions
-    add("GET", QStringLiteral("/api/admin/auctions"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            HandlerResult error;
-            const auto limit = limitParam(request, 100, 500, &error);
-            if (!limit)
-                return error;
-            return list(admin.liveAuctions(protocol::nowMs(), *limit));
-        });
-    add("POST", QStringLiteral("/api/admin/auctions/{id}/cancel"),
-        withIdAndBody(
-            QStringLiteral("Domain"), [&admin](HttpRequest &, qint64 id, const QJsonObject &body) {
-                return json(admin.cancelAuction(id, body.value(QLatin1String("reason")).toString(),
-                                                protocol::nowMs()));
-            }));
-    add("POST", QStringLiteral("/api/admin/auctions/{id}/extend"),
-        withIdAndBody(QStringLiteral("Domain"),
-                      [&admin](HttpRequest &, qint64 id, const QJsonObject &body) -> HandlerResult {
-                          const auto seconds = fields::toInt(body.value(QLatin1String("seconds")));
-                          if (!seconds)
-                              return HttpResponse::error(
-                                  ApiError::validation(QStringLiteral("seconds"),
-                                                       QStringLiteral("Give the seconds to add.")));
-                          return json(admin.extendAuction(id, *seconds, protocol::nowMs()));
-                      }));
-
-    // Announcements
-    add("POST", QStringLiteral("/api/admin/announcements"),
-        [&admin](HttpRequest &request) -> HandlerResult {
-            const auto body = request.bodyObject();
-            if (!body)
-                return HttpResponse::error(body.error());
-            const auto reached = admin.announce(body->value(QLatin1String("title")).toString(),
-                                                body->value(QLatin1String("body")).toString());
-            if (!reached)
-                return HttpResponse::error(reached.error());
-            return HttpResponse::json(201, {{QLatin1String("recipients"), *reached}});
-        });
 }
 
 } // namespace flippdeal::server

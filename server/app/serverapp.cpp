@@ -4,7 +4,7 @@
 #include "admin/adminservice.h"
 #include "webhooks/webhookdispatcher.h"
 
-#include "app/routes.h"
+#include "admin/adminroutes.h"
 #include "auth/accountroutes.h"
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
@@ -26,6 +26,7 @@
 #include "notifications/notificationroutes.h"
 #include "operations/operationsroutes.h"
 #include "payments/paymentprovider.h"
+#include "pusherapi/pusherhttpapi.h"
 
 #include "http/router.h"
 #include "marketplace/domainservice.h"
@@ -157,10 +158,18 @@ bool ServerApp::open()
                                              *m_notifications, *m_domains, *m_auctions, *m_escrows);
     m_metrics = std::make_unique<Metrics>();
 
+    createRouter();
+    registerMetrics();
+    return true;
+}
+
+void ServerApp::createRouter()
+{
     m_router = std::make_unique<Router>();
     m_router->setAuthenticator([this](const QByteArray &token) {
         return m_accounts->authenticate(token, protocol::nowMs());
     });
+    // The order counts where patterns overlap (see Router::add()).
     m_router->add(accountRoutes(*m_accounts, *m_channelAuthorizer));
     m_router->add(messagingRoutes(*m_messages));
     m_router->add(notificationRoutes(*m_notifications));
@@ -168,13 +177,11 @@ bool ServerApp::open()
     m_router->add(marketRoutes(*m_domains, *m_auctions, *m_offers));
     m_router->add(escrowRoutes(*m_escrows));
     m_router->add(historyRoutes(*m_events, *m_channelAuthorizer));
-    registerPusherApiRoutes(*m_router, m_config, *m_events, *m_gateway);
-    registerAdminRoutes(*m_router, *m_admin);
+    m_router->add(pusherApiRoutes(m_config, *m_events, *m_gateway));
+    m_router->add(adminRoutes(*m_admin));
     m_router->add(healthRoutes(*m_db));
     if (!m_config.metricsListenEnabled())
         m_router->add(metricsRoutes(*m_metrics));
-    registerMetrics();
-    return true;
 }
 
 bool ServerApp::listen()

@@ -82,6 +82,8 @@ Q_SIGNALS:
     void stopped();
 
 private:
+    //! The public router with every feature's route table.
+    void createRouter();
     void registerMetrics();
     void pruneHistory();
 

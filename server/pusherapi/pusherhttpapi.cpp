@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The signed Pusher HTTP API for backends, scripts and the `pusher` server SDKs:
-// POST /apps/{app_id}/events and /batch_events, GET /apps/{app_id}/channels,
-// /channels/{name} and /channels/{name}/users. Events on private and presence channels go
-// through the outbox, so they are stored, sequenced and recoverable like the server's own.
-#include "app/routes.h"
+// Events on private and presence channels go through the outbox, so they are stored,
+// sequenced and recoverable like the server's own.
+#include "pusherapi/pusherhttpapi.h"
+
 #include "core/config.h"
 #include "events/eventstore.h"
 #include "gateway/gateway.h"
-#include "http/router.h"
 #include "pusherapi/apisignature.h"
 
 #include "protocol/channelname.h"
@@ -245,145 +243,171 @@ QStringList queryInfo(const HttpRequest &request)
     return request.queryValue(QStringLiteral("info")).split(QLatin1Char(','), Qt::SkipEmptyParts);
 }
 
+//! What every handler of the signed API shares; the router's handlers keep it alive.
+struct PusherApi
+{
+    const Config &config;
+    EventStore &events;
+    Gateway &gateway;
+    SeenSignatures seen;
+};
+
+using ApiHandler = HttpResponse (*)(const HttpRequest &, PusherApi &);
+
+//! A table handler: the app id and the signature are checked before `handler` runs.
+Router::Handler signedRoute(ApiHandler handler, const std::shared_ptr<PusherApi> &api)
+{
+    return [handler, api](HttpRequest &request) -> HandlerResult {
+        if (auto error = checkRequest(request, api->config, api->seen))
+            return HttpResponse::error(*error);
+        return handler(request, *api);
+    };
+}
+
+HttpResponse triggerEvent(const HttpRequest &request, PusherApi &api)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body);
+    if (!doc.isObject())
+        return HttpResponse::error(
+            ApiError::badRequest(QStringLiteral("The body must be a JSON object.")));
+    const auto event = parseEvent(doc.object());
+    if (!event)
+        return HttpResponse::error(event.error());
+    if (!publish(api.events, {*event}))
+        return HttpResponse::error(ApiError::internal());
+    QJsonObject reply;
+    if (!event->info.isEmpty()) {
+        QJsonObject perChannel;
+        for (const protocol::ChannelName &channel : event->channels)
+            perChannel.insert(channel.name, channelAttributes(api.gateway, channel, event->info));
+        reply.insert(QLatin1String("channels"), perChannel);
+    }
+    return HttpResponse::json(200, reply);
+}
+
+//! The events of a /batch_events body, each on exactly one channel.
+Expected<QList<ApiEvent>> parseBatch(const QByteArray &json)
+{
+    const QJsonObject body = QJsonDocument::fromJson(json).object();
+    const QJsonArray items = body.value(QLatin1String("batch")).toArray();
+    if (!body.value(QLatin1String("batch")).isArray() || items.isEmpty() ||
+        items.size() > MaxBatchSize)
+        return ApiError::badRequest(
+            QStringLiteral("\"batch\" must be an array of 1 to 10 events."));
+    QList<ApiEvent> batch;
+    for (const QJsonValue &item : items) {
+        if (!item.isObject())
+            return ApiError::badRequest(QStringLiteral("Every batch entry must be an object."));
+        auto event = parseEvent(item.toObject());
+        if (!event)
+            return event.error();
+        if (event->channels.size() != 1)
+            return ApiError::badRequest(
+                QStringLiteral("A batch entry names exactly one \"channel\"."));
+        batch.append(*event);
+    }
+    return batch;
+}
+
+HttpResponse triggerBatch(const HttpRequest &request, PusherApi &api)
+{
+    const auto batch = parseBatch(request.body);
+    if (!batch)
+        return HttpResponse::error(batch.error());
+    if (!publish(api.events, *batch))
+        return HttpResponse::error(ApiError::internal());
+    bool anyInfo = false;
+    QJsonArray attributes;
+    for (const ApiEvent &event : *batch) {
+        anyInfo = anyInfo || !event.info.isEmpty();
+        attributes.append(channelAttributes(api.gateway, event.channels.first(), event.info));
+    }
+    return HttpResponse::json(200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}}
+                                           : QJsonObject{});
+}
+
+HttpResponse listChannels(const HttpRequest &request, PusherApi &api)
+{
+    const QString prefix = request.queryValue(QStringLiteral("filter_by_prefix"));
+    const QStringList info = queryInfo(request);
+    if (info.contains(QLatin1String("user_count")) &&
+        !prefix.startsWith(QLatin1String("presence-")))
+        return HttpResponse::error(ApiError::badRequest(
+            QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
+    QJsonObject channels;
+    for (const QString &name : api.gateway.channelNames()) {
+        // #server-to-user channels are per connection, not channels an app lists (Pusher
+        // leaves them out too).
+        if (!name.startsWith(prefix) || name.startsWith(QLatin1Char('#')))
+            continue;
+        const auto channel = protocol::parseChannelName(name);
+        channels.insert(name,
+                        channel ? channelAttributes(api.gateway, *channel, info) : QJsonObject{});
+    }
+    return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
+}
+
+HttpResponse showChannel(const HttpRequest &request, PusherApi &api)
+{
+    QString reason;
+    const auto channel =
+        protocol::parseChannelName(request.params.value(QStringLiteral("name")), &reason);
+    if (!channel)
+        return HttpResponse::error(ApiError::badRequest(reason));
+    const QStringList info = queryInfo(request);
+    if (info.contains(QLatin1String("user_count")) &&
+        channel->type != protocol::ChannelType::Presence)
+        return HttpResponse::error(ApiError::badRequest(
+            QStringLiteral("user_count is only available for presence channels.")));
+    QJsonObject reply = channelAttributes(api.gateway, *channel, info);
+    reply.insert(QLatin1String("occupied"), api.gateway.subscriberCount(channel->name) > 0);
+    return HttpResponse::json(200, reply);
+}
+
+HttpResponse listPresenceUsers(const HttpRequest &request, PusherApi &api)
+{
+    const auto channel = protocol::parseChannelName(request.params.value(QStringLiteral("name")));
+    if (!channel || channel->type != protocol::ChannelType::Presence)
+        return HttpResponse::error(
+            ApiError::badRequest(QStringLiteral("Users are only listed for presence channels.")));
+    QJsonArray users;
+    for (const protocol::PresenceMember &member : api.gateway.presence().members(channel->name))
+        users.append(QJsonObject{{QLatin1String("id"), member.userId}});
+    return HttpResponse::json(200, {{QLatin1String("users"), users}});
+}
+
+HttpResponse terminateUserConnections(const HttpRequest &request, PusherApi &api)
+{
+    const QString userId = request.params.value(QStringLiteral("userId"));
+    if (userId.isEmpty() || userId.size() > 200)
+        return HttpResponse::error(ApiError::badRequest(QStringLiteral("Invalid user id.")));
+    // The user's connections: signed in as them (pusher:signin), on their private-user
+    // channel, or present as them on a presence channel.
+    api.gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                              QStringLiteral("The connections of this user were terminated."));
+    return HttpResponse::json(200, QJsonObject());
+}
+
 } // namespace
 
-void registerPusherApiRoutes(Router &router, const Config &config, EventStore &events,
-                             Gateway &gateway)
+QList<Route> pusherApiRoutes(const Config &config, EventStore &events, Gateway &gateway)
 {
-    auto seen = std::make_shared<SeenSignatures>(config.apiReplayCache,
-                                                 qint64(config.apiReplayGraceSeconds) * 1000);
-    const auto check = [&config, seen](const HttpRequest &request) {
-        return checkRequest(request, config, *seen);
+    const auto api = std::make_shared<PusherApi>(PusherApi{
+        config, events, gateway,
+        SeenSignatures(config.apiReplayCache, qint64(config.apiReplayGraceSeconds) * 1000)});
+    using enum Router::Access;
+    return {
+        {"POST", QStringLiteral("/apps/{appId}/events"), Public, signedRoute(triggerEvent, api)},
+        {"POST", QStringLiteral("/apps/{appId}/batch_events"), Public,
+         signedRoute(triggerBatch, api)},
+        {"GET", QStringLiteral("/apps/{appId}/channels"), Public, signedRoute(listChannels, api)},
+        {"GET", QStringLiteral("/apps/{appId}/channels/{name}"), Public,
+         signedRoute(showChannel, api)},
+        {"GET", QStringLiteral("/apps/{appId}/channels/{name}/users"), Public,
+         signedRoute(listPresenceUsers, api)},
+        {"POST", QStringLiteral("/apps/{appId}/users/{userId}/terminate_connections"), Public,
+         signedRoute(terminateUserConnections, api)},
     };
-    router.add("POST", QStringLiteral("/apps/{appId}/events"), Router::Access::Public,
-               [check, &events, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = check(request))
-                       return HttpResponse::error(*error);
-                   const QJsonDocument doc = QJsonDocument::fromJson(request.body);
-                   if (!doc.isObject())
-                       return HttpResponse::error(
-                           ApiError::badRequest(QStringLiteral("The body must be a JSON object.")));
-                   const auto event = parseEvent(doc.object());
-                   if (!event)
-                       return HttpResponse::error(event.error());
-                   if (!publish(events, {*event}))
-                       return HttpResponse::error(ApiError::internal());
-                   QJsonObject reply;
-                   if (!event->info.isEmpty()) {
-                       QJsonObject perChannel;
-                       for (const protocol::ChannelName &channel : event->channels)
-                           perChannel.insert(channel.name,
-                                             channelAttributes(gateway, channel, event->info));
-                       reply.insert(QLatin1String("channels"), perChannel);
-                   }
-                   return HttpResponse::json(200, reply);
-               });
-    router.add(
-        "POST", QStringLiteral("/apps/{appId}/batch_events"), Router::Access::Public,
-        [check, &events, &gateway](HttpRequest &request) -> HandlerResult {
-            if (auto error = check(request))
-                return HttpResponse::error(*error);
-            const QJsonObject body = QJsonDocument::fromJson(request.body).object();
-            const QJsonArray items = body.value(QLatin1String("batch")).toArray();
-            if (!body.value(QLatin1String("batch")).isArray() || items.isEmpty() ||
-                items.size() > MaxBatchSize)
-                return HttpResponse::error(ApiError::badRequest(
-                    QStringLiteral("\"batch\" must be an array of 1 to 10 events.")));
-            QList<ApiEvent> batch;
-            for (const QJsonValue &item : items) {
-                if (!item.isObject())
-                    return HttpResponse::error(ApiError::badRequest(
-                        QStringLiteral("Every batch entry must be an object.")));
-                auto event = parseEvent(item.toObject());
-                if (!event)
-                    return HttpResponse::error(event.error());
-                if (event->channels.size() != 1)
-                    return HttpResponse::error(ApiError::badRequest(
-                        QStringLiteral("A batch entry names exactly one \"channel\".")));
-                batch.append(*event);
-            }
-            if (!publish(events, batch))
-                return HttpResponse::error(ApiError::internal());
-            bool anyInfo = false;
-            QJsonArray attributes;
-            for (const ApiEvent &event : std::as_const(batch)) {
-                anyInfo = anyInfo || !event.info.isEmpty();
-                attributes.append(channelAttributes(gateway, event.channels.first(), event.info));
-            }
-            return HttpResponse::json(
-                200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
-        });
-    router.add("GET", QStringLiteral("/apps/{appId}/channels"), Router::Access::Public,
-               [check, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = check(request))
-                       return HttpResponse::error(*error);
-                   const QString prefix = request.queryValue(QStringLiteral("filter_by_prefix"));
-                   const QStringList info = queryInfo(request);
-                   if (info.contains(QLatin1String("user_count")) &&
-                       !prefix.startsWith(QLatin1String("presence-")))
-                       return HttpResponse::error(ApiError::badRequest(
-                           QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
-                   QJsonObject channels;
-                   for (const QString &name : gateway.channelNames()) {
-                       // #server-to-user channels are per connection, not channels an app
-                       // lists (Pusher leaves them out too).
-                       if (!name.startsWith(prefix) || name.startsWith(QLatin1Char('#')))
-                           continue;
-                       const auto channel = protocol::parseChannelName(name);
-                       channels.insert(name, channel ? channelAttributes(gateway, *channel, info)
-                                                     : QJsonObject{});
-                   }
-                   return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
-               });
-    router.add(
-        "GET", QStringLiteral("/apps/{appId}/channels/{name}"), Router::Access::Public,
-        [check, &gateway](HttpRequest &request) -> HandlerResult {
-            if (auto error = check(request))
-                return HttpResponse::error(*error);
-            QString reason;
-            const auto channel =
-                protocol::parseChannelName(request.params.value(QStringLiteral("name")), &reason);
-            if (!channel)
-                return HttpResponse::error(ApiError::badRequest(reason));
-            const QStringList info = queryInfo(request);
-            if (info.contains(QLatin1String("user_count")) &&
-                channel->type != protocol::ChannelType::Presence)
-                return HttpResponse::error(ApiError::badRequest(
-                    QStringLiteral("user_count is only available for presence channels.")));
-            QJsonObject reply = channelAttributes(gateway, *channel, info);
-            reply.insert(QLatin1String("occupied"), gateway.subscriberCount(channel->name) > 0);
-            return HttpResponse::json(200, reply);
-        });
-    router.add("GET", QStringLiteral("/apps/{appId}/channels/{name}/users"), Router::Access::Public,
-               [check, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = check(request))
-                       return HttpResponse::error(*error);
-                   const auto channel =
-                       protocol::parseChannelName(request.params.value(QStringLiteral("name")));
-                   if (!channel || channel->type != protocol::ChannelType::Presence)
-                       return HttpResponse::error(ApiError::badRequest(
-                           QStringLiteral("Users are only listed for presence channels.")));
-                   QJsonArray users;
-                   for (const protocol::PresenceMember &member :
-                        gateway.presence().members(channel->name))
-                       users.append(QJsonObject{{QLatin1String("id"), member.userId}});
-                   return HttpResponse::json(200, {{QLatin1String("users"), users}});
-               });
-    router.add("POST", QStringLiteral("/apps/{appId}/users/{userId}/terminate_connections"),
-               Router::Access::Public, [check, &gateway](HttpRequest &request) -> HandlerResult {
-                   if (auto error = check(request))
-                       return HttpResponse::error(*error);
-                   const QString userId = request.params.value(QStringLiteral("userId"));
-                   if (userId.isEmpty() || userId.size() > 200)
-                       return HttpResponse::error(
-                           ApiError::badRequest(QStringLiteral("Invalid user id.")));
-                   // The user's connections: signed in as them (pusher:signin), on their
-                   // private-user channel, or present as them on a presence channel.
-                   gateway.terminateUser(
-                       userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
-                       QStringLiteral("The connections of this user were terminated."));
-                   return HttpResponse::json(200, QJsonObject());
-               });
 }
 
 } // namespace flippdeal::server
