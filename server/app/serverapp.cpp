@@ -91,36 +91,7 @@ bool ServerApp::open()
         return false;
     }
 
-    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret,
-                                  m_config.activityTimeoutSeconds, m_config.activityGraceSeconds,
-                                  m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
-                                  m_config.maxSubscriptions, m_config.maxPresenceMembers,
-                                  // Only where webhooks go out: that is the volume it bounds.
-                                  m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents};
-    m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
-    m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
-    m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {
-        const auto seq = events->lastSeq(channel);
-        return seq ? std::optional<qint64>(*seq) : std::nullopt;
-    });
-    m_accounts = std::make_unique<AccountService>(
-        *m_db,
-        AccountLimits{m_config.tokenIdleSeconds * 1000, m_config.authAttemptsPerIp,
-                      m_config.authFailuresPerAccount, m_config.hashWorkers, m_config.hashQueue});
-    m_accounts->stampUntrackedTokens(protocol::nowMs());
-    m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
-    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
-                                                  m_config.messagesPerSecond);
-    m_domains = std::make_unique<DomainService>(*m_db, *m_events);
-    m_domains->setMaxLiveAuctionsPerSeller(m_config.maxLiveAuctionsPerSeller);
-    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
-    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications, *m_payments,
-                                                m_config.platformFeeBps);
-    m_auctions =
-        std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
-                                         qint64(m_config.antiSnipeSeconds) * 1000);
-    m_offers =
-        std::make_unique<OfferService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains);
+    createServices();
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
                                         qint64(m_config.jobTimeoutSeconds) * 1000);
     m_worker = std::make_unique<JobWorker>(*m_jobs,
@@ -163,6 +134,40 @@ bool ServerApp::open()
     return true;
 }
 
+void ServerApp::createServices()
+{
+    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret,
+                                  m_config.activityTimeoutSeconds, m_config.activityGraceSeconds,
+                                  m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
+                                  m_config.maxSubscriptions, m_config.maxPresenceMembers,
+                                  // Only where webhooks go out: that is the volume it bounds.
+                                  m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents};
+    m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
+    m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
+    m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {
+        const auto seq = events->lastSeq(channel);
+        return seq ? std::optional<qint64>(*seq) : std::nullopt;
+    });
+    m_accounts = std::make_unique<AccountService>(
+        *m_db,
+        AccountLimits{m_config.tokenIdleSeconds * 1000, m_config.authAttemptsPerIp,
+                      m_config.authFailuresPerAccount, m_config.hashWorkers, m_config.hashQueue});
+    m_accounts->stampUntrackedTokens(protocol::nowMs());
+    m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
+    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
+                                                  m_config.messagesPerSecond);
+    m_domains = std::make_unique<DomainService>(*m_db, *m_events);
+    m_domains->setMaxLiveAuctionsPerSeller(m_config.maxLiveAuctionsPerSeller);
+    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
+    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications, *m_payments,
+                                                m_config.platformFeeBps);
+    m_auctions =
+        std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
+                                         qint64(m_config.antiSnipeSeconds) * 1000);
+    m_offers =
+        std::make_unique<OfferService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains);
+}
+
 void ServerApp::createRouter()
 {
     m_router = std::make_unique<Router>();
@@ -191,18 +196,8 @@ bool ServerApp::listen()
                                         m_config.httpIdleTimeoutSeconds * 1000,
                                         m_config.maxConnections, m_config.maxConnectionsPerIp};
     m_http = std::make_unique<HttpServer>(*m_router, httpOptions);
-    if (m_config.tlsEnabled()) {
-        const auto tls = loadTlsConfiguration(m_config.tlsCertificateFile, m_config.tlsKeyFile);
-        if (!tls) {
-            m_error = tls.error().message;
-            return false;
-        }
-        m_http->setTlsConfiguration(*tls);
-        const QSslCertificate certificate = tls->localCertificate();
-        qCInfo(lcApp).noquote() << "serving HTTPS and WSS with" << describeCertificate(certificate);
-        if (certificate.expiryDate() < QDateTime::currentDateTimeUtc())
-            qCWarning(lcApp).noquote() << "the TLS certificate has expired: clients will refuse it";
-    }
+    if (m_config.tlsEnabled() && !setUpTls())
+        return false;
     connect(m_http.get(), &HttpServer::webSocketUpgradeRequested, m_gateway.get(),
             &Gateway::handleUpgrade);
     connect(m_http.get(), &HttpServer::requestServed, this,
@@ -225,20 +220,8 @@ bool ServerApp::listen()
                               "of being refused")
                    .arg(m_http->options().maxConnections)
                    .arg(ConnectionBudget::automaticMaxTotal());
-    if (m_config.metricsListenEnabled()) {
-        m_metricsRouter = std::make_unique<Router>();
-        m_metricsRouter->add(metricsRoutes(*m_metrics));
-        m_metricsHttp = std::make_unique<HttpServer>(
-            *m_metricsRouter, HttpServerOptions{64 * 1024, m_config.httpIdleTimeoutSeconds * 1000,
-                                                MetricsMaxConnections, 0});
-        if (!m_metricsHttp->listen(m_config.metricsListenAddress, m_config.metricsListenPort)) {
-            m_error = QStringLiteral("cannot listen on %1:%2 (metrics-listen): %3")
-                          .arg(m_config.metricsListenAddress.toString())
-                          .arg(m_config.metricsListenPort)
-                          .arg(m_metricsHttp->errorString());
-            return false;
-        }
-    }
+    if (m_config.metricsListenEnabled() && !listenMetrics())
+        return false;
     if (m_payments->isSandbox())
         qCInfo(lcApp) << "payments: the sandbox provider, which records charges, refunds and "
                          "payouts and moves no real money";
@@ -262,6 +245,38 @@ bool ServerApp::listen()
     m_webhooks->watch(*m_gateway);
     startScheduler();
     startWorker();
+    return true;
+}
+
+bool ServerApp::setUpTls()
+{
+    const auto tls = loadTlsConfiguration(m_config.tlsCertificateFile, m_config.tlsKeyFile);
+    if (!tls) {
+        m_error = tls.error().message;
+        return false;
+    }
+    m_http->setTlsConfiguration(*tls);
+    const QSslCertificate certificate = tls->localCertificate();
+    qCInfo(lcApp).noquote() << "serving HTTPS and WSS with" << describeCertificate(certificate);
+    if (certificate.expiryDate() < QDateTime::currentDateTimeUtc())
+        qCWarning(lcApp).noquote() << "the TLS certificate has expired: clients will refuse it";
+    return true;
+}
+
+bool ServerApp::listenMetrics()
+{
+    m_metricsRouter = std::make_unique<Router>();
+    m_metricsRouter->add(metricsRoutes(*m_metrics));
+    m_metricsHttp = std::make_unique<HttpServer>(
+        *m_metricsRouter, HttpServerOptions{64 * 1024, m_config.httpIdleTimeoutSeconds * 1000,
+                                            MetricsMaxConnections, 0});
+    if (!m_metricsHttp->listen(m_config.metricsListenAddress, m_config.metricsListenPort)) {
+        m_error = QStringLiteral("cannot listen on %1:%2 (metrics-listen): %3")
+                      .arg(m_config.metricsListenAddress.toString())
+                      .arg(m_config.metricsListenPort)
+                      .arg(m_metricsHttp->errorString());
+        return false;
+    }
     return true;
 }
 

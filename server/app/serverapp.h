@@ -82,8 +82,14 @@ Q_SIGNALS:
     void stopped();
 
 private:
+    //! The gateway, the event store and the domain services.
+    void createServices();
     //! The public router with every feature's route table.
     void createRouter();
+    //! Loads the certificate and key into the HTTP server; false (and the error) if they fail.
+    bool setUpTls();
+    //! GET /metrics on its own listener (`metrics-listen`); false (and the error) if it fails.
+    bool listenMetrics();
     void registerMetrics();
     void pruneHistory();
 
