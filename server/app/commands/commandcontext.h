@@ -35,7 +35,8 @@ public:
     CommandContext(const CommandContext &) = delete;
     CommandContext &operator=(const CommandContext &) = delete;
 
-    //! Opens and migrates the database. False with errorString().
+    //! Opens and migrates the database. False with errorString(). The accessors below are
+    //! for after a successful open().
     bool open();
     QString errorString() const { return m_error; }
 
