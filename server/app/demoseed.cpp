@@ -118,7 +118,7 @@ bool seedDeals(ServerApp &app, const QList<protocol::User> &users, qint64 auctio
     }
     const auto offer = app.offers().make(carol, sold->id, 240000);
     const auto accepted =
-        offer ? app.offers().respond(alice, offer->id, QStringLiteral("accept"), std::nullopt)
+        offer ? app.offers().respond(alice, offer->id, OfferAction::Accept, std::nullopt)
               : Expected<Offer>(offer.error());
     if (!accepted || !accepted->escrowId ||
         !app.escrows().transition(carol, *accepted->escrowId, QStringLiteral("fund"))) {

@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -83,5 +84,19 @@ public:
 private:
     std::variant<T, ApiError> m_value;
 };
+
+template <typename T>
+struct IsExpectedType : std::false_type
+{};
+template <typename T>
+struct IsExpectedType<Expected<T>> : std::true_type
+{};
+//! An Expected<T> of some T.
+template <typename T>
+concept ExpectedType = IsExpectedType<std::remove_cvref_t<T>>::value;
+
+//! \brief The value of an Expected that has nothing to return but success.
+struct Done
+{};
 
 } // namespace flippdeal::server

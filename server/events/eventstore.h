@@ -3,6 +3,7 @@
 
 #include "core/result.h"
 #include "gateway/broadcaster.h"
+#include "storage/database.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -14,8 +15,6 @@
 #include <functional>
 
 namespace flippdeal::server {
-
-class Database;
 
 //! \brief An event written to the outbox: durable, with its channel's next sequence number.
 struct StoredEvent
@@ -64,8 +63,20 @@ class EventStore : public QObject
 public:
     EventStore(Database &db, Broadcaster &broadcaster, QObject *parent = nullptr);
 
-    //! \brief Runs `work` in a transaction with an EventBatch; publishes the batch after the
-    //! commit. Returns false when `work` returned false or the database failed.
+    //! \brief Runs `work(EventBatch &)`, which returns an Expected<T>, in a transaction and
+    //! publishes the batch after the commit. An ApiError from `work` rolls back and is returned
+    //! as it is; a failed statement or commit rolls back and is a 500 (Database::transaction).
+    template <typename Work>
+        requires ExpectedType<std::invoke_result_t<Work, EventBatch &>>
+    std::invoke_result_t<Work, EventBatch &> transaction(Work &&work)
+    {
+        EventBatch batch(m_db);
+        auto result = m_db.transaction([&] { return work(batch); });
+        if (result)
+            publish(batch.events());
+        return result;
+    }
+    //! The same with a function that returns false to roll back (being replaced by the above).
     bool transaction(const std::function<bool(EventBatch &)> &work);
 
     //! Whether committed events are broadcast (and marked published) by this process. Off for

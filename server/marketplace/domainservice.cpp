@@ -4,6 +4,7 @@
 #include "core/logging.h"
 #include "events/eventstore.h"
 #include "http/jsonfields.h"
+#include "marketplace/domaintable.h"
 #include "storage/database.h"
 
 #include "protocol/timeformat.h"
@@ -16,74 +17,46 @@ namespace flippdeal::server {
 
 namespace {
 
-const QString domainColumns = QStringLiteral(
-    "SELECT id, owner_id, name, status, enable_bidding, min_increment_cents, reserve_cents, "
-    "buy_now_cents, current_bid_cents, bid_count, high_bidder_id, ends_at, created_at, updated_at "
-    "FROM domains ");
-
-Domain domainFromRow(const SqlQuery &q)
+//! A new listing's status: active unless the body asks for a draft.
+std::optional<DomainStatus> newDomainStatus(const QJsonObject &body, fields::Reader &reader)
 {
-    Domain d;
-    d.id = q.int64(0);
-    d.ownerId = q.int64(1);
-    d.name = q.text(2);
-    d.status = q.text(3);
-    d.enableBidding = q.int64(4) != 0;
-    d.minIncrementCents = q.int64(5);
-    d.reserveCents = q.optionalInt64(6);
-    d.buyNowCents = q.optionalInt64(7);
-    d.currentBidCents = q.int64(8);
-    d.bidCount = static_cast<int>(q.int64(9));
-    d.highBidderId = q.optionalInt64(10);
-    d.endsAt = q.optionalInt64(11);
-    d.createdAt = q.int64(12);
-    d.updatedAt = q.int64(13);
-    return d;
+    const QJsonValue value = body.value("status"_L1);
+    if (value.isUndefined() || value.isNull())
+        return DomainStatus::Active;
+    const auto status = fromString<DomainStatus>(value.toString());
+    if (status != DomainStatus::Draft && status != DomainStatus::Active) {
+        reader.fail(QStringLiteral("status"),
+                    QStringLiteral("The status of a new domain must be draft or active."));
+        return std::nullopt;
+    }
+    return status;
 }
 
-QJsonValue nullable(const std::optional<qint64> &v)
+//! The owner may publish or cancel a draft, and cancel an active listing without bids.
+bool mayChangeStatus(const Domain &domain, DomainStatus to)
 {
-    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+    switch (domain.status) {
+    case DomainStatus::Draft:
+        return to == DomainStatus::Active || to == DomainStatus::Cancelled;
+    case DomainStatus::Active:
+        return to == DomainStatus::Cancelled && domain.bidCount == 0;
+    case DomainStatus::Ended:
+    case DomainStatus::Sold:
+    case DomainStatus::Cancelled:
+        break;
+    }
+    return false;
 }
 
 } // namespace
 
-bool Domain::isLiveAuction(qint64 nowMs) const
-{
-    return status == QLatin1String("active") && enableBidding && (!endsAt || *endsAt > nowMs);
-}
-
-qint64 Domain::minimumNextBidCents() const
-{
-    if (bidCount == 0)
-        return std::max(reserveCents.value_or(0), minIncrementCents);
-    return currentBidCents + minIncrementCents;
-}
-
-QJsonObject Domain::toJson() const
-{
-    return {
-        {QLatin1String("id"), id},
-        {QLatin1String("name"), name},
-        {QLatin1String("owner_id"), ownerId},
-        {QLatin1String("status"), status},
-        {QLatin1String("enable_bidding"), enableBidding},
-        {QLatin1String("min_increment_cents"), minIncrementCents},
-        {QLatin1String("reserve_cents"), nullable(reserveCents)},
-        {QLatin1String("buy_now_cents"), nullable(buyNowCents)},
-        {QLatin1String("current_bid_cents"), currentBidCents},
-        {QLatin1String("bid_count"), bidCount},
-        {QLatin1String("minimum_next_bid_cents"), minimumNextBidCents()},
-        {QLatin1String("high_bidder_id"), nullable(highBidderId)},
-        {QLatin1String("ends_at"), endsAt ? QJsonValue(protocol::isoUtc(*endsAt)) : QJsonValue()},
-        {QLatin1String("created_at"), protocol::isoUtc(createdAt)},
-        {QLatin1String("updated_at"), protocol::isoUtc(updatedAt)}};
-}
-
 DomainService::DomainService(Database &db, EventStore &events)
     : m_db(db)
+    , m_domains(std::make_unique<DomainTable>(db))
     , m_events(events)
 {}
+
+DomainService::~DomainService() = default;
 
 bool DomainService::isValidDomainName(const QString &name)
 {
@@ -95,118 +68,73 @@ bool DomainService::isValidDomainName(const QString &name)
 Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonObject &body,
                                        qint64 nowMs)
 {
+    auto domain = readNewDomain(body, nowMs);
+    if (!domain)
+        return domain;
+    domain->ownerId = owner.id;
+    domain->createdAt = domain->updatedAt = nowMs;
+    return m_db.transaction([&]() -> Expected<Domain> {
+        if (domain->isLiveAuction(nowMs)) {
+            if (auto refusal = liveAuctionCapRefusal(owner.id, nowMs))
+                return *refusal;
+        }
+        domain->id = m_domains->insert(*domain);
+        qCInfo(lcMarketplace) << "domain" << domain->id << "listed by user" << owner.id;
+        return *domain;
+    });
+}
+
+Expected<Domain> DomainService::readNewDomain(const QJsonObject &body, qint64 nowMs)
+{
     fields::Reader reader(body);
-    const QString name = reader.requiredString(QStringLiteral("name"), 253).trimmed().toLower();
-    if (reader.ok() && !isValidDomainName(name))
+    Domain domain;
+    domain.name = reader.requiredString(QStringLiteral("name"), 253).trimmed().toLower();
+    if (reader.ok() && !isValidDomainName(domain.name))
         reader.fail(QStringLiteral("name"),
                     QStringLiteral("The name must be a domain name such as example.com."));
-    const bool enableBidding = reader.optionalBool(QStringLiteral("enable_bidding"), false);
-    const auto minIncrement =
-        reader.optionalInt(QStringLiteral("min_increment_cents"), 1, 1'000'000'000'00);
-    const auto reserve = reader.optionalInt(QStringLiteral("reserve_cents"), 0, 1'000'000'000'00);
-    const auto buyNow = reader.optionalInt(QStringLiteral("buy_now_cents"), 1, 1'000'000'000'00);
-    std::optional<qint64> endsAt;
-    const QJsonValue endsValue = body.value(QLatin1String("ends_at"));
+    domain.enableBidding = reader.optionalBool(QStringLiteral("enable_bidding"), false);
+    domain.minIncrementCents =
+        reader.optionalInt(QStringLiteral("min_increment_cents"), 1, MaxListingCents).value_or(100);
+    domain.reserveCents = reader.optionalInt(QStringLiteral("reserve_cents"), 0, MaxListingCents);
+    domain.buyNowCents = reader.optionalInt(QStringLiteral("buy_now_cents"), 1, MaxListingCents);
+    const QJsonValue endsValue = body.value("ends_at"_L1);
     if (!endsValue.isUndefined() && !endsValue.isNull()) {
-        endsAt = endsValue.isString() ? protocol::parseIsoUtc(endsValue.toString()) : std::nullopt;
-        if (!endsAt)
+        domain.endsAt =
+            endsValue.isString() ? protocol::parseIsoUtc(endsValue.toString()) : std::nullopt;
+        if (!domain.endsAt)
             reader.fail(QStringLiteral("ends_at"),
                         QStringLiteral("The ends_at field must be an ISO-8601 time with a zone."));
-        else if (*endsAt <= nowMs)
+        else if (*domain.endsAt <= nowMs)
             reader.fail(QStringLiteral("ends_at"),
                         QStringLiteral("The ends_at field must be in the future."));
     }
-    if (enableBidding && !endsValue.isString() && reader.ok())
+    if (domain.enableBidding && !endsValue.isString() && reader.ok())
         reader.fail(QStringLiteral("ends_at"), QStringLiteral("An auction needs an ends_at time."));
-    QString status = QStringLiteral("active");
-    const QJsonValue statusValue = body.value(QLatin1String("status"));
-    if (!statusValue.isUndefined() && !statusValue.isNull()) {
-        status = statusValue.toString();
-        if (status != QLatin1String("draft") && status != QLatin1String("active"))
-            reader.fail(QStringLiteral("status"),
-                        QStringLiteral("The status of a new domain must be draft or active."));
-    }
+    domain.status = newDomainStatus(body, reader).value_or(DomainStatus::Draft);
     if (!reader.ok())
         return reader.error();
-
-    Domain domain;
-    domain.ownerId = owner.id;
-    domain.name = name;
-    domain.status = status;
-    domain.enableBidding = enableBidding;
-    domain.minIncrementCents = minIncrement.value_or(100);
-    domain.reserveCents = reserve;
-    domain.buyNowCents = buyNow;
-    domain.endsAt = endsAt;
-    domain.createdAt = domain.updatedAt = nowMs;
-    std::optional<ApiError> refusal;
-    const bool ok = m_db.transaction([&] {
-        if (domain.isLiveAuction(nowMs)) {
-            refusal = liveAuctionCapRefusal(owner.id, nowMs);
-            if (refusal)
-                return false;
-        }
-        domain.id =
-            SqlQuery(m_db, QStringLiteral(
-                               "INSERT INTO domains (owner_id, name, status, enable_bidding, "
-                               "min_increment_cents, "
-                               "reserve_cents, buy_now_cents, ends_at, created_at, updated_at) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"))
-                .bind(owner.id)
-                .bind(name)
-                .bind(status)
-                .bind(enableBidding ? 1 : 0)
-                .bind(domain.minIncrementCents)
-                .bindOptional(reserve)
-                .bindOptional(buyNow)
-                .bindOptional(endsAt)
-                .bind(nowMs)
-                .bind(nowMs)
-                .scalar();
-        return true;
-    });
-    if (refusal)
-        return *refusal;
-    if (!ok)
-        return ApiError::internal();
-    qCInfo(lcMarketplace) << "domain" << domain.id << "listed by user" << owner.id;
     return domain;
 }
 
 std::optional<Domain> DomainService::find(qint64 id)
 {
-    try {
-        SqlQuery query(m_db, domainColumns + QStringLiteral("WHERE id = ?"));
-        query.bind(id).exec();
-        if (query.next())
-            return domainFromRow(query);
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-    }
-    return std::nullopt;
+    const auto domain = m_db.attempt([&]() -> Expected<std::optional<Domain>> {
+        return m_domains->find(id);
+    });
+    return domain ? *domain : std::nullopt;
 }
 
 Expected<QList<Domain>> DomainService::liveAuctions(qint64 nowMs, int limit)
 {
-    QList<Domain> result;
-    try {
-        SqlQuery query(m_db, domainColumns +
-                                 QStringLiteral("WHERE status = 'active' AND enable_bidding = ? "
-                                                "AND ends_at > ? ORDER BY ends_at, id LIMIT ?"));
-        query.bind(1).bind(nowMs).bind(limit).exec();
-        while (query.next())
-            result.append(domainFromRow(query));
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return ApiError::internal();
-    }
-    return result;
+    return m_db.attempt([&]() -> Expected<QList<Domain>> {
+        return m_domains->liveAuctions(nowMs, limit);
+    });
 }
 
 std::optional<Domain> DomainService::findVisible(qint64 id, qint64 viewerId)
 {
     auto domain = find(id);
-    if (domain && domain->status == QLatin1String("draft") && domain->ownerId != viewerId)
+    if (domain && domain->status == DomainStatus::Draft && domain->ownerId != viewerId)
         return std::nullopt;
     return domain;
 }
@@ -230,28 +158,13 @@ Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainI
     auto domain = findVisible(domainId, user.id);
     if (!domain)
         return ApiError::notFound(QStringLiteral("Domain not found."));
-    const bool ok = m_db.transaction([&] {
-        if (watching) {
-            SqlQuery(m_db,
-                     QStringLiteral(
-                         "INSERT INTO watchers (domain_id, user_id, created_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT (domain_id, user_id) DO NOTHING"))
-                .bind(domainId)
-                .bind(user.id)
-                .bind(protocol::nowMs())
-                .exec();
-        } else {
-            SqlQuery(m_db,
-                     QStringLiteral("DELETE FROM watchers WHERE domain_id = ? AND user_id = ?"))
-                .bind(domainId)
-                .bind(user.id)
-                .exec();
-        }
-        return true;
+    return m_db.transaction([&]() -> Expected<Domain> {
+        if (watching)
+            m_domains->watch(domainId, user.id, protocol::nowMs());
+        else
+            m_domains->unwatch(domainId, user.id);
+        return *domain;
     });
-    if (!ok)
-        return ApiError::internal();
-    return *domain;
 }
 
 Expected<Domain> DomainService::update(const protocol::User &user, qint64 domainId,
@@ -263,86 +176,72 @@ Expected<Domain> DomainService::update(const protocol::User &user, qint64 domain
     if (domain->ownerId != user.id)
         return ApiError::forbidden(QStringLiteral("Only the owner may edit this domain."));
     const bool wasLive = domain->isLiveAuction(nowMs);
+    if (auto refusal = applyEdits(*domain, body, nowMs))
+        return *refusal;
+    auto updated = m_events.transaction([&](EventBatch &batch) -> Expected<Domain> {
+        if (!wasLive && domain->isLiveAuction(nowMs)) { // a draft published, an auction revived
+            if (auto refusal = liveAuctionCapRefusal(user.id, nowMs))
+                return *refusal;
+        }
+        if (!m_domains->updateTerms(*domain))
+            return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
+        batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
+                  {{"domain"_L1, domain->toJson()}});
+        return *domain;
+    });
+    if (!updated && updated.error().status >= 500) // as before: a failed write reads as a race
+        return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
+    return updated;
+}
+
+std::optional<ApiError> DomainService::applyEdits(Domain &domain, const QJsonObject &body,
+                                                  qint64 nowMs)
+{
     fields::Reader reader(body);
     const auto minIncrement =
-        reader.optionalInt(QStringLiteral("min_increment_cents"), 1, Q_INT64_C(100000000000));
-    const auto reserve =
-        reader.optionalInt(QStringLiteral("reserve_cents"), 0, Q_INT64_C(100000000000));
-    const auto buyNow =
-        reader.optionalInt(QStringLiteral("buy_now_cents"), 1, Q_INT64_C(100000000000));
+        reader.optionalInt(QStringLiteral("min_increment_cents"), 1, MaxListingCents);
+    const auto reserve = reader.optionalInt(QStringLiteral("reserve_cents"), 0, MaxListingCents);
+    const auto buyNow = reader.optionalInt(QStringLiteral("buy_now_cents"), 1, MaxListingCents);
     std::optional<qint64> endsAt;
-    if (body.contains(QLatin1String("ends_at"))) {
-        endsAt = parseIsoUtc(body.value(QLatin1String("ends_at")).toString());
+    if (body.contains("ends_at"_L1)) {
+        endsAt = parseIsoUtc(body.value("ends_at"_L1).toString());
         if (!endsAt || *endsAt <= nowMs)
             reader.fail(
                 QStringLiteral("ends_at"),
                 QStringLiteral("The ends_at field must be a future ISO-8601 time with a zone."));
     }
-    const QString status = body.value(QLatin1String("status")).toString(domain->status);
+    const QString status = body.value("status"_L1).toString(toString(domain.status));
     if (!reader.ok())
         return reader.error();
-    const bool changesTerms = minIncrement || reserve || buyNow || endsAt;
-    if (changesTerms && domain->bidCount > 0)
+    if ((minIncrement || reserve || buyNow || endsAt) && domain.bidCount > 0)
         return ApiError::conflict(
             QStringLiteral("The terms of an auction with bids cannot change."));
-    if (status != domain->status) {
-        const bool allowed =
-            (domain->status == QLatin1String("draft") &&
-             (status == QLatin1String("active") || status == QLatin1String("cancelled"))) ||
-            (domain->status == QLatin1String("active") && status == QLatin1String("cancelled") &&
-             domain->bidCount == 0);
-        if (!allowed)
-            return ApiError::conflict(QStringLiteral("A %1 domain cannot become %2.")
-                                          .arg(domain->status, status.left(20)));
-    }
-    domain->status = status;
-    domain->minIncrementCents = minIncrement.value_or(domain->minIncrementCents);
-    domain->reserveCents = reserve ? reserve : domain->reserveCents;
-    domain->buyNowCents = buyNow ? buyNow : domain->buyNowCents;
-    domain->endsAt = endsAt ? endsAt : domain->endsAt;
-    domain->updatedAt = nowMs;
-    std::optional<ApiError> refusal;
-    const bool ok = m_events.transaction([&](EventBatch &batch) {
-        if (!wasLive && domain->isLiveAuction(nowMs)) { // a draft published, an auction revived
-            refusal = liveAuctionCapRefusal(user.id, nowMs);
-            if (refusal)
-                return false;
-        }
-        SqlQuery update(
-            m_db,
-            QStringLiteral(
-                "UPDATE domains SET status = ?, min_increment_cents = ?, reserve_cents = ?, "
-                "buy_now_cents = ?, ends_at = ?, updated_at = ? WHERE id = ? AND bid_count = ?"));
-        update.bind(domain->status)
-            .bind(domain->minIncrementCents)
-            .bindOptional(domain->reserveCents)
-            .bindOptional(domain->buyNowCents)
-            .bindOptional(domain->endsAt)
-            .bind(nowMs)
-            .bind(domainId)
-            .bind(domain->bidCount)
-            .exec();
-        if (update.numRowsAffected() != 1)
-            return false;
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
-                  {{QLatin1String("domain"), domain->toJson()}});
-        return true;
-    });
-    if (refusal)
-        return *refusal;
-    if (!ok)
-        return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
-    return *domain;
+    const auto to = fromString<DomainStatus>(status);
+    if (to != domain.status && (!to || !mayChangeStatus(domain, *to)))
+        return ApiError::conflict(QStringLiteral("A %1 domain cannot become %2.")
+                                      .arg(toString(domain.status), status.left(20)));
+    domain.status = *to;
+    domain.minIncrementCents = minIncrement.value_or(domain.minIncrementCents);
+    domain.reserveCents = reserve ? reserve : domain.reserveCents;
+    domain.buyNowCents = buyNow ? buyNow : domain.buyNowCents;
+    domain.endsAt = endsAt ? endsAt : domain.endsAt;
+    domain.updatedAt = nowMs;
+    return std::nullopt;
+}
+
+void DomainService::endSale(EventBatch &batch, const Domain &domain, qint64 nowMs)
+{
+    m_domains->setStatus(domain.id, DomainStatus::Ended, nowMs);
+    Domain ended = domain;
+    ended.status = DomainStatus::Ended;
+    ended.updatedAt = nowMs;
+    batch.add(protocol::Channels::domain(domain.id), protocol::EventName::DomainUpdated,
+              {{"domain"_L1, ended.toJson()}});
 }
 
 qint64 DomainService::liveAuctionCount(qint64 ownerId, qint64 nowMs)
 {
-    return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM domains WHERE owner_id = ? AND "
-                                         "status = 'active' AND enable_bidding = 1 AND "
-                                         "ends_at IS NOT NULL AND ends_at > ?"))
-        .bind(ownerId)
-        .bind(nowMs)
-        .scalar();
+    return m_domains->liveAuctionCount(ownerId, nowMs);
 }
 
 std::optional<ApiError> DomainService::liveAuctionCapRefusal(qint64 ownerId, qint64 nowMs)
@@ -375,22 +274,9 @@ DomainService::visibleDomain(qint64 domainId, qint64 viewerId, qint64 nowMs)
 
 bool DomainService::isParticipant(qint64 userId, qint64 domainId)
 {
-    try {
-        SqlQuery query(
-            m_db,
-            QStringLiteral(
-                "SELECT 1 FROM domains WHERE id = ? AND owner_id = ? "
-                "UNION ALL SELECT 1 FROM watchers WHERE domain_id = ? AND user_id = ? "
-                "UNION ALL SELECT 1 FROM bids WHERE domain_id = ? AND user_id = ? "
-                "UNION ALL SELECT 1 FROM offers WHERE domain_id = ? AND user_id = ? LIMIT 1"));
-        for (int i = 0; i < 4; ++i)
-            query.bind(domainId).bind(userId);
-        query.exec();
-        return query.next();
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return false;
-    }
+    const auto participant =
+        m_db.attempt([&]() -> Expected<bool> { return m_domains->isParticipant(userId, domainId); });
+    return participant && *participant;
 }
 
 } // namespace flippdeal::server

@@ -3,44 +3,22 @@
 
 #include "auth/domainaccesspolicy.h"
 #include "core/result.h"
+#include "marketplace/domain.h"
 
 #include "protocol/types.h"
 
 #include <QJsonObject>
 #include <QString>
 
+#include <memory>
 #include <optional>
 
 namespace flippdeal::server {
 
 class Database;
+class EventBatch;
 class EventStore;
-
-//! \brief A domain listing; money in cents, times in ms since the epoch (UTC).
-struct Domain
-{
-    qint64 id = 0;
-    qint64 ownerId = 0;
-    QString name;
-    QString status; //!< draft, active, ended, sold, cancelled
-    bool enableBidding = false;
-    qint64 minIncrementCents = 100;
-    std::optional<qint64> reserveCents;
-    std::optional<qint64> buyNowCents;
-    qint64 currentBidCents = 0;
-    int bidCount = 0;
-    std::optional<qint64> highBidderId;
-    std::optional<qint64> endsAt;
-    qint64 createdAt = 0;
-    qint64 updatedAt = 0;
-
-    //! An auction is live while it is active, takes bids and has not reached its end.
-    bool isLiveAuction(qint64 nowMs) const;
-    //! The lowest acceptable next bid: the reserve (or one increment) for the first bid, then
-    //! the current bid plus the minimum increment.
-    qint64 minimumNextBidCents() const;
-    QJsonObject toJson() const;
-};
+class DomainTable;
 
 //! \brief Domain listings and watchers, and the membership questions channel authorization
 //! asks (who may follow `private-domain.{id}`, whether `presence-auction.{id}` is open).
@@ -48,6 +26,7 @@ class DomainService : public DomainAccessPolicy
 {
 public:
     DomainService(Database &db, EventStore &events);
+    ~DomainService() override;
 
     Expected<Domain> create(const protocol::User &owner, const QJsonObject &body, qint64 nowMs);
     std::optional<Domain> find(qint64 id);
@@ -79,11 +58,22 @@ public:
 
     static bool isValidDomainName(const QString &name);
 
+    //! Inside a transaction: `domain` is sold by an accepted offer. Ends the listing and tells
+    //! its watchers (DomainUpdated), without the price or the buyer.
+    void endSale(EventBatch &batch, const Domain &domain, qint64 nowMs);
+
 private:
+    //! A new listing from a `POST /api/domains` body: 422 with every failing field.
+    static Expected<Domain> readNewDomain(const QJsonObject &body, qint64 nowMs);
+    //! Applies the owner's edits in `body` to `domain`: 422 for bad fields, 409 for a change
+    //! its state does not allow.
+    static std::optional<ApiError> applyEdits(Domain &domain, const QJsonObject &body,
+                                              qint64 nowMs);
     //! Inside a transaction: 409 when `ownerId` may not start one more live auction.
     std::optional<ApiError> liveAuctionCapRefusal(qint64 ownerId, qint64 nowMs);
 
     Database &m_db;
+    std::unique_ptr<DomainTable> m_domains;
     EventStore &m_events;
     int m_maxLiveAuctionsPerSeller = 20;
 };

@@ -95,11 +95,17 @@ HttpResponse respondToOffer(const HttpRequest &request, OfferService &offers)
     if (!body)
         return HttpResponse::error(body.error());
     fields::Reader reader(*body);
-    const QString action = reader.requiredString(QStringLiteral("action"), 20);
+    const QString actionName = reader.requiredString(QStringLiteral("action"), 20);
     const auto amount = reader.optionalInt(QStringLiteral("amount_cents"), 1, MaxAmountCents);
     if (!reader.ok())
         return HttpResponse::error(reader.error());
-    return respond(200, QLatin1String("offer"), offers.respond(*request.user, *id, action, amount));
+    const auto action = fromString<OfferAction>(actionName);
+    if (!action)
+        return HttpResponse::error(
+            ApiError::validation(QStringLiteral("action"),
+                                 QStringLiteral("The action must be accept, reject or counter.")));
+    return respond(200, QLatin1String("offer"),
+                   offers.respond(*request.user, *id, *action, amount));
 }
 
 } // namespace

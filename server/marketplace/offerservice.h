@@ -2,10 +2,10 @@
 #pragma once
 
 #include "core/result.h"
+#include "marketplace/offer.h"
+#include "marketplace/offertable.h"
 
 #include "protocol/types.h"
-
-#include <QJsonObject>
 
 #include <optional>
 
@@ -13,26 +13,11 @@ namespace flippdeal::server {
 
 class Database;
 class DomainService;
+struct Domain;
 class EscrowService;
 class EventBatch;
 class EventStore;
 class NotificationService;
-
-//! \brief An offer to buy a domain outside of bidding.
-struct Offer
-{
-    qint64 id = 0;
-    qint64 domainId = 0;
-    qint64 userId = 0; //!< who made it
-    qint64 amountCents = 0;
-    std::optional<qint64> counterCents; //!< the owner's counter-offer
-    QString status;                     //!< pending, countered, accepted, rejected
-    std::optional<qint64> escrowId;
-    qint64 createdAt = 0;
-    qint64 updatedAt = 0;
-
-    QJsonObject toJson() const;
-};
 
 //! \brief Offers: make, then the owner accepts, rejects or counters; the maker answers a
 //! counter by accepting or rejecting it. Accepting opens an escrow. Every step is broadcast to
@@ -45,16 +30,19 @@ public:
                  EscrowService &escrows, DomainService &domains);
 
     Expected<Offer> make(const protocol::User &user, qint64 domainId, qint64 amountCents);
-    Expected<Offer> respond(const protocol::User &user, qint64 offerId, const QString &action,
+    //! `action` by the party whose turn it is; a counter needs `amountCents`.
+    Expected<Offer> respond(const protocol::User &user, qint64 offerId, OfferAction action,
                             std::optional<qint64> amountCents);
 
 private:
-    std::optional<Offer> load(qint64 offerId);
+    //! Inside the transaction of an accepted offer: opens its escrow at `priceCents` and ends
+    //! the domain's listing. Returns the escrow's id.
+    qint64 sell(EventBatch &batch, const Offer &offer, const Domain &domain, qint64 priceCents);
     //! Inside a transaction: `event` `{offer}` to the maker's and the owner's user channels.
     static void announce(EventBatch &batch, const QString &event, const Offer &offer,
                          qint64 ownerId);
 
-    Database &m_db;
+    OfferTable m_offers;
     EventStore &m_events;
     NotificationService &m_notifications;
     EscrowService &m_escrows;

@@ -52,6 +52,21 @@ std::optional<qint64> SqlQuery::optionalInt64(int column) const
     return v.toLongLong();
 }
 
+int SqlQuery::indexOf(QLatin1StringView column) const
+{
+    if (m_columns.isEmpty())
+        m_columns = m_query.record();
+    for (int i = 0; i < m_columns.count(); ++i)
+        if (m_columns.fieldName(i) == column)
+            return i;
+    throw DbError(QStringLiteral("no column %1 in: %2").arg(column, m_sql).toStdString());
+}
+
+std::optional<qint64> SqlQuery::optionalInt64(QLatin1StringView column) const
+{
+    return optionalInt64(indexOf(column));
+}
+
 qint64 SqlQuery::scalar()
 {
     exec();
@@ -146,6 +161,12 @@ bool Database::exec(const QString &sql)
     return true;
 }
 
+void Database::logFailure(const DbError &error)
+{
+    m_error = QString::fromStdString(error.what());
+    qCWarning(lcDb).noquote() << m_error;
+}
+
 bool Database::transaction(const std::function<bool()> &work)
 {
     // SQLite: take the write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads
@@ -162,8 +183,7 @@ bool Database::transaction(const std::function<bool()> &work)
     try {
         ok = work();
     } catch (const DbError &error) {
-        m_error = QString::fromStdString(error.what());
-        qCWarning(lcDb).noquote() << m_error;
+        logFailure(error);
         ok = false;
     }
     if (!ok) {

@@ -2,15 +2,19 @@
 #pragma once
 
 #include "core/config.h"
+#include "core/result.h"
 
+#include <QLatin1StringView>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QString>
 #include <QVariant>
 
 #include <functional>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 namespace flippdeal::server {
 
@@ -40,13 +44,25 @@ public:
     qint64 int64(int column) const { return m_query.value(column).toLongLong(); }
     QString text(int column) const { return m_query.value(column).toString(); }
     std::optional<qint64> optionalInt64(int column) const;
+
+    //! \name The current row's columns by name (the name or alias in the SELECT list).
+    //! An unknown name throws DbError: it is a programming error, caught by every test.
+    //! @{
+    QVariant value(QLatin1StringView column) const { return m_query.value(indexOf(column)); }
+    qint64 int64(QLatin1StringView column) const { return value(column).toLongLong(); }
+    QString text(QLatin1StringView column) const { return value(column).toString(); }
+    std::optional<qint64> optionalInt64(QLatin1StringView column) const;
+    //! @}
     int numRowsAffected() const { return m_query.numRowsAffected(); }
     //! Executes and returns the first column of the first row, throwing if there is none.
     qint64 scalar();
 
 private:
+    int indexOf(QLatin1StringView column) const;
+
     QSqlQuery m_query;
     QString m_sql;
+    mutable QSqlRecord m_columns; //!< the result's columns, read once on the first named access
 };
 
 //! \brief Owns the one QSql connection of the process (used from the main thread only):
@@ -84,11 +100,24 @@ public:
     //! throws DbError (logged) or returns false. Returns whether the commit happened.
     bool transaction(const std::function<bool()> &work);
 
+    //! \brief Runs `work`, which returns an Expected<T>, in a transaction: commits when it
+    //! returns a value, rolls back when it returns an ApiError (a refusal, passed on) or a
+    //! statement throws DbError (logged, passed on as a 500). A failed commit is a 500 too.
+    template <typename Work>
+        requires ExpectedType<std::invoke_result_t<Work>>
+    std::invoke_result_t<Work> transaction(Work &&work);
+
+    //! \brief Runs `work`, which returns an Expected<T>, outside a transaction (reads, single
+    //! statements): a DbError is logged and becomes a 500.
+    template <typename Work>
+    std::invoke_result_t<Work> attempt(Work &&work);
+
     //! A cheap round trip, for /health.
     bool ping();
 
 private:
     bool exec(const QString &sql);
+    void logFailure(const DbError &error);
     bool migrateTo(int version);
 
     QSqlDatabase m_db;
@@ -96,5 +125,32 @@ private:
     QString m_error;
     Dialect m_dialect = Dialect::Sqlite;
 };
+
+template <typename Work>
+    requires ExpectedType<std::invoke_result_t<Work>>
+std::invoke_result_t<Work> Database::transaction(Work &&work)
+{
+    std::optional<std::invoke_result_t<Work>> result;
+    const bool committed = transaction([&] {
+        result.emplace(work());
+        return result->hasValue();
+    });
+    if (result && !result->hasValue())
+        return std::move(*result);
+    if (!committed)
+        return ApiError::internal();
+    return std::move(*result);
+}
+
+template <typename Work>
+std::invoke_result_t<Work> Database::attempt(Work &&work)
+{
+    try {
+        return work();
+    } catch (const DbError &error) {
+        logFailure(error);
+        return ApiError::internal();
+    }
+}
 
 } // namespace flippdeal::server
