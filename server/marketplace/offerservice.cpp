@@ -148,9 +148,14 @@ Expected<Offer> OfferService::respond(const protocol::User &user, qint64 offerId
             const qint64 price = from == OfferStatus::Countered
                                      ? offer->counterCents.value_or(offer->amountCents)
                                      : offer->amountCents;
-            offer->escrowId = sell(batch, *offer, *domain, price);
+            offer->escrowId = m_escrows
+                                  .open(batch, domain->id, offer->userId, domain->ownerId, price,
+                                        QStringLiteral("offer"), offer->id)
+                                  .id;
         }
         announce(batch, protocol::EventName::OfferUpdated, *offer, domain->ownerId);
+        if (offer->status == OfferStatus::Accepted) // watchers learn only that it is gone
+            m_domains.endSale(batch, *domain, offer->updatedAt);
         m_notifications.notifyUser(batch,
                                    user.id == domain->ownerId ? offer->userId : domain->ownerId,
                                    notificationFor(offer->status),
@@ -162,18 +167,6 @@ Expected<Offer> OfferService::respond(const protocol::User &user, qint64 offerId
                                     {"escrow_id"_L1, optionalJson(offer->escrowId)}});
         return *offer;
     });
-}
-
-qint64 OfferService::sell(EventBatch &batch, const Offer &offer, const Domain &domain,
-                          qint64 priceCents)
-{
-    const qint64 escrowId = m_escrows
-                                .open(batch, domain.id, offer.userId, domain.ownerId, priceCents,
-                                      QStringLiteral("offer"), offer.id)
-                                .id;
-    // Watchers learn that the domain is gone, not to whom or for how much.
-    m_domains.endSale(batch, domain, offer.updatedAt);
-    return escrowId;
 }
 
 } // namespace flippdeal::server

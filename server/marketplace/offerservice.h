@@ -13,7 +13,6 @@ namespace flippdeal::server {
 
 class Database;
 class DomainService;
-struct Domain;
 class EscrowService;
 class EventBatch;
 class EventStore;
@@ -35,9 +34,6 @@ public:
                             std::optional<qint64> amountCents);
 
 private:
-    //! Inside the transaction of an accepted offer: opens its escrow at `priceCents` and ends
-    //! the domain's listing. Returns the escrow's id.
-    qint64 sell(EventBatch &batch, const Offer &offer, const Domain &domain, qint64 priceCents);
     //! Inside a transaction: `event` `{offer}` to the maker's and the owner's user channels.
     static void announce(EventBatch &batch, const QString &event, const Offer &offer,
                          qint64 ownerId);
