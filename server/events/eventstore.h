@@ -67,8 +67,8 @@ public:
     //! publishes the batch after the commit. An ApiError from `work` rolls back and is returned
     //! as it is; a failed statement or commit rolls back and is a 500 (Database::transaction).
     template <typename Work>
-        requires ExpectedType<std::invoke_result_t<Work, EventBatch &>>
-    std::invoke_result_t<Work, EventBatch &> transaction(Work &&work)
+    requires ExpectedType<std::invoke_result_t<Work, EventBatch &>>
+        std::invoke_result_t<Work, EventBatch &> transaction(Work &&work)
     {
         EventBatch batch(m_db);
         auto result = m_db.transaction([&] { return work(batch); });

@@ -15,21 +15,47 @@
 namespace flippdeal::server {
 
 namespace {
+
 constexpr int MaxBidRetries = 3;
+
+//! Why `bidder` may not bid `amountCents` on `domain` at `nowMs`, or nothing.
+std::optional<ApiError> refusalToBid(const protocol::User &bidder, const Domain &domain,
+                                     qint64 amountCents, qint64 nowMs)
+{
+    if (!domain.isLiveAuction(nowMs))
+        return ApiError::validation(QStringLiteral("amount_cents"),
+                                    QStringLiteral("This auction is not active."));
+    if (domain.ownerId == bidder.id)
+        return ApiError::validation(QStringLiteral("amount_cents"),
+                                    QStringLiteral("You cannot bid on your own domain."));
+    const qint64 minimum = domain.minimumNextBidCents();
+    if (amountCents < minimum)
+        return ApiError::validation(
+            QStringLiteral("amount_cents"),
+            QStringLiteral("The bid must be at least %1 cents.").arg(minimum));
+    return std::nullopt;
 }
 
-QJsonObject Bid::toJson() const
+//! `event` with `data` on both of an auction's channels.
+void addToAuction(EventBatch &batch, qint64 domainId, const QString &event, const QJsonObject &data)
 {
-    return {{QLatin1String("id"), id},
-            {QLatin1String("domain_id"), domainId},
-            {QLatin1String("user_id"), userId},
-            {QLatin1String("amount_cents"), amountCents},
-            {QLatin1String("created_at"), protocol::isoUtc(createdAt)}};
+    batch.add(protocol::Channels::auction(domainId), event, data);
+    batch.add(protocol::Channels::domain(domainId), event, data);
 }
+
+QJsonObject extensionJson(qint64 domainId, qint64 endsAt, qint64 nowMs)
+{
+    return {{"domain_id"_L1, domainId},
+            {"ends_at"_L1, protocol::isoUtc(endsAt)},
+            {"server_time"_L1, protocol::isoUtc(nowMs)}};
+}
+
+} // namespace
 
 AuctionService::AuctionService(Database &db, EventStore &events, NotificationService &notifications,
                                EscrowService &escrows, DomainService &domains, qint64 antiSnipeMs)
     : m_db(db)
+    , m_auctions(db)
     , m_events(events)
     , m_notifications(notifications)
     , m_escrows(escrows)
@@ -55,228 +81,130 @@ Expected<AuctionService::BidResult> AuctionService::placeBid(const protocol::Use
                                                              qint64 nowMs)
 {
     for (int attempt = 0; attempt < MaxBidRetries; ++attempt) {
-        std::optional<ApiError> refusal;
-        std::optional<BidResult> result;
-        bool lostRace = false;
-        const bool ok = m_events.transaction([&](EventBatch &batch) {
-            auto domain = m_domains.findVisible(domainId, bidder.id);
-            if (!domain) {
-                refusal = ApiError::notFound(QStringLiteral("Domain not found."));
-                return false;
-            }
-            if (!domain->isLiveAuction(nowMs)) {
-                refusal = ApiError::validation(QStringLiteral("amount_cents"),
-                                               QStringLiteral("This auction is not active."));
-                return false;
-            }
-            if (domain->ownerId == bidder.id) {
-                refusal =
-                    ApiError::validation(QStringLiteral("amount_cents"),
-                                         QStringLiteral("You cannot bid on your own domain."));
-                return false;
-            }
-            const qint64 minimum = domain->minimumNextBidCents();
-            if (amountCents < minimum) {
-                refusal = ApiError::validation(
-                    QStringLiteral("amount_cents"),
-                    QStringLiteral("The bid must be at least %1 cents.").arg(minimum));
-                return false;
-            }
-            const std::optional<qint64> previousHigh = domain->highBidderId;
-            const qint64 previousAmount = domain->currentBidCents;
-            qint64 endsAt = *domain->endsAt;
-            const bool extended = endsAt - nowMs < m_antiSnipeMs;
-            if (extended)
-                endsAt = nowMs + m_antiSnipeMs;
-            // The compare-and-set on bid_count is what serializes equal bids: of several that
-            // read the same state, only the first UPDATE matches; the others retry and are
-            // then too low.
-            SqlQuery update(m_db, QStringLiteral("UPDATE domains SET current_bid_cents = ?, "
-                                                 "bid_count = bid_count + 1, high_bidder_id = ?, "
-                                                 "ends_at = ?, updated_at = ? WHERE id = ? AND "
-                                                 "bid_count = ? AND status = 'active'"));
-            update.bind(amountCents)
-                .bind(bidder.id)
-                .bind(endsAt)
-                .bind(nowMs)
-                .bind(domainId)
-                .bind(domain->bidCount)
-                .exec();
-            if (update.numRowsAffected() != 1) {
-                lostRace = true;
-                return false;
-            }
-            Bid bid{0, domainId, bidder.id, amountCents, nowMs};
-            bid.id = SqlQuery(m_db,
-                              QStringLiteral(
-                                  "INSERT INTO bids (domain_id, user_id, amount_cents, created_at) "
-                                  "VALUES (?, ?, ?, ?) RETURNING id"))
-                         .bind(domainId)
-                         .bind(bidder.id)
-                         .bind(amountCents)
-                         .bind(nowMs)
-                         .scalar();
-            domain->currentBidCents = amountCents;
-            domain->bidCount += 1;
-            domain->highBidderId = bidder.id;
-            domain->endsAt = endsAt;
-            domain->updatedAt = nowMs;
-
-            const QJsonObject placed{{QLatin1String("bid"), bid.toJson()},
-                                     {QLatin1String("auction"), auctionState(*domain, nowMs)}};
-            batch.add(protocol::Channels::auction(domainId), protocol::EventName::BidPlaced,
-                      placed);
-            batch.add(protocol::Channels::domain(domainId), protocol::EventName::BidPlaced, placed);
-            if (extended) {
-                const QJsonObject extension{
-                    {QLatin1String("domain_id"), domainId},
-                    {QLatin1String("ends_at"), protocol::isoUtc(endsAt)},
-                    {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
-                batch.add(protocol::Channels::auction(domainId),
-                          protocol::EventName::AuctionExtended, extension);
-                batch.add(protocol::Channels::domain(domainId),
-                          protocol::EventName::AuctionExtended, extension);
-            }
-            if (previousHigh && *previousHigh != bidder.id) {
-                m_notifications.notifyUser(
-                    batch, *previousHigh, protocol::NotificationType::BidOutbid,
-                    {{QLatin1String("domain_id"), domainId},
-                     {QLatin1String("domain_name"), domain->name},
-                     {QLatin1String("your_bid_cents"), previousAmount},
-                     {QLatin1String("current_bid_cents"), amountCents},
-                     {QLatin1String("minimum_next_bid_cents"), domain->minimumNextBidCents()}});
-            }
-            m_notifications.notifyUser(batch, domain->ownerId,
-                                       protocol::NotificationType::BidPlaced,
-                                       {{QLatin1String("domain_id"), domainId},
-                                        {QLatin1String("domain_name"), domain->name},
-                                        {QLatin1String("bid_id"), bid.id},
-                                        {QLatin1String("bidder_id"), bidder.id},
-                                        {QLatin1String("amount_cents"), amountCents}});
-            result = BidResult{bid, *domain, extended};
-            return true;
-        });
-        if (refusal)
-            return *refusal;
-        if (lostRace)
+        const auto result =
+            m_events.transaction([&](EventBatch &batch) -> Expected<std::optional<BidResult>> {
+                const auto domain = m_domains.findVisible(domainId, bidder.id);
+                if (!domain)
+                    return ApiError::notFound(QStringLiteral("Domain not found."));
+                if (auto refusal = refusalToBid(bidder, *domain, amountCents, nowMs))
+                    return *refusal;
+                return recordBid(batch, *domain, bidder, amountCents, nowMs);
+            });
+        if (!result)
+            return result.error();
+        if (!*result) // another bid got in first: read the auction again
             continue;
-        if (!ok || !result)
-            return ApiError::internal();
-        qCInfo(lcMarketplace) << "bid" << result->bid.id << "of" << amountCents << "on domain"
+        qCInfo(lcMarketplace) << "bid" << (*result)->bid.id << "of" << amountCents << "on domain"
                               << domainId;
-        return *result;
+        return **result;
     }
     return ApiError::conflict(QStringLiteral("Too many simultaneous bids; try again."));
 }
 
+std::optional<AuctionService::BidResult> AuctionService::recordBid(EventBatch &batch,
+                                                                   const Domain &before,
+                                                                   const protocol::User &bidder,
+                                                                   qint64 amountCents, qint64 nowMs)
+{
+    const bool extended = *before.endsAt - nowMs < m_antiSnipeMs;
+    const qint64 endsAt = extended ? nowMs + m_antiSnipeMs : *before.endsAt;
+    Bid bid{0, before.id, bidder.id, amountCents, nowMs};
+    const auto bidId = m_auctions.placeBid(before, bid, endsAt);
+    if (!bidId)
+        return std::nullopt;
+    bid.id = *bidId;
+    Domain after = before;
+    after.currentBidCents = amountCents;
+    after.bidCount += 1;
+    after.highBidderId = bidder.id;
+    after.endsAt = endsAt;
+    after.updatedAt = nowMs;
+    addToAuction(batch, before.id, protocol::EventName::BidPlaced,
+                 {{"bid"_L1, bid.toJson()}, {"auction"_L1, auctionState(after, nowMs)}});
+    if (extended)
+        addToAuction(batch, before.id, protocol::EventName::AuctionExtended,
+                     extensionJson(before.id, endsAt, nowMs));
+    if (before.highBidderId && *before.highBidderId != bidder.id)
+        m_notifications.notifyUser(batch, *before.highBidderId,
+                                   protocol::NotificationType::BidOutbid,
+                                   {{"domain_id"_L1, before.id},
+                                    {"domain_name"_L1, before.name},
+                                    {"your_bid_cents"_L1, before.currentBidCents},
+                                    {"current_bid_cents"_L1, amountCents},
+                                    {"minimum_next_bid_cents"_L1, after.minimumNextBidCents()}});
+    m_notifications.notifyUser(batch, before.ownerId, protocol::NotificationType::BidPlaced,
+                               {{"domain_id"_L1, before.id},
+                                {"domain_name"_L1, before.name},
+                                {"bid_id"_L1, bid.id},
+                                {"bidder_id"_L1, bidder.id},
+                                {"amount_cents"_L1, amountCents}});
+    return BidResult{bid, after, extended};
+}
+
 Expected<QList<Bid>> AuctionService::bids(qint64 domainId, int limit)
 {
-    QList<Bid> result;
-    try {
-        SqlQuery query(
-            m_db,
-            QStringLiteral("SELECT id, domain_id, user_id, amount_cents, created_at FROM bids "
-                           "WHERE domain_id = ? ORDER BY id DESC LIMIT ?"));
-        query.bind(domainId).bind(limit).exec();
-        while (query.next())
-            result.append(Bid{query.int64(0), query.int64(1), query.int64(2), query.int64(3),
-                              query.int64(4)});
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return ApiError::internal();
-    }
-    return result;
+    return m_db.attempt([&]() -> Expected<QList<Bid>> { return m_auctions.bids(domainId, limit); });
 }
 
 Expected<Domain> AuctionService::cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs)
 {
-    std::optional<ApiError> refusal;
-    const bool ok = m_events.transaction([&](EventBatch &batch) {
-        // Live only (as Domain::isLiveAuction): once its time is up the auction is its
-        // winner's, even before the scheduler closes it.
-        SqlQuery flip(m_db,
-                      QStringLiteral("UPDATE domains SET status = 'cancelled', updated_at = ? "
-                                     "WHERE id = ? AND status = 'active' AND "
-                                     "enable_bidding = 1 AND (ends_at IS NULL OR ends_at > ?)"));
-        flip.bind(nowMs).bind(domainId).bind(nowMs).exec();
-        if (flip.numRowsAffected() != 1) {
-            refusal = m_domains.find(domainId)
-                          ? ApiError::conflict(QStringLiteral("This auction is not live."))
-                          : ApiError::notFound(QStringLiteral("Domain not found."));
-            return false;
-        }
+    auto cancelled = m_events.transaction([&](EventBatch &batch) -> Expected<Domain> {
+        if (!m_auctions.cancelIfLive(domainId, nowMs))
+            return m_domains.find(domainId)
+                       ? ApiError::conflict(QStringLiteral("This auction is not live."))
+                       : ApiError::notFound(QStringLiteral("Domain not found."));
         const auto domain = m_domains.find(domainId);
         if (!domain)
-            return false;
-        const QJsonObject ended{{QLatin1String("domain_id"), domainId},
-                                {QLatin1String("winner_user_id"), QJsonValue()},
-                                {QLatin1String("final_bid_cents"), QJsonValue()},
-                                {QLatin1String("escrow_id"), QJsonValue()},
-                                {QLatin1String("cancelled"), true},
-                                {QLatin1String("reason"), reason},
-                                {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
-        batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionEnded, ended);
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionEnded, ended);
+            return ApiError::internal();
+        addToAuction(batch, domainId, protocol::EventName::AuctionEnded,
+                     {{"domain_id"_L1, domainId},
+                      {"winner_user_id"_L1, QJsonValue()},
+                      {"final_bid_cents"_L1, QJsonValue()},
+                      {"escrow_id"_L1, QJsonValue()},
+                      {"cancelled"_L1, true},
+                      {"reason"_L1, reason},
+                      {"server_time"_L1, protocol::isoUtc(nowMs)}});
         batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
-                  {{QLatin1String("domain"), domain->toJson()}});
-        const QJsonObject data{{QLatin1String("domain_id"), domainId},
-                               {QLatin1String("domain_name"), domain->name},
-                               {QLatin1String("winner_user_id"), QJsonValue()},
-                               {QLatin1String("final_bid_cents"), QJsonValue()},
-                               {QLatin1String("reserve_met"), false},
-                               {QLatin1String("escrow_id"), QJsonValue()},
-                               {QLatin1String("cancelled"), true},
-                               {QLatin1String("reason"), reason}};
+                  {{"domain"_L1, domain->toJson()}});
+        const QJsonObject data{{"domain_id"_L1, domainId},
+                               {"domain_name"_L1, domain->name},
+                               {"winner_user_id"_L1, QJsonValue()},
+                               {"final_bid_cents"_L1, QJsonValue()},
+                               {"reserve_met"_L1, false},
+                               {"escrow_id"_L1, QJsonValue()},
+                               {"cancelled"_L1, true},
+                               {"reason"_L1, reason}};
         m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
                                    data);
         if (domain->highBidderId && *domain->highBidderId != domain->ownerId)
             m_notifications.notifyUser(batch, *domain->highBidderId,
                                        protocol::NotificationType::AuctionEnded, data);
-        return true;
+        return *domain;
     });
-    if (refusal)
-        return *refusal;
-    if (!ok)
-        return ApiError::internal();
-    qCInfo(lcMarketplace) << "auction" << domainId << "cancelled by an operator:" << reason;
-    return m_domains.get(domainId);
+    if (cancelled)
+        qCInfo(lcMarketplace) << "auction" << domainId << "cancelled by an operator:" << reason;
+    return cancelled;
 }
 
 Expected<Domain> AuctionService::extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs)
 {
-    std::optional<ApiError> refusal;
-    const bool ok = m_events.transaction([&](EventBatch &batch) {
-        const auto domain = m_domains.find(domainId);
-        if (!domain) {
-            refusal = ApiError::notFound(QStringLiteral("Domain not found."));
-            return false;
-        }
-        if (!domain->isLiveAuction(nowMs)) {
-            refusal = ApiError::conflict(QStringLiteral("This auction is not live."));
-            return false;
-        }
+    auto extended = m_events.transaction([&](EventBatch &batch) -> Expected<Domain> {
+        auto domain = m_domains.find(domainId);
+        if (!domain)
+            return ApiError::notFound(QStringLiteral("Domain not found."));
+        if (!domain->isLiveAuction(nowMs))
+            return ApiError::conflict(QStringLiteral("This auction is not live."));
         const qint64 endsAt = domain->endsAt.value_or(nowMs) + seconds * 1000;
-        SqlQuery update(m_db, QStringLiteral("UPDATE domains SET ends_at = ?, updated_at = ? "
-                                             "WHERE id = ? AND status = 'active' AND ends_at = ?"));
-        update.bind(endsAt).bind(nowMs).bind(domainId).bind(*domain->endsAt).exec();
-        if (update.numRowsAffected() != 1) {
-            refusal =
-                ApiError::conflict(QStringLiteral("The auction changed meanwhile; try again."));
-            return false;
-        }
-        const QJsonObject extended{{QLatin1String("domain_id"), domainId},
-                                   {QLatin1String("ends_at"), protocol::isoUtc(endsAt)},
-                                   {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
-        batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionExtended,
-                  extended);
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionExtended,
-                  extended);
-        return true;
+        if (!m_auctions.extend(domainId, *domain->endsAt, endsAt, nowMs))
+            return ApiError::conflict(QStringLiteral("The auction changed meanwhile; try again."));
+        addToAuction(batch, domainId, protocol::EventName::AuctionExtended,
+                     extensionJson(domainId, endsAt, nowMs));
+        domain->endsAt = endsAt;
+        domain->updatedAt = nowMs;
+        return *domain;
     });
-    if (refusal)
-        return *refusal;
-    if (!ok)
-        return ApiError::internal();
+    if (!extended)
+        return extended;
     qCInfo(lcMarketplace) << "auction" << domainId << "extended by" << seconds
                           << "s by an operator";
     return m_domains.get(domainId);
@@ -284,145 +212,113 @@ Expected<Domain> AuctionService::extendAuction(qint64 domainId, qint64 seconds, 
 
 int AuctionService::closeDueAuctions(qint64 nowMs)
 {
-    QList<qint64> due;
-    try {
-        SqlQuery query(
-            m_db,
-            QStringLiteral("SELECT id FROM domains WHERE status = 'active' AND enable_bidding = 1 "
-                           "AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at"));
-        query.bind(nowMs).exec();
-        while (query.next())
-            due.append(query.int64(0));
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return 0;
-    }
+    const auto due =
+        m_db.attempt([&]() -> Expected<QList<qint64>> { return m_auctions.dueToClose(nowMs); });
     int closed = 0;
-    for (const qint64 id : std::as_const(due))
+    for (const qint64 id : due ? *due : QList<qint64>())
         closed += closeOne(id, nowMs) ? 1 : 0;
     return closed;
 }
 
 bool AuctionService::closeOne(qint64 domainId, qint64 nowMs)
 {
-    bool closedHere = false;
-    m_events.transaction([&](EventBatch &batch) {
+    const auto closed = m_events.transaction([&](EventBatch &batch) -> Expected<Done> {
         // Exactly once: only the scheduler whose UPDATE flips the status goes on.
-        SqlQuery flip(m_db, QStringLiteral("UPDATE domains SET status = 'ended', updated_at = ? "
-                                           "WHERE id = ? AND status = 'active' AND ends_at <= ?"));
-        flip.bind(nowMs).bind(domainId).bind(nowMs).exec();
-        if (flip.numRowsAffected() != 1)
-            return false;
+        if (!m_auctions.endIfDue(domainId, nowMs))
+            return ApiError::conflict(QStringLiteral("closed elsewhere"));
         const auto domain = m_domains.find(domainId);
         if (!domain)
-            return false;
-        const bool reserveMet =
-            domain->bidCount > 0 && domain->currentBidCents >= domain->reserveCents.value_or(0);
-        // Plain values (0 = none) rather than optionals: GCC's -O2 flow analysis warns about
-        // optionals copied through ternaries.
-        const qint64 winner = reserveMet ? domain->highBidderId.value_or(0) : 0;
-        qint64 escrowId = 0;
-        if (winner > 0) {
-            escrowId = m_escrows
-                           .open(batch, domainId, winner, domain->ownerId, domain->currentBidCents,
-                                 QStringLiteral("auction"), std::nullopt)
-                           .id;
-            m_notifications.notifyUser(batch, winner, protocol::NotificationType::AuctionWon,
-                                       {{QLatin1String("domain_id"), domainId},
-                                        {QLatin1String("domain_name"), domain->name},
-                                        {QLatin1String("final_bid_cents"), domain->currentBidCents},
-                                        {QLatin1String("escrow_id"), escrowId}});
-        }
-        const QJsonValue winnerJson = winner > 0 ? QJsonValue(winner) : QJsonValue();
-        const QJsonValue finalBidJson =
-            winner > 0 ? QJsonValue(domain->currentBidCents) : QJsonValue();
-        const QJsonValue escrowJson = escrowId > 0 ? QJsonValue(escrowId) : QJsonValue();
-        m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
-                                   {{QLatin1String("domain_id"), domainId},
-                                    {QLatin1String("domain_name"), domain->name},
-                                    {QLatin1String("winner_user_id"), winnerJson},
-                                    {QLatin1String("final_bid_cents"), finalBidJson},
-                                    {QLatin1String("reserve_met"), reserveMet},
-                                    {QLatin1String("escrow_id"), escrowJson}});
-        const QJsonObject ended{{QLatin1String("domain_id"), domainId},
-                                {QLatin1String("winner_user_id"), winnerJson},
-                                {QLatin1String("final_bid_cents"), finalBidJson},
-                                {QLatin1String("escrow_id"), escrowJson},
-                                {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
-        batch.add(protocol::Channels::auction(domainId), protocol::EventName::AuctionEnded, ended);
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::AuctionEnded, ended);
-        closedHere = true;
-        return true;
+            return ApiError::internal();
+        announceClose(batch, *domain, nowMs);
+        return Done{};
     });
-    if (closedHere) {
+    if (closed)
         qCInfo(lcMarketplace) << "auction" << domainId << "closed";
+    return closed.hasValue();
+}
+
+void AuctionService::announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs)
+{
+    const bool reserveMet =
+        domain.bidCount > 0 && domain.currentBidCents >= domain.reserveCents.value_or(0);
+    // Plain values (0 = none) rather than optionals: GCC's -O2 flow analysis warns about
+    // optionals copied through ternaries.
+    const qint64 winner = reserveMet ? domain.highBidderId.value_or(0) : 0;
+    qint64 escrowId = 0;
+    if (winner > 0) {
+        escrowId = m_escrows
+                       .open(batch, domain.id, winner, domain.ownerId, domain.currentBidCents,
+                             QStringLiteral("auction"), std::nullopt)
+                       .id;
+        m_notifications.notifyUser(batch, winner, protocol::NotificationType::AuctionWon,
+                                   {{"domain_id"_L1, domain.id},
+                                    {"domain_name"_L1, domain.name},
+                                    {"final_bid_cents"_L1, domain.currentBidCents},
+                                    {"escrow_id"_L1, escrowId}});
     }
-    return closedHere;
+    const QJsonValue winnerJson = winner > 0 ? QJsonValue(winner) : QJsonValue();
+    const QJsonValue finalBidJson = winner > 0 ? QJsonValue(domain.currentBidCents) : QJsonValue();
+    const QJsonValue escrowJson = escrowId > 0 ? QJsonValue(escrowId) : QJsonValue();
+    m_notifications.notifyUser(batch, domain.ownerId, protocol::NotificationType::AuctionEnded,
+                               {{"domain_id"_L1, domain.id},
+                                {"domain_name"_L1, domain.name},
+                                {"winner_user_id"_L1, winnerJson},
+                                {"final_bid_cents"_L1, finalBidJson},
+                                {"reserve_met"_L1, reserveMet},
+                                {"escrow_id"_L1, escrowJson}});
+    addToAuction(batch, domain.id, protocol::EventName::AuctionEnded,
+                 {{"domain_id"_L1, domain.id},
+                  {"winner_user_id"_L1, winnerJson},
+                  {"final_bid_cents"_L1, finalBidJson},
+                  {"escrow_id"_L1, escrowJson},
+                  {"server_time"_L1, protocol::isoUtc(nowMs)}});
 }
 
 int AuctionService::broadcastCountdowns(qint64 nowMs)
 {
-    QList<qint64> ids;
-    try {
-        // Only auctions whose next beat is due get a (write) transaction below.
-        SqlQuery query(
-            m_db, QStringLiteral(
-                      "SELECT id, ends_at, last_countdown_at FROM domains WHERE status = 'active' "
-                      "AND enable_bidding = 1 AND ends_at IS NOT NULL AND ends_at > ?"));
-        query.bind(nowMs).exec();
-        while (query.next()) {
-            const qint64 interval = query.int64(1) - nowMs <= 60'000 ? 1000 : 10'000;
-            if (nowMs - query.optionalInt64(2).value_or(0) >= interval - 150)
-                ids.append(query.int64(0));
-        }
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return 0;
-    }
+    // Only auctions whose next beat is due get a (write) transaction below.
+    const auto due =
+        m_db.attempt([&]() -> Expected<QList<qint64>> { return m_auctions.countdownsDue(nowMs); });
     int sent = 0;
-    for (const qint64 id : std::as_const(ids)) {
-        // A countdown is a clock beat that the next one supersedes: it is not stored in the
-        // history and carries no seq, so 1 500 auctions do not write 9 000 history rows a
-        // minute. Only the claim below is written.
-        std::optional<BroadcastEvent> beat;
-        const bool committed = m_db.transaction([&] {
-            const auto domain = m_domains.find(id);
-            if (!domain || !domain->isLiveAuction(nowMs))
-                return false;
-            const qint64 remainingMs = *domain->endsAt - nowMs;
-            const qint64 interval = remainingMs <= 60'000 ? 1000 : 10'000;
-            // Claim this beat in the database, so that of several schedulers (nodes, the
-            // standalone command) exactly one sends it. The slack keeps a late timer from
-            // skipping a beat.
-            SqlQuery claim(
-                m_db,
-                QStringLiteral(
-                    "UPDATE domains SET last_countdown_at = ? WHERE id = ? AND status = 'active' "
-                    "AND (last_countdown_at IS NULL OR last_countdown_at <= ?)"));
-            claim.bind(nowMs).bind(id).bind(nowMs - (interval - 150)).exec();
-            if (claim.numRowsAffected() != 1)
-                return false;
-            beat = BroadcastEvent{
-                protocol::Channels::auction(id),
-                protocol::EventName::AuctionCountdown,
-                protocol::toJson(QJsonObject{
-                    {QLatin1String("domain_id"), id},
-                    {QLatin1String("ends_at"), protocol::isoUtc(*domain->endsAt)},
-                    {QLatin1String("server_time"), protocol::isoUtc(nowMs)},
-                    {QLatin1String("seconds_remaining"), qint64(std::ceil(remainingMs / 1000.0))}}),
-                0,
-                {}};
-            if (!m_events.isPublishing())
-                m_events.addTransient(*beat); // relayed, with the claim, to the serve nodes
-            return true;
-        });
-        if (!committed || !beat)
-            continue;
-        if (m_events.isPublishing())
-            m_events.addTransient(*beat); // after the commit, like every broadcast
-        ++sent;
-    }
+    for (const qint64 id : due ? *due : QList<qint64>())
+        sent += sendCountdown(id, nowMs) ? 1 : 0;
     return sent;
+}
+
+bool AuctionService::sendCountdown(qint64 domainId, qint64 nowMs)
+{
+    // A countdown is a clock beat that the next one supersedes: it is not stored in the history
+    // and carries no seq, so 1 500 auctions do not write 9 000 history rows a minute. Only the
+    // claim below is written.
+    const auto beat = m_db.transaction([&]() -> Expected<BroadcastEvent> {
+        const auto domain = m_domains.find(domainId);
+        if (!domain || !domain->isLiveAuction(nowMs))
+            return ApiError::conflict(QStringLiteral("not live"));
+        const qint64 remainingMs = *domain->endsAt - nowMs;
+        // Claim this beat in the database, so that of several schedulers (nodes, the standalone
+        // command) exactly one sends it.
+        if (!m_auctions.claimCountdown(domainId, nowMs,
+                                       AuctionTable::countdownInterval(remainingMs)))
+            return ApiError::conflict(QStringLiteral("claimed elsewhere"));
+        const BroadcastEvent event{
+            protocol::Channels::auction(domainId),
+            protocol::EventName::AuctionCountdown,
+            protocol::toJson(
+                QJsonObject{{"domain_id"_L1, domainId},
+                            {"ends_at"_L1, protocol::isoUtc(*domain->endsAt)},
+                            {"server_time"_L1, protocol::isoUtc(nowMs)},
+                            {"seconds_remaining"_L1, qint64(std::ceil(remainingMs / 1000.0))}}),
+            0,
+            {}};
+        if (!m_events.isPublishing())
+            m_events.addTransient(event); // relayed, with the claim, to the serve nodes
+        return event;
+    });
+    if (!beat)
+        return false;
+    if (m_events.isPublishing())
+        m_events.addTransient(*beat); // after the commit, like every broadcast
+    return true;
 }
 
 } // namespace flippdeal::server

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "marketplace/auctiontable.h"
 #include "marketplace/domainservice.h"
 
 #include "protocol/types.h"
@@ -16,18 +17,6 @@ class EscrowService;
 class EventBatch;
 class EventStore;
 class NotificationService;
-
-//! \brief One accepted bid.
-struct Bid
-{
-    qint64 id = 0;
-    qint64 domainId = 0;
-    qint64 userId = 0;
-    qint64 amountCents = 0;
-    qint64 createdAt = 0;
-
-    QJsonObject toJson() const;
-};
 
 //! \brief Live auctions: bidding (serialized by the database so exactly one of several equal
 //! bids wins), anti-sniping extensions, the countdown broadcasts and closing each auction
@@ -66,9 +55,18 @@ public:
     static QJsonObject auctionState(const Domain &domain, qint64 nowMs);
 
 private:
+    //! Inside a transaction: records a bid that passed the rules and announces it. Nothing
+    //! when another bid got in first.
+    std::optional<BidResult> recordBid(EventBatch &batch, const Domain &before,
+                                       const protocol::User &bidder, qint64 amountCents,
+                                       qint64 nowMs);
     bool closeOne(qint64 domainId, qint64 nowMs);
+    //! Inside the closing transaction: the winner's escrow, the notifications, AuctionEnded.
+    void announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs);
+    bool sendCountdown(qint64 domainId, qint64 nowMs);
 
     Database &m_db;
+    AuctionTable m_auctions;
     EventStore &m_events;
     NotificationService &m_notifications;
     EscrowService &m_escrows;

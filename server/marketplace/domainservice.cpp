@@ -118,17 +118,15 @@ Expected<Domain> DomainService::readNewDomain(const QJsonObject &body, qint64 no
 
 std::optional<Domain> DomainService::find(qint64 id)
 {
-    const auto domain = m_db.attempt([&]() -> Expected<std::optional<Domain>> {
-        return m_domains->find(id);
-    });
+    const auto domain =
+        m_db.attempt([&]() -> Expected<std::optional<Domain>> { return m_domains->find(id); });
     return domain ? *domain : std::nullopt;
 }
 
 Expected<QList<Domain>> DomainService::liveAuctions(qint64 nowMs, int limit)
 {
-    return m_db.attempt([&]() -> Expected<QList<Domain>> {
-        return m_domains->liveAuctions(nowMs, limit);
-    });
+    return m_db.attempt(
+        [&]() -> Expected<QList<Domain>> { return m_domains->liveAuctions(nowMs, limit); });
 }
 
 std::optional<Domain> DomainService::findVisible(qint64 id, qint64 viewerId)
@@ -274,8 +272,8 @@ DomainService::visibleDomain(qint64 domainId, qint64 viewerId, qint64 nowMs)
 
 bool DomainService::isParticipant(qint64 userId, qint64 domainId)
 {
-    const auto participant =
-        m_db.attempt([&]() -> Expected<bool> { return m_domains->isParticipant(userId, domainId); });
+    const auto participant = m_db.attempt(
+        [&]() -> Expected<bool> { return m_domains->isParticipant(userId, domainId); });
     return participant && *participant;
 }
 

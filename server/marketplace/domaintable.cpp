@@ -172,8 +172,8 @@ void DomainTable::unwatch(qint64 domainId, qint64 userId)
 
 bool DomainTable::isParticipant(qint64 userId, qint64 domainId)
 {
-    SqlQuery query(m_db, QStringLiteral(
-                             "SELECT 1 FROM domains WHERE id = ? AND owner_id = ? "
+    SqlQuery query(
+        m_db, QStringLiteral("SELECT 1 FROM domains WHERE id = ? AND owner_id = ? "
                              "UNION ALL SELECT 1 FROM watchers WHERE domain_id = ? AND user_id = ? "
                              "UNION ALL SELECT 1 FROM bids WHERE domain_id = ? AND user_id = ? "
                              "UNION ALL SELECT 1 FROM offers WHERE domain_id = ? AND user_id = ? "

@@ -34,16 +34,15 @@ Offer offerFromRow(const SqlQuery &row)
 
 QJsonObject Offer::toJson() const
 {
-    return {
-        {"id"_L1, id},
-        {"domain_id"_L1, domainId},
-        {"user_id"_L1, userId},
-        {"amount_cents"_L1, amountCents},
-        {"counter_cents"_L1, counterCents ? QJsonValue(*counterCents) : QJsonValue()},
-        {"status"_L1, toString(status)},
-        {"escrow_id"_L1, escrowId ? QJsonValue(*escrowId) : QJsonValue()},
-        {"created_at"_L1, protocol::isoUtc(createdAt)},
-        {"updated_at"_L1, protocol::isoUtc(updatedAt)}};
+    return {{"id"_L1, id},
+            {"domain_id"_L1, domainId},
+            {"user_id"_L1, userId},
+            {"amount_cents"_L1, amountCents},
+            {"counter_cents"_L1, counterCents ? QJsonValue(*counterCents) : QJsonValue()},
+            {"status"_L1, toString(status)},
+            {"escrow_id"_L1, escrowId ? QJsonValue(*escrowId) : QJsonValue()},
+            {"created_at"_L1, protocol::isoUtc(createdAt)},
+            {"updated_at"_L1, protocol::isoUtc(updatedAt)}};
 }
 
 std::optional<Offer> OfferTable::find(qint64 offerId)
@@ -57,18 +56,20 @@ std::optional<Offer> OfferTable::find(qint64 offerId)
 
 Offer OfferTable::insert(qint64 domainId, qint64 userId, qint64 amountCents, qint64 now)
 {
-    Offer offer{0, domainId, userId, amountCents, std::nullopt, OfferStatus::Pending,
-                std::nullopt, now, now};
-    offer.id = SqlQuery(m_db, QStringLiteral("INSERT INTO offers (domain_id, user_id, amount_cents, "
-                                             "status, created_at, updated_at) "
-                                             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"))
-                   .bind(domainId)
-                   .bind(userId)
-                   .bind(amountCents)
-                   .bind(toString(offer.status))
-                   .bind(now)
-                   .bind(now)
-                   .scalar();
+    Offer offer{
+        0,   domainId, userId, amountCents, std::nullopt, OfferStatus::Pending, std::nullopt,
+        now, now};
+    offer.id =
+        SqlQuery(m_db, QStringLiteral("INSERT INTO offers (domain_id, user_id, amount_cents, "
+                                      "status, created_at, updated_at) "
+                                      "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"))
+            .bind(domainId)
+            .bind(userId)
+            .bind(amountCents)
+            .bind(toString(offer.status))
+            .bind(now)
+            .bind(now)
+            .scalar();
     return offer;
 }
 

@@ -104,8 +104,8 @@ public:
     //! returns a value, rolls back when it returns an ApiError (a refusal, passed on) or a
     //! statement throws DbError (logged, passed on as a 500). A failed commit is a 500 too.
     template <typename Work>
-        requires ExpectedType<std::invoke_result_t<Work>>
-    std::invoke_result_t<Work> transaction(Work &&work);
+    requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
+    transaction(Work &&work);
 
     //! \brief Runs `work`, which returns an Expected<T>, outside a transaction (reads, single
     //! statements): a DbError is logged and becomes a 500.
@@ -127,8 +127,8 @@ private:
 };
 
 template <typename Work>
-    requires ExpectedType<std::invoke_result_t<Work>>
-std::invoke_result_t<Work> Database::transaction(Work &&work)
+requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
+Database::transaction(Work &&work)
 {
     std::optional<std::invoke_result_t<Work>> result;
     const bool committed = transaction([&] {
