@@ -3,6 +3,7 @@
 
 #include "core/ratelimiter.h"
 #include "core/result.h"
+#include "messaging/messagetable.h"
 
 #include "protocol/types.h"
 
@@ -62,7 +63,16 @@ public:
     Expected<qint64> unreadCount(qint64 userId);
 
 private:
+    //! What the sender already sent under `clientId`, when `message` repeats it; a 409 when
+    //! the id was used for another message; nothing when the id is new (or empty).
+    Expected<std::optional<protocol::Message>> replay(const protocol::Message &message,
+                                                      const QString &clientId);
+    //! Stores `message` with its two MessageSent broadcasts and the recipient's notification.
+    Expected<protocol::Message> store(protocol::Message message, const protocol::User &sender,
+                                      const QString &clientId);
+
     Database &m_db;
+    MessageTable m_messages;
     EventStore &m_events;
     NotificationService &m_notifications;
     RateLimiter m_limiter;
