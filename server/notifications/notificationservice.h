@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "notifications/notificationtable.h"
 
 #include "protocol/types.h"
 
@@ -42,6 +43,7 @@ public:
 
 private:
     Database &m_db;
+    NotificationTable m_notifications;
     EventStore &m_events;
 };
 

@@ -194,14 +194,14 @@ Expected<ApiEvent> parseEvent(const QJsonObject &body)
 //! Stores the sequenced part of all events in one transaction, then broadcasts the rest.
 bool publish(EventStore &events, const QList<ApiEvent> &batch)
 {
-    const bool stored = events.transaction([&](EventBatch &tx) {
+    const auto stored = events.transaction([&](EventBatch &tx) -> Expected<Done> {
         for (const ApiEvent &event : batch) {
             for (const protocol::ChannelName &channel : event.channels) {
                 if (channel.isSequenced())
                     tx.addRaw(channel.name, event.name, event.payload, event.socketId);
             }
         }
-        return true;
+        return Done{};
     });
     if (!stored)
         return false;
