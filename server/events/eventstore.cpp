@@ -13,9 +13,31 @@
 
 namespace flippdeal::server {
 
+using namespace Qt::StringLiterals;
+
 namespace {
+
 constexpr int MarkIntervalMs = 200;
+
+const QString selectEvents =
+    QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events ");
+
+//! The rows of a query on selectEvents.
+QList<StoredEvent> storedEvents(SqlQuery &query)
+{
+    QList<StoredEvent> events;
+    while (query.next())
+        events.append(StoredEvent{query.int64("id"_L1),
+                                  query.text("channel"_L1),
+                                  query.int64("seq"_L1),
+                                  query.text("event"_L1),
+                                  query.text("data"_L1).toUtf8(),
+                                  query.int64("created_at"_L1),
+                                  {}});
+    return events;
 }
+
+} // namespace
 
 QJsonObject StoredEvent::toHistoryJson() const
 {
@@ -131,31 +153,20 @@ int EventStore::publishBacklog(qint64 minAgeMs)
     if (!m_publishing)
         return 0;
     flushPublishedMarks();
-    QList<StoredEvent> events;
-    try {
-        SqlQuery query(
-            m_db, QStringLiteral(
-                      "SELECT id, channel, seq, event, data, created_at FROM channel_events "
-                      "WHERE published_at IS NULL AND created_at <= ? ORDER BY id LIMIT 10000"));
+    const auto events = m_db.attempt([&]() -> Expected<QList<StoredEvent>> {
+        SqlQuery query(m_db, selectEvents + QStringLiteral("WHERE published_at IS NULL AND "
+                                                           "created_at <= ? ORDER BY id "
+                                                           "LIMIT 10000"));
         query.bind(protocol::nowMs() - minAgeMs).exec();
-        while (query.next()) {
-            events.append(StoredEvent{query.int64(0),
-                                      query.text(1),
-                                      query.int64(2),
-                                      query.text(3),
-                                      query.text(4).toUtf8(),
-                                      query.int64(5),
-                                      {}});
-        }
-    } catch (const DbError &error) {
-        qCWarning(lcEvents) << "cannot read the outbox:" << error.what();
+        return storedEvents(query);
+    });
+    if (!events)
         return 0;
-    }
-    publish(events);
-    if (!events.isEmpty())
-        qCInfo(lcEvents) << "published" << events.size()
+    publish(*events);
+    if (!events->isEmpty())
+        qCInfo(lcEvents) << "published" << events->size()
                          << "events left over from before a restart";
-    return static_cast<int>(events.size());
+    return static_cast<int>(events->size());
 }
 
 void EventStore::addTransient(const BroadcastEvent &event)
@@ -183,16 +194,14 @@ int EventStore::publishRelayed()
     if (!m_publishing)
         return 0;
     QList<BroadcastEvent> events;
-    try {
-        // Reading first keeps the usual empty poll from taking the write lock.
-        SqlQuery any(m_db, QStringLiteral("SELECT 1 FROM transient_events LIMIT 1"));
-        any.exec();
-        if (!any.next())
-            return 0;
-    } catch (const DbError &error) {
-        qCWarning(lcEvents) << "cannot read the transient relay:" << error.what();
+    // Reading first keeps the usual empty poll from taking the write lock.
+    const auto any = m_db.attempt([&]() -> Expected<bool> {
+        SqlQuery query(m_db, QStringLiteral("SELECT 1 FROM transient_events LIMIT 1"));
+        query.exec();
+        return query.next();
+    });
+    if (!any || !*any)
         return 0;
-    }
     const qint64 oldest = protocol::nowMs() - TransientMaxAgeMs;
     m_db.transaction([&] {
         SqlQuery query(m_db, QStringLiteral("DELETE FROM transient_events "
@@ -200,10 +209,12 @@ int EventStore::publishRelayed()
         query.exec();
         QList<std::pair<qint64, BroadcastEvent>> rows;
         while (query.next()) {
-            if (query.int64(4) >= oldest)
-                rows.append(
-                    {query.int64(0),
-                     BroadcastEvent{query.text(1), query.text(2), query.text(3).toUtf8(), 0, {}}});
+            if (query.int64("created_at"_L1) >= oldest)
+                rows.append({query.int64("id"_L1), BroadcastEvent{query.text("channel"_L1),
+                                                                  query.text("event"_L1),
+                                                                  query.text("data"_L1).toUtf8(),
+                                                                  0,
+                                                                  {}}});
         }
         std::sort(rows.begin(), rows.end(),
                   [](const auto &a, const auto &b) { return a.first < b.first; });
@@ -218,40 +229,23 @@ int EventStore::publishRelayed()
 
 Expected<QList<StoredEvent>> EventStore::history(const QString &channel, qint64 afterSeq, int limit)
 {
-    QList<StoredEvent> events;
-    try {
-        SqlQuery query(
-            m_db,
-            QStringLiteral("SELECT id, channel, seq, event, data, created_at FROM channel_events "
-                           "WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?"));
+    return m_db.attempt([&]() -> Expected<QList<StoredEvent>> {
+        SqlQuery query(m_db,
+                       selectEvents +
+                           QStringLiteral("WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?"));
         query.bind(channel).bind(afterSeq).bind(limit).exec();
-        while (query.next()) {
-            events.append(StoredEvent{query.int64(0),
-                                      query.text(1),
-                                      query.int64(2),
-                                      query.text(3),
-                                      query.text(4).toUtf8(),
-                                      query.int64(5),
-                                      {}});
-        }
-    } catch (const DbError &error) {
-        qCWarning(lcEvents) << "history query failed:" << error.what();
-        return ApiError::internal();
-    }
-    return events;
+        return storedEvents(query);
+    });
 }
 
 Expected<qint64> EventStore::lastSeq(const QString &channel)
 {
-    try {
+    return m_db.attempt([&]() -> Expected<qint64> {
         SqlQuery query(m_db,
                        QStringLiteral("SELECT last_seq FROM channel_sequences WHERE channel = ?"));
         query.bind(channel).exec();
-        return query.next() ? query.int64(0) : 0;
-    } catch (const DbError &error) {
-        qCWarning(lcEvents) << "last seq query failed:" << error.what();
-        return ApiError::internal();
-    }
+        return query.next() ? query.int64("last_seq"_L1) : 0;
+    });
 }
 
 int EventStore::prune(qint64 cutoffMs)
@@ -269,13 +263,12 @@ int EventStore::prune(qint64 cutoffMs)
 
 qint64 EventStore::backlog()
 {
-    try {
+    const auto count = m_db.attempt([&]() -> Expected<qint64> {
         return SqlQuery(m_db, QStringLiteral(
                                   "SELECT COUNT(*) FROM channel_events WHERE published_at IS NULL"))
             .scalar();
-    } catch (const DbError &) {
-        return -1;
-    }
+    });
+    return count ? *count : -1;
 }
 
 } // namespace flippdeal::server

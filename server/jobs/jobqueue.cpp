@@ -70,9 +70,9 @@ std::optional<Job> JobQueue::claim(const QString &workerId, qint64 nowMs)
             .bind(staleBefore)
             .exec();
         if (query.next()) {
-            job = Job{query.int64(0), query.text(1),
-                      QJsonDocument::fromJson(query.text(2).toUtf8()).object(), int(query.int64(3)),
-                      int(query.int64(4))};
+            job = Job{query.int64("id"_L1), query.text("type"_L1),
+                      QJsonDocument::fromJson(query.text("payload"_L1).toUtf8()).object(),
+                      int(query.int64("attempts"_L1)), int(query.int64("max_attempts"_L1))};
         }
         return true;
     });
@@ -127,27 +127,25 @@ void JobQueue::fail(const Job &job, const QString &error, qint64 nowMs)
 
 QList<FailedJob> JobQueue::failedJobs(int limit)
 {
-    QList<FailedJob> result;
-    try {
-        SqlQuery query(
-            m_db, QStringLiteral("SELECT id, job_id, type, payload, attempts, error, failed_at "
-                                 "FROM failed_jobs ORDER BY id DESC LIMIT ?"));
+    const auto failed = m_db.attempt([&]() -> Expected<QList<FailedJob>> {
+        SqlQuery query(m_db, QStringLiteral("SELECT id, job_id, type, payload, attempts, error, "
+                                            "failed_at FROM failed_jobs ORDER BY id DESC LIMIT ?"));
         query.bind(limit).exec();
-        while (query.next()) {
-            result.append(FailedJob{query.int64(0), query.int64(1), query.text(2),
-                                    QJsonDocument::fromJson(query.text(3).toUtf8()).object(),
-                                    int(query.int64(4)), query.text(5), query.int64(6)});
-        }
-    } catch (const DbError &error) {
-        qCWarning(lcDb) << error.what();
-    }
-    return result;
+        QList<FailedJob> result;
+        while (query.next())
+            result.append(
+                FailedJob{query.int64("id"_L1), query.int64("job_id"_L1), query.text("type"_L1),
+                          QJsonDocument::fromJson(query.text("payload"_L1).toUtf8()).object(),
+                          int(query.int64("attempts"_L1)), query.text("error"_L1),
+                          query.int64("failed_at"_L1)});
+        return result;
+    });
+    return failed ? *failed : QList<FailedJob>();
 }
 
 Expected<int> JobQueue::retry(qint64 failedJobId)
 {
-    int moved = 0;
-    const bool ok = m_db.transaction([&] {
+    return m_db.transaction([&]() -> Expected<int> {
         const QString where = failedJobId > 0 ? QStringLiteral(" WHERE id = ?") : QString();
         SqlQuery insert(
             m_db, QStringLiteral(
@@ -158,124 +156,103 @@ Expected<int> JobQueue::retry(qint64 failedJobId)
         if (failedJobId > 0)
             insert.bind(failedJobId);
         insert.exec();
-        moved = insert.numRowsAffected();
+        const int moved = insert.numRowsAffected();
+        if (failedJobId > 0 && moved == 0)
+            return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
         SqlQuery remove(m_db, QStringLiteral("DELETE FROM failed_jobs") + where);
         if (failedJobId > 0)
             remove.bind(failedJobId);
         remove.exec();
-        return true;
+        return moved;
     });
-    if (!ok)
-        return ApiError::internal();
-    if (failedJobId > 0 && moved == 0)
-        return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
-    return moved;
+}
+
+QJsonObject JobQueue::pendingJobJson(const SqlQuery &row, qint64 nowMs) const
+{
+    const auto reservedAt = row.optionalInt64("reserved_at"_L1);
+    const bool running = reservedAt && *reservedAt >= nowMs - m_timeoutMs;
+    const qint64 availableAt = row.int64("available_at"_L1);
+    const JobState state = running                ? JobState::Running
+                           : availableAt <= nowMs ? JobState::Ready
+                                                  : JobState::Delayed;
+    const QString lastError = row.text("last_error"_L1);
+    return {{"id"_L1, row.int64("id"_L1)},
+            {"type"_L1, row.text("type"_L1)},
+            {"payload"_L1, QJsonDocument::fromJson(row.text("payload"_L1).toUtf8()).object()},
+            {"attempts"_L1, row.int64("attempts"_L1)},
+            {"max_attempts"_L1, row.int64("max_attempts"_L1)},
+            {"state"_L1, toString(state)},
+            {"available_at"_L1, protocol::isoUtc(availableAt)},
+            {"reserved_by"_L1, running ? QJsonValue(row.text("reserved_by"_L1)) : QJsonValue()},
+            {"last_error"_L1, lastError.isEmpty() ? QJsonValue() : QJsonValue(lastError)},
+            {"created_at"_L1, protocol::isoUtc(row.int64("created_at"_L1))}};
 }
 
 Expected<QJsonArray> JobQueue::pendingJobs(qint64 nowMs, int limit)
 {
-    QJsonArray result;
-    try {
+    return m_db.attempt([&]() -> Expected<QJsonArray> {
         SqlQuery query(m_db, QStringLiteral("SELECT id, type, payload, attempts, max_attempts, "
                                             "available_at, reserved_at, reserved_by, last_error, "
                                             "created_at FROM jobs ORDER BY id LIMIT ?"));
         query.bind(limit).exec();
-        const qint64 staleBefore = nowMs - m_timeoutMs;
-        while (query.next()) {
-            const auto reservedAt = query.optionalInt64(6);
-            const bool running = reservedAt && *reservedAt >= staleBefore;
-            const qint64 availableAt = query.int64(5);
-            const QString lastError = query.text(8);
-            result.append(QJsonObject{
-                {QLatin1String("id"), query.int64(0)},
-                {QLatin1String("type"), query.text(1)},
-                {QLatin1String("payload"),
-                 QJsonDocument::fromJson(query.text(2).toUtf8()).object()},
-                {QLatin1String("attempts"), query.int64(3)},
-                {QLatin1String("max_attempts"), query.int64(4)},
-                {QLatin1String("state"), running                ? QStringLiteral("running")
-                                         : availableAt <= nowMs ? QStringLiteral("ready")
-                                                                : QStringLiteral("delayed")},
-                {QLatin1String("available_at"), protocol::isoUtc(availableAt)},
-                {QLatin1String("reserved_by"), running ? QJsonValue(query.text(7)) : QJsonValue()},
-                {QLatin1String("last_error"),
-                 lastError.isEmpty() ? QJsonValue() : QJsonValue(lastError)},
-                {QLatin1String("created_at"), protocol::isoUtc(query.int64(9))}});
-        }
-    } catch (const DbError &error) {
-        qCWarning(lcDb) << error.what();
-        return ApiError::internal();
-    }
-    return result;
+        QJsonArray result;
+        while (query.next())
+            result.append(pendingJobJson(query, nowMs));
+        return result;
+    });
 }
 
 Expected<bool> JobQueue::deleteFailed(qint64 failedJobId)
 {
-    int removed = 0;
-    const bool ok = m_db.transaction([&] {
+    return m_db.transaction([&]() -> Expected<bool> {
         SqlQuery remove(m_db, QStringLiteral("DELETE FROM failed_jobs WHERE id = ?"));
         remove.bind(failedJobId).exec();
-        removed = remove.numRowsAffected();
+        if (remove.numRowsAffected() == 0)
+            return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
         return true;
     });
-    if (!ok)
-        return ApiError::internal();
-    if (removed == 0)
-        return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
-    return true;
 }
 
 Expected<bool> JobQueue::deletePending(qint64 jobId, qint64 nowMs)
 {
-    int removed = 0;
-    bool exists = false;
-    const bool ok = m_db.transaction([&] {
+    return m_db.transaction([&]() -> Expected<bool> {
         SqlQuery remove(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ? AND "
                                              "(reserved_at IS NULL OR reserved_at < ?)"));
         remove.bind(jobId).bind(nowMs - m_timeoutMs).exec();
-        removed = remove.numRowsAffected();
-        if (removed == 0)
-            exists = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ?"))
-                         .bind(jobId)
-                         .scalar() > 0;
-        return true;
-    });
-    if (!ok)
-        return ApiError::internal();
-    if (removed == 0 && exists)
-        return ApiError::conflict(
-            QStringLiteral("Job %1 is running; try again when it is done.").arg(jobId));
-    if (removed == 0)
+        if (remove.numRowsAffected() > 0)
+            return true;
+        const bool exists = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ?"))
+                                .bind(jobId)
+                                .scalar() > 0;
+        if (exists)
+            return ApiError::conflict(
+                QStringLiteral("Job %1 is running; try again when it is done.").arg(jobId));
         return ApiError::notFound(QStringLiteral("No job with id %1.").arg(jobId));
-    return true;
+    });
 }
 
 QueueStats JobQueue::stats(qint64 nowMs)
 {
-    QueueStats stats;
-    try {
+    const auto stats = m_db.attempt([&]() -> Expected<QueueStats> {
         const qint64 staleBefore = nowMs - m_timeoutMs;
         SqlQuery query(
-            m_db,
-            QStringLiteral(
-                "SELECT "
-                "  SUM(CASE WHEN reserved_at IS NOT NULL AND reserved_at >= ? THEN 1 ELSE 0 END), "
-                "  SUM(CASE WHEN (reserved_at IS NULL OR reserved_at < ?) AND available_at <= ? "
-                "THEN 1 ELSE 0 END), "
-                "  SUM(CASE WHEN (reserved_at IS NULL OR reserved_at < ?) AND available_at > ? "
-                "THEN 1 ELSE 0 END) "
-                "FROM jobs"));
+            m_db, QStringLiteral(
+                      "SELECT SUM(CASE WHEN reserved_at IS NOT NULL AND reserved_at >= ? THEN 1 "
+                      "ELSE 0 END) AS reserved, SUM(CASE WHEN (reserved_at IS NULL OR "
+                      "reserved_at < ?) AND available_at <= ? THEN 1 ELSE 0 END) AS ready, "
+                      "SUM(CASE WHEN (reserved_at IS NULL OR reserved_at < ?) AND "
+                      "available_at > ? THEN 1 ELSE 0 END) AS delayed FROM jobs"));
         query.bind(staleBefore).bind(staleBefore).bind(nowMs).bind(staleBefore).bind(nowMs).exec();
+        QueueStats result;
         if (query.next()) {
-            stats.reserved = query.int64(0);
-            stats.ready = query.int64(1);
-            stats.delayed = query.int64(2);
+            result.reserved = query.int64("reserved"_L1);
+            result.ready = query.int64("ready"_L1);
+            result.delayed = query.int64("delayed"_L1);
         }
-        stats.failed = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM failed_jobs")).scalar();
-    } catch (const DbError &error) {
-        qCWarning(lcDb) << error.what();
-    }
-    return stats;
+        result.failed = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM failed_jobs")).scalar();
+        return result;
+    });
+    return stats ? *stats : QueueStats();
 }
 
 JobWorker::JobWorker(JobQueue &queue, QString workerId, int pollIntervalMs, QObject *parent)

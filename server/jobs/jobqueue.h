@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/enumnames.h"
 #include "core/result.h"
 
 #include <QJsonArray>
@@ -16,6 +17,7 @@
 namespace flippdeal::server {
 
 class Database;
+class SqlQuery;
 
 //! \brief A job taken from the queue by a worker.
 struct Job
@@ -40,6 +42,21 @@ struct FailedJob
 
     QJsonObject toJson() const;
 };
+
+//! Where a pending job stands: reserved by a live worker, due, or waiting for its time.
+enum class JobState
+{
+    Running,
+    Ready,
+    Delayed
+};
+
+constexpr auto names(JobState)
+{
+    using enum JobState;
+    return std::array{EnumName{Running, "running"_L1}, EnumName{Ready, "ready"_L1},
+                      EnumName{Delayed, "delayed"_L1}};
+}
 
 //! \brief Queue counts for `queue:monitor` and /metrics.
 struct QueueStats
@@ -84,6 +101,9 @@ public:
     Expected<bool> deletePending(qint64 jobId, qint64 nowMs);
 
 private:
+    //! A row of `jobs` as pendingJobs() lists it.
+    QJsonObject pendingJobJson(const SqlQuery &row, qint64 nowMs) const;
+
     Database &m_db;
     qint64 m_backoffMs;
     qint64 m_timeoutMs;

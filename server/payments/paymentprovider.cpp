@@ -69,17 +69,14 @@ Expected<Charge> SandboxPaymentProvider::charge(const QString &idempotencyKey, q
 Expected<Charge> SandboxPaymentProvider::chargeStatus(const QString &reference)
 {
     const qint64 id = chargeIdOf(reference);
-    std::optional<Charge> charge;
-    try {
-        if (id > 0)
-            charge = loadCharge(m_db, id);
-    } catch (const DbError &error) {
-        qCWarning(lcApp) << error.what();
-        return ApiError::internal();
-    }
+    const auto charge = m_db.attempt([&]() -> Expected<std::optional<Charge>> {
+        return id > 0 ? loadCharge(m_db, id) : std::nullopt;
+    });
     if (!charge)
+        return charge.error();
+    if (!*charge)
         return ApiError::notFound(QStringLiteral("No sandbox charge %1.").arg(reference.left(60)));
-    return *charge;
+    return **charge;
 }
 
 Expected<QString> SandboxPaymentProvider::refund(const QString &idempotencyKey,

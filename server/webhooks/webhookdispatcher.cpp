@@ -198,17 +198,15 @@ void WebhookDispatcher::flush()
     const qint64 now = protocol::nowMs();
     m_cacheMisses.removeIf(
         [now](const auto &entry) { return now - entry.value() >= CacheMissWindowMs; });
-    try {
-        // A cheap look first: most polls find nothing and need no write transaction.
+    // A cheap look first: most polls find nothing and need no write transaction.
+    const auto anyDue = m_db.attempt([&]() -> Expected<bool> {
         SqlQuery due(m_db, QStringLiteral("SELECT id FROM webhook_events WHERE due_at <= ? "
                                           "LIMIT 1"));
         due.bind(now).exec();
-        if (!due.next())
-            return;
-    } catch (const DbError &error) {
-        qCWarning(lcApp) << "webhook events:" << error.what();
+        return due.next();
+    });
+    if (!anyDue || !*anyDue)
         return;
-    }
     struct Row
     {
         qint64 id;
