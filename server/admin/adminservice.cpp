@@ -217,7 +217,10 @@ Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, q
     if (reason.contains(QChar(0)))
         return ApiError::validation(QStringLiteral("reason"),
                                     QStringLiteral("The reason contains a NUL character."));
-    const auto escrow = m_escrows.transition(admin, escrowId, outcome, reason.trimmed());
+    const auto action = EscrowService::actionNamed(outcome);
+    if (!action)
+        return action.error();
+    const auto escrow = m_escrows.transition(admin, escrowId, *action, reason.trimmed());
     if (!escrow)
         return escrow.error();
     return QJsonObject{{QLatin1String("escrow"), escrow->toJson()}};

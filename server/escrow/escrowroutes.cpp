@@ -28,13 +28,15 @@ HttpResponse transitionEscrow(const HttpRequest &request, EscrowService &escrows
             return HttpResponse::error(body.error());
         reason = body->value(QLatin1String("reason")).toString().left(1000);
     }
-    const auto escrow = escrows.transition(*request.user, *id,
-                                           request.params.value(QStringLiteral("action")), reason);
+    const auto action = EscrowService::actionNamed(request.params.value(QStringLiteral("action")));
+    if (!action)
+        return HttpResponse::error(action.error());
+    const auto escrow = escrows.transition(*request.user, *id, *action, reason);
     if (!escrow)
         return HttpResponse::error(escrow.error());
     // A charge the provider has not settled yet: accepted, funded later by a job.
     const bool pending = escrow->chargeStatus == QLatin1String("pending") &&
-                         escrow->status == QLatin1String("pending_funding");
+                         escrow->status == EscrowStatus::PendingFunding;
     return HttpResponse::json(pending ? 202 : 200, {{QLatin1String("escrow"), escrow->toJson()}});
 }
 

@@ -10,6 +10,7 @@
 
 #include "protocol/timeformat.h"
 
+#include <algorithm>
 #include <array>
 
 namespace flippdeal::server {
@@ -26,141 +27,141 @@ enum class Party
 
 struct Transition
 {
-    const char *action;
-    std::array<const char *, 2> from; // nullptr where unused
-    const char *to;
+    EscrowAction action;
+    std::array<std::optional<EscrowStatus>, 2> from; // nothing where unused
+    EscrowStatus to;
     Party who;
 };
 
 constexpr std::array<Transition, 7> transitions{{
-    {"fund", {"pending_funding", nullptr}, "funded", Party::Buyer},
-    {"transfer", {"funded", nullptr}, "transferred", Party::Seller},
-    {"confirm", {"transferred", nullptr}, "completed", Party::Buyer},
-    {"dispute", {"funded", "transferred"}, "disputed", Party::Either},
-    {"cancel", {"pending_funding", nullptr}, "cancelled", Party::Either},
-    {"release", {"disputed", nullptr}, "completed", Party::Admin},
-    {"refund", {"disputed", "funded"}, "refunded", Party::Admin},
+    {EscrowAction::Fund, {EscrowStatus::PendingFunding, {}}, EscrowStatus::Funded, Party::Buyer},
+    {EscrowAction::Transfer, {EscrowStatus::Funded, {}}, EscrowStatus::Transferred, Party::Seller},
+    {EscrowAction::Confirm, {EscrowStatus::Transferred, {}}, EscrowStatus::Completed, Party::Buyer},
+    {EscrowAction::Dispute,
+     {EscrowStatus::Funded, EscrowStatus::Transferred},
+     EscrowStatus::Disputed,
+     Party::Either},
+    {EscrowAction::Cancel,
+     {EscrowStatus::PendingFunding, {}},
+     EscrowStatus::Cancelled,
+     Party::Either},
+    {EscrowAction::Release, {EscrowStatus::Disputed, {}}, EscrowStatus::Completed, Party::Admin},
+    {EscrowAction::Refund,
+     {EscrowStatus::Disputed, EscrowStatus::Funded},
+     EscrowStatus::Refunded,
+     Party::Admin},
 }};
 
-const QString escrowColumns = QStringLiteral(
-    "SELECT id, domain_id, buyer_id, seller_id, amount_cents, fee_cents, status, source, offer_id, "
-    "payout_reference, created_at, updated_at, charge_reference, charge_status, charged_cents, "
-    "charge_attempts, refund_reference FROM escrows ");
+const Transition &ruleFor(EscrowAction action)
+{
+    return *std::find_if(transitions.cbegin(), transitions.cend(),
+                         [&](const Transition &t) { return t.action == action; });
+}
 
 //! A pending charge is polled this many times (with the queue's backoff, capped at an hour).
 constexpr int SettleAttempts = 12;
 
-Escrow escrowFromRow(const SqlQuery &q)
+bool isAdmin(const protocol::User &user)
 {
-    Escrow e;
-    e.id = q.int64(0);
-    e.domainId = q.int64(1);
-    e.buyerId = q.int64(2);
-    e.sellerId = q.int64(3);
-    e.amountCents = q.int64(4);
-    e.feeCents = q.int64(5);
-    e.status = q.text(6);
-    e.source = q.text(7);
-    e.offerId = q.optionalInt64(8);
-    e.payoutReference = q.text(9);
-    e.createdAt = q.int64(10);
-    e.updatedAt = q.int64(11);
-    e.chargeReference = q.text(12);
-    e.chargeStatus = q.text(13);
-    e.chargedCents = q.optionalInt64(14);
-    e.chargeAttempts = int(q.int64(15));
-    e.refundReference = q.text(16);
-    return e;
-}
-
-QJsonValue textOrNull(const QString &text)
-{
-    return text.isEmpty() ? QJsonValue() : QJsonValue(text);
+    return user.role == "admin"_L1;
 }
 
 //! Why `user` may not apply `rule` to `escrow` now, or nothing.
 std::optional<ApiError> refusalFor(const protocol::User &user, const Escrow &escrow,
                                    const Transition &rule)
 {
-    const QString action = QString::fromLatin1(rule.action);
+    const QString action = toString(rule.action);
     const bool isBuyer = user.id == escrow.buyerId;
     const bool isSeller = user.id == escrow.sellerId;
-    const bool isAdmin = user.role == QLatin1String("admin");
     const bool allowed = (rule.who == Party::Buyer && isBuyer) ||
                          (rule.who == Party::Seller && isSeller) ||
                          (rule.who == Party::Either && (isBuyer || isSeller)) ||
-                         (rule.who == Party::Admin && isAdmin);
+                         (rule.who == Party::Admin && isAdmin(user));
     if (!allowed) {
-        if (!isBuyer && !isSeller && !isAdmin)
+        if (!isBuyer && !isSeller && !isAdmin(user))
             return ApiError::forbidden(
                 QStringLiteral("Only the buyer, the seller and admins may act on this escrow."));
         return ApiError::forbidden(QStringLiteral("You may not %1 this escrow.").arg(action));
     }
-    const bool fromAllowed =
-        std::any_of(rule.from.cbegin(), rule.from.cend(), [&](const char *state) {
-            return state && escrow.status == QLatin1String(state);
-        });
-    if (!fromAllowed)
+    if (std::find(rule.from.cbegin(), rule.from.cend(), escrow.status) == rule.from.cend())
         return ApiError::conflict(
-            QStringLiteral("An escrow that is %1 cannot %2.").arg(escrow.status, action));
+            QStringLiteral("An escrow that is %1 cannot %2.").arg(toString(escrow.status), action));
     return std::nullopt;
 }
 
-void audit(Database &db, qint64 escrowId, const QString &from, const QString &to,
-           std::optional<qint64> actor, const QString &reason, qint64 now)
+//! Why a charge that was recorded does not fund the escrow (declined, or settled for another
+//! amount), or nothing.
+std::optional<ApiError> chargeRefusal(const Charge &charge, const Escrow &escrow)
 {
-    SqlQuery(db, QStringLiteral("INSERT INTO escrow_events (escrow_id, from_status, to_status, "
-                                "actor_id, reason, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?)"))
-        .bind(escrowId)
-        .bind(from)
-        .bind(to)
-        .bindOptional(actor)
-        .bind(reason)
-        .bind(now)
-        .exec();
+    if (charge.isPending() || (charge.isSettled() && charge.amountCents == escrow.amountCents))
+        return std::nullopt;
+    if (!charge.isSettled())
+        return ApiError::conflict(
+            QStringLiteral("The payment provider declined the charge (%1); the escrow is not "
+                           "funded. You may try again.")
+                .arg(charge.status.left(20)));
+    qCWarning(lcMarketplace) << "escrow" << escrow.id << "charge" << charge.reference
+                             << "settled for" << charge.amountCents << "cents, not"
+                             << escrow.amountCents << "; left unfunded for an operator";
+    return ApiError::conflict(
+        QStringLiteral("The payment provider charged %1 cents, not the escrow's %2; the "
+                       "escrow is not funded. Contact support.")
+            .arg(charge.amountCents)
+            .arg(escrow.amountCents));
+}
+
+qint64 escrowIdOf(const Job &job)
+{
+    return qint64(job.payload.value("escrow_id"_L1).toDouble());
+}
+
+ApiError escrowNotFound()
+{
+    return ApiError::notFound(QStringLiteral("Escrow not found."));
 }
 
 } // namespace
 
-QJsonObject Escrow::toJson() const
-{
-    return {
-        {QLatin1String("id"), id},
-        {QLatin1String("domain_id"), domainId},
-        {QLatin1String("buyer_id"), buyerId},
-        {QLatin1String("seller_id"), sellerId},
-        {QLatin1String("amount_cents"), amountCents},
-        {QLatin1String("fee_cents"), feeCents},
-        {QLatin1String("payout_cents"), amountCents - feeCents},
-        {QLatin1String("status"), status},
-        {QLatin1String("source"), source},
-        {QLatin1String("offer_id"), offerId ? QJsonValue(*offerId) : QJsonValue()},
-        {QLatin1String("payout_reference"), textOrNull(payoutReference)},
-        {QLatin1String("charge_reference"), textOrNull(chargeReference)},
-        {QLatin1String("charge_status"), textOrNull(chargeStatus)},
-        {QLatin1String("charged_cents"), chargedCents ? QJsonValue(*chargedCents) : QJsonValue()},
-        {QLatin1String("refund_reference"), textOrNull(refundReference)},
-        {QLatin1String("created_at"), protocol::isoUtc(createdAt)},
-        {QLatin1String("updated_at"), protocol::isoUtc(updatedAt)}};
-}
-
 EscrowService::EscrowService(Database &db, EventStore &events, NotificationService &notifications,
                              PaymentProvider &payments, int feeBasisPoints)
     : m_db(db)
+    , m_escrows(db)
+    , m_domains(db)
     , m_events(events)
     , m_notifications(notifications)
     , m_payments(payments)
     , m_feeBasisPoints(feeBasisPoints)
 {}
 
+Expected<EscrowAction> EscrowService::actionNamed(const QString &name)
+{
+    if (const auto action = fromString<EscrowAction>(name))
+        return *action;
+    return ApiError::notFound(QStringLiteral("Unknown escrow action '%1'.").arg(name.left(40)));
+}
+
 void EscrowService::announce(EventBatch &batch, const Escrow &escrow)
 {
     // Amounts and parties are the parties' business: the domain's channel, which any watcher
     // may follow, never carries them.
-    const QJsonObject data{{QLatin1String("escrow"), escrow.toJson()}};
+    const QJsonObject data{{"escrow"_L1, escrow.toJson()}};
     batch.add(protocol::Channels::user(escrow.buyerId), protocol::EventName::EscrowUpdated, data);
     batch.add(protocol::Channels::user(escrow.sellerId), protocol::EventName::EscrowUpdated, data);
+}
+
+void EscrowService::notifyParties(EventBatch &batch, const Escrow &escrow, EscrowStatus from,
+                                  EscrowAction action, std::optional<qint64> actor)
+{
+    const QJsonObject data{{"escrow_id"_L1, escrow.id},
+                           {"domain_id"_L1, escrow.domainId},
+                           {"status"_L1, toString(escrow.status)},
+                           {"previous_status"_L1, toString(from)},
+                           {"action"_L1, toString(action)}};
+    for (const qint64 party : {escrow.buyerId, escrow.sellerId}) {
+        if (party != actor)
+            m_notifications.notifyUser(batch, party, protocol::NotificationType::EscrowUpdated,
+                                       data);
+    }
 }
 
 qint64 EscrowService::feeFor(qint64 amountCents) const
@@ -178,146 +179,101 @@ Escrow EscrowService::open(EventBatch &batch, qint64 domainId, qint64 buyerId, q
     e.sellerId = sellerId;
     e.amountCents = amountCents;
     e.feeCents = feeFor(amountCents);
-    e.status = QStringLiteral("pending_funding");
+    e.status = EscrowStatus::PendingFunding;
     e.source = source;
     e.offerId = offerId;
     e.createdAt = e.updatedAt = protocol::nowMs();
-    e.id = SqlQuery(m_db, QStringLiteral("INSERT INTO escrows (domain_id, buyer_id, seller_id, "
-                                         "amount_cents, fee_cents, status, "
-                                         "source, offer_id, created_at, updated_at) VALUES (?, ?, "
-                                         "?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"))
-               .bind(domainId)
-               .bind(buyerId)
-               .bind(sellerId)
-               .bind(amountCents)
-               .bind(e.feeCents)
-               .bind(e.status)
-               .bind(source)
-               .bindOptional(offerId)
-               .bind(e.createdAt)
-               .bind(e.updatedAt)
-               .scalar();
-    audit(m_db, e.id, QStringLiteral("none"), e.status, std::nullopt, source, e.createdAt);
+    e.id = m_escrows.insert(e);
+    m_escrows.addEvent(e.id, std::nullopt, e.status, std::nullopt, source, e.createdAt);
     announce(batch, e);
     return e;
 }
 
-std::optional<Escrow> EscrowService::load(qint64 escrowId)
+Expected<Escrow> EscrowService::load(qint64 escrowId)
 {
-    SqlQuery query(m_db, escrowColumns + QStringLiteral("WHERE id = ?"));
-    query.bind(escrowId).exec();
-    if (!query.next())
-        return std::nullopt;
-    return escrowFromRow(query);
+    return m_db.attempt([&]() -> Expected<Escrow> {
+        if (auto escrow = m_escrows.find(escrowId))
+            return *escrow;
+        return escrowNotFound();
+    });
+}
+
+Expected<Escrow> EscrowService::loadForJob(qint64 escrowId)
+{
+    const auto escrow = load(escrowId);
+    if (!escrow && escrow.error().status == 404)
+        return ApiError::notFound(QStringLiteral("escrow %1 does not exist").arg(escrowId));
+    return escrow;
 }
 
 Expected<Escrow> EscrowService::get(const protocol::User &user, qint64 escrowId)
 {
-    std::optional<Escrow> escrow;
-    try {
-        escrow = load(escrowId);
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return ApiError::internal();
-    }
+    const auto escrow = load(escrowId);
     if (!escrow)
-        return ApiError::notFound(QStringLiteral("Escrow not found."));
-    if (user.id != escrow->buyerId && user.id != escrow->sellerId &&
-        user.role != QLatin1String("admin"))
+        return escrow;
+    if (user.id != escrow->buyerId && user.id != escrow->sellerId && !isAdmin(user))
         return ApiError::forbidden(
             QStringLiteral("Only the buyer, the seller and admins may see this escrow."));
-    return *escrow;
+    return escrow;
 }
 
 Expected<Escrow> EscrowService::transition(const protocol::User &user, qint64 escrowId,
-                                           const QString &action, const QString &reason)
+                                           EscrowAction action, const QString &reason)
 {
-    const auto rule =
-        std::find_if(transitions.cbegin(), transitions.cend(),
-                     [&](const Transition &t) { return action == QLatin1String(t.action); });
-    if (rule == transitions.cend())
-        return ApiError::notFound(
-            QStringLiteral("Unknown escrow action '%1'.").arg(action.left(40)));
-    if (action == QLatin1String("fund"))
+    if (action == EscrowAction::Fund)
         return fund(user, escrowId, reason);
+    auto result = m_events.transaction(
+        [&](EventBatch &batch) { return applyTransition(batch, user, escrowId, action, reason); });
+    if (result)
+        qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user" << user.id
+                              << "->" << toString(result->status);
+    return result;
+}
 
-    std::optional<ApiError> refusal;
-    std::optional<Escrow> result;
-    const bool ok = m_events.transaction([&](EventBatch &batch) {
-        auto escrow = load(escrowId);
-        if (!escrow) {
-            refusal = ApiError::notFound(QStringLiteral("Escrow not found."));
-            return false;
-        }
-        refusal = refusalFor(user, *escrow, *rule);
-        if (refusal)
-            return false;
-        if (action == QLatin1String("cancel") && escrow->chargeStatus == QLatin1String("pending")) {
-            // The charge may still settle: the money would have nowhere to go.
-            refusal = ApiError::conflict(QStringLiteral(
-                "A payment for this escrow is still pending; it cannot be cancelled now."));
-            return false;
-        }
-        const QString from = escrow->status;
-        const qint64 now = protocol::nowMs();
-        SqlQuery update(
-            m_db, QStringLiteral(
-                      "UPDATE escrows SET status = ?, updated_at = ? WHERE id = ? AND status = ?"));
-        update.bind(QString::fromLatin1(rule->to)).bind(now).bind(escrowId).bind(from).exec();
-        if (update.numRowsAffected() != 1) { // someone else moved it first
-            refusal =
-                ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
-            return false;
-        }
-        escrow->status = QString::fromLatin1(rule->to);
-        escrow->updatedAt = now;
-        audit(m_db, escrowId, from, escrow->status, user.id, reason, now);
-        if (escrow->status == QLatin1String("completed")) {
-            JobQueue::enqueue(m_db, PayoutJob, {{QLatin1String("escrow_id"), escrowId}}, now);
-            SqlQuery(m_db, QStringLiteral(
-                               "UPDATE domains SET status = 'sold', updated_at = ? WHERE id = ?"))
-                .bind(now)
-                .bind(escrow->domainId)
-                .exec();
-        } else if (escrow->status == QLatin1String("refunded")) {
-            JobQueue::enqueue(m_db, RefundJob, {{QLatin1String("escrow_id"), escrowId}}, now);
-        }
-        announce(batch, *escrow);
-        const QJsonObject data{{QLatin1String("escrow_id"), escrowId},
-                               {QLatin1String("domain_id"), escrow->domainId},
-                               {QLatin1String("status"), escrow->status},
-                               {QLatin1String("previous_status"), from},
-                               {QLatin1String("action"), action}};
-        for (const qint64 party : {escrow->buyerId, escrow->sellerId}) {
-            if (party != user.id)
-                m_notifications.notifyUser(batch, party, protocol::NotificationType::EscrowUpdated,
-                                           data);
-        }
-        result = escrow;
-        return true;
-    });
-    if (refusal)
+Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protocol::User &user,
+                                                qint64 escrowId, EscrowAction action,
+                                                const QString &reason)
+{
+    auto escrow = m_escrows.find(escrowId);
+    if (!escrow)
+        return escrowNotFound();
+    if (auto refusal = refusalFor(user, *escrow, ruleFor(action)))
         return *refusal;
-    if (!ok || !result)
-        return ApiError::internal();
-    qCInfo(lcMarketplace) << "escrow" << escrowId << action << "by user" << user.id << "->"
-                          << result->status;
-    return *result;
+    if (action == EscrowAction::Cancel && escrow->chargeStatus == "pending"_L1) {
+        // The charge may still settle: the money would have nowhere to go.
+        return ApiError::conflict(QStringLiteral(
+            "A payment for this escrow is still pending; it cannot be cancelled now."));
+    }
+    const EscrowStatus from = escrow->status;
+    escrow->status = ruleFor(action).to;
+    escrow->updatedAt = protocol::nowMs();
+    if (!m_escrows.updateStatus(*escrow, from)) // someone else moved it first
+        return ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
+    m_escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
+    afterTransition(*escrow);
+    announce(batch, *escrow);
+    notifyParties(batch, *escrow, from, action, user.id);
+    return *escrow;
+}
+
+void EscrowService::afterTransition(const Escrow &escrow)
+{
+    const QJsonObject payload{{"escrow_id"_L1, escrow.id}};
+    if (escrow.status == EscrowStatus::Completed) {
+        JobQueue::enqueue(m_db, PayoutJob, payload, escrow.updatedAt);
+        m_domains.setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
+    } else if (escrow.status == EscrowStatus::Refunded) {
+        JobQueue::enqueue(m_db, RefundJob, payload, escrow.updatedAt);
+    }
 }
 
 Expected<Escrow> EscrowService::fund(const protocol::User &user, qint64 escrowId,
                                      const QString &reason)
 {
-    std::optional<Escrow> escrow;
-    try {
-        escrow = load(escrowId);
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-        return ApiError::internal();
-    }
+    const auto escrow = load(escrowId);
     if (!escrow)
-        return ApiError::notFound(QStringLiteral("Escrow not found."));
-    if (auto refusal = refusalFor(user, *escrow, transitions.front()))
+        return escrow;
+    if (auto refusal = refusalFor(user, *escrow, ruleFor(EscrowAction::Fund)))
         return *refusal;
     // The key is derived from the escrow (and the declined attempts before): two fund requests
     // at once ask for the same charge, and the provider makes it once.
@@ -336,129 +292,70 @@ Expected<Escrow> EscrowService::fund(const protocol::User &user, qint64 escrowId
 Expected<Escrow> EscrowService::applyCharge(qint64 escrowId, const Charge &charge,
                                             std::optional<qint64> actor, const QString &reason)
 {
-    std::optional<ApiError> refusal;
-    std::optional<Escrow> result;
-    const bool ok = m_events.transaction([&](EventBatch &batch) {
-        auto escrow = load(escrowId);
-        if (!escrow) {
-            refusal = ApiError::notFound(QStringLiteral("Escrow not found."));
-            return false;
-        }
-        if (escrow->status != QLatin1String("pending_funding")) {
-            // A second fund request, or the settle job, got there first.
-            refusal = ApiError::conflict(
-                QStringLiteral("An escrow that is %1 cannot fund.").arg(escrow->status));
-            return false;
-        }
-        const qint64 now = protocol::nowMs();
-        const bool exact = charge.amountCents == escrow->amountCents;
-        const bool funds = charge.isSettled() && exact;
-        const bool declined = !charge.isSettled() && !charge.isPending();
-        const bool newlyPending =
-            charge.isPending() && (escrow->chargeReference != charge.reference ||
-                                   escrow->chargeStatus != QLatin1String("pending"));
-        SqlQuery update(
-            m_db, QStringLiteral("UPDATE escrows SET status = ?, charge_reference = ?, "
-                                 "charge_status = ?, charged_cents = ?, charge_attempts = ?, "
-                                 "updated_at = ? WHERE id = ? AND status = 'pending_funding'"));
-        escrow->status = funds ? QStringLiteral("funded") : escrow->status;
-        escrow->chargeReference = charge.reference;
-        escrow->chargeStatus = charge.status;
-        escrow->chargedCents = charge.amountCents;
-        escrow->chargeAttempts += declined ? 1 : 0; // the next try gets a new key
-        escrow->updatedAt = now;
-        update.bind(escrow->status)
-            .bind(charge.reference)
-            .bind(charge.status)
-            .bind(charge.amountCents)
-            .bind(escrow->chargeAttempts)
-            .bind(now)
-            .bind(escrowId)
-            .exec();
-        if (update.numRowsAffected() != 1) {
-            refusal =
-                ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
-            return false;
-        }
-        result = escrow;
-        if (charge.isPending()) { // the settle job funds it later; one job per charge
-            if (newlyPending)
-                JobQueue::enqueue(m_db, SettleChargeJob, {{QLatin1String("escrow_id"), escrowId}},
-                                  now, SettleAttempts);
-            return true;
-        }
-        if (declined) {
-            // Recorded (so the next attempt uses a new key), but the escrow stays unfunded.
-            refusal = ApiError::conflict(
-                QStringLiteral("The payment provider declined the charge (%1); the escrow is not "
-                               "funded. You may try again.")
-                    .arg(charge.status.left(20)));
-            return true;
-        }
-        if (!funds) { // settled, but not for the escrow's amount
-            qCWarning(lcMarketplace) << "escrow" << escrowId << "charge" << charge.reference
-                                     << "settled for" << charge.amountCents << "cents, not"
-                                     << escrow->amountCents << "; left unfunded for an operator";
-            refusal = ApiError::conflict(
-                QStringLiteral("The payment provider charged %1 cents, not the escrow's %2; the "
-                               "escrow is not funded. Contact support.")
-                    .arg(charge.amountCents)
-                    .arg(escrow->amountCents));
-            return true;
-        }
-        audit(m_db, escrowId, QStringLiteral("pending_funding"), escrow->status, actor,
-              reason.isEmpty() ? charge.reference : reason, now);
-        announce(batch, *escrow);
-        const QJsonObject data{
-            {QLatin1String("escrow_id"), escrowId},
-            {QLatin1String("domain_id"), escrow->domainId},
-            {QLatin1String("status"), escrow->status},
-            {QLatin1String("previous_status"), QStringLiteral("pending_funding")},
-            {QLatin1String("action"), QStringLiteral("fund")}};
-        for (const qint64 party : {escrow->buyerId, escrow->sellerId}) {
-            if (party != actor)
-                m_notifications.notifyUser(batch, party, protocol::NotificationType::EscrowUpdated,
-                                           data);
-        }
-        return true;
-    });
-    if (refusal)
+    // A declined charge, or one of another amount, is recorded (so the next attempt uses a new
+    // key) and committed; only then is it refused.
+    auto result = m_events.transaction(
+        [&](EventBatch &batch) { return recordCharge(batch, escrowId, charge, actor, reason); });
+    if (!result)
+        return result;
+    if (auto refusal = chargeRefusal(charge, *result))
         return *refusal;
-    if (!ok || !result)
-        return ApiError::internal();
     qCInfo(lcMarketplace) << "escrow" << escrowId << "charge" << charge.reference << charge.status
-                          << "->" << result->status;
-    return *result;
+                          << "->" << toString(result->status);
+    return result;
+}
+
+Expected<Escrow> EscrowService::recordCharge(EventBatch &batch, qint64 escrowId,
+                                             const Charge &charge, std::optional<qint64> actor,
+                                             const QString &reason)
+{
+    auto escrow = m_escrows.find(escrowId);
+    if (!escrow)
+        return escrowNotFound();
+    if (escrow->status != EscrowStatus::PendingFunding) // a second request or the job was first
+        return ApiError::conflict(
+            QStringLiteral("An escrow that is %1 cannot fund.").arg(toString(escrow->status)));
+    const bool funds = charge.isSettled() && charge.amountCents == escrow->amountCents;
+    const bool declined = !charge.isSettled() && !charge.isPending();
+    const bool newlyPending = charge.isPending() && (escrow->chargeReference != charge.reference ||
+                                                     escrow->chargeStatus != "pending"_L1);
+    escrow->status = funds ? EscrowStatus::Funded : escrow->status;
+    escrow->chargeReference = charge.reference;
+    escrow->chargeStatus = charge.status;
+    escrow->chargedCents = charge.amountCents;
+    escrow->chargeAttempts += declined ? 1 : 0; // the next try gets a new key
+    escrow->updatedAt = protocol::nowMs();
+    if (!m_escrows.updateCharge(*escrow))
+        return ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
+    if (newlyPending) // the settle job funds it later; one job per charge
+        JobQueue::enqueue(m_db, SettleChargeJob, {{"escrow_id"_L1, escrowId}}, escrow->updatedAt,
+                          SettleAttempts);
+    if (funds) {
+        m_escrows.addEvent(escrowId, EscrowStatus::PendingFunding, escrow->status, actor,
+                           reason.isEmpty() ? charge.reference : reason, escrow->updatedAt);
+        announce(batch, *escrow);
+        notifyParties(batch, *escrow, EscrowStatus::PendingFunding, EscrowAction::Fund, actor);
+    }
+    return *escrow;
 }
 
 QList<Escrow> EscrowService::disputed()
 {
-    QList<Escrow> result;
-    try {
-        SqlQuery query(m_db,
-                       escrowColumns + QStringLiteral("WHERE status = 'disputed' ORDER BY id"));
-        query.exec();
-        while (query.next())
-            result.append(escrowFromRow(query));
-    } catch (const DbError &error) {
-        qCWarning(lcMarketplace) << error.what();
-    }
-    return result;
+    const auto result =
+        m_db.attempt([&]() -> Expected<QList<Escrow>> { return m_escrows.disputed(); });
+    return result ? *result : QList<Escrow>();
 }
 
 std::optional<QString> EscrowService::processPayout(const Job &job)
 {
-    const qint64 escrowId = qint64(job.payload.value(QLatin1String("escrow_id")).toDouble());
-    std::optional<Escrow> escrow;
-    try {
-        escrow = load(escrowId);
-    } catch (const DbError &error) {
-        return QString::fromUtf8(error.what());
-    }
+    const qint64 escrowId = escrowIdOf(job);
+    const auto escrow = loadForJob(escrowId);
     if (!escrow)
-        return QStringLiteral("escrow %1 does not exist").arg(escrowId);
-    if (escrow->status != QLatin1String("completed"))
-        return QStringLiteral("escrow %1 is %2, not completed").arg(escrowId).arg(escrow->status);
+        return escrow.error().message;
+    if (escrow->status != EscrowStatus::Completed)
+        return QStringLiteral("escrow %1 is %2, not completed")
+            .arg(escrowId)
+            .arg(toString(escrow->status));
     if (!escrow->payoutReference.isEmpty())
         return std::nullopt; // paid on an earlier attempt
     // Only money that came in goes out: the provider, not our own row, says the charge settled.
@@ -474,44 +371,42 @@ std::optional<QString> EscrowService::processPayout(const Job &job)
             .arg(charge->reference, charge->status)
             .arg(charge->amountCents)
             .arg(escrow->amountCents);
-    const qint64 payoutCents = escrow->amountCents - escrow->feeCents;
-    const auto reference = m_payments.payout(QStringLiteral("escrow-%1-payout").arg(escrowId),
-                                             escrow->sellerId, payoutCents);
+    const auto reference =
+        m_payments.payout(QStringLiteral("escrow-%1-payout").arg(escrowId), escrow->sellerId,
+                          escrow->amountCents - escrow->feeCents);
     if (!reference)
         return reference.error().message;
-    const bool ok = m_events.transaction([&](EventBatch &batch) {
-        SqlQuery update(m_db, QStringLiteral("UPDATE escrows SET payout_reference = ? WHERE id = ? "
-                                             "AND payout_reference IS NULL"));
-        update.bind(*reference).bind(escrowId).exec();
-        if (update.numRowsAffected() != 1)
-            return true; // another worker recorded it; it also notified
-        m_notifications.notifyUser(batch, escrow->sellerId,
-                                   protocol::NotificationType::PayoutCompleted,
-                                   {{QLatin1String("escrow_id"), escrowId},
-                                    {QLatin1String("domain_id"), escrow->domainId},
-                                    {QLatin1String("amount_cents"), payoutCents},
-                                    {QLatin1String("fee_cents"), escrow->feeCents},
-                                    {QLatin1String("reference"), *reference}});
-        return true;
+    const auto recorded = m_events.transaction([&](EventBatch &batch) -> Expected<Done> {
+        recordPayout(batch, *escrow, *reference);
+        return Done{};
     });
-    if (!ok)
+    if (!recorded)
         return QStringLiteral("could not record payout %1").arg(*reference);
     return std::nullopt;
 }
 
+void EscrowService::recordPayout(EventBatch &batch, const Escrow &escrow, const QString &reference)
+{
+    if (!m_escrows.setPayoutReference(escrow.id, reference))
+        return; // another worker recorded it; it also notified
+    m_notifications.notifyUser(batch, escrow.sellerId, protocol::NotificationType::PayoutCompleted,
+                               {{"escrow_id"_L1, escrow.id},
+                                {"domain_id"_L1, escrow.domainId},
+                                {"amount_cents"_L1, escrow.amountCents - escrow.feeCents},
+                                {"fee_cents"_L1, escrow.feeCents},
+                                {"reference"_L1, reference}});
+}
+
 std::optional<QString> EscrowService::processRefund(const Job &job)
 {
-    const qint64 escrowId = qint64(job.payload.value(QLatin1String("escrow_id")).toDouble());
-    std::optional<Escrow> escrow;
-    try {
-        escrow = load(escrowId);
-    } catch (const DbError &error) {
-        return QString::fromUtf8(error.what());
-    }
+    const qint64 escrowId = escrowIdOf(job);
+    const auto escrow = loadForJob(escrowId);
     if (!escrow)
-        return QStringLiteral("escrow %1 does not exist").arg(escrowId);
-    if (escrow->status != QLatin1String("refunded"))
-        return QStringLiteral("escrow %1 is %2, not refunded").arg(escrowId).arg(escrow->status);
+        return escrow.error().message;
+    if (escrow->status != EscrowStatus::Refunded)
+        return QStringLiteral("escrow %1 is %2, not refunded")
+            .arg(escrowId)
+            .arg(toString(escrow->status));
     if (!escrow->refundReference.isEmpty())
         return std::nullopt; // refunded on an earlier attempt
     if (escrow->chargeReference.isEmpty() || !escrow->chargedCents)
@@ -521,17 +416,11 @@ std::optional<QString> EscrowService::processRefund(const Job &job)
     if (!reference)
         return reference.error().message;
     // The parties were told when the escrow became refunded; this records where the money went.
-    const bool ok = m_db.transaction([&] {
-        SqlQuery(m_db, QStringLiteral("UPDATE escrows SET refund_reference = ?, charge_status = "
-                                      "'refunded', updated_at = ? WHERE id = ? AND "
-                                      "refund_reference IS NULL"))
-            .bind(*reference)
-            .bind(protocol::nowMs())
-            .bind(escrowId)
-            .exec();
-        return true;
+    const auto recorded = m_db.transaction([&]() -> Expected<Done> {
+        m_escrows.setRefundReference(escrowId, *reference, protocol::nowMs());
+        return Done{};
     });
-    if (!ok)
+    if (!recorded)
         return QStringLiteral("could not record refund %1").arg(*reference);
     qCInfo(lcMarketplace) << "escrow" << escrowId << "refunded" << *escrow->chargedCents
                           << "cents to user" << escrow->buyerId << "as" << *reference;
@@ -540,17 +429,11 @@ std::optional<QString> EscrowService::processRefund(const Job &job)
 
 std::optional<QString> EscrowService::settleCharge(const Job &job)
 {
-    const qint64 escrowId = qint64(job.payload.value(QLatin1String("escrow_id")).toDouble());
-    std::optional<Escrow> escrow;
-    try {
-        escrow = load(escrowId);
-    } catch (const DbError &error) {
-        return QString::fromUtf8(error.what());
-    }
+    const qint64 escrowId = escrowIdOf(job);
+    const auto escrow = loadForJob(escrowId);
     if (!escrow)
-        return QStringLiteral("escrow %1 does not exist").arg(escrowId);
-    if (escrow->status != QLatin1String("pending_funding") ||
-        escrow->chargeStatus != QLatin1String("pending"))
+        return escrow.error().message;
+    if (escrow->status != EscrowStatus::PendingFunding || escrow->chargeStatus != "pending"_L1)
         return std::nullopt; // settled by a fund request meanwhile, or nothing pending
     const auto charge = m_payments.chargeStatus(escrow->chargeReference);
     if (!charge)

@@ -2,10 +2,14 @@
 #pragma once
 
 #include "core/result.h"
+#include "escrow/escrow.h"
+#include "escrow/escrowtable.h"
+#include "marketplace/domaintable.h"
 
 #include "protocol/types.h"
 
 #include <QJsonObject>
+#include <QList>
 #include <QString>
 
 #include <optional>
@@ -19,31 +23,6 @@ class NotificationService;
 class PaymentProvider;
 struct Charge;
 struct Job;
-
-//! \brief An escrow: the buyer's money held until the domain has changed hands.
-struct Escrow
-{
-    qint64 id = 0;
-    qint64 domainId = 0;
-    qint64 buyerId = 0;
-    qint64 sellerId = 0;
-    qint64 amountCents = 0;
-    qint64 feeCents = 0; //!< the platform's cut, kept from the seller's payout
-    QString
-        status; //!< pending_funding, funded, transferred, completed, disputed, refunded, cancelled
-    QString source; //!< auction or offer
-    std::optional<qint64> offerId;
-    QString payoutReference;
-    QString chargeReference; //!< the provider's charge that funds it (empty: none yet)
-    QString chargeStatus;    //!< that charge's status when last seen: pending, settled, failed
-    std::optional<qint64> chargedCents;
-    int chargeAttempts = 0; //!< declined charges so far: the next one gets a new key
-    QString refundReference;
-    qint64 createdAt = 0;
-    qint64 updatedAt = 0;
-
-    QJsonObject toJson() const;
-};
 
 //! \brief The escrow state machine (EscrowService of the original system):
 //!
@@ -78,12 +57,14 @@ public:
 
     //! Buyer, seller or an admin may read it; others get 403.
     Expected<Escrow> get(const protocol::User &user, qint64 escrowId);
-    //! Applies `action` (fund, transfer, confirm, dispute, cancel, release, refund): 404 for an
-    //! unknown action or escrow, 403 for the wrong party, 409 when not allowed from the state.
+    //! The action spelled `name`, or the 404 for an unknown one.
+    static Expected<EscrowAction> actionNamed(const QString &name);
+    //! Applies `action`: 404 for an unknown escrow, 403 for the wrong party, 409 when not
+    //! allowed from the state.
     //! `fund` charges the buyer first: the escrow comes back `funded` when the charge settled,
     //! still `pending_funding` with `chargeStatus` pending while it has not (the caller answers
     //! 202), and 409 when the provider declined it or charged another amount.
-    Expected<Escrow> transition(const protocol::User &user, qint64 escrowId, const QString &action,
+    Expected<Escrow> transition(const protocol::User &user, qint64 escrowId, EscrowAction action,
                                 const QString &reason = {});
     //! Escrows in dispute, for operators.
     QList<Escrow> disputed();
@@ -99,16 +80,36 @@ public:
     qint64 feeFor(qint64 amountCents) const;
 
 private:
-    std::optional<Escrow> load(qint64 escrowId);
+    //! The escrow, or 404 (a failed read is a 500).
+    Expected<Escrow> load(qint64 escrowId);
+    //! For the jobs: the escrow, or why it cannot be read.
+    Expected<Escrow> loadForJob(qint64 escrowId);
+    //! Inside a transaction: every transition but `fund`.
+    Expected<Escrow> applyTransition(EventBatch &batch, const protocol::User &user, qint64 escrowId,
+                                     EscrowAction action, const QString &reason);
+    //! Inside a transaction: what follows from `escrow` having just become completed (the
+    //! payout job, the domain sold) or refunded (the refund job).
+    void afterTransition(const Escrow &escrow);
     Expected<Escrow> fund(const protocol::User &user, qint64 escrowId, const QString &reason);
     //! Records `charge` on a pending escrow and funds it when it is settled for the escrow's
-    //! amount; `actor` is the buyer, or nothing for the settle job.
+    //! amount; `actor` is the buyer, or nothing for the settle job. Declined charges and charges
+    //! of another amount are recorded and then refused (409).
     Expected<Escrow> applyCharge(qint64 escrowId, const Charge &charge, std::optional<qint64> actor,
                                  const QString &reason);
+    //! Inside a transaction: the part of applyCharge() that writes.
+    Expected<Escrow> recordCharge(EventBatch &batch, qint64 escrowId, const Charge &charge,
+                                  std::optional<qint64> actor, const QString &reason);
+    //! Inside a transaction: the payout's reference and the seller's notification, once.
+    void recordPayout(EventBatch &batch, const Escrow &escrow, const QString &reference);
     //! Inside a transaction: `EscrowUpdated` to both parties' user channels.
     static void announce(EventBatch &batch, const Escrow &escrow);
+    //! Inside a transaction: `escrow.updated` to the parties other than `actor`.
+    void notifyParties(EventBatch &batch, const Escrow &escrow, EscrowStatus from,
+                       EscrowAction action, std::optional<qint64> actor);
 
     Database &m_db;
+    EscrowTable m_escrows;
+    DomainTable m_domains;
     EventStore &m_events;
     NotificationService &m_notifications;
     PaymentProvider &m_payments;
