@@ -95,15 +95,6 @@ EventStore::EventStore(Database &db, Broadcaster &broadcaster, QObject *parent)
     connect(&m_markTimer, &QTimer::timeout, this, &EventStore::flushPublishedMarks);
 }
 
-bool EventStore::transaction(const std::function<bool(EventBatch &)> &work)
-{
-    EventBatch batch(m_db);
-    if (!m_db.transaction([&] { return work(batch); }))
-        return false;
-    publish(batch.events());
-    return true;
-}
-
 void EventStore::publish(const QList<StoredEvent> &events)
 {
     if (!m_publishing)

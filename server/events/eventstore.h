@@ -76,8 +76,6 @@ public:
             publish(batch.events());
         return result;
     }
-    //! The same with a function that returns false to roll back (being replaced by the above).
-    bool transaction(const std::function<bool(EventBatch &)> &work);
 
     //! Whether committed events are broadcast (and marked published) by this process. Off for
     //! processes without a listening gateway (`queue:work`, the standalone scheduler): their

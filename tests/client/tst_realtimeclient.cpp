@@ -186,11 +186,12 @@ private Q_SLOTS:
         // next live event skips a seq, and the client fetches the missing one first.
         server::EventStore &events = m_server->app().events();
         events.setPublishing(false);
-        QVERIFY(events.transaction([&](server::EventBatch &batch) {
-            batch.add(channel, QStringLiteral("NotificationCreated"),
-                      {{QLatin1String("note"), QStringLiteral("unseen")}});
-            return true;
-        }));
+        QVERIFY(
+            events.transaction([&](server::EventBatch &batch) -> server::Expected<server::Done> {
+                batch.add(channel, QStringLiteral("NotificationCreated"),
+                          {{QLatin1String("note"), QStringLiteral("unseen")}});
+                return server::Done{};
+            }));
         events.setPublishing(true);
         sendMessage(QStringLiteral("two"));
         QTRY_COMPARE(seqs.size(), 5);

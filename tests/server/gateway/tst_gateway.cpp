@@ -642,12 +642,13 @@ private Q_SLOTS:
         server::EventStore &events = m_server->app().events();
         const QString busy = QStringLiteral("private-user.5");
         const QString room = QStringLiteral("presence-auction.5");
-        QVERIFY(events.transaction([&](server::EventBatch &batch) {
-            batch.add(busy, QStringLiteral("A"), {});
-            batch.add(busy, QStringLiteral("B"), {});
-            batch.add(room, QStringLiteral("C"), {});
-            return true;
-        }));
+        QVERIFY(
+            events.transaction([&](server::EventBatch &batch) -> server::Expected<server::Done> {
+                batch.add(busy, QStringLiteral("A"), {});
+                batch.add(busy, QStringLiteral("B"), {});
+                batch.add(room, QStringLiteral("C"), {});
+                return server::Done{};
+            }));
         auto socket = connected();
         const auto first = socket->subscribe(busy, sign(*socket, busy));
         QVERIFY(first);
@@ -666,10 +667,11 @@ private Q_SLOTS:
         QVERIFY2(!open->contains(QLatin1String("seq")), "public channels have no seq");
 
         // What is committed after the subscription reaches it live, right after that seq.
-        QVERIFY(events.transaction([&](server::EventBatch &batch) {
-            batch.add(busy, QStringLiteral("D"), {});
-            return true;
-        }));
+        QVERIFY(
+            events.transaction([&](server::EventBatch &batch) -> server::Expected<server::Done> {
+                batch.add(busy, QStringLiteral("D"), {});
+                return server::Done{};
+            }));
         const auto live = socket->waitFor(QStringLiteral("D"), busy);
         QVERIFY(live);
         QCOMPARE(seqOf(*live), 3);
