@@ -306,51 +306,63 @@ QString Config::describe(const QString &name)
     return {};
 }
 
+namespace {
+
+//! Sets `name` from `source` (a file, a variable or an option); the error names the source,
+//! and never shows a secret's value.
+std::optional<ApiError> applySetting(Config &config, const QString &name, const QString &value,
+                                     const QString &source)
+{
+    for (const Setting &s : settings()) {
+        if (name != QLatin1String(s.name))
+            continue;
+        const auto error = s.apply(config, value.trimmed());
+        if (!error)
+            return std::nullopt;
+        if (s.secret)
+            return ApiError::badRequest(
+                QStringLiteral("%1: %2 %3 (the value is not shown: it may be secret)")
+                    .arg(source, name, *error));
+        return ApiError::badRequest(
+            QStringLiteral("%1: %2 '%3' %4").arg(source, name, value, *error));
+    }
+    return ApiError::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(source, name));
+}
+
+//! The settings of an INI file.
+std::optional<ApiError> applyConfigFile(Config &config, const QString &path)
+{
+    if (!QFileInfo(path).isReadable())
+        return ApiError::badRequest(QStringLiteral("config file '%1' cannot be read").arg(path));
+    QSettings file(path, QSettings::IniFormat);
+    if (file.status() != QSettings::NoError)
+        return ApiError::badRequest(QStringLiteral("config file '%1' is not valid INI").arg(path));
+    for (const QString &key : file.allKeys()) {
+        const QString name = key.startsWith(QLatin1String("General/")) ? key.mid(8) : key;
+        if (auto error = applySetting(config, name, file.value(key).toString(), path))
+            return error;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Expected<Config> Config::load(const QMap<QString, QString> &options)
 {
     Config config;
     const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-
-    auto applyOne = [&config](const QString &name, const QString &value,
-                              const QString &source) -> std::optional<ApiError> {
-        for (const Setting &s : settings()) {
-            if (name != QLatin1String(s.name))
-                continue;
-            if (auto error = s.apply(config, value.trimmed())) {
-                if (s.secret)
-                    return ApiError::badRequest(
-                        QStringLiteral("%1: %2 %3 (the value is not shown: it may be secret)")
-                            .arg(source, name, *error));
-                return ApiError::badRequest(
-                    QStringLiteral("%1: %2 '%3' %4").arg(source, name, value, *error));
-            }
-            return std::nullopt;
-        }
-        return ApiError::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(source, name));
-    };
-
     // 1. The config file, named on the command line or in the environment.
     config.configFile =
         options.value(QStringLiteral("config"), env.value(QStringLiteral("FLIPPDEAL_CONFIG")));
     if (!config.configFile.isEmpty()) {
-        if (!QFileInfo(config.configFile).isReadable())
-            return ApiError::badRequest(
-                QStringLiteral("config file '%1' cannot be read").arg(config.configFile));
-        QSettings file(config.configFile, QSettings::IniFormat);
-        if (file.status() != QSettings::NoError)
-            return ApiError::badRequest(
-                QStringLiteral("config file '%1' is not valid INI").arg(config.configFile));
-        for (const QString &key : file.allKeys()) {
-            const QString name = key.startsWith(QLatin1String("General/")) ? key.mid(8) : key;
-            if (auto error = applyOne(name, file.value(key).toString(), config.configFile))
-                return *error;
-        }
+        if (auto error = applyConfigFile(config, config.configFile))
+            return *error;
     }
     // 2. The environment.
     for (const QString &name : settingNames()) {
         const QString var = envName(name);
         if (env.contains(var)) {
-            if (auto error = applyOne(name, env.value(var), var))
+            if (auto error = applySetting(config, name, env.value(var), var))
                 return *error;
         }
     }
@@ -358,10 +370,10 @@ Expected<Config> Config::load(const QMap<QString, QString> &options)
     for (auto it = options.cbegin(); it != options.cend(); ++it) {
         if (it.key() == QLatin1String("config"))
             continue;
-        if (auto error = applyOne(it.key(), it.value(), QStringLiteral("--") + it.key()))
+        if (auto error =
+                applySetting(config, it.key(), it.value(), QStringLiteral("--") + it.key()))
             return *error;
     }
-
     if (config.dataDir.isEmpty())
         config.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     if (config.database.isEmpty())

@@ -122,6 +122,50 @@ Gateway::~Gateway()
     qDeleteAll(m_connections);
 }
 
+namespace {
+
+//! Why a WebSocket on `request`'s path is refused once it is open: the path must be
+//! /app/{key} for this app, and a `protocol` query parameter must name version 5 to 7.
+std::optional<std::pair<ErrorCode, QString>> pusherPathRefusal(const HttpRequest &request,
+                                                               const QString &appKey)
+{
+    static const QRegularExpression appPath(QStringLiteral("^/app/([^/]+)$"));
+    const auto match = appPath.match(request.path);
+    if (!match.hasMatch())
+        return std::pair{ErrorCode::PathNotFound, QStringLiteral("Path not found")};
+    if (match.captured(1) != appKey)
+        return std::pair{ErrorCode::ApplicationDoesNotExist,
+                         QStringLiteral("Application does not exist")};
+    if (request.hasQuery(QStringLiteral("protocol"))) {
+        bool ok = false;
+        const int version = request.queryValue(QStringLiteral("protocol")).toInt(&ok);
+        if (!ok || version < 5 || version > 7)
+            return std::pair{ErrorCode::UnsupportedProtocolVersion,
+                             QStringLiteral("Unsupported protocol version")};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+Gateway::Connection *Gateway::addConnection(WsPeer *peer,
+                                            const std::shared_ptr<ConnectionSlot> &slot)
+{
+    auto *connection = new Connection;
+    connection->peer = peer;
+    connection->slot = slot;
+    connection->lastActivityMs = protocol::nowMs();
+    connection->webhookTokens = m_options.maxWebhookEventsPerMinute;
+    connection->webhookTokensAtMs = connection->lastActivityMs;
+    connection->socketId = QStringLiteral("%1.%2")
+                               .arg(QRandomGenerator::global()->bounded(100000000, 999999999))
+                               .arg(m_nextSocketSerial++);
+    peer->owner = connection;
+    m_connections.insert(peer, connection);
+    m_bySocketId.insert(connection->socketId, connection);
+    return connection;
+}
+
 void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
                             const QByteArray &pending, const std::shared_ptr<ConnectionSlot> &slot)
 {
@@ -150,44 +194,11 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
     if (!peer)
         return;
 
-    auto *connection = new Connection;
-    connection->peer = peer;
-    connection->slot = slot;
-    connection->lastActivityMs = protocol::nowMs();
-    connection->webhookTokens = m_options.maxWebhookEventsPerMinute;
-    connection->webhookTokensAtMs = connection->lastActivityMs;
-    connection->socketId = QStringLiteral("%1.%2")
-                               .arg(QRandomGenerator::global()->bounded(100000000, 999999999))
-                               .arg(m_nextSocketSerial++);
-    peer->owner = connection;
-    m_connections.insert(peer, connection);
-    m_bySocketId.insert(connection->socketId, connection);
-
-    // Path must be /app/{key}; the protocol query parameter must name a supported version.
-    static const QRegularExpression appPath(QStringLiteral("^/app/([^/]+)$"));
-    const auto match = appPath.match(request.path);
-    if (!match.hasMatch()) {
-        sendError(connection, ErrorCode::PathNotFound, QStringLiteral("Path not found"));
-        closeConnection(connection, int(ErrorCode::PathNotFound), QStringLiteral("Path not found"));
+    Connection *connection = addConnection(peer, slot);
+    if (const auto refusal = pusherPathRefusal(request, m_options.appKey)) {
+        sendError(connection, refusal->first, refusal->second);
+        closeConnection(connection, int(refusal->first), refusal->second);
         return;
-    }
-    if (match.captured(1) != m_options.appKey) {
-        sendError(connection, ErrorCode::ApplicationDoesNotExist,
-                  QStringLiteral("Application does not exist"));
-        closeConnection(connection, int(ErrorCode::ApplicationDoesNotExist),
-                        QStringLiteral("Application does not exist"));
-        return;
-    }
-    if (request.hasQuery(QStringLiteral("protocol"))) {
-        bool ok = false;
-        const int version = request.queryValue(QStringLiteral("protocol")).toInt(&ok);
-        if (!ok || version < 5 || version > 7) {
-            sendError(connection, ErrorCode::UnsupportedProtocolVersion,
-                      QStringLiteral("Unsupported protocol version"));
-            closeConnection(connection, int(ErrorCode::UnsupportedProtocolVersion),
-                            QStringLiteral("Unsupported protocol version"));
-            return;
-        }
     }
     sendJson(connection, internalFrame(QStringLiteral("pusher:connection_established"), {},
                                        {{QLatin1String("socket_id"), connection->socketId},
@@ -493,73 +504,86 @@ void Gateway::handleSubscribe(Connection *connection, const protocol::Frame &fra
     }
 
     std::optional<protocol::PresenceMember> member;
-    if (channel->requiresAuth()) {
-        const QString channelData =
-            channel->type == protocol::ChannelType::Presence ? request->channelData : QString();
-        if (!protocol::verifyChannelAuth(m_options.appKey.toUtf8(), m_options.appSecret,
-                                         connection->socketId, channel->name, channelData,
-                                         request->auth.toUtf8())) {
-            sendSubscriptionError(
-                connection, channel->name, QStringLiteral("AuthError"),
-                QStringLiteral("Invalid signature: the connection is unauthorized"), 401);
-            return;
-        }
-        if (channel->type == protocol::ChannelType::Presence) {
-            member = protocol::parsePresenceMember(channelData, &error);
-            if (!member) {
-                sendSubscriptionError(connection, channel->name, QStringLiteral("AuthError"), error,
-                                      400);
-                return;
-            }
-            // A member's further connections always fit; a new member only below the cap.
-            if (m_presence->memberCount(channel->name) >= m_options.maxPresenceMembers &&
-                !m_presence->isMember(channel->name, member->userId)) {
-                sendSubscriptionError(
-                    connection, channel->name, QStringLiteral("LimitReached"),
-                    QStringLiteral("A presence channel may have at most %1 members")
-                        .arg(m_options.maxPresenceMembers),
-                    int(ErrorCode::OverCapacity));
-                return;
-            }
-        }
-    }
+    if (channel->requiresAuth() && !authorize(connection, *channel, *request, member))
+        return;
+    join(connection, *channel, member);
+}
 
-    connection->channels.insert(channel->name);
-    if (channel->requiresAuth())
-        bindGrants(connection, channel->name);
+bool Gateway::authorize(Connection *connection, const protocol::ChannelName &channel,
+                        const protocol::SubscribeRequest &request,
+                        std::optional<protocol::PresenceMember> &member)
+{
+    const bool presence = channel.type == protocol::ChannelType::Presence;
+    const QString channelData = presence ? request.channelData : QString();
+    if (!protocol::verifyChannelAuth(m_options.appKey.toUtf8(), m_options.appSecret,
+                                     connection->socketId, channel.name, channelData,
+                                     request.auth.toUtf8())) {
+        sendSubscriptionError(connection, channel.name, QStringLiteral("AuthError"),
+                              QStringLiteral("Invalid signature: the connection is unauthorized"),
+                              401);
+        return false;
+    }
+    if (!presence)
+        return true;
+    QString error;
+    member = protocol::parsePresenceMember(channelData, &error);
+    if (!member) {
+        sendSubscriptionError(connection, channel.name, QStringLiteral("AuthError"), error, 400);
+        return false;
+    }
+    // A member's further connections always fit; a new member only below the cap.
+    if (m_presence->memberCount(channel.name) >= m_options.maxPresenceMembers &&
+        !m_presence->isMember(channel.name, member->userId)) {
+        sendSubscriptionError(connection, channel.name, QStringLiteral("LimitReached"),
+                              QStringLiteral("A presence channel may have at most %1 members")
+                                  .arg(m_options.maxPresenceMembers),
+                              int(ErrorCode::OverCapacity));
+        return false;
+    }
+    return true;
+}
+
+void Gateway::join(Connection *connection, const protocol::ChannelName &channel,
+                   const std::optional<protocol::PresenceMember> &member)
+{
+    connection->channels.insert(channel.name);
+    if (channel.requiresAuth())
+        bindGrants(connection, channel.name);
     if (member)
         connection->userIds.insert(member->userId);
-    QSet<Connection *> &subscribers = m_channels[channel->name];
+    QSet<Connection *> &subscribers = m_channels[channel.name];
     subscribers.insert(connection);
-    if (subscribers.size() == 1 && channel->type != protocol::ChannelType::ServerToUser) {
-        Q_EMIT channelOccupied(channel->name);
+    if (subscribers.size() == 1 && channel.type != protocol::ChannelType::ServerToUser) {
+        Q_EMIT channelOccupied(channel.name);
         chargeWebhookEvent(connection);
     }
+    if (member) {
+        connection->presenceUserIds.insert(channel.name, member->userId);
+        const bool firstConnection = m_presence->join(channel.name, *member, connection->socketId);
+        sendFrame(connection, subscriptionSucceededFrame(channel));
+        if (firstConnection)
+            announceMember(connection, channel.name, *member);
+    } else {
+        sendFrame(connection, subscriptionSucceededFrame(channel));
+    }
+    if (channel.cache)
+        replayCache(connection, channel.name);
+}
 
-    if (!member) {
-        sendFrame(connection, subscriptionSucceededFrame(*channel));
-        if (channel->cache)
-            replayCache(connection, channel->name);
-        return;
+void Gateway::announceMember(Connection *connection, const QString &channel,
+                             const protocol::PresenceMember &member)
+{
+    const WireFrame added =
+        textFrame(internalFrame(QStringLiteral("pusher_internal:member_added"), channel,
+                                {{QLatin1String("user_id"), member.userId},
+                                 {QLatin1String("user_info"), member.userInfo}}));
+    // Not to the user's own connections: pusher-js already counts itself as a member.
+    for (Connection *other : std::as_const(m_channels[channel])) {
+        if (other->presenceUserIds.value(channel) != member.userId)
+            sendFrame(other, added);
     }
-    connection->presenceUserIds.insert(channel->name, member->userId);
-    const bool firstConnection = m_presence->join(channel->name, *member, connection->socketId);
-    sendFrame(connection, subscriptionSucceededFrame(*channel));
-    if (firstConnection) {
-        const WireFrame added =
-            textFrame(internalFrame(QStringLiteral("pusher_internal:member_added"), channel->name,
-                                    {{QLatin1String("user_id"), member->userId},
-                                     {QLatin1String("user_info"), member->userInfo}}));
-        // Not to the user's own connections: pusher-js already counts itself as a member.
-        for (Connection *other : std::as_const(m_channels[channel->name])) {
-            if (other->presenceUserIds.value(channel->name) != member->userId)
-                sendFrame(other, added);
-        }
-        Q_EMIT memberAdded(channel->name, member->userId);
-        chargeWebhookEvent(connection);
-    }
-    if (channel->cache)
-        replayCache(connection, channel->name);
+    Q_EMIT memberAdded(channel, member.userId);
+    chargeWebhookEvent(connection);
 }
 
 void Gateway::replayCache(Connection *connection, const QString &channel)

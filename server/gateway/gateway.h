@@ -147,7 +147,20 @@ private:
     bool acceptPing(Connection *connection);
     //! Charges a webhook event the connection caused; closes it (4301) over its budget.
     void chargeWebhookEvent(Connection *connection);
+    //! A new connection's state, registered under its peer and its socket id.
+    Connection *addConnection(WsPeer *peer, const std::shared_ptr<ConnectionSlot> &slot);
     void handleSubscribe(Connection *connection, const protocol::Frame &frame);
+    //! A private or presence subscription's signature and, for presence, its member data and
+    //! the member cap. False when refused (the error is sent).
+    bool authorize(Connection *connection, const protocol::ChannelName &channel,
+                   const protocol::SubscribeRequest &request,
+                   std::optional<protocol::PresenceMember> &member);
+    //! Adds an admitted connection to `channel`: occupancy, the success frame, presence, cache.
+    void join(Connection *connection, const protocol::ChannelName &channel,
+              const std::optional<protocol::PresenceMember> &member);
+    //! member_added to the channel's other connections, for a member's first connection.
+    void announceMember(Connection *connection, const QString &channel,
+                        const protocol::PresenceMember &member);
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
     void handleSignin(Connection *connection, const protocol::Frame &frame);

@@ -381,22 +381,9 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
     case ws::Opcode::Pong:
         m_listener.pongReceived(peer);
         return;
-    case ws::Opcode::Close: {
-        if (!peer->closing) {
-            const ws::ClosePayload received = ws::parseClosePayload(frame.payload);
-            peer->closeReceived = true;
-            if (!received.valid) {
-                close(peer, ws::ProtocolError, received.error);
-                return;
-            }
-            // Echo the code (an empty close gets an empty one: 1005 never goes on the wire),
-            // then the socket goes once it is out.
-            close(peer, received.code, {});
-            return;
-        }
-        finish(peer, peer->closeCode);
+    case ws::Opcode::Close:
+        handleClose(peer, frame);
         return;
-    }
     case ws::Opcode::Text:
     case ws::Opcode::Binary:
         if (peer->messageOpen) {
@@ -404,12 +391,7 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
             return;
         }
         if (frame.fin) {
-            if (frame.opcode == ws::Opcode::Binary)
-                m_listener.binaryReceived(peer);
-            else if (!ws::isValidUtf8(frame.payload))
-                close(peer, ws::InvalidPayload, "text message is not UTF-8");
-            else
-                m_listener.textReceived(peer, frame.payload);
+            deliver(peer, frame.opcode, frame.payload);
             return;
         }
         peer->messageOpen = true;
@@ -417,27 +399,53 @@ void WsEngine::handleFrame(WsPeer *peer, ws::Frame &frame)
         peer->message = std::move(frame.payload);
         return;
     case ws::Opcode::Continuation:
-        if (!peer->messageOpen) {
-            close(peer, ws::ProtocolError, "continuation without a message");
-            return;
-        }
-        if (peer->message.size() + frame.payload.size() > m_maxMessageBytes) {
-            close(peer, ws::TooBig, "message too big");
-            return;
-        }
-        peer->message += frame.payload;
-        if (frame.fin) {
-            peer->messageOpen = false;
-            const QByteArray whole = std::exchange(peer->message, QByteArray());
-            if (peer->messageOpcode == ws::Opcode::Binary)
-                m_listener.binaryReceived(peer);
-            else if (!ws::isValidUtf8(whole))
-                close(peer, ws::InvalidPayload, "text message is not UTF-8");
-            else
-                m_listener.textReceived(peer, whole);
-        }
+        handleContinuation(peer, frame);
         return;
     }
+}
+
+void WsEngine::handleClose(WsPeer *peer, const ws::Frame &frame)
+{
+    if (peer->closing) { // the answer to ours
+        finish(peer, peer->closeCode);
+        return;
+    }
+    const ws::ClosePayload received = ws::parseClosePayload(frame.payload);
+    peer->closeReceived = true;
+    if (!received.valid) {
+        close(peer, ws::ProtocolError, received.error);
+        return;
+    }
+    // Echo the code (an empty close gets an empty one: 1005 never goes on the wire), then the
+    // socket goes once it is out.
+    close(peer, received.code, {});
+}
+
+void WsEngine::handleContinuation(WsPeer *peer, const ws::Frame &frame)
+{
+    if (!peer->messageOpen) {
+        close(peer, ws::ProtocolError, "continuation without a message");
+        return;
+    }
+    if (peer->message.size() + frame.payload.size() > m_maxMessageBytes) {
+        close(peer, ws::TooBig, "message too big");
+        return;
+    }
+    peer->message += frame.payload;
+    if (!frame.fin)
+        return;
+    peer->messageOpen = false;
+    deliver(peer, peer->messageOpcode, std::exchange(peer->message, QByteArray()));
+}
+
+void WsEngine::deliver(WsPeer *peer, ws::Opcode opcode, const QByteArray &message)
+{
+    if (opcode == ws::Opcode::Binary)
+        m_listener.binaryReceived(peer);
+    else if (!ws::isValidUtf8(message))
+        close(peer, ws::InvalidPayload, "text message is not UTF-8");
+    else
+        m_listener.textReceived(peer, message);
 }
 
 void WsEngine::finish(WsPeer *peer, quint16 code)

@@ -106,6 +106,10 @@ private:
     void writeTls(WsPeer *peer);
     void releaseTls(WsPeer *peer);
     void handleFrame(WsPeer *peer, ws::Frame &frame);
+    void handleClose(WsPeer *peer, const ws::Frame &frame);
+    void handleContinuation(WsPeer *peer, const ws::Frame &frame);
+    //! A whole message: text goes to the listener if it is UTF-8 (1007 otherwise).
+    void deliver(WsPeer *peer, ws::Opcode opcode, const QByteArray &message);
     void queue(WsPeer *peer, const QByteArray &bytes);
     void scheduleFlush();
     void flush();

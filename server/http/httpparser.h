@@ -103,6 +103,10 @@ private:
     static Result closed();
     Result fail(int status, const QString &message);
     Result parseHead(QByteArrayView head);
+    //! fail(), keeping the request's method (for the access log and metrics).
+    Result failFor(const HttpRequest &request, int status, const QString &message);
+    //! After a valid head: the upgrade, the 413, or waiting for a body of `contentLength`.
+    Result frame(Result head, qint64 contentLength);
     Result complete();
 
     Limits m_limits;
