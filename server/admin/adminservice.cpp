@@ -29,6 +29,9 @@ AdminService::AdminService(Database &db, Gateway &gateway, EventStore &events, J
                            QObject *parent)
     : QObject(parent)
     , m_db(db)
+    , m_users(db)
+    , m_tokens(db)
+    , m_domainTable(db)
     , m_gateway(gateway)
     , m_events(events)
     , m_jobs(jobs)
@@ -52,29 +55,31 @@ void AdminService::sample()
         m_samples.removeFirst();
 }
 
+double AdminService::eventsPerSecond() const
+{
+    if (m_samples.size() < 2)
+        return 0;
+    const Sample &first = m_samples.first();
+    const qint64 spanMs = m_uptime.elapsed() - first.atMs;
+    if (spanMs <= 0)
+        return 0;
+    return double(m_events.publishedCount() - first.published) * 1000.0 / spanMs;
+}
+
+AdminService::Counts AdminService::counts(qint64 nowMs)
+{
+    const auto counted = m_db.attempt([&]() -> Expected<Counts> {
+        return Counts{m_users.count(), m_users.bannedCount(),
+                      m_domainTable.liveAuctionTotal(nowMs)};
+    });
+    return counted ? *counted : Counts{};
+}
+
 QJsonObject AdminService::stats(qint64 nowMs)
 {
-    double perSecond = 0;
-    if (m_samples.size() >= 2) {
-        const Sample &first = m_samples.first();
-        const qint64 spanMs = m_uptime.elapsed() - first.atMs;
-        if (spanMs > 0)
-            perSecond = double(m_events.publishedCount() - first.published) * 1000.0 / spanMs;
-    }
+    const double perSecond = eventsPerSecond();
     const QueueStats queue = m_jobs.stats(nowMs);
-    qint64 users = 0, banned = 0, live = 0;
-    try {
-        users = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM users")).scalar();
-        banned = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM users "
-                                               "WHERE banned_at IS NOT NULL"))
-                     .scalar();
-        live = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM domains WHERE status = "
-                                             "'active' AND enable_bidding = 1 AND ends_at > ?"))
-                   .bind(nowMs)
-                   .scalar();
-    } catch (const DbError &error) {
-        qCWarning(lcDb) << "admin stats:" << error.what();
-    }
+    const Counts stored = counts(nowMs);
     return {{QLatin1String("connections"), m_gateway.connectionCount()},
             {QLatin1String("channels"), m_gateway.channelCount()},
             {QLatin1String("events_per_second"), std::round(perSecond * 10) / 10},
@@ -84,9 +89,9 @@ QJsonObject AdminService::stats(qint64 nowMs)
                                                  {QLatin1String("delayed"), queue.delayed},
                                                  {QLatin1String("running"), queue.reserved},
                                                  {QLatin1String("failed"), queue.failed}}},
-            {QLatin1String("users"), users},
-            {QLatin1String("banned_users"), banned},
-            {QLatin1String("live_auctions"), live},
+            {QLatin1String("users"), stored.users},
+            {QLatin1String("banned_users"), stored.bannedUsers},
+            {QLatin1String("live_auctions"), stored.liveAuctions},
             {QLatin1String("disputed_escrows"), qint64(m_escrows.disputed().size())},
             {QLatin1String("uptime_seconds"), m_uptime.elapsed() / 1000},
             {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
@@ -268,24 +273,25 @@ void AdminService::watchBans()
 {
     m_bansCheckedUntil = protocol::nowMs();
     m_banWatch.setInterval(2000);
-    connect(&m_banWatch, &QTimer::timeout, this, [this] {
-        const qint64 now = protocol::nowMs();
-        try {
-            // A little overlap: a ban committed just before the last look is seen again, and
-            // closing nothing twice is harmless.
-            SqlQuery query(m_db, QStringLiteral("SELECT id FROM users WHERE banned_at >= ?"));
-            query.bind(m_bansCheckedUntil - 5000).exec();
-            while (query.next())
-                m_gateway.terminateUser(query.int64(0),
-                                        int(protocol::ErrorCode::ConnectionIsUnauthorized),
-                                        QStringLiteral("This account has been suspended."));
-            m_bansCheckedUntil = now;
-            closeRevokedSessions();
-        } catch (const DbError &error) {
-            qCWarning(lcDb) << "ban watch:" << error.what();
-        }
-    });
+    connect(&m_banWatch, &QTimer::timeout, this, &AdminService::checkBans);
     m_banWatch.start();
+}
+
+void AdminService::checkBans()
+{
+    const qint64 now = protocol::nowMs();
+    // A little overlap: a ban committed just before the last look is seen again, and closing
+    // nothing twice is harmless.
+    const auto banned = m_db.attempt([&]() -> Expected<QList<qint64>> {
+        return m_users.bannedSince(m_bansCheckedUntil - 5000);
+    });
+    if (!banned)
+        return;
+    for (const qint64 userId : *banned)
+        m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                QStringLiteral("This account has been suspended."));
+    m_bansCheckedUntil = now;
+    closeRevokedSessions();
 }
 
 void AdminService::closeRevokedSessions()
@@ -296,19 +302,12 @@ void AdminService::closeRevokedSessions()
     const QList<QByteArray> keys = m_gateway.sessionKeys();
     for (qsizetype start = 0; start < keys.size(); start += Chunk) {
         const QList<QByteArray> chunk = keys.mid(start, Chunk);
-        QStringList marks;
-        marks.fill(QStringLiteral("?"), chunk.size());
-        SqlQuery query(m_db, QStringLiteral("SELECT token_hash FROM api_tokens "
-                                            "WHERE token_hash IN (%1)")
-                                 .arg(marks.join(QLatin1Char(','))));
-        for (const QByteArray &key : chunk)
-            query.bind(QString::fromLatin1(key));
-        query.exec();
-        QSet<QByteArray> live;
-        while (query.next())
-            live.insert(query.text(0).toLatin1());
+        const auto live =
+            m_db.attempt([&]() -> Expected<QSet<QByteArray>> { return m_tokens.existing(chunk); });
+        if (!live)
+            return;
         for (const QByteArray &key : chunk) {
-            if (!live.contains(key))
+            if (!live->contains(key))
                 m_gateway.terminateSession(key, int(protocol::ErrorCode::ConnectionIsUnauthorized),
                                            QStringLiteral("Signed out: sign in again."));
         }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "auth/tokentable.h"
+#include "auth/usertable.h"
 #include "core/result.h"
+#include "marketplace/domaintable.h"
 
 #include "protocol/types.h"
 
@@ -76,11 +79,27 @@ public:
     void watchBans();
 
 private:
+    //! \brief The stored figures of stats().
+    struct Counts
+    {
+        qint64 users = 0;
+        qint64 bannedUsers = 0;
+        qint64 liveAuctions = 0;
+    };
+
     void sample();
-    //! Closes the connections bound to tokens that no longer exist (throws DbError).
+    double eventsPerSecond() const;
+    //! The figures of stats() read from the database (zeros if it fails).
+    Counts counts(qint64 nowMs);
+    //! What watchBans() does every 2 s.
+    void checkBans();
+    //! Closes the connections bound to tokens that no longer exist.
     void closeRevokedSessions();
 
     Database &m_db;
+    UserTable m_users;
+    TokenTable m_tokens;
+    DomainTable m_domainTable;
     Gateway &m_gateway;
     EventStore &m_events;
     JobQueue &m_jobs;

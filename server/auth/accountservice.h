@@ -3,6 +3,9 @@
 
 #include "auth/attemptlimiter.h"
 #include "auth/hashqueue.h"
+#include "auth/tokentable.h"
+#include "auth/user.h"
+#include "auth/usertable.h"
 #include "core/result.h"
 
 #include "protocol/types.h"
@@ -63,19 +66,11 @@ public:
     int purgeIdleTokens(qint64 nowMs);
     std::optional<protocol::User> findUser(qint64 id);
 
-    //! For the CLI: creates a user, hashing on the calling thread.
+    //! For the CLI: creates a user, hashing on the calling thread. `role` is `user` or `admin`.
     Expected<protocol::User> createUserBlocking(const QString &name, const QString &email,
                                                 const QString &password, const QString &role);
 
-    //! \brief A user as operators see it.
-    struct UserRecord
-    {
-        protocol::User user;
-        std::optional<qint64> bannedAt;
-        qint64 createdAt = 0;
-        qint64 tokens = 0; //!< live tokens
-        QJsonObject toJson() const;
-    };
+    using UserRecord = server::UserRecord;
     //! Users whose name or email contains `search` (all when empty), by id; `total` counts all
     //! matches.
     Expected<QList<UserRecord>> listUsers(const QString &search, int limit, int offset,
@@ -88,9 +83,9 @@ public:
     //! Finds a user by email (lower-cased), for the CLI.
     std::optional<protocol::User> findUserByEmail(const QString &email);
 
-    //! Validation shared by the API and the CLI. Fills `errors` (field → messages).
-    static void validateRegistration(const QString &name, const QString &email,
-                                     const QString &password, ApiError &errors);
+    //! Validation shared by the API and the CLI: a 422 with the failing fields, or nothing.
+    static std::optional<ApiError> validateRegistration(const QString &name, const QString &email,
+                                                        const QString &password);
 
 Q_SIGNALS:
     //! A token was revoked by logout(); `tokenDigest` is what is stored for it (the gateway
@@ -99,14 +94,27 @@ Q_SIGNALS:
 
 private:
     Expected<protocol::User> insertUser(const QString &name, const QString &email,
-                                        const QByteArray &passwordHash, const QString &role);
+                                        const QByteArray &passwordHash, UserRole role);
     Expected<QByteArray> issueToken(qint64 userId);
+    //! After the hash of a registration: stores the user and signs them in.
+    Expected<AuthSession> completeRegistration(const QString &name, const QString &email,
+                                               const QByteArray &hash);
+    //! After the check of a sign-in's password: signs the user in, or refuses.
+    Expected<AuthSession> completeLogin(const std::optional<protocol::User> &user,
+                                        const QString &email, const QString &address,
+                                        bool passwordMatches);
     //! The throttles and the hashing bound, in front of any hashing: the error to answer, or
     //! nullopt when the attempt may go on (it is then counted).
     std::optional<ApiError> admit(const QString &address, const QString &email, qint64 nowMs);
+    //! The per-address and per-account throttles of admit().
+    std::optional<ApiError> throttle(const QString &address, const QString &email, qint64 nowMs);
     bool emailTaken(const QString &email);
+    //! Deletes a token that was idle too long and says so.
+    ApiError expire(const TokenTable::TokenUse &use, qint64 nowMs);
 
     Database &m_db;
+    UserTable m_users;
+    TokenTable m_tokens;
     AccountLimits m_limits;
     AttemptLimiter m_addressAttempts;
     AttemptLimiter m_accountAttempts;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "http/router.h"
 
+#include "auth/user.h"
+
 namespace flippdeal::server {
 
 void Router::add(const QByteArray &method, const QString &pattern, Access access, Handler handler)
@@ -42,7 +44,7 @@ std::optional<HttpResponse> Router::admit(Access access, HttpRequest &request) c
     if (!user)
         return HttpResponse::error(user.error());
     request.user = *user;
-    if (access == Access::Admin && user->role != QLatin1String("admin"))
+    if (access == Access::Admin && !isAdmin(*user))
         return HttpResponse::error(
             ApiError::forbidden(QStringLiteral("Only administrators may do this.")));
     return std::nullopt;

@@ -152,6 +152,14 @@ qint64 DomainTable::liveAuctionCount(qint64 ownerId, qint64 nowMs)
         .scalar();
 }
 
+qint64 DomainTable::liveAuctionTotal(qint64 nowMs)
+{
+    return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM domains WHERE status = "
+                                         "'active' AND enable_bidding = 1 AND ends_at > ?"))
+        .bind(nowMs)
+        .scalar();
+}
+
 void DomainTable::watch(qint64 domainId, qint64 userId, qint64 nowMs)
 {
     SqlQuery(m_db, QStringLiteral("INSERT INTO watchers (domain_id, user_id, created_at) "

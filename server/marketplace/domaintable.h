@@ -31,6 +31,8 @@ public:
     QList<Domain> liveAuctions(qint64 nowMs, int limit);
     //! How many auctions `ownerId` has live at `nowMs`.
     qint64 liveAuctionCount(qint64 ownerId, qint64 nowMs);
+    //! How many auctions are live at `nowMs`, whoever owns them.
+    qint64 liveAuctionTotal(qint64 nowMs);
     void watch(qint64 domainId, qint64 userId, qint64 nowMs);
     void unwatch(qint64 domainId, qint64 userId);
     //! Owner, watcher, bidder or offer maker of the domain.

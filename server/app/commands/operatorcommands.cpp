@@ -26,7 +26,7 @@ std::optional<protocol::User> decidingAdmin(QCommandLineParser &parser, AccountS
     std::optional<protocol::User> admin;
     if (parser.isSet(QStringLiteral("by"))) {
         admin = resolveUser(accounts, parser.value(QStringLiteral("by")));
-        if (!admin || admin->role != QLatin1String("admin")) {
+        if (!admin || !isAdmin(*admin)) {
             usageError(QStringLiteral("--by must name an admin user"));
             return std::nullopt;
         }
@@ -35,7 +35,7 @@ std::optional<protocol::User> decidingAdmin(QCommandLineParser &parser, AccountS
     const auto admins = accounts.listUsers({}, 10000, 0);
     if (admins)
         for (const auto &r : *admins)
-            if (r.user.role == QLatin1String("admin") && !r.bannedAt) {
+            if (isAdmin(r.user) && !r.bannedAt) {
                 admin = r.user;
                 break;
             }

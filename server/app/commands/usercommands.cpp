@@ -31,7 +31,7 @@ int userCreate(QCommandLineParser &parser, Config &config)
     if (!context.open())
         return failure(context.errorString());
     const QString role =
-        parser.isSet(QStringLiteral("admin")) ? QStringLiteral("admin") : QStringLiteral("user");
+        toString(parser.isSet(QStringLiteral("admin")) ? UserRole::Admin : UserRole::User);
     const auto user = context.accounts().createUserBlocking(name, email, password, role);
     if (!user) {
         if (user.error().status == 422)
