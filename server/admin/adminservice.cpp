@@ -212,7 +212,8 @@ QJsonArray AdminService::disputedEscrows()
 Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, qint64 escrowId,
                                                   const QString &outcome, const QString &reason)
 {
-    if (outcome != QLatin1String("release") && outcome != QLatin1String("refund"))
+    const auto action = fromString<EscrowAction>(outcome);
+    if (action != EscrowAction::Release && action != EscrowAction::Refund)
         return ApiError::validation(QStringLiteral("outcome"),
                                     QStringLiteral("The outcome must be release or refund."));
     if (reason.trimmed().isEmpty() || reason.size() > 1000)
@@ -222,9 +223,6 @@ Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, q
     if (reason.contains(QChar(0)))
         return ApiError::validation(QStringLiteral("reason"),
                                     QStringLiteral("The reason contains a NUL character."));
-    const auto action = EscrowService::actionNamed(outcome);
-    if (!action)
-        return action.error();
     const auto escrow = m_escrows.transition(admin, escrowId, *action, reason.trimmed());
     if (!escrow)
         return escrow.error();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "escrow/escrowservice.h"
 
+#include "auth/user.h"
 #include "core/logging.h"
 #include "events/eventstore.h"
 #include "jobs/jobqueue.h"
@@ -60,11 +61,6 @@ const Transition &ruleFor(EscrowAction action)
 
 //! A pending charge is polled this many times (with the queue's backoff, capped at an hour).
 constexpr int SettleAttempts = 12;
-
-bool isAdmin(const protocol::User &user)
-{
-    return user.role == "admin"_L1;
-}
 
 //! Why `user` may not apply `rule` to `escrow` now, or nothing.
 std::optional<ApiError> refusalFor(const protocol::User &user, const Escrow &escrow,

@@ -5,6 +5,7 @@
 
 #include "admin/adminservice.h"
 #include "auth/accountservice.h"
+#include "escrow/escrow.h"
 
 #include <QEventLoop>
 #include <QJsonObject>
@@ -53,7 +54,8 @@ int escrowResolve(QCommandLineParser &parser, Config &config)
     if (args.size() != 2 || !ok || id <= 0)
         return usageError(QStringLiteral("escrow:resolve needs an escrow id and release|refund"));
     const QString outcome = args.at(1);
-    if (outcome != QLatin1String("release") && outcome != QLatin1String("refund"))
+    const auto action = fromString<EscrowAction>(outcome);
+    if (action != EscrowAction::Release && action != EscrowAction::Refund)
         return usageError(
             QStringLiteral("the outcome must be release or refund, not '%1'").arg(outcome));
     const QString reason = parser.value(QStringLiteral("reason"));
