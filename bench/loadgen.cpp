@@ -4,6 +4,7 @@
 // server acknowledges), and prints one JSON line with connection, throughput, latency, loss
 // and memory figures. `--rest` measures durable POST /api/messages instead, and `--soak` runs
 // the mixed soak load of bench/soak.sh (soak.cpp).
+#include "benchsupport.h"
 #include "soak.h"
 
 #include "protocol/signing.h"
@@ -34,6 +35,11 @@
 #include <unistd.h>
 #include <vector>
 
+using flippdeal::bench::cpuMicros;
+using flippdeal::bench::readServerFrames;
+using flippdeal::bench::rssKiB;
+using flippdeal::bench::ServerFrame;
+
 namespace {
 
 qint64 monotonicNs()
@@ -41,32 +47,6 @@ qint64 monotonicNs()
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-qint64 rssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-//! User + system CPU time of a process in microseconds (from /proc/PID/stat), or -1.
-qint64 cpuMicros(qint64 pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray text = stat.readAll();
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
-    const qint64 ticks =
-        fields.value(11).toLongLong() + fields.value(12).toLongLong(); // utime, stime
-    return ticks * 1'000'000 / sysconf(_SC_CLK_TCK);
 }
 
 struct Options
@@ -155,35 +135,12 @@ private:
             if (!m_upgraded)
                 return;
         }
-        qsizetype offset = 0;
-        for (;;) {
-            const qsizetype available = m_buffer.size() - offset;
-            if (available < 2)
-                break;
-            const auto *bytes = reinterpret_cast<const quint8 *>(m_buffer.constData() + offset);
-            quint64 length = bytes[1] & 0x7F;
-            qsizetype header = 2;
-            if (length == 126) {
-                if (available < 4)
-                    break;
-                length = (quint64(bytes[2]) << 8) | bytes[3];
-                header = 4;
-            } else if (length == 127) {
-                if (available < 10)
-                    break;
-                length = 0;
-                for (int i = 0; i < 8; ++i)
-                    length = (length << 8) | bytes[2 + i];
-                header = 10;
-            }
-            if (available < header + qsizetype(length))
-                break;
-            if ((bytes[0] & 0x0F) == 0x1)
-                m_onText(this,
-                         QByteArrayView(m_buffer.constData() + offset + header, qsizetype(length)));
-            offset += header + qsizetype(length);
-        }
-        m_buffer.remove(0, offset);
+        const qsizetype used = readServerFrames(m_buffer, [this](const ServerFrame &frame) {
+            if (frame.opcode == 0x1)
+                m_onText(this, frame.payload);
+            return true;
+        });
+        m_buffer.remove(0, used);
     }
 
     std::unique_ptr<QTcpSocket> m_socket;

@@ -10,6 +10,8 @@
 // server's per-IP limits see what many real clients would look like, not one abusive address.
 #include "soak.h"
 
+#include "benchsupport.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
@@ -42,36 +44,6 @@ namespace {
 QHostAddress loopback(int third, int fourth)
 {
     return QHostAddress(QStringLiteral("127.0.%1.%2").arg(third).arg(fourth));
-}
-
-qint64 rssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-qint64 cpuMicros(qint64 pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray text = stat.readAll();
-    const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
-    const qint64 ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
-    return ticks * 1'000'000 / sysconf(_SC_CLK_TCK);
-}
-
-qint64 openDescriptors(qint64 pid)
-{
-    return QDir(QStringLiteral("/proc/%1/fd").arg(pid))
-        .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System)
-        .size();
 }
 
 //! One keep-alive HTTP/1.1 connection from a fixed source address; requests wait their turn
@@ -298,45 +270,27 @@ private:
             m_upgraded = true;
             m_buffer.remove(0, end + 4);
         }
-        qsizetype offset = 0;
-        for (;;) {
-            const qsizetype available = m_buffer.size() - offset;
-            if (available < 2)
-                break;
-            const auto *bytes = reinterpret_cast<const quint8 *>(m_buffer.constData() + offset);
-            quint64 length = bytes[1] & 0x7F;
-            qsizetype header = 2;
-            if (length == 126) {
-                if (available < 4)
-                    break;
-                length = (quint64(bytes[2]) << 8) | bytes[3];
-                header = 4;
-            } else if (length == 127) {
-                if (available < 10)
-                    break;
-                length = 0;
-                for (int i = 0; i < 8; ++i)
-                    length = (length << 8) | bytes[2 + i];
-                header = 10;
-            }
-            if (available < header + qsizetype(length))
-                break;
-            const QByteArray payload = m_buffer.mid(offset + header, qsizetype(length));
-            const int opcode = bytes[0] & 0x0F;
-            offset += header + qsizetype(length);
-            if (opcode == 0x8) {
+        bool closedByServer = false;
+        const qsizetype used = readServerFrames(m_buffer, [&](const ServerFrame &frame) {
+            if (frame.opcode == 0x8) {
+                const QByteArrayView payload = frame.payload;
                 const int code =
                     payload.size() >= 2 ? (quint8(payload[0]) << 8) | quint8(payload[1]) : 1005;
                 closed(QStringLiteral("closed by the server with %1 %2")
                            .arg(code)
                            .arg(QString::fromUtf8(payload.mid(2))));
-                m_socket->abort();
-                return;
+                closedByServer = true;
+                return false;
             }
-            if (opcode == 0x1)
-                text(payload);
+            if (frame.opcode == 0x1)
+                text(frame.payload.toByteArray());
+            return true;
+        });
+        if (closedByServer) {
+            m_socket->abort();
+            return;
         }
-        m_buffer.remove(0, offset);
+        m_buffer.remove(0, used);
     }
 
     void text(const QByteArray &payload)

@@ -138,15 +138,12 @@ HttpResponse listDisputedEscrows(const HttpRequest &, AdminService &admin)
 
 HttpResponse resolveEscrow(const HttpRequest &request, AdminService &admin)
 {
-    const auto id = idOr404(request, QStringLiteral("Escrow"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
-    return respond(admin.resolveEscrow(*request.user, *id,
-                                       body->value(QLatin1String("outcome")).toString(),
-                                       body->value(QLatin1String("reason")).toString()));
+    const auto input = idAndBody(request, QStringLiteral("Escrow"));
+    if (!input)
+        return HttpResponse::error(input.error());
+    return respond(admin.resolveEscrow(*request.user, input->id,
+                                       input->body.value(QLatin1String("outcome")).toString(),
+                                       input->body.value(QLatin1String("reason")).toString()));
 }
 
 HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)
@@ -159,29 +156,23 @@ HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)
 
 HttpResponse cancelAuction(const HttpRequest &request, AdminService &admin)
 {
-    const auto id = idOr404(request, QStringLiteral("Domain"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
-    return respond(admin.cancelAuction(*id, body->value(QLatin1String("reason")).toString(),
-                                       protocol::nowMs()));
+    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    if (!input)
+        return HttpResponse::error(input.error());
+    return respond(admin.cancelAuction(
+        input->id, input->body.value(QLatin1String("reason")).toString(), protocol::nowMs()));
 }
 
 HttpResponse extendAuction(const HttpRequest &request, AdminService &admin)
 {
-    const auto id = idOr404(request, QStringLiteral("Domain"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
-    const auto seconds = fields::toInt(body->value(QLatin1String("seconds")));
+    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    if (!input)
+        return HttpResponse::error(input.error());
+    const auto seconds = fields::toInt(input->body.value(QLatin1String("seconds")));
     if (!seconds)
         return HttpResponse::error(ApiError::validation(
             QStringLiteral("seconds"), QStringLiteral("Give the seconds to add.")));
-    return respond(admin.extendAuction(*id, *seconds, protocol::nowMs()));
+    return respond(admin.extendAuction(input->id, *seconds, protocol::nowMs()));
 }
 
 HttpResponse announce(const HttpRequest &request, AdminService &admin)

@@ -82,14 +82,8 @@ ServerApp::~ServerApp()
 bool ServerApp::open()
 {
     m_db = std::make_unique<Database>();
-    if (!m_db->open(m_config.database)) {
-        m_error = QStringLiteral("cannot open the database: %1").arg(m_db->errorString());
+    if (!m_db->openAndMigrate(m_config.database, &m_error))
         return false;
-    }
-    if (!m_db->migrate()) {
-        m_error = QStringLiteral("cannot migrate the database: %1").arg(m_db->errorString());
-        return false;
-    }
 
     createServices();
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,

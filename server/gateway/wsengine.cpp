@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/wsengine.h"
 
+#include "core/gatheredwrite.h"
 #include "core/logging.h"
 
 #include "protocol/timeformat.h"
@@ -24,7 +25,6 @@ namespace {
 constexpr int MaxEventsPerWake = 512;
 constexpr qsizetype ReadChunk = 64 * 1024;
 constexpr qsizetype MaxReadPerWake = 256 * 1024; // fairness between busy clients
-constexpr int MaxIovecs = 64;
 constexpr int CloseTimeoutMs = 2000;
 } // namespace
 
@@ -194,19 +194,7 @@ void WsEngine::flush()
 void WsEngine::writeOut(WsPeer *peer)
 {
     while (!peer->output.empty()) {
-        iovec vectors[MaxIovecs];
-        int count = 0;
-        qsizetype offset = peer->outputOffset;
-        for (auto it = peer->output.begin(); it != peer->output.end() && count < MaxIovecs; ++it) {
-            vectors[count].iov_base = const_cast<char *>(it->constData()) + offset;
-            vectors[count].iov_len = size_t(it->size() - offset);
-            offset = 0;
-            ++count;
-        }
-        msghdr message{};
-        message.msg_iov = vectors;
-        message.msg_iovlen = size_t(count);
-        const ssize_t written = ::sendmsg(peer->fd, &message, MSG_NOSIGNAL);
+        const ssize_t written = GatheredOutput::send(peer->fd, peer->output, peer->outputOffset);
         if (written < 0) {
             if (errno == EINTR)
                 continue;
@@ -217,19 +205,8 @@ void WsEngine::writeOut(WsPeer *peer)
             finish(peer, ws::Abnormal);
             return;
         }
-        qsizetype remaining = written;
         peer->queuedBytes -= written;
-        while (remaining > 0) {
-            const qsizetype left = peer->output.front().size() - peer->outputOffset;
-            if (remaining >= left) {
-                remaining -= left;
-                peer->output.pop_front();
-                peer->outputOffset = 0;
-            } else {
-                peer->outputOffset += remaining;
-                remaining = 0;
-            }
-        }
+        GatheredOutput::consume(peer->output, peer->outputOffset, written);
     }
     setWantWrite(peer, false);
     if (peer->closing)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "http/httpsocket_p.h"
 
+#include "core/gatheredwrite.h"
 #include "core/logging.h"
 
 #include <QSocketNotifier>
@@ -17,7 +18,6 @@
 namespace flippdeal::server {
 
 namespace {
-constexpr int MaxIovecs = 64;
 constexpr qsizetype ScratchBytes = 64 * 1024;
 // Decrypted input a TLS connection may hold before its QSslSocket stops reading.
 constexpr qint64 TlsReadBufferBytes = 64 * 1024;
@@ -192,19 +192,7 @@ void HttpSocket::flush()
     const bool fromNotifier = m_writeNotifier->isEnabled();
     qint64 progress = 0;
     while (!m_output.empty()) {
-        iovec vectors[MaxIovecs];
-        int count = 0;
-        qsizetype offset = m_outputOffset;
-        for (auto it = m_output.begin(); it != m_output.end() && count < MaxIovecs; ++it) {
-            vectors[count].iov_base = const_cast<char *>(it->constData()) + offset;
-            vectors[count].iov_len = size_t(it->size() - offset);
-            offset = 0;
-            ++count;
-        }
-        msghdr message{};
-        message.msg_iov = vectors;
-        message.msg_iovlen = size_t(count);
-        const ssize_t written = ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
+        const ssize_t written = GatheredOutput::send(m_fd, m_output, m_outputOffset);
         if (written < 0) {
             if (errno == EINTR)
                 continue;
@@ -219,18 +207,7 @@ void HttpSocket::flush()
         }
         progress += written;
         m_queued -= written;
-        qsizetype remaining = written;
-        while (remaining > 0) {
-            const qsizetype left = m_output.front().size() - m_outputOffset;
-            if (remaining >= left) {
-                remaining -= left;
-                m_output.pop_front();
-                m_outputOffset = 0;
-            } else {
-                m_outputOffset += remaining;
-                remaining = 0;
-            }
-        }
+        GatheredOutput::consume(m_output, m_outputOffset, written);
     }
     if (m_writeNotifier)
         m_writeNotifier->setEnabled(false);

@@ -43,30 +43,9 @@ void Reader::fail(const QString &field, const QString &message)
     m_error.addFieldError(field, message);
 }
 
-qint64 Reader::requiredInt(const QString &field, qint64 min, qint64 max)
+std::optional<qint64> Reader::intInRange(const QString &field, const QJsonValue &value, qint64 min,
+                                         qint64 max)
 {
-    const QJsonValue value = m_object.value(field);
-    if (value.isUndefined() || value.isNull()) {
-        fail(field, QStringLiteral("The %1 field is required.").arg(field));
-        return 0;
-    }
-    const auto parsed = toInt(value);
-    if (!parsed || *parsed < min || *parsed > max) {
-        fail(field, QStringLiteral("The %1 field must be an integer from %2 to %3.")
-                        .arg(field)
-                        .arg(min)
-                        .arg(max));
-        return 0;
-    }
-    return *parsed;
-}
-
-std::optional<qint64> Reader::optionalInt(const QString &field, qint64 min, qint64 max)
-{
-    const QJsonValue value = m_object.value(field);
-    if (value.isUndefined() || value.isNull() ||
-        (value.isString() && value.toString().trimmed().isEmpty()))
-        return std::nullopt;
     const auto parsed = toInt(value);
     if (!parsed || *parsed < min || *parsed > max) {
         fail(field, QStringLiteral("The %1 field must be an integer from %2 to %3.")
@@ -76,6 +55,25 @@ std::optional<qint64> Reader::optionalInt(const QString &field, qint64 min, qint
         return std::nullopt;
     }
     return parsed;
+}
+
+qint64 Reader::requiredInt(const QString &field, qint64 min, qint64 max)
+{
+    const QJsonValue value = m_object.value(field);
+    if (value.isUndefined() || value.isNull()) {
+        fail(field, QStringLiteral("The %1 field is required.").arg(field));
+        return 0;
+    }
+    return intInRange(field, value, min, max).value_or(0);
+}
+
+std::optional<qint64> Reader::optionalInt(const QString &field, qint64 min, qint64 max)
+{
+    const QJsonValue value = m_object.value(field);
+    if (value.isUndefined() || value.isNull() ||
+        (value.isString() && value.toString().trimmed().isEmpty()))
+        return std::nullopt;
+    return intInRange(field, value, min, max);
 }
 
 QString Reader::requiredString(const QString &field, qsizetype maxLength)

@@ -34,6 +34,10 @@ public:
     const ApiError &error() const { return m_error; }
 
 private:
+    //! `value` as an integer from `min` to `max`; otherwise the field's 422 message.
+    std::optional<qint64> intInRange(const QString &field, const QJsonValue &value, qint64 min,
+                                     qint64 max);
+
     const QJsonObject &m_object;
     ApiError m_error = ApiError::unprocessable();
 };

@@ -13,6 +13,17 @@ Expected<qint64> idOr404(const HttpRequest &request, const QString &what, const 
     return *id;
 }
 
+Expected<IdAndBody> idAndBody(const HttpRequest &request, const QString &what)
+{
+    const auto id = idOr404(request, what);
+    if (!id)
+        return id.error();
+    const auto body = request.bodyObject();
+    if (!body)
+        return body.error();
+    return IdAndBody{*id, *body};
+}
+
 Expected<int> limitParam(const HttpRequest &request, int fallback, int max)
 {
     const auto limit =

@@ -18,6 +18,16 @@ namespace flippdeal::server {
 Expected<qint64> idOr404(const HttpRequest &request, const QString &what,
                          const QString &param = QStringLiteral("id"));
 
+//! What a handler for `PATCH /things/{id}` reads first.
+struct IdAndBody
+{
+    qint64 id = 0;
+    QJsonObject body;
+};
+
+//! The `{id}` (or a 404 "`what` not found.") and the JSON object body (or a 400), in that order.
+Expected<IdAndBody> idAndBody(const HttpRequest &request, const QString &what);
+
 //! `?limit=` from 1 to `max`, `fallback` when absent, or a 422 naming the range.
 Expected<int> limitParam(const HttpRequest &request, int fallback, int max);
 

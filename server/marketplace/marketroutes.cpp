@@ -28,17 +28,14 @@ Expected<qint64> amountField(const QJsonObject &body)
 
 HttpResponse placeBid(const HttpRequest &request, AuctionService &auctions)
 {
-    const auto id = idOr404(request, QStringLiteral("Domain"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
-    const auto amount = amountField(*body);
+    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    if (!input)
+        return HttpResponse::error(input.error());
+    const auto amount = amountField(input->body);
     if (!amount)
         return HttpResponse::error(amount.error());
     const qint64 now = protocol::nowMs();
-    const auto result = auctions.placeBid(*request.user, *id, *amount, now);
+    const auto result = auctions.placeBid(*request.user, input->id, *amount, now);
     if (!result)
         return HttpResponse::error(result.error());
     return HttpResponse::json(
@@ -62,39 +59,30 @@ HttpResponse listBids(const HttpRequest &request, DomainService &domains, Auctio
 
 HttpResponse updateDomain(const HttpRequest &request, DomainService &domains)
 {
-    const auto id = idOr404(request, QStringLiteral("Domain"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
+    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    if (!input)
+        return HttpResponse::error(input.error());
     return respond(200, QLatin1String("domain"),
-                   domains.update(*request.user, *id, *body, protocol::nowMs()));
+                   domains.update(*request.user, input->id, input->body, protocol::nowMs()));
 }
 
 HttpResponse makeOffer(const HttpRequest &request, OfferService &offers)
 {
-    const auto id = idOr404(request, QStringLiteral("Domain"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
-    const auto amount = amountField(*body);
+    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    if (!input)
+        return HttpResponse::error(input.error());
+    const auto amount = amountField(input->body);
     if (!amount)
         return HttpResponse::error(amount.error());
-    return respond(201, QLatin1String("offer"), offers.make(*request.user, *id, *amount));
+    return respond(201, QLatin1String("offer"), offers.make(*request.user, input->id, *amount));
 }
 
 HttpResponse respondToOffer(const HttpRequest &request, OfferService &offers)
 {
-    const auto id = idOr404(request, QStringLiteral("Offer"));
-    if (!id)
-        return HttpResponse::error(id.error());
-    const auto body = request.bodyObject();
-    if (!body)
-        return HttpResponse::error(body.error());
-    fields::Reader reader(*body);
+    const auto input = idAndBody(request, QStringLiteral("Offer"));
+    if (!input)
+        return HttpResponse::error(input.error());
+    fields::Reader reader(input->body);
     const QString actionName = reader.requiredString(QStringLiteral("action"), 20);
     const auto amount = reader.optionalInt(QStringLiteral("amount_cents"), 1, MaxAmountCents);
     if (!reader.ok())
@@ -105,7 +93,7 @@ HttpResponse respondToOffer(const HttpRequest &request, OfferService &offers)
             ApiError::validation(QStringLiteral("action"),
                                  QStringLiteral("The action must be accept, reject or counter.")));
     return respond(200, QLatin1String("offer"),
-                   offers.respond(*request.user, *id, *action, amount));
+                   offers.respond(*request.user, input->id, *action, amount));
 }
 
 } // namespace

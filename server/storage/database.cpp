@@ -161,6 +161,19 @@ bool Database::exec(const QString &sql)
     return true;
 }
 
+bool Database::openAndMigrate(const QString &url, QString *error)
+{
+    if (!open(url)) {
+        *error = QStringLiteral("cannot open the database: %1").arg(errorString());
+        return false;
+    }
+    if (!migrate()) {
+        *error = QStringLiteral("cannot migrate the database: %1").arg(errorString());
+        return false;
+    }
+    return true;
+}
+
 void Database::logFailure(const DbError &error)
 {
     m_error = QString::fromStdString(error.what());

@@ -84,6 +84,8 @@ public:
 
     //! Opens the database named by a `sqlite:` or `postgres://` URL. False with errorString().
     bool open(const QString &url);
+    //! open() and migrate(): false with `*error` saying which step failed and why.
+    bool openAndMigrate(const QString &url, QString *error);
     void close();
     bool isOpen() const { return m_db.isOpen(); }
     Dialect dialect() const { return m_dialect; }

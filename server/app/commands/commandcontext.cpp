@@ -26,14 +26,8 @@ CommandContext::~CommandContext() = default;
 bool CommandContext::open()
 {
     m_db = std::make_unique<Database>();
-    if (!m_db->open(m_config.database)) {
-        m_error = QStringLiteral("cannot open the database: %1").arg(m_db->errorString());
+    if (!m_db->openAndMigrate(m_config.database, &m_error))
         return false;
-    }
-    if (!m_db->migrate()) {
-        m_error = QStringLiteral("cannot migrate the database: %1").arg(m_db->errorString());
-        return false;
-    }
     return true;
 }
 

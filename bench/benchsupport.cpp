@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#include "benchsupport.h"
+
+#include <QDir>
+#include <QFile>
+#include <QList>
+
+#include <unistd.h>
+
+namespace flippdeal::bench {
+
+qint64 rssKiB(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+qint64 cpuMicros(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray text = stat.readAll();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
+    const qint64 ticks =
+        fields.value(11).toLongLong() + fields.value(12).toLongLong(); // utime, stime
+    return ticks * 1'000'000 / sysconf(_SC_CLK_TCK);
+}
+
+qint64 openDescriptors(qint64 pid)
+{
+    return QDir(QStringLiteral("/proc/%1/fd").arg(pid))
+        .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System)
+        .size();
+}
+
+qsizetype readServerFrames(QByteArrayView buffer,
+                           const std::function<bool(const ServerFrame &)> &onFrame)
+{
+    qsizetype offset = 0;
+    for (;;) {
+        const qsizetype available = buffer.size() - offset;
+        if (available < 2)
+            break;
+        const auto *bytes = reinterpret_cast<const quint8 *>(buffer.data() + offset);
+        quint64 length = bytes[1] & 0x7F;
+        qsizetype header = 2;
+        if (length == 126) {
+            if (available < 4)
+                break;
+            length = (quint64(bytes[2]) << 8) | bytes[3];
+            header = 4;
+        } else if (length == 127) {
+            if (available < 10)
+                break;
+            length = 0;
+            for (int i = 0; i < 8; ++i)
+                length = (length << 8) | bytes[2 + i];
+            header = 10;
+        }
+        if (available < header + qsizetype(length))
+            break;
+        const ServerFrame frame{bytes[0] & 0x0F, buffer.sliced(offset + header, qsizetype(length))};
+        offset += header + qsizetype(length);
+        if (!onFrame(frame))
+            break;
+    }
+    return offset;
+}
+
+} // namespace flippdeal::bench
