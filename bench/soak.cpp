@@ -274,11 +274,11 @@ private:
         const qsizetype used = readServerFrames(m_buffer, [&](const ServerFrame &frame) {
             if (frame.opcode == 0x8) {
                 const QByteArrayView payload = frame.payload;
-                const int code =
-                    payload.size() >= 2 ? (quint8(payload[0]) << 8) | quint8(payload[1]) : 1005;
+                const bool hasCode = payload.size() >= 2;
+                const int code = hasCode ? (quint8(payload[0]) << 8) | quint8(payload[1]) : 1005;
                 closed(QStringLiteral("closed by the server with %1 %2")
                            .arg(code)
-                           .arg(QString::fromUtf8(payload.mid(2))));
+                           .arg(QString::fromUtf8(hasCode ? payload.sliced(2) : payload)));
                 closedByServer = true;
                 return false;
             }

@@ -12,6 +12,7 @@
 #include "realtimeclient.h"
 #include "recordlistmodel.h"
 #include "session.h"
+#include "support/keychainwait.h"
 #include "testserver.h"
 #include "tokenstore.h"
 
@@ -35,43 +36,10 @@ constexpr int AuthTimeoutMs = 15000;                              // Argon2id on
 const char *const UserObjects[] = {"notifications", "conversations", "messages", "outbox",
                                    "auction"};
 
-struct KeychainAnswer
-{
-    bool done = false;
-    QByteArray token;
-    QString error;
-};
-
-KeychainAnswer waitFor(const std::shared_ptr<KeychainAnswer> &answer)
-{
-    if (!QTest::qWaitFor([&answer] { return answer->done; }, 10000))
-        qWarning("the keychain did not answer in 10 s");
-    return *answer;
-}
-
-KeychainAnswer readEntry(client::TokenStore &store, const QString &account)
-{
-    auto answer = std::make_shared<KeychainAnswer>();
-    store.read(account, [answer](const QByteArray &token, const QString &error) {
-        *answer = {true, token, error};
-    });
-    return waitFor(answer);
-}
-
-KeychainAnswer writeEntry(client::TokenStore &store, const QString &account,
-                          const QByteArray &token)
-{
-    auto answer = std::make_shared<KeychainAnswer>();
-    store.write(account, token, [answer](const QString &error) { *answer = {true, {}, error}; });
-    return waitFor(answer);
-}
-
-KeychainAnswer removeEntry(client::TokenStore &store, const QString &account)
-{
-    auto answer = std::make_shared<KeychainAnswer>();
-    store.remove(account, [answer](const QString &error) { *answer = {true, {}, error}; });
-    return waitFor(answer);
-}
+using testing::KeychainAnswer;
+using testing::readEntry;
+using testing::removeEntry;
+using testing::writeEntry;
 
 QObject *objectProperty(const QObject &object, const char *name)
 {

@@ -4,6 +4,7 @@
 // revoked tokens and offline start-up. The token must live in the keychain and nowhere else.
 #include "apiclient.h"
 #include "session.h"
+#include "support/keychainwait.h"
 #include "testserver.h"
 #include "tokenstore.h"
 
@@ -23,45 +24,10 @@ namespace {
 const QString Password = QStringLiteral("correct horse battery"); // TestServer::registerUser's
 constexpr int AuthTimeoutMs = 15000;                              // Argon2id on two shared cores
 
-//! What a keychain job answered; `done` stays false when it did not answer in time.
-struct KeychainAnswer
-{
-    bool done = false;
-    QByteArray token;
-    QString error;
-};
-
-KeychainAnswer waitFor(const std::shared_ptr<KeychainAnswer> &answer)
-{
-    // A job that does not answer shows as done == false.
-    if (!QTest::qWaitFor([&answer] { return answer->done; }, 10000))
-        qWarning("the keychain did not answer in 10 s");
-    return *answer;
-}
-
-KeychainAnswer readEntry(client::TokenStore &store, const QString &account)
-{
-    auto answer = std::make_shared<KeychainAnswer>();
-    store.read(account, [answer](const QByteArray &token, const QString &error) {
-        *answer = {true, token, error};
-    });
-    return waitFor(answer);
-}
-
-KeychainAnswer writeEntry(client::TokenStore &store, const QString &account,
-                          const QByteArray &token)
-{
-    auto answer = std::make_shared<KeychainAnswer>();
-    store.write(account, token, [answer](const QString &error) { *answer = {true, {}, error}; });
-    return waitFor(answer);
-}
-
-KeychainAnswer removeEntry(client::TokenStore &store, const QString &account)
-{
-    auto answer = std::make_shared<KeychainAnswer>();
-    store.remove(account, [answer](const QString &error) { *answer = {true, {}, error}; });
-    return waitFor(answer);
-}
+using testing::KeychainAnswer;
+using testing::readEntry;
+using testing::removeEntry;
+using testing::writeEntry;
 
 //! One desktop client as it is at start-up: its own REST client, keychain access and settings
 //! object (on a settings file that may already exist), and a session.
