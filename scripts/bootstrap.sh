@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
     cmake ninja-build g++ pkg-config ccache git clang-format
+    # scripts/function-lengths.py (the 60-line rule in scripts/test.sh)
+    python3
     qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
     libsodium-dev libgumbo-dev
     # the fuzz preset (scripts/fuzz.sh): clang, libFuzzer and the sanitizer runtimes of clang 14

@@ -9,6 +9,8 @@ cd "$root"
 
 scripts/bootstrap.sh
 scripts/check-format.sh
+# No function over 60 lines in the server and the protocol module (issue 12's rule).
+python3 scripts/function-lengths.py --check server common
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 
