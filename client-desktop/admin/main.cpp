@@ -15,18 +15,58 @@
 
 using namespace flippdeal;
 
-int main(int argc, char *argv[])
+namespace {
+
+void setUpApplication()
 {
-    if (const auto exitCode =
-            client::ClientCommandLine::checkDisplay(argc, argv, "flippdeal-admin"))
-        return *exitCode;
-    QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("FlippDeal"));
     QApplication::setApplicationName(QStringLiteral("flippdeal-admin"));
     QApplication::setApplicationDisplayName(QStringLiteral("FlippDeal Live Admin"));
     QApplication::setApplicationVersion(QStringLiteral(FLIPPDEAL_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("flippdeal-admin"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/flippdeal-admin.svg")));
+}
+
+//! Signs in with the command line's credentials, or restores the kept session.
+void signIn(admin::AdminConsole &console, const client::ClientCommandLine &commandLine,
+            const QString &server)
+{
+    client::Session &session = console.session();
+    if (commandLine.hasCredentials()) {
+        const QString email = commandLine.email().trimmed().toLower();
+        const QString password = commandLine.password();
+        const QString target = server.isEmpty() ? session.serverUrl() : server;
+        if (session.email() == email && session.serverUrl() == target) {
+            // The same account: use the kept token, and the password only if it is gone.
+            auto tried = std::make_shared<bool>(false);
+            QObject::connect(&console, &admin::AdminConsole::statusChanged, &console,
+                             [&console, target, email, password, tried] {
+                                 if (console.status() == admin::AdminConsole::Status::SignedOut &&
+                                     console.errorString() !=
+                                         admin::AdminConsole::notAdministratorMessage() &&
+                                     !*tried) {
+                                     *tried = true;
+                                     console.signIn(target, email, password);
+                                 }
+                             });
+            console.restore();
+        } else {
+            console.signIn(target, email, password);
+        }
+    } else {
+        console.restore();
+    }
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    if (const auto exitCode =
+            client::ClientCommandLine::checkDisplay(argc, argv, "flippdeal-admin"))
+        return *exitCode;
+    QApplication app(argc, argv);
+    setUpApplication();
 
     client::ClientCommandLine commandLine(
         QStringLiteral("FlippDeal Live Admin: live figures, users, channels, jobs, disputed "
@@ -61,31 +101,7 @@ int main(int argc, char *argv[])
         window.signInPage()->setEmail(commandLine.email());
     window.show();
 
-    client::Session &session = console.session();
-    if (commandLine.hasCredentials()) {
-        const QString email = commandLine.email().trimmed().toLower();
-        const QString password = commandLine.password();
-        const QString target = server.isEmpty() ? session.serverUrl() : server;
-        if (session.email() == email && session.serverUrl() == target) {
-            // The same account: use the kept token, and the password only if it is gone.
-            auto tried = std::make_shared<bool>(false);
-            QObject::connect(&console, &admin::AdminConsole::statusChanged, &console,
-                             [&console, target, email, password, tried] {
-                                 if (console.status() == admin::AdminConsole::Status::SignedOut &&
-                                     console.errorString() !=
-                                         admin::AdminConsole::notAdministratorMessage() &&
-                                     !*tried) {
-                                     *tried = true;
-                                     console.signIn(target, email, password);
-                                 }
-                             });
-            console.restore();
-        } else {
-            console.signIn(target, email, password);
-        }
-    } else {
-        console.restore();
-    }
+    signIn(console, commandLine, server);
 
     if (commandLine.wantsScreenshots()) {
         // A few polls give the sparklines a line to draw.

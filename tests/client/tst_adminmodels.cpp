@@ -7,9 +7,16 @@
 // money and times and the sorting through QSortFilterProxyModel, without a server.
 #include "adminconsole.h"
 #include "admintablemodels.h"
+#include "announcementtool.h"
+#include "auctionstoolmodel.h"
+#include "channelstoolmodel.h"
+#include "escrowstoolmodel.h"
+#include "failedjobstoolmodel.h"
 #include "formatting.h"
 #include "jsontablemodel.h"
+#include "pendingjobstoolmodel.h"
 #include "statsmodel.h"
+#include "userstoolmodel.h"
 
 #include "apiclient.h"
 #include "session.h"
@@ -82,6 +89,24 @@ struct ModelTesters
     std::vector<std::unique_ptr<QSortFilterProxyModel>> proxies;
     std::vector<std::unique_ptr<QAbstractItemModelTester>> testers;
 };
+
+//! Refreshes `tool` and waits for the answer: true when it said it was loading, then loaded
+//! without an error.
+template <class Tool>
+bool loadsOnce(Tool &tool)
+{
+    // A poll may be in flight: start from a quiet tool.
+    if (!QTest::qWaitFor([&] { return !tool.isLoading(); }, Timeout))
+        return false;
+    QSignalSpy loaded(&tool, &Tool::loaded);
+    QSignalSpy loadingChanged(&tool, &Tool::loadingChanged);
+    tool.refresh();
+    if (!tool.isLoading() || loadingChanged.isEmpty())
+        return false;
+    if (!QTest::qWaitFor([&] { return !tool.isLoading(); }, Timeout))
+        return false;
+    return !loaded.isEmpty() && loadingChanged.size() >= 2 && tool.errorString().isEmpty();
+}
 
 } // namespace
 
@@ -510,6 +535,64 @@ private Q_SLOTS:
         QCOMPARE(console().members()->rowCount(), 0);
     }
 
+    void toolModelsLoadTheirRows()
+    {
+        // Each tool fetches its own rows and says so through `loading`.
+        QVERIFY(loadsOnce(*console().stats()));
+        QVERIFY(loadsOnce(*console().users()));
+        QCOMPARE(console().users()->rowCount(), 5);
+        QCOMPARE(console().users()->total(), qint64(5));
+        QVERIFY(loadsOnce(*console().channels()));
+        QVERIFY(loadsOnce(*console().pendingJobs()));
+        QVERIFY(loadsOnce(*console().failedJobs()));
+        QVERIFY(loadsOnce(*console().escrows()));
+        QVERIFY(loadsOnce(*console().auctions()));
+        QVERIFY(console().auctions()->rowCount() >= 1); // presenceMembers' auction
+
+        // The users tool keeps its search.
+        admin::UsersToolModel &users = *console().users();
+        QSignalSpy searchChanged(&users, &admin::UsersToolModel::searchChanged);
+        users.setSearch(QStringLiteral(" alice "));
+        QCOMPARE(users.search(), QStringLiteral("alice"));
+        QCOMPARE(searchChanged.size(), 1);
+        QVERIFY(users.isLoading());
+        QTRY_COMPARE(users.rowCount(), 1);
+        QCOMPARE(users.total(), qint64(1));
+        users.setSearch({});
+        QTRY_COMPARE(users.rowCount(), 5);
+    }
+
+    void toolModelsExposeErrors()
+    {
+        // A server that cannot be reached: the tool's errorString says so, and the console lists
+        // it once and reports the table.
+        client::ApiClient &api = console().api();
+        const QUrl server = api.baseUrl();
+        console().setPollInterval(60000); // no stats poll meanwhile
+        api.setBaseUrl(QUrl(QStringLiteral("http://127.0.0.1:1/")));
+        admin::ChannelsToolModel &channels = *console().channels();
+        QSignalSpy failed(&channels, &admin::JsonTableModel::loadFailed);
+        QSignalSpy errorChanged(&channels, &admin::JsonTableModel::errorStringChanged);
+        QSignalSpy refreshFailed(&console(), &AdminConsole::refreshFailed);
+        channels.refresh();
+        QVERIFY(channels.isLoading());
+        QTRY_VERIFY_WITH_TIMEOUT(!channels.isLoading(), Timeout);
+        QCOMPARE(failed.size(), 1);
+        QCOMPARE(errorChanged.size(), 1);
+        QVERIFY2(channels.errorString().startsWith(QStringLiteral("The server cannot be reached")),
+                 qPrintable(channels.errorString()));
+        QCOMPARE(refreshFailed.size(), 1);
+        QCOMPARE(refreshFailed.first().at(0).value<AdminConsole::Table>(),
+                 AdminConsole::Table::Channels);
+        QVERIFY(console().recentErrors().first().endsWith(channels.errorString()));
+
+        // Reachable again: the next load clears the error.
+        api.setBaseUrl(server);
+        console().setPollInterval(200);
+        QVERIFY(loadsOnce(channels));
+        QCOMPARE(errorChanged.size(), 2);
+    }
+
     void banAsksFirst()
     {
         m_answer = false;
@@ -811,6 +894,85 @@ private Q_SLOTS:
                 found = true;
         }
         QVERIFY(found);
+    }
+
+    void toolActions()
+    {
+        // The tools own their actions: the same requests, without the console's shortcuts.
+        QVERIFY(reload(AdminConsole::Table::Users));
+        admin::UsersToolModel &users = *console().users();
+        const auto [banned, banMessage] =
+            perform([&](auto done) { return users.ban(m_carol.user.id, done); });
+        QVERIFY2(banned, qPrintable(banMessage));
+        QVERIFY(admin::UserTableModel::isBanned(users.objectWithId(m_carol.user.id)));
+        const auto [unbanned, unbanMessage] =
+            perform([&](auto done) { return users.unban(m_carol.user.id, done); });
+        QVERIFY2(unbanned, qPrintable(unbanMessage));
+        QVERIFY(!admin::UserTableModel::isBanned(users.objectWithId(m_carol.user.id)));
+        const auto [closed, closedMessage] =
+            perform([&](auto done) { return users.terminateConnections(m_carol.user.id, done); });
+        QVERIFY2(closed, qPrintable(closedMessage));
+        QCOMPARE(closedMessage,
+                 QStringLiteral("Closed 0 connections of Carol <%1>.").arg(m_carol.user.email));
+        const auto [revoked, revokedMessage] =
+            perform([&](auto done) { return users.revokeTokens(m_dave.user.id, done); });
+        QVERIFY2(revoked, qPrintable(revokedMessage));
+        QVERIFY2(revokedMessage.startsWith(QStringLiteral("Revoked 0 tokens of Dave")),
+                 qPrintable(revokedMessage));
+
+        // Escrows and auctions: bad input is refused before a request; an unknown id gets the
+        // server's error.
+        admin::EscrowsToolModel &escrows = *console().escrows();
+        QVERIFY(!escrows.resolve(1, admin::EscrowsToolModel::Outcome::Refund, QStringLiteral(" ")));
+        const auto [resolved, resolveError] = perform([&](auto done) {
+            return escrows.resolve(99999999, admin::EscrowsToolModel::Outcome::Release,
+                                   QStringLiteral("Checked."), done);
+        });
+        QVERIFY(!resolved);
+        QVERIFY(!resolveError.isEmpty() && !resolveError.startsWith(QLatin1Char('<')));
+        admin::AuctionsToolModel &auctions = *console().auctions();
+        QVERIFY(!auctions.extend(1, 0));
+        QVERIFY(!auctions.cancel(1, QStringLiteral("  ")));
+        const auto [extended, extendError] =
+            perform([&](auto done) { return auctions.extend(99999999, 60, done); });
+        QVERIFY(!extended);
+        QVERIFY(!extendError.startsWith(QLatin1Char('<')));
+        const auto [cancelled, cancelError] = perform(
+            [&](auto done) { return auctions.cancel(99999999, QStringLiteral("Rules."), done); });
+        QVERIFY(!cancelled);
+        QVERIFY(!cancelError.startsWith(QLatin1Char('<')));
+
+        // Jobs: nothing has failed, so retry-all queues none; the single-job actions answer.
+        const auto [all, allMessage] =
+            perform([&](auto done) { return console().failedJobs()->retryAll(done); });
+        QVERIFY2(all, qPrintable(allMessage));
+        QCOMPARE(allMessage, QStringLiteral("0 failed jobs queued again."));
+        for (const auto &start : std::initializer_list<std::function<bool(AdminConsole::Done)>>{
+                 [&](auto done) { return console().failedJobs()->retry(99999999, done); },
+                 [&](auto done) { return console().failedJobs()->remove(99999999, done); },
+                 [&](auto done) { return console().pendingJobs()->remove(99999999, done); }}) {
+            const auto [ok, message] = perform(start);
+            QVERIFY2(!message.startsWith(QLatin1Char('<')), qPrintable(message));
+        }
+
+        // The announcement tool is loading while it sends.
+        admin::AnnouncementTool &announcements = *console().announcements();
+        QSignalSpy loading(&announcements, &admin::AnnouncementTool::loadingChanged);
+        QSignalSpy sent(&announcements, &admin::AnnouncementTool::sent);
+        QVERIFY(!announcements.send(QStringLiteral(" "), QStringLiteral("Body")));
+        bool wasLoading = false;
+        const auto [announced, announceMessage] = perform([&](auto done) {
+            const bool started = announcements.send(QStringLiteral("Tool check"),
+                                                    QStringLiteral("Sent by the tool."), done);
+            wasLoading = announcements.isLoading();
+            return started;
+        });
+        QVERIFY2(announced, qPrintable(announceMessage));
+        QVERIFY(wasLoading);
+        QVERIFY(!announcements.isLoading());
+        QCOMPARE(loading.size(), 2);
+        QCOMPARE(sent.size(), 1);
+        QVERIFY(announcements.errorString().isEmpty());
     }
 
     void demotedAdministratorIsSignedOut()

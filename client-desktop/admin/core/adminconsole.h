@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "admintablemodels.h"
-#include "statsmodel.h"
+#include "admintool.h"
+#include "announcementtool.h"
+#include "auctionstoolmodel.h"
+#include "channelstoolmodel.h"
+#include "escrowstoolmodel.h"
+#include "failedjobstoolmodel.h"
+#include "namelookup.h"
+#include "pendingjobstoolmodel.h"
+#include "statstoolmodel.h"
+#include "userstoolmodel.h"
 
-#include <QElapsedTimer>
 #include <QJsonObject>
 #include <QObject>
-#include <QSet>
 #include <QSettings>
 #include <QStringList>
 #include <QTimer>
@@ -24,13 +30,15 @@ struct ApiResult;
 
 namespace flippdeal::admin {
 
-//! \brief The admin console's controller: signs an administrator in (token in the keychain,
-//! through the client core's Session), polls the live stats, keeps one model per table of the
-//! admin API (docs/admin.md) and performs the operators' actions.
+//! \brief The admin console's session: signs an administrator in (token in the keychain, through
+//! the client core's Session), polls the live stats, keeps the recent errors, and holds one tool
+//! model per area of the admin API (docs/admin.md).
 //!
-//! Destructive actions ask the confirmer first (a QMessageBox in the app, a scripted answer in
-//! tests). Every failure reaches the user interface through actionFailed() or refreshFailed()
-//! and the recentErrors() list, not only the log.
+//! Each tool fetches its own rows through load() and carries out its own actions through
+//! perform(); the console drops answers that belong to an earlier sign-in, asks the confirmer
+//! before destructive actions (a QMessageBox in the app, a scripted answer in tests), and brings
+//! every failure to the user interface through actionFailed() or refreshFailed() and the
+//! recentErrors() list, not only the log.
 class AdminConsole : public QObject
 {
     Q_OBJECT
@@ -63,22 +71,31 @@ public:
     };
     Q_ENUM(Table)
 
-    enum class Outcome
-    {
-        Release, //!< the escrow completes and the seller is paid
-        Refund,  //!< the buyer gets the money back
-    };
-    Q_ENUM(Outcome)
-
+    using Outcome = EscrowsToolModel::Outcome;
+    using Done = admin::Done;
     //! Asks the user; true to go ahead.
     using Confirmer = std::function<bool(const QString &title, const QString &question)>;
-    //! The end of an action: success and a readable message (the error on failure).
-    using Done = std::function<void(bool ok, const QString &message)>;
+
+    //! One request of a tool's action, run by perform().
+    struct Action
+    {
+        QString title;    //!< names the action in errors and confirmations
+        QString question; //!< asked first when not empty
+        QByteArray method;
+        QString path;
+        QJsonObject body;
+        //! The message on success (may update the tool's rows).
+        std::function<QString(const client::ApiResult &)> succeeded;
+        //! The tables to reload afterwards, whatever the outcome.
+        QList<Table> reload;
+        Done done;
+    };
 
     //! The text shown when a signed-in account has another role than `admin`.
     static QString notAdministratorMessage();
     //! How many failures recentErrors() keeps.
     static constexpr int RecentErrorLimit = 20;
+    static constexpr int UserPageSize = UsersToolModel::PageSize;
 
     //! `keychainService` names the keychain entries (a throwaway name in tests).
     AdminConsole(QSettings &settings, const QString &keychainService, QObject *parent = nullptr);
@@ -97,14 +114,16 @@ public:
     QString keychainWarning() const;
     QStringList recentErrors() const { return m_recentErrors; }
 
-    StatsModel *stats() { return &m_stats; }
-    UserTableModel *users() { return &m_users; }
-    ChannelTableModel *channels() { return &m_channels; }
-    MemberTableModel *members() { return &m_members; }
-    PendingJobTableModel *pendingJobs() { return &m_pendingJobs; }
-    FailedJobTableModel *failedJobs() { return &m_failedJobs; }
-    EscrowTableModel *escrows() { return &m_escrows; }
-    AuctionTableModel *auctions() { return &m_auctions; }
+    // The tools
+    StatsToolModel *stats() { return &m_stats; }
+    UsersToolModel *users() { return &m_users; }
+    ChannelsToolModel *channels() { return &m_channels; }
+    MemberTableModel *members() { return m_channels.members(); }
+    PendingJobsToolModel *pendingJobs() { return &m_pendingJobs; }
+    FailedJobsToolModel *failedJobs() { return &m_failedJobs; }
+    EscrowsToolModel *escrows() { return &m_escrows; }
+    AuctionsToolModel *auctions() { return &m_auctions; }
+    AnnouncementTool *announcements() { return &m_announcements; }
     const NameDirectory &names() const { return m_names; }
 
     //! Replaces the confirmation question (by default every action goes ahead).
@@ -122,29 +141,67 @@ public:
     // Tables
     void refresh(Table table);
     void refreshAll();
-    //! Searches users by name or email (empty: all) and refreshes the Users table.
-    void setUserSearch(const QString &search);
-    QString userSearch() const { return m_userSearch; }
-    //! How many users match the search (the table holds the first UserPageSize).
-    qint64 userTotal() const { return m_userTotal; }
-    static constexpr int UserPageSize = 200;
-    //! Shows the presence members of `channel` in members() (empty: none).
-    void setMemberChannel(const QString &channel);
-    QString memberChannel() const { return m_memberChannel; }
 
-    // Actions. Each returns false when it did not start (not signed in, declined, bad input).
-    bool banUser(qint64 userId, Done done = {});
-    bool unbanUser(qint64 userId, Done done = {});
-    bool revokeTokens(qint64 userId, Done done = {});
-    bool terminateConnections(qint64 userId, Done done = {});
-    bool retryFailedJob(qint64 failedJobId, Done done = {});
-    bool retryAllFailedJobs(Done done = {});
-    bool deleteFailedJob(qint64 failedJobId, Done done = {});
-    bool deletePendingJob(qint64 jobId, Done done = {});
-    bool resolveEscrow(qint64 escrowId, Outcome outcome, const QString &reason, Done done = {});
-    bool cancelAuction(qint64 domainId, const QString &reason, Done done = {});
-    bool extendAuction(qint64 domainId, qint64 seconds, Done done = {});
-    bool announce(const QString &title, const QString &body, Done done = {});
+    // For the tools
+    //! Answers of requests made before this value changed belong to an earlier sign-in.
+    quint64 generation() const { return m_generation; }
+    //! GETs `path` into `model` (a tool): sets its `loading`, hands a good answer to `taken`,
+    //! and sets its `errorString` on failure (listed in recentErrors() once while it repeats).
+    //! A 403 means the account lost the admin role: the console signs out.
+    template <class Model>
+    void load(Model &model, const QString &path,
+              std::function<void(const client::ApiResult &)> taken);
+    //! Runs a tool's action: refuses when signed out, asks the confirmer, sends the request and
+    //! reports the outcome (actionSucceeded(), actionFailed(), recentErrors(), `done`).
+    bool perform(Action action);
+    //! Reports an action that did not start (bad input); returns false.
+    bool refuse(const QString &title, const QString &error, const Done &done);
+
+    // Shortcuts to the tools' actions and settings (the tools own them).
+    void setUserSearch(const QString &search) { m_users.setSearch(search); }
+    QString userSearch() const { return m_users.search(); }
+    qint64 userTotal() const { return m_users.total(); }
+    void setMemberChannel(const QString &channel) { m_channels.setMemberChannel(channel); }
+    QString memberChannel() const { return m_channels.memberChannel(); }
+    bool banUser(qint64 userId, Done done = {}) { return m_users.ban(userId, std::move(done)); }
+    bool unbanUser(qint64 userId, Done done = {}) { return m_users.unban(userId, std::move(done)); }
+    bool revokeTokens(qint64 userId, Done done = {})
+    {
+        return m_users.revokeTokens(userId, std::move(done));
+    }
+    bool terminateConnections(qint64 userId, Done done = {})
+    {
+        return m_users.terminateConnections(userId, std::move(done));
+    }
+    bool retryFailedJob(qint64 id, Done done = {})
+    {
+        return m_failedJobs.retry(id, std::move(done));
+    }
+    bool retryAllFailedJobs(Done done = {}) { return m_failedJobs.retryAll(std::move(done)); }
+    bool deleteFailedJob(qint64 id, Done done = {})
+    {
+        return m_failedJobs.remove(id, std::move(done));
+    }
+    bool deletePendingJob(qint64 id, Done done = {})
+    {
+        return m_pendingJobs.remove(id, std::move(done));
+    }
+    bool resolveEscrow(qint64 escrowId, Outcome outcome, const QString &reason, Done done = {})
+    {
+        return m_escrows.resolve(escrowId, outcome, reason, std::move(done));
+    }
+    bool cancelAuction(qint64 domainId, const QString &reason, Done done = {})
+    {
+        return m_auctions.cancel(domainId, reason, std::move(done));
+    }
+    bool extendAuction(qint64 domainId, qint64 seconds, Done done = {})
+    {
+        return m_auctions.extend(domainId, seconds, std::move(done));
+    }
+    bool announce(const QString &title, const QString &body, Done done = {})
+    {
+        return m_announcements.send(title, body, std::move(done));
+    }
 
 Q_SIGNALS:
     void statusChanged();
@@ -169,30 +226,21 @@ Q_SIGNALS:
     void announcementSent(int recipients);
 
 private:
-    struct Action
-    {
-        QString title;    //!< names the action in errors and confirmations
-        QString question; //!< asked first when not empty
-        QByteArray method;
-        QString path;
-        QJsonObject body;
-        //! The message on success (may update models).
-        std::function<QString(const client::ApiResult &)> succeeded;
-        //! The tables to reload afterwards, whatever the outcome.
-        QList<Table> reload;
-        Done done;
-    };
+    using Taken = std::function<void(const client::ApiResult &)>;
+    using Failed = std::function<void(const QString &error)>;
 
-    bool perform(Action action);
+    void fetch(QObject *owner, const QString &path, Taken taken, Failed failed);
     void fail(const QString &title, const QString &error, const Done &done);
     void pushError(const QString &error);
     void setError(const QString &error);
     void updateStatus();
+    void startSession();
+    void endSession();
     void onSessionSignedIn();
-    void loadTable(Table table);
-    void learnNames();
-    void updateMembers();
-    QString userLabel(qint64 userId) const;
+    void connectTools();
+    template <class Model>
+    void connectTool(Model &model, Table table);
+    void jobsAnswered();
     static QString readableError(const client::ApiResult &result);
 
     std::unique_ptr<client::ApiClient> m_api;
@@ -203,26 +251,32 @@ private:
     QString m_errorString;
     QStringList m_recentErrors;
     QString m_lastRefreshError;
+    QTimer m_poll;
+    quint64 m_generation = 0; // answers for an earlier sign-in are dropped
 
     NameDirectory m_names;
-    StatsModel m_stats;
-    UserTableModel m_users;
-    ChannelTableModel m_channels;
-    MemberTableModel m_members;
-    PendingJobTableModel m_pendingJobs;
-    FailedJobTableModel m_failedJobs;
-    EscrowTableModel m_escrows;
-    AuctionTableModel m_auctions;
-
-    QTimer m_poll;
-    QSet<int> m_loading; // tables with a request in flight
-    QSet<qint64> m_domainLookups;
-    QElapsedTimer m_userDirectoryAge;
-    bool m_userDirectoryLoading = false;
-    QString m_userSearch;
-    qint64 m_userTotal = 0;
-    QString m_memberChannel;
-    quint64 m_generation = 0; // answers for an earlier sign-in are dropped
+    NameLookup m_lookup;
+    StatsToolModel m_stats;
+    UsersToolModel m_users;
+    ChannelsToolModel m_channels;
+    PendingJobsToolModel m_pendingJobs;
+    FailedJobsToolModel m_failedJobs;
+    EscrowsToolModel m_escrows;
+    AuctionsToolModel m_auctions;
+    AnnouncementTool m_announcements;
 };
+
+template <class Model>
+void AdminConsole::load(Model &model, const QString &path, Taken taken)
+{
+    model.beginLoading();
+    fetch(
+        &model, path,
+        [&model, taken = std::move(taken)](const client::ApiResult &result) {
+            taken(result);
+            model.finishLoading();
+        },
+        [&model](const QString &error) { model.finishLoading(error); });
+}
 
 } // namespace flippdeal::admin

@@ -173,12 +173,44 @@ void JsonTableModel::removeId(const QJsonValue &id)
 
 void JsonTableModel::clear()
 {
+    if (m_loading) {
+        m_loading = false;
+        Q_EMIT loadingChanged();
+    }
+    if (!m_errorString.isEmpty()) {
+        m_errorString.clear();
+        Q_EMIT errorStringChanged();
+    }
     if (m_rows.isEmpty())
         return;
     beginResetModel();
     m_rows.clear();
     endResetModel();
     Q_EMIT countChanged();
+}
+
+void JsonTableModel::beginLoading()
+{
+    if (m_loading)
+        return;
+    m_loading = true;
+    Q_EMIT loadingChanged();
+}
+
+void JsonTableModel::finishLoading(const QString &error)
+{
+    if (m_loading) {
+        m_loading = false;
+        Q_EMIT loadingChanged();
+    }
+    if (error != m_errorString) {
+        m_errorString = error;
+        Q_EMIT errorStringChanged();
+    }
+    if (error.isEmpty())
+        Q_EMIT loaded();
+    else
+        Q_EMIT loadFailed(error);
 }
 
 void JsonTableModel::refreshAll()

@@ -60,7 +60,7 @@ AnnouncePage::AnnouncePage(AdminConsole &console, QWidget *parent)
     connect(m_body, &QPlainTextEdit::textChanged, this, &AnnouncePage::updateState);
     connect(m_title, &QLineEdit::returnPressed, m_body, qOverload<>(&QWidget::setFocus));
     connect(m_send, &QPushButton::clicked, this, &AnnouncePage::send);
-    connect(&console, &AdminConsole::announcementSent, this, [this](int recipients) {
+    connect(console.announcements(), &AnnouncementTool::sent, this, [this](int recipients) {
         m_result->setText(tr("Sent at %1 to %2.")
                               .arg(QTime::currentTime().toString(QStringLiteral("HH:mm")),
                                    recipients == 1
@@ -80,12 +80,13 @@ void AnnouncePage::updateState()
 
 void AnnouncePage::send()
 {
-    m_console.announce(m_title->text(), m_body->toPlainText(), [this](bool ok, const QString &) {
-        if (!ok)
-            return;
-        m_title->clear();
-        m_body->clear();
-    });
+    m_console.announcements()->send(m_title->text(), m_body->toPlainText(),
+                                    [this](bool ok, const QString &) {
+                                        if (!ok)
+                                            return;
+                                        m_title->clear();
+                                        m_body->clear();
+                                    });
 }
 
 } // namespace flippdeal::admin

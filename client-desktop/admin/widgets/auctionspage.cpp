@@ -50,7 +50,7 @@ AuctionsPage::AuctionsPage(AdminConsole &console, QWidget *parent)
     setTabOrder(m_extend, m_cancel);
 
     connect(m_extend, &QPushButton::clicked, this, [this] {
-        m_console.extendAuction(m_table->selectedId(), qint64(m_minutes->value()) * 60);
+        m_console.auctions()->extend(m_table->selectedId(), qint64(m_minutes->value()) * 60);
     });
     connect(m_cancel, &QPushButton::clicked, this, &AuctionsPage::cancel);
     connect(m_table, &AdminTableView::currentObjectChanged, this, &AuctionsPage::updateButtons);
@@ -80,7 +80,7 @@ void AuctionsPage::cancel()
         tr("Cancel auction"));
     if (reason.isEmpty())
         return;
-    m_console.cancelAuction(id, reason);
+    m_console.auctions()->cancel(id, reason);
 }
 
 } // namespace flippdeal::admin

@@ -61,8 +61,8 @@ ChannelsPage::ChannelsPage(AdminConsole &console, QWidget *parent)
 void ChannelsPage::showSelected()
 {
     const QString name = m_channels->selectedObject().value(QLatin1String("name")).toString();
-    if (name != m_console.memberChannel())
-        m_console.setMemberChannel(name);
+    if (name != m_console.channels()->memberChannel())
+        m_console.channels()->setMemberChannel(name);
     if (ChannelTableModel::channelType(name) == QLatin1String("presence"))
         m_membersBox->setTitle(tr("Members of %1").arg(name));
     else

@@ -83,8 +83,9 @@ void EscrowsPage::resolve(bool release)
                           release ? tr("Release") : tr("Refund"));
     if (reason.isEmpty())
         return;
-    m_console.resolveEscrow(
-        id, release ? AdminConsole::Outcome::Release : AdminConsole::Outcome::Refund, reason);
+    m_console.escrows()->resolve(
+        id, release ? EscrowsToolModel::Outcome::Release : EscrowsToolModel::Outcome::Refund,
+        reason);
 }
 
 } // namespace flippdeal::admin

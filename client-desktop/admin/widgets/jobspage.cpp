@@ -22,9 +22,36 @@ JobsPage::JobsPage(AdminConsole &console, QWidget *parent)
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->setChildrenCollapsible(false);
 
-    m_pendingBox = new QGroupBox(splitter);
+    createPendingBox(splitter);
+    createFailedBox(splitter);
+    splitter->addWidget(m_pendingBox);
+    splitter->addWidget(m_failedBox);
+    layout->addWidget(splitter);
+
+    setTabOrder(m_pending, m_deletePending);
+    setTabOrder(m_deletePending, m_failed);
+    setTabOrder(m_failed, m_retry);
+    setTabOrder(m_retry, m_deleteFailed);
+    setTabOrder(m_deleteFailed, m_retryAll);
+
+    connect(m_deletePending, &QPushButton::clicked, this,
+            [this] { m_console.pendingJobs()->remove(m_pending->selectedId()); });
+    connect(m_retry, &QPushButton::clicked, this,
+            [this] { m_console.failedJobs()->retry(m_failed->selectedId()); });
+    connect(m_deleteFailed, &QPushButton::clicked, this,
+            [this] { m_console.failedJobs()->remove(m_failed->selectedId()); });
+    connect(m_retryAll, &QPushButton::clicked, this,
+            [this] { m_console.failedJobs()->retryAll(); });
+    connect(m_pending, &AdminTableView::currentObjectChanged, this, &JobsPage::updateButtons);
+    connect(m_failed, &AdminTableView::currentObjectChanged, this, &JobsPage::updateButtons);
+    updateButtons();
+}
+
+void JobsPage::createPendingBox(QWidget *parent)
+{
+    m_pendingBox = new QGroupBox(parent);
     auto *pendingLayout = new QVBoxLayout(m_pendingBox);
-    m_pending = new AdminTableView(console.pendingJobs(), m_pendingBox);
+    m_pending = new AdminTableView(m_console.pendingJobs(), m_pendingBox);
     m_pending->setPlaceholderText(tr("The queue is empty: every job has run."));
     m_pending->setStretchColumn(PendingJobTableModel::PayloadColumn);
     pendingLayout->addWidget(m_pending);
@@ -35,10 +62,13 @@ JobsPage::JobsPage(AdminConsole &console, QWidget *parent)
     pendingActions->addWidget(m_deletePending);
     pendingActions->addStretch(1);
     pendingLayout->addLayout(pendingActions);
+}
 
-    m_failedBox = new QGroupBox(splitter);
+void JobsPage::createFailedBox(QWidget *parent)
+{
+    m_failedBox = new QGroupBox(parent);
     auto *failedLayout = new QVBoxLayout(m_failedBox);
-    m_failed = new AdminTableView(console.failedJobs(), m_failedBox);
+    m_failed = new AdminTableView(m_console.failedJobs(), m_failedBox);
     m_failed->setPlaceholderText(tr("No failed jobs."));
     m_failed->setStretchColumn(FailedJobTableModel::ErrorColumn);
     m_failed->sortByColumn(FailedJobTableModel::IdColumn, Qt::DescendingOrder);
@@ -56,26 +86,6 @@ JobsPage::JobsPage(AdminConsole &console, QWidget *parent)
     failedActions->addStretch(1);
     failedActions->addWidget(m_retryAll);
     failedLayout->addLayout(failedActions);
-    splitter->addWidget(m_pendingBox);
-    splitter->addWidget(m_failedBox);
-    layout->addWidget(splitter);
-
-    setTabOrder(m_pending, m_deletePending);
-    setTabOrder(m_deletePending, m_failed);
-    setTabOrder(m_failed, m_retry);
-    setTabOrder(m_retry, m_deleteFailed);
-    setTabOrder(m_deleteFailed, m_retryAll);
-
-    connect(m_deletePending, &QPushButton::clicked, this,
-            [this] { m_console.deletePendingJob(m_pending->selectedId()); });
-    connect(m_retry, &QPushButton::clicked, this,
-            [this] { m_console.retryFailedJob(m_failed->selectedId()); });
-    connect(m_deleteFailed, &QPushButton::clicked, this,
-            [this] { m_console.deleteFailedJob(m_failed->selectedId()); });
-    connect(m_retryAll, &QPushButton::clicked, this, [this] { m_console.retryAllFailedJobs(); });
-    connect(m_pending, &AdminTableView::currentObjectChanged, this, &JobsPage::updateButtons);
-    connect(m_failed, &AdminTableView::currentObjectChanged, this, &JobsPage::updateButtons);
-    updateButtons();
 }
 
 void JobsPage::updateButtons()

@@ -24,6 +24,10 @@ public:
     AdminTableView *failedTable() const { return m_failed; }
 
 private:
+    //! The pending jobs and their Delete button.
+    void createPendingBox(QWidget *parent);
+    //! The failed jobs and their Retry, Delete and Retry all buttons.
+    void createFailedBox(QWidget *parent);
     void updateButtons();
 
     AdminConsole &m_console;

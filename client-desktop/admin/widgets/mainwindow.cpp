@@ -67,17 +67,35 @@ MainWindow::MainWindow(AdminConsole &console, QWidget *parent)
     : QMainWindow(parent)
     , m_console(console)
 {
+    createPages();
+    createMenus();
+    createStatusBar();
+    connectConsole();
+    m_tableRefresh.setInterval(TableRefreshMs);
+    connect(&m_tableRefresh, &QTimer::timeout, this, [this] {
+        const AdminConsole::Table table = tableOf(m_tabs->currentIndex());
+        if (isActiveWindow() && table != AdminConsole::Table::Stats)
+            m_console.refresh(table);
+    });
+    resize(1280, 720);
+    setMinimumSize(800, 520);
+    showPage();
+    updateTitle();
+}
+
+void MainWindow::createPages()
+{
     m_stack = new QStackedWidget(this);
-    m_signIn = new SignInPage(console, m_stack);
+    m_signIn = new SignInPage(m_console, m_stack);
     m_tabs = new QTabWidget(m_stack);
     m_tabs->setDocumentMode(true);
-    m_dashboard = new DashboardPage(console, m_tabs);
-    m_users = new UsersPage(console, m_tabs);
-    m_channels = new ChannelsPage(console, m_tabs);
-    m_jobs = new JobsPage(console, m_tabs);
-    m_escrows = new EscrowsPage(console, m_tabs);
-    m_auctions = new AuctionsPage(console, m_tabs);
-    m_announce = new AnnouncePage(console, m_tabs);
+    m_dashboard = new DashboardPage(m_console, m_tabs);
+    m_users = new UsersPage(m_console, m_tabs);
+    m_channels = new ChannelsPage(m_console, m_tabs);
+    m_jobs = new JobsPage(m_console, m_tabs);
+    m_escrows = new EscrowsPage(m_console, m_tabs);
+    m_auctions = new AuctionsPage(m_console, m_tabs);
+    m_announce = new AnnouncePage(m_console, m_tabs);
     m_tabs->addTab(m_dashboard, QIcon(QStringLiteral(":/icons/activity.svg")), tr("Dashboard"));
     m_tabs->addTab(m_users, QIcon(QStringLiteral(":/icons/users.svg")), tr("Users"));
     m_tabs->addTab(m_channels, QIcon(QStringLiteral(":/icons/chat.svg")), tr("Channels"));
@@ -88,19 +106,38 @@ MainWindow::MainWindow(AdminConsole &console, QWidget *parent)
     m_stack->addWidget(m_signIn);
     m_stack->addWidget(m_tabs);
     setCentralWidget(m_stack);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
+        if (tableOf(tab) != AdminConsole::Table::Stats)
+            m_console.refresh(tableOf(tab));
+    });
+}
 
-    // Menus and shortcuts
+void MainWindow::createMenus()
+{
     QMenu *file = menuBar()->addMenu(tr("&File"));
     m_refreshAction = file->addAction(QIcon(QStringLiteral(":/icons/retry.svg")), tr("&Refresh"));
     m_refreshAction->setShortcut(QKeySequence::Refresh); // F5
     connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refreshCurrent);
     m_signOutAction = file->addAction(QIcon(QStringLiteral(":/icons/logout.svg")), tr("Sign &out"));
-    connect(m_signOutAction, &QAction::triggered, &console, &AdminConsole::signOut);
+    connect(m_signOutAction, &QAction::triggered, &m_console, &AdminConsole::signOut);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"));
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     quit->setShortcutContext(Qt::ApplicationShortcut);
     connect(quit, &QAction::triggered, qApp, &QApplication::closeAllWindows);
+    createViewMenu();
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    connect(help->addAction(tr("&About")), &QAction::triggered, this, [this] {
+        QMessageBox::about(
+            this, tr("About FlippDeal Live Admin"),
+            tr("<b>FlippDeal Live Admin</b> %1<br>The operations console of FlippDeal Live: live "
+               "figures, users, channels, jobs, disputed escrows, auctions and announcements.")
+                .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::createViewMenu()
+{
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (int tab = 0; tab < m_tabs->count(); ++tab) {
         QAction *action = view->addAction(m_tabs->tabIcon(tab), m_tabs->tabText(tab));
@@ -120,16 +157,11 @@ MainWindow::MainWindow(AdminConsole &console, QWidget *parent)
         m_users->searchField()->setFocus();
         m_users->searchField()->selectAll();
     });
-    QMenu *help = menuBar()->addMenu(tr("&Help"));
-    connect(help->addAction(tr("&About")), &QAction::triggered, this, [this] {
-        QMessageBox::about(
-            this, tr("About FlippDeal Live Admin"),
-            tr("<b>FlippDeal Live Admin</b> %1<br>The operations console of FlippDeal Live: live "
-               "figures, users, channels, jobs, disputed escrows, auctions and announcements.")
-                .arg(QApplication::applicationVersion()));
-    });
+}
 
-    // Status bar: the live indicator and the recent errors.
+void MainWindow::createStatusBar()
+{
+    // The live indicator and the recent errors.
     m_live = new QLabel(this);
     m_errors = new QToolButton(this);
     m_errors->setIcon(QIcon(QStringLiteral(":/icons/alert.svg")));
@@ -139,69 +171,64 @@ MainWindow::MainWindow(AdminConsole &console, QWidget *parent)
     statusBar()->addPermanentWidget(m_errors);
     statusBar()->addPermanentWidget(m_live);
     connect(m_errors, &QToolButton::clicked, this, &MainWindow::showErrorsMenu);
-    connect(&console, &AdminConsole::recentErrorsChanged, this, &MainWindow::updateErrorsButton);
+    connect(&m_console, &AdminConsole::recentErrorsChanged, this, &MainWindow::updateErrorsButton);
+    connect(m_console.stats(), &StatsModel::updated, this, &MainWindow::showLive);
     updateErrorsButton();
+}
 
-    console.setConfirmer(
+void MainWindow::connectConsole()
+{
+    m_console.setConfirmer(
         [this](const QString &title, const QString &question) { return confirm(title, question); });
-    connect(&console, &AdminConsole::statusChanged, this, &MainWindow::showPage);
-    connect(&console, &AdminConsole::accountChanged, this, &MainWindow::updateTitle);
-    connect(&console, &AdminConsole::actionSucceeded, this,
+    connect(&m_console, &AdminConsole::statusChanged, this, &MainWindow::showPage);
+    connect(&m_console, &AdminConsole::accountChanged, this, &MainWindow::updateTitle);
+    connect(&m_console, &AdminConsole::actionSucceeded, this,
             [this](const QString &message) { statusBar()->showMessage(message, StatusMessageMs); });
-    connect(&console, &AdminConsole::actionFailed, this,
-            [this](const QString &title, const QString &error) {
-                statusBar()->showMessage(tr("%1 failed: %2").arg(title, error), StatusMessageMs);
-                if (m_shotDone)
-                    return; // never block a screenshot run on a dialog
-                QMessageBox box(QMessageBox::Warning, tr("%1 failed").arg(title),
-                                tr("%1 failed.").arg(title), QMessageBox::Ok, this);
-                box.setInformativeText(error);
-                box.exec();
-            });
-    connect(&console, &AdminConsole::refreshFailed, this,
+    connect(&m_console, &AdminConsole::actionFailed, this, &MainWindow::showActionFailure);
+    connect(&m_console, &AdminConsole::refreshFailed, this,
             [this](AdminConsole::Table table, const QString &error) {
-                if (table == AdminConsole::Table::Stats) {
-                    m_live->setText(tr("● Offline"));
-                    m_live->setToolTip(error);
-                    QPalette pal = m_live->palette();
-                    pal.setColor(QPalette::WindowText, OfflineColor);
-                    m_live->setPalette(pal);
-                }
+                if (table == AdminConsole::Table::Stats)
+                    showOffline(error);
                 statusBar()->showMessage(tr("Could not load: %1").arg(error), StatusMessageMs);
             });
-    connect(console.stats(), &StatsModel::updated, this, [this] {
-        if (!m_console.stats()->isLoaded()) {
-            m_live->clear();
-            return;
-        }
-        m_live->setText(
-            tr("● Live · %1")
-                .arg(m_console.stats()->updatedAt().toString(QStringLiteral("HH:mm:ss"))));
-        m_live->setToolTip(
-            tr("The dashboard is refreshed every %1 ms.").arg(m_console.pollInterval()));
-        QPalette pal = m_live->palette();
-        pal.setColor(QPalette::WindowText, LiveColor);
-        m_live->setPalette(pal);
-    });
-    connect(&console, &AdminConsole::keychainWarningChanged, this, [this] {
+    connect(&m_console, &AdminConsole::keychainWarningChanged, this, [this] {
         if (!m_console.keychainWarning().isEmpty())
             statusBar()->showMessage(m_console.keychainWarning(), StatusMessageMs * 2);
     });
-    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
-        if (tableOf(tab) != AdminConsole::Table::Stats)
-            m_console.refresh(tableOf(tab));
-    });
-    m_tableRefresh.setInterval(TableRefreshMs);
-    connect(&m_tableRefresh, &QTimer::timeout, this, [this] {
-        const AdminConsole::Table table = tableOf(m_tabs->currentIndex());
-        if (isActiveWindow() && table != AdminConsole::Table::Stats)
-            m_console.refresh(table);
-    });
+}
 
-    resize(1280, 720);
-    setMinimumSize(800, 520);
-    showPage();
-    updateTitle();
+void MainWindow::showActionFailure(const QString &title, const QString &error)
+{
+    statusBar()->showMessage(tr("%1 failed: %2").arg(title, error), StatusMessageMs);
+    if (m_shotDone)
+        return; // never block a screenshot run on a dialog
+    QMessageBox box(QMessageBox::Warning, tr("%1 failed").arg(title), tr("%1 failed.").arg(title),
+                    QMessageBox::Ok, this);
+    box.setInformativeText(error);
+    box.exec();
+}
+
+void MainWindow::showLive()
+{
+    if (!m_console.stats()->isLoaded()) {
+        m_live->clear();
+        return;
+    }
+    m_live->setText(
+        tr("● Live · %1").arg(m_console.stats()->updatedAt().toString(QStringLiteral("HH:mm:ss"))));
+    m_live->setToolTip(tr("The dashboard is refreshed every %1 ms.").arg(m_console.pollInterval()));
+    QPalette pal = m_live->palette();
+    pal.setColor(QPalette::WindowText, LiveColor);
+    m_live->setPalette(pal);
+}
+
+void MainWindow::showOffline(const QString &error)
+{
+    m_live->setText(tr("● Offline"));
+    m_live->setToolTip(error);
+    QPalette pal = m_live->palette();
+    pal.setColor(QPalette::WindowText, OfflineColor);
+    m_live->setPalette(pal);
 }
 
 QString MainWindow::tabKey(Tab tab)

@@ -61,6 +61,14 @@ public:
     void takeScreenshots(const QString &folder, int polls, std::function<void(int)> done);
 
 private:
+    void createPages();
+    void createMenus();
+    void createViewMenu();
+    void createStatusBar();
+    void connectConsole();
+    void showActionFailure(const QString &title, const QString &error);
+    void showLive();
+    void showOffline(const QString &error);
     void showPage();
     void updateTitle();
     void refreshCurrent();

@@ -29,7 +29,31 @@ SignInPage::SignInPage(AdminConsole &console, QWidget *parent)
     auto *layout = new QVBoxLayout(card);
     layout->setContentsMargins(28, 24, 28, 24);
     layout->setSpacing(10);
+    addHeader(layout, card);
+    addForm(layout, card);
 
+    auto *center = new QHBoxLayout;
+    center->addStretch(1);
+    center->addWidget(card);
+    center->addStretch(1);
+    outer->addLayout(center);
+    outer->addStretch(2);
+
+    setTabOrder(m_server, m_email);
+    setTabOrder(m_email, m_password);
+    setTabOrder(m_password, m_signIn);
+
+    connect(m_signIn, &QPushButton::clicked, this, &SignInPage::submit);
+    for (QLineEdit *field : {m_server, m_email, m_password})
+        connect(field, &QLineEdit::returnPressed, this, &SignInPage::submit);
+    connect(&console, &AdminConsole::statusChanged, this, &SignInPage::updateState);
+    connect(&console, &AdminConsole::errorStringChanged, this, &SignInPage::updateState);
+    connect(&console, &AdminConsole::signedOut, m_password, &QLineEdit::clear);
+    updateState();
+}
+
+void SignInPage::addHeader(QVBoxLayout *layout, QWidget *card)
+{
     auto *logo = new QLabel(card);
     logo->setPixmap(QIcon(QStringLiteral(":/icons/flippdeal-admin.svg")).pixmap(56, 56));
     logo->setAlignment(Qt::AlignHCenter);
@@ -46,7 +70,10 @@ SignInPage::SignInPage(AdminConsole &console, QWidget *parent)
     layout->addWidget(title);
     layout->addWidget(subtitle);
     layout->addSpacing(8);
+}
 
+void SignInPage::addForm(QVBoxLayout *layout, QWidget *card)
+{
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     m_server = new QLineEdit(card);
@@ -78,25 +105,6 @@ SignInPage::SignInPage(AdminConsole &console, QWidget *parent)
     m_busy->setForegroundRole(QPalette::PlaceholderText);
     layout->addWidget(m_signIn);
     layout->addWidget(m_busy);
-
-    auto *center = new QHBoxLayout;
-    center->addStretch(1);
-    center->addWidget(card);
-    center->addStretch(1);
-    outer->addLayout(center);
-    outer->addStretch(2);
-
-    setTabOrder(m_server, m_email);
-    setTabOrder(m_email, m_password);
-    setTabOrder(m_password, m_signIn);
-
-    connect(m_signIn, &QPushButton::clicked, this, &SignInPage::submit);
-    for (QLineEdit *field : {m_server, m_email, m_password})
-        connect(field, &QLineEdit::returnPressed, this, &SignInPage::submit);
-    connect(&console, &AdminConsole::statusChanged, this, &SignInPage::updateState);
-    connect(&console, &AdminConsole::errorStringChanged, this, &SignInPage::updateState);
-    connect(&console, &AdminConsole::signedOut, m_password, &QLineEdit::clear);
-    updateState();
 }
 
 void SignInPage::setServer(const QString &server)

@@ -6,6 +6,7 @@
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QVBoxLayout;
 
 namespace flippdeal::admin {
 
@@ -27,6 +28,10 @@ public:
     QString errorText() const;
 
 private:
+    //! The logo, the title and the subtitle.
+    void addHeader(QVBoxLayout *layout, QWidget *card);
+    //! The fields, the error line and the button.
+    void addForm(QVBoxLayout *layout, QWidget *card);
     void submit();
     void updateState();
 

@@ -54,14 +54,25 @@ void Sparkline::paintEvent(QPaintEvent *)
     painter.setPen(pal.color(QPalette::Mid));
     painter.setBrush(pal.color(QPalette::Base));
     painter.drawRoundedRect(frame, 8, 8);
+    const QRectF chart = paintCaption(painter, frame);
+    painter.setFont(font());
+    painter.setPen(pal.color(QPalette::PlaceholderText));
+    if (m_values.size() < 2) {
+        painter.drawText(chart, Qt::AlignCenter, tr("Collecting data…"));
+        return;
+    }
+    paintChart(painter, chart);
+}
 
-    // Caption: title on the left, the last value on the right.
+QRectF Sparkline::paintCaption(QPainter &painter, const QRectF &frame) const
+{
+    // Title on the left, the last value on the right.
     QFont titleFont = font();
     titleFont.setBold(true);
     painter.setFont(titleFont);
     const QFontMetrics titleMetrics(titleFont);
     const QRectF header = frame.adjusted(12, 8, -12, 0);
-    painter.setPen(pal.color(QPalette::WindowText));
+    painter.setPen(palette().color(QPalette::WindowText));
     painter.drawText(header, Qt::AlignLeft | Qt::AlignTop, m_title);
     QFont valueFont = font();
     valueFont.setBold(true);
@@ -70,18 +81,17 @@ void Sparkline::paintEvent(QPaintEvent *)
     painter.setPen(m_color);
     painter.drawText(header, Qt::AlignRight | Qt::AlignTop,
                      m_values.isEmpty() ? QStringLiteral("–") : number(m_values.last()));
-
-    painter.setFont(font());
     const QFontMetrics metrics(font());
     const qreal top = header.top() + std::max(titleMetrics.height(), metrics.height() * 3 / 2) + 6;
-    const QRectF chart(frame.left() + 12, top, frame.width() - 24,
-                       frame.bottom() - 8 - metrics.height() - 4 - top);
-    painter.setPen(pal.color(QPalette::PlaceholderText));
+    return QRectF(frame.left() + 12, top, frame.width() - 24,
+                  frame.bottom() - 8 - metrics.height() - 4 - top);
+}
+
+void Sparkline::paintChart(QPainter &painter, const QRectF &chart) const
+{
+    const QPalette pal = palette();
+    const QFontMetrics metrics(font());
     const QRectF footer(chart.left(), chart.bottom() + 4, chart.width(), metrics.height());
-    if (m_values.size() < 2) {
-        painter.drawText(chart, Qt::AlignCenter, tr("Collecting data…"));
-        return;
-    }
     const auto [low, high] = std::minmax_element(m_values.cbegin(), m_values.cend());
     const double minimum = std::min(0.0, *low);
     double maximum = std::max(*high, minimum + 1.0);

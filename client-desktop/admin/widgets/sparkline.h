@@ -5,6 +5,8 @@
 #include <QList>
 #include <QWidget>
 
+class QPainter;
+
 namespace flippdeal::admin {
 
 //! \brief A small line chart of the last values of one figure (the dashboard's connections and
@@ -31,6 +33,10 @@ protected:
     void paintEvent(QPaintEvent *event) override;
 
 private:
+    //! Draws the title and the last value; returns the rectangle left for the chart.
+    QRectF paintCaption(QPainter &painter, const QRectF &frame) const;
+    //! Draws the footer, the grid and the line of the values (at least two).
+    void paintChart(QPainter &painter, const QRectF &chart) const;
     QString number(double value) const;
 
     QString m_title;

@@ -39,6 +39,35 @@ UsersPage::UsersPage(AdminConsole &console, QWidget *parent)
     m_table->setPlaceholderText(tr("No users match the search."));
     layout->addWidget(m_table, 1);
 
+    layout->addLayout(createActions());
+
+    setTabOrder(m_search, searchButton);
+    setTabOrder(searchButton, m_table);
+    setTabOrder(m_table, m_ban);
+    setTabOrder(m_ban, m_unban);
+    setTabOrder(m_unban, m_revoke);
+    setTabOrder(m_revoke, m_terminate);
+
+    const auto search = [this] { m_console.users()->setSearch(m_search->text()); };
+    connect(m_search, &QLineEdit::returnPressed, this, search);
+    connect(searchButton, &QPushButton::clicked, this, search);
+    connect(m_table, &AdminTableView::currentObjectChanged, this, &UsersPage::updateButtons);
+    connect(console.users(), &UsersToolModel::totalChanged, this, &UsersPage::updateTotal);
+    connect(console.users(), &JsonTableModel::countChanged, this, &UsersPage::updateTotal);
+    connect(m_ban, &QPushButton::clicked, this,
+            [this] { m_console.users()->ban(m_table->selectedId()); });
+    connect(m_unban, &QPushButton::clicked, this,
+            [this] { m_console.users()->unban(m_table->selectedId()); });
+    connect(m_revoke, &QPushButton::clicked, this,
+            [this] { m_console.users()->revokeTokens(m_table->selectedId()); });
+    connect(m_terminate, &QPushButton::clicked, this,
+            [this] { m_console.users()->terminateConnections(m_table->selectedId()); });
+    updateButtons();
+    updateTotal();
+}
+
+QHBoxLayout *UsersPage::createActions()
+{
     auto *actions = new QHBoxLayout;
     m_ban = new QPushButton(QIcon(QStringLiteral(":/icons/alert.svg")), tr("&Ban…"), this);
     m_ban->setToolTip(tr("Revoke every token, close the live connections, refuse sign-in"));
@@ -54,31 +83,7 @@ UsersPage::UsersPage(AdminConsole &console, QWidget *parent)
     actions->addWidget(m_revoke);
     actions->addWidget(m_terminate);
     actions->addStretch(1);
-    layout->addLayout(actions);
-
-    setTabOrder(m_search, searchButton);
-    setTabOrder(searchButton, m_table);
-    setTabOrder(m_table, m_ban);
-    setTabOrder(m_ban, m_unban);
-    setTabOrder(m_unban, m_revoke);
-    setTabOrder(m_revoke, m_terminate);
-
-    const auto search = [this] { m_console.setUserSearch(m_search->text()); };
-    connect(m_search, &QLineEdit::returnPressed, this, search);
-    connect(searchButton, &QPushButton::clicked, this, search);
-    connect(m_table, &AdminTableView::currentObjectChanged, this, &UsersPage::updateButtons);
-    connect(&console, &AdminConsole::userTotalChanged, this, &UsersPage::updateTotal);
-    connect(console.users(), &JsonTableModel::countChanged, this, &UsersPage::updateTotal);
-    connect(m_ban, &QPushButton::clicked, this,
-            [this] { m_console.banUser(m_table->selectedId()); });
-    connect(m_unban, &QPushButton::clicked, this,
-            [this] { m_console.unbanUser(m_table->selectedId()); });
-    connect(m_revoke, &QPushButton::clicked, this,
-            [this] { m_console.revokeTokens(m_table->selectedId()); });
-    connect(m_terminate, &QPushButton::clicked, this,
-            [this] { m_console.terminateConnections(m_table->selectedId()); });
-    updateButtons();
-    updateTotal();
+    return actions;
 }
 
 void UsersPage::updateButtons()
@@ -98,12 +103,12 @@ void UsersPage::updateButtons()
 
 void UsersPage::updateTotal()
 {
-    const qint64 total = m_console.userTotal();
+    const qint64 total = m_console.users()->total();
     const int shown = m_console.users()->count();
     if (total > shown)
         m_total->setText(
             tr("%1 of %2 users shown").arg(format::count(shown), format::count(total)));
-    else if (m_console.userSearch().isEmpty())
+    else if (m_console.users()->search().isEmpty())
         m_total->setText(total == 1 ? tr("1 user") : tr("%1 users").arg(format::count(total)));
     else
         m_total->setText(total == 1 ? tr("1 user matches")

@@ -3,6 +3,7 @@
 
 #include <QWidget>
 
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -25,6 +26,8 @@ public:
     QLineEdit *searchField() const { return m_search; }
 
 private:
+    //! Ban, Unban, Revoke tokens and Terminate connections.
+    QHBoxLayout *createActions();
     void updateButtons();
     void updateTotal();
 
