@@ -18,7 +18,7 @@ QString keyOf(const QJsonValue &value)
 } // namespace
 
 JsonTableModel::JsonTableModel(QList<JsonColumn> columns, QString idKey, QObject *parent)
-    : QAbstractTableModel(parent)
+    : LoadableTableModel(parent)
     , m_columns(std::move(columns))
     , m_idKey(std::move(idKey))
 {}
@@ -173,44 +173,13 @@ void JsonTableModel::removeId(const QJsonValue &id)
 
 void JsonTableModel::clear()
 {
-    if (m_loading) {
-        m_loading = false;
-        Q_EMIT loadingChanged();
-    }
-    if (!m_errorString.isEmpty()) {
-        m_errorString.clear();
-        Q_EMIT errorStringChanged();
-    }
+    resetLoadState();
     if (m_rows.isEmpty())
         return;
     beginResetModel();
     m_rows.clear();
     endResetModel();
     Q_EMIT countChanged();
-}
-
-void JsonTableModel::beginLoading()
-{
-    if (m_loading)
-        return;
-    m_loading = true;
-    Q_EMIT loadingChanged();
-}
-
-void JsonTableModel::finishLoading(const QString &error)
-{
-    if (m_loading) {
-        m_loading = false;
-        Q_EMIT loadingChanged();
-    }
-    if (error != m_errorString) {
-        m_errorString = error;
-        Q_EMIT errorStringChanged();
-    }
-    if (error.isEmpty())
-        Q_EMIT loaded();
-    else
-        Q_EMIT loadFailed(error);
 }
 
 void JsonTableModel::refreshAll()

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QAbstractTableModel>
+#include "loadabletablemodel.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -30,12 +31,10 @@ struct JsonColumn
 //! a JsonColumn list. Rows are identified by `idKey`; setRows() merges a new answer into the
 //! rows (updates, removals and insertions rather than a reset), so views keep their selection
 //! across refreshes.
-class JsonTableModel : public QAbstractTableModel
+class JsonTableModel : public LoadableTableModel
 {
     Q_OBJECT
     Q_PROPERTY(int count READ count NOTIFY countChanged)
-    Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged)
-    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
 
 public:
     enum Role
@@ -74,23 +73,8 @@ public:
     //! Empties the table and forgets the load state.
     void clear();
 
-    //! A request for the rows is in flight.
-    bool isLoading() const { return m_loading; }
-    //! Why the last load failed (empty when it succeeded).
-    QString errorString() const { return m_errorString; }
-    //! Called by the tool that fills the table when its request starts.
-    void beginLoading();
-    //! Called when the answer is in: `error` is empty on success (then loaded() is emitted).
-    void finishLoading(const QString &error = {});
-
 Q_SIGNALS:
     void countChanged();
-    void loadingChanged();
-    void errorStringChanged();
-    //! An answer was taken into the rows.
-    void loaded();
-    //! A load failed; errorString() holds the reason.
-    void loadFailed(const QString &error);
 
 protected:
     //! Announces every cell as changed (after a change of what the formatters read).
@@ -100,8 +84,6 @@ private:
     QList<JsonColumn> m_columns;
     QString m_idKey;
     QList<QJsonObject> m_rows;
-    bool m_loading = false;
-    QString m_errorString;
 };
 
 } // namespace flippdeal::admin

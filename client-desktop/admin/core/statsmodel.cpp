@@ -6,7 +6,7 @@
 namespace flippdeal::admin {
 
 StatsModel::StatsModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : LoadableTableModel(parent)
     , m_history(FigureCount)
 {}
 
@@ -183,40 +183,9 @@ void StatsModel::clear()
     m_updatedAt = {};
     for (QList<double> &history : m_history)
         history.clear();
-    if (m_loading) {
-        m_loading = false;
-        Q_EMIT loadingChanged();
-    }
-    if (!m_errorString.isEmpty()) {
-        m_errorString.clear();
-        Q_EMIT errorStringChanged();
-    }
+    resetLoadState();
     Q_EMIT dataChanged(index(0, 0), index(FigureCount - 1, 1));
     Q_EMIT updated();
-}
-
-void StatsModel::beginLoading()
-{
-    if (m_loading)
-        return;
-    m_loading = true;
-    Q_EMIT loadingChanged();
-}
-
-void StatsModel::finishLoading(const QString &error)
-{
-    if (m_loading) {
-        m_loading = false;
-        Q_EMIT loadingChanged();
-    }
-    if (error != m_errorString) {
-        m_errorString = error;
-        Q_EMIT errorStringChanged();
-    }
-    if (error.isEmpty())
-        Q_EMIT loaded();
-    else
-        Q_EMIT loadFailed(error);
 }
 
 } // namespace flippdeal::admin

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QAbstractTableModel>
+#include "loadabletablemodel.h"
+
 #include <QDateTime>
 #include <QJsonObject>
 #include <QList>
@@ -10,12 +11,10 @@ namespace flippdeal::admin {
 
 //! \brief The dashboard's figures from GET /api/admin/stats: one row per figure (name, value),
 //! plus the recent history of the figures drawn as sparklines.
-class StatsModel : public QAbstractTableModel
+class StatsModel : public LoadableTableModel
 {
     Q_OBJECT
     Q_PROPERTY(bool loaded READ isLoaded NOTIFY updated)
-    Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged)
-    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
 
 public:
     //! The rows.
@@ -84,31 +83,14 @@ public:
     //! Forgets the figures, the history and the load state.
     void clear();
 
-    //! A poll is in flight.
-    bool isLoading() const { return m_loading; }
-    //! Why the last poll failed (empty when it succeeded).
-    QString errorString() const { return m_errorString; }
-    //! Called by the tool that polls when its request starts.
-    void beginLoading();
-    //! Called when the answer is in: `error` is empty on success (then loaded() is emitted).
-    void finishLoading(const QString &error = {});
-
 Q_SIGNALS:
     //! A poll was taken in (or the figures were cleared).
     void updated();
-    void loadingChanged();
-    void errorStringChanged();
-    //! A poll answered and update() took it in.
-    void loaded();
-    //! A poll failed; errorString() holds the reason.
-    void loadFailed(const QString &error);
 
 private:
     QJsonObject m_stats;
     QDateTime m_updatedAt;
     QList<QList<double>> m_history; // per figure
-    bool m_loading = false;
-    QString m_errorString;
 };
 
 } // namespace flippdeal::admin
