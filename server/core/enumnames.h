@@ -31,6 +31,10 @@ struct EnumName
     QLatin1StringView name;
 };
 
+//! Deduces EnumName<E> from `EnumName{value, name}` (clang 14 has no CTAD for aggregates).
+template <typename E>
+EnumName(E, QLatin1StringView) -> EnumName<E>;
+
 template <typename E>
 QLatin1StringView nameOf(E value)
 {
