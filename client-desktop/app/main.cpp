@@ -52,17 +52,18 @@ int main(int argc, char *argv[])
     parser.addOptions({keyOption, schemeOption});
     if (const auto exitCode = commandLine.process(app))
         return *exitCode;
-    const QString scheme = parser.value(schemeOption);
-    if (!scheme.isEmpty() && scheme != QLatin1String("system") &&
-        scheme != QLatin1String("light") && scheme != QLatin1String("dark"))
+    const auto scheme = parser.isSet(schemeOption)
+                            ? client::AppContext::colorSchemeFromName(parser.value(schemeOption))
+                            : std::nullopt;
+    if (parser.isSet(schemeOption) && !scheme)
         return commandLine.usageError(
             QStringLiteral("--color-scheme must be system, light or dark"));
 
     const std::unique_ptr<QSettings> settingsFile = commandLine.settings();
     QSettings &settings = *settingsFile;
     client::AppContext context(settings, parser.value(keyOption), QStringLiteral("FlippDeal Live"));
-    if (!scheme.isEmpty())
-        context.setColorScheme(scheme);
+    if (scheme)
+        context.setColorScheme(*scheme);
     desktop::TrayController tray(context);
 
     QQuickStyle::setStyle(QStringLiteral("Basic"));
@@ -99,7 +100,7 @@ int main(int argc, char *argv[])
             auto tried = std::make_shared<bool>(false);
             QObject::connect(session, &client::Session::statusChanged, session,
                              [session, server, email, password, tried] {
-                                 if (session->status() == QLatin1String("signedOut") && !*tried) {
+                                 if (session->status() == client::Session::Status::SignedOut && !*tried) {
                                      *tried = true;
                                      session->signIn(server, email, password);
                                  }

@@ -33,16 +33,16 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
     m_steps = {
         // Wait until the session settles: signed in and connected, or on the sign-in page.
         [this] {
-            const QString status = m_app.session()->status();
+            const client::Session::Status status = m_app.session()->status();
             const bool settled =
-                (status == QLatin1String("signedIn") &&
+                (status == client::Session::Status::SignedIn &&
                  m_app.realtime()->state() == client::RealtimeClient::State::Connected) ||
-                status == QLatin1String("signedOut");
+                status == client::Session::Status::SignedOut;
             if (!settled && ++m_waited < SignInWaitSteps)
                 m_steps.prepend(m_steps.first()); // wait one more step
         },
         [this] {
-            if (m_app.session()->status() != QLatin1String("signedIn")) {
+            if (!m_app.session()->isSignedIn()) {
                 shoot(QStringLiteral("sign-in"));
                 m_steps.clear();
                 return;
@@ -85,12 +85,12 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
         },
         [] {}, // let the presence list and the bids arrive
         [this] { shoot(QStringLiteral("auction")); },
-        [this] { m_app.setColorScheme(QStringLiteral("dark")); },
+        [this] { m_app.setColorScheme(client::AppContext::ColorScheme::Dark); },
         [this] { shoot(QStringLiteral("auction-dark")); },
         [this] { call("showPage", QStringLiteral("chat")); },
         [this] {
             shoot(QStringLiteral("chat-dark"));
-            m_app.setColorScheme(QStringLiteral("system"));
+            m_app.setColorScheme(client::AppContext::ColorScheme::System);
             std::printf("tray: %s\n",
                         QSystemTrayIcon::isSystemTrayAvailable() ? "available" : "unavailable");
             std::fflush(stdout);

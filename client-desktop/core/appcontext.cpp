@@ -17,6 +17,8 @@
 
 #include <QJsonArray>
 
+#include <array>
+
 namespace flippdeal::client {
 
 AppContext::AppContext(QSettings &settings, const QString &appKey, const QString &keychainService,
@@ -51,31 +53,6 @@ AppContext::AppContext(QSettings &settings, const QString &appKey, const QString
 AppContext::~AppContext()
 {
     onSignedOut();
-}
-
-QObject *AppContext::notificationsObject()
-{
-    return m_notifications.get();
-}
-QObject *AppContext::conversationsObject()
-{
-    return m_conversations.get();
-}
-QObject *AppContext::messagesObject()
-{
-    return m_messages.get();
-}
-QObject *AppContext::outboxObject()
-{
-    return m_outbox.get();
-}
-QObject *AppContext::auctionObject()
-{
-    return m_auction.get();
-}
-QObject *AppContext::auctionsObject()
-{
-    return m_auctions.get();
 }
 
 void AppContext::onSignedIn()
@@ -129,19 +106,33 @@ void AppContext::setMuted(bool muted)
     Q_EMIT mutedChanged();
 }
 
-QString AppContext::colorScheme() const
+namespace {
+constexpr std::array colorSchemeNames{std::pair{AppContext::ColorScheme::System, "system"},
+                                      std::pair{AppContext::ColorScheme::Light, "light"},
+                                      std::pair{AppContext::ColorScheme::Dark, "dark"}};
+} // namespace
+
+std::optional<AppContext::ColorScheme> AppContext::colorSchemeFromName(QStringView name)
 {
-    return m_settings.value(QStringLiteral("appearance/scheme"), QStringLiteral("system"))
-        .toString();
+    for (const auto &[scheme, schemeName] : colorSchemeNames)
+        if (name == QLatin1String(schemeName))
+            return scheme;
+    return std::nullopt;
 }
 
-void AppContext::setColorScheme(const QString &scheme)
+AppContext::ColorScheme AppContext::colorScheme() const
 {
-    if (scheme == colorScheme() ||
-        (scheme != QLatin1String("system") && scheme != QLatin1String("light") &&
-         scheme != QLatin1String("dark")))
+    const QString name = m_settings.value(QStringLiteral("appearance/scheme")).toString();
+    return colorSchemeFromName(name).value_or(ColorScheme::System);
+}
+
+void AppContext::setColorScheme(ColorScheme scheme)
+{
+    if (scheme == colorScheme())
         return;
-    m_settings.setValue(QStringLiteral("appearance/scheme"), scheme);
+    for (const auto &[value, name] : colorSchemeNames)
+        if (value == scheme)
+            m_settings.setValue(QStringLiteral("appearance/scheme"), QLatin1String(name));
     Q_EMIT colorSchemeChanged();
 }
 

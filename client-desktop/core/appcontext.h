@@ -7,8 +7,10 @@
 #include <QObject>
 #include <QSettings>
 #include <QVariantMap>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 #include <memory>
+#include <optional>
 
 namespace flippdeal::client {
 
@@ -27,22 +29,45 @@ class TokenStore;
 class AppContext : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("flippdeal-desktop creates the one AppContext")
+    Q_MOC_INCLUDE("auctioncontroller.h")
+    Q_MOC_INCLUDE("conversationmodel.h")
+    Q_MOC_INCLUDE("messagemodel.h")
+    Q_MOC_INCLUDE("notificationmodel.h")
+    Q_MOC_INCLUDE("outbox.h")
+    Q_MOC_INCLUDE("recordlistmodel.h")
     Q_PROPERTY(flippdeal::client::Session *session READ session CONSTANT)
     Q_PROPERTY(flippdeal::client::RealtimeClient *realtime READ realtime CONSTANT)
-    Q_PROPERTY(QObject *notifications READ notificationsObject NOTIFY userChanged)
-    Q_PROPERTY(QObject *conversations READ conversationsObject NOTIFY userChanged)
-    Q_PROPERTY(QObject *messages READ messagesObject NOTIFY userChanged)
-    Q_PROPERTY(QObject *outbox READ outboxObject NOTIFY userChanged)
-    Q_PROPERTY(QObject *auction READ auctionObject NOTIFY userChanged)
-    Q_PROPERTY(QObject *auctions READ auctionsObject CONSTANT)
+    //! The signed-in user's models: null while nobody is signed in.
+    Q_PROPERTY(flippdeal::client::NotificationModel *notifications READ notifications NOTIFY
+                   userChanged)
+    Q_PROPERTY(flippdeal::client::ConversationModel *conversations READ conversations NOTIFY
+                   userChanged)
+    Q_PROPERTY(flippdeal::client::MessageModel *messages READ messages NOTIFY userChanged)
+    Q_PROPERTY(flippdeal::client::Outbox *outbox READ outbox NOTIFY userChanged)
+    Q_PROPERTY(flippdeal::client::AuctionController *auction READ auction NOTIFY userChanged)
+    //! The live auctions (rows of `GET /api/auctions`).
+    Q_PROPERTY(flippdeal::client::RecordListModel *auctions READ auctions CONSTANT)
     Q_PROPERTY(bool muted READ isMuted WRITE setMuted NOTIFY mutedChanged)
     //! The escrow last asked for with loadEscrow() (empty while loading or after an error).
     Q_PROPERTY(QVariantMap escrow READ escrow NOTIFY escrowChanged)
     Q_PROPERTY(QString escrowError READ escrowError NOTIFY escrowChanged)
-    //! `system`, `light` or `dark`.
-    Q_PROPERTY(QString colorScheme READ colorScheme WRITE setColorScheme NOTIFY colorSchemeChanged)
+    Q_PROPERTY(ColorScheme colorScheme READ colorScheme WRITE setColorScheme NOTIFY
+                   colorSchemeChanged)
 
 public:
+    //! The palette: the system's, or always light or dark. Kept in QSettings by name.
+    enum class ColorScheme
+    {
+        System,
+        Light,
+        Dark
+    };
+    Q_ENUM(ColorScheme)
+    //! `system`, `light` or `dark` (as in the settings file and on the command line).
+    static std::optional<ColorScheme> colorSchemeFromName(QStringView name);
+
     //! `settings` keeps the server address, email and preferences (never the token);
     //! `keychainService` names the keychain entries.
     AppContext(QSettings &settings, const QString &appKey, const QString &keychainService,
@@ -61,8 +86,8 @@ public:
 
     bool isMuted() const;
     void setMuted(bool muted);
-    QString colorScheme() const;
-    void setColorScheme(const QString &scheme);
+    ColorScheme colorScheme() const;
+    void setColorScheme(ColorScheme scheme);
 
     //! Reloads the list of live auctions.
     Q_INVOKABLE void refreshAuctions();
@@ -80,12 +105,6 @@ Q_SIGNALS:
 private:
     void onSignedIn();
     void onSignedOut();
-    QObject *notificationsObject();
-    QObject *conversationsObject();
-    QObject *messagesObject();
-    QObject *outboxObject();
-    QObject *auctionObject();
-    QObject *auctionsObject();
 
     QSettings &m_settings;
     std::unique_ptr<ApiClient> m_api;

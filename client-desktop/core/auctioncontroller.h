@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QObject>
 #include <QTimer>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 #include <functional>
 
@@ -36,6 +37,8 @@ private:
 class AuctionController : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("AppContext creates it at sign-in")
     Q_PROPERTY(qint64 domainId READ domainId NOTIFY domainChanged)
     Q_PROPERTY(QString domainName READ domainName NOTIFY domainChanged)
     Q_PROPERTY(qint64 ownerId READ ownerId NOTIFY domainChanged)
@@ -56,8 +59,8 @@ class AuctionController : public QObject
     Q_PROPERTY(qint64 serverOffsetMs READ serverOffsetMs NOTIFY tick)
     Q_PROPERTY(bool bidding READ isBidding NOTIFY biddingChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
-    Q_PROPERTY(RecordListModel *watchers READ watchers CONSTANT)
-    Q_PROPERTY(RecordListModel *bids READ bids CONSTANT)
+    Q_PROPERTY(flippdeal::client::RecordListModel *watchers READ watchers CONSTANT)
+    Q_PROPERTY(flippdeal::client::RecordListModel *bids READ bids CONSTANT)
 
 public:
     using Clock = std::function<qint64()>;

@@ -4,6 +4,7 @@
 #include "protocol/types.h"
 
 #include <QAbstractListModel>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 
@@ -16,6 +17,8 @@ class RealtimeClient;
 class ConversationModel : public QAbstractListModel
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("AppContext creates it at sign-in")
     Q_PROPERTY(int totalUnread READ totalUnread NOTIFY totalUnreadChanged)
     Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)

@@ -102,7 +102,7 @@ QVariant MessageModel::data(const QModelIndex &index, int role) const
         case ReadRole:
             return m.readAt.has_value();
         case StatusRole:
-            return QStringLiteral("sent");
+            return int(Outbox::Delivery::Sent); // an int, as QML compares it with Outbox.Sent
         case ErrorRole:
             return QString();
         default:
@@ -125,7 +125,7 @@ QVariant MessageModel::data(const QModelIndex &index, int role) const
     case ReadRole:
         return false;
     case StatusRole:
-        return e->status;
+        return int(e->status);
     case ErrorRole:
         return e->errorString;
     default:

@@ -6,6 +6,7 @@
 #include <QAbstractListModel>
 #include <QSet>
 #include <QTimer>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 
@@ -24,6 +25,8 @@ class RealtimeClient;
 class MessageModel : public QAbstractListModel
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("AppContext creates it at sign-in")
     Q_PROPERTY(qint64 otherUserId READ otherUserId NOTIFY conversationChanged)
     Q_PROPERTY(QString otherName READ otherName NOTIFY conversationChanged)
     Q_PROPERTY(qint64 domainId READ domainIdOrZero NOTIFY conversationChanged)
@@ -41,7 +44,7 @@ public:
         FromMeRole,
         CreatedAtRole, //!< QDateTime, UTC
         ReadRole,      //!< the recipient has read it
-        StatusRole,    //!< `sent`, `queued`, `sending` or `failed`
+        StatusRole,    //!< an Outbox::Delivery, as int
         ErrorRole,     //!< why it failed
     };
     Q_ENUM(Role)

@@ -6,6 +6,7 @@
 #include <QAbstractListModel>
 #include <QList>
 #include <QPointer>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 
@@ -18,6 +19,8 @@ class RealtimeClient;
 class NotificationModel : public QAbstractListModel
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("AppContext creates it at sign-in")
     Q_PROPERTY(int unreadCount READ unreadCount NOTIFY unreadCountChanged)
     Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)

@@ -49,8 +49,8 @@ void Outbox::setStore(QSettings *settings, const QString &group)
             entry.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
         entry.createdAt = json.value(QLatin1String("created_at")).toInteger();
         entry.status = json.value(QLatin1String("status")).toString() == QLatin1String("failed")
-                           ? QStringLiteral("failed")
-                           : QStringLiteral("queued");
+                           ? Delivery::Failed
+                           : Delivery::Queued;
         entry.errorString = json.value(QLatin1String("error")).toString();
         if (entry.toUserId <= 0 || entry.body.isEmpty())
             continue;
@@ -82,7 +82,9 @@ void Outbox::save()
                          {QLatin1String("body"), entry.body},
                          {QLatin1String("client_id"), entry.clientId},
                          {QLatin1String("created_at"), entry.createdAt},
-                         {QLatin1String("status"), entry.status},
+                         {QLatin1String("status"), entry.status == Delivery::Failed
+                                                               ? QLatin1String("failed")
+                                                               : QLatin1String("queued")},
                          {QLatin1String("error"), entry.errorString}};
         if (entry.domainId)
             json.insert(QLatin1String("domain_id"), *entry.domainId);
@@ -113,7 +115,7 @@ Outbox::Entry *Outbox::find(qint64 localId)
 int Outbox::pendingCount() const
 {
     return int(std::count_if(m_entries.cbegin(), m_entries.cend(), [](const Entry &entry) {
-        return entry.status != QLatin1String("failed");
+        return entry.status != Delivery::Failed;
     }));
 }
 
@@ -126,7 +128,7 @@ qint64 Outbox::enqueue(qint64 toUserId, std::optional<qint64> domainId, const QS
     entry.body = body;
     entry.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
     entry.createdAt = protocol::nowMs();
-    entry.status = QStringLiteral("queued");
+    entry.status = Delivery::Queued;
     m_entries.append(entry);
     save();
     Q_EMIT added(entry.localId);
@@ -139,11 +141,11 @@ void Outbox::retry(qint64 localId)
 {
     const auto it = std::find_if(m_entries.begin(), m_entries.end(),
                                  [localId](const Entry &e) { return e.localId == localId; });
-    if (it == m_entries.end() || it->status != QLatin1String("failed"))
+    if (it == m_entries.end() || it->status != Delivery::Failed)
         return;
     Entry entry = *it;
     m_entries.erase(it);
-    entry.status = QStringLiteral("queued");
+    entry.status = Delivery::Queued;
     entry.errorString.clear();
     m_entries.append(entry);
     save();
@@ -156,7 +158,7 @@ void Outbox::discard(qint64 localId)
 {
     const auto it = std::find_if(m_entries.begin(), m_entries.end(),
                                  [localId](const Entry &e) { return e.localId == localId; });
-    if (it == m_entries.end() || it->status == QLatin1String("sending"))
+    if (it == m_entries.end() || it->status == Delivery::Sending)
         return;
     m_entries.erase(it);
     save();
@@ -172,11 +174,11 @@ void Outbox::clear()
     Q_EMIT pendingCountChanged();
 }
 
-void Outbox::setStatus(Entry &entry, const QString &status, const QString &error)
+void Outbox::setStatus(Entry &entry, Delivery status, const QString &error)
 {
     entry.status = status;
     entry.errorString = error;
-    if (status != QLatin1String("sending"))
+    if (status != Delivery::Sending)
         save();
     Q_EMIT changed(entry.localId);
 }
@@ -186,12 +188,12 @@ void Outbox::pump()
     if (m_inFlight || m_realtime.state() != RealtimeClient::State::Connected)
         return;
     const auto next = std::find_if(m_entries.begin(), m_entries.end(), [](const Entry &e) {
-        return e.status == QLatin1String("queued");
+        return e.status == Delivery::Queued;
     });
     if (next == m_entries.end())
         return;
     m_inFlight = true;
-    setStatus(*next, QStringLiteral("sending"));
+    setStatus(*next, Delivery::Sending);
     QJsonObject body{{QLatin1String("to_user_id"), next->toUserId},
                      {QLatin1String("body"), next->body},
                      {QLatin1String("client_id"), next->clientId}};
@@ -216,14 +218,14 @@ void Outbox::pump()
                 pump();
             } else if (result.status == 0 || result.status >= 500 || result.status == 429) {
                 // Not the message's fault: keep it first in line and try again later.
-                setStatus(*entry, QStringLiteral("queued"), result.errorString);
+                setStatus(*entry, Delivery::Queued, result.errorString);
                 m_retryTimer.start();
             } else {
                 QString reason = result.errorString;
                 const QJsonObject errors = result.json.value(QLatin1String("errors")).toObject();
                 if (!errors.isEmpty())
                     reason = errors.begin()->toArray().first().toString(reason);
-                setStatus(*entry, QStringLiteral("failed"), reason);
+                setStatus(*entry, Delivery::Failed, reason);
                 Q_EMIT pendingCountChanged();
                 pump();
             }

@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QSettings>
 #include <QTimer>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 
@@ -20,11 +21,21 @@ class RealtimeClient;
 class Outbox : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("The outbox belongs to AppContext")
     Q_PROPERTY(int pendingCount READ pendingCount NOTIFY pendingCountChanged)
 
 public:
-    //! `queued` waits for its turn or the connection, `sending` is on the wire, `failed` was
-    //! refused.
+    //! Where a message is on its way (MessageModel's `status` role).
+    enum class Delivery
+    {
+        Sent,    //!< stored on the server (never an outbox entry)
+        Queued,  //!< waits for its turn or the connection
+        Sending, //!< on the wire
+        Failed   //!< refused; can be retried or discarded
+    };
+    Q_ENUM(Delivery)
+
     struct Entry
     {
         qint64 localId = 0;
@@ -34,7 +45,7 @@ public:
         //! Sent as `client_id`: a retry after a lost answer is stored only once.
         QString clientId;
         qint64 createdAt = 0; //!< local time it was typed, ms since the epoch
-        QString status;
+        Delivery status = Delivery::Queued;
         QString errorString;
     };
 
@@ -73,7 +84,7 @@ Q_SIGNALS:
 private:
     void pump();
     Entry *find(qint64 localId);
-    void setStatus(Entry &entry, const QString &status, const QString &error = {});
+    void setStatus(Entry &entry, Delivery status, const QString &error = {});
     void save();
 
     ApiClient &m_api;

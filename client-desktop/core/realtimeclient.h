@@ -8,6 +8,7 @@
 #include <QSet>
 #include <QTimer>
 #include <QWebSocket>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 
@@ -23,6 +24,8 @@ class ApiClient;
 class RealtimeClient : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("The connection belongs to AppContext")
     Q_PROPERTY(State state READ state NOTIFY stateChanged)
     //! The state as pusher-js names it: `initialized`, `connecting`, `connected`,
     //! `unavailable` or `disconnected` (for QML).

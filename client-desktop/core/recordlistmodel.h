@@ -3,6 +3,7 @@
 
 #include <QAbstractListModel>
 #include <QVariantMap>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 
@@ -11,6 +12,8 @@ namespace flippdeal::client {
 class RecordListModel : public QAbstractListModel
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("Filled from C++")
     Q_PROPERTY(int count READ count NOTIFY countChanged)
 
 public:

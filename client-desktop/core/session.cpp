@@ -61,7 +61,7 @@ QString Session::accountKey() const
     return TokenStore::accountKey(m_serverUrl, m_email);
 }
 
-void Session::setStatus(const QString &status)
+void Session::setStatus(Status status)
 {
     if (status == m_status)
         return;
@@ -90,13 +90,13 @@ void Session::restore()
     if (isBusy() || isSignedIn() || m_serverUrl.isEmpty() || m_email.isEmpty())
         return;
     const quint64 generation = ++m_generation;
-    setStatus(QStringLiteral("restoring"));
+    setStatus(Status::Restoring);
     m_tokens.read(accountKey(), [this, generation](const QByteArray &token, const QString &error) {
         if (generation != m_generation)
             return;
         if (!error.isEmpty() || token.isEmpty()) {
             setError(error);
-            setStatus(QStringLiteral("signedOut"));
+            setStatus(Status::SignedOut);
             return;
         }
         m_api.setBaseUrl(QUrl(m_serverUrl + QLatin1Char('/')));
@@ -114,12 +114,12 @@ void Session::restore()
                 m_role = m_settings.value(QStringLiteral("session/role")).toString();
                 if (m_userId <= 0) {
                     setError(result.errorString);
-                    setStatus(QStringLiteral("signedOut"));
+                    setStatus(Status::SignedOut);
                     return;
                 }
                 Q_EMIT accountChanged();
                 setError({});
-                setStatus(QStringLiteral("signedIn"));
+                setStatus(Status::SignedIn);
                 Q_EMIT signedIn();
             } else {
                 dropSession(tr("Your session has ended. Please sign in again."));
@@ -164,7 +164,7 @@ void Session::authenticate(const QString &serverUrl, const QByteArray &path,
     }
     const quint64 generation = ++m_generation;
     setError({});
-    setStatus(QStringLiteral("signingIn"));
+    setStatus(Status::SigningIn);
     m_api.setBaseUrl(QUrl(server + QLatin1Char('/')));
     m_api.setToken({});
     m_api.request("POST", QString::fromLatin1(path), body,
@@ -175,7 +175,7 @@ void Session::authenticate(const QString &serverUrl, const QByteArray &path,
                           setError(result.status == 0
                                        ? tr("Cannot reach %1: %2").arg(server, result.errorString)
                                        : readableError(result));
-                          setStatus(QStringLiteral("signedOut"));
+                          setStatus(Status::SignedOut);
                           return;
                       }
                       const QByteArray token =
@@ -207,7 +207,7 @@ void Session::acceptUser(const QJsonObject &user)
     m_settings.sync();
     Q_EMIT accountChanged();
     setError({});
-    setStatus(QStringLiteral("signedIn"));
+    setStatus(Status::SignedIn);
     Q_EMIT signedIn();
 }
 
@@ -234,7 +234,7 @@ void Session::dropSession(const QString &reason)
     Q_EMIT accountChanged();
     setError(reason);
     const bool wasSignedIn = isSignedIn();
-    setStatus(QStringLiteral("signedOut"));
+    setStatus(Status::SignedOut);
     if (wasSignedIn)
         Q_EMIT signedOut();
 }

@@ -3,6 +3,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QtQmlIntegration/qqmlintegration.h>
 #include <QSettings>
 #include <QString>
 
@@ -19,8 +20,9 @@ struct ApiResult;
 class Session : public QObject
 {
     Q_OBJECT
-    //! `signedOut`, `restoring`, `signingIn` or `signedIn`.
-    Q_PROPERTY(QString status READ status NOTIFY statusChanged)
+    QML_ELEMENT
+    QML_UNCREATABLE("The session belongs to AppContext")
+    Q_PROPERTY(Status status READ status NOTIFY statusChanged)
     Q_PROPERTY(bool busy READ isBusy NOTIFY statusChanged)
     Q_PROPERTY(QString serverUrl READ serverUrl NOTIFY accountChanged)
     Q_PROPERTY(QString email READ email NOTIFY accountChanged)
@@ -32,14 +34,20 @@ class Session : public QObject
     Q_PROPERTY(QString keychainWarning READ keychainWarning NOTIFY keychainWarningChanged)
 
 public:
+    enum class Status
+    {
+        SignedOut,
+        Restoring, //!< signing in with the token kept in the keychain
+        SigningIn, //!< with a password, or registering
+        SignedIn
+    };
+    Q_ENUM(Status)
+
     Session(ApiClient &api, TokenStore &tokens, QSettings &settings, QObject *parent = nullptr);
 
-    QString status() const { return m_status; }
-    bool isBusy() const
-    {
-        return m_status == QLatin1String("restoring") || m_status == QLatin1String("signingIn");
-    }
-    bool isSignedIn() const { return m_status == QLatin1String("signedIn"); }
+    Status status() const { return m_status; }
+    bool isBusy() const { return m_status == Status::Restoring || m_status == Status::SigningIn; }
+    bool isSignedIn() const { return m_status == Status::SignedIn; }
     QString serverUrl() const { return m_serverUrl; }
     QString email() const { return m_email; }
     qint64 userId() const { return m_userId; }
@@ -68,7 +76,7 @@ Q_SIGNALS:
     void signedOut();
 
 private:
-    void setStatus(const QString &status);
+    void setStatus(Status status);
     void setError(const QString &error);
     void setKeychainWarning(const QString &warning);
     void authenticate(const QString &serverUrl, const QByteArray &path, const QJsonObject &body);
@@ -79,7 +87,7 @@ private:
     ApiClient &m_api;
     TokenStore &m_tokens;
     QSettings &m_settings;
-    QString m_status = QStringLiteral("signedOut");
+    Status m_status = Status::SignedOut;
     QString m_serverUrl;
     QString m_email;
     qint64 m_userId = 0;

@@ -40,6 +40,7 @@ using testing::KeychainAnswer;
 using testing::readEntry;
 using testing::removeEntry;
 using testing::writeEntry;
+using Scheme = client::AppContext::ColorScheme;
 
 QObject *objectProperty(const QObject &object, const char *name)
 {
@@ -74,7 +75,7 @@ class TestAppContext : public QObject
     void signIn(client::AppContext &context, const testing::Session &user)
     {
         context.session()->signIn(serverAddress(), user.user.email, Password);
-        QTRY_COMPARE_WITH_TIMEOUT(context.session()->status(), QStringLiteral("signedIn"),
+        QTRY_COMPARE_WITH_TIMEOUT(context.session()->status(), client::Session::Status::SignedIn,
                                   AuthTimeoutMs);
         const QString account = client::TokenStore::accountKey(serverAddress(), user.user.email);
         m_accounts.append(account);
@@ -215,7 +216,7 @@ private Q_SLOTS:
         userChanged.clear();
 
         ctx.session()->signOut();
-        QCOMPARE(ctx.session()->status(), QStringLiteral("signedOut"));
+        QCOMPARE(ctx.session()->status(), client::Session::Status::SignedOut);
         QCOMPARE(userChanged.size(), 1);
         for (int i = 0; i < objects.size(); ++i) {
             QVERIFY2(objects.at(i).isNull(), UserObjects[i]); // destroyed, not just hidden
@@ -300,7 +301,7 @@ private Q_SLOTS:
         QPointer<QObject> conversations = ctx.conversations();
         ctx.notifications()->reload();
         ctx.conversations()->reload();
-        QTRY_COMPARE(ctx.session()->status(), QStringLiteral("signedOut"));
+        QTRY_COMPARE(ctx.session()->status(), client::Session::Status::SignedOut);
         QCOMPARE(ctx.session()->errorString(),
                  QStringLiteral("Your session has ended. Please sign in again."));
         QCOMPARE(userChanged.size(), 1);
@@ -370,7 +371,7 @@ private Q_SLOTS:
         QSignalSpy userChanged(context.get(), &client::AppContext::userChanged);
         QVERIFY(!context->notifications());
         context->session()->restore();
-        QTRY_COMPARE(context->session()->status(), QStringLiteral("signedIn"));
+        QTRY_COMPARE(context->session()->status(), client::Session::Status::SignedIn);
         QCOMPARE(context->session()->userId(), alice.user.id);
         QCOMPARE(userChanged.size(), 1);
         QVERIFY(context->notifications() && context->conversations() && context->messages() &&
@@ -453,7 +454,7 @@ private Q_SLOTS:
             auto context = makeContext(settings);
             client::AppContext &ctx = *context;
             QCOMPARE(ctx.isMuted(), false);
-            QCOMPARE(ctx.colorScheme(), QStringLiteral("system"));
+            QCOMPARE(ctx.colorScheme(), Scheme::System);
             QSignalSpy mutedChanged(&ctx, &client::AppContext::mutedChanged);
             QSignalSpy schemeChanged(&ctx, &client::AppContext::colorSchemeChanged);
 
@@ -464,21 +465,22 @@ private Q_SLOTS:
             ctx.setMuted(true); // no change, no signal
             QCOMPARE(mutedChanged.size(), 1);
 
-            ctx.setColorScheme(QStringLiteral("dark"));
-            QCOMPARE(ctx.colorScheme(), QStringLiteral("dark"));
+            ctx.setColorScheme(Scheme::Dark);
+            QCOMPARE(ctx.colorScheme(), Scheme::Dark);
             QCOMPARE(schemeChanged.size(), 1);
-            for (const QString &invalid : {QStringLiteral("purple"), QStringLiteral("Dark"),
-                                           QStringLiteral(" light"), QString()}) {
-                ctx.setColorScheme(invalid);
-                QCOMPARE(ctx.colorScheme(), QStringLiteral("dark"));
-            }
-            QCOMPARE(schemeChanged.size(), 1);
-            QVERIFY(ctx.setProperty("colorScheme", QStringLiteral("light"))); // as QML sets it
-            QCOMPARE(ctx.colorScheme(), QStringLiteral("light"));
+            QCOMPARE(settings.value(QStringLiteral("appearance/scheme")).toString(),
+                     QStringLiteral("dark"));
+            QVERIFY(ctx.setProperty("colorScheme", int(Scheme::Light))); // as QML sets it
+            QCOMPARE(ctx.colorScheme(), Scheme::Light);
             QCOMPARE(schemeChanged.size(), 2);
-            ctx.setColorScheme(QStringLiteral("light"));
+            ctx.setColorScheme(Scheme::Light);
             QCOMPARE(schemeChanged.size(), 2);
         }
+        // The settings file and --color-scheme name the scheme; anything else is refused.
+        QCOMPARE(client::AppContext::colorSchemeFromName(u"dark"), Scheme::Dark);
+        for (const QString &invalid : {QStringLiteral("purple"), QStringLiteral("Dark"),
+                                       QStringLiteral(" light"), QString()})
+            QCOMPARE(client::AppContext::colorSchemeFromName(invalid), std::nullopt);
         // The next start of the app sees them.
         QSettings settings(m_settingsFile, QSettings::IniFormat);
         QCOMPARE(settings.value(QStringLiteral("notifications/muted")).toBool(), true);
@@ -486,7 +488,7 @@ private Q_SLOTS:
                  QStringLiteral("light"));
         auto context = makeContext(settings);
         QCOMPARE(context->isMuted(), true);
-        QCOMPARE(context->colorScheme(), QStringLiteral("light"));
+        QCOMPARE(context->colorScheme(), Scheme::Light);
         context->setMuted(false);
         QCOMPARE(context->isMuted(), false);
         QCOMPARE(settings.value(QStringLiteral("notifications/muted")).toBool(), false);

@@ -94,10 +94,17 @@ int rowOf(const MessageModel &model, const QString &body)
     return int(bodies(model).lastIndexOf(body));
 }
 
+//! The status role's Outbox::Delivery by name (`Sent`, `Queued`, `Sending`, `Failed`).
+QString deliveryAt(const MessageModel &model, int row)
+{
+    const int value = roleAt(model, row, MessageModel::StatusRole).toInt();
+    return QString::fromLatin1(QMetaEnum::fromType<Outbox::Delivery>().valueToKey(value));
+}
+
 QString statusOf(const MessageModel &model, const QString &body)
 {
     const int row = rowOf(model, body);
-    return row < 0 ? QString() : roleAt(model, row, MessageModel::StatusRole).toString();
+    return row < 0 ? QString() : deliveryAt(model, row);
 }
 
 qint64 idOf(const MessageModel &model, const QString &body)
@@ -114,7 +121,7 @@ bool readOf(const MessageModel &model, const QString &body)
 
 bool isSent(const MessageModel &model, const QString &body)
 {
-    return statusOf(model, body) == QLatin1String("sent") && idOf(model, body) > 0;
+    return statusOf(model, body) == QLatin1String("Sent") && idOf(model, body) > 0;
 }
 
 bool strictlyIncreasing(const QList<qint64> &list)
@@ -217,8 +224,7 @@ private Q_SLOTS:
             const int n =
                 roleAt(alice.model, row, MessageModel::BodyRole).toString().mid(1).toInt();
             QCOMPARE(roleAt(alice.model, row, MessageModel::FromMeRole).toBool(), n % 2 == 0);
-            QCOMPARE(roleAt(alice.model, row, MessageModel::StatusRole).toString(),
-                     QStringLiteral("sent"));
+            QCOMPARE(deliveryAt(alice.model, row), QStringLiteral("Sent"));
             QVERIFY(roleAt(alice.model, row, MessageModel::CreatedAtRole).toDateTime().isValid());
         }
 
@@ -284,8 +290,8 @@ private Q_SLOTS:
         QCOMPARE(alice.model.rowCount(), 1);
         const qint64 localId = roleAt(alice.model, 0, MessageModel::MessageIdRole).toLongLong();
         QVERIFY2(localId < 0, "an unsent row has a negative id");
-        const QString status = roleAt(alice.model, 0, MessageModel::StatusRole).toString();
-        QVERIFY2(status == QLatin1String("queued") || status == QLatin1String("sending"),
+        const QString status = deliveryAt(alice.model, 0);
+        QVERIFY2(status == QLatin1String("Queued") || status == QLatin1String("Sending"),
                  qPrintable(status));
         QCOMPARE(roleAt(alice.model, 0, MessageModel::BodyRole).toString(), body);
         QCOMPARE(roleAt(alice.model, 0, MessageModel::FromMeRole).toBool(), true);
@@ -306,7 +312,7 @@ private Q_SLOTS:
         QCOMPARE(bobInserted.size(), 1);
         QCOMPARE(idOf(bob.model, body), storedId);
         QCOMPARE(roleAt(bob.model, 0, MessageModel::FromMeRole).toBool(), false);
-        QCOMPARE(statusOf(bob.model, body), QStringLiteral("sent"));
+        QCOMPARE(statusOf(bob.model, body), QStringLiteral("Sent"));
         // Alice's own MessageSent echo did not add a second row either.
         QCOMPARE(countOf(alice.model, body), 1);
     }
@@ -335,8 +341,8 @@ private Q_SLOTS:
         QVERIFY(alice.model.send(tooLong));
         QVERIFY(alice.model.send(alsoTooLong));
         QVERIFY(alice.model.send(after));
-        QTRY_COMPARE(statusOf(alice.model, tooLong), QStringLiteral("failed"));
-        QTRY_COMPARE(statusOf(alice.model, alsoTooLong), QStringLiteral("failed"));
+        QTRY_COMPARE(statusOf(alice.model, tooLong), QStringLiteral("Failed"));
+        QTRY_COMPARE(statusOf(alice.model, alsoTooLong), QStringLiteral("Failed"));
         QTRY_VERIFY(isSent(alice.model, after)); // the refused ones did not block the queue
         const qint64 failedId = idOf(alice.model, tooLong);
         QVERIFY(failedId < 0);
@@ -357,9 +363,9 @@ private Q_SLOTS:
         alice.model.retry(failedId);
         QCOMPARE(bodies(alice.model), (QStringList{after, alsoTooLong, tooLong}));
         const QString again = statusOf(alice.model, tooLong);
-        QVERIFY2(again == QLatin1String("queued") || again == QLatin1String("sending"),
+        QVERIFY2(again == QLatin1String("Queued") || again == QLatin1String("Sending"),
                  qPrintable(again));
-        QTRY_COMPARE(statusOf(alice.model, tooLong), QStringLiteral("failed"));
+        QTRY_COMPARE(statusOf(alice.model, tooLong), QStringLiteral("Failed"));
         QVERIFY(changed.size() >= 3); // queued, sending, failed
         QCOMPARE(idOf(alice.model, tooLong), failedId);
         QCOMPARE(countOf(alice.model, tooLong), 1);
@@ -387,7 +393,7 @@ private Q_SLOTS:
         QCOMPARE(alice.model.domainIdOrZero(), domainId);
         const QString body = QStringLiteral("is the domain still for sale?");
         QVERIFY(alice.model.send(body));
-        QTRY_COMPARE(statusOf(alice.model, body), QStringLiteral("failed"));
+        QTRY_COMPARE(statusOf(alice.model, body), QStringLiteral("Failed"));
         QCOMPARE(roleAt(alice.model, rowOf(alice.model, body), MessageModel::ErrorRole).toString(),
                  QStringLiteral("The selected domain does not exist."));
         const qint64 localId = idOf(alice.model, body);
@@ -431,7 +437,7 @@ private Q_SLOTS:
         const QString body = QStringLiteral("sent once connected");
         QVERIFY(alice.model.send(body));
         QTest::qWait(400);
-        QCOMPARE(statusOf(alice.model, body), QStringLiteral("queued"));
+        QCOMPARE(statusOf(alice.model, body), QStringLiteral("Queued"));
         QCOMPARE(alice.outbox.pendingCount(), 1);
         QCOMPARE(countOf(bob.model, body), 0);
         const Reply none = m_server->get(
@@ -547,7 +553,7 @@ private Q_SLOTS:
         const qint64 localId = outbox.enqueue(m_bob.user.id, std::nullopt, body);
         QTRY_VERIFY(changed.size() >= 6); // sending → queued, again and again
         QVERIFY(outbox.entry(localId));
-        QVERIFY(outbox.entry(localId)->status != QLatin1String("failed"));
+        QVERIFY(outbox.entry(localId)->status != Outbox::Delivery::Failed);
         QCOMPARE(outbox.pendingCount(), 1);
         QVERIFY(delivered.isEmpty());
 
@@ -593,7 +599,7 @@ private Q_SLOTS:
         QTest::qWait(500); // the client keeps trying to reconnect; nothing goes out or is lost
         QCOMPARE(bodies(alice.model), QStringList{QStringLiteral("before")} + typed);
         for (const QString &body : typed) {
-            QCOMPARE(statusOf(alice.model, body), QStringLiteral("queued"));
+            QCOMPARE(statusOf(alice.model, body), QStringLiteral("Queued"));
             QVERIFY(idOf(alice.model, body) < 0);
         }
         QCOMPARE(alice.outbox.pendingCount(), 3);

@@ -28,6 +28,7 @@ using testing::KeychainAnswer;
 using testing::readEntry;
 using testing::removeEntry;
 using testing::writeEntry;
+using Status = client::Session::Status;
 
 //! One desktop client as it is at start-up: its own REST client, keychain access and settings
 //! object (on a settings file that may already exist), and a session.
@@ -46,7 +47,7 @@ struct Client
     QSettings settings;
     client::TokenStore tokens;
     client::Session session;
-    QStringList statuses; //!< every status it went through
+    QList<Status> statuses; //!< every status it went through
 };
 
 } // namespace
@@ -78,7 +79,7 @@ class TestSession : public QObject
     void signIn(Client &c, const testing::Session &user, const QString &address)
     {
         c.session.signIn(address, user.user.email, Password);
-        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), QStringLiteral("signedIn"), AuthTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedIn, AuthTimeoutMs);
         QVERIFY(!c.api.token().isEmpty());
         const QString account = accountOf(c.session.serverUrl(), user.user.email);
         QTRY_COMPARE(readEntry(*m_keychain, account).token, c.api.token());
@@ -147,11 +148,11 @@ private Q_SLOTS:
         // Without a scheme and with a trailing slash: the address is normalized.
         c.session.signIn(QStringLiteral("127.0.0.1:%1/").arg(m_server->port()), alice.user.email,
                          Password);
-        QCOMPARE(c.session.status(), QStringLiteral("signingIn"));
+        QCOMPARE(c.session.status(), Status::SigningIn);
         QVERIFY(c.session.isBusy());
-        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), QStringLiteral("signedIn"), AuthTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedIn, AuthTimeoutMs);
         QCOMPARE(c.statuses,
-                 QStringList({QStringLiteral("signingIn"), QStringLiteral("signedIn")}));
+                 QList<Status>({Status::SigningIn, Status::SignedIn}));
         QCOMPARE(signedIn.size(), 1);
         QVERIFY(!c.session.isBusy());
         QCOMPARE(c.session.serverUrl(), serverAddress());
@@ -212,15 +213,15 @@ private Q_SLOTS:
         // The next start of the app: nothing but the settings file and the keychain.
         Client second(m_settingsFile, m_service);
         QSignalSpy signedIn(&second.session, &client::Session::signedIn);
-        QCOMPARE(second.session.status(), QStringLiteral("signedOut"));
+        QCOMPARE(second.session.status(), Status::SignedOut);
         QCOMPARE(second.session.serverUrl(), serverAddress());
         QCOMPARE(second.session.email(), alice.user.email);
         second.session.restore();
-        QCOMPARE(second.session.status(), QStringLiteral("restoring"));
+        QCOMPARE(second.session.status(), Status::Restoring);
         QVERIFY(second.session.isBusy());
-        QTRY_COMPARE(second.session.status(), QStringLiteral("signedIn"));
+        QTRY_COMPARE(second.session.status(), Status::SignedIn);
         QCOMPARE(second.statuses,
-                 QStringList({QStringLiteral("restoring"), QStringLiteral("signedIn")}));
+                 QList<Status>({Status::Restoring, Status::SignedIn}));
         QCOMPARE(signedIn.size(), 1);
         QCOMPARE(second.session.userId(), alice.user.id);
         QCOMPARE(second.session.userName(), QStringLiteral("Alice"));
@@ -233,7 +234,7 @@ private Q_SLOTS:
 
         // Restoring twice does nothing.
         second.session.restore();
-        QCOMPARE(second.session.status(), QStringLiteral("signedIn"));
+        QCOMPARE(second.session.status(), Status::SignedIn);
         QCOMPARE(signedIn.size(), 1);
     }
 
@@ -243,10 +244,10 @@ private Q_SLOTS:
         Client c(m_settingsFile, m_service);
         QSignalSpy signedIn(&c.session, &client::Session::signedIn);
         c.session.signIn(serverAddress(), alice.user.email, QStringLiteral("wrong password"));
-        QCOMPARE(c.session.status(), QStringLiteral("signingIn"));
-        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), QStringLiteral("signedOut"), AuthTimeoutMs);
+        QCOMPARE(c.session.status(), Status::SigningIn);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedOut, AuthTimeoutMs);
         QCOMPARE(c.statuses,
-                 QStringList({QStringLiteral("signingIn"), QStringLiteral("signedOut")}));
+                 QList<Status>({Status::SigningIn, Status::SignedOut}));
         QCOMPARE(c.session.errorString(),
                  QStringLiteral("These credentials do not match our records."));
         QCOMPARE(signedIn.size(), 0);
@@ -261,7 +262,7 @@ private Q_SLOTS:
 
         // The right password afterwards works, and clears the error.
         c.session.signIn(serverAddress(), alice.user.email, Password);
-        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), QStringLiteral("signedIn"), AuthTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedIn, AuthTimeoutMs);
         QCOMPARE(c.session.errorString(), QString());
         QCOMPARE(c.session.userId(), alice.user.id);
     }
@@ -278,7 +279,7 @@ private Q_SLOTS:
         QCOMPARE(c.session.errorString(),
                  QStringLiteral("Enter the server's address, for example http://127.0.0.1:6001."));
         QVERIFY(c.statuses.isEmpty()); // never left signedOut
-        QCOMPARE(c.session.status(), QStringLiteral("signedOut"));
+        QCOMPARE(c.session.status(), Status::SignedOut);
     }
 
     void anUnreachableServerIsReported()
@@ -288,7 +289,7 @@ private Q_SLOTS:
         Client c(m_settingsFile, m_service);
         c.session.signIn(QStringLiteral("http://127.0.0.1:%1").arg(port),
                          QStringLiteral("a@b.test"), Password);
-        QTRY_COMPARE(c.session.status(), QStringLiteral("signedOut"));
+        QTRY_COMPARE(c.session.status(), Status::SignedOut);
         QVERIFY2(c.session.errorString().startsWith(
                      QStringLiteral("Cannot reach http://127.0.0.1:%1: ").arg(port)),
                  qPrintable(c.session.errorString()));
@@ -302,8 +303,8 @@ private Q_SLOTS:
         c.session.registerAccount(serverAddress(), QStringLiteral("  Dana  "),
                                   QStringLiteral("Dana@Example.test"),
                                   QStringLiteral("a long enough password"));
-        QCOMPARE(c.session.status(), QStringLiteral("signingIn"));
-        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), QStringLiteral("signedIn"), AuthTimeoutMs);
+        QCOMPARE(c.session.status(), Status::SigningIn);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedIn, AuthTimeoutMs);
         QCOMPARE(signedIn.size(), 1);
         QCOMPARE(c.session.userName(), QStringLiteral("Dana"));
         QCOMPARE(c.session.email(), QStringLiteral("dana@example.test")); // as the server keeps it
@@ -331,10 +332,10 @@ private Q_SLOTS:
         other.session.registerAccount(serverAddress(), QStringLiteral("Dana Two"),
                                       QStringLiteral("dana@example.test"),
                                       QStringLiteral("another long password"));
-        QTRY_COMPARE_WITH_TIMEOUT(other.session.status(), QStringLiteral("signedOut"),
+        QTRY_COMPARE_WITH_TIMEOUT(other.session.status(), Status::SignedOut,
                                   AuthTimeoutMs);
         QCOMPARE(other.statuses,
-                 QStringList({QStringLiteral("signingIn"), QStringLiteral("signedOut")}));
+                 QList<Status>({Status::SigningIn, Status::SignedOut}));
         QCOMPARE(other.session.errorString(), QStringLiteral("The email has already been taken."));
         QCOMPARE(otherSignedIn.size(), 0);
         QCOMPARE(other.session.userId(), 0);
@@ -358,7 +359,7 @@ private Q_SLOTS:
         QSignalSpy accountChanged(&c.session, &client::Session::accountChanged);
 
         c.session.signOut();
-        QCOMPARE(c.session.status(), QStringLiteral("signedOut"));
+        QCOMPARE(c.session.status(), Status::SignedOut);
         QCOMPARE(signedOut.size(), 1);
         QVERIFY(accountChanged.size() >= 1);
         QCOMPARE(c.session.userId(), 0);
@@ -385,7 +386,7 @@ private Q_SLOTS:
         QSignalSpy signedIn(&next.session, &client::Session::signedIn);
         next.session.restore();
         QTRY_COMPARE(next.statuses,
-                     QStringList({QStringLiteral("restoring"), QStringLiteral("signedOut")}));
+                     QList<Status>({Status::Restoring, Status::SignedOut}));
         QCOMPARE(next.session.errorString(), QString());
         QCOMPARE(signedIn.size(), 0);
 
@@ -414,7 +415,7 @@ private Q_SLOTS:
         QSignalSpy signedOut(&c.session, &client::Session::signedOut);
         c.session.restore();
         QTRY_COMPARE(c.statuses,
-                     QStringList({QStringLiteral("restoring"), QStringLiteral("signedOut")}));
+                     QList<Status>({Status::Restoring, Status::SignedOut}));
         QCOMPARE(c.session.errorString(),
                  QStringLiteral("Your session has ended. Please sign in again."));
         QCOMPARE(signedIn.size(), 0);
@@ -436,7 +437,7 @@ private Q_SLOTS:
         QCOMPARE(m_server->post(QStringLiteral("/api/logout"), {}, c.api.token()).status, 204);
         QSignalSpy signedOut(&c.session, &client::Session::signedOut);
         c.api.get(QStringLiteral("/api/me"), nullptr); // any call that comes back 401
-        QTRY_COMPARE(c.session.status(), QStringLiteral("signedOut"));
+        QTRY_COMPARE(c.session.status(), Status::SignedOut);
         QCOMPARE(signedOut.size(), 1);
         QCOMPARE(c.session.errorString(),
                  QStringLiteral("Your session has ended. Please sign in again."));
@@ -465,9 +466,9 @@ private Q_SLOTS:
         Client c(m_settingsFile, m_service);
         QSignalSpy signedIn(&c.session, &client::Session::signedIn);
         c.session.restore();
-        QTRY_COMPARE(c.session.status(), QStringLiteral("signedIn"));
+        QTRY_COMPARE(c.session.status(), Status::SignedIn);
         QCOMPARE(c.statuses,
-                 QStringList({QStringLiteral("restoring"), QStringLiteral("signedIn")}));
+                 QList<Status>({Status::Restoring, Status::SignedIn}));
         QCOMPARE(signedIn.size(), 1);
         QCOMPARE(c.session.userId(), olivia.user.id);
         QCOMPARE(c.session.userName(), QStringLiteral("Olivia"));

@@ -147,13 +147,20 @@ void AdminConsole::onSessionSignedIn()
 void AdminConsole::updateStatus()
 {
     Status status = Status::SignedOut;
-    const QString session = m_session->status();
-    if (session == QLatin1String("restoring"))
+    switch (m_session->status()) {
+    case client::Session::Status::Restoring:
         status = Status::Restoring;
-    else if (session == QLatin1String("signingIn"))
+        break;
+    case client::Session::Status::SigningIn:
         status = Status::SigningIn;
-    else if (session == QLatin1String("signedIn") && m_session->role() == QLatin1String("admin"))
-        status = Status::SignedIn;
+        break;
+    case client::Session::Status::SignedIn:
+        if (m_session->role() == QLatin1String("admin"))
+            status = Status::SignedIn;
+        break;
+    case client::Session::Status::SignedOut:
+        break;
+    }
     if (status == m_status)
         return;
     const bool wasSignedIn = m_status == Status::SignedIn;
