@@ -13,6 +13,9 @@ scripts/check-format.sh
 python3 scripts/function-lengths.py --check server common
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
+# Every binding in qml/ checked against the C++ types of FlippDeal.Core: no qmllint warning.
+echo "== qmllint"
+cmake --build --preset "$preset" --target all_qmllint
 
 # A throwaway PostgreSQL cluster on loopback for the PostgreSQL half of the matrix.
 source scripts/postgres.sh

@@ -10,12 +10,12 @@
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QQmlApplicationEngine>
-#include <QQmlContext>
 #include <QQmlExtensionPlugin>
 #include <QQuickStyle>
 #include <QQuickWindow>
 #include <QSettings>
 
+Q_IMPORT_QML_PLUGIN(FlippDeal_CorePlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_StylePlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_SessionPlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_ChatPlugin)
@@ -69,11 +69,12 @@ int main(int argc, char *argv[])
     QQuickStyle::setStyle(QStringLiteral("Basic"));
     QQmlApplicationEngine engine;
     engine.addImportPath(QStringLiteral("qrc:/")); // the FlippDeal.* modules are compiled in
-    engine.rootContext()->setContextProperty(QStringLiteral("app"), &context);
-    engine.rootContext()->setContextProperty(QStringLiteral("tray"), &tray);
-    engine.rootContext()->setContextProperty(
-        QStringLiteral("initialServer"),
-        commandLine.server().isEmpty() ? context.session()->serverUrl() : commandLine.server());
+    engine.setInitialProperties(
+        {{QStringLiteral("app"), QVariant::fromValue(&context)},
+         {QStringLiteral("tray"), QVariant::fromValue(&tray)},
+         {QStringLiteral("initialServer"), commandLine.server().isEmpty()
+                                               ? context.session()->serverUrl()
+                                               : commandLine.server()}});
     QObject::connect(
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
         [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);

@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QSystemTrayIcon>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 class AppContext;
@@ -18,6 +19,8 @@ namespace flippdeal::desktop {
 class TrayController : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("flippdeal-desktop creates the one TrayController")
     Q_PROPERTY(bool available READ isAvailable NOTIFY availableChanged)
 
 public:

@@ -2,27 +2,34 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
+import FlippDeal.Desktop
 import FlippDeal.Style
 import FlippDeal.Session
 import FlippDeal.Chat
 import FlippDeal.Notifications
 import FlippDeal.Auction
 
-// flippdeal-desktop's window. Context properties from main.cpp: `app` (AppContext), `tray`
-// (TrayController) and `initialServer`.
+// flippdeal-desktop's window. main.cpp sets its initial properties: the one AppContext, the
+// TrayController and the server address to offer at sign-in.
 ApplicationWindow {
     id: window
+    required property AppContext app
+    required property TrayController tray
+    property string initialServer
+
+    enum Page { Chat, Auctions }
+
     width: 1280
     height: 720
     minimumWidth: 640
     minimumHeight: 480
     visible: true
-    title: app.session.status === "signedIn" ? qsTr("FlippDeal Live — %1").arg(app.session.userName)
-                                             : "FlippDeal Live"
+    title: signedIn ? qsTr("FlippDeal Live — %1").arg(app.session.userName) : "FlippDeal Live"
     color: Theme.background
 
-    readonly property bool signedIn: app.session.status === "signedIn"
-    property string page: "chat"
+    readonly property bool signedIn: app.session.status === Session.SignedIn
+    property int page: Main.Page.Chat
 
     palette.window: Theme.background
     palette.windowText: Theme.text
@@ -40,33 +47,34 @@ ApplicationWindow {
     palette.toolTipBase: Theme.surface
     palette.toolTipText: Theme.text
 
-    Binding { target: Theme; property: "scheme"; value: app.colorScheme }
+    Binding { target: Theme; property: "scheme"; value: window.app.colorScheme }
     Binding {
-        target: app.messages
-        when: app.messages !== null
+        target: window.app.messages
+        when: window.app.messages !== null
         property: "active"
-        value: window.active && window.visible && window.page === "chat"
+        value: window.active && window.visible && window.page === Main.Page.Chat
     }
 
     // Closing the window keeps the app in the tray, where there is one.
     onClosing: (close) => {
-        if (tray.available) {
+        if (window.tray.available) {
             close.accepted = false
             window.hide()
         }
     }
 
     // --- used by the screenshot tour and the notification dropdown --------------------------
-    function showPage(name) { window.page = name }
+    //! `chat` or `auctions`.
+    function showPage(name) { window.page = name === "auctions" ? Main.Page.Auctions : Main.Page.Chat }
     function openConversationAt(row) { chatPage.openAt(row) }
     function setDraft(text) { chatPage.draft = text }
     function openBell() { bell.openDropdown() }
     function closeBell() { bell.closeDropdown() }
     function closeDialogs() { escrowDialog.close() }
-    function openAuction(domainId) { window.page = "auctions"; auctionsPage.open(domainId) }
+    function openAuction(domainId) { window.page = Main.Page.Auctions; auctionsPage.open(domainId) }
     function openNotification(type, payload) {
         if (type === "message.received") {
-            window.page = "chat"
+            window.page = Main.Page.Chat
             chatPage.open(payload.from_user_id, payload.from_name, payload.domain_id || 0)
         } else if (payload.escrow_id) {
             escrowDialog.escrowId = payload.escrow_id
@@ -90,47 +98,48 @@ ApplicationWindow {
 
             Image {
                 source: Theme.icon("flippdeal")
-                sourceSize: Qt.size(28, 28)
+                sourceSize.width: 28
+                sourceSize.height: 28
                 Layout.rightMargin: Theme.spacing
             }
             NavButton {
                 objectName: "chatTab"
                 text: qsTr("Messages")
                 iconName: "chat"
-                current: window.page === "chat"
-                badgeCount: app.conversations ? app.conversations.totalUnread : 0
+                current: window.page === Main.Page.Chat
+                badgeCount: window.app.conversations ? window.app.conversations.totalUnread : 0
                 Layout.fillHeight: true
-                onClicked: window.page = "chat"
+                onClicked: window.page = Main.Page.Chat
             }
             NavButton {
                 objectName: "auctionsTab"
                 text: qsTr("Auctions")
                 iconName: "gavel"
-                current: window.page === "auctions"
+                current: window.page === Main.Page.Auctions
                 Layout.fillHeight: true
-                onClicked: window.page = "auctions"
+                onClicked: window.page = Main.Page.Auctions
             }
             Item { Layout.fillWidth: true }
 
             Rectangle {
                 objectName: "connectionDot"
                 width: 10; height: 10; radius: 5
-                color: app.realtime.stateName === "connected" ? Theme.success
-                     : app.realtime.stateName === "unavailable" ? Theme.danger : Theme.warning
+                color: window.app.realtime.state === RealtimeClient.Connected ? Theme.success
+                     : window.app.realtime.state === RealtimeClient.Unavailable ? Theme.danger : Theme.warning
                 ToolTip.visible: dotArea.containsMouse
-                ToolTip.text: qsTr("Connection: %1").arg(app.realtime.stateName)
+                ToolTip.text: qsTr("Connection: %1").arg(window.app.realtime.stateName)
                 MouseArea { id: dotArea; anchors.fill: parent; hoverEnabled: true }
             }
             NotificationBell {
                 id: bell
                 objectName: "bell"
-                notifications: app.notifications
+                notifications: window.app.notifications
                 onActivated: (type, payload) => window.openNotification(type, payload)
             }
             IconButton {
                 id: userButton
-                text: app.session.userName
-                tip: app.session.email
+                text: window.app.session.userName
+                tip: window.app.session.email
                 onClicked: userMenu.open()
                 Menu {
                     id: userMenu
@@ -138,27 +147,35 @@ ApplicationWindow {
                     MenuItem {
                         text: qsTr("Mute notification pop-ups")
                         checkable: true
-                        checked: app.muted
-                        onToggled: app.muted = checked
+                        checked: window.app.muted
+                        onToggled: window.app.muted = checked
                     }
                     Menu {
                         title: qsTr("Appearance")
-                        Repeater {
-                            model: [["system", qsTr("Follow the system")], ["light", qsTr("Light")], ["dark", qsTr("Dark")]]
-                            MenuItem {
-                                required property var modelData
-                                text: modelData[1]
-                                checkable: true
-                                checked: app.colorScheme === modelData[0]
-                                onTriggered: app.colorScheme = modelData[0]
-                            }
+                        MenuItem {
+                            text: qsTr("Follow the system")
+                            checkable: true
+                            checked: window.app.colorScheme === AppContext.System
+                            onTriggered: window.app.colorScheme = AppContext.System
+                        }
+                        MenuItem {
+                            text: qsTr("Light")
+                            checkable: true
+                            checked: window.app.colorScheme === AppContext.Light
+                            onTriggered: window.app.colorScheme = AppContext.Light
+                        }
+                        MenuItem {
+                            text: qsTr("Dark")
+                            checkable: true
+                            checked: window.app.colorScheme === AppContext.Dark
+                            onTriggered: window.app.colorScheme = AppContext.Dark
                         }
                     }
                     MenuSeparator {}
                     MenuItem {
                         text: qsTr("Sign out")
                         icon.source: Theme.icon("logout")
-                        onTriggered: app.session.signOut()
+                        onTriggered: window.app.session.signOut()
                     }
                     MenuItem {
                         text: qsTr("Quit")
@@ -176,20 +193,20 @@ ApplicationWindow {
         ConnectionBanner {
             objectName: "connectionBanner"
             Layout.fillWidth: true
-            connectionState: app.realtime.stateName
-            pendingCount: app.outbox ? app.outbox.pendingCount : 0
+            connectionState: window.app.realtime.state
+            pendingCount: window.app.outbox ? window.app.outbox.pendingCount : 0
             visible: window.signedIn && (down || backOnline)
         }
         Rectangle {
             Layout.fillWidth: true
-            visible: window.signedIn && app.session.keychainWarning !== ""
+            visible: window.signedIn && window.app.session.keychainWarning !== ""
             implicitHeight: keychainLabel.implicitHeight + Theme.spacing
             color: Theme.warning
             Label {
                 id: keychainLabel
                 anchors.centerIn: parent
                 width: parent.width - 2 * Theme.spacing
-                text: app.session.keychainWarning
+                text: window.app.session.keychainWarning
                 color: "#ffffff"
                 wrapMode: Text.Wrap
                 horizontalAlignment: Text.AlignHCenter
@@ -200,18 +217,18 @@ ApplicationWindow {
             Layout.fillWidth: true
             Layout.fillHeight: true
             visible: window.signedIn
-            currentIndex: window.page === "auctions" ? 1 : 0
+            currentIndex: window.page === Main.Page.Auctions ? 1 : 0
 
             ChatPage {
                 id: chatPage
-                conversations: app.conversations
-                messages: app.messages
+                conversations: window.app.conversations
+                messages: window.app.messages
             }
             AuctionsPage {
                 id: auctionsPage
-                auctions: app.auctions
-                auction: app.auction
-                onRefreshRequested: app.refreshAuctions()
+                auctions: window.app.auctions
+                auction: window.app.auction
+                onRefreshRequested: window.app.refreshAuctions()
             }
         }
 
@@ -219,8 +236,8 @@ ApplicationWindow {
             Layout.fillWidth: true
             Layout.fillHeight: true
             visible: !window.signedIn
-            session: app.session
-            serverUrl: initialServer || "http://127.0.0.1:6001"
+            session: window.app.session
+            serverUrl: window.initialServer || "http://127.0.0.1:6001"
         }
     }
 
@@ -228,12 +245,12 @@ ApplicationWindow {
         id: escrowDialog
         objectName: "escrowDialog"
         property int escrowId: 0
-        readonly property var escrow: app.escrow
+        readonly property var escrow: window.app.escrow
         anchors.centerIn: parent
         width: Math.min(420, window.width - 32)
         modal: true
         title: qsTr("Escrow #%1").arg(escrowId)
-        onOpened: app.loadEscrow(escrowId)
+        onOpened: window.app.loadEscrow(escrowId)
         background: Rectangle { color: Theme.surface; border.color: Theme.border; radius: Theme.radius }
         header: Label {
             text: escrowDialog.title
@@ -273,21 +290,21 @@ ApplicationWindow {
             Label { text: qsTr("You are"); color: Theme.textMuted }
             Label {
                 color: Theme.text
-                text: escrowDialog.escrow.buyer_id === app.session.userId ? qsTr("the buyer")
-                    : escrowDialog.escrow.seller_id === app.session.userId ? qsTr("the seller") : qsTr("an administrator")
+                text: escrowDialog.escrow.buyer_id === window.app.session.userId ? qsTr("the buyer")
+                    : escrowDialog.escrow.seller_id === window.app.session.userId ? qsTr("the seller") : qsTr("an administrator")
             }
         }
         Label {
             Layout.fillWidth: true
             visible: escrowDialog.escrow.id === undefined
-            text: app.escrowError !== "" ? app.escrowError : qsTr("Loading…")
-            color: app.escrowError !== "" ? Theme.danger : Theme.textMuted
+            text: window.app.escrowError !== "" ? window.app.escrowError : qsTr("Loading…")
+            color: window.app.escrowError !== "" ? Theme.danger : Theme.textMuted
             wrapMode: Text.Wrap
         }
         }
     }
 
-    Shortcut { sequences: ["Ctrl+1"]; onActivated: window.page = "chat" }
-    Shortcut { sequences: ["Ctrl+2"]; onActivated: window.page = "auctions" }
-    Shortcut { sequences: [StandardKey.Quit]; onActivated: Qt.quit() }
+    Shortcut { sequences: ["Ctrl+1"]; onActivated: window.page = Main.Page.Chat }
+    Shortcut { sequences: ["Ctrl+2"]; onActivated: window.page = Main.Page.Auctions }
+    Shortcut { sequences: ["Ctrl+Q"]; onActivated: Qt.quit() } // StandardKey.Quit on Linux
 }

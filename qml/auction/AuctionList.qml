@@ -31,18 +31,19 @@ ListView {
         required property int index
         required property int domainId
         required property string name
-        required property var currentBidCents
+        required property double currentBidCents
         required property int bidCount
-        required property var endsAt
+        required property date endsAt
+        readonly property AuctionList auctions: ListView.view as AuctionList
 
         width: ListView.view.width
         onClicked: {
-            list.currentIndex = index
-            list.activated(domainId)
+            auctions.currentIndex = index
+            auctions.activated(domainId)
         }
         Keys.onReturnPressed: clicked()
         background: Rectangle {
-            color: row.domainId === list.currentDomainId ? Theme.selection
+            color: row.domainId === row.auctions.currentDomainId ? Theme.selection
                                                          : row.hovered ? Theme.surfaceAlt : "transparent"
         }
         contentItem: RowLayout {

@@ -2,17 +2,17 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
-// One live auction. `auction` is the C++ AuctionController (or a stand-in with its properties,
-// signals and placeBid). The countdown runs on the server's clock, which the controller
+// One live auction of the C++ AuctionController. The countdown runs on the server's clock, which the controller
 // estimates from the events' server_time.
 Rectangle {
     id: view
-    required property var auction
+    required property AuctionController auction
     property bool extendedFlash: false
     property bool bidEdited: false
-    readonly property bool canBid: auction && !auction.ended && !auction.isOwner && !auction.bidding
+    readonly property bool canBid: auction !== null && !auction.ended && !auction.isOwner && !auction.bidding
                                    && auction.domainId > 0 && !auction.loading
 
     // One of the three big figures (time left, current bid, bid count); the cards stay put and
@@ -61,22 +61,21 @@ Rectangle {
             return
         const cents = Theme.parseMoney(bidField.text)
         if (cents < 0) {
-            localError.text = qsTr("Enter an amount such as %1.").arg(Theme.formatMoney(auction.minimumNextBidCents))
+            localError.text = qsTr("Enter an amount such as %1.").arg(Theme.formatMoney(view.auction.minimumNextBidCents))
             return
         }
         localError.text = ""
-        if (auction.placeBid(cents))
+        if (view.auction.placeBid(cents))
             bidEdited = false
     }
 
     function refillBid() {
-        if (auction && (!bidEdited || Theme.parseMoney(bidField.text) < auction.minimumNextBidCents))
-            bidField.text = Theme.formatMoney(auction.minimumNextBidCents).substring(1)
+        if (view.auction && (!bidEdited || Theme.parseMoney(bidField.text) < view.auction.minimumNextBidCents))
+            bidField.text = Theme.formatMoney(view.auction.minimumNextBidCents).substring(1)
     }
 
     Connections {
         target: view.auction
-        ignoreUnknownSignals: true
         function onAuctionChanged() { view.refillBid() }
         function onExtended() {
             view.extendedFlash = true
@@ -325,20 +324,21 @@ Rectangle {
                         Repeater {
                             model: view.auction ? view.auction.bids : null
                             delegate: RowLayout {
+                                id: bidRow
                                 required property int index
-                                required property var amountCents
-                                required property var createdAt
+                                required property double amountCents
+                                required property date createdAt
                                 required property bool mine
                                 visible: index < 8
                                 Layout.fillWidth: true
                                 Label {
                                     Layout.fillWidth: true
-                                    text: Theme.formatMoney(amountCents) + (mine ? qsTr(" (you)") : "")
-                                    font.bold: index === 0
-                                    color: mine ? Theme.accent : Theme.text
+                                    text: Theme.formatMoney(bidRow.amountCents) + (bidRow.mine ? qsTr(" (you)") : "")
+                                    font.bold: bidRow.index === 0
+                                    color: bidRow.mine ? Theme.accent : Theme.text
                                 }
                                 Label {
-                                    text: Theme.shortTime(createdAt)
+                                    text: Theme.shortTime(bidRow.createdAt)
                                     color: Theme.textMuted
                                     font.pixelSize: Theme.smallFontSize
                                 }

@@ -2,20 +2,21 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
 // Live auctions beside the one being watched.
 Item {
     id: page
-    required property var auctions
-    required property var auction
+    required property RecordListModel auctions
+    required property AuctionController auction
     readonly property bool narrow: width < 700
-    readonly property bool hasAuction: auction && auction.domainId > 0
+    readonly property bool hasAuction: auction !== null && auction.domainId > 0
     signal refreshRequested()
 
     function open(domainId) {
-        if (auction)
-            auction.open(domainId)
+        if (page.auction)
+            page.auction.open(domainId)
     }
 
     RowLayout {

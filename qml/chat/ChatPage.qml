@@ -2,29 +2,29 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
 // The inbox beside the open conversation. Below 700 px wide only one of the two shows.
 Item {
     id: page
-    required property var conversations
-    required property var messages
+    required property ConversationModel conversations
+    required property MessageModel messages
     readonly property bool narrow: width < 700
-    readonly property bool hasConversation: messages && messages.otherUserId > 0
+    readonly property bool hasConversation: messages !== null && messages.otherUserId > 0
     property alias draft: messageView.draft
 
     function open(otherUserId, otherName, domainId) {
-        if (!messages)
+        if (!page.messages)
             return
-        messages.open(otherUserId, otherName, domainId)
+        page.messages.open(otherUserId, otherName, domainId)
         messageView.focusComposer()
     }
 
     function openAt(row) {
-        if (!conversations || row < 0 || row >= inbox.count)
+        if (!page.conversations || row < 0 || row >= inbox.count)
             return
-        inbox.currentIndex = row
-        inbox.currentItem.clicked()
+        inbox.activateRow(row)
     }
 
     RowLayout {

@@ -10,6 +10,13 @@ ListView {
     property int currentOtherUserId: 0
     property int currentDomainId: 0
     signal activated(int otherUserId, string otherName, int domainId)
+    signal rowActivationRequested(int row)
+
+    //! Selects `row` and opens it, as a click would.
+    function activateRow(row) {
+        currentIndex = row
+        rowActivationRequested(row)
+    }
 
     clip: true
     keyNavigationEnabled: true
@@ -37,19 +44,27 @@ ListView {
         required property int domainId
         required property string lastBody
         required property bool lastFromMe
-        required property var lastAt
+        required property date lastAt
         required property int unread
-        readonly property bool selected: otherUserId === list.currentOtherUserId
-                                         && domainId === list.currentDomainId
+        readonly property ConversationList inbox: ListView.view as ConversationList
+        readonly property bool selected: otherUserId === inbox.currentOtherUserId
+                                         && domainId === inbox.currentDomainId
 
         width: ListView.view.width
         highlighted: ListView.isCurrentItem
         Accessible.name: otherName + (unread > 0 ? ", " + qsTr("%n unread", "", unread) : "")
         onClicked: {
-            list.currentIndex = index
-            list.activated(otherUserId, otherName, domainId)
+            inbox.currentIndex = index
+            inbox.activated(otherUserId, otherName, domainId)
         }
         Keys.onReturnPressed: clicked()
+        Connections {
+            target: row.inbox
+            function onRowActivationRequested(which) {
+                if (which === row.index)
+                    row.clicked()
+            }
+        }
 
         background: Rectangle {
             color: row.selected ? Theme.selection : row.hovered ? Theme.surfaceAlt : "transparent"

@@ -2,17 +2,20 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
-// One message. The body is always plain text: markup sent by anyone is shown, never run.
+// One message (a row of MessageModel). The body is always plain text: markup sent by anyone is
+// shown, never run.
 Item {
     id: bubble
-    property string body
-    property bool fromMe
-    property var createdAt
-    property bool read
-    property string status: "sent" // sent, queued, sending, failed
-    property string errorText
+    required property int messageId
+    required property string body
+    required property bool fromMe
+    required property date createdAt
+    required property bool read
+    required property int status // Outbox.Delivery
+    required property string errorText
     signal retryRequested()
     signal discardRequested()
 
@@ -39,8 +42,8 @@ Item {
             implicitHeight: bodyText.implicitHeight + Theme.spacing * 1.5
             radius: Theme.radius * 1.5
             color: bubble.fromMe ? Theme.bubbleMine : Theme.bubbleTheirs
-            opacity: bubble.status === "sent" ? 1.0 : 0.7
-            border.width: bubble.status === "failed" ? 2 : 0
+            opacity: bubble.status === Outbox.Sent ? 1.0 : 0.7
+            border.width: bubble.status === Outbox.Failed ? 2 : 0
             border.color: Theme.danger
 
             TextEdit {
@@ -68,40 +71,40 @@ Item {
                 objectName: "statusLabel"
                 text: {
                     switch (bubble.status) {
-                    case "queued": return qsTr("Waiting for the connection…")
-                    case "sending": return qsTr("Sending…")
-                    case "failed": return qsTr("Not sent: %1").arg(bubble.errorText)
+                    case Outbox.Queued: return qsTr("Waiting for the connection…")
+                    case Outbox.Sending: return qsTr("Sending…")
+                    case Outbox.Failed: return qsTr("Not sent: %1").arg(bubble.errorText)
                     default: return Theme.shortTime(bubble.createdAt)
                     }
                 }
                 textFormat: Text.PlainText
-                color: bubble.status === "failed" ? Theme.danger : Theme.textMuted
+                color: bubble.status === Outbox.Failed ? Theme.danger : Theme.textMuted
                 font.pixelSize: Theme.smallFontSize
                 wrapMode: Text.Wrap
                 Layout.maximumWidth: bubble.width * 0.6
             }
             Icon {
-                visible: bubble.fromMe && bubble.status === "sent"
+                visible: bubble.fromMe && bubble.status === Outbox.Sent
                 iconName: bubble.read ? "check-double" : "check"
                 size: 14
                 color: bubble.read ? Theme.accent : Theme.textMuted
                 Accessible.name: bubble.read ? qsTr("Read") : qsTr("Delivered")
             }
             Icon {
-                visible: bubble.status === "queued" || bubble.status === "sending"
+                visible: bubble.status === Outbox.Queued || bubble.status === Outbox.Sending
                 iconName: "clock"
                 size: 14
                 color: Theme.textMuted
             }
             Button {
                 objectName: "retryButton"
-                visible: bubble.status === "failed"
+                visible: bubble.status === Outbox.Failed
                 text: qsTr("Retry")
                 flat: true
                 onClicked: bubble.retryRequested()
             }
             Button {
-                visible: bubble.status === "failed"
+                visible: bubble.status === Outbox.Failed
                 text: qsTr("Discard")
                 flat: true
                 onClicked: bubble.discardRequested()

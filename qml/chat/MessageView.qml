@@ -2,16 +2,16 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
 // An open conversation: messages growing at the bottom, older pages loaded when scrolled to the
 // top, a typing line, and the composer (Enter sends, Shift+Enter breaks the line).
-// `messages` is the C++ MessageModel or a stand-in with the same roles and methods.
 Rectangle {
     id: view
-    required property var messages
-    property string title: messages ? messages.otherName : ""
-    property bool peerTyping: messages ? messages.peerTyping : false
+    required property MessageModel messages
+    readonly property string title: messages ? messages.otherName : ""
+    readonly property bool peerTyping: messages ? messages.peerTyping : false
     property alias draft: composer.text
     signal sendRequested(string text)
 
@@ -79,26 +79,25 @@ Rectangle {
             ScrollBar.vertical: ScrollBar {}
             property bool stickToEnd: true
             onMovementEnded: stickToEnd = atYEnd
-            onCountChanged: if (stickToEnd) Qt.callLater(positionViewAtEnd)
+            onCountChanged: if (stickToEnd) toEnd.restart()
             onAtYBeginningChanged: if (atYBeginning && view.messages && view.messages.canLoadOlder && count > 0) view.messages.loadOlder()
 
+            // After the new rows are laid out (what Qt.callLater would do).
+            Timer { id: toEnd; interval: 0; onTriggered: list.positionViewAtEnd() }
+
             header: Item {
+                readonly property MessageModel messages: ListView.view.model as MessageModel
                 width: ListView.view.width
-                height: view.messages && view.messages.loading ? 40 : 0
+                height: messages && messages.loading ? 40 : 0
                 BusyIndicator { anchors.centerIn: parent; running: parent.height > 0; height: 32; width: 32 }
             }
 
             delegate: MessageBubble {
-                required property var model
+                id: message
+                readonly property MessageModel messages: ListView.view.model as MessageModel
                 width: ListView.view.width
-                body: model.body
-                fromMe: model.fromMe
-                createdAt: model.createdAt
-                read: model.read
-                status: model.status
-                errorText: model.errorText
-                onRetryRequested: view.messages.retry(model.messageId)
-                onDiscardRequested: view.messages.discard(model.messageId)
+                onRetryRequested: message.messages.retry(message.messageId)
+                onDiscardRequested: message.messages.discard(message.messageId)
             }
 
             Label {

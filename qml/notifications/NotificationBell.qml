@@ -2,13 +2,13 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
-// The bell with the unread count and its dropdown. `notifications` is the C++
-// NotificationModel (or a stand-in with its roles, unreadCount, markRead and markAllRead).
+// The bell with the unread count and its dropdown of the C++ NotificationModel.
 IconButton {
     id: bell
-    required property var notifications
+    required property NotificationModel notifications
     readonly property alias open: dropdown.visible
     signal activated(string type, var payload)
 

@@ -38,13 +38,14 @@ ListView {
         required property int notificationId
         required property string type
         required property string title
-        required property var payload
-        required property var createdAt
+        required property var payload // the notification's JSON object
+        required property date createdAt
         required property bool read
+        readonly property NotificationList notifications: ListView.view as NotificationList
 
         width: ListView.view.width
         Accessible.name: title + (read ? "" : ", " + qsTr("unread"))
-        onClicked: list.activated(notificationId, type, payload)
+        onClicked: notifications.activated(notificationId, type, payload)
         Keys.onReturnPressed: clicked()
         background: Rectangle {
             color: row.hovered || row.activeFocus ? Theme.surfaceAlt : (row.read ? "transparent" : Theme.selection)
@@ -52,7 +53,7 @@ ListView {
         contentItem: RowLayout {
             spacing: Theme.spacing
             Icon {
-                iconName: list.iconFor(row.type)
+                iconName: row.notifications.iconFor(row.type)
                 color: row.read ? Theme.textMuted : Theme.accent
                 Layout.alignment: Qt.AlignTop
             }

@@ -2,18 +2,19 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
 // A strip at the top of the window while the connection is down, and briefly once it is back.
-// `state` takes the realtime client's state names: connecting, connected, unavailable, ...
+// `connectionState` takes the realtime client's state (RealtimeClient.State).
 Rectangle {
     id: banner
-    property string connectionState: "initialized"
+    required property int connectionState
     property int pendingCount: 0
     property string errorText: ""
     property bool backOnline: false
-    readonly property bool down: connectionState === "unavailable"
-                                 || (connectionState === "connecting" && wasConnected)
+    readonly property bool down: connectionState === RealtimeClient.Unavailable
+                                 || (connectionState === RealtimeClient.Connecting && wasConnected)
     property bool wasConnected: false
 
     visible: down || backOnline
@@ -23,14 +24,14 @@ Rectangle {
     Accessible.name: label.text
 
     onConnectionStateChanged: {
-        if (connectionState === "connected") {
+        if (connectionState === RealtimeClient.Connected) {
             if (wasConnected && hideTimer.armed) {
                 backOnline = true
                 hideTimer.restart()
             }
             wasConnected = true
             hideTimer.armed = false
-        } else if (connectionState === "unavailable") {
+        } else if (connectionState === RealtimeClient.Unavailable) {
             hideTimer.armed = true
             backOnline = false
         }

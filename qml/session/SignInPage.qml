@@ -2,24 +2,25 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import FlippDeal.Core
 import FlippDeal.Style
 
-// Sign in or register. `session` is the C++ Session (or a stand-in with the same members).
+// Sign in or register with the C++ Session.
 Rectangle {
     id: page
-    required property QtObject session
+    required property Session session
     property string serverUrl: ""
     property bool registering: false
 
     color: Theme.background
 
     function submit() {
-        if (session.busy)
+        if (page.session.busy)
             return
         if (registering)
-            session.registerAccount(serverField.text, nameField.text, emailField.text, passwordField.text)
+            page.session.registerAccount(serverField.text, nameField.text, emailField.text, passwordField.text)
         else
-            session.signIn(serverField.text, emailField.text, passwordField.text)
+            page.session.signIn(serverField.text, emailField.text, passwordField.text)
     }
 
     // Enter anywhere submits once. The fields need no onAccepted: TextInput passes Return and
@@ -46,7 +47,8 @@ Rectangle {
                 spacing: Theme.spacing
                 Image {
                     source: Theme.icon("flippdeal")
-                    sourceSize: Qt.size(40, 40)
+                    sourceSize.width: 40
+                    sourceSize.height: 40
                 }
                 ColumnLayout {
                     spacing: 0
@@ -88,7 +90,7 @@ Rectangle {
                 id: emailField
                 objectName: "emailField"
                 Layout.fillWidth: true
-                text: page.session.email || ""
+                text: page.session.email
                 inputMethodHints: Qt.ImhEmailCharactersOnly | Qt.ImhNoAutoUppercase
                 Component.onCompleted: if (text === "") forceActiveFocus(); else passwordField.forceActiveFocus()
             }
@@ -105,7 +107,7 @@ Rectangle {
                 objectName: "errorLabel"
                 Layout.fillWidth: true
                 visible: text !== ""
-                text: page.session.errorString || ""
+                text: page.session.errorString
                 textFormat: Text.PlainText
                 color: Theme.danger
                 wrapMode: Text.Wrap

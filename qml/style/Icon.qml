@@ -7,6 +7,7 @@ IconImage {
     property string iconName
     property int size: 18
     source: iconName ? Theme.icon(iconName) : ""
-    sourceSize: Qt.size(size, size)
+    sourceSize.width: size
+    sourceSize.height: size
     color: Theme.text
 }

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma Singleton
 import QtQuick
+import FlippDeal.Core
 
-// The one place for colours, sizes and formatting. `scheme` is "system", "light" or "dark";
-// "system" follows the desktop's palette.
+// The one place for colours, sizes and formatting. `scheme` is an AppContext.ColorScheme;
+// AppContext.System follows the desktop's palette.
 QtObject {
     id: theme
 
-    property string scheme: "system"
+    property int scheme: AppContext.System
     readonly property SystemPalette systemPalette: SystemPalette {}
-    readonly property bool dark: scheme === "dark"
-                                 || (scheme === "system" && systemPalette.window.hslLightness < 0.5)
+    readonly property bool dark: scheme === AppContext.Dark
+                                 || (scheme === AppContext.System && systemPalette.window.hslLightness < 0.5)
 
     readonly property color background: dark ? "#0d1117" : "#f6f8fa"
     readonly property color surface: dark ? "#161b22" : "#ffffff"
