@@ -9,8 +9,8 @@ cd "$root"
 
 scripts/bootstrap.sh
 scripts/check-format.sh
-# No function over 60 lines in the server and the protocol module (issue 12's rule).
-python3 scripts/function-lengths.py --check server common
+# No function over 60 lines outside the tests (issue 12's rule).
+python3 scripts/function-lengths.py --check server common client-desktop
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 # Every binding in qml/ checked against the C++ types of FlippDeal.Core: no qmllint warning.

@@ -30,26 +30,15 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
     m_timer.setSingleShot(true);
     m_timer.setInterval(StepMs);
     connect(&m_timer, &QTimer::timeout, this, &ScreenshotTour::next);
-    m_steps = {
-        // Wait until the session settles: signed in and connected, or on the sign-in page.
-        [this] {
-            const client::Session::Status status = m_app.session()->status();
-            const bool settled =
-                (status == client::Session::Status::SignedIn &&
-                 m_app.realtime()->state() == client::RealtimeClient::State::Connected) ||
-                status == client::Session::Status::SignedOut;
-            if (!settled && ++m_waited < SignInWaitSteps)
-                m_steps.prepend(m_steps.first()); // wait one more step
-        },
-        [this] {
-            if (!m_app.session()->isSignedIn()) {
-                shoot(QStringLiteral("sign-in"));
-                m_steps.clear();
-                return;
-            }
-            call("showPage", QStringLiteral("chat"));
-            call("openConversationAt", 0);
-        },
+    m_steps = steps();
+    m_timer.start();
+}
+
+QList<ScreenshotTour::Step> ScreenshotTour::steps()
+{
+    return {
+        [this] { waitUntilSettled(); },
+        [this] { openChat(); },
         [this] {
             call("setDraft", QStringLiteral("Sounds good, I'll bid again before it closes."));
         },
@@ -57,32 +46,15 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
         [this] { call("openBell"); },
         [this] { shoot(QStringLiteral("notifications")); },
         [this] {
-            // Open the first notification about an escrow, as a click in the dropdown would.
             call("closeBell");
-            const client::NotificationModel *model = m_app.notifications();
-            for (int row = 0; model && row < model->rowCount(); ++row) {
-                const QModelIndex index = model->index(row);
-                const QVariantMap payload = index.data(client::NotificationModel::DataRole).toMap();
-                if (payload.contains(QStringLiteral("escrow_id"))) {
-                    QMetaObject::invokeMethod(
-                        &m_window, "openNotification",
-                        Q_ARG(QVariant, index.data(client::NotificationModel::TypeRole)),
-                        Q_ARG(QVariant, payload));
-                    break;
-                }
-            }
+            openEscrowNotification();
         },
         [] {}, // let the dialog's transition and the escrow's answer finish
         [this] {
             shoot(QStringLiteral("escrow"));
             call("closeDialogs");
         },
-        [this] {
-            call("showPage", QStringLiteral("auctions"));
-            const auto *auctions = m_app.auctions();
-            if (auctions->count() > 0)
-                call("openAuction", auctions->get(0).value(QStringLiteral("domainId")));
-        },
+        [this] { openFirstAuction(); },
         [] {}, // let the presence list and the bids arrive
         [this] { shoot(QStringLiteral("auction")); },
         [this] { m_app.setColorScheme(client::AppContext::ColorScheme::Dark); },
@@ -96,7 +68,53 @@ ScreenshotTour::ScreenshotTour(client::AppContext &app, QQuickWindow &window, QS
             std::fflush(stdout);
         },
     };
-    m_timer.start();
+}
+
+void ScreenshotTour::waitUntilSettled()
+{
+    // Signed in and connected, or on the sign-in page.
+    const client::Session::Status status = m_app.session()->status();
+    const bool settled = (status == client::Session::Status::SignedIn &&
+                          m_app.realtime()->state() == client::RealtimeClient::State::Connected) ||
+                         status == client::Session::Status::SignedOut;
+    if (!settled && ++m_waited < SignInWaitSteps)
+        m_steps.prepend(m_steps.first()); // wait one more step
+}
+
+void ScreenshotTour::openChat()
+{
+    if (!m_app.session()->isSignedIn()) {
+        shoot(QStringLiteral("sign-in"));
+        m_steps.clear();
+        return;
+    }
+    call("showPage", QStringLiteral("chat"));
+    call("openConversationAt", 0);
+}
+
+void ScreenshotTour::openEscrowNotification()
+{
+    // The first notification about an escrow, as a click in the dropdown would open it.
+    const client::NotificationModel *model = m_app.notifications();
+    for (int row = 0; model && row < model->rowCount(); ++row) {
+        const QModelIndex index = model->index(row);
+        const QVariantMap payload = index.data(client::NotificationModel::DataRole).toMap();
+        if (payload.contains(QStringLiteral("escrow_id"))) {
+            QMetaObject::invokeMethod(
+                &m_window, "openNotification",
+                Q_ARG(QVariant, index.data(client::NotificationModel::TypeRole)),
+                Q_ARG(QVariant, payload));
+            return;
+        }
+    }
+}
+
+void ScreenshotTour::openFirstAuction()
+{
+    call("showPage", QStringLiteral("auctions"));
+    const auto *auctions = m_app.auctions();
+    if (auctions->count() > 0)
+        call("openAuction", auctions->get(0).value(QStringLiteral("domainId")));
 }
 
 void ScreenshotTour::call(const char *function, const QVariant &argument)

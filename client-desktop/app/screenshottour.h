@@ -28,6 +28,12 @@ public:
 
 private:
     using Step = std::function<void()>;
+    //! One step per StepMs: each prepares a screen or takes its picture.
+    QList<Step> steps();
+    void waitUntilSettled();
+    void openChat();
+    void openEscrowNotification();
+    void openFirstAuction();
     void next();
     void shoot(const QString &name);
     void call(const char *function, const QVariant &argument = {});

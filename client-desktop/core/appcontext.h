@@ -40,10 +40,10 @@ class AppContext : public QObject
     Q_PROPERTY(flippdeal::client::Session *session READ session CONSTANT)
     Q_PROPERTY(flippdeal::client::RealtimeClient *realtime READ realtime CONSTANT)
     //! The signed-in user's models: null while nobody is signed in.
-    Q_PROPERTY(flippdeal::client::NotificationModel *notifications READ notifications NOTIFY
-                   userChanged)
-    Q_PROPERTY(flippdeal::client::ConversationModel *conversations READ conversations NOTIFY
-                   userChanged)
+    Q_PROPERTY(
+        flippdeal::client::NotificationModel *notifications READ notifications NOTIFY userChanged)
+    Q_PROPERTY(
+        flippdeal::client::ConversationModel *conversations READ conversations NOTIFY userChanged)
     Q_PROPERTY(flippdeal::client::MessageModel *messages READ messages NOTIFY userChanged)
     Q_PROPERTY(flippdeal::client::Outbox *outbox READ outbox NOTIFY userChanged)
     Q_PROPERTY(flippdeal::client::AuctionController *auction READ auction NOTIFY userChanged)
@@ -53,8 +53,8 @@ class AppContext : public QObject
     //! The escrow last asked for with loadEscrow() (empty while loading or after an error).
     Q_PROPERTY(QVariantMap escrow READ escrow NOTIFY escrowChanged)
     Q_PROPERTY(QString escrowError READ escrowError NOTIFY escrowChanged)
-    Q_PROPERTY(ColorScheme colorScheme READ colorScheme WRITE setColorScheme NOTIFY
-                   colorSchemeChanged)
+    Q_PROPERTY(
+        ColorScheme colorScheme READ colorScheme WRITE setColorScheme NOTIFY colorSchemeChanged)
 
 public:
     //! The palette: the system's, or always light or dark. Kept in QSettings by name.

@@ -83,8 +83,8 @@ void Outbox::save()
                          {QLatin1String("client_id"), entry.clientId},
                          {QLatin1String("created_at"), entry.createdAt},
                          {QLatin1String("status"), entry.status == Delivery::Failed
-                                                               ? QLatin1String("failed")
-                                                               : QLatin1String("queued")},
+                                                       ? QLatin1String("failed")
+                                                       : QLatin1String("queued")},
                          {QLatin1String("error"), entry.errorString}};
         if (entry.domainId)
             json.insert(QLatin1String("domain_id"), *entry.domainId);
@@ -114,9 +114,8 @@ Outbox::Entry *Outbox::find(qint64 localId)
 
 int Outbox::pendingCount() const
 {
-    return int(std::count_if(m_entries.cbegin(), m_entries.cend(), [](const Entry &entry) {
-        return entry.status != Delivery::Failed;
-    }));
+    return int(std::count_if(m_entries.cbegin(), m_entries.cend(),
+                             [](const Entry &entry) { return entry.status != Delivery::Failed; }));
 }
 
 qint64 Outbox::enqueue(qint64 toUserId, std::optional<qint64> domainId, const QString &body)
@@ -187,9 +186,8 @@ void Outbox::pump()
 {
     if (m_inFlight || m_realtime.state() != RealtimeClient::State::Connected)
         return;
-    const auto next = std::find_if(m_entries.begin(), m_entries.end(), [](const Entry &e) {
-        return e.status == Delivery::Queued;
-    });
+    const auto next = std::find_if(m_entries.begin(), m_entries.end(),
+                                   [](const Entry &e) { return e.status == Delivery::Queued; });
     if (next == m_entries.end())
         return;
     m_inFlight = true;

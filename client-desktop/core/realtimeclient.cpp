@@ -201,14 +201,7 @@ void RealtimeClient::onTextMessage(const QString &text)
         protocol::dataObject(frame.value(QLatin1String("data"))).value_or(QJsonObject());
 
     if (event == QLatin1String("pusher:connection_established")) {
-        m_socketId = data.value(QLatin1String("socket_id")).toString();
-        const int timeout = data.value(QLatin1String("activity_timeout")).toInt(120);
-        m_activityTimer.setInterval(std::max(1, timeout) * 1000);
-        m_attempt = 0;
-        setError({});
-        setState(State::Connected);
-        for (const QString &wanted : std::as_const(m_channels))
-            sendSubscribe(wanted);
+        onConnectionEstablished(data);
     } else if (event == QLatin1String("pusher:ping")) {
         send({{QLatin1String("event"), QStringLiteral("pusher:pong")},
               {QLatin1String("data"), QJsonObject()}});
@@ -219,29 +212,7 @@ void RealtimeClient::onTextMessage(const QString &text)
     } else if (event == QLatin1String("pusher:subscription_error")) {
         Q_EMIT subscriptionFailed(channel, data.value(QLatin1String("error")).toString());
     } else if (event == QLatin1String("pusher_internal:subscription_succeeded")) {
-        if (data.contains(QLatin1String("presence")))
-            Q_EMIT membersReset(channel, data.value(QLatin1String("presence"))
-                                             .toObject()
-                                             .value(QLatin1String("hash"))
-                                             .toObject());
-        // The server says where the channel stands as of this subscription (`seq`): on the
-        // first subscription that is where we start, with no race against a history query;
-        // after a reconnect, history is fetched only when something was missed.
-        const QJsonValue head = frame.value(QLatin1String("seq"));
-        const qint64 last = m_lastSeq.value(channel);
-        if (last == 0 && head.isDouble() && !m_recovering.contains(channel))
-            m_lastSeq.insert(channel, head.toInteger());
-        Q_EMIT subscribed(channel);
-        // After a reconnect, whatever happened while we were away is in the history. Without a
-        // `seq` (an older server), learn where the channel stands on the first subscription,
-        // so that a later reconnect can recover even when no event had reached us yet.
-        if (last > 0 && (!head.isDouble() || head.toInteger() > last))
-            recover(channel);
-        else if (last == 0 && !head.isDouble() &&
-                 protocol::parseChannelName(channel)
-                     .value_or(protocol::ChannelName{})
-                     .isSequenced())
-            fetchBaseline(channel);
+        onSubscriptionSucceeded(channel, frame.value(QLatin1String("seq")), data);
     } else if (event == QLatin1String("pusher_internal:member_added")) {
         Q_EMIT memberAdded(channel, data.value(QLatin1String("user_id")).toString(),
                            data.value(QLatin1String("user_info")).toObject());
@@ -251,25 +222,69 @@ void RealtimeClient::onTextMessage(const QString &text)
         Q_EMIT clientEventReceived(channel, event, data,
                                    frame.value(QLatin1String("user_id")).toString());
     } else if (!event.startsWith(QLatin1String("pusher"))) {
-        const qint64 seq = frame.value(QLatin1String("seq")).toInteger();
-        if (seq <= 0) {
-            Q_EMIT eventReceived(channel, event, data, 0);
-        } else if (m_recovering.contains(channel)) {
-            m_pending[channel].append({event, data, seq});
-        } else {
-            const qint64 last = m_lastSeq.value(channel);
-            if (seq <= last)
-                ; // already delivered (a duplicate after a restart)
-            else if (last == 0 || seq == last + 1)
-                deliver(channel, event, data, seq);
-            else {
-                m_pending[channel].append({event, data, seq});
-                recover(channel); // a gap: fetch what is missing first
-            }
-        }
+        onChannelEvent(channel, event, data, frame.value(QLatin1String("seq")).toInteger());
     }
     if (m_state == State::Connected)
         m_activityTimer.start();
+}
+
+void RealtimeClient::onConnectionEstablished(const QJsonObject &data)
+{
+    m_socketId = data.value(QLatin1String("socket_id")).toString();
+    const int timeout = data.value(QLatin1String("activity_timeout")).toInt(120);
+    m_activityTimer.setInterval(std::max(1, timeout) * 1000);
+    m_attempt = 0;
+    setError({});
+    setState(State::Connected);
+    for (const QString &wanted : std::as_const(m_channels))
+        sendSubscribe(wanted);
+}
+
+void RealtimeClient::onSubscriptionSucceeded(const QString &channel, const QJsonValue &head,
+                                             const QJsonObject &data)
+{
+    if (data.contains(QLatin1String("presence")))
+        Q_EMIT membersReset(channel, data.value(QLatin1String("presence"))
+                                         .toObject()
+                                         .value(QLatin1String("hash"))
+                                         .toObject());
+    // The server says where the channel stands as of this subscription (`seq`): on the first
+    // subscription that is where we start, with no race against a history query; after a
+    // reconnect, history is fetched only when something was missed.
+    const qint64 last = m_lastSeq.value(channel);
+    if (last == 0 && head.isDouble() && !m_recovering.contains(channel))
+        m_lastSeq.insert(channel, head.toInteger());
+    Q_EMIT subscribed(channel);
+    // After a reconnect, whatever happened while we were away is in the history. Without a
+    // `seq` (an older server), learn where the channel stands on the first subscription, so
+    // that a later reconnect can recover even when no event had reached us yet.
+    if (last > 0 && (!head.isDouble() || head.toInteger() > last))
+        recover(channel);
+    else if (last == 0 && !head.isDouble() &&
+             protocol::parseChannelName(channel).value_or(protocol::ChannelName{}).isSequenced())
+        fetchBaseline(channel);
+}
+
+void RealtimeClient::onChannelEvent(const QString &channel, const QString &event,
+                                    const QJsonObject &data, qint64 seq)
+{
+    if (seq <= 0) {
+        Q_EMIT eventReceived(channel, event, data, 0);
+        return;
+    }
+    if (m_recovering.contains(channel)) {
+        m_pending[channel].append({event, data, seq});
+        return;
+    }
+    const qint64 last = m_lastSeq.value(channel);
+    if (seq <= last)
+        return; // already delivered (a duplicate after a restart)
+    if (last == 0 || seq == last + 1) {
+        deliver(channel, event, data, seq);
+        return;
+    }
+    m_pending[channel].append({event, data, seq});
+    recover(channel); // a gap: fetch what is missing first
 }
 
 void RealtimeClient::deliver(const QString &channel, const QString &event, const QJsonObject &data,

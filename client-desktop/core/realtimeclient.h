@@ -98,6 +98,13 @@ private:
     void onTextMessage(const QString &text);
     void onDisconnected();
     void sendSubscribe(const QString &channel);
+    void onConnectionEstablished(const QJsonObject &data);
+    //! `head` is the frame's `seq`: where the channel stood when the subscription began.
+    void onSubscriptionSucceeded(const QString &channel, const QJsonValue &head,
+                                 const QJsonObject &data);
+    //! An app event; `seq` is 0 for channels without a sequence.
+    void onChannelEvent(const QString &channel, const QString &event, const QJsonObject &data,
+                        qint64 seq);
     void deliver(const QString &channel, const QString &event, const QJsonObject &data, qint64 seq);
     void recover(const QString &channel);
     void fetchBaseline(const QString &channel);

@@ -3,9 +3,9 @@
 
 #include <QObject>
 #include <QPointer>
-#include <QtQmlIntegration/qqmlintegration.h>
 #include <QSettings>
 #include <QString>
+#include <QtQmlIntegration/qqmlintegration.h>
 
 namespace flippdeal::client {
 

@@ -151,8 +151,7 @@ private Q_SLOTS:
         QCOMPARE(c.session.status(), Status::SigningIn);
         QVERIFY(c.session.isBusy());
         QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedIn, AuthTimeoutMs);
-        QCOMPARE(c.statuses,
-                 QList<Status>({Status::SigningIn, Status::SignedIn}));
+        QCOMPARE(c.statuses, QList<Status>({Status::SigningIn, Status::SignedIn}));
         QCOMPARE(signedIn.size(), 1);
         QVERIFY(!c.session.isBusy());
         QCOMPARE(c.session.serverUrl(), serverAddress());
@@ -220,8 +219,7 @@ private Q_SLOTS:
         QCOMPARE(second.session.status(), Status::Restoring);
         QVERIFY(second.session.isBusy());
         QTRY_COMPARE(second.session.status(), Status::SignedIn);
-        QCOMPARE(second.statuses,
-                 QList<Status>({Status::Restoring, Status::SignedIn}));
+        QCOMPARE(second.statuses, QList<Status>({Status::Restoring, Status::SignedIn}));
         QCOMPARE(signedIn.size(), 1);
         QCOMPARE(second.session.userId(), alice.user.id);
         QCOMPARE(second.session.userName(), QStringLiteral("Alice"));
@@ -246,8 +244,7 @@ private Q_SLOTS:
         c.session.signIn(serverAddress(), alice.user.email, QStringLiteral("wrong password"));
         QCOMPARE(c.session.status(), Status::SigningIn);
         QTRY_COMPARE_WITH_TIMEOUT(c.session.status(), Status::SignedOut, AuthTimeoutMs);
-        QCOMPARE(c.statuses,
-                 QList<Status>({Status::SigningIn, Status::SignedOut}));
+        QCOMPARE(c.statuses, QList<Status>({Status::SigningIn, Status::SignedOut}));
         QCOMPARE(c.session.errorString(),
                  QStringLiteral("These credentials do not match our records."));
         QCOMPARE(signedIn.size(), 0);
@@ -332,10 +329,8 @@ private Q_SLOTS:
         other.session.registerAccount(serverAddress(), QStringLiteral("Dana Two"),
                                       QStringLiteral("dana@example.test"),
                                       QStringLiteral("another long password"));
-        QTRY_COMPARE_WITH_TIMEOUT(other.session.status(), Status::SignedOut,
-                                  AuthTimeoutMs);
-        QCOMPARE(other.statuses,
-                 QList<Status>({Status::SigningIn, Status::SignedOut}));
+        QTRY_COMPARE_WITH_TIMEOUT(other.session.status(), Status::SignedOut, AuthTimeoutMs);
+        QCOMPARE(other.statuses, QList<Status>({Status::SigningIn, Status::SignedOut}));
         QCOMPARE(other.session.errorString(), QStringLiteral("The email has already been taken."));
         QCOMPARE(otherSignedIn.size(), 0);
         QCOMPARE(other.session.userId(), 0);
@@ -385,8 +380,7 @@ private Q_SLOTS:
         Client next(m_settingsFile, m_service);
         QSignalSpy signedIn(&next.session, &client::Session::signedIn);
         next.session.restore();
-        QTRY_COMPARE(next.statuses,
-                     QList<Status>({Status::Restoring, Status::SignedOut}));
+        QTRY_COMPARE(next.statuses, QList<Status>({Status::Restoring, Status::SignedOut}));
         QCOMPARE(next.session.errorString(), QString());
         QCOMPARE(signedIn.size(), 0);
 
@@ -414,8 +408,7 @@ private Q_SLOTS:
         QSignalSpy signedIn(&c.session, &client::Session::signedIn);
         QSignalSpy signedOut(&c.session, &client::Session::signedOut);
         c.session.restore();
-        QTRY_COMPARE(c.statuses,
-                     QList<Status>({Status::Restoring, Status::SignedOut}));
+        QTRY_COMPARE(c.statuses, QList<Status>({Status::Restoring, Status::SignedOut}));
         QCOMPARE(c.session.errorString(),
                  QStringLiteral("Your session has ended. Please sign in again."));
         QCOMPARE(signedIn.size(), 0);
@@ -467,8 +460,7 @@ private Q_SLOTS:
         QSignalSpy signedIn(&c.session, &client::Session::signedIn);
         c.session.restore();
         QTRY_COMPARE(c.session.status(), Status::SignedIn);
-        QCOMPARE(c.statuses,
-                 QList<Status>({Status::Restoring, Status::SignedIn}));
+        QCOMPARE(c.statuses, QList<Status>({Status::Restoring, Status::SignedIn}));
         QCOMPARE(signedIn.size(), 1);
         QCOMPARE(c.session.userId(), olivia.user.id);
         QCOMPARE(c.session.userName(), QStringLiteral("Olivia"));
