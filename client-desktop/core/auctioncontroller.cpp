@@ -75,17 +75,14 @@ AuctionController::AuctionController(ApiClient &api, RealtimeClient &realtime, q
                     return;
                 // The presence channel of an auction that has ended cannot be joined: after a
                 // reconnect that missed AuctionEnded, only the domain itself tells how it ended.
-                const quint64 generation = m_generation;
                 m_api.get(this, QStringLiteral("/api/domains/%1").arg(m_domainId),
-                          [this, generation, reason](const ApiResult &result) {
-                              if (generation != m_generation)
-                                  return;
+                          m_requests.guard([this, reason](const ApiResult &result) {
                               if (result.ok())
                                   applyDomain(
                                       result.json.value(QLatin1String("domain")).toObject());
                               if (!m_ended)
                                   setError(tr("Cannot watch this auction live: %1").arg(reason));
-                          });
+                          }));
             });
 }
 
@@ -141,16 +138,14 @@ void AuctionController::open(qint64 domainId)
     if (domainId <= 0 || domainId == m_domainId)
         return;
     close();
-    const quint64 generation = ++m_generation;
+    m_requests.reset();
     m_domainId = domainId;
     m_loading = true;
     Q_EMIT domainChanged();
     m_realtime.subscribe(channel());
     m_ticker.start();
     m_api.get(this, QStringLiteral("/api/domains/%1").arg(domainId),
-              [this, generation](const ApiResult &result) {
-                  if (generation != m_generation)
-                      return;
+              m_requests.guard([this](const ApiResult &result) {
                   m_loading = false;
                   if (!result.ok()) {
                       setError(result.errorString);
@@ -158,15 +153,15 @@ void AuctionController::open(qint64 domainId)
                       return;
                   }
                   applyDomain(result.json.value(QLatin1String("domain")).toObject());
-              });
+              }));
     m_api.get(this, QStringLiteral("/api/domains/%1/bids?limit=50").arg(domainId),
-              [this, generation](const ApiResult &result) {
-                  if (generation != m_generation || !result.ok())
+              m_requests.guard([this](const ApiResult &result) {
+                  if (!result.ok())
                       return;
                   const QJsonArray list = result.json.value(QLatin1String("data")).toArray();
                   for (const QJsonValue &bid : list) // newest first
                       addBid(bid.toObject(), false);
-              });
+              }));
 }
 
 void AuctionController::close()
@@ -174,7 +169,7 @@ void AuctionController::close()
     if (m_domainId <= 0)
         return;
     m_realtime.unsubscribe(channel());
-    ++m_generation;
+    m_requests.reset();
     m_ticker.stop();
     m_domainId = 0;
     m_domainName.clear();
@@ -305,12 +300,9 @@ bool AuctionController::placeBid(qint64 amountCents)
     m_bidding = true;
     Q_EMIT biddingChanged();
     setError({});
-    const quint64 generation = m_generation;
     m_api.request(this, "POST", QStringLiteral("/api/domains/%1/bids").arg(m_domainId),
                   {{QLatin1String("amount_cents"), amountCents}},
-                  [this, generation, amountCents](const ApiResult &result) {
-                      if (generation != m_generation)
-                          return;
+                  m_requests.guard([this, amountCents](const ApiResult &result) {
                       m_bidding = false;
                       Q_EMIT biddingChanged();
                       if (!result.ok()) {
@@ -325,7 +317,7 @@ bool AuctionController::placeBid(qint64 amountCents)
                       addBid(result.json.value(QLatin1String("bid")).toObject(), true);
                       applyAuction(result.json.value(QLatin1String("auction")).toObject());
                       Q_EMIT bidAccepted(amountCents);
-                  });
+                  }));
     return true;
 }
 

@@ -3,6 +3,8 @@
 
 #include "recordlistmodel.h"
 
+#include "requestgeneration.h"
+
 #include <QDateTime>
 #include <QObject>
 #include <QTimer>
@@ -130,7 +132,7 @@ private:
     QTimer m_ticker;
     RecordListModel m_watchers;
     RecordListModel m_bids;
-    quint64 m_generation = 0;
+    RequestGeneration m_requests; // answers to requests of an earlier open() or attempt are dropped
     qint64 m_domainId = 0;
     QString m_domainName;
     qint64 m_ownerId = 0;

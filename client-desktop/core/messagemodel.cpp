@@ -198,7 +198,7 @@ void MessageModel::close()
     if (m_otherUserId <= 0)
         return;
     m_realtime.unsubscribe(conversationChannel());
-    ++m_generation;
+    m_requests.reset();
     beginResetModel();
     m_otherUserId = 0;
     m_otherName.clear();
@@ -228,14 +228,11 @@ void MessageModel::loadOlder()
     query.addQueryItem(QStringLiteral("per_page"), QString::number(PageSize));
     if (m_domainId)
         query.addQueryItem(QStringLiteral("domain_id"), QString::number(*m_domainId));
-    const quint64 generation = m_generation;
     m_api.get(this,
               QStringLiteral("/api/messages/conversations/%1?%2")
                   .arg(m_otherUserId)
                   .arg(query.toString(QUrl::FullyEncoded)),
-              [this, generation](const ApiResult &result) {
-                  if (generation != m_generation)
-                      return;
+              m_requests.guard([this](const ApiResult &result) {
                   m_loading = false;
                   if (!result.ok()) {
                       setError(result.errorString);
@@ -255,7 +252,7 @@ void MessageModel::loadOlder()
                   ++m_nextPage;
                   Q_EMIT loadingChanged();
                   markIncomingRead();
-              });
+              }));
 }
 
 void MessageModel::insertStored(const protocol::Message &message)
@@ -338,11 +335,8 @@ void MessageModel::markIncomingRead()
         if (m.fromUserId != m_otherUserId || m.readAt || m_marking.contains(m.id))
             continue;
         m_marking.insert(m.id);
-        const quint64 generation = m_generation;
         m_api.request(this, "PATCH", QStringLiteral("/api/messages/%1/read").arg(m.id), {},
-                      [this, generation, id = m.id](const ApiResult &result) {
-                          if (generation != m_generation)
-                              return;
+                      m_requests.guard([this, id = m.id](const ApiResult &result) {
                           m_marking.remove(id);
                           const auto stored = protocol::Message::fromJson(
                               result.json.value(QLatin1String("message")).toObject());
@@ -350,7 +344,7 @@ void MessageModel::markIncomingRead()
                               return; // tried again on the next arrival or activation
                           insertStored(*stored);
                           Q_EMIT markedRead(m_otherUserId, m_domainId.value_or(0), 1);
-                      });
+                      }));
     }
 }
 

@@ -3,6 +3,8 @@
 
 #include "protocol/types.h"
 
+#include "requestgeneration.h"
+
 #include <QAbstractListModel>
 #include <QSet>
 #include <QTimer>
@@ -117,7 +119,7 @@ private:
     bool m_loading = false;
     bool m_active = false;
     bool m_peerTyping = false;
-    quint64 m_generation = 0;
+    RequestGeneration m_requests; // answers to requests of an earlier open() or attempt are dropped
     QString m_errorString;
     QTimer m_peerTypingTimer;
     qint64 m_lastTypingSentMs = 0;

@@ -89,43 +89,40 @@ void Session::restore()
 {
     if (isBusy() || isSignedIn() || m_serverUrl.isEmpty() || m_email.isEmpty())
         return;
-    const quint64 generation = ++m_generation;
+    m_requests.reset();
     setStatus(Status::Restoring);
-    m_tokens.read(accountKey(), [this, generation](const QByteArray &token, const QString &error) {
-        if (generation != m_generation)
-            return;
-        if (!error.isEmpty() || token.isEmpty()) {
-            setError(error);
-            setStatus(Status::SignedOut);
-            return;
-        }
-        m_api.setBaseUrl(QUrl(m_serverUrl + QLatin1Char('/')));
-        m_api.setToken(token);
-        m_api.get(QStringLiteral("/api/me"), [this, generation](const ApiResult &result) {
-            if (generation != m_generation)
+    m_tokens.read(
+        accountKey(), m_requests.guard([this](const QByteArray &token, const QString &error) {
+            if (!error.isEmpty() || token.isEmpty()) {
+                setError(error);
+                setStatus(Status::SignedOut);
                 return;
-            if (result.ok()) {
-                acceptUser(result.json.value(QLatin1String("user")).toObject());
-            } else if (result.status == 0) {
-                // The server is away: work offline as the remembered user; the realtime client
-                // keeps retrying and the outbox keeps what is typed meanwhile.
-                m_userId = m_settings.value(QStringLiteral("session/user_id")).toLongLong();
-                m_userName = m_settings.value(QStringLiteral("session/user_name")).toString();
-                m_role = m_settings.value(QStringLiteral("session/role")).toString();
-                if (m_userId <= 0) {
-                    setError(result.errorString);
-                    setStatus(Status::SignedOut);
-                    return;
-                }
-                Q_EMIT accountChanged();
-                setError({});
-                setStatus(Status::SignedIn);
-                Q_EMIT signedIn();
-            } else {
-                dropSession(tr("Your session has ended. Please sign in again."));
             }
-        });
-    });
+            m_api.setBaseUrl(QUrl(m_serverUrl + QLatin1Char('/')));
+            m_api.setToken(token);
+            m_api.get(QStringLiteral("/api/me"), m_requests.guard([this](const ApiResult &result) {
+                if (result.ok()) {
+                    acceptUser(result.json.value(QLatin1String("user")).toObject());
+                } else if (result.status == 0) {
+                    // The server is away: work offline as the remembered user; the realtime client
+                    // keeps retrying and the outbox keeps what is typed meanwhile.
+                    m_userId = m_settings.value(QStringLiteral("session/user_id")).toLongLong();
+                    m_userName = m_settings.value(QStringLiteral("session/user_name")).toString();
+                    m_role = m_settings.value(QStringLiteral("session/role")).toString();
+                    if (m_userId <= 0) {
+                        setError(result.errorString);
+                        setStatus(Status::SignedOut);
+                        return;
+                    }
+                    Q_EMIT accountChanged();
+                    setError({});
+                    setStatus(Status::SignedIn);
+                    Q_EMIT signedIn();
+                } else {
+                    dropSession(tr("Your session has ended. Please sign in again."));
+                }
+            }));
+        }));
 }
 
 void Session::signIn(const QString &serverUrl, const QString &email, const QString &password)
@@ -162,15 +159,13 @@ void Session::authenticate(const QString &serverUrl, const QByteArray &path,
         setError(tr("Enter the server's address, for example http://127.0.0.1:6001."));
         return;
     }
-    const quint64 generation = ++m_generation;
+    m_requests.reset();
     setError({});
     setStatus(Status::SigningIn);
     m_api.setBaseUrl(QUrl(server + QLatin1Char('/')));
     m_api.setToken({});
     m_api.request("POST", QString::fromLatin1(path), body,
-                  [this, generation, server](const ApiResult &result) {
-                      if (generation != m_generation)
-                          return;
+                  m_requests.guard([this, server](const ApiResult &result) {
                       if (!result.ok()) {
                           setError(result.status == 0
                                        ? tr("Cannot reach %1: %2").arg(server, result.errorString)
@@ -193,7 +188,7 @@ void Session::authenticate(const QString &serverUrl, const QByteArray &path,
                                   : tr("%1 You will have to sign in again next time.").arg(error));
                       });
                       acceptUser(user);
-                  });
+                  }));
 }
 
 void Session::acceptUser(const QJsonObject &user)
@@ -222,7 +217,7 @@ void Session::signOut()
 
 void Session::dropSession(const QString &reason)
 {
-    ++m_generation;
+    m_requests.reset();
     m_tokens.remove(accountKey(), [this](const QString &error) { setKeychainWarning(error); });
     m_api.setToken({});
     m_userId = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "requestgeneration.h"
+
 #include <QObject>
 #include <QPointer>
 #include <QSettings>
@@ -95,7 +97,7 @@ private:
     QString m_role;
     QString m_errorString;
     QString m_keychainWarning;
-    quint64 m_generation = 0; // ignores answers to requests of an earlier attempt
+    RequestGeneration m_requests; // answers to requests of an earlier open() or attempt are dropped
 };
 
 } // namespace flippdeal::client
