@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "apiclient.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QPointer>
 #include <QUrlQuery>
 
 namespace flippdeal::client {
+
+QString ApiResult::reason() const
+{
+    const QJsonObject errors = json.value(QLatin1String("errors")).toObject();
+    for (auto it = errors.begin(); it != errors.end(); ++it) {
+        const QJsonArray list = it.value().toArray();
+        if (!list.isEmpty())
+            return list.first().toString(errorString);
+    }
+    return errorString;
+}
 
 ApiClient::ApiClient(QObject *parent)
     : QObject(parent)

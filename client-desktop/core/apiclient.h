@@ -23,6 +23,8 @@ struct ApiResult
     QString errorString;
 
     bool ok() const { return status >= 200 && status < 300; }
+    //! What to tell the user: the first field error of a 422 (`errors`), else errorString.
+    QString reason() const;
 };
 
 //! \brief The REST API of the contract (docs/api.md) for the desktop client and the admin

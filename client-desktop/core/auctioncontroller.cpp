@@ -306,12 +306,7 @@ bool AuctionController::placeBid(qint64 amountCents)
                       m_bidding = false;
                       Q_EMIT biddingChanged();
                       if (!result.ok()) {
-                          QString reason = result.errorString;
-                          const QJsonObject errors =
-                              result.json.value(QLatin1String("errors")).toObject();
-                          if (!errors.isEmpty())
-                              reason = errors.begin()->toArray().first().toString(reason);
-                          setError(reason);
+                          setError(result.reason());
                           return;
                       }
                       addBid(result.json.value(QLatin1String("bid")).toObject(), true);

@@ -219,11 +219,7 @@ void Outbox::pump()
                 setStatus(*entry, Delivery::Queued, result.errorString);
                 m_retryTimer.start();
             } else {
-                QString reason = result.errorString;
-                const QJsonObject errors = result.json.value(QLatin1String("errors")).toObject();
-                if (!errors.isEmpty())
-                    reason = errors.begin()->toArray().first().toString(reason);
-                setStatus(*entry, Delivery::Failed, reason);
+                setStatus(*entry, Delivery::Failed, result.reason());
                 Q_EMIT pendingCountChanged();
                 pump();
             }

@@ -9,22 +9,6 @@
 
 namespace flippdeal::client {
 
-namespace {
-
-//! The first field error of a 422 answer, or the message.
-QString readableError(const ApiResult &result)
-{
-    const QJsonObject errors = result.json.value(QLatin1String("errors")).toObject();
-    for (auto it = errors.begin(); it != errors.end(); ++it) {
-        const QJsonArray list = it.value().toArray();
-        if (!list.isEmpty())
-            return list.first().toString();
-    }
-    return result.errorString;
-}
-
-} // namespace
-
 Session::Session(ApiClient &api, TokenStore &tokens, QSettings &settings, QObject *parent)
     : QObject(parent)
     , m_api(api)
@@ -169,7 +153,7 @@ void Session::authenticate(const QString &serverUrl, const QByteArray &path,
                       if (!result.ok()) {
                           setError(result.status == 0
                                        ? tr("Cannot reach %1: %2").arg(server, result.errorString)
-                                       : readableError(result));
+                                       : result.reason());
                           setStatus(Status::SignedOut);
                           return;
                       }

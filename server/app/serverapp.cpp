@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "app/serverapp.h"
+#include "app/marketservices.h"
 
 #include "admin/adminservice.h"
 #include "webhooks/webhookdispatcher.h"
@@ -94,18 +95,19 @@ bool ServerApp::open()
                                                .arg(QCoreApplication::applicationPid()),
                                            500);
     m_worker->addHandler(EscrowService::PayoutJob,
-                         [this](const Job &job) { return m_escrows->processPayout(job); });
+                         [this](const Job &job) { return m_market->escrows->processPayout(job); });
     m_worker->addHandler(EscrowService::RefundJob,
-                         [this](const Job &job) { return m_escrows->processRefund(job); });
+                         [this](const Job &job) { return m_market->escrows->processRefund(job); });
     m_worker->addHandler(EscrowService::SettleChargeJob,
-                         [this](const Job &job) { return m_escrows->settleCharge(job); });
+                         [this](const Job &job) { return m_market->escrows->settleCharge(job); });
     m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
                                                      m_config.appKey.toUtf8(), m_config.appSecret);
     m_worker->addAsyncHandler(
         QString::fromLatin1(WebhookDispatcher::JobType),
         [this](const Job &job, const JobWorker::Done &done) { m_webhooks->deliver(job, done); });
-    m_channelAuthorizer = std::make_unique<ChannelAuthorizer>(
-        *m_domains, m_config.appKey.toUtf8(), m_config.appSecret, m_config.encryptionMasterKey);
+    m_channelAuthorizer =
+        std::make_unique<ChannelAuthorizer>(*m_market->domains, m_config.appKey.toUtf8(),
+                                            m_config.appSecret, m_config.encryptionMasterKey);
     // Every socket remembers whom it authenticated as, so that a ban, a revocation or a logout
     // reaches it on whatever channels it is.
     m_channelAuthorizer->setGrantObserver(
@@ -120,7 +122,8 @@ bool ServerApp::open()
                                           QStringLiteral("Signed out: sign in again."));
             });
     m_admin = std::make_unique<AdminService>(*m_db, *m_gateway, *m_events, *m_jobs, *m_accounts,
-                                             *m_notifications, *m_domains, *m_auctions, *m_escrows);
+                                             *m_market->notifications, *m_market->domains,
+                                             *m_market->auctions, *m_market->escrows);
     m_metrics = std::make_unique<Metrics>();
 
     createRouter();
@@ -147,19 +150,11 @@ void ServerApp::createServices()
         AccountLimits{m_config.tokenIdleSeconds * 1000, m_config.authAttemptsPerIp,
                       m_config.authFailuresPerAccount, m_config.hashWorkers, m_config.hashQueue});
     m_accounts->stampUntrackedTokens(protocol::nowMs());
-    m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
-    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_notifications,
+    m_market = std::make_unique<MarketServices>(*m_db, *m_events, m_config);
+    m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_market->notifications,
                                                   m_config.messagesPerSecond);
-    m_domains = std::make_unique<DomainService>(*m_db, *m_events);
-    m_domains->setMaxLiveAuctionsPerSeller(m_config.maxLiveAuctionsPerSeller);
-    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
-    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications, *m_payments,
-                                                m_config.platformFeeBps);
-    m_auctions =
-        std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
-                                         qint64(m_config.antiSnipeSeconds) * 1000);
-    m_offers =
-        std::make_unique<OfferService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains);
+    m_offers = std::make_unique<OfferService>(*m_db, *m_events, *m_market->notifications,
+                                              *m_market->escrows, *m_market->domains);
 }
 
 void ServerApp::createRouter()
@@ -171,10 +166,10 @@ void ServerApp::createRouter()
     // The order counts where patterns overlap (see Router::add()).
     m_router->add(accountRoutes(*m_accounts, *m_channelAuthorizer));
     m_router->add(messagingRoutes(*m_messages));
-    m_router->add(notificationRoutes(*m_notifications));
-    m_router->add(domainRoutes(*m_domains));
-    m_router->add(marketRoutes(*m_domains, *m_auctions, *m_offers));
-    m_router->add(escrowRoutes(*m_escrows));
+    m_router->add(notificationRoutes(*m_market->notifications));
+    m_router->add(domainRoutes(*m_market->domains));
+    m_router->add(marketRoutes(*m_market->domains, *m_market->auctions, *m_offers));
+    m_router->add(escrowRoutes(*m_market->escrows));
     m_router->add(historyRoutes(*m_events, *m_channelAuthorizer));
     m_router->add(pusherApiRoutes(m_config, *m_events, *m_gateway));
     m_router->add(adminRoutes(*m_admin));
@@ -216,7 +211,7 @@ bool ServerApp::listen()
                    .arg(ConnectionBudget::automaticMaxTotal());
     if (m_config.metricsListenEnabled() && !listenMetrics())
         return false;
-    if (m_payments->isSandbox())
+    if (m_market->payments->isSandbox())
         qCInfo(lcApp) << "payments: the sandbox provider, which records charges, refunds and "
                          "payouts and moves no real money";
     m_events->setPublishing(true);
@@ -277,8 +272,8 @@ bool ServerApp::listenMetrics()
 void ServerApp::runSchedulerTick()
 {
     const qint64 now = protocol::nowMs();
-    m_auctions->closeDueAuctions(now);
-    m_auctions->broadcastCountdowns(now);
+    m_market->auctions->closeDueAuctions(now);
+    m_market->auctions->broadcastCountdowns(now);
 }
 
 void ServerApp::startScheduler()

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "app/marketservices.h"
 #include "core/config.h"
 
 #include <QObject>
@@ -68,12 +69,12 @@ public:
     EventStore &events() { return *m_events; }
     AccountService &accounts() { return *m_accounts; }
     MessageService &messages() { return *m_messages; }
-    NotificationService &notifications() { return *m_notifications; }
-    DomainService &domains() { return *m_domains; }
-    AuctionService &auctions() { return *m_auctions; }
+    NotificationService &notifications() { return *m_market->notifications; }
+    DomainService &domains() { return *m_market->domains; }
+    AuctionService &auctions() { return *m_market->auctions; }
     OfferService &offers() { return *m_offers; }
-    EscrowService &escrows() { return *m_escrows; }
-    PaymentProvider &payments() { return *m_payments; }
+    EscrowService &escrows() { return *m_market->escrows; }
+    PaymentProvider &payments() { return *m_market->payments; }
     JobQueue &jobs() { return *m_jobs; }
     JobWorker &worker() { return *m_worker; }
     AdminService &admin() { return *m_admin; }
@@ -99,14 +100,10 @@ private:
     std::unique_ptr<Gateway> m_gateway;
     std::unique_ptr<EventStore> m_events;
     std::unique_ptr<AccountService> m_accounts;
-    std::unique_ptr<NotificationService> m_notifications;
+    std::unique_ptr<MarketServices> m_market;
     std::unique_ptr<MessageService> m_messages;
-    std::unique_ptr<DomainService> m_domains;
-    std::unique_ptr<EscrowService> m_escrows;
-    std::unique_ptr<AuctionService> m_auctions;
     std::unique_ptr<OfferService> m_offers;
     std::unique_ptr<JobQueue> m_jobs;
-    std::unique_ptr<PaymentProvider> m_payments;
     std::unique_ptr<JobWorker> m_worker;
     std::unique_ptr<ChannelAuthorizer> m_channelAuthorizer;
     std::unique_ptr<AdminService> m_admin;

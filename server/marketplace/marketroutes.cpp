@@ -16,26 +16,33 @@ namespace {
 //! Largest amount accepted anywhere: ten billion dollars, far inside 53-bit JSON integers.
 constexpr qint64 MaxAmountCents = Q_INT64_C(1'000'000'000'000);
 
-//! The required `amount_cents` of a bid or an offer, or the 422.
-Expected<qint64> amountField(const QJsonObject &body)
+struct DomainAndAmount
 {
-    fields::Reader reader(body);
+    qint64 domainId = 0;
+    qint64 amountCents = 0;
+};
+
+//! The domain `{id}` (or the 404) and the required `amount_cents` of a bid or an offer (or the
+//! 400 or 422).
+Expected<DomainAndAmount> domainAndAmount(const HttpRequest &request)
+{
+    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    if (!input)
+        return input.error();
+    fields::Reader reader(input->body);
     const qint64 amount = reader.requiredInt(QStringLiteral("amount_cents"), 1, MaxAmountCents);
     if (!reader.ok())
         return reader.error();
-    return amount;
+    return DomainAndAmount{input->id, amount};
 }
 
 HttpResponse placeBid(const HttpRequest &request, AuctionService &auctions)
 {
-    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    const auto input = domainAndAmount(request);
     if (!input)
         return HttpResponse::error(input.error());
-    const auto amount = amountField(input->body);
-    if (!amount)
-        return HttpResponse::error(amount.error());
     const qint64 now = protocol::nowMs();
-    const auto result = auctions.placeBid(*request.user, input->id, *amount, now);
+    const auto result = auctions.placeBid(*request.user, input->domainId, input->amountCents, now);
     if (!result)
         return HttpResponse::error(result.error());
     return HttpResponse::json(
@@ -68,13 +75,11 @@ HttpResponse updateDomain(const HttpRequest &request, DomainService &domains)
 
 HttpResponse makeOffer(const HttpRequest &request, OfferService &offers)
 {
-    const auto input = idAndBody(request, QStringLiteral("Domain"));
+    const auto input = domainAndAmount(request);
     if (!input)
         return HttpResponse::error(input.error());
-    const auto amount = amountField(input->body);
-    if (!amount)
-        return HttpResponse::error(amount.error());
-    return respond(201, QLatin1String("offer"), offers.make(*request.user, input->id, *amount));
+    return respond(201, QLatin1String("offer"),
+                   offers.make(*request.user, input->domainId, input->amountCents));
 }
 
 HttpResponse respondToOffer(const HttpRequest &request, OfferService &offers)

@@ -212,13 +212,7 @@ QString AdminConsole::readableError(const ApiResult &result)
 {
     if (result.status == 0)
         return tr("The server cannot be reached: %1").arg(result.errorString);
-    const QJsonObject errors = result.json.value(QLatin1String("errors")).toObject();
-    for (auto it = errors.begin(); it != errors.end(); ++it) {
-        const QJsonArray list = it.value().toArray();
-        if (!list.isEmpty())
-            return list.first().toString();
-    }
-    return result.errorString;
+    return result.reason();
 }
 
 void AdminConsole::setError(const QString &error)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "app/commands/commandcontext.h"
+#include "app/marketservices.h"
 
 #include "admin/adminservice.h"
 #include "auth/accountservice.h"
@@ -63,17 +64,10 @@ AdminService &CommandContext::admin()
                        m_config.maxPresenceMembers, 0},
         std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
-    m_notifications = std::make_unique<NotificationService>(*m_db, *m_events);
-    m_domains = std::make_unique<DomainService>(*m_db, *m_events);
-    m_domains->setMaxLiveAuctionsPerSeller(m_config.maxLiveAuctionsPerSeller);
-    m_payments = std::make_unique<SandboxPaymentProvider>(*m_db);
-    m_escrows = std::make_unique<EscrowService>(*m_db, *m_events, *m_notifications, *m_payments,
-                                                m_config.platformFeeBps);
-    m_auctions =
-        std::make_unique<AuctionService>(*m_db, *m_events, *m_notifications, *m_escrows, *m_domains,
-                                         qint64(m_config.antiSnipeSeconds) * 1000);
+    m_market = std::make_unique<MarketServices>(*m_db, *m_events, m_config);
     m_admin = std::make_unique<AdminService>(*m_db, *m_gateway, *m_events, jobs(), accounts(),
-                                             *m_notifications, *m_domains, *m_auctions, *m_escrows);
+                                             *m_market->notifications, *m_market->domains,
+                                             *m_market->auctions, *m_market->escrows);
     return *m_admin;
 }
 

@@ -11,15 +11,11 @@ namespace flippdeal::server {
 
 class AccountService;
 class AdminService;
-class AuctionService;
 class Database;
-class DomainService;
-class EscrowService;
 class EventStore;
 class Gateway;
 class JobQueue;
-class NotificationService;
-class PaymentProvider;
+struct MarketServices;
 
 namespace cli {
 
@@ -56,11 +52,7 @@ private:
     // AdminService and what it needs; declared in build order so they are destroyed in reverse.
     std::unique_ptr<Gateway> m_gateway;
     std::unique_ptr<EventStore> m_events;
-    std::unique_ptr<NotificationService> m_notifications;
-    std::unique_ptr<DomainService> m_domains;
-    std::unique_ptr<PaymentProvider> m_payments;
-    std::unique_ptr<EscrowService> m_escrows;
-    std::unique_ptr<AuctionService> m_auctions;
+    std::unique_ptr<MarketServices> m_market;
     std::unique_ptr<AdminService> m_admin;
 };
 
