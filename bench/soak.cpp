@@ -12,6 +12,8 @@
 
 #include "benchsupport.h"
 
+#include "protocol/clientframes.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
@@ -228,13 +230,7 @@ public:
     void subscribe(const QString &channel, const QString &auth = {},
                    const QString &channelData = {})
     {
-        QJsonObject data{{QLatin1String("channel"), channel}};
-        if (!auth.isEmpty())
-            data.insert(QLatin1String("auth"), auth);
-        if (!channelData.isEmpty())
-            data.insert(QLatin1String("channel_data"), channelData);
-        send({{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
-              {QLatin1String("data"), data}});
+        send(protocol::subscribeFrame(channel, auth, channelData));
     }
 
     //! Closes without reporting it: the caller meant it.
