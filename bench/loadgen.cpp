@@ -36,9 +36,12 @@
 #include <vector>
 
 using flippdeal::bench::cpuMicros;
+using flippdeal::bench::maskedTextFrame;
 using flippdeal::bench::readServerFrames;
 using flippdeal::bench::rssKiB;
 using flippdeal::bench::ServerFrame;
+using flippdeal::bench::takeUpgradeAnswer;
+using flippdeal::bench::UpgradeAnswer;
 
 namespace {
 
@@ -107,31 +110,14 @@ public:
         }
     }
 
-    void sendText(const QByteArray &payload)
-    {
-        QByteArray frame;
-        frame.append(char(0x81));
-        if (payload.size() < 126) {
-            frame.append(char(0x80 | payload.size()));
-        } else {
-            frame.append(char(0x80 | 126))
-                .append(char(payload.size() >> 8))
-                .append(char(payload.size() & 0xFF));
-        }
-        frame.append(4, '\0'); // a zero mask key leaves the payload as it is
-        m_socket->write(frame + payload);
-    }
+    void sendText(const QByteArray &payload) { m_socket->write(maskedTextFrame(payload)); }
 
 private:
     void onReadyRead()
     {
         m_buffer += m_socket->readAll();
         if (!m_upgraded) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            m_upgraded = m_buffer.startsWith("HTTP/1.1 101");
-            m_buffer.remove(0, end + 4);
+            m_upgraded = takeUpgradeAnswer(m_buffer) == UpgradeAnswer::Switched;
             if (!m_upgraded)
                 return;
         }
