@@ -41,6 +41,33 @@ qint64 openDescriptors(qint64 pid)
         .size();
 }
 
+QByteArray maskedTextFrame(QByteArrayView payload)
+{
+    QByteArray frame;
+    frame.append(char(0x81));
+    if (payload.size() < 126) {
+        frame.append(char(0x80 | payload.size()));
+    } else {
+        frame.append(char(0x80 | 126))
+            .append(char(payload.size() >> 8))
+            .append(char(payload.size() & 0xFF));
+    }
+    frame.append(4, '\0'); // a zero mask key leaves the payload as it is
+    return frame.append(payload);
+}
+
+UpgradeAnswer takeUpgradeAnswer(QByteArray &buffer, QByteArray *statusLine)
+{
+    const qsizetype end = buffer.indexOf("\r\n\r\n");
+    if (end < 0)
+        return UpgradeAnswer::Incomplete;
+    const bool switched = buffer.startsWith("HTTP/1.1 101");
+    if (statusLine)
+        *statusLine = buffer.left(buffer.indexOf('\r'));
+    buffer.remove(0, end + 4);
+    return switched ? UpgradeAnswer::Switched : UpgradeAnswer::Refused;
+}
+
 qsizetype readServerFrames(QByteArrayView buffer,
                            const std::function<bool(const ServerFrame &)> &onFrame)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QByteArray>
 #include <QByteArrayView>
 
 #include <functional>
@@ -14,12 +15,28 @@ qint64 cpuMicros(qint64 pid);
 //! Open file descriptors of process `pid`.
 qint64 openDescriptors(qint64 pid);
 
+//! How far the server's answer to a WebSocket upgrade request has come.
+enum class UpgradeAnswer
+{
+    Incomplete, //!< its head has not all arrived yet
+    Switched,   //!< 101 Switching Protocols: frames follow
+    Refused,    //!< any other status
+};
+
+//! Reads the answer to a WebSocket upgrade at the start of `buffer`. Once its head is complete,
+//! removes it from `buffer` and, with `statusLine`, puts its first line there.
+UpgradeAnswer takeUpgradeAnswer(QByteArray &buffer, QByteArray *statusLine = nullptr);
+
 //! One WebSocket frame from the server (unmasked): its opcode and payload.
 struct ServerFrame
 {
     int opcode = 0;
     QByteArrayView payload;
 };
+
+//! A client's text frame carrying `payload` (under 64 KiB), masked with a zero key so the
+//! payload goes on the wire as it is.
+QByteArray maskedTextFrame(QByteArrayView payload);
 
 //! Passes each whole frame at the start of `buffer` to `onFrame`, until one is incomplete or
 //! `onFrame` returns false. Returns the bytes of the frames it passed.

@@ -36,9 +36,12 @@
 #include <vector>
 
 using flippdeal::bench::cpuMicros;
+using flippdeal::bench::maskedTextFrame;
 using flippdeal::bench::readServerFrames;
 using flippdeal::bench::rssKiB;
 using flippdeal::bench::ServerFrame;
+using flippdeal::bench::takeUpgradeAnswer;
+using flippdeal::bench::UpgradeAnswer;
 
 namespace {
 
@@ -107,31 +110,14 @@ public:
         }
     }
 
-    void sendText(const QByteArray &payload)
-    {
-        QByteArray frame;
-        frame.append(char(0x81));
-        if (payload.size() < 126) {
-            frame.append(char(0x80 | payload.size()));
-        } else {
-            frame.append(char(0x80 | 126))
-                .append(char(payload.size() >> 8))
-                .append(char(payload.size() & 0xFF));
-        }
-        frame.append(4, '\0'); // a zero mask key leaves the payload as it is
-        m_socket->write(frame + payload);
-    }
+    void sendText(const QByteArray &payload) { m_socket->write(maskedTextFrame(payload)); }
 
 private:
     void onReadyRead()
     {
         m_buffer += m_socket->readAll();
         if (!m_upgraded) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            m_upgraded = m_buffer.startsWith("HTTP/1.1 101");
-            m_buffer.remove(0, end + 4);
+            m_upgraded = takeUpgradeAnswer(m_buffer) == UpgradeAnswer::Switched;
             if (!m_upgraded)
                 return;
         }
@@ -285,152 +271,256 @@ void waitFor(const std::function<bool()> &condition, int timeoutMs)
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
 }
 
-int runFanOut(const Options &options)
+//! The server process named by --server-pid, read through /proc; every figure is -1 without one.
+struct ServerProbe
 {
-    const qint64 rssBefore = options.serverPid ? rssKiB(options.serverPid) : -1;
-    std::atomic<int> subscribed{0};
-    std::atomic<qint64> received{0};
-    std::vector<std::unique_ptr<QThread>> threads;
-    std::vector<Worker *> workers;
-    QElapsedTimer connectTimer;
-    connectTimer.start();
-    for (int t = 0; t < options.threads; ++t) {
-        const int count = options.connections / options.threads +
-                          (t < options.connections % options.threads ? 1 : 0);
-        auto thread = std::make_unique<QThread>();
-        auto *worker = new Worker(options, count, subscribed, received);
-        worker->moveToThread(thread.get());
-        QObject::connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
-        thread->start();
-        QMetaObject::invokeMethod(worker, [worker] { worker->start(); });
-        workers.push_back(worker);
-        threads.push_back(std::move(thread));
-    }
-    waitFor([&] { return subscribed.load() >= options.connections; }, 120'000);
-    const double connectSeconds = connectTimer.nsecsElapsed() / 1e9;
-    const int held = subscribed.load();
-    QThread::msleep(1000); // let the server settle before reading its memory
-    const qint64 rssIdle = options.serverPid ? rssKiB(options.serverPid) : -1;
+    qint64 pid = 0;
 
+    qint64 rssKiB() const { return pid ? flippdeal::bench::rssKiB(pid) : -1; }
+    qint64 cpuMicros() const { return pid ? flippdeal::bench::cpuMicros(pid) : -1; }
+};
+
+//! The fan-out's WebSocket connections, spread over `options.threads` threads with one Worker
+//! each. They start connecting and subscribing when constructed.
+class Subscribers
+{
+public:
+    explicit Subscribers(const Options &options)
+    {
+        for (int t = 0; t < options.threads; ++t) {
+            const int count = options.connections / options.threads +
+                              (t < options.connections % options.threads ? 1 : 0);
+            auto thread = std::make_unique<QThread>();
+            auto *worker = new Worker(options, count, m_subscribed, m_received);
+            worker->moveToThread(thread.get());
+            QObject::connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
+            thread->start();
+            QMetaObject::invokeMethod(worker, [worker] { worker->start(); });
+            m_workers.push_back(worker);
+            m_threads.push_back(std::move(thread));
+        }
+    }
+
+    int subscribed() const { return m_subscribed.load(); }
+    qint64 received() const { return m_received.load(); }
+
+    //! Stops the threads; returns the delivery latencies (ns) all workers measured, sorted.
+    std::vector<qint64> stop()
+    {
+        std::vector<qint64> latencies;
+        for (Worker *worker : m_workers) {
+            auto part = worker->takeLatencies();
+            latencies.insert(latencies.end(), part.begin(), part.end());
+        }
+        std::sort(latencies.begin(), latencies.end());
+        for (auto &thread : m_threads) {
+            thread->quit();
+            thread->wait();
+        }
+        return latencies;
+    }
+
+private:
+    std::atomic<int> m_subscribed{0};
+    std::atomic<qint64> m_received{0};
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::vector<Worker *> m_workers;
+};
+
+//! How the events of a fan-out went out.
+struct Publishing
+{
+    int acknowledged = 0;
+    int failed = 0;
+    double seconds = 0; //!< from the first event to the last acknowledgement and delivery
+};
+
+//! Publishes `options.events` events, at `options.rate` per second or as fast as they are
+//! acknowledged with at most `options.inFlight` waiting; then waits (30 s at the most) for the
+//! last acknowledgement and for `expected` deliveries to `subscribers`.
+Publishing publishEvents(const Options &options, const Subscribers &subscribers, qint64 expected)
+{
     Publisher publisher(options);
-    const qint64 cpuBefore = options.serverPid ? cpuMicros(options.serverPid) : -1;
-    int published = 0, acknowledged = 0, failed = 0, inFlight = 0;
-    QElapsedTimer publishTimer;
-    publishTimer.start();
-    const qint64 expected = qint64(options.events) * held;
+    Publishing outcome;
+    int published = 0, inFlight = 0;
+    QElapsedTimer timer;
+    timer.start();
     while (published < options.events) {
         const bool rateAllows =
-            options.rate <= 0 || published < publishTimer.nsecsElapsed() / 1e9 * options.rate;
+            options.rate <= 0 || published < timer.nsecsElapsed() / 1e9 * options.rate;
         if (rateAllows && inFlight < options.inFlight) {
             ++inFlight;
             publisher.publish(published++, [&](bool ok) {
                 --inFlight;
-                ok ? ++acknowledged : ++failed;
+                ok ? ++outcome.acknowledged : ++outcome.failed;
             });
             continue;
         }
         QCoreApplication::processEvents(QEventLoop::AllEvents, 1);
     }
-    waitFor([&] { return inFlight == 0 && received.load() >= expected; }, 30'000);
-    const double publishSeconds = publishTimer.nsecsElapsed() / 1e9;
-    const qint64 cpuAfter = options.serverPid ? cpuMicros(options.serverPid) : -1;
+    waitFor([&] { return inFlight == 0 && subscribers.received() >= expected; }, 30'000);
+    outcome.seconds = timer.nsecsElapsed() / 1e9;
+    return outcome;
+}
 
-    std::vector<qint64> latencies;
-    for (Worker *worker : workers) {
-        auto part = worker->takeLatencies();
-        latencies.insert(latencies.end(), part.begin(), part.end());
-    }
-    std::sort(latencies.begin(), latencies.end());
-    for (auto &thread : threads) {
-        thread->quit();
-        thread->wait();
-    }
+//! What a fan-out run measured: the figures of its JSON line.
+struct FanOutResult
+{
+    qint64 rssBefore = -1; //!< server RSS before the first connection
+    qint64 rssIdle = -1;   //!< server RSS with every connection held, before publishing
+    int held = 0;          //!< connections subscribed
+    double connectSeconds = 0;
+    qint64 expected = 0; //!< deliveries due: events × connections held
+    qint64 cpuBefore = -1, cpuAfter = -1;
+    Publishing publishing;
+    qint64 received = 0;
+    std::vector<qint64> latencies; //!< sorted, ns
+};
 
+void printFanOut(const Options &options, const FanOutResult &r)
+{
     QJsonObject result{
         {QLatin1String("mode"), QStringLiteral("fanout")},
         {QLatin1String("connections_requested"), options.connections},
-        {QLatin1String("connections_held"), held},
+        {QLatin1String("connections_held"), r.held},
         {QLatin1String("threads"), options.threads},
-        {QLatin1String("connect_per_second"), held / connectSeconds},
-        {QLatin1String("events_published"), acknowledged},
-        {QLatin1String("publish_failures"), failed},
+        {QLatin1String("connect_per_second"), r.held / r.connectSeconds},
+        {QLatin1String("events_published"), r.publishing.acknowledged},
+        {QLatin1String("publish_failures"), r.publishing.failed},
         {QLatin1String("publish_rate_target"), options.rate},
         {QLatin1String("payload_bytes"), options.payloadBytes},
-        {QLatin1String("deliveries"), double(received.load())},
-        {QLatin1String("deliveries_per_second"), received.load() / publishSeconds},
-        {QLatin1String("latency_ms_p50"), percentile(latencies, 0.50)},
-        {QLatin1String("latency_ms_p95"), percentile(latencies, 0.95)},
-        {QLatin1String("latency_ms_p99"), percentile(latencies, 0.99)},
-        {QLatin1String("latency_ms_max"), latencies.empty() ? 0.0 : latencies.back() / 1e6},
-        {QLatin1String("messages_lost"), double(expected - received.load())},
+        {QLatin1String("deliveries"), double(r.received)},
+        {QLatin1String("deliveries_per_second"), r.received / r.publishing.seconds},
+        {QLatin1String("latency_ms_p50"), percentile(r.latencies, 0.50)},
+        {QLatin1String("latency_ms_p95"), percentile(r.latencies, 0.95)},
+        {QLatin1String("latency_ms_p99"), percentile(r.latencies, 0.99)},
+        {QLatin1String("latency_ms_max"), r.latencies.empty() ? 0.0 : r.latencies.back() / 1e6},
+        {QLatin1String("messages_lost"), double(r.expected - r.received)},
     };
-    if (cpuBefore >= 0 && cpuAfter >= 0 && received.load() > 0)
+    if (r.cpuBefore >= 0 && r.cpuAfter >= 0 && r.received > 0)
         result.insert(QLatin1String("server_cpu_us_per_delivery"),
-                      double(cpuAfter - cpuBefore) / double(received.load()));
-    if (rssBefore > 0 && rssIdle > 0 && held > 0)
+                      double(r.cpuAfter - r.cpuBefore) / double(r.received));
+    if (r.rssBefore > 0 && r.rssIdle > 0 && r.held > 0)
         result.insert(QLatin1String("server_rss_kib_per_idle_connection"),
-                      double(rssIdle - rssBefore) / held);
+                      double(r.rssIdle - r.rssBefore) / r.held);
     std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
-    return received.load() == expected ? 0 : 1;
 }
 
-int runRest(const Options &options, int users, int messages)
+//! The fan-out benchmark: connects and subscribes every connection (2 minutes at the most),
+//! reads the server's idle memory, publishes the events and prints one JSON line. 0 when every
+//! event reached every connection held.
+int runFanOut(const Options &options)
 {
-    QNetworkAccessManager network;
-    const QString base = options.httpBase();
-    auto call = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
-        QNetworkRequest request(QUrl(base + path));
+    const ServerProbe server{options.serverPid};
+    FanOutResult r;
+    r.rssBefore = server.rssKiB();
+    QElapsedTimer connectTimer;
+    connectTimer.start();
+    Subscribers subscribers(options);
+    waitFor([&] { return subscribers.subscribed() >= options.connections; }, 120'000);
+    r.connectSeconds = connectTimer.nsecsElapsed() / 1e9;
+    r.held = subscribers.subscribed();
+    QThread::msleep(1000); // let the server settle before reading its memory
+    r.rssIdle = server.rssKiB();
+
+    r.expected = qint64(options.events) * r.held;
+    r.cpuBefore = server.cpuMicros();
+    r.publishing = publishEvents(options, subscribers, r.expected);
+    r.cpuAfter = server.cpuMicros();
+    r.latencies = subscribers.stop();
+    r.received = subscribers.received();
+    printFanOut(options, r);
+    return r.received == r.expected ? 0 : 1;
+}
+
+//! JSON POSTs to the server, signed in with a bearer token or not.
+class RestClient
+{
+public:
+    explicit RestClient(const Options &options)
+        : m_base(options.httpBase())
+    {}
+
+    QNetworkReply *post(const QString &path, const QJsonObject &body, const QByteArray &token = {})
+    {
+        QNetworkRequest request(QUrl(m_base + path));
         request.setHeader(QNetworkRequest::ContentTypeHeader,
                           QByteArrayLiteral("application/json"));
         if (!token.isEmpty())
             request.setRawHeader("Authorization", "Bearer " + token);
-        return network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
-    };
-    struct User
-    {
-        qint64 id;
-        QByteArray token;
-    };
-    std::vector<User> accounts;
+        return m_network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    }
+
+private:
+    QString m_base;
+    QNetworkAccessManager m_network;
+};
+
+struct RestUser
+{
+    qint64 id;
+    QByteArray token;
+};
+
+//! Registers `count` users with addresses of their own to this run, one after the other.
+std::vector<RestUser> registerUsers(RestClient &client, int count)
+{
+    std::vector<RestUser> users;
     const QString run = QString::number(QDateTime::currentMSecsSinceEpoch());
-    for (int i = 0; i < users; ++i) {
-        QNetworkReply *reply = call(
+    for (int i = 0; i < count; ++i) {
+        QNetworkReply *reply = client.post(
             QStringLiteral("/api/register"),
             {{QLatin1String("name"), QStringLiteral("Bench %1").arg(i)},
              {QLatin1String("email"), QStringLiteral("bench-%1-%2@bench.test").arg(run).arg(i)},
-             {QLatin1String("password"), QStringLiteral("bench-password")}},
-            {});
+             {QLatin1String("password"), QStringLiteral("bench-password")}});
         waitFor([reply] { return reply->isFinished(); }, 30'000);
         const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
         reply->deleteLater();
-        accounts.push_back({static_cast<qint64>(json.value(QLatin1String("user"))
-                                                    .toObject()
-                                                    .value(QLatin1String("id"))
-                                                    .toDouble()),
-                            json.value(QLatin1String("token")).toString().toLatin1()});
+        users.push_back({static_cast<qint64>(json.value(QLatin1String("user"))
+                                                 .toObject()
+                                                 .value(QLatin1String("id"))
+                                                 .toDouble()),
+                         json.value(QLatin1String("token")).toString().toLatin1()});
     }
-    int sent = 0, ok = 0, failed = 0, inFlight = 0;
-    std::vector<qint64> latencies;
+    return users;
+}
+
+//! How the messages of a REST run went.
+struct Messaging
+{
+    int acknowledged = 0; //!< answered 201
+    int failed = 0;
+    double seconds = 0;
+    std::vector<qint64> latencies; //!< sorted, ns
+};
+
+//! Sends `messages` messages round the ring of `users` (each to the next), with at most
+//! `inFlight` waiting for their answer; then waits (a minute at the most) for the last answer.
+Messaging sendMessages(RestClient &client, const std::vector<RestUser> &users, int messages,
+                       int inFlightMax)
+{
+    Messaging outcome;
+    int sent = 0, inFlight = 0;
     QElapsedTimer timer;
     timer.start();
     while (sent < messages) {
-        if (inFlight < options.inFlight) {
-            const User &from = accounts[sent % users];
-            const User &to = accounts[(sent + 1) % users];
+        if (inFlight < inFlightMax) {
+            const RestUser &from = users[sent % users.size()];
+            const RestUser &to = users[(sent + 1) % users.size()];
             ++inFlight;
             const qint64 start = monotonicNs();
             QNetworkReply *reply =
-                call(QStringLiteral("/api/messages"),
-                     {{QLatin1String("to_user_id"), to.id},
-                      {QLatin1String("body"), QStringLiteral("bench message %1").arg(sent)}},
-                     from.token);
+                client.post(QStringLiteral("/api/messages"),
+                            {{QLatin1String("to_user_id"), to.id},
+                             {QLatin1String("body"), QStringLiteral("bench message %1").arg(sent)}},
+                            from.token);
             ++sent;
             QObject::connect(reply, &QNetworkReply::finished, [&, reply, start] {
                 --inFlight;
-                latencies.push_back(monotonicNs() - start);
+                outcome.latencies.push_back(monotonicNs() - start);
                 reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 201
-                    ? ++ok
-                    : ++failed;
+                    ? ++outcome.acknowledged
+                    : ++outcome.failed;
                 reply->deleteLater();
             });
             continue;
@@ -438,32 +528,34 @@ int runRest(const Options &options, int users, int messages)
         QCoreApplication::processEvents(QEventLoop::AllEvents, 1);
     }
     waitFor([&] { return inFlight == 0; }, 60'000);
-    const double seconds = timer.nsecsElapsed() / 1e9;
-    std::sort(latencies.begin(), latencies.end());
+    outcome.seconds = timer.nsecsElapsed() / 1e9;
+    std::sort(outcome.latencies.begin(), outcome.latencies.end());
+    return outcome;
+}
+
+//! The durable REST benchmark: registers `users` users, sends `messages` messages through
+//! POST /api/messages and prints one JSON line. 0 when every message was acknowledged.
+int runRest(const Options &options, int users, int messages)
+{
+    RestClient client(options);
+    const std::vector<RestUser> accounts = registerUsers(client, users);
+    const Messaging m = sendMessages(client, accounts, messages, options.inFlight);
     const QJsonObject result{{QLatin1String("mode"), QStringLiteral("rest")},
                              {QLatin1String("users"), users},
                              {QLatin1String("messages"), messages},
                              {QLatin1String("in_flight"), options.inFlight},
-                             {QLatin1String("acknowledged"), ok},
-                             {QLatin1String("failed"), failed},
-                             {QLatin1String("acknowledged_per_second"), ok / seconds},
-                             {QLatin1String("latency_ms_p50"), percentile(latencies, 0.50)},
-                             {QLatin1String("latency_ms_p99"), percentile(latencies, 0.99)}};
+                             {QLatin1String("acknowledged"), m.acknowledged},
+                             {QLatin1String("failed"), m.failed},
+                             {QLatin1String("acknowledged_per_second"), m.acknowledged / m.seconds},
+                             {QLatin1String("latency_ms_p50"), percentile(m.latencies, 0.50)},
+                             {QLatin1String("latency_ms_p99"), percentile(m.latencies, 0.99)}};
     std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
-    return failed == 0 ? 0 : 1;
+    return m.failed == 0 ? 0 : 1;
 }
 
-} // namespace
-
-int main(int argc, char *argv[])
+QList<QCommandLineOption> commandLineOptions()
 {
-    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
-        qputenv("QT_NO_GLIB", "1"); // as the server: GLib's dispatcher is O(sockets) per wake-up
-    QCoreApplication app(argc, argv);
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("FlippDeal Live load generator"));
-    parser.addHelpOption();
-    const QList<QCommandLineOption> options{
+    return {
         {QStringLiteral("host"), QStringLiteral("Server host."), QStringLiteral("host"),
          QStringLiteral("127.0.0.1")},
         {QStringLiteral("port"), QStringLiteral("Server port."), QStringLiteral("port"),
@@ -505,64 +597,119 @@ int main(int argc, char *argv[])
                         "started with --tls-cert)."),
          QStringLiteral("file")},
     };
-    parser.addOptions(options);
-    parser.process(app);
+}
 
-    Options o;
-    bool ok = true;
-    auto number = [&](const char *name, int min) {
+//! The parsed command line: option values, with each bad number reported on stderr as it is
+//! read and remembered (ok() is false after one).
+class Arguments
+{
+public:
+    explicit Arguments(const QCommandLineParser &parser)
+        : m_parser(parser)
+    {}
+
+    QString text(const char *name) const { return m_parser.value(QString::fromLatin1(name)); }
+    bool isSet(const char *name) const { return m_parser.isSet(QString::fromLatin1(name)); }
+    bool ok() const { return m_ok; }
+
+    //! The integer value of --`name`, which must be at least `min`.
+    int number(const char *name, int min)
+    {
         bool good = false;
-        const int value = parser.value(QString::fromLatin1(name)).toInt(&good);
+        const int value = text(name).toInt(&good);
         if (!good || value < min) {
             std::fprintf(stderr, "flippdeal-bench: --%s must be an integer >= %d\n", name, min);
-            ok = false;
+            m_ok = false;
         }
         return value;
-    };
-    o.host = parser.value(QStringLiteral("host"));
-    o.port = number("port", 1);
-    o.appId = parser.value(QStringLiteral("app-id"));
-    o.key = parser.value(QStringLiteral("key"));
-    o.secret = parser.value(QStringLiteral("secret")).toUtf8();
-    o.connections = number("connections", 1);
-    o.threads = number("threads", 1);
-    o.events = number("events", 1);
-    o.rate = parser.value(QStringLiteral("rate")).toDouble();
-    o.payloadBytes = number("payload", 0);
-    o.inFlight = number("in-flight", 1);
-    o.serverPid = number("server-pid", 0);
-    if (parser.isSet(QStringLiteral("tls-ca"))) {
-        const auto trusted = QSslCertificate::fromPath(parser.value(QStringLiteral("tls-ca")));
-        if (trusted.isEmpty()) {
-            std::fprintf(stderr, "flippdeal-bench: --tls-ca names no PEM certificate\n");
-            return 2;
-        }
-        QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
-        configuration.addCaCertificates(trusted);
-        QSslConfiguration::setDefaultConfiguration(configuration);
-        o.tls = true;
     }
-    if (!ok)
+
+private:
+    const QCommandLineParser &m_parser;
+    bool m_ok = true;
+};
+
+//! The options every mode shares (without --tls-ca: see trustCertificate).
+Options readOptions(Arguments &arguments)
+{
+    Options o;
+    o.host = arguments.text("host");
+    o.port = arguments.number("port", 1);
+    o.appId = arguments.text("app-id");
+    o.key = arguments.text("key");
+    o.secret = arguments.text("secret").toUtf8();
+    o.connections = arguments.number("connections", 1);
+    o.threads = arguments.number("threads", 1);
+    o.events = arguments.number("events", 1);
+    o.rate = arguments.text("rate").toDouble();
+    o.payloadBytes = arguments.number("payload", 0);
+    o.inFlight = arguments.number("in-flight", 1);
+    o.serverPid = arguments.number("server-pid", 0);
+    return o;
+}
+
+//! Adds the PEM certificate(s) at `path` to the trusted CAs of every TLS connection; false (and
+//! a message) when it holds none.
+bool trustCertificate(const QString &path)
+{
+    const auto trusted = QSslCertificate::fromPath(path);
+    if (trusted.isEmpty()) {
+        std::fprintf(stderr, "flippdeal-bench: --tls-ca names no PEM certificate\n");
+        return false;
+    }
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.addCaCertificates(trusted);
+    QSslConfiguration::setDefaultConfiguration(configuration);
+    return true;
+}
+
+//! --soak: the mixed load of soak.cpp, over plain connections only.
+int runSoakMode(Arguments &arguments, const Options &o)
+{
+    flippdeal::bench::SoakOptions soak;
+    soak.host = o.host;
+    soak.port = o.port;
+    soak.key = o.key;
+    soak.seconds = arguments.number("soak", 1);
+    soak.idle = arguments.number("idle", 0);
+    soak.stormEvery = arguments.number("storm-every", 1);
+    soak.serverPid = o.serverPid;
+    if (!arguments.ok() || o.tls)
         return 2;
-    if (parser.isSet(QStringLiteral("soak"))) {
-        flippdeal::bench::SoakOptions soak;
-        soak.host = o.host;
-        soak.port = o.port;
-        soak.key = o.key;
-        soak.seconds = number("soak", 1);
-        soak.idle = number("idle", 0);
-        soak.stormEvery = number("storm-every", 1);
-        soak.serverPid = o.serverPid;
-        if (!ok || o.tls)
+    return flippdeal::bench::runSoak(soak);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1"); // as the server: GLib's dispatcher is O(sockets) per wake-up
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("FlippDeal Live load generator"));
+    parser.addHelpOption();
+    parser.addOptions(commandLineOptions());
+    parser.process(app);
+
+    Arguments arguments(parser);
+    Options options = readOptions(arguments);
+    if (arguments.isSet("tls-ca")) {
+        if (!trustCertificate(arguments.text("tls-ca")))
             return 2;
-        return flippdeal::bench::runSoak(soak);
+        options.tls = true;
     }
-    if (parser.isSet(QStringLiteral("rest")))
-        return runRest(o, std::max(2, parser.value(QStringLiteral("rest")).toInt()),
-                       number("messages", 1));
-    if (o.secret.isEmpty()) {
+    if (!arguments.ok())
+        return 2;
+    if (arguments.isSet("soak"))
+        return runSoakMode(arguments, options);
+    // A bad --messages is reported, yet the run goes ahead with it (as it always has).
+    if (arguments.isSet("rest"))
+        return runRest(options, std::max(2, arguments.text("rest").toInt()),
+                       arguments.number("messages", 1));
+    if (options.secret.isEmpty()) {
         std::fprintf(stderr, "flippdeal-bench: --secret is required to publish\n");
         return 2;
     }
-    return runFanOut(o);
+    return runFanOut(options);
 }

@@ -12,6 +12,8 @@
 
 #include "benchsupport.h"
 
+#include "protocol/clientframes.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
@@ -211,30 +213,13 @@ public:
 
     void send(const QJsonObject &frame)
     {
-        const QByteArray payload = QJsonDocument(frame).toJson(QJsonDocument::Compact);
-        QByteArray bytes;
-        bytes.append(char(0x81));
-        if (payload.size() < 126) {
-            bytes.append(char(0x80 | payload.size()));
-        } else {
-            bytes.append(char(0x80 | 126))
-                .append(char(payload.size() >> 8))
-                .append(char(payload.size() & 0xFF));
-        }
-        bytes.append(4, '\0'); // a zero mask key leaves the payload as it is
-        m_socket->write(bytes + payload);
+        m_socket->write(maskedTextFrame(QJsonDocument(frame).toJson(QJsonDocument::Compact)));
     }
 
     void subscribe(const QString &channel, const QString &auth = {},
                    const QString &channelData = {})
     {
-        QJsonObject data{{QLatin1String("channel"), channel}};
-        if (!auth.isEmpty())
-            data.insert(QLatin1String("auth"), auth);
-        if (!channelData.isEmpty())
-            data.insert(QLatin1String("channel_data"), channelData);
-        send({{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
-              {QLatin1String("data"), data}});
+        send(protocol::subscribeFrame(channel, auth, channelData));
     }
 
     //! Closes without reporting it: the caller meant it.
@@ -258,17 +243,16 @@ private:
     {
         m_buffer += m_socket->readAll();
         if (!m_upgraded) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
+            QByteArray statusLine;
+            const UpgradeAnswer answer = takeUpgradeAnswer(m_buffer, &statusLine);
+            if (answer == UpgradeAnswer::Incomplete)
                 return;
-            if (!m_buffer.startsWith("HTTP/1.1 101")) {
-                closed(QStringLiteral("upgrade refused: ") +
-                       QString::fromLatin1(m_buffer.left(m_buffer.indexOf('\r'))));
+            if (answer == UpgradeAnswer::Refused) {
+                closed(QStringLiteral("upgrade refused: ") + QString::fromLatin1(statusLine));
                 m_socket->abort();
                 return;
             }
             m_upgraded = true;
-            m_buffer.remove(0, end + 4);
         }
         bool closedByServer = false;
         const qsizetype used = readServerFrames(m_buffer, [&](const ServerFrame &frame) {

@@ -8,31 +8,20 @@
 # All traffic goes to 127.0.0.1 and stops by itself. Usage: bench/soak.sh [minutes]
 # (fractions work: 0.5). docs/benchmarks.md records a 30-minute run.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 minutes="${1:-30}"
 seconds="$(awk -v m="$minutes" 'BEGIN { s = int(m * 60); if (s < 30) s = 30; print s }')"
-# 2 000 idle connections plus the rest, on both ends.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-cd "$root"
-cmake --preset release >/dev/null
-cmake --build --preset release --target flippdeal-server flippdeal-bench >/dev/null
-
-work=$(mktemp -d)
-server_pid=""
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+bench_build
+bench_scratch
 port="${SOAK_PORT:-26101}"
 # The per-user message limit is raised so 50 messages/s over 20 users never meets it in a burst.
-FLIPPDEAL_LOG_LEVEL=warning "$root/build/release/server/flippdeal-server" serve \
+bench_serve "$server" serve \
     --listen "127.0.0.1:$port" --data-dir "$work" --database "sqlite:$work/soak.sqlite" \
     --app-secret "soak-secret-$RANDOM$RANDOM" --message-rate 1000 \
-    --max-connections-per-ip 0 --auth-rate-ip 0 >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
-grep -q "listening on" "$work/server.log" || { cat "$work/server.log" >&2; exit 1; }
+    --max-connections-per-ip 0 --auth-rate-ip 0
 
 status=0
-"$root/build/release/bench/flippdeal-bench" --port "$port" --soak "$seconds" \
+"$bench" --port "$port" --soak "$seconds" \
     --server-pid "$server_pid" --idle "${SOAK_IDLE:-2000}" --storm-every 120 || status=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "soak: FAIL: the server exited" >&2

@@ -24,16 +24,7 @@ if ! command -v node >/dev/null || [[ ! -d "$compat/node_modules/ws" ]]; then
     traffic=0
 fi
 
-scratch="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-port=$((20000 + RANDOM % 5000))
+source "$root/scripts/screenshot-session.sh"
 base="http://127.0.0.1:$port"
 db="$scratch/demo.sqlite"
 export FLIPPDEAL_DATABASE="sqlite:$db" FLIPPDEAL_LISTEN="127.0.0.1:$port" \
@@ -61,9 +52,7 @@ INSERT INTO jobs (type, payload, attempts, max_attempts, available_at, created_a
     VALUES ('ProcessPayout', '{"escrow_id":9}', 0, 3, $((now_ms + 7200000)), $now_ms);
 SQL
 
-"$server" serve >"$scratch/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+start_server
 
 # api METHOD PATH TOKEN [BODY]: the JSON answer.
 api() {
@@ -175,12 +164,8 @@ JS
     sleep 2
 fi
 
-display=":$((90 + RANDOM % 9))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-pids+=($!)
-sleep 1
-export DISPLAY="$display" HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" QT_QPA_PLATFORM=xcb
-mkdir -p "$HOME" "$out"
+start_display 1280x800
+mkdir -p "$out"
 
 dbus-run-session -- sh -c '
     echo -n screenshots | gnome-keyring-daemon --unlock --components=secrets >/dev/null

@@ -15,22 +15,11 @@ for tool in Xvfb trayer dbus-run-session gnome-keyring-daemon import; do
 done
 [[ -x "$server" && -x "$desktop" ]] || { echo "screenshots.sh: build first ($build)" >&2; exit 2; }
 
-scratch="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-port=$((20000 + RANDOM % 5000))
+source "$root/scripts/screenshot-session.sh"
 export FLIPPDEAL_DATABASE="sqlite:$scratch/demo.sqlite" FLIPPDEAL_LISTEN="127.0.0.1:$port"
 "$server" migrate >/dev/null
 "$server" demo:seed >/dev/null
-"$server" serve >"$scratch/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+start_server
 
 # Alice writes to Bob once more, so Bob has something unread.
 token=$(curl -s -X POST -H 'Content-Type: application/json' \
@@ -44,12 +33,7 @@ curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -H "Authorizati
 curl -s -o /dev/null -X PATCH -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
     -d '{"action":"accept"}' "http://127.0.0.1:$port/api/offers/1"
 
-display=":$((90 + RANDOM % 9))"
-Xvfb "$display" -screen 0 1280x760x24 -nolisten tcp >/dev/null 2>&1 &
-pids+=($!)
-sleep 1
-export DISPLAY="$display" HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" QT_QPA_PLATFORM=xcb
-mkdir -p "$HOME"
+start_display 1280x760
 trayer --edge bottom --align right --widthtype pixel --width 60 --heighttype pixel --height 24 \
     --transparent false --tint 0x333333 >/dev/null 2>&1 &
 pids+=($!)

@@ -10,7 +10,7 @@ cd "$root"
 scripts/bootstrap.sh
 scripts/check-format.sh
 # No function over 60 lines outside the tests (issue 12's rule).
-python3 scripts/function-lengths.py --check server common client-desktop
+python3 scripts/function-lengths.py --check server common client-desktop bench
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 # Every binding in qml/ checked against the C++ types of FlippDeal.Core: no qmllint warning.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "protocol/clientframes.h"
 #include "protocol/frame.h"
 
 #include <QJsonDocument>
@@ -119,6 +120,32 @@ private Q_SLOTS:
         } else {
             QVERIFY(!error.isEmpty());
         }
+    }
+
+    //! What a client sends with subscribeFrame (clientframes.h) is what the server reads back.
+    void subscribeFrameRoundTrips()
+    {
+        const auto read = [](const QJsonObject &sent) {
+            const auto frame =
+                decodeFrame(QJsonDocument(sent).toJson(QJsonDocument::Compact)).frame;
+            QString error;
+            return frame ? parseSubscribe(*frame, &error) : std::nullopt;
+        };
+        const auto plain = read(subscribeFrame(QStringLiteral("news")));
+        QVERIFY(plain);
+        QCOMPARE(plain->channel, QStringLiteral("news"));
+        QVERIFY(plain->auth.isEmpty() && plain->channelData.isEmpty());
+        const auto presence =
+            read(subscribeFrame(QStringLiteral("presence-room"), QStringLiteral("key:sig"),
+                                QStringLiteral(R"({"user_id":"7"})")));
+        QVERIFY(presence);
+        QCOMPARE(presence->channel, QStringLiteral("presence-room"));
+        QCOMPARE(presence->auth, QStringLiteral("key:sig"));
+        QCOMPARE(presence->channelData, QStringLiteral(R"({"user_id":"7"})"));
+        QVERIFY(!subscribeFrame(QStringLiteral("news"))
+                     .value(QLatin1String("data"))
+                     .toObject()
+                     .contains(QLatin1String("auth")));
     }
 
     void encodeDoubleEncodesData()

@@ -8,6 +8,7 @@
 // client still gets its answer; frames sent with the WebSocket upgrade are processed at once;
 // connections are capped per address and in total (503, or pusher:error 4100 on a WebSocket);
 // out of descriptors, the server pauses accepting instead of spinning, and resumes.
+#include "benchsupport.h"
 #include "serverprocess.h"
 #include "testhelpers.h"
 #include "testserver.h"
@@ -15,9 +16,7 @@
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
 
-#include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QTcpSocket>
@@ -41,6 +40,8 @@
 
 using namespace flippdeal;
 using namespace flippdeal::testing;
+using flippdeal::bench::openDescriptors;
+using flippdeal::bench::rssKiB;
 
 namespace {
 
@@ -139,35 +140,6 @@ QList<RawResponse> readResponses(QTcpSocket &socket, QByteArray &buffer, int cou
         },
         timeoutMs);
     return parseResponses(buffer);
-}
-
-qint64 rssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-//! User plus system CPU time of the process so far.
-double cpuSeconds(qint64 pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray text = stat.readAll();
-    // After "pid (comm) ": state is field 3, utime 14, stime 15.
-    const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
-    return (fields.value(11).toDouble() + fields.value(12).toDouble()) / ::sysconf(_SC_CLK_TCK);
-}
-
-int openDescriptors(qint64 pid)
-{
-    return int(QDir(QStringLiteral("/proc/%1/fd").arg(pid)).entryList(QDir::NoDotAndDotDot).size());
 }
 
 //! A metric's value from a Prometheus text page, or -1.
@@ -663,7 +635,7 @@ private Q_SLOTS:
         const qint64 pid = server.processId();
         // Room for a handful of connections only (max-connections, computed from the limit at
         // start, is far above it: the accept itself fails with EMFILE).
-        const int inUse = openDescriptors(pid);
+        const int inUse = int(openDescriptors(pid));
         QVERIFY(inUse > 0);
         const rlimit limit{rlim_t(inUse + 6), rlim_t(inUse + 6)};
         QCOMPARE(::prlimit(pid_t(pid), RLIMIT_NOFILE, &limit, nullptr), 0);
@@ -688,9 +660,9 @@ private Q_SLOTS:
                  qPrintable(QStringLiteral("%1 of %2 served").arg(served).arg(Clients)));
 
         // Out of descriptors, with connections waiting: the server must not spin.
-        const double before = cpuSeconds(pid);
+        const qint64 before = bench::cpuMicros(pid);
         QTest::qWait(2000);
-        const double used = cpuSeconds(pid) - before;
+        const double used = double(bench::cpuMicros(pid) - before) / 1e6;
         qInfo("%d of %d clients served at the descriptor limit; %.2f s of CPU in 2 s", served,
               Clients, used);
         QVERIFY2(used < 0.25, qPrintable(QStringLiteral("%1 s of CPU in 2 s").arg(used)));

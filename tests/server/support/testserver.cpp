@@ -4,6 +4,7 @@
 #include "testhelpers.h"
 
 #include "auth/passwordhasher.h"
+#include "protocol/clientframes.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -408,13 +409,7 @@ bool TestSocket::receivesWithin(const QString &event, const QString &channel, in
 std::optional<QJsonObject> TestSocket::subscribe(const QString &channel, const QString &auth,
                                                  const QString &channelData)
 {
-    QJsonObject data{{QLatin1String("channel"), channel}};
-    if (!auth.isEmpty())
-        data.insert(QLatin1String("auth"), auth);
-    if (!channelData.isEmpty())
-        data.insert(QLatin1String("channel_data"), channelData);
-    send({{QLatin1String("event"), QStringLiteral("pusher:subscribe")},
-          {QLatin1String("data"), data}});
+    send(protocol::subscribeFrame(channel, auth, channelData));
     return waitFor(QStringLiteral("pusher_internal:subscription_succeeded"), channel, 3000);
 }
 
