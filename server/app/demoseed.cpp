@@ -3,6 +3,7 @@
 
 #include "app/serverapp.h"
 #include "auth/accountservice.h"
+#include "auth/usertable.h"
 #include "escrow/escrowservice.h"
 #include "marketplace/auctionservice.h"
 #include "marketplace/domainservice.h"
@@ -28,34 +29,22 @@ constexpr DemoUser demoUsers[] = {
     {"Carol Collector", "carol@demo.flippdeal.test"},
 };
 
-//! The user with `email`, if there is one; false with `report` when the query fails.
-bool findUser(Database &db, const QString &email, std::optional<protocol::User> *user,
-              QString *report)
-{
-    try {
-        SqlQuery query(db,
-                       QStringLiteral("SELECT id, name, email, role FROM users WHERE email = ?"));
-        query.bind(email).exec();
-        if (query.next())
-            *user = protocol::User{query.int64(0), query.text(1), query.text(2), query.text(3)};
-    } catch (const DbError &error) {
-        *report = QString::fromUtf8(error.what());
-        return false;
-    }
-    return true;
-}
-
 //! alice, bob and carol, found or created (`created` when any was missing).
 bool seedUsers(ServerApp &app, const QString &password, QList<protocol::User> *users, bool *created,
                QString *report)
 {
     for (const DemoUser &demo : demoUsers) {
         const QString email = QString::fromLatin1(demo.email);
-        std::optional<protocol::User> existing;
-        if (!findUser(app.database(), email, &existing, report))
+        const auto existing =
+            app.database().attempt([&]() -> Expected<std::optional<protocol::User>> {
+                return UserTable(app.database()).findByEmail(email);
+            });
+        if (!existing) {
+            *report = existing.error().message;
             return false;
-        if (existing) {
-            users->append(*existing);
+        }
+        if (*existing) {
+            users->append(**existing);
             continue;
         }
         const auto user = app.accounts().createUserBlocking(QString::fromLatin1(demo.name), email,
