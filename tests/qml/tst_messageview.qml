@@ -3,7 +3,10 @@ import QtQuick
 import QtQuick.Controls
 import QtTest
 import FlippDeal.Chat
+import FlippDeal.Test
 
+// The message view on the buyer's real MessageModel, talking to a real server: the seller's
+// real client is on the other end of the conversation.
 // The TestCase item itself is invisible: components are created in this visible root.
 Item {
     id: root
@@ -16,20 +19,47 @@ Item {
         when: windowShown
 
         readonly property string markup: "<i>hi</i><img src=x>"
+        // The server keeps text, never markup: it decodes character references once, so this is
+        // stored (and shown) as `markup`.
+        readonly property string markupAsPosted: "&lt;i&gt;hi&lt;/i&gt;&lt;img src=x&gt;"
+        // Nothing is left of it once the server removes the HTML: refused with a 422.
+        readonly property string refused: "<b></b>"
+        readonly property string refusal: "Not sent: The body must contain text once HTML is removed."
+        property int domainCounter: 0
 
-        Component { id: messagesComponent; StandInMessages {} }
         Component { id: viewComponent; MessageView { width: 800; height: 600 } }
+        Component { id: spyComponent; SignalSpy {} }
         LayoutCheck { id: layoutCheck }
 
-        function createView() {
-            const messages = createTemporaryObject(messagesComponent, root)
-            verify(messages)
-            messages.addMessage(101, "Hello, is the domain still for sale?", false)
-            messages.addMessage(102, "Yes it is.", true)
-            messages.addMessage(103, markup, false)
-            messages.addMessage(-7, "Will you take $900?", true, "failed", "The server refused it")
-            const view = createTemporaryObject(viewComponent, root, { messages: messages })
+        function init() {
+            verify(Fixture.reset(), "a fresh buyer and seller, signed in")
+        }
+
+        // A domain of the seller's that the conversation can be about.
+        function createDomain() {
+            const id = Fixture.createDomain(Fixture.seller,
+                                            "chat-" + Date.now() + "-" + (++domainCounter) + ".com")
+            verify(id > 0)
+            return id
+        }
+
+        // The buyer's conversation with the seller: three stored messages and one the server
+        // refused (rows 0..3), with the seller's client in the same conversation.
+        function createView(domainId) {
+            const buyer = Fixture.buyer
+            const seller = Fixture.seller
+            domainId = domainId || 0
+            verify(Fixture.postMessage(seller, buyer, "Hello, is the domain still for sale?", domainId) > 0)
+            verify(Fixture.postMessage(buyer, seller, "Yes it is.", domainId) > 0)
+            verify(Fixture.postMessage(seller, buyer, markupAsPosted, domainId) > 0)
+            verify(Fixture.openConversation(buyer, seller, domainId))
+            verify(Fixture.openConversation(seller, buyer, domainId))
+            const view = createTemporaryObject(viewComponent, root, { messages: buyer.messages })
             verify(view)
+            verify(buyer.messages.send(refused))
+            const list = child(view, "messageList")
+            tryCompare(list, "count", 4)
+            tryVerify(() => child(bubbleAt(view, 3), "retryButton").visible, 5000, "refused")
             return view
         }
 
@@ -45,9 +75,22 @@ Item {
             return list.itemAtIndex(index)
         }
 
+        function bodies(view) {
+            const list = child(view, "messageList")
+            const result = []
+            for (let i = 0; i < list.count; ++i)
+                result.push(child(bubbleAt(view, i), "bodyText").text)
+            return result
+        }
+
         function typeText(text) {
             for (let i = 0; i < text.length; ++i)
                 keyClick(text[i])
+        }
+
+        // Whether the server has stored `body` between the buyer and the seller.
+        function onServer(body, domainId) {
+            return Fixture.serverMessages(Fixture.buyer, Fixture.seller, domainId || 0).indexOf(body) >= 0
         }
 
         function test_rowsRender() {
@@ -63,15 +106,25 @@ Item {
             }
             tryVerify(() => delegates() === 4, 2000, "one bubble per row, got " + delegates())
             compare(child(bubbleAt(view, 0), "bodyText").text, "Hello, is the domain still for sale?")
+            verify(!bubbleAt(view, 0).fromMe)
             compare(child(bubbleAt(view, 1), "bodyText").text, "Yes it is.")
             verify(bubbleAt(view, 1).fromMe)
-            view.messages.addMessage(104, "One more", false)
-            compare(list.count, 5)
-            compare(child(bubbleAt(view, 4), "bodyText").text, "One more")
+            compare(view.title, "Bob Seller")
+            // A message arrives live: stored messages come first, the unsent one stays last.
+            verify(Fixture.postMessage(Fixture.seller, Fixture.buyer, "One more") > 0)
+            tryCompare(list, "count", 5)
+            // The delegates follow once the view has laid the new row out.
+            const expected = ["Hello, is the domain still for sale?", "Yes it is.", markup, "One more", refused]
+            tryVerify(() => JSON.stringify(bodies(view)) === JSON.stringify(expected), 2000,
+                      "rows " + JSON.stringify(bodies(view)))
+            compare(child(bubbleAt(view, 3), "bodyText").text, "One more")
+            verify(!bubbleAt(view, 3).fromMe)
+            compare(child(bubbleAt(view, 4), "bodyText").text, refused)
         }
 
         function test_markupShownLiterally() {
             const view = createView()
+            verify(onServer(markup), "the server stored the text with its angle brackets")
             const body = child(bubbleAt(view, 2), "bodyText")
             compare(body.textFormat, TextEdit.PlainText)
             compare(body.text, markup)
@@ -81,17 +134,26 @@ Item {
 
         function test_enterSends() {
             const view = createView()
+            const list = child(view, "messageList")
             const composer = child(view, "composer")
             composer.forceActiveFocus()
             verify(composer.activeFocus)
             typeText("hello")
             compare(composer.text, "hello")
-            verify(view.messages.typingCount > 0, "noteTyping while typing")
+            tryCompare(Fixture.seller.messages, "peerTyping", true, 5000,
+                       "the seller sees the buyer typing")
             keyClick(Qt.Key_Return)
-            compare(view.messages.sent, ["hello"])
             compare(composer.text, "")
+            compare(list.count, 5, "shown at once")
+            tryVerify(() => bodies(view).indexOf("hello") >= 0, 2000, "rows " + bodies(view))
+            tryVerify(() => onServer("hello"), 5000, "stored on the server")
+            tryVerify(() => bodies(view)[3] === "hello", 5000,
+                      "stored, it takes its place before the refused one: " + bodies(view))
+            compare(Fixture.buyer.outbox.pendingCount, 0)
             keyClick(Qt.Key_Return)
-            compare(view.messages.sent.length, 1, "an empty composer sends nothing")
+            compare(list.count, 5, "an empty composer sends nothing")
+            compare(Fixture.buyer.outbox.pendingCount, 0)
+            compare(Fixture.serverMessages(Fixture.buyer, Fixture.seller, 0).filter(b => b === "hello").length, 1)
         }
 
         function test_sendButton() {
@@ -102,19 +164,23 @@ Item {
             composer.text = "  via the button  "
             verify(button.enabled)
             mouseClick(button)
-            compare(view.messages.sent, ["via the button"])
             compare(composer.text, "")
+            tryVerify(() => onServer("via the button"), 5000, "stored, trimmed, on the server")
+            tryVerify(() => Fixture.seller.messages.rowCount() === 4, 5000, "the seller got it")
         }
 
         function test_failedSendKeepsDraft() {
             const view = createView()
-            view.messages.sendResult = false
+            // The model refuses to send while no conversation is open (e.g. closed meanwhile).
+            Fixture.buyer.messages.close()
             const composer = child(view, "composer")
             composer.forceActiveFocus()
             typeText("keep me")
             keyClick(Qt.Key_Return)
-            compare(view.messages.sent, ["keep me"])
             compare(composer.text, "keep me")
+            compare(Fixture.buyer.outbox.pendingCount, 0, "nothing queued")
+            wait(200)
+            verify(!onServer("keep me"), "nothing reached the server")
         }
 
         function test_shiftEnterBreaksLine() {
@@ -124,12 +190,12 @@ Item {
             typeText("a")
             keyClick(Qt.Key_Return, Qt.ShiftModifier)
             typeText("b")
-            compare(view.messages.sent.length, 0)
+            compare(Fixture.buyer.outbox.pendingCount, 0, "nothing sent yet")
             compare(composer.lineCount, 2)
             compare(composer.text, "a\nb")
             keyClick(Qt.Key_Return)
-            compare(view.messages.sent, ["a\nb"], "sent with a plain line feed")
             compare(composer.text, "")
+            tryVerify(() => onServer("a\nb"), 5000, "sent with a plain line feed")
         }
 
         function test_retryFailed() {
@@ -139,61 +205,91 @@ Item {
             const failed = bubbleAt(view, 3)
             const retry = child(failed, "retryButton")
             verify(retry.visible)
-            compare(child(failed, "statusLabel").text, "Not sent: The server refused it")
+            const status = child(failed, "statusLabel")
+            compare(status.text, refusal)
+            const changes = createTemporaryObject(spyComponent, root,
+                                                  { target: Fixture.buyer.outbox, signalName: "changed" })
             mouseClick(retry)
-            compare(view.messages.retried, [-7])
-            compare(view.messages.discarded, [])
+            // Really sent again: queued, on the wire, refused again by the server.
+            verify(["Waiting for the connection…", "Sending…"].indexOf(status.text) >= 0, status.text)
+            tryCompare(status, "text", refusal, 5000)
+            verify(changes.count >= 3, "queued, sending, failed: " + changes.count)
+            compare(child(view, "messageList").count, 4, "retried, not discarded")
+            compare(child(bubbleAt(view, 3), "bodyText").text, refused)
+            verify(!onServer(refused))
         }
 
         function test_peerTyping() {
             const view = createView()
             const typing = child(view, "typingLabel")
             verify(typing.text !== "typing…")
-            view.messages.peerTyping = true
-            compare(typing.text, "typing…")
-            view.messages.peerTyping = false
-            view.messages.domainId = 5
-            compare(typing.text, "About domain #5")
+            Fixture.seller.messages.noteTyping()
+            tryCompare(typing, "text", "typing…", 5000)
+            // The same two people talking about one of the seller's domains.
+            const domainId = createDomain()
+            verify(Fixture.openConversation(Fixture.buyer, Fixture.seller, domainId))
+            compare(typing.text, "About domain #" + domainId)
         }
 
         function test_noteTypingOnTextChange() {
             const view = createView()
             const composer = child(view, "composer")
-            compare(view.messages.typingCount, 0)
+            const typing = createTemporaryObject(spyComponent, root,
+                { target: Fixture.seller.realtime, signalName: "clientEventReceived" })
             composer.text = "x"
-            compare(view.messages.typingCount, 1)
+            tryCompare(typing, "count", 1, 5000, "the seller's client is told")
+            verify(typing.signalArguments[0][1].indexOf("typing") >= 0, typing.signalArguments[0][1])
+            tryCompare(Fixture.seller.messages, "peerTyping", true)
             composer.text = "xy"
-            compare(view.messages.typingCount, 2)
+            wait(300)
+            compare(typing.count, 1, "at most one announcement every 2 s")
+            wait(2000) // past that interval, so a keystroke would be announced again
             composer.text = ""
-            compare(view.messages.typingCount, 2, "clearing is not typing")
+            wait(500)
+            compare(typing.count, 1, "clearing is not typing")
+            composer.text = "z"
+            tryCompare(typing, "count", 2, 5000, "typing again is")
         }
 
         function test_opensAtNewestThenLoadsOlderAtTop() {
-            const messages = createTemporaryObject(messagesComponent, root, { canLoadOlder: true })
-            const view = createTemporaryObject(viewComponent, root, { messages: messages })
+            const buyer = Fixture.buyer
+            const seller = Fixture.seller
+            const view = createTemporaryObject(viewComponent, root, { messages: buyer.messages })
             const list = child(view, "messageList")
-            // The first page arrives after the view is shown, as from the server.
             for (let i = 0; i < 60; ++i)
-                messages.addMessage(1000 + i, "Message number " + i, i % 2 === 0)
-            compare(list.count, 60)
+                verify(Fixture.postMessage(i % 2 === 0 ? buyer : seller, i % 2 === 0 ? seller : buyer,
+                                           "Message number " + i) > 0)
+            // The first page arrives after the view is shown: the newest 30.
+            verify(Fixture.openConversation(buyer, seller))
+            compare(list.count, 30)
+            verify(buyer.messages.canLoadOlder)
+            compare(child(bubbleAt(view, 29), "bodyText").text, "Message number 59")
             // Scrolled to the newest message: the end of the content is in view.
             tryVerify(() => !list.atYBeginning && list.contentHeight > list.height
                             && list.contentY + list.height >= list.originY + list.contentHeight - 1,
                       2000, "positioned at the newest message")
-            compare(messages.loadOlderCount, 0, "nothing older is loaded before scrolling up")
-            // Scroll up with the wheel, as a person would, until the top is reached.
-            for (let i = 0; i < 100 && !list.atYBeginning; ++i) {
+            compare(list.count, 30, "nothing older is loaded before scrolling up")
+            // Scroll up with the wheel, as a person would, until the top is reached and the older
+            // page comes from the server.
+            let reachedTop = false
+            for (let i = 0; i < 200 && list.count < 60; ++i) {
                 mouseWheel(list, list.width / 2, list.height / 2, 0, 480)
                 wait(20)
+                reachedTop = reachedTop || list.atYBeginning
             }
-            verify(list.atYBeginning, "scrolled to the top")
-            tryCompare(messages, "loadOlderCount", 1)
+            verify(reachedTop, "scrolled to the top")
+            tryCompare(list, "count", 60, 5000, "the older page was loaded from the server")
+            verify(!buyer.messages.canLoadOlder, "nothing older")
+            compare(child(bubbleAt(view, 0), "bodyText").text, "Message number 0")
         }
 
         function test_layoutFits() {
-            const view = createView()
-            view.messages.addMessage(105, "A long message that has to wrap over several lines because it is far wider than three quarters of the view, which is where bubbles stop growing and start wrapping their text instead.", true)
-            view.messages.domainId = 12
+            const domainId = createDomain()
+            const view = createView(domainId)
+            const longText = "A long message that has to wrap over several lines because it is far wider than three quarters of the view, which is where bubbles stop growing and start wrapping their text instead."
+            verify(Fixture.postMessage(Fixture.buyer, Fixture.seller, longText, domainId) > 0)
+            tryCompare(child(view, "messageList"), "count", 5)
+            compare(child(view, "typingLabel").text, "About domain #" + domainId)
             waitForRendering(view)
             const problems = layoutCheck.overflows(view)
             compare(problems, [], problems.join("\n"))
