@@ -14,8 +14,6 @@
 #include <QJSEngine>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QMetaMethod>
-#include <QMetaProperty>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -178,7 +176,7 @@ QString Fixture::errorString() const
 
 QString Fixture::serverUrl() const
 {
-    return m_server->url(QStringLiteral("/")).toString(QUrl::StripTrailingSlash);
+    return m_server->url(QStringLiteral("/")).adjusted(QUrl::RemovePath).toString();
 }
 
 void Fixture::pause(int ms)
@@ -200,6 +198,9 @@ void Fixture::dropClients()
 bool Fixture::reset()
 {
     dropClients();
+    // A test that stopped the server and failed before starting it again.
+    if (!m_server->isRunning() && !m_server->start())
+        return false;
     m_buyer = createClient(QStringLiteral("Alice Buyer"));
     m_seller = createClient(QStringLiteral("Bob Seller"));
     Q_EMIT clientsChanged();
@@ -445,50 +446,6 @@ void Fixture::setCannedAnswer(int status, const QString &message)
 {
     m_canned.setAnswer(status,
                        QJsonDocument(QJsonObject{{QLatin1String("message"), message}}).toJson());
-}
-
-namespace {
-
-const QMetaObject *metaObjectOf(const QString &className)
-{
-    static const QList<const QMetaObject *> types{&client::AppContext::staticMetaObject,
-                                                  &client::Session::staticMetaObject,
-                                                  &client::RealtimeClient::staticMetaObject,
-                                                  &client::MessageModel::staticMetaObject,
-                                                  &client::ConversationModel::staticMetaObject,
-                                                  &client::NotificationModel::staticMetaObject,
-                                                  &client::Outbox::staticMetaObject,
-                                                  &client::AuctionController::staticMetaObject,
-                                                  &client::RecordListModel::staticMetaObject};
-    for (const QMetaObject *type : types)
-        if (QString::fromLatin1(type->className()).endsWith(QLatin1String("::") + className))
-            return type;
-    return nullptr;
-}
-
-} // namespace
-
-QVariantMap Fixture::metaProperties(const QString &className) const
-{
-    QVariantMap properties;
-    if (const QMetaObject *type = metaObjectOf(className))
-        for (int i = 0; i < type->propertyCount(); ++i)
-            properties.insert(QString::fromLatin1(type->property(i).name()),
-                              QString::fromLatin1(type->property(i).typeName()));
-    return properties;
-}
-
-QVariantMap Fixture::metaMethods(const QString &className) const
-{
-    QVariantMap methods;
-    if (const QMetaObject *type = metaObjectOf(className))
-        for (int i = 0; i < type->methodCount(); ++i) {
-            const QMetaMethod method = type->method(i);
-            if (method.methodType() == QMetaMethod::Slot && method.access() != QMetaMethod::Public)
-                continue;
-            methods.insert(QString::fromLatin1(method.name()), method.parameterCount());
-        }
-    return methods;
 }
 
 } // namespace flippdeal::testing

@@ -122,7 +122,6 @@ class Fixture : public QObject
     Q_PROPERTY(flippdeal::testing::Client *buyer READ buyer NOTIFY clientsChanged)
     Q_PROPERTY(flippdeal::testing::Client *seller READ seller NOTIFY clientsChanged)
     Q_PROPERTY(QString cannedServerUrl READ cannedServerUrl CONSTANT)
-    Q_PROPERTY(int cannedRequestCount READ cannedRequestCount CONSTANT)
 
 public:
     explicit Fixture(QObject *parent = nullptr);
@@ -134,7 +133,6 @@ public:
     Client *buyer() { return m_buyer; }
     Client *seller() { return m_seller; }
     QString cannedServerUrl() const { return m_canned.url(); }
-    int cannedRequestCount() const { return m_canned.requestCount(); }
 
     //! Forgets every client and signs in a fresh buyer ("Alice Buyer") and seller ("Bob Seller"),
     //! new users on the server, both connected with their lists loaded. False on failure.
@@ -188,6 +186,7 @@ public:
     //! Shuts the server down (every connection drops) and starts it again on the same port.
     Q_INVOKABLE bool stopServer();
     Q_INVOKABLE bool startServer();
+    Q_INVOKABLE bool serverRunning() const { return m_server->isRunning(); }
 
     //! The canned server answers every request with `status` and the JSON `{message}`.
     Q_INVOKABLE void setCannedAnswer(int status, const QString &message);
@@ -199,12 +198,6 @@ public:
     {
         return QString::fromUtf8(m_canned.lastRequestBody());
     }
-
-    //! The properties of a C++ class registered with QML, by class name (e.g. "MessageModel"):
-    //! {name: type name}; for checking a QML stand-in against the real type.
-    Q_INVOKABLE QVariantMap metaProperties(const QString &className) const;
-    //! The Q_INVOKABLE methods and signals of that class: {name: parameter count}.
-    Q_INVOKABLE QVariantMap metaMethods(const QString &className) const;
 
     //! Runs the event loop for `ms` (for the C++ side; QML has wait()).
     static void pause(int ms);

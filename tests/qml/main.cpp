@@ -11,6 +11,7 @@
 
 #include <memory>
 
+Q_IMPORT_QML_PLUGIN(FlippDeal_CorePlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_StylePlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_SessionPlugin)
 Q_IMPORT_QML_PLUGIN(FlippDeal_ChatPlugin)

@@ -4,8 +4,10 @@ import QtQuick.Controls
 import QtTest
 import FlippDeal.Auction
 import FlippDeal.Style
-import FlippDeal.Style
+import FlippDeal.Test
 
+// The auction view on the buyer's real AuctionController, watching a real auction of the
+// seller's on a real server, with Carol (signed in and watching) and Dave bidding too.
 // The TestCase item itself is invisible: components are created in this visible root.
 Item {
     id: root
@@ -17,14 +19,45 @@ Item {
         name: "AuctionView"
         when: windowShown
 
-        Component { id: auctionComponent; StandInAuction {} }
+        property int counter: 0
+        property string domainName
+        property int domainId: 0
+        property var carol: null
+        property var dave: null
+
         Component { id: viewComponent; AuctionView { width: 800; height: 600 } }
         LayoutCheck { id: layoutCheck }
 
-        function createView(auctionProperties) {
-            const auction = createTemporaryObject(auctionComponent, root, auctionProperties || {})
-            verify(auction)
-            const view = createTemporaryObject(viewComponent, root, { auction: auction })
+        function init() {
+            verify(Fixture.reset(), "a fresh buyer and seller, signed in")
+            carol = Fixture.createClient("Carol Bidder", true)
+            verify(carol, "Carol, signed in")
+            dave = Fixture.createClient("Dave Bidder", false)
+            verify(dave, "Dave, registered")
+        }
+
+        // A live auction of the seller's ending `endsInMs` from now (an hour by default); with
+        // `bids` (default: Carol $1,300, Dave $1,400, Carol $1,500), a minimum increment of $55.
+        function createAuction(options) {
+            options = options || {}
+            domainName = options.name || ("lot" + Date.now() + "-" + (++counter) + ".com")
+            domainId = Fixture.createAuction(Fixture.seller, domainName,
+                                             options.endsInMs || 3600 * 1000, 5500)
+            verify(domainId > 0, "auction created")
+            const bids = options.bids !== undefined ? options.bids
+                                                    : [[carol, 130000], [dave, 140000], [carol, 150000]]
+            for (const [bidder, cents] of bids)
+                compare(Fixture.placeBid(bidder, domainId, cents), 201, "bid of " + cents)
+            return domainId
+        }
+
+        // The view of `client`'s controller (the buyer's by default) on the auction, with Carol
+        // watching it too.
+        function createView(client) {
+            client = client || Fixture.buyer
+            verify(Fixture.openAuction(carol, domainId), "Carol watches")
+            verify(Fixture.openAuction(client, domainId), "opened")
+            const view = createTemporaryObject(viewComponent, root, { auction: client.auction })
             verify(view)
             return view
         }
@@ -41,50 +74,57 @@ Item {
         }
 
         function test_prefilledWithMinimum() {
+            createAuction()
             const view = createView()
             compare(child(view, "bidField").text, "1,555.00")
-            compare(child(view, "domainName").text, "example.com")
+            compare(child(view, "domainName").text, domainName)
             compare(child(view, "stateLabel").text, "Live")
             compare(child(view, "currentValue").text, "$1,500.00")
             compare(child(view, "countValue").text, "3")
-            compare(child(view, "watchersTitle").text, "Watching now (2)")
+            tryCompare(child(view, "watchersTitle"), "text", "Watching now (2)", 5000)
             verify(!child(view, "noticeBar").visible)
         }
 
         function test_refillWhenMinimumRises() {
+            createAuction()
             const view = createView()
-            view.auction.minimumNextBidCents = 170000
-            view.auction.auctionChanged()
-            compare(child(view, "bidField").text, "1,700.00")
+            compare(Fixture.placeBid(dave, domainId, 165000), 201)
+            tryCompare(child(view, "bidField"), "text", "1,705.00", 5000)
+            compare(child(view, "currentValue").text, "$1,650.00")
         }
 
         function test_clickPlacesBidOnce() {
+            createAuction()
             const view = createView()
             const button = child(view, "bidButton")
             verify(button.enabled)
             compare(button.text, "Place bid")
             mouseClick(button)
-            compare(view.auction.placedBids, [155500])
             verify(view.auction.bidding)
             verify(!button.enabled, "disabled while the bid is on its way")
             compare(button.text, "Bidding…")
             mouseClick(button)
-            compare(view.auction.placedBids.length, 1, "a second click does nothing")
-            view.auction.bidding = false
+            tryCompare(view.auction, "bidding", false, 5000)
             verify(button.enabled)
+            compare(Fixture.serverBids(domainId), [155500, 150000, 140000, 130000],
+                    "a second click does nothing")
+            tryCompare(child(view, "stateLabel"), "text", "You're winning")
         }
 
         function test_enterPlacesTypedBid() {
+            createAuction()
             const view = createView()
             const field = child(view, "bidField")
             field.forceActiveFocus()
             field.selectAll()
             typeText("1,600")
             keyClick(Qt.Key_Return)
-            compare(view.auction.placedBids, [160000])
+            tryVerify(() => Fixture.serverBids(domainId)[0] === 160000, 5000, "the typed bid")
+            tryCompare(child(view, "currentValue"), "text", "$1,600.00", 5000)
         }
 
         function test_invalidAmount() {
+            createAuction()
             const view = createView()
             const field = child(view, "bidField")
             const error = child(view, "bidError")
@@ -96,86 +136,118 @@ Item {
             keyClick(Qt.Key_Return)
             verify(error.visible)
             compare(error.text, "Enter an amount such as $1,555.00.")
-            compare(view.auction.placedBids, [])
-            // The server's error stays hidden while the local one shows.
-            view.auction.errorString = "Bid too low"
+            wait(200)
+            compare(Fixture.serverBids(domainId).length, 3, "no bid")
+            // The controller's own error stays hidden while the local one shows.
+            verify(!view.auction.placeBid(100))
+            verify(view.auction.errorString !== "")
             verify(!child(view, "serverError").visible)
         }
 
         function test_serverError() {
+            createAuction()
             const view = createView()
             const server = child(view, "serverError")
             verify(!server.visible)
-            view.auction.errorString = "<b>Bid too low</b>"
-            verify(server.visible)
+            // The buyer's client misses Dave's bid: its minimum is stale, the server refuses.
+            Fixture.buyer.realtime.disconnectFromServer()
+            compare(Fixture.placeBid(dave, domainId, 155500), 201)
+            mouseClick(child(view, "bidButton"))
+            tryVerify(() => server.visible, 5000, "the server's refusal")
+            compare(server.text, view.auction.errorString)
+            verify(server.text.length > 0)
             compare(server.textFormat, Text.PlainText)
+            compare(Fixture.serverBids(domainId).length, 4)
         }
 
         function test_outbid() {
+            createAuction()
             const view = createView()
-            view.auction.outbid = true
-            view.auction.minimumNextBidCents = 160000
+            mouseClick(child(view, "bidButton"))
+            tryCompare(child(view, "stateLabel"), "text", "You're winning", 5000)
+            compare(Fixture.placeBid(carol, domainId, 161000), 201)
             const notice = child(view, "noticeLabel")
+            tryCompare(child(view, "stateLabel"), "text", "Outbid", 5000)
             verify(child(view, "noticeBar").visible)
             verify(notice.text.toLowerCase().indexOf("outbid") >= 0, notice.text)
-            verify(notice.text.indexOf("$1,600.00") >= 0, notice.text)
-            compare(child(view, "stateLabel").text, "Outbid")
+            verify(notice.text.indexOf("$1,665.00") >= 0, notice.text)
         }
 
         function test_leading() {
-            const view = createView({ leading: true })
-            compare(child(view, "stateLabel").text, "You're winning")
+            createAuction()
+            const view = createView()
+            compare(Fixture.placeBid(Fixture.buyer, domainId, 155500), 201)
+            tryCompare(child(view, "stateLabel"), "text", "You're winning", 5000)
         }
 
         function test_endedWon() {
-            const view = createView({ ended: true, won: true, winnerUserId: 1, countdownText: "Ended" })
-            compare(child(view, "stateLabel").text, "You won")
+            createAuction({ endsInMs: 3000, bids: [] })
+            const view = createView()
+            compare(Fixture.placeBid(Fixture.buyer, domainId, 150000), 201)
+            tryCompare(child(view, "stateLabel"), "text", "You won", 15000)
             verify(child(view, "noticeLabel").text.indexOf("Congratulations") === 0)
+            compare(child(view, "countdownValue").text, "Ended")
             verify(!child(view, "bidField").visible, "no bid form once ended")
             verify(!child(view, "bidButton").enabled)
         }
 
         function test_endedSoldToSomeoneElse() {
-            const view = createView({ ended: true, winnerUserId: 9 })
-            compare(child(view, "stateLabel").text, "Ended")
+            createAuction({ endsInMs: 3000, bids: [[dave, 150000]] })
+            const view = createView()
+            tryCompare(child(view, "stateLabel"), "text", "Ended", 15000)
             compare(child(view, "noticeLabel").text, "Sold for $1,500.00.")
+            compare(view.auction.winnerUserId, dave.userId)
         }
 
         function test_ownerHasNoBidForm() {
-            const view = createView({ isOwner: true, ownerId: 1 })
+            createAuction()
+            const view = createView(Fixture.seller)
             compare(child(view, "stateLabel").text, "Your auction")
             verify(!child(view, "bidField").visible)
             verify(!child(view, "bidButton").visible)
             view.placeBid()
-            compare(view.auction.placedBids, [], "no bid on one's own auction")
+            wait(200)
+            compare(Fixture.serverBids(domainId).length, 3, "no bid on one's own auction")
         }
 
         function test_countdown() {
+            createAuction()
             const view = createView()
-            compare(child(view, "countdownValue").text, "1:00:00")
-            view.auction.countdownText = "0:42"
-            view.auction.remainingMs = 42000
-            // Looked up again: the stat cards are rebuilt when their values change.
-            compare(child(view, "countdownValue").text, "0:42")
+            // An hour on the server's clock, shown as the controller counts it down.
+            tryVerify(() => /^(1:00:00|59:[0-5][0-9])$/.test(child(view, "countdownValue").text), 3000,
+                      child(view, "countdownValue").text)
+            verify(!Qt.colorEqual(child(view, "countdownValue").color, Theme.danger))
+            // Another auction, 50 s from its end.
+            createAuction({ endsInMs: 50 * 1000, bids: [] })
+            verify(Fixture.openAuction(Fixture.buyer, domainId))
+            tryVerify(() => /^0:[0-5][0-9]$/.test(child(view, "countdownValue").text), 3000,
+                      child(view, "countdownValue").text)
             verify(Qt.colorEqual(child(view, "countdownValue").color, Theme.danger),
                    "the last minute is shown in red")
         }
 
         function test_extendedNotice() {
+            createAuction()
             const view = createView()
             const notice = child(view, "noticeLabel")
             compare(notice.text, "")
-            view.auction.extended()
+            // AuctionExtended from the server (an operator's extension; bids extend it the same
+            // way inside the anti-snipe window).
+            verify(Fixture.extendAuction(domainId, 60))
+            tryCompare(notice, "text", "A late bid extended the auction.", 5000)
             verify(child(view, "noticeBar").visible)
-            compare(notice.text, "A late bid extended the auction.")
             tryCompare(notice, "text", "", 6000)
         }
 
         function test_layoutFits() {
-            const view = createView({
-                domainName: "a-remarkably-long-domain-name-for-an-auction-listing-example.com",
-                currentBidCents: 123456789, minimumNextBidCents: 123556789, bidCount: 128,
-                countdownText: "23:59:59", outbid: true })
+            createAuction({ name: "a-remarkably-long-domain-name-for-an-auction-listing-" + (++counter) + ".com",
+                            endsInMs: (24 * 3600 - 1) * 1000, bids: [[carol, 130000]] })
+            const view = createView()
+            mouseClick(child(view, "bidButton"))
+            tryCompare(child(view, "stateLabel"), "text", "You're winning", 5000)
+            compare(Fixture.placeBid(carol, domainId, 123456789), 201)
+            tryCompare(child(view, "stateLabel"), "text", "Outbid", 5000)
+            compare(child(view, "currentValue").text, "$1,234,567.89")
             waitForRendering(view)
             const problems = layoutCheck.overflows(view)
             compare(problems, [], problems.join("\n"))

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 import QtQuick
 import QtTest
+import FlippDeal.Core
 import FlippDeal.Session
+import FlippDeal.Test
 
+// The banner bound to a real client's connection and outbox, as the window binds it, while the
+// real server goes away and comes back.
 // The TestCase item itself is invisible: components are created in this visible root.
 Item {
     id: root
@@ -14,8 +18,26 @@ Item {
         name: "ConnectionBanner"
         when: windowShown
 
-        Component { id: bannerComponent; ConnectionBanner { width: 800 } }
+        Component {
+            id: bannerComponent
+            ConnectionBanner {
+                property var client
+                width: 800
+                connectionState: client.realtime.state
+                pendingCount: client.outbox ? client.outbox.pendingCount : 0
+            }
+        }
+        Component { id: spyComponent; SignalSpy {} }
         LayoutCheck { id: layoutCheck }
+
+        function init() {
+            verify(Fixture.reset())
+        }
+
+        function cleanup() {
+            if (!Fixture.serverRunning())
+                verify(Fixture.startServer())
+        }
 
         function label(banner) {
             const item = findChild(banner, "bannerLabel")
@@ -23,39 +45,75 @@ Item {
             return item
         }
 
+        function createBanner(client) {
+            const banner = createTemporaryObject(bannerComponent, root, { client: client })
+            verify(banner)
+            return banner
+        }
+
+        // Stops the server; true once `client` knows it is offline.
+        function goOffline(client) {
+            verify(Fixture.stopServer())
+            tryCompare(client.realtime, "state", RealtimeClient.Unavailable, 10000)
+        }
+
         function test_hiddenWhileConnected() {
-            const banner = createTemporaryObject(bannerComponent, root)
+            const client = Fixture.createClient("Ann Buyer", false)
+            const banner = createBanner(client)
+            compare(client.realtime.state, RealtimeClient.Initialized)
             verify(!banner.visible)
-            banner.connectionState = "connecting"
-            verify(!banner.visible, "the first connection shows no banner")
-            banner.connectionState = "connected"
+            const shown = createTemporaryObject(spyComponent, root,
+                                                { target: banner, signalName: "visibleChanged" })
+            const states = createTemporaryObject(spyComponent, root,
+                                                 { target: client.realtime, signalName: "stateChanged" })
+            verify(Fixture.signIn(client))
+            compare(client.realtime.state, RealtimeClient.Connected)
+            verify(states.count >= 2, "connecting, then connected")
+            compare(shown.count, 0, "the first connection shows no banner")
             verify(!banner.visible)
             compare(banner.implicitHeight, 0)
         }
 
         function test_unavailable() {
-            const banner = createTemporaryObject(bannerComponent, root)
-            banner.connectionState = "connected"
-            banner.connectionState = "unavailable"
+            const buyer = Fixture.buyer
+            verify(Fixture.openConversation(buyer, Fixture.seller))
+            const banner = createBanner(buyer)
+            verify(!banner.visible)
+            goOffline(buyer)
             verify(banner.visible)
             verify(banner.implicitHeight > 0)
             compare(label(banner).text, "Offline. Reconnecting…")
-            banner.pendingCount = 3
+            // Typed while offline: they wait in the outbox.
+            for (const text of ["one", "two", "three"])
+                verify(buyer.messages.send(text))
+            compare(buyer.outbox.pendingCount, 3)
             compare(label(banner).text,
                     "Offline. Reconnecting… 3 message(s) will be sent when the connection is back.")
-            banner.connectionState = "connecting"
+            // The client keeps trying: the banner stays while it reconnects.
+            const hidden = createTemporaryObject(spyComponent, root,
+                                                 { target: banner, signalName: "visibleChanged" })
+            tryCompare(buyer.realtime, "state", RealtimeClient.Connecting, 5000)
             verify(banner.visible, "still down while reconnecting")
+            tryCompare(buyer.realtime, "state", RealtimeClient.Unavailable, 5000)
+            compare(hidden.count, 0)
+            compare(Fixture.serverRunning(), false)
         }
 
         function test_backOnlineThenHides() {
-            const banner = createTemporaryObject(bannerComponent, root)
-            banner.connectionState = "connected"
-            banner.connectionState = "unavailable"
-            banner.connectionState = "connecting"
-            banner.connectionState = "connected"
+            const buyer = Fixture.buyer
+            verify(Fixture.openConversation(buyer, Fixture.seller))
+            const banner = createBanner(buyer)
+            goOffline(buyer)
+            verify(buyer.messages.send("typed offline"))
+            verify(Fixture.startServer())
+            tryCompare(buyer.realtime, "state", RealtimeClient.Connected, 10000)
             verify(banner.visible)
             verify(banner.backOnline)
             compare(label(banner).text, "Back online. Everything is up to date.")
+            // What was typed offline went out.
+            tryCompare(buyer.outbox, "pendingCount", 0, 5000)
+            tryVerify(() => Fixture.serverMessages(buyer, Fixture.seller).indexOf("typed offline") >= 0,
+                      5000, "delivered after the reconnect")
             wait(1500)
             verify(banner.visible, "shown for a while")
             tryCompare(banner, "visible", false, 3000)
@@ -63,10 +121,13 @@ Item {
         }
 
         function test_layoutFits() {
-            const banner = createTemporaryObject(bannerComponent, root, { width: 800 })
-            banner.connectionState = "connected"
-            banner.connectionState = "unavailable"
-            banner.pendingCount = 12
+            const buyer = Fixture.buyer
+            verify(Fixture.openConversation(buyer, Fixture.seller))
+            const banner = createBanner(buyer)
+            goOffline(buyer)
+            for (let i = 0; i < 12; ++i)
+                verify(buyer.messages.send("message " + i))
+            compare(banner.pendingCount, 12)
             banner.height = banner.implicitHeight
             waitForRendering(banner)
             const problems = layoutCheck.overflows(banner)

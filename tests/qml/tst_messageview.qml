@@ -263,7 +263,8 @@ Item {
             verify(Fixture.openConversation(buyer, seller))
             compare(list.count, 30)
             verify(buyer.messages.canLoadOlder)
-            compare(child(bubbleAt(view, 29), "bodyText").text, "Message number 59")
+            tryVerify(() => child(bubbleAt(view, 29), "bodyText").text === "Message number 59", 2000,
+                      "the newest message last")
             // Scrolled to the newest message: the end of the content is in view.
             tryVerify(() => !list.atYBeginning && list.contentHeight > list.height
                             && list.contentY + list.height >= list.originY + list.contentHeight - 1,
@@ -280,7 +281,8 @@ Item {
             verify(reachedTop, "scrolled to the top")
             tryCompare(list, "count", 60, 5000, "the older page was loaded from the server")
             verify(!buyer.messages.canLoadOlder, "nothing older")
-            compare(child(bubbleAt(view, 0), "bodyText").text, "Message number 0")
+            tryVerify(() => child(bubbleAt(view, 0), "bodyText").text === "Message number 0", 2000,
+                      "the oldest message first")
         }
 
         function test_layoutFits() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 import QtQuick
 import QtTest
+import FlippDeal.Core
 import FlippDeal.Style
 
 // The TestCase item itself is invisible: components are created in this visible root.
@@ -17,7 +18,7 @@ Item {
         Component { id: imageComponent; Image {} }
 
         function cleanup() {
-            Theme.scheme = "system"
+            Theme.scheme = AppContext.System
         }
 
         function test_formatMoney_data() {
@@ -83,12 +84,12 @@ Item {
         }
 
         function test_darkScheme() {
-            Theme.scheme = "dark"
+            Theme.scheme = AppContext.Dark
             verify(Theme.dark)
             verify(Qt.colorEqual(Theme.background, "#0d1117"), "dark background " + Theme.background)
             verify(Qt.colorEqual(Theme.text, "#e6edf3"))
             verify(Qt.colorEqual(Theme.bubbleMine, Theme.accent))
-            Theme.scheme = "light"
+            Theme.scheme = AppContext.Light
             verify(!Theme.dark)
             verify(Qt.colorEqual(Theme.background, "#f6f8fa"), "light background " + Theme.background)
             verify(Qt.colorEqual(Theme.text, "#1f2328"))
