@@ -448,4 +448,12 @@ void Fixture::setCannedAnswer(int status, const QString &message)
                        QJsonDocument(QJsonObject{{QLatin1String("message"), message}}).toJson());
 }
 
+QVariant Fixture::roleData(QAbstractItemModel *model, int row, const QString &role) const
+{
+    if (!model)
+        return {};
+    const int number = model->roleNames().key(role.toUtf8(), -1);
+    return number < 0 ? QVariant() : model->index(row, 0).data(number);
+}
+
 } // namespace flippdeal::testing

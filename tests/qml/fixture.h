@@ -199,6 +199,9 @@ public:
         return QString::fromUtf8(m_canned.lastRequestBody());
     }
 
+    //! The `role` (by its QML name) of `row` in `model`, straight from the model.
+    Q_INVOKABLE QVariant roleData(QAbstractItemModel *model, int row, const QString &role) const;
+
     //! Runs the event loop for `ms` (for the C++ side; QML has wait()).
     static void pause(int ms);
 
