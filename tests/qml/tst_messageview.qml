@@ -224,10 +224,13 @@ Item {
                                                   { target: Fixture.buyer.outbox, signalName: "changed" })
             const messages = Fixture.buyer.messages
             compare(Fixture.roleData(messages, 3, "status"), Outbox.Failed)
+            waitForRendering(view) // the list has settled where the button is seen
             mouseClick(retry)
             // Really sent again: queued, on the wire, refused again by the server.
             const again = Fixture.roleData(messages, 3, "status")
-            verify(again === Outbox.Queued || again === Outbox.Sending, "status " + again)
+            verify(again === Outbox.Queued || again === Outbox.Sending,
+                   "status " + again + " of " + messages.rowCount() + " rows, outbox "
+                   + Fixture.buyer.outbox.pendingCount + ", " + changes.count + " changes")
             tryVerify(() => changes.count >= 3 && Fixture.roleData(messages, 3, "status") === Outbox.Failed,
                       5000, "queued, sending, failed: " + changes.count)
             compare(child(view, "messageList").count, 4, "retried, not discarded")
@@ -279,6 +282,8 @@ Item {
                 verify(Fixture.postMessage(i % 2 === 0 ? buyer : seller, i % 2 === 0 ? seller : buyer,
                                            "Message number " + i) > 0)
             // The first page arrives after the view is shown: the newest 30.
+            const loads = createTemporaryObject(spyComponent, root,
+                                                { target: buyer.messages, signalName: "loadingChanged" })
             verify(Fixture.openConversation(buyer, seller))
             compare(list.count, 30)
             verify(buyer.messages.canLoadOlder)
@@ -289,14 +294,18 @@ Item {
                             && list.contentY + list.height >= list.originY + list.contentHeight - 1,
                       2000, "positioned at the newest message")
             compare(list.count, 30, "nothing older is loaded before scrolling up")
+            verify(!buyer.messages.loading, "nor on its way")
+            compare(loads.count, 2, "the first page only")
             // Scroll up with the wheel, as a person would, until the top is reached and the older
             // page comes from the server.
             const top = createTemporaryObject(topWatcherComponent, root, { target: list })
-            for (let i = 0; i < 200 && list.count < 60; ++i) {
+            let wheels = 0
+            for (; wheels < 200 && list.count < 60; ++wheels) {
                 mouseWheel(list, list.width / 2, list.height / 2, 0, 480)
                 wait(20)
             }
-            verify(top.reached, "scrolled to the top")
+            verify(top.reached, "scrolled to the top (" + wheels + " wheel turns, " + list.count
+                   + " rows, " + loads.count + " loading changes, at top " + list.atYBeginning + ")")
             tryCompare(list, "count", 60, 5000, "the older page was loaded from the server")
             verify(!buyer.messages.canLoadOlder, "nothing older")
             tryVerify(() => child(bubbleAt(view, 0), "bodyText").text === "Message number 0", 2000,
