@@ -16,8 +16,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -174,10 +174,9 @@ void drain(const std::vector<Pair> &pairs, const std::atomic<bool> &stop,
 
 double threadCpuMicros()
 {
-    rusage usage{};
-    ::getrusage(RUSAGE_THREAD, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
-           double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return double(now.tv_sec) * 1e6 + double(now.tv_nsec) / 1e3;
 }
 
 //! Sends the rounds; returns the sending thread's CPU time in µs and the sends made.
