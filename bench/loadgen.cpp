@@ -33,6 +33,7 @@
 #include <mutex>
 #include <time.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
 using flippdeal::bench::cpuMicros;
@@ -141,11 +142,12 @@ class Worker : public QObject
 {
 public:
     Worker(const Options &options, int count, std::atomic<int> &subscribed,
-           std::atomic<qint64> &received)
+           std::atomic<qint64> &received, std::atomic<qint64> &outOfOrder)
         : m_options(options)
         , m_count(count)
         , m_subscribed(subscribed)
         , m_received(received)
+        , m_outOfOrder(outOfOrder)
     {}
 
     void start()
@@ -174,12 +176,15 @@ private:
         // own cost stays small next to the server's: the payload carries \"t\":<ns>.
         static const QByteArrayView benchEvent = "\"event\":\"bench\"";
         static const QByteArrayView stampKey = "\\\"t\\\":";
+        static const QByteArrayView indexKey = "\\\"i\\\":";
         if (text.indexOf(benchEvent) >= 0) {
-            const qsizetype at = text.indexOf(stampKey);
-            qint64 sentAt = 0;
-            for (qsizetype i = at + stampKey.size();
-                 at >= 0 && i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
-                sentAt = sentAt * 10 + (text[i] - '0');
+            const qint64 sentAt = numberAfter(text, stampKey);
+            // Publish order: each connection must see the events' indexes rise.
+            qint64 &last = m_lastIndex.try_emplace(client, -1).first->second;
+            const qint64 index = numberAfter(text, indexKey);
+            if (index < last)
+                ++m_outOfOrder;
+            last = std::max(last, index);
             {
                 std::lock_guard lock(m_mutex);
                 m_latencies.push_back(now - sentAt);
@@ -197,12 +202,25 @@ private:
         }
     }
 
+    //! The digits after `key` in `text` (0 if there are none).
+    static qint64 numberAfter(QByteArrayView text, QByteArrayView key)
+    {
+        const qsizetype at = text.indexOf(key);
+        qint64 value = 0;
+        for (qsizetype i = at + key.size();
+             at >= 0 && i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+            value = value * 10 + (text[i] - '0');
+        return value;
+    }
+
     const Options &m_options;
     int m_count;
     std::atomic<int> &m_subscribed;
     std::atomic<qint64> &m_received;
     std::mutex m_mutex;
     std::vector<qint64> m_latencies;
+    std::atomic<qint64> &m_outOfOrder;
+    std::unordered_map<const RawClient *, qint64> m_lastIndex; // this worker's thread only
 };
 
 //! Publishes through POST /apps/{id}/events, signed like the Pusher HTTP API.
@@ -291,7 +309,7 @@ public:
             const int count = options.connections / options.threads +
                               (t < options.connections % options.threads ? 1 : 0);
             auto thread = std::make_unique<QThread>();
-            auto *worker = new Worker(options, count, m_subscribed, m_received);
+            auto *worker = new Worker(options, count, m_subscribed, m_received, m_outOfOrder);
             worker->moveToThread(thread.get());
             QObject::connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
             thread->start();
@@ -303,6 +321,8 @@ public:
 
     int subscribed() const { return m_subscribed.load(); }
     qint64 received() const { return m_received.load(); }
+    //! Deliveries that came after one with a higher index on the same connection.
+    qint64 outOfOrder() const { return m_outOfOrder.load(); }
 
     //! Stops the threads; returns the delivery latencies (ns) all workers measured, sorted.
     std::vector<qint64> stop()
@@ -323,6 +343,7 @@ public:
 private:
     std::atomic<int> m_subscribed{0};
     std::atomic<qint64> m_received{0};
+    std::atomic<qint64> m_outOfOrder{0};
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<Worker *> m_workers;
 };
@@ -374,6 +395,7 @@ struct FanOutResult
     qint64 cpuBefore = -1, cpuAfter = -1;
     Publishing publishing;
     qint64 received = 0;
+    qint64 outOfOrder = 0;
     std::vector<qint64> latencies; //!< sorted, ns
 };
 
@@ -396,6 +418,7 @@ void printFanOut(const Options &options, const FanOutResult &r)
         {QLatin1String("latency_ms_p99"), percentile(r.latencies, 0.99)},
         {QLatin1String("latency_ms_max"), r.latencies.empty() ? 0.0 : r.latencies.back() / 1e6},
         {QLatin1String("messages_lost"), double(r.expected - r.received)},
+        {QLatin1String("deliveries_out_of_order"), double(r.outOfOrder)},
     };
     if (r.cpuBefore >= 0 && r.cpuAfter >= 0 && r.received > 0)
         result.insert(QLatin1String("server_cpu_us_per_delivery"),
@@ -429,6 +452,7 @@ int runFanOut(const Options &options)
     r.cpuAfter = server.cpuMicros();
     r.latencies = subscribers.stop();
     r.received = subscribers.received();
+    r.outOfOrder = subscribers.outOfOrder();
     printFanOut(options, r);
     return r.received == r.expected ? 0 : 1;
 }

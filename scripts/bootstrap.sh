@@ -9,6 +9,8 @@ packages=(
     python3
     qt6-base-dev qt6-websockets-dev libqt6sql6-sqlite libqt6sql6-psql qt6-qpa-plugins
     libsodium-dev libgumbo-dev
+    # the WebSocket engine batches its sends through io_uring (with a sendmsg() fallback)
+    liburing-dev
     # the fuzz preset (scripts/fuzz.sh): clang, libFuzzer and the sanitizer runtimes of clang 14
     # (libclang-rt-14-dev), llvm-symbolizer for readable reports (llvm)
     clang libclang-rt-14-dev llvm

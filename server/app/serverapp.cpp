@@ -133,12 +133,12 @@ bool ServerApp::open()
 
 void ServerApp::createServices()
 {
-    GatewayOptions gatewayOptions{m_config.appKey, m_config.appSecret,
-                                  m_config.activityTimeoutSeconds, m_config.activityGraceSeconds,
-                                  m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
-                                  m_config.maxSubscriptions, m_config.maxPresenceMembers,
-                                  // Only where webhooks go out: that is the volume it bounds.
-                                  m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents};
+    GatewayOptions gatewayOptions{
+        m_config.appKey, m_config.appSecret, m_config.activityTimeoutSeconds,
+        m_config.activityGraceSeconds, m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
+        m_config.maxSubscriptions, m_config.maxPresenceMembers,
+        // Only where webhooks go out: that is the volume it bounds.
+        m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents, m_config.ioUring};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
     m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {

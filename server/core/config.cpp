@@ -35,6 +35,14 @@ std::optional<QString> parseInt(const QString &text, int min, int max, int *out)
     return std::nullopt;
 }
 
+std::optional<QString> parseSwitch(const QString &text, bool *out)
+{
+    if (text != QLatin1String("on") && text != QLatin1String("off"))
+        return QStringLiteral("must be on or off");
+    *out = text == QLatin1String("on");
+    return std::nullopt;
+}
+
 std::optional<QString> parseDouble(const QString &text, double min, double max, double *out)
 {
     bool ok = false;
@@ -207,6 +215,10 @@ const QList<Setting> &settings()
          "webhook events (channel_occupied/vacated, member_added/removed, cache_miss) one "
          "connection may cause per minute before it is closed with 4301 (default 300)",
          [](Config &c, const QString &v) { return parseInt(v, 1, 1000000, &c.maxWebhookEvents); }},
+        {"io-uring",
+         "hand each event-loop pass's WebSocket sends to the kernel in one io_uring system call: "
+         "on or off (default on; without kernel support each send is its own sendmsg)",
+         [](Config &c, const QString &v) { return parseSwitch(v, &c.ioUring); }},
         {"message-rate", "messages per second per user, also the burst (default 5)",
          [](Config &c, const QString &v) {
              return parseDouble(v, 0.1, 1000000, &c.messagesPerSecond);

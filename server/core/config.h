@@ -37,6 +37,7 @@ struct Config
     int maxSubscriptions = 100;   //!< channels one WebSocket connection may subscribe to
     int maxPresenceMembers = 100; //!< distinct users on one presence channel (as Pusher)
     int maxWebhookEvents = 300;   //!< webhook events one connection may cause per minute
+    bool ioUring = true;          //!< batch a loop pass's WebSocket sends through io_uring
     int historyRetentionDays = 7;
     int antiSnipeSeconds = 120;        //!< a bid this close to the end extends the auction to this
     int platformFeeBps = 500;          //!< escrow fee in basis points (500 = 5 %)

@@ -19,10 +19,10 @@ struct GatheredOutput
 {
     static constexpr int MaxIovecs = 64;
 
-    //! One `sendmsg` of up to MaxIovecs chunks from `offset` in the first: what it returns.
-    static ssize_t send(int fd, const std::deque<QByteArray> &chunks, qsizetype offset)
+    //! Points `vectors` (MaxIovecs of them) at up to MaxIovecs chunks from `offset` in the
+    //! first; returns how many it filled.
+    static int fill(iovec *vectors, const std::deque<QByteArray> &chunks, qsizetype offset)
     {
-        iovec vectors[MaxIovecs];
         int count = 0;
         for (auto it = chunks.begin(); it != chunks.end() && count < MaxIovecs; ++it) {
             vectors[count].iov_base = const_cast<char *>(it->constData()) + offset;
@@ -30,9 +30,16 @@ struct GatheredOutput
             offset = 0;
             ++count;
         }
+        return count;
+    }
+
+    //! One `sendmsg` of up to MaxIovecs chunks from `offset` in the first: what it returns.
+    static ssize_t send(int fd, const std::deque<QByteArray> &chunks, qsizetype offset)
+    {
+        iovec vectors[MaxIovecs];
         msghdr message{};
         message.msg_iov = vectors;
-        message.msg_iovlen = size_t(count);
+        message.msg_iovlen = size_t(fill(vectors, chunks, offset));
         return ::sendmsg(fd, &message, MSG_NOSIGNAL);
     }
 

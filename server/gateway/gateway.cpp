@@ -107,7 +107,7 @@ Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence
     : QObject(parent)
     , m_options(std::move(options))
     , m_presence(std::move(presence))
-    , m_engine(*this, MaxWebSocketMessageBytes)
+    , m_engine(*this, MaxWebSocketMessageBytes, m_options.batchSends)
     , m_clientEventLimiter(m_options.clientEventsPerSecond, m_options.clientEventsPerSecond)
 {
     // Check often enough to honour short timeouts (tests) without busy work on long ones.

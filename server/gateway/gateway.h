@@ -40,6 +40,8 @@ struct GatewayOptions
     //! Webhook events (channel_occupied/vacated, member_added/removed, cache_miss) one
     //! connection may cause per minute before it is closed with 4301; 0: no limit.
     int maxWebhookEventsPerMinute = 0;
+    //! A loop pass's WebSocket sends in one io_uring submission (where the kernel allows it).
+    bool batchSends = true;
 };
 
 struct HttpRequest;

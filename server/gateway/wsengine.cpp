@@ -28,11 +28,15 @@ constexpr qsizetype MaxReadPerWake = 256 * 1024; // fairness between busy client
 constexpr int CloseTimeoutMs = 2000;
 } // namespace
 
-WsEngine::WsEngine(Listener &listener, qsizetype maxMessageBytes, QObject *parent)
+WsEngine::WsEngine(Listener &listener, qsizetype maxMessageBytes, bool batchSends, QObject *parent)
     : QObject(parent)
     , m_listener(listener)
     , m_maxMessageBytes(maxMessageBytes)
+    , m_sender(batchSends)
 {
+    if (batchSends && !m_sender.isBatching())
+        qCInfo(lcGateway) << "io_uring is not available (" << m_sender.unavailableReason()
+                          << "): each WebSocket send is its own system call";
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (m_epoll < 0) {
         qCCritical(lcGateway) << "epoll_create1 failed:" << strerror(errno);
@@ -180,33 +184,51 @@ void WsEngine::flush()
     m_flushScheduled = false;
     std::vector<WsPeer *> dirty;
     dirty.swap(m_dirty);
+    // The plain connections' sends go to the kernel together (one system call with io_uring).
+    std::vector<BatchSender::Send> sends;
+    std::vector<WsPeer *> senders;
+    sends.reserve(dirty.size());
+    senders.reserve(dirty.size());
     for (WsPeer *peer : dirty) {
         peer->dirty = false;
         if (peer->closed || peer->wantWrite)
             continue;
-        if (peer->tls)
+        if (peer->tls) {
             writeTls(peer);
-        else
-            writeOut(peer);
+            continue;
+        }
+        sends.push_back({peer->fd, &peer->output, peer->outputOffset});
+        senders.push_back(peer);
     }
+    m_sender.sendAll(sends);
+    for (size_t i = 0; i < sends.size(); ++i) {
+        if (wrote(senders[i], sends[i].written, sends[i].error))
+            writeOut(senders[i]); // the rest, if the kernel took only part (or closing)
+    }
+}
+
+bool WsEngine::wrote(WsPeer *peer, ssize_t written, int error)
+{
+    if (written < 0) {
+        if (error == EINTR)
+            return true;
+        if (error == EAGAIN || error == EWOULDBLOCK)
+            setWantWrite(peer, true);
+        else
+            finish(peer, ws::Abnormal); // the client is gone
+        return false;
+    }
+    peer->queuedBytes -= written;
+    GatheredOutput::consume(peer->output, peer->outputOffset, written);
+    return true;
 }
 
 void WsEngine::writeOut(WsPeer *peer)
 {
     while (!peer->output.empty()) {
         const ssize_t written = GatheredOutput::send(peer->fd, peer->output, peer->outputOffset);
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                setWantWrite(peer, true);
-                return;
-            }
-            finish(peer, ws::Abnormal);
+        if (!wrote(peer, written, written < 0 ? errno : 0))
             return;
-        }
-        peer->queuedBytes -= written;
-        GatheredOutput::consume(peer->output, peer->outputOffset, written);
     }
     setWantWrite(peer, false);
     if (peer->closing)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "gateway/batchsender.h"
 #include "gateway/wsframe.h"
 
 #include <QByteArray>
@@ -46,7 +47,8 @@ struct WsPeer
 //!
 //! A frame is encoded once and the same implicitly shared QByteArray is queued on every
 //! subscriber. Writes are deferred to the end of the current event-loop pass and then made
-//! with one sendmsg() per connection, so a burst of events costs one system call per client.
+//! with one sendmsg() per connection, so a burst of events costs one send per client; with
+//! io_uring (BatchSender) the pass's sends to every client are one system call.
 //!
 //! TLS connections cannot be driven through their descriptor (the bytes must go through the
 //! encryption), so they stay on their QSslSocket: readyRead feeds the same frame decoder, and
@@ -74,7 +76,10 @@ public:
         virtual void peerClosed(WsPeer *peer, quint16 code) = 0;
     };
 
-    WsEngine(Listener &listener, qsizetype maxMessageBytes, QObject *parent = nullptr);
+    //! `batchSends`: hand each loop pass's sends to the kernel at once through io_uring where
+    //! the kernel allows it (see BatchSender).
+    WsEngine(Listener &listener, qsizetype maxMessageBytes, bool batchSends,
+             QObject *parent = nullptr);
     ~WsEngine() override;
 
     bool isValid() const { return m_epoll >= 0; }
@@ -93,6 +98,8 @@ public:
     //! that must not go on the wire (1005, 1006) is sent as a close frame without a payload.
     void close(WsPeer *peer, quint16 code, QByteArrayView reason);
     int peerCount() const { return static_cast<int>(m_peers.size()); }
+    //! The sends' system calls and sends so far (fewer calls than sends: batching works).
+    const BatchSender &sender() const { return m_sender; }
 
     //! Output a TLS connection's QSslSocket may hold before the engine stops feeding it.
     static constexpr qint64 TlsBufferBytes = 256 * 1024;
@@ -114,6 +121,9 @@ private:
     void scheduleFlush();
     void flush();
     void writeOut(WsPeer *peer);
+    //! Applies one send's result to the peer's queue: false when nothing more can be sent now
+    //! (a full buffer: EPOLLOUT is watched; an error: the peer is finished).
+    bool wrote(WsPeer *peer, ssize_t written, int error);
     void setWantWrite(WsPeer *peer, bool want);
     void finish(WsPeer *peer, quint16 code);
     void sweepDeadlines();
@@ -124,6 +134,7 @@ private:
     QSocketNotifier *m_notifier = nullptr;
     std::unordered_set<WsPeer *> m_peers;
     std::vector<WsPeer *> m_dirty;
+    BatchSender m_sender;
     bool m_flushScheduled = false;
     QTimer m_deadlineTimer;
 };

@@ -3,6 +3,7 @@
 
 #include "http/httplistener.h"
 #include "http/httptypes.h"
+#include "http/readyset.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -33,7 +34,9 @@ struct HttpServerOptions
 //! configuration the connections are QSslSockets (see HttpSocket) and the same code serves
 //! HTTPS.
 //!
-//! Requests are parsed by HttpRequestParser, one at a time per connection, and a connection
+//! Requests are parsed by HttpRequestParser, one at a time per connection. Connections are
+//! served in the order their requests arrived (ReadySet), so a client with several requests in
+//! flight on several connections has them handled in the order it sent them. A connection
 //! reads only when it needs more: while its unsent output is over OutputHighWaterBytes it stops
 //! reading (TCP then holds the client back), so a client that never reads costs a bounded
 //! amount of memory. Each connection takes a slot of the connection budget when it is accepted;
@@ -100,6 +103,7 @@ private:
     std::optional<QSslConfiguration> m_tls;
     std::shared_ptr<ConnectionBudget> m_budget;
     HttpListener m_server;
+    ReadySet m_readySet; // every plain connection, served in the order their bytes arrived
     int m_connections = 0;
     int m_refusing = 0; // connections being told they are over a cap
     quint64 m_refused = 0;

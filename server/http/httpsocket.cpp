@@ -3,14 +3,15 @@
 
 #include "core/gatheredwrite.h"
 #include "core/logging.h"
+#include "http/readyset.h"
 
-#include <QSocketNotifier>
 #include <QSslSocket>
 
 #include <cerrno>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -29,9 +30,10 @@ char *scratch()
 }
 } // namespace
 
-HttpSocket::HttpSocket(qintptr fd, const QHostAddress &peer, const QSslConfiguration *tls,
-                       QObject *parent)
+HttpSocket::HttpSocket(qintptr fd, const QHostAddress &peer, ReadySet &readySet,
+                       const QSslConfiguration *tls, QObject *parent)
     : QObject(parent)
+    , m_readySet(readySet)
     , m_peer(peer)
 {
     m_deadline.setSingleShot(true);
@@ -48,11 +50,12 @@ HttpSocket::HttpSocket(qintptr fd, const QHostAddress &peer, const QSslConfigura
     ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
     const int one = 1; // answers are written whole: no reason to wait for more
     ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, &HttpSocket::onReadable);
-    m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
-    m_writeNotifier->setEnabled(false);
-    connect(m_writeNotifier, &QSocketNotifier::activated, this, &HttpSocket::flush);
+    if (!m_readySet.add(m_fd, [this](quint32 events) { onEvents(events); })) {
+        qCWarning(lcHttp) << "cannot watch an accepted connection:" << strerror(errno);
+        fail();
+        return;
+    }
+    watchRead(true);
     m_ready = true;
 }
 
@@ -136,8 +139,12 @@ QByteArray HttpSocket::read(qsizetype max)
     max = std::min(max, ScratchBytes);
     for (;;) {
         const ssize_t got = ::read(m_fd, scratch(), size_t(max));
-        if (got > 0)
+        if (got > 0) {
+            // Watched again at once: what the client sends next is queued behind what other
+            // connections sent before it, and not behind what they send while this is served.
+            watchRead(true);
             return QByteArray(scratch(), got);
+        }
         if (got == 0) {
             m_inputEnded = true;
             return {};
@@ -145,7 +152,7 @@ QByteArray HttpSocket::read(qsizetype max)
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            m_readNotifier->setEnabled(true);
+            watchRead(true);
             return {};
         }
         m_inputEnded = true; // reset by the client
@@ -154,10 +161,39 @@ QByteArray HttpSocket::read(qsizetype max)
     }
 }
 
+bool HttpSocket::waitForInput()
+{
+    if (m_tls || m_fd < 0 || m_closing || m_inputEnded)
+        return false;
+    watchRead(true);
+    return true;
+}
+
+void HttpSocket::watchRead(bool on)
+{
+    m_watchRead = on;
+    m_readySet.watch(m_fd, ReadySet::eventsFor(m_watchRead, m_watchWrite));
+}
+
+void HttpSocket::watchWrite(bool on)
+{
+    m_watchWrite = on;
+    m_readySet.watch(m_fd, ReadySet::eventsFor(m_watchRead, m_watchWrite));
+}
+
+void HttpSocket::onEvents(quint32 events)
+{
+    const bool failed = events & (EPOLLHUP | EPOLLERR);
+    if (m_watchWrite && (events & EPOLLOUT || failed))
+        flush();
+    if (m_fd >= 0 && m_watchRead && (events & EPOLLIN || failed))
+        onReadable();
+}
+
 void HttpSocket::onReadable()
 {
-    // Level-triggered: quiet until the reader has taken what is there (read() re-arms it).
-    m_readNotifier->setEnabled(false);
+    // Quiet until the reader has taken what is there (read() watches again on EAGAIN).
+    watchRead(false);
     if (m_closing)
         discardInput();
     else
@@ -176,7 +212,7 @@ void HttpSocket::write(const QByteArray &bytes)
         return;
     m_output.push_back(bytes);
     m_queued += bytes.size();
-    if (!m_writeNotifier->isEnabled())
+    if (!m_watchWrite)
         flush();
 }
 
@@ -189,7 +225,7 @@ qint64 HttpSocket::bytesToWrite() const
 
 void HttpSocket::flush()
 {
-    const bool fromNotifier = m_writeNotifier->isEnabled();
+    const bool fromReadySet = m_watchWrite; // else from write()
     qint64 progress = 0;
     while (!m_output.empty()) {
         const ssize_t written = GatheredOutput::send(m_fd, m_output, m_outputOffset);
@@ -197,8 +233,8 @@ void HttpSocket::flush()
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                m_writeNotifier->setEnabled(true);
-                if (fromNotifier && progress > 0)
+                watchWrite(true);
+                if (fromReadySet && progress > 0)
                     Q_EMIT bytesWritten();
                 return;
             }
@@ -209,12 +245,12 @@ void HttpSocket::flush()
         m_queued -= written;
         GatheredOutput::consume(m_output, m_outputOffset, written);
     }
-    if (m_writeNotifier)
-        m_writeNotifier->setEnabled(false);
+    if (m_fd >= 0 && m_watchWrite)
+        watchWrite(false);
     if (m_closing)
         shutdownWrite();
-    // Only from the notifier: write() never calls back into its caller.
-    if (fromNotifier && !m_finished)
+    // Only from the ready set: write() never calls back into its caller.
+    if (fromReadySet && !m_finished)
         Q_EMIT bytesWritten();
 }
 
@@ -236,7 +272,7 @@ void HttpSocket::close(int deadlineMs, qint64 maxDiscard)
     if (m_output.empty())
         shutdownWrite();
     if (!m_inputEnded && m_fd >= 0)
-        m_readNotifier->setEnabled(true); // read and drop until the client closes too
+        watchRead(true); // read and drop until the client closes too
 }
 
 void HttpSocket::discardInput()
@@ -266,7 +302,7 @@ void HttpSocket::discardInput()
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            m_readNotifier->setEnabled(true);
+            watchRead(true);
             return;
         }
         m_inputEnded = true; // EOF (or an error): the client is done
@@ -322,24 +358,18 @@ void HttpSocket::closeDescriptor(bool reset)
 {
     if (m_fd < 0)
         return;
-    dropNotifiers(); // first: a notifier must not outlive its descriptor's number
-    if (reset) {     // discard unsent data and answer with RST instead of lingering
+    unwatch();   // first: the set must not outlive the descriptor's number
+    if (reset) { // discard unsent data and answer with RST instead of lingering
         const linger immediately{1, 0};
         ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &immediately, sizeof immediately);
     }
     ::close(std::exchange(m_fd, -1));
 }
 
-void HttpSocket::dropNotifiers()
+void HttpSocket::unwatch()
 {
-    // Disabled at once (unregistered), deleted later: this may run inside their own signal.
-    for (QSocketNotifier *notifier : {m_readNotifier, m_writeNotifier}) {
-        if (notifier) {
-            notifier->setEnabled(false);
-            notifier->deleteLater();
-        }
-    }
-    m_readNotifier = m_writeNotifier = nullptr;
+    m_readySet.remove(m_fd); // (safe inside its own handler)
+    m_watchRead = m_watchWrite = false;
 }
 
 QTcpSocket *HttpSocket::release()
@@ -354,7 +384,7 @@ QTcpSocket *HttpSocket::release()
     }
     if (m_fd < 0)
         return nullptr;
-    dropNotifiers();
+    unwatch();
     auto *socket = new QTcpSocket;
     if (!socket->setSocketDescriptor(m_fd)) {
         qCWarning(lcHttp) << "cannot wrap a connection for its upgrade:" << socket->errorString();

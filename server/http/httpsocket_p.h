@@ -8,19 +8,21 @@
 
 #include <deque>
 
-class QSocketNotifier;
 class QSslConfiguration;
 class QSslSocket;
 class QTcpSocket;
 
 namespace flippdeal::server {
 
+class ReadySet;
+
 //! \brief The byte stream under one HTTP connection, read only when the connection asks for
 //! more, so a client that sends faster than it is answered is held back by TCP itself.
 //!
-//! A plain connection is its non-blocking descriptor with two QSocketNotifiers, not a
-//! QTcpSocket: Qt closes a QTcpSocket as soon as the client shuts down its sending side, and
-//! throws away the answers still to be written. Here the end of the input is only a fact to
+//! A plain connection is its non-blocking descriptor in the server's ReadySet (which reports
+//! ready connections in the order their bytes arrived), not a QTcpSocket: Qt closes a
+//! QTcpSocket as soon as the client shuts down its sending side, and throws away the answers
+//! still to be written. Here the end of the input is only a fact to
 //! read (atEnd()); answers still go out. A TLS connection is a QSslSocket that first completes
 //! its handshake (ready()); plain text sent to the TLS port gets a plain-text 400.
 class HttpSocket : public QObject
@@ -28,22 +30,26 @@ class HttpSocket : public QObject
     Q_OBJECT
 
 public:
-    //! Takes over the accepted descriptor `fd` of a connection from `peer`; with `tls`, as a
-    //! TLS server connection.
-    HttpSocket(qintptr fd, const QHostAddress &peer, const QSslConfiguration *tls,
-               QObject *parent = nullptr);
+    //! Takes over the accepted descriptor `fd` of a connection from `peer`, watched through
+    //! `readySet` (which must outlive it); with `tls`, as a TLS server connection.
+    HttpSocket(qintptr fd, const QHostAddress &peer, ReadySet &readySet,
+               const QSslConfiguration *tls, QObject *parent = nullptr);
     ~HttpSocket() override;
 
     //! Whether the connection carries HTTP (plain at once, TLS after its handshake).
     bool isReady() const { return m_ready; }
     QHostAddress peerAddress() const { return m_peer; }
 
-    //! Up to `max` bytes received. Empty when nothing is there: readyRead() follows once more
-    //! arrives, or atEnd() has become true. (A caller that stops before an empty read gets no
-    //! readyRead() until it reads again.)
+    //! Up to `max` bytes received. Empty when nothing is there, or atEnd() has become true.
+    //! After each read, one readyRead() follows when more is there, in the order connections
+    //! became ready; a caller that stops reading gets no more until it reads again.
     QByteArray read(qsizetype max);
     //! The client has finished sending (it closed or half-closed the connection).
     bool atEnd() const { return m_inputEnded; }
+    //! Instead of reading on now: readyRead() follows when more is there, behind every other
+    //! connection that became ready before it (arrival order). False if the caller should
+    //! read now instead (TLS: decrypted input may already be waiting).
+    bool waitForInput();
 
     //! Queues `bytes`; they are written as fast as the client takes them.
     void write(const QByteArray &bytes);
@@ -75,20 +81,24 @@ Q_SIGNALS:
     void closed();
 
 private:
+    void onEvents(quint32 events);
     void onReadable();
+    void watchRead(bool on);
+    void watchWrite(bool on);
     void flush();
     void discardInput();
     void shutdownWrite();
     void finish();
     void closeDescriptor(bool reset);
-    void dropNotifiers();
+    void unwatch();
     void fail();
     void setupTls(qintptr fd, const QSslConfiguration &configuration);
     void onTlsFirstBytes();
 
     int m_fd = -1;
-    QSocketNotifier *m_readNotifier = nullptr;
-    QSocketNotifier *m_writeNotifier = nullptr;
+    ReadySet &m_readySet;
+    bool m_watchRead = false;
+    bool m_watchWrite = false;
     std::deque<QByteArray> m_output; // plain: not yet taken by the kernel
     qsizetype m_outputOffset = 0;
     qint64 m_queued = 0;

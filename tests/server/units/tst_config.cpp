@@ -72,6 +72,18 @@ private Q_SLOTS:
             << QStringLiteral("max-subscriptions") << QStringLiteral("0");
         QTest::addRow("presence members not a number")
             << QStringLiteral("max-presence-members") << QStringLiteral("many");
+        QTest::addRow("io-uring neither on nor off")
+            << QStringLiteral("io-uring") << QStringLiteral("yes");
+    }
+
+    void ioUringSwitch()
+    {
+        const auto defaults = Config::load({});
+        QVERIFY(defaults);
+        QVERIFY(defaults->ioUring);
+        const auto off = Config::load({{QStringLiteral("io-uring"), QStringLiteral("off")}});
+        QVERIFY(off);
+        QVERIFY(!off->ioUring);
     }
 
     void badValues()
