@@ -321,6 +321,12 @@ void ServerApp::registerMetrics()
         QStringLiteral("flippdeal_slow_consumer_disconnects_total"),
         QStringLiteral("Connections closed with 4100 because they stopped reading."), Kind::Counter,
         [gateway] { return double(gateway->slowConsumerDisconnects()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_ws_sends_total"),
+                        QStringLiteral("WebSocket sends made at the end of event-loop passes."),
+                        Kind::Counter, [gateway] { return double(gateway->passSends()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_ws_send_syscalls_total"),
+                        QStringLiteral("System calls those sends took (io_uring batches them)."),
+                        Kind::Counter, [gateway] { return double(gateway->passSendCalls()); });
     m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"),
                         QStringLiteral("Stored events broadcast."), Kind::Counter,
                         [events] { return double(events->publishedCount()); });

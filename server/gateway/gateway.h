@@ -108,6 +108,11 @@ public:
     quint64 framesIn() const { return m_framesIn; }
     quint64 framesOut() const { return m_framesOut; }
     quint64 slowConsumerDisconnects() const { return m_slowConsumerDisconnects; }
+    //! Sends made at the end of loop passes (one per connection with output), and the system
+    //! calls they took: fewer than the sends when io_uring batches them (sendsBatched()).
+    quint64 passSends() const { return m_engine.sender().sends(); }
+    quint64 passSendCalls() const { return m_engine.sender().systemCalls(); }
+    bool sendsBatched() const { return m_engine.sender().isBatching(); }
 
     //! A complete WebSocket frame, ready to queue (distinct from the JSON it carries).
     struct WireFrame

@@ -297,10 +297,11 @@ Item {
             verify(!buyer.messages.loading, "nor on its way")
             compare(loads.count, 2, "the first page only")
             // Scroll up with the wheel, as a person would, until the top is reached and the older
-            // page comes from the server.
+            // page comes from the server. (The wheel flicks, and the flick moves as fast as frames
+            // are drawn: on a loaded machine that takes many more turns, so the bound is generous.)
             const top = createTemporaryObject(topWatcherComponent, root, { target: list })
             let wheels = 0
-            for (; wheels < 200 && list.count < 60; ++wheels) {
+            for (; wheels < 1000 && list.count < 60; ++wheels) {
                 mouseWheel(list, list.width / 2, list.height / 2, 0, 480)
                 wait(20)
             }
