@@ -11,13 +11,12 @@
 // Run: node --test publish-order.test.mjs   (needs FLIPPDEAL_SERVER_BIN)
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { Agent } from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { withTimeout } from './lib/async.mjs';
-import { connected, eventually, hmacHex, pusherFor, recorder, sdkFor, subscribed } from './lib/clients.mjs';
+import { connected, eventually, pusherFor, recorder, sdkFor, signedEventsTarget, subscribed } from './lib/clients.mjs';
 import { APP_ID, APP_KEY, APP_SECRET, startServer } from './lib/server.mjs';
 
 const EVENTS = 3000;
@@ -141,17 +140,9 @@ function rawPublisher(server, count) {
     return {
         async send(body) {
             const lane = idle.shift() ?? (await new Promise((resolve) => waiting.push(resolve)));
-            const path = `/apps/${APP_ID}/events`;
-            const query = [
-                `auth_key=${APP_KEY}`,
-                `auth_timestamp=${Math.floor(Date.now() / 1000)}`,
-                'auth_version=1.0',
-                `body_md5=${createHash('md5').update(body).digest('hex')}`,
-            ].join('&');
-            const signature = hmacHex(APP_SECRET, `POST\n${path}\n${query}`);
             const answered = new Promise((resolve) => (lane.pending = resolve));
             lane.socket.write(
-                `POST ${path}?${query}&auth_signature=${signature} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+                `POST ${signedEventsTarget(body)} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
                     `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
             );
             return answered;

@@ -10,18 +10,17 @@
 // Run: node --test sdk-http-api.test.mjs   (needs FLIPPDEAL_SERVER_BIN)
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import { deferred, sleep, withTimeout } from './lib/async.mjs';
 import {
     connected,
     eventually,
-    hmacHex,
     pusherFor,
     recorder,
     sdkChannelAuthorization,
     sdkFor,
+    signedEventsTarget,
     subscribed,
 } from './lib/clients.mjs';
 import { APP_ID, APP_KEY, APP_SECRET, startServer } from './lib/server.mjs';
@@ -272,15 +271,7 @@ describe('Pusher HTTP API with the pusher server SDK', () => {
 
         // Sign by hand to control auth_timestamp and body_md5.
         async function signedPost(body, { timestamp, md5Of = body } = {}) {
-            const path = `/apps/${APP_ID}/events`;
-            const query = [
-                `auth_key=${APP_KEY}`,
-                `auth_timestamp=${timestamp}`,
-                'auth_version=1.0',
-                `body_md5=${createHash('md5').update(md5Of).digest('hex')}`,
-            ].join('&');
-            const signature = hmacHex(APP_SECRET, `POST\n${path}\n${query}`);
-            return fetch(`${server.baseUrl}${path}?${query}&auth_signature=${signature}`, {
+            return fetch(`${server.baseUrl}${signedEventsTarget(body, { timestamp, md5Of })}`, {
                 method: 'POST',
                 headers: { 'Content-Type': 'application/json' },
                 body,
@@ -318,15 +309,8 @@ describe('Pusher HTTP API with the pusher server SDK', () => {
 
         // One signed URL, sent twice at once (as two SDK calls in one second are), then again
         // after the 2 s grace: that third one is a replay.
-        const path = `/apps/${APP_ID}/events`;
         const body = JSON.stringify({ name: 'tick', channels: ['sdk-replay'], data: '{"same":"url"}' });
-        const query = [
-            `auth_key=${APP_KEY}`,
-            `auth_timestamp=${Math.floor(Date.now() / 1000)}`,
-            'auth_version=1.0',
-            `body_md5=${createHash('md5').update(body).digest('hex')}`,
-        ].join('&');
-        const url = `${server.baseUrl}${path}?${query}&auth_signature=${hmacHex(APP_SECRET, `POST\n${path}\n${query}`)}`;
+        const url = `${server.baseUrl}${signedEventsTarget(body)}`;
         const post = () => fetch(url, {
             method: 'POST',
             headers: { 'Content-Type': 'application/json' },

@@ -3,7 +3,7 @@
 // pointed at the test's server, pusher-js clients configured with only a host
 // and port changed, and small waiting helpers around their callback APIs.
 
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 import Pusher from 'pusher-js';
 import PusherServer from 'pusher';
@@ -177,6 +177,22 @@ export async function eventually(condition, what, ms = STEP_TIMEOUT_MS) {
 /** hex HMAC-SHA256, as every Pusher signature is. */
 export function hmacHex(secret, text) {
     return createHmac('sha256', secret).update(text).digest('hex');
+}
+
+/**
+ * The signed request target of `POST /apps/{APP_ID}/events` with `body`, as the Pusher HTTP API
+ * wants it: `/apps/…/events?auth_key=…&auth_signature=…`. `timestamp` (seconds) defaults to
+ * now; `md5Of` is what body_md5 is computed over (the body itself unless a test forges it).
+ */
+export function signedEventsTarget(body, { timestamp = Math.floor(Date.now() / 1000), md5Of = body } = {}) {
+    const path = `/apps/${APP_ID}/events`;
+    const query = [
+        `auth_key=${APP_KEY}`,
+        `auth_timestamp=${timestamp}`,
+        'auth_version=1.0',
+        `body_md5=${createHash('md5').update(md5Of).digest('hex')}`,
+    ].join('&');
+    return `${path}?${query}&auth_signature=${hmacHex(APP_SECRET, `POST\n${path}\n${query}`)}`;
 }
 
 /** `auth` for a private channel (or presence, with its channel_data string), signed by hand. */
