@@ -879,15 +879,21 @@ private Q_SLOTS:
         for (auto &socket : sockets)
             QVERIFY(socket->waitFor(QStringLiteral("hello"), QStringLiteral("crowd")));
         // One pass sent the event to all 50: with io_uring in one system call (a few more for
-        // whatever else the loop sent meanwhile), else one each.
+        // whatever else the loop sent meanwhile), else one each. (TLS connections are written
+        // through their QSslSocket instead: none of these.)
         const quint64 sends = gateway.passSends() - sendsBefore;
         const quint64 calls = gateway.passSendCalls() - callsBefore;
-        QVERIFY2(sends >= 50, qPrintable(QString::number(sends)));
-        if (gateway.sendsBatched())
-            QVERIFY2(calls <= sends - 45,
-                     qPrintable(QStringLiteral("%1 calls for %2 sends").arg(calls).arg(sends)));
-        else
-            QCOMPARE(calls, sends);
+        if (testsRunOverTls()) {
+            QCOMPARE(sends, quint64(0));
+            QCOMPARE(calls, quint64(0));
+        } else {
+            QVERIFY2(sends >= 50, qPrintable(QString::number(sends)));
+            if (gateway.sendsBatched())
+                QVERIFY2(calls <= sends - 45,
+                         qPrintable(QStringLiteral("%1 calls for %2 sends").arg(calls).arg(sends)));
+            else
+                QCOMPARE(calls, sends);
+        }
         QCOMPARE(m_server->app().gateway().subscriberCount(QStringLiteral("crowd")), 50);
         sockets.clear();
         QTRY_COMPARE(m_server->app().gateway().connectionCount(), 0);
