@@ -80,7 +80,11 @@ Rectangle {
             property bool stickToEnd: true
             onMovementEnded: stickToEnd = atYEnd
             onCountChanged: if (stickToEnd) toEnd.restart()
-            onAtYBeginningChanged: if (atYBeginning && view.messages && view.messages.canLoadOlder && count > 0) view.messages.loadOlder()
+            // The older page is asked for half a screen before the top, so it is usually there by
+            // the time the top is: and a wheel flick that ListView ends a pixel short of the top
+            // (it does, with rows of varying height) still loads it.
+            readonly property bool nearTop: contentY < originY - topMargin + height / 2
+            onNearTopChanged: if (nearTop && view.messages && view.messages.canLoadOlder && count > 0) view.messages.loadOlder()
 
             // After the new rows are laid out (what Qt.callLater would do).
             Timer { id: toEnd; interval: 0; onTriggered: list.positionViewAtEnd() }
