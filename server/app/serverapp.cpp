@@ -35,6 +35,7 @@
 #include "notifications/notificationservice.h"
 #include "operations/metrics.h"
 #include "storage/database.h"
+#include "storage/readpool.h"
 #include <QCoreApplication>
 #include <QSysInfo>
 #include <QTcpSocket>
@@ -54,6 +55,10 @@ constexpr int SchedulerTickMs = 250; // countdowns are due every second in the l
 constexpr int BacklogMinAgeMs = 1000;
 // The metrics listener serves a scraper or two, not the public.
 constexpr int MetricsMaxConnections = 64;
+// Reads that build a page off the event loop (history, conversations): two at once on this
+// class of machine, and a queue that a flood fills in well under a second of their work.
+constexpr int ReadThreads = 2;
+constexpr int ReadCapacity = 256;
 
 // Distributions start services with a soft open-files limit of 1024 and a much higher hard
 // one; connections are descriptors, so take what the hard limit allows.
@@ -86,6 +91,7 @@ bool ServerApp::open()
     if (!m_db->openAndMigrate(m_config.database, &m_error))
         return false;
 
+    m_reads = std::make_unique<ReadPool>(m_config.database, ReadThreads, ReadCapacity);
     createServices();
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
                                         qint64(m_config.jobTimeoutSeconds) * 1000);
@@ -141,8 +147,8 @@ void ServerApp::createServices()
         m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents, m_config.ioUring};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
-    m_gateway->setSequenceSource([events = m_events.get()](const QString &channel) {
-        const auto seq = events->lastSeq(channel);
+    m_gateway->setSequenceSource([db = m_db.get()](const QString &channel) {
+        const auto seq = EventStore::lastSeq(*db, channel);
         return seq ? std::optional<qint64>(*seq) : std::nullopt;
     });
     m_accounts = std::make_unique<AccountService>(
@@ -165,12 +171,12 @@ void ServerApp::createRouter()
     });
     // The order counts where patterns overlap (see Router::add()).
     m_router->add(accountRoutes(*m_accounts, *m_channelAuthorizer));
-    m_router->add(messagingRoutes(*m_messages));
+    m_router->add(messagingRoutes(*m_messages, *m_reads));
     m_router->add(notificationRoutes(*m_market->notifications));
     m_router->add(domainRoutes(*m_market->domains));
     m_router->add(marketRoutes(*m_market->domains, *m_market->auctions, *m_offers));
     m_router->add(escrowRoutes(*m_market->escrows));
-    m_router->add(historyRoutes(*m_events, *m_channelAuthorizer));
+    m_router->add(historyRoutes(*m_reads, *m_channelAuthorizer));
     m_router->add(pusherApiRoutes(m_config, *m_events, *m_gateway));
     m_router->add(adminRoutes(*m_admin));
     m_router->add(healthRoutes(*m_db));

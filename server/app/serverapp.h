@@ -29,6 +29,7 @@ class HttpServer;
 class MessageService;
 class Metrics;
 class NotificationService;
+class ReadPool;
 class Router;
 
 //! \brief One server node: owns the database connection, the services, the HTTP server and the
@@ -65,6 +66,7 @@ public:
 
     const Config &config() const { return m_config; }
     Database &database() { return *m_db; }
+    ReadPool &reads() { return *m_reads; }
     Gateway &gateway() { return *m_gateway; }
     EventStore &events() { return *m_events; }
     AccountService &accounts() { return *m_accounts; }
@@ -97,6 +99,7 @@ private:
     Config m_config;
     QString m_error;
     std::unique_ptr<Database> m_db;
+    std::unique_ptr<ReadPool> m_reads; // after m_db: the pool's connections close first
     std::unique_ptr<Gateway> m_gateway;
     std::unique_ptr<EventStore> m_events;
     std::unique_ptr<AccountService> m_accounts;

@@ -218,10 +218,11 @@ int EventStore::publishRelayed()
     return static_cast<int>(events.size());
 }
 
-Expected<QList<StoredEvent>> EventStore::history(const QString &channel, qint64 afterSeq, int limit)
+Expected<QList<StoredEvent>> EventStore::history(Database &db, const QString &channel,
+                                                 qint64 afterSeq, int limit)
 {
-    return m_db.attempt([&]() -> Expected<QList<StoredEvent>> {
-        SqlQuery query(m_db,
+    return db.attempt([&]() -> Expected<QList<StoredEvent>> {
+        SqlQuery query(db,
                        selectEvents +
                            QStringLiteral("WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?"));
         query.bind(channel).bind(afterSeq).bind(limit).exec();
@@ -229,10 +230,10 @@ Expected<QList<StoredEvent>> EventStore::history(const QString &channel, qint64 
     });
 }
 
-Expected<qint64> EventStore::lastSeq(const QString &channel)
+Expected<qint64> EventStore::lastSeq(Database &db, const QString &channel)
 {
-    return m_db.attempt([&]() -> Expected<qint64> {
-        SqlQuery query(m_db,
+    return db.attempt([&]() -> Expected<qint64> {
+        SqlQuery query(db,
                        QStringLiteral("SELECT last_seq FROM channel_sequences WHERE channel = ?"));
         query.bind(channel).exec();
         return query.next() ? query.int64("last_seq"_L1) : 0;

@@ -99,10 +99,11 @@ public:
     //! Publishes committed events that were never marked as published and are at least
     //! `minAgeMs` old (other processes' events; a node's own are marked within 200 ms).
     int publishBacklog(qint64 minAgeMs = 0);
-    //! Events of `channel` after `afterSeq`, oldest first.
-    Expected<QList<StoredEvent>> history(const QString &channel, qint64 afterSeq, int limit);
-    //! The highest `seq` committed on `channel` (0 when it has none).
-    Expected<qint64> lastSeq(const QString &channel);
+    //! Events of `channel` after `afterSeq`, oldest first, read on `db` (any connection).
+    static Expected<QList<StoredEvent>> history(Database &db, const QString &channel,
+                                                qint64 afterSeq, int limit);
+    //! The highest `seq` committed on `channel` (0 when it has none), read on `db`.
+    static Expected<qint64> lastSeq(Database &db, const QString &channel);
     //! Deletes published history older than `cutoffMs`. Returns the number of rows removed.
     int prune(qint64 cutoffMs);
     //! Committed events not yet published.

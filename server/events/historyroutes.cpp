@@ -4,6 +4,8 @@
 #include "auth/channelauthorizer.h"
 #include "events/eventstore.h"
 #include "events/historyquery.h"
+#include "http/requesthelpers.h"
+#include "storage/readpool.h"
 
 #include "protocol/timeformat.h"
 
@@ -13,8 +15,28 @@ namespace flippdeal::server {
 
 namespace {
 
-HttpResponse channelHistory(const HttpRequest &request, EventStore &events,
-                            ChannelAuthorizer &channels)
+//! The page of `query`'s channel, in one snapshot: the events and the last seq agree.
+Expected<QJsonObject> readHistory(Database &db, const HistoryQuery &query)
+{
+    const QString &channel = query.channel.name;
+    const auto list = EventStore::history(db, channel, query.after, query.limit);
+    if (!list)
+        return list.error();
+    const auto last = EventStore::lastSeq(db, channel);
+    if (!last)
+        return last.error();
+    QJsonArray data;
+    for (const StoredEvent &event : *list)
+        data.append(event.toHistoryJson());
+    // When pruning removed events right after `after`, say so: the client must reload.
+    const bool truncated = !list->isEmpty() && list->first().seq > query.after + 1;
+    return QJsonObject{{QLatin1String("data"), data},
+                       {QLatin1String("truncated"), truncated},
+                       {QLatin1String("last_seq"), *last}};
+}
+
+HandlerResult channelHistory(const HttpRequest &request, ReadPool &reads,
+                             ChannelAuthorizer &channels)
 {
     const auto query = parseHistoryQuery(request.params.value(QStringLiteral("name")),
                                          request.queryValue(QStringLiteral("after")),
@@ -27,29 +49,17 @@ HttpResponse channelHistory(const HttpRequest &request, EventStore &events,
         return HttpResponse::error(ApiError::notFound(QStringLiteral("Domain not found.")));
     if (access != ChannelAuthorizer::Access::Allowed)
         return HttpResponse::error(ApiError::forbidden());
-    const auto list = events.history(channel.name, query->after, query->limit);
-    if (!list)
-        return HttpResponse::error(list.error());
-    const auto last = events.lastSeq(channel.name);
-    if (!last)
-        return HttpResponse::error(last.error());
-    QJsonArray data;
-    for (const StoredEvent &event : *list)
-        data.append(event.toHistoryJson());
-    // When pruning removed events right after `after`, say so: the client must reload.
-    const bool truncated = !list->isEmpty() && list->first().seq > query->after + 1;
-    return HttpResponse::json(200, {{QLatin1String("data"), data},
-                                    {QLatin1String("truncated"), truncated},
-                                    {QLatin1String("last_seq"), *last}});
+    return respondLater(
+        reads.run([query = *query](Database &db) { return readHistory(db, query); }));
 }
 
 } // namespace
 
-QList<Route> historyRoutes(EventStore &events, ChannelAuthorizer &channels)
+QList<Route> historyRoutes(ReadPool &reads, ChannelAuthorizer &channels)
 {
     return {
         {"GET", QStringLiteral("/api/channels/{name}/events"), Router::Access::User,
-         bindRoute(channelHistory, events, channels)},
+         bindRoute(channelHistory, reads, channels)},
     };
 }
 

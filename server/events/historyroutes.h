@@ -6,9 +6,10 @@
 namespace flippdeal::server {
 
 class ChannelAuthorizer;
-class EventStore;
+class ReadPool;
 
-//! GET /api/channels/{name}/events?after=SEQ&limit=N: what a reconnecting client missed.
-QList<Route> historyRoutes(EventStore &events, ChannelAuthorizer &channels);
+//! GET /api/channels/{name}/events?after=SEQ&limit=N: what a reconnecting client missed (read
+//! and encoded on the read pool).
+QList<Route> historyRoutes(ReadPool &reads, ChannelAuthorizer &channels);
 
 } // namespace flippdeal::server

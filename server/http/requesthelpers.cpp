@@ -41,6 +41,12 @@ HttpResponse respond(const Expected<QJsonObject> &result, int status)
     return HttpResponse::json(status, *result);
 }
 
+QFuture<HttpResponse> respondLater(QFuture<Expected<QJsonObject>> result, int status)
+{
+    return result.then(
+        [status](const Expected<QJsonObject> &object) { return respond(object, status); });
+}
+
 HttpResponse respondList(const Expected<QJsonArray> &result)
 {
     if (!result)

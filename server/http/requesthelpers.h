@@ -34,6 +34,10 @@ Expected<int> limitParam(const HttpRequest &request, int fallback, int max);
 //! The object with `status`, or the error.
 HttpResponse respond(const Expected<QJsonObject> &result, int status = 200);
 
+//! respond() once `result` is ready, on the thread that makes it ready: a ReadPool's answer is
+//! encoded there too, not on the event loop.
+QFuture<HttpResponse> respondLater(QFuture<Expected<QJsonObject>> result, int status = 200);
+
 //! `{key: value.toJson()}` with `status`, or the error.
 template <typename T>
 HttpResponse respond(int status, QLatin1String key, const Expected<T> &result)

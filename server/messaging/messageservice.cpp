@@ -154,24 +154,26 @@ Expected<protocol::Message> MessageService::store(protocol::Message message,
     });
 }
 
-Expected<MessagePage> MessageService::conversation(qint64 userId, qint64 otherUserId,
+Expected<MessagePage> MessageService::conversation(Database &db, qint64 userId, qint64 otherUserId,
                                                    std::optional<qint64> domainId, int page,
                                                    int perPage)
 {
-    return m_db.attempt([&]() -> Expected<MessagePage> {
+    return db.attempt([&]() -> Expected<MessagePage> {
+        MessageTable messages(db);
         MessagePage result;
         result.page = page;
         result.perPage = perPage;
-        result.total = m_messages.countBetween(userId, otherUserId, domainId);
-        result.messages = m_messages.pageBetween(userId, otherUserId, domainId, page, perPage);
+        result.total = messages.countBetween(userId, otherUserId, domainId);
+        result.messages = messages.pageBetween(userId, otherUserId, domainId, page, perPage);
         return result;
     });
 }
 
-Expected<QList<ConversationSummary>> MessageService::conversations(qint64 userId)
+Expected<QList<ConversationSummary>> MessageService::conversations(Database &db, qint64 userId)
 {
-    return m_db.attempt(
-        [&]() -> Expected<QList<ConversationSummary>> { return m_messages.conversations(userId); });
+    return db.attempt([&]() -> Expected<QList<ConversationSummary>> {
+        return MessageTable(db).conversations(userId);
+    });
 }
 
 Expected<protocol::Message> MessageService::markRead(qint64 userId, qint64 messageId)

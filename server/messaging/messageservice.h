@@ -55,9 +55,13 @@ public:
                                      std::optional<qint64> domainId, const QString &body,
                                      qint64 nowMs, const QString &clientId = {},
                                      bool *replayed = nullptr);
-    Expected<MessagePage> conversation(qint64 userId, qint64 otherUserId,
-                                       std::optional<qint64> domainId, int page, int perPage);
-    Expected<QList<ConversationSummary>> conversations(qint64 userId);
+    //! \name Reads that keep no state: they run on any connection (a ReadPool's).
+    //! @{
+    static Expected<MessagePage> conversation(Database &db, qint64 userId, qint64 otherUserId,
+                                              std::optional<qint64> domainId, int page,
+                                              int perPage);
+    static Expected<QList<ConversationSummary>> conversations(Database &db, qint64 userId);
+    //! @}
     //! Only the recipient may mark a message read (403 otherwise). Idempotent.
     Expected<protocol::Message> markRead(qint64 userId, qint64 messageId);
     Expected<qint64> unreadCount(qint64 userId);

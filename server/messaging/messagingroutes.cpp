@@ -4,6 +4,7 @@
 #include "http/jsonfields.h"
 #include "http/requesthelpers.h"
 #include "messaging/messageservice.h"
+#include "storage/readpool.h"
 
 #include "protocol/timeformat.h"
 
@@ -64,11 +65,11 @@ HttpResponse sendMessage(const HttpRequest &request, MessageService &messages)
     return HttpResponse::json(replayed ? 200 : 201, {{QLatin1String("message"), sent->toJson()}});
 }
 
-HttpResponse listConversations(const HttpRequest &request, MessageService &messages)
+Expected<QJsonObject> readConversations(Database &db, qint64 userId)
 {
-    const auto list = messages.conversations(request.user->id);
+    const auto list = MessageService::conversations(db, userId);
     if (!list)
-        return HttpResponse::error(list.error());
+        return list.error();
     QJsonArray data;
     for (const ConversationSummary &c : *list) {
         data.append(QJsonObject{
@@ -77,7 +78,13 @@ HttpResponse listConversations(const HttpRequest &request, MessageService &messa
             {QLatin1String("last_message"), c.lastMessage.toJson()},
             {QLatin1String("unread_count"), c.unreadCount}});
     }
-    return HttpResponse::json(200, {{QLatin1String("data"), data}});
+    return QJsonObject{{QLatin1String("data"), data}};
+}
+
+HandlerResult listConversations(const HttpRequest &request, ReadPool &reads)
+{
+    return respondLater(reads.run(
+        [userId = request.user->id](Database &db) { return readConversations(db, userId); }));
 }
 
 //! The query of GET /api/messages/conversations/{userId}.
@@ -112,7 +119,23 @@ Expected<ConversationQuery> readConversationQuery(const HttpRequest &request)
                              static_cast<int>(*page), static_cast<int>(*perPage)};
 }
 
-HttpResponse showConversation(const HttpRequest &request, MessageService &messages)
+Expected<QJsonObject> readConversation(Database &db, qint64 userId, qint64 otherUserId,
+                                       const ConversationQuery &query)
+{
+    const auto result = MessageService::conversation(db, userId, otherUserId, query.domain,
+                                                     query.page, query.perPage);
+    if (!result)
+        return result.error();
+    QJsonArray data;
+    for (const protocol::Message &m : result->messages)
+        data.append(m.toJson());
+    const QJsonObject meta{{QLatin1String("page"), result->page},
+                           {QLatin1String("per_page"), result->perPage},
+                           {QLatin1String("total"), result->total}};
+    return QJsonObject{{QLatin1String("data"), data}, {QLatin1String("meta"), meta}};
+}
+
+HandlerResult showConversation(const HttpRequest &request, ReadPool &reads)
 {
     const auto other = idOr404(request, QStringLiteral("User"), QStringLiteral("userId"));
     if (!other)
@@ -120,17 +143,10 @@ HttpResponse showConversation(const HttpRequest &request, MessageService &messag
     const auto query = readConversationQuery(request);
     if (!query)
         return HttpResponse::error(query.error());
-    const auto result =
-        messages.conversation(request.user->id, *other, query->domain, query->page, query->perPage);
-    if (!result)
-        return HttpResponse::error(result.error());
-    QJsonArray data;
-    for (const protocol::Message &m : result->messages)
-        data.append(m.toJson());
-    const QJsonObject meta{{QLatin1String("page"), result->page},
-                           {QLatin1String("per_page"), result->perPage},
-                           {QLatin1String("total"), result->total}};
-    return HttpResponse::json(200, {{QLatin1String("data"), data}, {QLatin1String("meta"), meta}});
+    return respondLater(
+        reads.run([userId = request.user->id, other = *other, query = *query](Database &db) {
+            return readConversation(db, userId, other, query);
+        }));
 }
 
 HttpResponse markMessageRead(const HttpRequest &request, MessageService &messages)
@@ -148,15 +164,15 @@ HttpResponse unreadMessageCount(const HttpRequest &request, MessageService &mess
 
 } // namespace
 
-QList<Route> messagingRoutes(MessageService &messages)
+QList<Route> messagingRoutes(MessageService &messages, ReadPool &reads)
 {
     using enum Router::Access;
     return {
         {"POST", QStringLiteral("/api/messages"), User, bindRoute(sendMessage, messages)},
         {"GET", QStringLiteral("/api/messages/conversations"), User,
-         bindRoute(listConversations, messages)},
+         bindRoute(listConversations, reads)},
         {"GET", QStringLiteral("/api/messages/conversations/{userId}"), User,
-         bindRoute(showConversation, messages)},
+         bindRoute(showConversation, reads)},
         {"PATCH", QStringLiteral("/api/messages/{id}/read"), User,
          bindRoute(markMessageRead, messages)},
         {"GET", QStringLiteral("/api/messages/unread-count"), User,

@@ -220,6 +220,35 @@ bool Database::transaction(const std::function<bool()> &work)
     return true;
 }
 
+bool Database::beginRead()
+{
+    // SQLite: a deferred BEGIN takes its snapshot at the first read and never blocks the writer.
+    if (m_dialect == Dialect::Sqlite ? exec(QStringLiteral("BEGIN")) : m_db.transaction())
+        return true;
+    qCWarning(lcDb) << "cannot begin a read transaction:"
+                    << (m_dialect == Dialect::Sqlite ? m_error : m_db.lastError().text());
+    return false;
+}
+
+void Database::endRead()
+{
+    // Nothing was written: rolling back ends the snapshot without a commit's work.
+    const bool ended =
+        m_dialect == Dialect::Sqlite ? exec(QStringLiteral("ROLLBACK")) : m_db.rollback();
+    if (!ended)
+        qCWarning(lcDb) << "cannot end a read transaction:" << m_db.lastError().text();
+}
+
+bool Database::makeReadOnly()
+{
+    return exec(m_dialect == Dialect::Sqlite
+                    ? QStringLiteral("PRAGMA query_only=ON")
+                    // REPEATABLE READ: one snapshot for the whole read, as on SQLite (a
+                    // read-only transaction never fails to serialize).
+                    : QStringLiteral("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY, "
+                                     "ISOLATION LEVEL REPEATABLE READ"));
+}
+
 bool Database::ping()
 {
     QSqlQuery query(m_db);

@@ -114,11 +114,22 @@ public:
     template <typename Work>
     std::invoke_result_t<Work> attempt(Work &&work);
 
+    //! \brief Runs `work`, which returns an Expected<T> and only reads, in one read transaction
+    //! (one snapshot for all its statements): a DbError is logged and becomes a 500.
+    template <typename Work>
+    requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
+    readTransaction(Work &&work);
+
+    //! Refuses every write on this connection from now on (the connections of a ReadPool).
+    bool makeReadOnly();
+
     //! A cheap round trip, for /health.
     bool ping();
 
 private:
     bool exec(const QString &sql);
+    bool beginRead();
+    void endRead();
     void logFailure(const DbError &error);
     bool migrateTo(int version);
 
@@ -142,6 +153,17 @@ Database::transaction(Work &&work)
     if (!committed)
         return ApiError::internal();
     return std::move(*result);
+}
+
+template <typename Work>
+requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
+Database::readTransaction(Work &&work)
+{
+    if (!beginRead())
+        return ApiError::internal();
+    auto result = attempt(std::forward<Work>(work));
+    endRead();
+    return result;
 }
 
 template <typename Work>
