@@ -2,7 +2,8 @@
 # Sourced by the bench scripts (run.sh, pinned.sh, soak.sh): $root, the release build of the
 # server and the load generator, and a server on a scratch folder that goes away on exit.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-server="$root/build/release/server/flippdeal-server"
+# BENCH_SERVER runs another server binary (an older build, for a before/after comparison).
+server="${BENCH_SERVER:-$root/build/release/server/flippdeal-server}"
 bench="$root/build/release/bench/flippdeal-bench"
 
 # Raises the descriptor limit (thousands of connections, on both ends) and builds the release

@@ -68,7 +68,9 @@ struct Options
     int payloadBytes = 100;
     qint64 serverPid = 0;
     int inFlight = 16;
-    bool tls = false; // https:// and wss:// (--tls-ca)
+    bool tls = false;       // https:// and wss:// (--tls-ca)
+    int historyReaders = 0; // history pages kept in flight during the run
+    int historyEvents = 1000;
 
     QString httpBase() const
     {
@@ -384,79 +386,6 @@ Publishing publishEvents(const Options &options, const Subscribers &subscribers,
     return outcome;
 }
 
-//! What a fan-out run measured: the figures of its JSON line.
-struct FanOutResult
-{
-    qint64 rssBefore = -1; //!< server RSS before the first connection
-    qint64 rssIdle = -1;   //!< server RSS with every connection held, before publishing
-    int held = 0;          //!< connections subscribed
-    double connectSeconds = 0;
-    qint64 expected = 0; //!< deliveries due: events × connections held
-    qint64 cpuBefore = -1, cpuAfter = -1;
-    Publishing publishing;
-    qint64 received = 0;
-    qint64 outOfOrder = 0;
-    std::vector<qint64> latencies; //!< sorted, ns
-};
-
-void printFanOut(const Options &options, const FanOutResult &r)
-{
-    QJsonObject result{
-        {QLatin1String("mode"), QStringLiteral("fanout")},
-        {QLatin1String("connections_requested"), options.connections},
-        {QLatin1String("connections_held"), r.held},
-        {QLatin1String("threads"), options.threads},
-        {QLatin1String("connect_per_second"), r.held / r.connectSeconds},
-        {QLatin1String("events_published"), r.publishing.acknowledged},
-        {QLatin1String("publish_failures"), r.publishing.failed},
-        {QLatin1String("publish_rate_target"), options.rate},
-        {QLatin1String("payload_bytes"), options.payloadBytes},
-        {QLatin1String("deliveries"), double(r.received)},
-        {QLatin1String("deliveries_per_second"), r.received / r.publishing.seconds},
-        {QLatin1String("latency_ms_p50"), percentile(r.latencies, 0.50)},
-        {QLatin1String("latency_ms_p95"), percentile(r.latencies, 0.95)},
-        {QLatin1String("latency_ms_p99"), percentile(r.latencies, 0.99)},
-        {QLatin1String("latency_ms_max"), r.latencies.empty() ? 0.0 : r.latencies.back() / 1e6},
-        {QLatin1String("messages_lost"), double(r.expected - r.received)},
-        {QLatin1String("deliveries_out_of_order"), double(r.outOfOrder)},
-    };
-    if (r.cpuBefore >= 0 && r.cpuAfter >= 0 && r.received > 0)
-        result.insert(QLatin1String("server_cpu_us_per_delivery"),
-                      double(r.cpuAfter - r.cpuBefore) / double(r.received));
-    if (r.rssBefore > 0 && r.rssIdle > 0 && r.held > 0)
-        result.insert(QLatin1String("server_rss_kib_per_idle_connection"),
-                      double(r.rssIdle - r.rssBefore) / r.held);
-    std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
-}
-
-//! The fan-out benchmark: connects and subscribes every connection (2 minutes at the most),
-//! reads the server's idle memory, publishes the events and prints one JSON line. 0 when every
-//! event reached every connection held.
-int runFanOut(const Options &options)
-{
-    const ServerProbe server{options.serverPid};
-    FanOutResult r;
-    r.rssBefore = server.rssKiB();
-    QElapsedTimer connectTimer;
-    connectTimer.start();
-    Subscribers subscribers(options);
-    waitFor([&] { return subscribers.subscribed() >= options.connections; }, 120'000);
-    r.connectSeconds = connectTimer.nsecsElapsed() / 1e9;
-    r.held = subscribers.subscribed();
-    QThread::msleep(1000); // let the server settle before reading its memory
-    r.rssIdle = server.rssKiB();
-
-    r.expected = qint64(options.events) * r.held;
-    r.cpuBefore = server.cpuMicros();
-    r.publishing = publishEvents(options, subscribers, r.expected);
-    r.cpuAfter = server.cpuMicros();
-    r.latencies = subscribers.stop();
-    r.received = subscribers.received();
-    r.outOfOrder = subscribers.outOfOrder();
-    printFanOut(options, r);
-    return r.received == r.expected ? 0 : 1;
-}
-
 //! JSON POSTs to the server, signed in with a bearer token or not.
 class RestClient
 {
@@ -473,6 +402,13 @@ public:
         if (!token.isEmpty())
             request.setRawHeader("Authorization", "Bearer " + token);
         return m_network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    }
+
+    QNetworkReply *get(const QString &path, const QByteArray &token)
+    {
+        QNetworkRequest request(QUrl(m_base + path));
+        request.setRawHeader("Authorization", "Bearer " + token);
+        return m_network.get(request);
     }
 
 private:
@@ -507,6 +443,196 @@ std::vector<RestUser> registerUsers(RestClient &client, int count)
                          json.value(QLatin1String("token")).toString().toLatin1()});
     }
     return users;
+}
+
+//! Background reads during a fan-out run (--history-readers): one user's channel is filled
+//! with --history-events events of the run's payload, then that many full history pages
+//! (GET /api/channels/private-user.{id}/events?after=0&limit=1000) are kept in flight, each
+//! asked for again as soon as it is answered. It shows what building large answers costs the
+//! sockets: on the event loop, or off it.
+class HistoryLoad
+{
+public:
+    HistoryLoad(const Options &options, int readers, int events)
+        : m_options(options)
+        , m_client(options)
+        , m_readers(readers)
+        , m_events(events)
+    {}
+
+    //! Registers the user and stores the events; false (and a message) on failure.
+    bool prepare()
+    {
+        if (m_readers <= 0)
+            return true;
+        m_user = registerUsers(m_client, 1).front();
+        Options fill = m_options;
+        fill.channel = QStringLiteral("private-user.%1").arg(m_user.id);
+        Publisher publisher(fill);
+        int acknowledged = 0, answered = 0;
+        for (int i = 0; i < m_events; ++i) {
+            publisher.publish(i, [&](bool ok) {
+                ++answered;
+                acknowledged += ok ? 1 : 0;
+            });
+            if (i - answered >= 16)
+                waitFor([&] { return i - answered < 16; }, 30'000);
+        }
+        waitFor([&] { return answered == m_events; }, 60'000);
+        if (m_user.token.isEmpty() || acknowledged != m_events) {
+            std::fprintf(stderr, "flippdeal-bench: cannot fill the history (%d of %d stored)\n",
+                         acknowledged, m_events);
+            return false;
+        }
+        return true;
+    }
+
+    void start()
+    {
+        m_running = true;
+        m_timer.start();
+        for (int i = 0; i < m_readers; ++i)
+            next();
+    }
+
+    //! Stops asking and waits (10 s at the most) for the pages still on their way.
+    void stop()
+    {
+        m_running = false;
+        m_seconds = m_timer.nsecsElapsed() / 1e9;
+        waitFor([this] { return m_inFlight == 0; }, 10'000);
+        std::sort(m_latencies.begin(), m_latencies.end());
+    }
+
+    void addTo(QJsonObject &result) const
+    {
+        if (m_readers <= 0)
+            return;
+        result.insert(QLatin1String("history_readers"), m_readers);
+        result.insert(QLatin1String("history_pages"), double(m_latencies.size()));
+        result.insert(QLatin1String("history_failures"), m_failures);
+        result.insert(QLatin1String("history_page_bytes"), double(m_pageBytes));
+        result.insert(QLatin1String("history_pages_per_second"),
+                      m_seconds > 0 ? m_latencies.size() / m_seconds : 0.0);
+        result.insert(QLatin1String("history_ms_p50"), percentile(m_latencies, 0.50));
+        result.insert(QLatin1String("history_ms_p99"), percentile(m_latencies, 0.99));
+    }
+
+private:
+    void next()
+    {
+        ++m_inFlight;
+        const qint64 start = monotonicNs();
+        QNetworkReply *reply =
+            m_client.get(QStringLiteral("/api/channels/private-user.%1/events?after=0&limit=1000")
+                             .arg(m_user.id),
+                         m_user.token);
+        QObject::connect(reply, &QNetworkReply::finished, [this, reply, start] {
+            --m_inFlight;
+            const QByteArray body = reply->readAll();
+            if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200) {
+                m_latencies.push_back(monotonicNs() - start);
+                m_pageBytes = body.size();
+            } else {
+                ++m_failures;
+            }
+            reply->deleteLater();
+            if (m_running)
+                next();
+        });
+    }
+
+    const Options &m_options;
+    RestClient m_client;
+    int m_readers;
+    int m_events;
+    RestUser m_user{0, {}};
+    bool m_running = false;
+    int m_inFlight = 0;
+    int m_failures = 0;
+    qint64 m_pageBytes = 0;
+    double m_seconds = 0;
+    QElapsedTimer m_timer;
+    std::vector<qint64> m_latencies; //!< ns; sorted after stop()
+};
+
+//! What a fan-out run measured: the figures of its JSON line.
+struct FanOutResult
+{
+    qint64 rssBefore = -1; //!< server RSS before the first connection
+    qint64 rssIdle = -1;   //!< server RSS with every connection held, before publishing
+    int held = 0;          //!< connections subscribed
+    double connectSeconds = 0;
+    qint64 expected = 0; //!< deliveries due: events × connections held
+    qint64 cpuBefore = -1, cpuAfter = -1;
+    Publishing publishing;
+    qint64 received = 0;
+    qint64 outOfOrder = 0;
+    std::vector<qint64> latencies; //!< sorted, ns
+};
+
+void printFanOut(const Options &options, const FanOutResult &r, const HistoryLoad &history)
+{
+    QJsonObject result{
+        {QLatin1String("mode"), QStringLiteral("fanout")},
+        {QLatin1String("connections_requested"), options.connections},
+        {QLatin1String("connections_held"), r.held},
+        {QLatin1String("threads"), options.threads},
+        {QLatin1String("connect_per_second"), r.held / r.connectSeconds},
+        {QLatin1String("events_published"), r.publishing.acknowledged},
+        {QLatin1String("publish_failures"), r.publishing.failed},
+        {QLatin1String("publish_rate_target"), options.rate},
+        {QLatin1String("payload_bytes"), options.payloadBytes},
+        {QLatin1String("deliveries"), double(r.received)},
+        {QLatin1String("deliveries_per_second"), r.received / r.publishing.seconds},
+        {QLatin1String("latency_ms_p50"), percentile(r.latencies, 0.50)},
+        {QLatin1String("latency_ms_p95"), percentile(r.latencies, 0.95)},
+        {QLatin1String("latency_ms_p99"), percentile(r.latencies, 0.99)},
+        {QLatin1String("latency_ms_max"), r.latencies.empty() ? 0.0 : r.latencies.back() / 1e6},
+        {QLatin1String("messages_lost"), double(r.expected - r.received)},
+        {QLatin1String("deliveries_out_of_order"), double(r.outOfOrder)},
+    };
+    if (r.cpuBefore >= 0 && r.cpuAfter >= 0 && r.received > 0)
+        result.insert(QLatin1String("server_cpu_us_per_delivery"),
+                      double(r.cpuAfter - r.cpuBefore) / double(r.received));
+    if (r.rssBefore > 0 && r.rssIdle > 0 && r.held > 0)
+        result.insert(QLatin1String("server_rss_kib_per_idle_connection"),
+                      double(r.rssIdle - r.rssBefore) / r.held);
+    history.addTo(result);
+    std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
+}
+
+//! The fan-out benchmark: connects and subscribes every connection (2 minutes at the most),
+//! reads the server's idle memory, publishes the events and prints one JSON line. 0 when every
+//! event reached every connection held.
+int runFanOut(const Options &options)
+{
+    const ServerProbe server{options.serverPid};
+    FanOutResult r;
+    r.rssBefore = server.rssKiB();
+    HistoryLoad history(options, options.historyReaders, options.historyEvents);
+    if (!history.prepare())
+        return 1;
+    QElapsedTimer connectTimer;
+    connectTimer.start();
+    Subscribers subscribers(options);
+    waitFor([&] { return subscribers.subscribed() >= options.connections; }, 120'000);
+    r.connectSeconds = connectTimer.nsecsElapsed() / 1e9;
+    r.held = subscribers.subscribed();
+    QThread::msleep(1000); // let the server settle before reading its memory
+    r.rssIdle = server.rssKiB();
+
+    r.expected = qint64(options.events) * r.held;
+    history.start();
+    r.cpuBefore = server.cpuMicros();
+    r.publishing = publishEvents(options, subscribers, r.expected);
+    r.cpuAfter = server.cpuMicros();
+    history.stop();
+    r.latencies = subscribers.stop();
+    r.received = subscribers.received();
+    r.outOfOrder = subscribers.outOfOrder();
+    printFanOut(options, r, history);
+    return r.received == r.expected ? 0 : 1;
 }
 
 //! How the messages of a REST run went.
@@ -616,6 +742,12 @@ QList<QCommandLineOption> commandLineOptions()
         {QStringLiteral("storm-every"),
          QStringLiteral("Seconds between reconnect storms in --soak mode."), QStringLiteral("s"),
          QStringLiteral("120")},
+        {QStringLiteral("history-readers"),
+         QStringLiteral("History pages of 1,000 events kept in flight while publishing."),
+         QStringLiteral("n"), QStringLiteral("0")},
+        {QStringLiteral("history-events"),
+         QStringLiteral("Events stored for --history-readers to read."), QStringLiteral("n"),
+         QStringLiteral("1000")},
         {QStringLiteral("tls-ca"),
          QStringLiteral("Use https:// and wss://, trusting this PEM certificate (a server "
                         "started with --tls-cert)."),
@@ -669,6 +801,8 @@ Options readOptions(Arguments &arguments)
     o.payloadBytes = arguments.number("payload", 0);
     o.inFlight = arguments.number("in-flight", 1);
     o.serverPid = arguments.number("server-pid", 0);
+    o.historyReaders = arguments.number("history-readers", 0);
+    o.historyEvents = arguments.number("history-events", 1);
     return o;
 }
 
