@@ -172,7 +172,7 @@ void ServerApp::createRouter()
     // The order counts where patterns overlap (see Router::add()).
     m_router->add(accountRoutes(*m_accounts, *m_channelAuthorizer));
     m_router->add(messagingRoutes(*m_messages, *m_reads));
-    m_router->add(notificationRoutes(*m_market->notifications));
+    m_router->add(notificationRoutes(*m_market->notifications, *m_reads));
     m_router->add(domainRoutes(*m_market->domains));
     m_router->add(marketRoutes(*m_market->domains, *m_market->auctions, *m_offers));
     m_router->add(escrowRoutes(*m_market->escrows));

@@ -71,4 +71,11 @@ HttpResponse respondList(const Expected<QList<T>> &result)
     return HttpResponse::json(200, {{QLatin1String("data"), data}});
 }
 
+//! respondList() once `result` is ready, on the thread that makes it ready (as respondLater()).
+template <typename T>
+QFuture<HttpResponse> respondListLater(QFuture<Expected<QList<T>>> result)
+{
+    return result.then([](const Expected<QList<T>> &list) { return respondList(list); });
+}
+
 } // namespace flippdeal::server

@@ -4,12 +4,13 @@
 #include "http/jsonfields.h"
 #include "http/requesthelpers.h"
 #include "notifications/notificationservice.h"
+#include "storage/readpool.h"
 
 namespace flippdeal::server {
 
 namespace {
 
-HttpResponse listNotifications(const HttpRequest &request, NotificationService &notifications)
+HandlerResult listNotifications(const HttpRequest &request, ReadPool &reads)
 {
     const auto limit = limitParam(request, 20, 100);
     if (!limit)
@@ -21,7 +22,10 @@ HttpResponse listNotifications(const HttpRequest &request, NotificationService &
         return HttpResponse::error(
             ApiError::validation(QStringLiteral("unread_only"),
                                  QStringLiteral("The unread_only field must be true or false.")));
-    return respondList(notifications.list(request.user->id, *limit, *unreadOnly));
+    return respondListLater(reads.run(
+        [userId = request.user->id, limit = *limit, unreadOnly = *unreadOnly](Database &db) {
+            return NotificationService::list(db, userId, limit, unreadOnly);
+        }));
 }
 
 HttpResponse unreadNotificationCount(const HttpRequest &request, NotificationService &notifications)
@@ -46,12 +50,11 @@ HttpResponse markAllNotificationsRead(const HttpRequest &request,
 
 } // namespace
 
-QList<Route> notificationRoutes(NotificationService &notifications)
+QList<Route> notificationRoutes(NotificationService &notifications, ReadPool &reads)
 {
     using enum Router::Access;
     return {
-        {"GET", QStringLiteral("/api/notifications"), User,
-         bindRoute(listNotifications, notifications)},
+        {"GET", QStringLiteral("/api/notifications"), User, bindRoute(listNotifications, reads)},
         {"GET", QStringLiteral("/api/notifications/unread-count"), User,
          bindRoute(unreadNotificationCount, notifications)},
         {"PATCH", QStringLiteral("/api/notifications/{id}/read"), User,

@@ -50,11 +50,11 @@ Expected<int> NotificationService::announce(const QString &title, const QString 
     });
 }
 
-Expected<QList<protocol::Notification>> NotificationService::list(qint64 userId, int limit,
-                                                                  bool unreadOnly)
+Expected<QList<protocol::Notification>> NotificationService::list(Database &db, qint64 userId,
+                                                                  int limit, bool unreadOnly)
 {
-    return m_db.attempt([&]() -> Expected<QList<protocol::Notification>> {
-        return m_notifications.list(userId, limit, unreadOnly);
+    return db.attempt([&]() -> Expected<QList<protocol::Notification>> {
+        return NotificationTable(db).list(userId, limit, unreadOnly);
     });
 }
 

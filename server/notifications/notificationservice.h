@@ -33,7 +33,10 @@ public:
     //! Returns how many users it reached.
     Expected<int> announce(const QString &title, const QString &body);
 
-    Expected<QList<protocol::Notification>> list(qint64 userId, int limit, bool unreadOnly);
+    //! The newest `limit` of `userId`'s notifications, read on `db` (any connection: a
+    //! ReadPool's).
+    static Expected<QList<protocol::Notification>> list(Database &db, qint64 userId, int limit,
+                                                        bool unreadOnly);
     Expected<qint64> unreadCount(qint64 userId);
     //! Marks one of the user's own notifications read (idempotent). 403 for others' rows,
     //! 404 when there is no such notification.

@@ -153,13 +153,23 @@ private Q_SLOTS:
         QCOMPARE(result.error().status, 500);
     }
 
-    //! The route answers with the pool's 503 (JSON, Retry-After) while the pool is full.
-    void historyRouteIsBoundedByThePool()
+    void routesAreBoundedByThePool_data()
     {
+        QTest::addColumn<QString>("path");
+        QTest::newRow("history") << QStringLiteral("/api/channels/private-user.%1/events?after=0");
+        QTest::newRow("inbox") << QStringLiteral("/api/messages/conversations");
+        QTest::newRow("conversation") << QStringLiteral("/api/messages/conversations/%1");
+        QTest::newRow("notifications") << QStringLiteral("/api/notifications");
+    }
+
+    //! Each route on the pool answers with its 503 (JSON, Retry-After) while the pool is full.
+    void routesAreBoundedByThePool()
+    {
+        QFETCH(QString, path);
         ReadPool &pool = m_server->app().reads();
         const Session alice = m_server->registerUser(QStringLiteral("alice"));
-        const QString path =
-            QStringLiteral("/api/channels/private-user.%1/events?after=0").arg(alice.user.id);
+        if (path.contains(QLatin1String("%1")))
+            path = path.arg(alice.user.id);
         QCOMPARE(m_server->get(path, alice.token).status, 200);
         QSemaphore gate;
         QList<QFuture<Expected<qint64>>> held;
