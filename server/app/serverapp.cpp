@@ -356,6 +356,13 @@ void ServerApp::registerMetrics()
         QStringLiteral("flippdeal_accept_pauses_total"),
         QStringLiteral("Times accepting paused because the process ran out of descriptors."),
         Kind::Counter, [this] { return m_http ? double(m_http->acceptPauses()) : 0.0; });
+    ReadPool *reads = m_reads.get();
+    m_metrics->addValue(QStringLiteral("flippdeal_reads_in_pool"),
+                        QStringLiteral("Page reads running or waiting on the read pool."),
+                        Kind::Gauge, [reads] { return double(reads->size()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_reads_refused_total"),
+                        QStringLiteral("Page reads answered 503 because the read pool was full."),
+                        Kind::Counter, [reads] { return double(reads->refusedCount()); });
     m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"),
                         QStringLiteral("Committed events not yet marked as published."),
                         Kind::Gauge, [events] { return double(events->backlog()); });

@@ -698,7 +698,8 @@ private Q_SLOTS:
              {"flippdeal_connections", "flippdeal_channels", "flippdeal_frames_in_total",
               "flippdeal_frames_out_total", "flippdeal_events_published_total",
               "flippdeal_outbox_backlog", "flippdeal_slow_consumer_disconnects_total",
-              "flippdeal_ws_sends_total", "flippdeal_ws_send_syscalls_total"}) {
+              "flippdeal_ws_sends_total", "flippdeal_ws_send_syscalls_total",
+              "flippdeal_reads_in_pool", "flippdeal_reads_refused_total"}) {
             QVERIFY2(before.contains(QString::fromLatin1(name)), name);
             QVERIFY2(first.body.contains(QByteArray("# TYPE ") + name + ' '), name);
         }

@@ -178,8 +178,15 @@ private Q_SLOTS:
                 gate.acquire();
                 return 0;
             }));
+        const quint64 refusedBefore = pool.refusedCount();
         const Reply busy = m_server->get(path, alice.token);
         QCOMPARE(busy.status, 503);
+        QCOMPARE(pool.refusedCount(), refusedBefore + 1);
+        const Reply metrics = m_server->get(QStringLiteral("/metrics"));
+        QVERIFY2(
+            metrics.body.contains(
+                QStringLiteral("flippdeal_reads_refused_total %1").arg(refusedBefore + 1).toUtf8()),
+            metrics.body.constData());
         QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
         QVERIFY(!busy.json.value(QLatin1String("message")).toString().isEmpty());
         gate.release(int(held.size()));
