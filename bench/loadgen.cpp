@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <time.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -71,6 +72,7 @@ struct Options
     bool tls = false;       // https:// and wss:// (--tls-ca)
     int historyReaders = 0; // history pages kept in flight during the run
     int historyEvents = 1000;
+    int hostileSenders = 0; // hostile chat bodies kept in flight during the run
 
     QString httpBase() const
     {
@@ -445,116 +447,136 @@ std::vector<RestUser> registerUsers(RestClient &client, int count)
     return users;
 }
 
-//! Background reads during a fan-out run (--history-readers): one user's channel is filled
-//! with --history-events events of the run's payload, then that many full history pages
-//! (GET /api/channels/private-user.{id}/events?after=0&limit=1000) are kept in flight, each
-//! asked for again as soon as it is answered. It shows what building large answers costs the
-//! sockets: on the event loop, or off it.
-class HistoryLoad
+//! Requests kept in flight beside a fan-out run, each sent again as soon as it is answered. Its
+//! figures go into the run's JSON line under `name`: how many were answered with the expected
+//! status, how many were not, and their latency. It shows what such requests cost the sockets.
+class SideLoad
 {
 public:
-    HistoryLoad(const Options &options, int readers, int events)
-        : m_options(options)
-        , m_client(options)
-        , m_readers(readers)
-        , m_events(events)
+    using Request = std::function<QNetworkReply *()>;
+
+    SideLoad(QString name, int inFlight, int expectedStatus)
+        : m_name(std::move(name))
+        , m_inFlight(inFlight)
+        , m_expectedStatus(expectedStatus)
     {}
 
-    //! Registers the user and stores the events; false (and a message) on failure.
-    bool prepare()
-    {
-        if (m_readers <= 0)
-            return true;
-        m_user = registerUsers(m_client, 1).front();
-        Options fill = m_options;
-        fill.channel = QStringLiteral("private-user.%1").arg(m_user.id);
-        Publisher publisher(fill);
-        int acknowledged = 0, answered = 0;
-        for (int i = 0; i < m_events; ++i) {
-            publisher.publish(i, [&](bool ok) {
-                ++answered;
-                acknowledged += ok ? 1 : 0;
-            });
-            if (i - answered >= 16)
-                waitFor([&] { return i - answered < 16; }, 30'000);
-        }
-        waitFor([&] { return answered == m_events; }, 60'000);
-        if (m_user.token.isEmpty() || acknowledged != m_events) {
-            std::fprintf(stderr, "flippdeal-bench: cannot fill the history (%d of %d stored)\n",
-                         acknowledged, m_events);
-            return false;
-        }
-        return true;
-    }
+    bool isOn() const { return m_inFlight > 0; }
 
-    void start()
+    void start(Request request)
     {
+        m_request = std::move(request);
         m_running = true;
         m_timer.start();
-        for (int i = 0; i < m_readers; ++i)
+        for (int i = 0; i < m_inFlight; ++i)
             next();
     }
 
-    //! Stops asking and waits (10 s at the most) for the pages still on their way.
+    //! Stops asking and waits (10 s at the most) for the answers still on their way.
     void stop()
     {
         m_running = false;
         m_seconds = m_timer.nsecsElapsed() / 1e9;
-        waitFor([this] { return m_inFlight == 0; }, 10'000);
+        waitFor([this] { return m_waiting == 0; }, 10'000);
         std::sort(m_latencies.begin(), m_latencies.end());
     }
 
     void addTo(QJsonObject &result) const
     {
-        if (m_readers <= 0)
+        if (!isOn())
             return;
-        result.insert(QLatin1String("history_readers"), m_readers);
-        result.insert(QLatin1String("history_pages"), double(m_latencies.size()));
-        result.insert(QLatin1String("history_failures"), m_failures);
-        result.insert(QLatin1String("history_page_bytes"), double(m_pageBytes));
-        result.insert(QLatin1String("history_pages_per_second"),
-                      m_seconds > 0 ? m_latencies.size() / m_seconds : 0.0);
-        result.insert(QLatin1String("history_ms_p50"), percentile(m_latencies, 0.50));
-        result.insert(QLatin1String("history_ms_p99"), percentile(m_latencies, 0.99));
+        const auto key = [this](const char *figure) {
+            return m_name + QLatin1Char('_') + QLatin1String(figure);
+        };
+        result.insert(key("in_flight"), m_inFlight);
+        result.insert(key("answered"), double(m_latencies.size()));
+        result.insert(key("unexpected"), m_unexpected);
+        result.insert(key("bytes"), double(m_lastBytes));
+        result.insert(key("per_second"), m_seconds > 0 ? m_latencies.size() / m_seconds : 0.0);
+        result.insert(key("ms_p50"), percentile(m_latencies, 0.50));
+        result.insert(key("ms_p99"), percentile(m_latencies, 0.99));
     }
 
 private:
     void next()
     {
-        ++m_inFlight;
+        ++m_waiting;
         const qint64 start = monotonicNs();
-        QNetworkReply *reply =
-            m_client.get(QStringLiteral("/api/channels/private-user.%1/events?after=0&limit=1000")
-                             .arg(m_user.id),
-                         m_user.token);
+        QNetworkReply *reply = m_request();
         QObject::connect(reply, &QNetworkReply::finished, [this, reply, start] {
-            --m_inFlight;
-            const QByteArray body = reply->readAll();
-            if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200) {
+            --m_waiting;
+            m_lastBytes = reply->readAll().size();
+            if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() ==
+                m_expectedStatus)
                 m_latencies.push_back(monotonicNs() - start);
-                m_pageBytes = body.size();
-            } else {
-                ++m_failures;
-            }
+            else
+                ++m_unexpected;
             reply->deleteLater();
             if (m_running)
                 next();
         });
     }
 
-    const Options &m_options;
-    RestClient m_client;
-    int m_readers;
-    int m_events;
-    RestUser m_user{0, {}};
+    QString m_name;
+    int m_inFlight;
+    int m_expectedStatus;
+    Request m_request;
     bool m_running = false;
-    int m_inFlight = 0;
-    int m_failures = 0;
-    qint64 m_pageBytes = 0;
+    int m_waiting = 0;
+    int m_unexpected = 0;
+    qint64 m_lastBytes = 0;
     double m_seconds = 0;
     QElapsedTimer m_timer;
-    std::vector<qint64> m_latencies; //!< ns; sorted after stop()
+    std::vector<qint64> m_latencies; //!< ns, of expected answers; sorted after stop()
 };
+
+//! --history-readers: one user's channel is filled with --history-events events of the run's
+//! payload; the request reads its full history page (`?after=0&limit=1000`). Building large
+//! answers: on the event loop, or off it. Nothing (and a message) when the filling fails.
+std::optional<SideLoad::Request> historyRequest(const Options &options, RestClient &client)
+{
+    const RestUser user = registerUsers(client, 1).front();
+    Options fill = options;
+    fill.channel = QStringLiteral("private-user.%1").arg(user.id);
+    Publisher publisher(fill);
+    int acknowledged = 0, answered = 0;
+    for (int i = 0; i < options.historyEvents; ++i) {
+        publisher.publish(i, [&](bool ok) {
+            ++answered;
+            acknowledged += ok ? 1 : 0;
+        });
+        waitFor([&] { return i + 1 - answered < 16; }, 30'000);
+    }
+    waitFor([&] { return answered == options.historyEvents; }, 60'000);
+    if (user.token.isEmpty() || acknowledged != options.historyEvents) {
+        std::fprintf(stderr, "flippdeal-bench: cannot fill the history (%d of %d stored)\n",
+                     acknowledged, options.historyEvents);
+        return std::nullopt;
+    }
+    const QString path =
+        QStringLiteral("/api/channels/private-user.%1/events?after=0&limit=1000").arg(user.id);
+    return [&client, path, token = user.token] { return client.get(path, token); };
+}
+
+//! --hostile-senders: a chat message whose body is `<b>` × 33,000 (99 kB of unclosed tags, the
+//! body that once held the event loop for 59 s), refused with 422. 64 senders take turns, so
+//! the per-user message rate (5/s) is not what answers them.
+SideLoad::Request hostileRequest(RestClient &client)
+{
+    constexpr int Senders = 64;
+    const std::vector<RestUser> users = registerUsers(client, Senders);
+    const QJsonObject bodyTemplate{
+        {QLatin1String("body"), QString(QStringLiteral("<b>")).repeated(33'000)}};
+    auto turn = std::make_shared<int>(0);
+    return [&client, users, bodyTemplate, turn] {
+        const RestUser &from = users[*turn % Senders];
+        const RestUser &to = users[(*turn + 1) % Senders];
+        ++*turn;
+        QJsonObject body = bodyTemplate;
+        body.insert(QLatin1String("to_user_id"), to.id);
+        return client.post(QStringLiteral("/api/messages"), body, from.token);
+    };
+}
 
 //! What a fan-out run measured: the figures of its JSON line.
 struct FanOutResult
@@ -571,7 +593,7 @@ struct FanOutResult
     std::vector<qint64> latencies; //!< sorted, ns
 };
 
-void printFanOut(const Options &options, const FanOutResult &r, const HistoryLoad &history)
+void printFanOut(const Options &options, const FanOutResult &r, const QList<SideLoad *> &sideLoads)
 {
     QJsonObject result{
         {QLatin1String("mode"), QStringLiteral("fanout")},
@@ -598,7 +620,8 @@ void printFanOut(const Options &options, const FanOutResult &r, const HistoryLoa
     if (r.rssBefore > 0 && r.rssIdle > 0 && r.held > 0)
         result.insert(QLatin1String("server_rss_kib_per_idle_connection"),
                       double(r.rssIdle - r.rssBefore) / r.held);
-    history.addTo(result);
+    for (const SideLoad *load : sideLoads)
+        load->addTo(result);
     std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
 }
 
@@ -610,9 +633,18 @@ int runFanOut(const Options &options)
     const ServerProbe server{options.serverPid};
     FanOutResult r;
     r.rssBefore = server.rssKiB();
-    HistoryLoad history(options, options.historyReaders, options.historyEvents);
-    if (!history.prepare())
-        return 1;
+    RestClient client(options);
+    SideLoad history(QStringLiteral("history"), options.historyReaders, 200);
+    SideLoad hostile(QStringLiteral("hostile"), options.hostileSenders, 422);
+    QList<std::pair<SideLoad *, SideLoad::Request>> sideLoads;
+    if (history.isOn()) {
+        auto request = historyRequest(options, client);
+        if (!request)
+            return 1;
+        sideLoads.append({&history, *request});
+    }
+    if (hostile.isOn())
+        sideLoads.append({&hostile, hostileRequest(client)});
     QElapsedTimer connectTimer;
     connectTimer.start();
     Subscribers subscribers(options);
@@ -623,15 +655,17 @@ int runFanOut(const Options &options)
     r.rssIdle = server.rssKiB();
 
     r.expected = qint64(options.events) * r.held;
-    history.start();
+    for (auto &[load, request] : sideLoads)
+        load->start(request);
     r.cpuBefore = server.cpuMicros();
     r.publishing = publishEvents(options, subscribers, r.expected);
     r.cpuAfter = server.cpuMicros();
-    history.stop();
+    for (auto &[load, request] : sideLoads)
+        load->stop();
     r.latencies = subscribers.stop();
     r.received = subscribers.received();
     r.outOfOrder = subscribers.outOfOrder();
-    printFanOut(options, r, history);
+    printFanOut(options, r, {&history, &hostile});
     return r.received == r.expected ? 0 : 1;
 }
 
@@ -748,6 +782,9 @@ QList<QCommandLineOption> commandLineOptions()
         {QStringLiteral("history-events"),
          QStringLiteral("Events stored for --history-readers to read."), QStringLiteral("n"),
          QStringLiteral("1000")},
+        {QStringLiteral("hostile-senders"),
+         QStringLiteral("Hostile 99 kB chat bodies kept in flight while publishing."),
+         QStringLiteral("n"), QStringLiteral("0")},
         {QStringLiteral("tls-ca"),
          QStringLiteral("Use https:// and wss://, trusting this PEM certificate (a server "
                         "started with --tls-cert)."),
@@ -803,6 +840,7 @@ Options readOptions(Arguments &arguments)
     o.serverPid = arguments.number("server-pid", 0);
     o.historyReaders = arguments.number("history-readers", 0);
     o.historyEvents = arguments.number("history-events", 1);
+    o.hostileSenders = arguments.number("hostile-senders", 0);
     return o;
 }
 
