@@ -65,7 +65,8 @@ private:
     mutable QSqlRecord m_columns; //!< the result's columns, read once on the first named access
 };
 
-//! \brief Owns the one QSql connection of the process (used from the main thread only):
+//! \brief Owns one QSql connection, used only from the thread that opened it (the event loop's
+//! writing connection, or a ReadPool thread's read-only one):
 //! opens SQLite (WAL, foreign keys, full sync) or PostgreSQL, runs the versioned migrations
 //! and wraps every unit of work in a transaction.
 class Database
