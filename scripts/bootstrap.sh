@@ -16,6 +16,8 @@ packages=(
     clang libclang-rt-14-dev llvm
     # TLS: libcrypto checks that the key matches the certificate; the tests make certificates
     libssl-dev openssl sqlite3
+    # bench/sqliteprobe.cpp: raw SQLite commits per second, beside the server's
+    libsqlite3-dev
     # the desktop client: Qt Quick, every QML module it imports (Debian's do not pull each
     # other in), SVG icons, the keychain
     qt6-declarative-dev qt6-declarative-dev-tools qt6-svg-dev libqt6svg6 qtkeychain-qt6-dev

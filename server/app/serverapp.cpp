@@ -36,6 +36,7 @@
 #include "operations/metrics.h"
 #include "storage/database.h"
 #include "storage/readpool.h"
+#include "storage/writer.h"
 #include <QCoreApplication>
 #include <QSysInfo>
 #include <QTcpSocket>
@@ -82,6 +83,8 @@ ServerApp::~ServerApp()
     // The HTTP server and gateway go first: their connections reference the services.
     m_http.reset();
     m_metricsHttp.reset();
+    // The writer's last batches commit and publish while the gateway is still there.
+    m_writer.reset();
     m_gateway.reset();
 }
 
@@ -93,6 +96,13 @@ bool ServerApp::open()
 
     m_reads = std::make_unique<ReadPool>(m_config.database, ReadThreads, ReadCapacity);
     createServices();
+    m_writer = std::make_unique<Writer>(m_config.database);
+    if (!m_writer->start()) {
+        m_error =
+            QStringLiteral("cannot open the writer's connection: %1").arg(m_writer->errorString());
+        return false;
+    }
+    m_events->setWriter(m_writer.get());
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
                                         qint64(m_config.jobTimeoutSeconds) * 1000);
     m_worker = std::make_unique<JobWorker>(*m_jobs,
@@ -356,6 +366,12 @@ void ServerApp::registerMetrics()
         QStringLiteral("flippdeal_accept_pauses_total"),
         QStringLiteral("Times accepting paused because the process ran out of descriptors."),
         Kind::Counter, [this] { return m_http ? double(m_http->acceptPauses()) : 0.0; });
+    registerStorageMetrics();
+}
+
+void ServerApp::registerStorageMetrics()
+{
+    using Kind = Metrics::Kind;
     ReadPool *reads = m_reads.get();
     m_metrics->addValue(QStringLiteral("flippdeal_reads_in_pool"),
                         QStringLiteral("Page reads running or waiting on the read pool."),
@@ -363,6 +379,20 @@ void ServerApp::registerMetrics()
     m_metrics->addValue(QStringLiteral("flippdeal_reads_refused_total"),
                         QStringLiteral("Page reads answered 503 because the read pool was full."),
                         Kind::Counter, [reads] { return double(reads->refusedCount()); });
+    Writer *writer = m_writer.get();
+    m_metrics->addValue(QStringLiteral("flippdeal_writes_in_queue"),
+                        QStringLiteral("Writes running or waiting on the writer thread."),
+                        Kind::Gauge, [writer] { return double(writer->size()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_writes_refused_total"),
+                        QStringLiteral("Writes answered 503 because the writer's queue was full."),
+                        Kind::Counter, [writer] { return double(writer->refusedCount()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_write_batches_total"),
+                        QStringLiteral("Transactions (commits) the writer thread ran."),
+                        Kind::Counter, [writer] { return double(writer->batchCount()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_writes_committed_total"),
+                        QStringLiteral("Writes the writer thread committed, in all its batches."),
+                        Kind::Counter, [writer] { return double(writer->committedJobCount()); });
+    EventStore *events = m_events.get();
     m_metrics->addValue(QStringLiteral("flippdeal_outbox_backlog"),
                         QStringLiteral("Committed events not yet marked as published."),
                         Kind::Gauge, [events] { return double(events->backlog()); });

@@ -30,6 +30,7 @@ class MessageService;
 class Metrics;
 class NotificationService;
 class ReadPool;
+class Writer;
 class Router;
 
 //! \brief One server node: owns the database connection, the services, the HTTP server and the
@@ -67,6 +68,7 @@ public:
     const Config &config() const { return m_config; }
     Database &database() { return *m_db; }
     ReadPool &reads() { return *m_reads; }
+    Writer &writer() { return *m_writer; }
     Gateway &gateway() { return *m_gateway; }
     EventStore &events() { return *m_events; }
     AccountService &accounts() { return *m_accounts; }
@@ -94,6 +96,8 @@ private:
     //! GET /metrics on its own listener (`metrics-listen`); false (and the error) if it fails.
     bool listenMetrics();
     void registerMetrics();
+    //! The read pool's, the writer's and the outbox's.
+    void registerStorageMetrics();
     void pruneHistory();
 
     Config m_config;
@@ -102,6 +106,7 @@ private:
     std::unique_ptr<ReadPool> m_reads; // after m_db: the pool's connections close first
     std::unique_ptr<Gateway> m_gateway;
     std::unique_ptr<EventStore> m_events;
+    std::unique_ptr<Writer> m_writer; // after m_events: its last jobs publish through it
     std::unique_ptr<AccountService> m_accounts;
     std::unique_ptr<MarketServices> m_market;
     std::unique_ptr<MessageService> m_messages;

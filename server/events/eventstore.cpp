@@ -8,6 +8,7 @@
 #include "protocol/timeformat.h"
 
 #include <QJsonDocument>
+#include <QSet>
 
 #include <algorithm>
 
@@ -95,6 +96,12 @@ EventStore::EventStore(Database &db, Broadcaster &broadcaster, QObject *parent)
     connect(&m_markTimer, &QTimer::timeout, this, &EventStore::flushPublishedMarks);
 }
 
+ApiError EventStore::writerBusy()
+{
+    return ApiError{
+        503, QStringLiteral("The server is busy with other writes. Try again in a moment."), {}, 1};
+}
+
 void EventStore::publish(const QList<StoredEvent> &events)
 {
     if (!m_publishing)
@@ -143,16 +150,29 @@ int EventStore::publishBacklog(qint64 minAgeMs)
 {
     if (!m_publishing)
         return 0;
+    // The writer's committed batches go out first, in order, and are marked with the rest.
+    if (m_writer)
+        m_writer->finishCommittedInOrder();
     flushPublishedMarks();
-    const auto events = m_db.attempt([&]() -> Expected<QList<StoredEvent>> {
-        SqlQuery query(m_db, selectEvents + QStringLiteral("WHERE published_at IS NULL AND "
-                                                           "created_at <= ? ORDER BY id "
-                                                           "LIMIT 10000"));
-        query.bind(protocol::nowMs() - minAgeMs).exec();
-        return storedEvents(query);
-    });
+    const auto select = [&]() {
+        return m_db.attempt([&]() -> Expected<QList<StoredEvent>> {
+            SqlQuery query(m_db, selectEvents + QStringLiteral("WHERE published_at IS NULL AND "
+                                                               "created_at <= ? ORDER BY id "
+                                                               "LIMIT 10000"));
+            query.bind(protocol::nowMs() - minAgeMs).exec();
+            return storedEvents(query);
+        });
+    };
+    auto events = m_writer ? m_writer->whileNoCommit(select) : select();
     if (!events)
         return 0;
+    if (m_writer) {
+        // A batch that committed after the marks were written but before the read is published
+        // by its own job, not a second time from here.
+        m_writer->finishCommitted();
+        const QSet<qint64> published(m_publishedIds.cbegin(), m_publishedIds.cend());
+        events->removeIf([&](const StoredEvent &e) { return published.contains(e.id); });
+    }
     publish(*events);
     if (!events->isEmpty())
         qCInfo(lcEvents) << "published" << events->size()

@@ -4,15 +4,19 @@
 #include "core/result.h"
 #include "gateway/broadcaster.h"
 #include "storage/database.h"
+#include "storage/writer.h"
 
 #include <QByteArray>
+#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
+#include <QPromise>
 #include <QString>
 #include <QTimer>
 
 #include <functional>
+#include <optional>
 
 namespace flippdeal::server {
 
@@ -45,6 +49,8 @@ public:
     void addRaw(const QString &channel, const QString &event, const QByteArray &data,
                 const QString &exceptSocketId = {});
     const QList<StoredEvent> &events() const { return m_events; }
+    //! The connection the batch's transaction runs on: the work writes through it.
+    Database &db() { return m_db; }
 
 private:
     Database &m_db;
@@ -72,10 +78,33 @@ public:
     {
         EventBatch batch(m_db);
         auto result = m_db.transaction([&] { return work(batch); });
+        // The writer's batches that committed before this one are published before it.
+        if (m_writer)
+            m_writer->finishCommittedInOrder();
         if (result)
             publish(batch.events());
         return result;
     }
+
+    //! \brief transaction() on the writer thread, when there is one (setWriter()): `work`
+    //! writes only through `batch.db()`, in a savepoint of the writer's current batch. The
+    //! future finishes on this thread after the batch's commit and this batch's broadcast, in
+    //! commit order; a full writer is a 503 with a Retry-After of one second. Without a writer
+    //! the work runs here and now, as transaction().
+    template <typename Work, typename Result = std::invoke_result_t<Work, EventBatch &>>
+    requires ExpectedType<Result> QFuture<Result> transactionLater(Work work)
+    {
+        if (!m_writer)
+            return QtFuture::makeReadyFuture(transaction(std::move(work)));
+        auto job = std::make_unique<Job<Work, Result>>(*this, std::move(work));
+        QFuture<Result> future = job->future();
+        if (!m_writer->submit(std::move(job)))
+            return QtFuture::makeReadyFuture(Result(writerBusy()));
+        return future;
+    }
+
+    //! Hands transactionLater() to `writer` (nullptr: runs it in place). Not owned.
+    void setWriter(Writer *writer) { m_writer = writer; }
 
     //! Whether committed events are broadcast (and marked published) by this process. Off for
     //! processes without a listening gateway (`queue:work`, the standalone scheduler): their
@@ -113,15 +142,61 @@ public:
     void flush() { flushPublishedMarks(); }
 
 private:
+    template <typename Work, typename Result>
+    class Job;
+
+    static ApiError writerBusy();
     void publish(const QList<StoredEvent> &events);
     void flushPublishedMarks();
 
     Database &m_db;
     Broadcaster &m_broadcaster;
+    Writer *m_writer = nullptr;
     QList<qint64> m_publishedIds; // marked in one batched UPDATE, not one write per event
     QTimer m_markTimer;
     quint64 m_published = 0;
     bool m_publishing = false;
+};
+
+//! \brief A transactionLater() on the writer thread: its work, its events and the promise that
+//! its caller waits on.
+template <typename Work, typename Result>
+class EventStore::Job : public WriteJob
+{
+public:
+    Job(EventStore &store, Work work)
+        : m_store(store)
+        , m_work(std::move(work))
+    {
+        m_promise.start();
+    }
+    QFuture<Result> future() { return m_promise.future(); }
+
+    void run(Database &db) override
+    {
+        EventBatch batch(db);
+        m_result.emplace(db.savepoint([&] { return m_work(batch); }));
+        if (m_result->hasValue())
+            m_events = batch.events();
+    }
+
+    void finish(bool committed) override
+    {
+        // A refusal stands whatever the batch did; a value stands only once committed.
+        const bool kept = m_result && (committed || !m_result->hasValue());
+        Result result = kept ? std::move(*m_result) : Result(ApiError::internal());
+        if (committed && result.hasValue())
+            m_store.publish(m_events);
+        m_promise.addResult(std::move(result));
+        m_promise.finish();
+    }
+
+private:
+    EventStore &m_store;
+    Work m_work;
+    QPromise<Result> m_promise;
+    std::optional<Result> m_result;
+    QList<StoredEvent> m_events;
 };
 
 } // namespace flippdeal::server

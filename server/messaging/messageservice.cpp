@@ -75,6 +75,38 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
 {
     if (replayed)
         *replayed = false;
+    auto message = compose(sender, toUserId, domainId, body, nowMs);
+    if (!message)
+        return message.error();
+    const auto sent = m_events.transaction([&](EventBatch &batch) -> Expected<SentMessage> {
+        return record(batch, *message, sender, clientId);
+    });
+    if (!sent)
+        return sent.error();
+    if (replayed)
+        *replayed = sent->replayed;
+    return sent->message;
+}
+
+QFuture<Expected<SentMessage>> MessageService::sendLater(const protocol::User &sender,
+                                                         qint64 toUserId,
+                                                         std::optional<qint64> domainId,
+                                                         const QString &body, qint64 nowMs,
+                                                         const QString &clientId)
+{
+    auto message = compose(sender, toUserId, domainId, body, nowMs);
+    if (!message)
+        return QtFuture::makeReadyFuture(Expected<SentMessage>(message.error()));
+    return m_events.transactionLater(
+        [this, message = *message, sender, clientId](EventBatch &batch) -> Expected<SentMessage> {
+            return record(batch, message, sender, clientId);
+        });
+}
+
+Expected<protocol::Message> MessageService::compose(const protocol::User &sender, qint64 toUserId,
+                                                    std::optional<qint64> domainId,
+                                                    const QString &body, qint64 nowMs)
+{
     // The rate limit is charged before any work.
     const QString limiterKey = QString::number(sender.id);
     if (!m_limiter.tryAcquire(limiterKey, nowMs))
@@ -82,76 +114,73 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
     const auto text = plainTextOf(body);
     if (!text)
         return text.error();
-    protocol::Message message{0, sender.id, toUserId, domainId, *text, nowMs, std::nullopt};
-    if (auto earlier = replay(message, clientId); !earlier || *earlier) {
-        if (replayed && earlier)
-            *replayed = true;
-        return earlier ? **earlier : Expected<protocol::Message>(earlier.error());
-    }
     if (auto refusal = refusalOfText(*text))
         return *refusal;
     if (toUserId == sender.id)
         return ApiError::validation(QStringLiteral("to_user_id"),
                                     QStringLiteral("You cannot send a message to yourself."));
-    const auto known = m_db.attempt([&]() -> Expected<Done> {
-        if (!m_messages.userExists(toUserId))
-            return ApiError::validation(QStringLiteral("to_user_id"),
-                                        QStringLiteral("The selected recipient does not exist."));
-        if (domainId && !m_messages.domainVisible(*domainId, sender.id))
-            return ApiError::validation(QStringLiteral("domain_id"),
-                                        QStringLiteral("The selected domain does not exist."));
-        return Done{};
-    });
-    if (!known)
-        return known.error();
-    auto stored = store(message, sender, clientId);
-    if (!stored && !clientId.isEmpty()) {
-        // Two sends with the same client id at once: the unique index let one in.
-        if (auto earlier = replay(message, clientId); earlier && *earlier) {
-            if (replayed)
-                *replayed = true;
-            return **earlier;
-        }
-    }
-    return stored;
+    return protocol::Message{0, sender.id, toUserId, domainId, *text, nowMs, std::nullopt};
 }
 
-Expected<std::optional<protocol::Message>> MessageService::replay(const protocol::Message &message,
+Expected<SentMessage> MessageService::record(EventBatch &batch, const protocol::Message &message,
+                                             const protocol::User &sender,
+                                             const QString &clientId) const
+{
+    MessageTable messages(batch.db());
+    if (auto earlier = replay(messages, message, clientId); !earlier || *earlier)
+        return earlier ? Expected<SentMessage>(SentMessage{**earlier, true})
+                       : Expected<SentMessage>(earlier.error());
+    if (!messages.userExists(message.toUserId))
+        return ApiError::validation(QStringLiteral("to_user_id"),
+                                    QStringLiteral("The selected recipient does not exist."));
+    if (message.domainId && !messages.domainVisible(*message.domainId, sender.id))
+        return ApiError::validation(QStringLiteral("domain_id"),
+                                    QStringLiteral("The selected domain does not exist."));
+    const auto stored = batch.db().savepoint(
+        [&]() -> Expected<protocol::Message> { return store(batch, message, sender, clientId); });
+    if (!stored && !clientId.isEmpty()) {
+        // Two sends with the same client id at once, through two nodes: the unique index let
+        // the other one in.
+        if (auto earlier = replay(messages, message, clientId); earlier && *earlier)
+            return SentMessage{**earlier, true};
+    }
+    if (!stored)
+        return stored.error();
+    return SentMessage{*stored, false};
+}
+
+Expected<std::optional<protocol::Message>> MessageService::replay(MessageTable &messages,
+                                                                  const protocol::Message &message,
                                                                   const QString &clientId)
 {
     if (clientId.isEmpty())
         return std::optional<protocol::Message>();
-    return m_db.attempt([&]() -> Expected<std::optional<protocol::Message>> {
-        const auto earlier = m_messages.findByClientId(message.fromUserId, clientId);
-        if (earlier && (earlier->toUserId != message.toUserId ||
-                        earlier->domainId != message.domainId || earlier->body != message.body))
-            return ApiError::conflict(
-                QStringLiteral("This client_id was already used for another message."));
-        return earlier;
-    });
+    const auto earlier = messages.findByClientId(message.fromUserId, clientId);
+    if (earlier && (earlier->toUserId != message.toUserId ||
+                    earlier->domainId != message.domainId || earlier->body != message.body))
+        return ApiError::conflict(
+            QStringLiteral("This client_id was already used for another message."));
+    return earlier;
 }
 
-Expected<protocol::Message> MessageService::store(protocol::Message message,
-                                                  const protocol::User &sender,
-                                                  const QString &clientId)
+protocol::Message MessageService::store(EventBatch &batch, protocol::Message message,
+                                        const protocol::User &sender, const QString &clientId) const
 {
-    return m_events.transaction([&](EventBatch &batch) -> Expected<protocol::Message> {
-        message.id = m_messages.insert(message, clientId);
-        const QJsonObject payload{{"message"_L1, message.toJson()}};
-        batch.add(protocol::Channels::user(message.toUserId), protocol::EventName::MessageSent,
-                  payload);
-        batch.add(protocol::Channels::user(sender.id), protocol::EventName::MessageSent, payload);
-        m_notifications.notifyUser(
-            batch, message.toUserId, protocol::NotificationType::MessageReceived,
-            {{"message_id"_L1, message.id},
-             {"from_user_id"_L1, sender.id},
-             {"from_name"_L1, sender.name},
-             {"domain_id"_L1, message.domainId ? QJsonValue(*message.domainId) : QJsonValue()},
-             {"preview"_L1, preview(message.body)}});
-        qCDebug(lcMessaging) << "message" << message.id << "from" << sender.id << "to"
-                             << message.toUserId;
-        return message;
-    });
+    message.id = MessageTable(batch.db()).insert(message, clientId);
+    const QJsonObject payload{{"message"_L1, message.toJson()}};
+    batch.add(protocol::Channels::user(message.toUserId), protocol::EventName::MessageSent,
+              payload);
+    batch.add(protocol::Channels::user(sender.id), protocol::EventName::MessageSent, payload);
+    m_notifications.notifyUser(
+        batch, message.toUserId, protocol::NotificationType::MessageReceived,
+        {{"message_id"_L1, message.id},
+         {"from_user_id"_L1, sender.id},
+         {"from_name"_L1, sender.name},
+         {"domain_id"_L1, message.domainId ? QJsonValue(*message.domainId) : QJsonValue()},
+         {"preview"_L1, preview(message.body)}});
+    qCDebug(lcMessaging) << "message" << message.id << "from" << sender.id << "to"
+                         << message.toUserId;
+    return message;
 }
 
 Expected<MessagePage> MessageService::conversation(Database &db, qint64 userId, qint64 otherUserId,

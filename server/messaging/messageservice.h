@@ -7,6 +7,7 @@
 
 #include "protocol/types.h"
 
+#include <QFuture>
 #include <QList>
 
 #include <optional>
@@ -14,6 +15,7 @@
 namespace flippdeal::server {
 
 class Database;
+class EventBatch;
 class EventStore;
 class NotificationService;
 
@@ -37,6 +39,14 @@ struct ConversationSummary
     qint64 unreadCount = 0;
 };
 
+//! \brief A message as send() recorded it: new, or the one the sender already sent under the
+//! same client id (`replayed`).
+struct SentMessage
+{
+    protocol::Message message;
+    bool replayed = false;
+};
+
 //! \brief Buyer–seller messaging: send (sanitized, rate limited, stored with its broadcasts in
 //! one transaction), conversation pages, read receipts and unread counts.
 class MessageService
@@ -55,6 +65,12 @@ public:
                                      std::optional<qint64> domainId, const QString &body,
                                      qint64 nowMs, const QString &clientId = {},
                                      bool *replayed = nullptr);
+    //! send() with its SQL on the writer thread (EventStore::transactionLater()); the rate
+    //! limit and the text are checked here first. The future finishes on this thread once the
+    //! message is committed and announced.
+    QFuture<Expected<SentMessage>> sendLater(const protocol::User &sender, qint64 toUserId,
+                                             std::optional<qint64> domainId, const QString &body,
+                                             qint64 nowMs, const QString &clientId = {});
     //! \name Reads that keep no state: they run on any connection (a ReadPool's).
     //! @{
     static Expected<MessagePage> conversation(Database &db, qint64 userId, qint64 otherUserId,
@@ -67,13 +83,23 @@ public:
     Expected<qint64> unreadCount(qint64 userId);
 
 private:
+    //! The checks that need no database, in this order: the rate limit (charged before any
+    //! work), the text (sanitized and measured), not to oneself. The message to record.
+    Expected<protocol::Message> compose(const protocol::User &sender, qint64 toUserId,
+                                        std::optional<qint64> domainId, const QString &body,
+                                        qint64 nowMs);
+    //! Within `batch`'s transaction, on its connection (any thread): the replay, the recipient
+    //! and the domain, then store().
+    Expected<SentMessage> record(EventBatch &batch, const protocol::Message &message,
+                                 const protocol::User &sender, const QString &clientId) const;
     //! What the sender already sent under `clientId`, when `message` repeats it; a 409 when
     //! the id was used for another message; nothing when the id is new (or empty).
-    Expected<std::optional<protocol::Message>> replay(const protocol::Message &message,
-                                                      const QString &clientId);
-    //! Stores `message` with its two MessageSent broadcasts and the recipient's notification.
-    Expected<protocol::Message> store(protocol::Message message, const protocol::User &sender,
-                                      const QString &clientId);
+    static Expected<std::optional<protocol::Message>>
+    replay(MessageTable &messages, const protocol::Message &message, const QString &clientId);
+    //! Stores `message` with its two MessageSent broadcasts and the recipient's notification
+    //! (throws DbError on failure).
+    protocol::Message store(EventBatch &batch, protocol::Message message,
+                            const protocol::User &sender, const QString &clientId) const;
 
     Database &m_db;
     MessageTable m_messages;

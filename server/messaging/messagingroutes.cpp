@@ -49,7 +49,7 @@ Expected<NewMessage> readNewMessage(const QJsonObject &body)
     return message;
 }
 
-HttpResponse sendMessage(const HttpRequest &request, MessageService &messages)
+HandlerResult sendMessage(const HttpRequest &request, MessageService &messages)
 {
     const auto body = request.bodyObject();
     if (!body)
@@ -57,12 +57,17 @@ HttpResponse sendMessage(const HttpRequest &request, MessageService &messages)
     const auto message = readNewMessage(*body);
     if (!message)
         return HttpResponse::error(message.error());
-    bool replayed = false;
-    const auto sent = messages.send(*request.user, message->to, message->domain, message->text,
-                                    protocol::nowMs(), message->clientId, &replayed);
-    if (!sent)
-        return HttpResponse::error(sent.error());
-    return HttpResponse::json(replayed ? 200 : 201, {{QLatin1String("message"), sent->toJson()}});
+    // Committed by the writer thread, in a batch with the other sends of the moment; answered
+    // here once committed and announced.
+    return messages
+        .sendLater(*request.user, message->to, message->domain, message->text, protocol::nowMs(),
+                   message->clientId)
+        .then([](const Expected<SentMessage> &sent) {
+            if (!sent)
+                return HttpResponse::error(sent.error());
+            return HttpResponse::json(sent->replayed ? 200 : 201,
+                                      {{QLatin1String("message"), sent->message.toJson()}});
+        });
 }
 
 Expected<QJsonObject> readConversations(Database &db, qint64 userId)

@@ -25,7 +25,7 @@ protocol::Notification NotificationService::notifyUser(EventBatch &batch, qint64
     n.type = type;
     n.data = data;
     n.createdAt = protocol::nowMs();
-    n.id = m_notifications.insert(userId, n);
+    n.id = NotificationTable(batch.db()).insert(userId, n); // the batch's connection: any thread
     batch.add(protocol::Channels::user(userId), protocol::EventName::NotificationCreated,
               {{"notification"_L1, n.toJson()}});
     return n;

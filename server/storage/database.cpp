@@ -182,16 +182,8 @@ void Database::logFailure(const DbError &error)
 
 bool Database::transaction(const std::function<bool()> &work)
 {
-    // SQLite: take the write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads
-    // first and writes later can fail with SQLITE_BUSY when another process wrote in between;
-    // IMMEDIATE makes concurrent writers queue behind the busy timeout instead.
-    const bool begun =
-        m_dialect == Dialect::Sqlite ? exec(QStringLiteral("BEGIN IMMEDIATE")) : m_db.transaction();
-    if (!begun) {
-        m_error = m_dialect == Dialect::Sqlite ? m_error : m_db.lastError().text();
-        qCWarning(lcDb) << "cannot begin a transaction:" << m_error;
+    if (!begin())
         return false;
-    }
     bool ok = false;
     try {
         ok = work();
@@ -200,24 +192,57 @@ bool Database::transaction(const std::function<bool()> &work)
         ok = false;
     }
     if (!ok) {
-        const bool rolledBack =
-            m_dialect == Dialect::Sqlite ? exec(QStringLiteral("ROLLBACK")) : m_db.rollback();
-        if (!rolledBack)
-            qCWarning(lcDb) << "rollback failed:" << m_db.lastError().text();
+        rollback();
         return false;
     }
+    return commit();
+}
+
+bool Database::begin()
+{
+    // SQLite: take the write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads
+    // first and writes later can fail with SQLITE_BUSY when another process wrote in between;
+    // IMMEDIATE makes concurrent writers queue behind the busy timeout instead.
+    const bool begun =
+        m_dialect == Dialect::Sqlite ? exec(QStringLiteral("BEGIN IMMEDIATE")) : m_db.transaction();
+    if (!begun) {
+        m_error = m_dialect == Dialect::Sqlite ? m_error : m_db.lastError().text();
+        qCWarning(lcDb) << "cannot begin a transaction:" << m_error;
+    }
+    return begun;
+}
+
+bool Database::commit()
+{
     const bool committed =
         m_dialect == Dialect::Sqlite ? exec(QStringLiteral("COMMIT")) : m_db.commit();
     if (!committed) {
         m_error = m_dialect == Dialect::Sqlite ? m_error : m_db.lastError().text();
         qCWarning(lcDb) << "commit failed:" << m_error;
-        if (m_dialect == Dialect::Sqlite)
-            exec(QStringLiteral("ROLLBACK"));
-        else
-            m_db.rollback();
-        return false;
+        rollback();
     }
-    return true;
+    return committed;
+}
+
+void Database::rollback()
+{
+    const bool rolledBack =
+        m_dialect == Dialect::Sqlite ? exec(QStringLiteral("ROLLBACK")) : m_db.rollback();
+    if (!rolledBack)
+        qCWarning(lcDb) << "rollback failed:" << m_db.lastError().text();
+}
+
+bool Database::beginSavepoint()
+{
+    return exec(QStringLiteral("SAVEPOINT unit"));
+}
+
+void Database::endSavepoint(bool keep)
+{
+    // The name refers to the innermost savepoint of that name, so units nest.
+    if (!keep)
+        exec(QStringLiteral("ROLLBACK TO SAVEPOINT unit"));
+    exec(QStringLiteral("RELEASE SAVEPOINT unit"));
 }
 
 bool Database::beginRead()

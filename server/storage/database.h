@@ -66,7 +66,7 @@ private:
 };
 
 //! \brief Owns one QSql connection, used only from the thread that opened it (the event loop's
-//! writing connection, or a ReadPool thread's read-only one):
+//! connection, the Writer's, or a ReadPool thread's read-only one):
 //! opens SQLite (WAL, foreign keys, full sync) or PostgreSQL, runs the versioned migrations
 //! and wraps every unit of work in a transaction.
 class Database
@@ -110,6 +110,22 @@ public:
     requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
     transaction(Work &&work);
 
+    //! \brief Runs `work`, which returns an Expected<T>, in a savepoint inside the transaction
+    //! under way: keeps its writes when it returns a value, undoes only them when it returns an
+    //! ApiError or a statement throws DbError (logged, passed on as a 500). The rest of the
+    //! transaction goes on either way (the Writer's batches: one job's refusal undoes one job).
+    template <typename Work>
+    requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
+    savepoint(Work &&work);
+
+    //! \name The steps of a transaction, for callers that run several units in one (the
+    //! Writer). A failed commit rolls back; each failure is logged.
+    //! @{
+    bool begin();
+    bool commit();
+    void rollback();
+    //! @}
+
     //! \brief Runs `work`, which returns an Expected<T>, outside a transaction (reads, single
     //! statements): a DbError is logged and becomes a 500.
     template <typename Work>
@@ -129,6 +145,8 @@ public:
 
 private:
     bool exec(const QString &sql);
+    bool beginSavepoint();
+    void endSavepoint(bool keep);
     bool beginRead();
     void endRead();
     void logFailure(const DbError &error);
@@ -164,6 +182,17 @@ Database::readTransaction(Work &&work)
         return ApiError::internal();
     auto result = attempt(std::forward<Work>(work));
     endRead();
+    return result;
+}
+
+template <typename Work>
+requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
+Database::savepoint(Work &&work)
+{
+    if (!beginSavepoint())
+        return ApiError::internal();
+    auto result = attempt(std::forward<Work>(work));
+    endSavepoint(result.hasValue());
     return result;
 }
 

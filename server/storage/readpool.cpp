@@ -7,7 +7,7 @@ namespace flippdeal::server {
 
 ReadPool::ReadPool(QString databaseUrl, int threads, int capacity)
     : m_url(std::move(databaseUrl))
-    , m_capacity(std::max(capacity, 1))
+    , m_places(capacity)
 {
     m_pool.setMaxThreadCount(std::max(threads, 1));
     // A thread keeps its connection for the life of the pool: no reconnect after a quiet spell.
@@ -19,18 +19,6 @@ ReadPool::~ReadPool()
     // Reads under way finish (their futures with them); the threads then close their
     // connections as they end.
     m_pool.waitForDone();
-}
-
-bool ReadPool::admit()
-{
-    int size = m_size.load();
-    do {
-        if (size >= m_capacity) {
-            m_refused.fetch_add(1);
-            return false;
-        }
-    } while (!m_size.compare_exchange_weak(size, size + 1));
-    return true;
 }
 
 void ReadPool::start(std::function<void()> job)

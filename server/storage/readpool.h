@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/boundedcount.h"
 #include "core/result.h"
 #include "storage/database.h"
 
@@ -10,7 +11,6 @@
 #include <QThreadPool>
 #include <QThreadStorage>
 
-#include <atomic>
 #include <memory>
 #include <type_traits>
 
@@ -41,7 +41,7 @@ public:
     template <typename Work, typename Result = std::invoke_result_t<Work, Database &>>
     requires ExpectedType<Result> QFuture<Result> run(Work work)
     {
-        if (!admit())
+        if (!m_places.tryAcquire())
             return QtFuture::makeReadyFuture(Result(busy()));
         auto promise = std::make_shared<QPromise<Result>>();
         promise->start();
@@ -50,7 +50,7 @@ public:
             Database *db = connection();
             Result result =
                 db ? db->readTransaction([&] { return work(*db); }) : Result(ApiError::internal());
-            release(); // the place is free before anyone hears the answer
+            m_places.release(); // the place is free before anyone hears the answer
             promise->addResult(std::move(result));
             promise->finish();
         });
@@ -58,23 +58,19 @@ public:
     }
 
     //! Reads running or waiting.
-    int size() const { return m_size.load(); }
-    int capacity() const { return m_capacity; }
+    int size() const { return m_places.size(); }
+    int capacity() const { return m_places.capacity(); }
     //! Reads refused because the pool was full, since the start.
-    quint64 refusedCount() const { return m_refused.load(); }
+    quint64 refusedCount() const { return m_places.refusedCount(); }
 
 private:
-    bool admit();
-    void release() { m_size.fetch_sub(1); }
     void start(std::function<void()> job);
     static ApiError busy();
     //! This thread's connection, opened on first use; nullptr (logged) when it cannot open.
     Database *connection();
 
     QString m_url;
-    int m_capacity;
-    std::atomic<int> m_size{0};
-    std::atomic<quint64> m_refused{0};
+    BoundedCount m_places;
     // Before the pool: its threads close their connections as they end, in ~QThreadPool.
     QThreadStorage<Database *> m_connections;
     QThreadPool m_pool;

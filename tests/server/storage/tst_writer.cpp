@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+// Writer: jobs run on a thread of their own, several in one transaction (group commit), each in
+// a savepoint; they finish on the caller's thread after the commit, in commit order, and the
+// broadcasts of commits made on another connection keep that order too. A full writer answers
+// 503 at once. On the database the tests run against (SQLite file, or PostgreSQL with
+// FLIPPDEAL_TEST_DATABASE).
+#include "testhelpers.h"
+#include "testserver.h"
+
+#include "events/eventstore.h"
+#include "messaging/messageservice.h"
+#include "storage/writer.h"
+
+#include "protocol/timeformat.h"
+
+#include <QElapsedTimer>
+#include <QSemaphore>
+#include <QThread>
+#include <QtTest>
+
+using namespace flippdeal;
+using namespace flippdeal::server;
+using namespace flippdeal::testing;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+//! A job that runs `work` on the writer thread and records how it finished.
+class RecordingJob : public WriteJob
+{
+public:
+    struct Log
+    {
+        QList<int> finished;   // job numbers, in the order they finished
+        QList<bool> committed; // the same order
+        QSet<QThread *> threads;
+    };
+
+    RecordingJob(int number, Log &log, std::function<void(Database &)> work = {})
+        : m_number(number)
+        , m_log(log)
+        , m_work(std::move(work))
+    {}
+    void run(Database &db) override
+    {
+        m_log.threads.insert(QThread::currentThread());
+        if (m_work)
+            m_work(db);
+    }
+    void finish(bool committed) override
+    {
+        m_log.finished.append(m_number);
+        m_log.committed.append(committed);
+    }
+
+private:
+    int m_number;
+    Log &m_log;
+    std::function<void(Database &)> m_work;
+};
+
+//! Keeps the writer thread busy in a job of its own until release(), so that later jobs queue.
+class Gate
+{
+public:
+    std::unique_ptr<WriteJob> job(RecordingJob::Log &log)
+    {
+        return std::make_unique<RecordingJob>(0, log, [this](Database &) {
+            m_entered.release();
+            m_open.acquire();
+        });
+    }
+    bool waitEntered() { return m_entered.tryAcquire(1, 10000); }
+    void release() { m_open.release(); }
+
+private:
+    QSemaphore m_entered;
+    QSemaphore m_open;
+};
+
+//! Fills `writer` to its capacity behind `gate`'s job (which keeps the thread busy).
+bool fillWriter(Writer &writer, Gate &gate, RecordingJob::Log &log)
+{
+    if (!writer.submit(gate.job(log)) || !gate.waitEntered())
+        return false;
+    while (writer.size() < writer.capacity()) {
+        if (!writer.submit(std::make_unique<RecordingJob>(1, log)))
+            return false;
+    }
+    return true;
+}
+
+//! A broadcaster that remembers what it was given, in order.
+class RecordingBroadcaster : public Broadcaster
+{
+public:
+    void broadcast(const BroadcastEvent &event) override { events.append(event); }
+    QList<BroadcastEvent> events;
+};
+
+//! An event store of its own on `url`, with a writer of its own and a recording broadcaster, as
+//! a `serve` node wires them.
+struct StoreWithWriter
+{
+    explicit StoreWithWriter(const QString &url)
+        : writer(url)
+    {
+        ok = db.open(url) && writer.start();
+        store.setPublishing(true);
+        store.setWriter(&writer);
+    }
+    ~StoreWithWriter() { store.flush(); }
+
+    Database db;
+    RecordingBroadcaster broadcaster;
+    EventStore store{db, broadcaster};
+    Writer writer;
+    bool ok = false;
+};
+
+qint64 countSequences(Database &db)
+{
+    SqlQuery query(db, QStringLiteral("SELECT COUNT(*) FROM channel_sequences"));
+    return query.scalar();
+}
+
+void insertSequence(Database &db, const QString &channel)
+{
+    SqlQuery(db, QStringLiteral("INSERT INTO channel_sequences (channel, last_seq) VALUES (?, 1)"))
+        .bind(channel)
+        .exec();
+}
+
+//! Waits for `done` without running the event loop (which would finish the writer's jobs).
+bool spinUntil(const std::function<bool()> &done)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > 10000)
+            return false;
+        QThread::msleep(1);
+    }
+    return true;
+}
+
+//! The value, or `fallback` for an error.
+qint64 valueOr(const Expected<qint64> &result, qint64 fallback)
+{
+    return result ? *result : fallback;
+}
+
+template <typename T>
+Expected<T> resultOf(QFuture<Expected<T>> future)
+{
+    // The future finishes on this thread: run the event loop until it does.
+    if (!QTest::qWaitFor([&] { return future.isFinished(); }, 10000))
+        return ApiError::internal();
+    return future.result();
+}
+
+} // namespace
+
+class TestWriter : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestServer> m_server;
+
+    Database &db() { return m_server->app().database(); }
+    QString url() const { return m_server->config().database; }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_server = std::make_unique<TestServer>();
+        QVERIFY2(m_server->isRunning(), qPrintable(m_server->errorString()));
+    }
+
+    void cleanup() { m_server.reset(); }
+
+    void jobsQueuedTogetherCommitTogetherAndFinishInOrder()
+    {
+        Writer writer(url());
+        QVERIFY2(writer.start(), qPrintable(writer.errorString()));
+        RecordingJob::Log log;
+        Gate gate;
+        QVERIFY(writer.submit(gate.job(log)));
+        QVERIFY(gate.waitEntered());
+        constexpr int Jobs = 20;
+        for (int i = 1; i <= Jobs; ++i)
+            QVERIFY(writer.submit(std::make_unique<RecordingJob>(
+                i, log, [i](Database &db) { insertSequence(db, QStringLiteral("c%1").arg(i)); })));
+        QCOMPARE(writer.size(), Jobs + 1);
+        gate.release();
+        QTRY_COMPARE(log.finished.size(), Jobs + 1);
+        // The gate's batch, then one batch (one commit) for the twenty that waited behind it.
+        QCOMPARE(writer.batchCount(), quint64(2));
+        QCOMPARE(writer.committedJobCount(), quint64(Jobs + 1));
+        QList<int> expected;
+        for (int i = 0; i <= Jobs; ++i)
+            expected.append(i);
+        QCOMPARE(log.finished, expected);
+        QVERIFY(!log.committed.contains(false));
+        QCOMPARE(log.threads.size(), 1);
+        QVERIFY(!log.threads.contains(QThread::currentThread()));
+        QCOMPARE(countSequences(db()), Jobs);
+        QCOMPARE(writer.size(), 0);
+    }
+
+    //! In one batch, a refusal and a failed statement undo only their own job's writes.
+    void oneJobsFailureUndoesOnlyItsOwnWrites()
+    {
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        EventStore &events = m_server->app().events();
+        QVERIFY(writer.submit(gate.job(log)));
+        QVERIFY(gate.waitEntered());
+        const quint64 batchesBefore = writer.batchCount();
+        auto kept = events.transactionLater([](EventBatch &batch) -> Expected<qint64> {
+            insertSequence(batch.db(), QStringLiteral("kept"));
+            return 1;
+        });
+        auto refused = events.transactionLater([](EventBatch &batch) -> Expected<qint64> {
+            insertSequence(batch.db(), QStringLiteral("refused"));
+            return ApiError::conflict(QStringLiteral("No."));
+        });
+        auto failed = events.transactionLater([](EventBatch &batch) -> Expected<qint64> {
+            insertSequence(batch.db(), QStringLiteral("failed"));
+            insertSequence(batch.db(), QStringLiteral("kept")); // a duplicate key: DbError
+            return 1;
+        });
+        auto alsoKept = events.transactionLater([](EventBatch &batch) -> Expected<qint64> {
+            insertSequence(batch.db(), QStringLiteral("also-kept"));
+            return 2;
+        });
+        gate.release();
+        QCOMPARE(valueOr(resultOf(kept), 0), 1);
+        QCOMPARE(resultOf(refused).error().status, 409);
+        QCOMPARE(resultOf(failed).error().status, 500);
+        QCOMPARE(valueOr(resultOf(alsoKept), 0), 2);
+        QCOMPARE(writer.batchCount(), batchesBefore + 2);
+        SqlQuery names(db(), QStringLiteral("SELECT channel FROM channel_sequences ORDER BY 1"));
+        names.exec();
+        QStringList channels;
+        while (names.next())
+            channels.append(names.text(0));
+        QCOMPARE(channels, (QStringList{QStringLiteral("also-kept"), QStringLiteral("kept")}));
+    }
+
+    //! The answer comes after the commit and after the broadcast: when the future finishes, the
+    //! row is on disk for every connection and the event has gone out.
+    void finishesAfterCommitAndBroadcast()
+    {
+        EventStore &events = m_server->app().events();
+        const quint64 publishedBefore = events.publishedCount();
+        Database &mainDb = db();
+        std::optional<qint64> seenRows;
+        quint64 publishedWhenAnswered = 0;
+        auto answered =
+            events
+                .transactionLater([](EventBatch &batch) -> Expected<qint64> {
+                    batch.add(QStringLiteral("private-user.77"), QStringLiteral("Ping"), {});
+                    return batch.events().first().seq;
+                })
+                .then([&](const Expected<qint64> &seq) {
+                    seenRows = SqlQuery(mainDb, QStringLiteral("SELECT COUNT(*) FROM "
+                                                               "channel_events WHERE channel = "
+                                                               "'private-user.77'"))
+                                   .scalar();
+                    publishedWhenAnswered = events.publishedCount();
+                    return seq;
+                });
+        const auto seq = resultOf(answered);
+        QVERIFY(seq);
+        QCOMPARE(*seq, 1);
+        QCOMPARE(seenRows.value_or(-1), 1);
+        QCOMPARE(publishedWhenAnswered, publishedBefore + 1);
+    }
+
+    //! A writer batch that committed before a transaction on the event loop's connection is
+    //! broadcast before it, even when the event loop has not yet run the batch's finish: a
+    //! channel's events go out in `seq` order.
+    void broadcastsKeepCommitOrderAcrossConnections()
+    {
+        StoreWithWriter node(url());
+        QVERIFY(node.ok);
+        EventStore &store = node.store;
+        Writer &writer = node.writer;
+        RecordingBroadcaster &broadcaster = node.broadcaster;
+        const QString channel = QStringLiteral("private-user.5");
+        auto first = store.transactionLater([&](EventBatch &batch) -> Expected<qint64> {
+            batch.add(channel, QStringLiteral("First"), {});
+            return 1;
+        });
+        QVERIFY(spinUntil([&] { return writer.committedJobCount() == 1; }));
+        QVERIFY(!first.isFinished());
+        const auto second = store.transaction([&](EventBatch &batch) -> Expected<qint64> {
+            batch.add(channel, QStringLiteral("Second"), {});
+            return 2;
+        });
+        QVERIFY(second);
+        QVERIFY(first.isFinished());
+        QCOMPARE(broadcaster.events.size(), 2);
+        QCOMPARE(broadcaster.events.at(0).event, QStringLiteral("First"));
+        QCOMPARE(broadcaster.events.at(0).seq, 1);
+        QCOMPARE(broadcaster.events.at(1).event, QStringLiteral("Second"));
+        QCOMPARE(broadcaster.events.at(1).seq, 2);
+    }
+
+    //! The outbox poll does not publish a second time what a writer job, committed but not yet
+    //! finished, will publish itself.
+    void outboxPollLeavesTheWritersEventsToIt()
+    {
+        StoreWithWriter node(url());
+        QVERIFY(node.ok);
+        EventStore &store = node.store;
+        Writer &writer = node.writer;
+        RecordingBroadcaster &broadcaster = node.broadcaster;
+        auto written = store.transactionLater([](EventBatch &batch) -> Expected<qint64> {
+            batch.add(QStringLiteral("private-user.6"), QStringLiteral("Once"), {});
+            return 1;
+        });
+        QVERIFY(spinUntil([&] { return writer.committedJobCount() == 1; }));
+        QCOMPARE(store.publishBacklog(0), 0);
+        QVERIFY(written.isFinished());
+        QCOMPARE(broadcaster.events.size(), 1);
+        QCOMPARE(store.publishBacklog(0), 0);
+        QCOMPARE(broadcaster.events.size(), 1);
+        QCOMPARE(store.backlog(), 0);
+    }
+
+    void fullWriterAnswers503AtOnce()
+    {
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(fillWriter(writer, gate, log));
+        const quint64 refusedBefore = writer.refusedCount();
+        auto refused = m_server->app().events().transactionLater(
+            [](EventBatch &) -> Expected<qint64> { return 1; });
+        QVERIFY(refused.isFinished());
+        QCOMPARE(refused.result().error().status, 503);
+        QCOMPARE(refused.result().error().retryAfterSeconds, 1);
+        QCOMPARE(writer.refusedCount(), refusedBefore + 1);
+        gate.release();
+        QTRY_COMPARE(log.finished.size(), writer.capacity());
+        QCOMPARE(valueOr(resultOf(m_server->app().events().transactionLater(
+                             [](EventBatch &) -> Expected<qint64> { return 7; })),
+                         0),
+                 7);
+    }
+
+    //! POST /api/messages answers its 503 (JSON, Retry-After) while the writer is full, and
+    //! its 201 once the writer has room again.
+    void messageRouteAnswers503WhileTheWriterIsFull()
+    {
+        const Session alice = m_server->registerUser(QStringLiteral("alice"));
+        const Session bob = m_server->registerUser(QStringLiteral("bob"));
+        const QJsonObject body{{QLatin1String("to_user_id"), bob.user.id},
+                               {QLatin1String("body"), QStringLiteral("hi")}};
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(fillWriter(writer, gate, log));
+        const Reply busy = m_server->post(QStringLiteral("/api/messages"), body, alice.token);
+        QCOMPARE(busy.status, 503);
+        QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
+        QVERIFY(!busy.json.value(QLatin1String("message")).toString().isEmpty());
+        const Reply metrics = m_server->get(QStringLiteral("/metrics"));
+        QVERIFY2(metrics.body.contains("flippdeal_writes_refused_total 1"),
+                 metrics.body.constData());
+        gate.release();
+        QTRY_COMPARE(writer.size(), 0);
+        const Reply sent = m_server->post(QStringLiteral("/api/messages"), body, alice.token);
+        QCOMPARE(sent.status, 201);
+        QCOMPARE(sent.json.value(QLatin1String("message")).toObject().value("body"_L1).toString(),
+                 QStringLiteral("hi"));
+    }
+
+    //! Messages sent at once commit in one batch; each gets its own id and the recipient's
+    //! channel its gap-free seqs; a replay in the same batch finds the message before it.
+    void messagesSentAtOnceShareACommit()
+    {
+        const Session alice = m_server->registerUser(QStringLiteral("alice"));
+        const Session bob = m_server->registerUser(QStringLiteral("bob"));
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        MessageService &messages = m_server->app().messages();
+        QVERIFY(writer.submit(gate.job(log)));
+        QVERIFY(gate.waitEntered());
+        const quint64 batchesBefore = writer.batchCount();
+        QList<QFuture<Expected<SentMessage>>> sent;
+        for (int i = 0; i < 4; ++i)
+            sent.append(messages.sendLater(alice.user, bob.user.id, std::nullopt,
+                                           QStringLiteral("hello %1").arg(i), protocol::nowMs(),
+                                           QStringLiteral("m%1").arg(i)));
+        sent.append(messages.sendLater(alice.user, bob.user.id, std::nullopt,
+                                       QStringLiteral("hello 0"), protocol::nowMs(),
+                                       QStringLiteral("m0")));
+        gate.release();
+        QSet<qint64> ids;
+        for (int i = 0; i < 4; ++i) {
+            const auto result = resultOf(sent.at(i));
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QVERIFY(!result->replayed);
+            ids.insert(result->message.id);
+        }
+        const auto replay = resultOf(sent.at(4));
+        QVERIFY(replay);
+        QVERIFY(replay->replayed);
+        QCOMPARE(replay->message.id, resultOf(sent.at(0))->message.id);
+        QCOMPARE(ids.size(), 4);
+        QCOMPARE(writer.batchCount(), batchesBefore + 2);
+        // Two events per message on bob's channel (the message and its notification), no gap.
+        const auto seq = EventStore::lastSeq(db(), protocol::Channels::user(bob.user.id));
+        QVERIFY(seq);
+        QCOMPARE(*seq, 8);
+    }
+
+    void unopenableDatabaseFailsToStart()
+    {
+        Writer writer(QStringLiteral("sqlite:/proc/no-such-folder/flippdeal.db"));
+        QVERIFY(!writer.start());
+        QVERIFY(!writer.errorString().isEmpty());
+        RecordingJob::Log log;
+        QVERIFY(!writer.submit(std::make_unique<RecordingJob>(1, log)));
+        QCOMPARE(writer.size(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWriter)
+#include "tst_writer.moc"
