@@ -12,7 +12,8 @@ bench_build() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     cd "$root"
     cmake --preset release >/dev/null
-    cmake --build --preset release --target flippdeal-server flippdeal-bench >/dev/null
+    cmake --build --preset release --target flippdeal-server flippdeal-bench \
+        flippdeal-floorprobe flippdeal-sqliteprobe >/dev/null
 }
 
 # Makes $work, a scratch folder removed on exit together with the server bench_serve starts.

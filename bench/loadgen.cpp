@@ -73,6 +73,7 @@ struct Options
     int historyReaders = 0; // history pages kept in flight during the run
     int historyEvents = 1000;
     int hostileSenders = 0; // hostile chat bodies kept in flight during the run
+    int chatRate = 0;       // durable chat messages per second written during the run
 
     QString httpBase() const
     {
@@ -455,10 +456,12 @@ class SideLoad
 public:
     using Request = std::function<QNetworkReply *()>;
 
-    SideLoad(QString name, int inFlight, int expectedStatus)
+    //! With `perSecond`, requests start at that pace instead (up to `inFlight` at once).
+    SideLoad(QString name, int inFlight, int expectedStatus, int perSecond = 0)
         : m_name(std::move(name))
         , m_inFlight(inFlight)
         , m_expectedStatus(expectedStatus)
+        , m_perSecond(perSecond)
     {}
 
     bool isOn() const { return m_inFlight > 0; }
@@ -468,6 +471,13 @@ public:
         m_request = std::move(request);
         m_running = true;
         m_timer.start();
+        if (m_perSecond > 0) {
+            m_pace.setTimerType(Qt::PreciseTimer);
+            m_pace.setInterval(1);
+            QObject::connect(&m_pace, &QTimer::timeout, [this] { keepPace(); });
+            m_pace.start();
+            return;
+        }
         for (int i = 0; i < m_inFlight; ++i)
             next();
     }
@@ -476,6 +486,7 @@ public:
     void stop()
     {
         m_running = false;
+        m_pace.stop();
         m_seconds = m_timer.nsecsElapsed() / 1e9;
         waitFor([this] { return m_waiting == 0; }, 10'000);
         std::sort(m_latencies.begin(), m_latencies.end());
@@ -498,8 +509,18 @@ public:
     }
 
 private:
+    //! Starts the requests due by now at m_perSecond, as far as m_inFlight allows.
+    void keepPace()
+    {
+        const qint64 due = qint64(m_timer.nsecsElapsed() / 1e9 * m_perSecond);
+        while (m_started < due && m_waiting < m_inFlight)
+            next();
+        m_started = std::max(m_started, due); // what the cap held back is skipped, not bunched
+    }
+
     void next()
     {
+        ++m_started;
         ++m_waiting;
         const qint64 start = monotonicNs();
         QNetworkReply *reply = m_request();
@@ -512,7 +533,7 @@ private:
             else
                 ++m_unexpected;
             reply->deleteLater();
-            if (m_running)
+            if (m_running && m_perSecond == 0)
                 next();
         });
     }
@@ -520,6 +541,9 @@ private:
     QString m_name;
     int m_inFlight;
     int m_expectedStatus;
+    int m_perSecond;
+    qint64 m_started = 0;
+    QTimer m_pace;
     Request m_request;
     bool m_running = false;
     int m_waiting = 0;
@@ -574,6 +598,23 @@ SideLoad::Request hostileRequest(RestClient &client)
         ++*turn;
         QJsonObject body = bodyTemplate;
         body.insert(QLatin1String("to_user_id"), to.id);
+        return client.post(QStringLiteral("/api/messages"), body, from.token);
+    };
+}
+
+//! --chat-rate: valid chat messages, stored durably and answered 201, between 64 users who take
+//! turns (the server needs a --message-rate above chat-rate / 64).
+SideLoad::Request chatRequest(RestClient &client)
+{
+    constexpr int Senders = 64;
+    const std::vector<RestUser> users = registerUsers(client, Senders);
+    auto turn = std::make_shared<int>(0);
+    return [&client, users, turn] {
+        const RestUser &from = users[*turn % Senders];
+        const RestUser &to = users[(*turn + 1) % Senders];
+        const QJsonObject body{{QLatin1String("to_user_id"), to.id},
+                               {QLatin1String("body"), QStringLiteral("Chat %1").arg(*turn)}};
+        ++*turn;
         return client.post(QStringLiteral("/api/messages"), body, from.token);
     };
 }
@@ -636,6 +677,7 @@ int runFanOut(const Options &options)
     RestClient client(options);
     SideLoad history(QStringLiteral("history"), options.historyReaders, 200);
     SideLoad hostile(QStringLiteral("hostile"), options.hostileSenders, 422);
+    SideLoad chat(QStringLiteral("chat"), options.chatRate > 0 ? 256 : 0, 201, options.chatRate);
     QList<std::pair<SideLoad *, SideLoad::Request>> sideLoads;
     if (history.isOn()) {
         auto request = historyRequest(options, client);
@@ -645,6 +687,8 @@ int runFanOut(const Options &options)
     }
     if (hostile.isOn())
         sideLoads.append({&hostile, hostileRequest(client)});
+    if (chat.isOn())
+        sideLoads.append({&chat, chatRequest(client)});
     QElapsedTimer connectTimer;
     connectTimer.start();
     Subscribers subscribers(options);
@@ -665,7 +709,7 @@ int runFanOut(const Options &options)
     r.latencies = subscribers.stop();
     r.received = subscribers.received();
     r.outOfOrder = subscribers.outOfOrder();
-    printFanOut(options, r, {&history, &hostile});
+    printFanOut(options, r, {&history, &hostile, &chat});
     return r.received == r.expected ? 0 : 1;
 }
 
@@ -785,6 +829,9 @@ QList<QCommandLineOption> commandLineOptions()
         {QStringLiteral("hostile-senders"),
          QStringLiteral("Hostile 99 kB chat bodies kept in flight while publishing."),
          QStringLiteral("n"), QStringLiteral("0")},
+        {QStringLiteral("chat-rate"),
+         QStringLiteral("Durable chat messages per second written while publishing."),
+         QStringLiteral("n"), QStringLiteral("0")},
         {QStringLiteral("tls-ca"),
          QStringLiteral("Use https:// and wss://, trusting this PEM certificate (a server "
                         "started with --tls-cert)."),
@@ -841,6 +888,7 @@ Options readOptions(Arguments &arguments)
     o.historyReaders = arguments.number("history-readers", 0);
     o.historyEvents = arguments.number("history-events", 1);
     o.hostileSenders = arguments.number("hostile-senders", 0);
+    o.chatRate = arguments.number("chat-rate", 0);
     return o;
 }
 

@@ -18,4 +18,5 @@ bench_serve "$server" serve \
 
 "$bench" --port "$port" --secret "$secret" --connections "$connections" --threads 2 \
     --events "$events" --rate "$rate" --server-pid "$server_pid"
+"$root/build/release/bench/flippdeal-sqliteprobe" --file "$work/probe.sqlite" --transactions 2000
 "$bench" --port "$port" --rest 50 --messages 2000 --in-flight 16
