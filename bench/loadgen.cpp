@@ -393,9 +393,15 @@ Publishing publishEvents(const Options &options, const Subscribers &subscribers,
 class RestClient
 {
 public:
+    //! One QNetworkAccessManager keeps at most 6 connections to a host: enough of them for
+    //! `--in-flight` requests on connections of their own.
     explicit RestClient(const Options &options)
         : m_base(options.httpBase())
-    {}
+    {
+        const int managers = std::max(1, (options.inFlight + 5) / 6);
+        for (int i = 0; i < managers; ++i)
+            m_network.push_back(std::make_unique<QNetworkAccessManager>());
+    }
 
     QNetworkReply *post(const QString &path, const QJsonObject &body, const QByteArray &token = {})
     {
@@ -404,19 +410,22 @@ public:
                           QByteArrayLiteral("application/json"));
         if (!token.isEmpty())
             request.setRawHeader("Authorization", "Bearer " + token);
-        return m_network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+        return next().post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
     }
 
     QNetworkReply *get(const QString &path, const QByteArray &token)
     {
         QNetworkRequest request(QUrl(m_base + path));
         request.setRawHeader("Authorization", "Bearer " + token);
-        return m_network.get(request);
+        return next().get(request);
     }
 
 private:
+    QNetworkAccessManager &next() { return *m_network[m_turn++ % m_network.size()]; }
+
     QString m_base;
-    QNetworkAccessManager m_network;
+    std::vector<std::unique_ptr<QNetworkAccessManager>> m_network;
+    size_t m_turn = 0;
 };
 
 struct RestUser

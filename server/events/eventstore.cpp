@@ -116,34 +116,93 @@ void EventStore::publish(const QList<StoredEvent> &events)
         m_markTimer.start();
 }
 
+namespace {
+
+//! Stamps `ids` as published at `now` (throws DbError on failure).
+void markPublished(Database &db, const QList<qint64> &ids, qint64 now)
+{
+    // Chunks keep the statement under every driver's bind-parameter limit.
+    for (qsizetype start = 0; start < ids.size(); start += 500) {
+        const qsizetype count = std::min<qsizetype>(500, ids.size() - start);
+        QString placeholders = QStringLiteral("?");
+        for (qsizetype i = 1; i < count; ++i)
+            placeholders += QStringLiteral(",?");
+        SqlQuery query(db,
+                       QStringLiteral("UPDATE channel_events SET published_at = ? WHERE id IN (%1)")
+                           .arg(placeholders));
+        query.bind(now);
+        for (qsizetype i = 0; i < count; ++i)
+            query.bind(ids.at(start + i));
+        query.exec();
+    }
+}
+
+} // namespace
+
+//! \brief The "published" marks, written on the writer thread: the event loop never waits for
+//! the write lock that the writer's batches hold.
+class EventStore::MarkJob : public WriteJob
+{
+public:
+    MarkJob(EventStore &store, QList<qint64> ids)
+        : m_store(store)
+        , m_ids(std::move(ids))
+    {}
+    void run(Database &db) override
+    {
+        m_written = db.savepoint([&]() -> Expected<Done> {
+                          markPublished(db, m_ids, protocol::nowMs());
+                          return Done{};
+                      }).hasValue();
+    }
+    void finish(bool committed) override { m_store.marksWritten(m_ids, committed && m_written); }
+
+private:
+    EventStore &m_store;
+    QList<qint64> m_ids;
+    bool m_written = false;
+};
+
 void EventStore::flushPublishedMarks()
 {
     if (m_publishedIds.isEmpty())
         return;
     const QList<qint64> ids = std::exchange(m_publishedIds, {});
-    const qint64 now = protocol::nowMs();
+    if (m_writer && m_writer->submit(std::make_unique<MarkJob>(*this, ids))) {
+        for (const qint64 id : ids)
+            m_marksInFlight.insert(id);
+        return;
+    }
     const bool ok = m_db.transaction([&] {
-        // Chunks keep the statement under every driver's bind-parameter limit.
-        for (qsizetype start = 0; start < ids.size(); start += 500) {
-            const qsizetype count = std::min<qsizetype>(500, ids.size() - start);
-            QString placeholders = QStringLiteral("?");
-            for (qsizetype i = 1; i < count; ++i)
-                placeholders += QStringLiteral(",?");
-            SqlQuery query(
-                m_db, QStringLiteral("UPDATE channel_events SET published_at = ? WHERE id IN (%1)")
-                          .arg(placeholders));
-            query.bind(now);
-            for (qsizetype i = 0; i < count; ++i)
-                query.bind(ids.at(start + i));
-            query.exec();
-        }
+        markPublished(m_db, ids, protocol::nowMs());
         return true;
     });
-    if (!ok) {
+    if (!ok)
+        marksWritten(ids, false);
+}
+
+void EventStore::marksWritten(const QList<qint64> &ids, bool written)
+{
+    for (const qint64 id : ids)
+        m_marksInFlight.remove(id);
+    if (!written) {
         // Keep them: at worst they are published again after a restart, which seq makes harmless.
         m_publishedIds = ids + m_publishedIds;
         m_markTimer.start();
     }
+}
+
+void EventStore::flush()
+{
+    if (m_writer)
+        m_writer->finishCommittedInOrder();
+    if (m_publishedIds.isEmpty())
+        return;
+    const QList<qint64> ids = std::exchange(m_publishedIds, {});
+    m_db.transaction([&] {
+        markPublished(m_db, ids, protocol::nowMs());
+        return true;
+    });
 }
 
 int EventStore::publishBacklog(qint64 minAgeMs)
@@ -167,10 +226,13 @@ int EventStore::publishBacklog(qint64 minAgeMs)
     if (!events)
         return 0;
     if (m_writer) {
-        // A batch that committed after the marks were written but before the read is published
-        // by its own job, not a second time from here.
+        // A batch that committed after the marks were handed over but before the read is
+        // published by its own job, and marks on their way are not written yet: neither goes
+        // out a second time from here.
         m_writer->finishCommitted();
-        const QSet<qint64> published(m_publishedIds.cbegin(), m_publishedIds.cend());
+        QSet<qint64> published = m_marksInFlight;
+        for (const qint64 id : std::as_const(m_publishedIds))
+            published.insert(id);
         events->removeIf([&](const StoredEvent &e) { return published.contains(e.id); });
     }
     publish(*events);

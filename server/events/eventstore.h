@@ -12,6 +12,7 @@
 #include <QList>
 #include <QObject>
 #include <QPromise>
+#include <QSet>
 #include <QString>
 #include <QTimer>
 
@@ -138,21 +139,26 @@ public:
     //! Committed events not yet published.
     qint64 backlog();
     quint64 publishedCount() const { return m_published; }
-    //! Writes pending "published" marks now (on shutdown).
-    void flush() { flushPublishedMarks(); }
+    //! Writes pending "published" marks now, on this thread's connection (on shutdown).
+    void flush();
 
 private:
     template <typename Work, typename Result>
     class Job;
+    class MarkJob;
 
     static ApiError writerBusy();
     void publish(const QList<StoredEvent> &events);
+    //! Hands the "published" marks to the writer (or writes them here without one).
     void flushPublishedMarks();
+    //! A MarkJob's end: failed marks are kept for the next flush.
+    void marksWritten(const QList<qint64> &ids, bool written);
 
     Database &m_db;
     Broadcaster &m_broadcaster;
     Writer *m_writer = nullptr;
     QList<qint64> m_publishedIds; // marked in one batched UPDATE, not one write per event
+    QSet<qint64> m_marksInFlight; // handed to the writer, not yet committed
     QTimer m_markTimer;
     quint64 m_published = 0;
     bool m_publishing = false;

@@ -329,7 +329,7 @@ private Q_SLOTS:
         QCOMPARE(broadcaster.events.size(), 1);
         QCOMPARE(store.publishBacklog(0), 0);
         QCOMPARE(broadcaster.events.size(), 1);
-        QCOMPARE(store.backlog(), 0);
+        QTRY_COMPARE(store.backlog(), 0); // the marks go through the writer too
     }
 
     void fullWriterAnswers503AtOnce()
