@@ -60,6 +60,7 @@ private:
     bool m_closing = false;    //!< the last answer is written; the socket is closing
     bool m_readPaused = false; //!< too much unsent output
     bool m_pumpQueued = false;
+    bool m_resumedAfterAnswer = false; //!< the next pump follows an async answer
 };
 
 } // namespace flippdeal::server

@@ -153,6 +153,7 @@ HttpConnection::~HttpConnection()
 void HttpConnection::pump()
 {
     m_pumpQueued = false;
+    const bool resumed = std::exchange(m_resumedAfterAnswer, false);
     qsizetype readThisPass = 0;
     int requestsThisPass = 0;
     while (!m_closing && !m_busy && m_socket->isReady()) {
@@ -192,7 +193,7 @@ void HttpConnection::pump()
         }
         // Served one: whatever this client sent since waits behind what other connections sent
         // before it (one system call, where reading on would often be one more for EAGAIN).
-        if (requestsThisPass > 0 && m_socket->waitForInput())
+        if ((requestsThisPass > 0 || resumed) && m_socket->waitForInput())
             return;
         const QByteArray chunk = m_socket->read(ReadChunk);
         if (chunk.isEmpty()) {
@@ -264,6 +265,11 @@ void HttpConnection::route(bool closeAfter)
         respond(std::move(*response), closeAfter);
         return;
     }
+    if (const auto &future = std::get<QFuture<HttpResponse>>(result);
+        future.isFinished() && future.resultCount() > 0) {
+        respond(future.result(), closeAfter); // answered at once (a refusal, a public publish)
+        return;
+    }
     m_busy = true;
     m_watcher = std::make_unique<QFutureWatcher<HttpResponse>>();
     connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this] {
@@ -274,6 +280,9 @@ void HttpConnection::route(bool closeAfter)
                 : HttpResponse::error(ApiError::internal());
         m_watcher.release()->deleteLater();
         respond(std::move(response), m_closeAfter);
+        // What the client sent meanwhile takes its turn behind what others sent before it: the
+        // pump serves what is buffered, then waits for the ready set instead of reading.
+        m_resumedAfterAnswer = true;
         if (!std::exchange(m_pumpQueued, true))
             QMetaObject::invokeMethod(this, &HttpConnection::pump, Qt::QueuedConnection);
     });

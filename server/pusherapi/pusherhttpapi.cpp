@@ -191,28 +191,43 @@ Expected<ApiEvent> parseEvent(const QJsonObject &body)
     return event;
 }
 
-//! Stores the sequenced part of all events in one transaction, then broadcasts the rest.
-bool publish(EventStore &events, const QList<ApiEvent> &batch)
+//! Stores the sequenced part of all events in one transaction on the writer thread, broadcasts
+//! it once committed, then broadcasts the rest. Events only on public channels are broadcast at
+//! once: nothing of theirs is stored, so they wait for no commit.
+QFuture<Expected<Done>> publish(EventStore &events, const QList<ApiEvent> &batch)
 {
-    const auto stored = events.transaction([&](EventBatch &tx) -> Expected<Done> {
+    const auto broadcastTransient = [&events, batch] {
         for (const ApiEvent &event : batch) {
             for (const protocol::ChannelName &channel : event.channels) {
-                if (channel.isSequenced())
-                    tx.addRaw(channel.name, event.name, event.payload, event.socketId);
+                if (!channel.isSequenced())
+                    events.publishTransient(
+                        BroadcastEvent{channel.name, event.name, event.payload, 0, event.socketId});
             }
         }
-        return Done{};
+    };
+    const bool anySequenced = std::any_of(batch.cbegin(), batch.cend(), [](const ApiEvent &e) {
+        return std::any_of(e.channels.cbegin(), e.channels.cend(),
+                           [](const protocol::ChannelName &c) { return c.isSequenced(); });
     });
-    if (!stored)
-        return false;
-    for (const ApiEvent &event : batch) {
-        for (const protocol::ChannelName &channel : event.channels) {
-            if (!channel.isSequenced())
-                events.publishTransient(
-                    BroadcastEvent{channel.name, event.name, event.payload, 0, event.socketId});
-        }
+    if (!anySequenced) {
+        broadcastTransient();
+        return QtFuture::makeReadyFuture(Expected<Done>(Done{}));
     }
-    return true;
+    return events
+        .transactionLater([batch](EventBatch &tx) -> Expected<Done> {
+            for (const ApiEvent &event : batch) {
+                for (const protocol::ChannelName &channel : event.channels) {
+                    if (channel.isSequenced())
+                        tx.addRaw(channel.name, event.name, event.payload, event.socketId);
+                }
+            }
+            return Done{};
+        })
+        .then([broadcastTransient](const Expected<Done> &stored) {
+            if (stored)
+                broadcastTransient();
+            return stored;
+        });
 }
 
 QJsonObject channelAttributes(const Gateway &gateway, const protocol::ChannelName &channel,
@@ -252,7 +267,7 @@ struct PusherApi
     SeenSignatures seen;
 };
 
-using ApiHandler = HttpResponse (*)(const HttpRequest &, PusherApi &);
+using ApiHandler = HandlerResult (*)(const HttpRequest &, PusherApi &);
 
 //! A table handler: the app id and the signature are checked before `handler` runs.
 Router::Handler signedRoute(ApiHandler handler, const std::shared_ptr<PusherApi> &api)
@@ -264,7 +279,7 @@ Router::Handler signedRoute(ApiHandler handler, const std::shared_ptr<PusherApi>
     };
 }
 
-HttpResponse triggerEvent(const HttpRequest &request, PusherApi &api)
+HandlerResult triggerEvent(const HttpRequest &request, PusherApi &api)
 {
     const QJsonDocument doc = QJsonDocument::fromJson(request.body);
     if (!doc.isObject())
@@ -273,16 +288,20 @@ HttpResponse triggerEvent(const HttpRequest &request, PusherApi &api)
     const auto event = parseEvent(doc.object());
     if (!event)
         return HttpResponse::error(event.error());
-    if (!publish(api.events, {*event}))
-        return HttpResponse::error(ApiError::internal());
-    QJsonObject reply;
-    if (!event->info.isEmpty()) {
-        QJsonObject perChannel;
-        for (const protocol::ChannelName &channel : event->channels)
-            perChannel.insert(channel.name, channelAttributes(api.gateway, channel, event->info));
-        reply.insert(QLatin1String("channels"), perChannel);
-    }
-    return HttpResponse::json(200, reply);
+    return publish(api.events, {*event})
+        .then([&gateway = api.gateway, event = *event](const Expected<Done> &stored) {
+            if (!stored)
+                return HttpResponse::error(stored.error());
+            QJsonObject reply;
+            if (!event.info.isEmpty()) {
+                QJsonObject perChannel;
+                for (const protocol::ChannelName &channel : event.channels)
+                    perChannel.insert(channel.name,
+                                      channelAttributes(gateway, channel, event.info));
+                reply.insert(QLatin1String("channels"), perChannel);
+            }
+            return HttpResponse::json(200, reply);
+        });
 }
 
 //! The events of a /batch_events body, each on exactly one channel.
@@ -309,24 +328,27 @@ Expected<QList<ApiEvent>> parseBatch(const QByteArray &json)
     return batch;
 }
 
-HttpResponse triggerBatch(const HttpRequest &request, PusherApi &api)
+HandlerResult triggerBatch(const HttpRequest &request, PusherApi &api)
 {
     const auto batch = parseBatch(request.body);
     if (!batch)
         return HttpResponse::error(batch.error());
-    if (!publish(api.events, *batch))
-        return HttpResponse::error(ApiError::internal());
-    bool anyInfo = false;
-    QJsonArray attributes;
-    for (const ApiEvent &event : *batch) {
-        anyInfo = anyInfo || !event.info.isEmpty();
-        attributes.append(channelAttributes(api.gateway, event.channels.first(), event.info));
-    }
-    return HttpResponse::json(200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}}
-                                           : QJsonObject{});
+    return publish(api.events, *batch)
+        .then([&gateway = api.gateway, events = *batch](const Expected<Done> &stored) {
+            if (!stored)
+                return HttpResponse::error(stored.error());
+            bool anyInfo = false;
+            QJsonArray attributes;
+            for (const ApiEvent &event : events) {
+                anyInfo = anyInfo || !event.info.isEmpty();
+                attributes.append(channelAttributes(gateway, event.channels.first(), event.info));
+            }
+            return HttpResponse::json(
+                200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
+        });
 }
 
-HttpResponse listChannels(const HttpRequest &request, PusherApi &api)
+HandlerResult listChannels(const HttpRequest &request, PusherApi &api)
 {
     const QString prefix = request.queryValue(QStringLiteral("filter_by_prefix"));
     const QStringList info = queryInfo(request);
@@ -347,7 +369,7 @@ HttpResponse listChannels(const HttpRequest &request, PusherApi &api)
     return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
 }
 
-HttpResponse showChannel(const HttpRequest &request, PusherApi &api)
+HandlerResult showChannel(const HttpRequest &request, PusherApi &api)
 {
     QString reason;
     const auto channel =
@@ -364,7 +386,7 @@ HttpResponse showChannel(const HttpRequest &request, PusherApi &api)
     return HttpResponse::json(200, reply);
 }
 
-HttpResponse listPresenceUsers(const HttpRequest &request, PusherApi &api)
+HandlerResult listPresenceUsers(const HttpRequest &request, PusherApi &api)
 {
     const auto channel = protocol::parseChannelName(request.params.value(QStringLiteral("name")));
     if (!channel || channel->type != protocol::ChannelType::Presence)
@@ -376,7 +398,7 @@ HttpResponse listPresenceUsers(const HttpRequest &request, PusherApi &api)
     return HttpResponse::json(200, {{QLatin1String("users"), users}});
 }
 
-HttpResponse terminateUserConnections(const HttpRequest &request, PusherApi &api)
+HandlerResult terminateUserConnections(const HttpRequest &request, PusherApi &api)
 {
     const QString userId = request.params.value(QStringLiteral("userId"));
     if (userId.isEmpty() || userId.size() > 200)
