@@ -16,7 +16,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { withTimeout } from './lib/async.mjs';
-import { connected, eventually, pusherFor, recorder, sdkFor, signedEventsTarget, subscribed } from './lib/clients.mjs';
+import { connected, eventually, pusherFor, recorder, sdkChannelAuthorization, sdkFor, signedEventsTarget, subscribed } from './lib/clients.mjs';
 import { APP_ID, APP_KEY, APP_SECRET, startServer } from './lib/server.mjs';
 
 const EVENTS = 3000;
@@ -40,11 +40,12 @@ describe('publish order with requests in flight', () => {
      * Publishes EVENTS `tick`s on `channelName` through `trigger(index)`, IN_FLIGHT at a time
      * (each lane sends the next index as soon as its previous one is answered), and checks that
      * every one of SUBSCRIBERS pusher-js clients gets 0, 1, 2, ... with none missing or swapped.
+     * `pusherOptions` go to each subscriber's pusher-js client (channel authorization).
      */
-    async function publishInOrder(channelName, trigger) {
+    async function publishInOrder(channelName, trigger, pusherOptions = {}) {
         const recorders = [];
         for (let i = 0; i < SUBSCRIBERS; ++i) {
-            const pusher = pusherFor(server);
+            const pusher = pusherFor(server, pusherOptions);
             clients.push(pusher);
             await connected(pusher);
             const channel = pusher.subscribe(channelName);
@@ -95,6 +96,21 @@ describe('publish order with requests in flight', () => {
         try {
             await publishInOrder('publish-order-sdk', async (index) => (await sdk.trigger('publish-order-sdk', 'tick', { index })).status);
             assert.ok(sockets.size > 1, `the triggers went out on ${sockets.size} connection(s), not several`);
+        } finally {
+            agent.destroy();
+        }
+    });
+
+    it(`keeps the order of ${EVENTS} events on a private channel, stored through the writer thread`, { timeout: 120_000 }, async () => {
+        const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+        const sdk = sdkFor(server);
+        sdk.config.agent = agent;
+        try {
+            await publishInOrder(
+                'private-publish-order',
+                async (index) => (await sdk.trigger('private-publish-order', 'tick', { index })).status,
+                { channelAuthorization: sdkChannelAuthorization(sdk) },
+            );
         } finally {
             agent.destroy();
         }
