@@ -37,6 +37,14 @@ cmake --build --preset release -j "$(nproc)" --target flippdeal-server flippdeal
 echo "== soak test (60 s)"
 bench/soak.sh 1 || status=1
 # Every libFuzzer target for 30 s on its seed corpus (clang, ASan + UBSan; docs/security.md).
+echo "== ThreadSanitizer: the gateway on its I/O threads, the read pool and the writer"
+cmake --preset tsan >/dev/null
+if cmake --build --preset tsan -j "$(nproc)"; then
+    env -u FLIPPDEAL_TEST_DATABASE ctest --preset tsan -j 2 || status=1
+else
+    echo "tsan build failed" >&2
+    status=1
+fi
 echo "== fuzzing"
 scripts/fuzz.sh 30 || status=1
 exit $status

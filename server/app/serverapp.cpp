@@ -40,6 +40,7 @@
 #include <QCoreApplication>
 #include <QSysInfo>
 #include <QTcpSocket>
+#include <QThread>
 
 #include <sys/resource.h>
 
@@ -154,7 +155,8 @@ void ServerApp::createServices()
         m_config.activityGraceSeconds, m_config.clientEventsPerSecond, m_config.maxOutboundBytes,
         m_config.maxSubscriptions, m_config.maxPresenceMembers,
         // Only where webhooks go out: that is the volume it bounds.
-        m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents, m_config.ioUring};
+        m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents, m_config.ioUring,
+        m_config.ioThreads > 0 ? m_config.ioThreads : QThread::idealThreadCount()};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
     m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
     m_gateway->setSequenceSource([db = m_db.get()](const QString &channel) {
@@ -343,6 +345,13 @@ void ServerApp::registerMetrics()
     m_metrics->addValue(QStringLiteral("flippdeal_ws_send_syscalls_total"),
                         QStringLiteral("System calls those sends took (io_uring batches them)."),
                         Kind::Counter, [gateway] { return double(gateway->passSendCalls()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_ws_io_threads"),
+                        QStringLiteral("Threads doing the WebSocket I/O (1: the event loop)."),
+                        Kind::Gauge, [gateway] { return double(gateway->ioThreadCount()); });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_ws_read_pauses_total"),
+        QStringLiteral("Times an I/O thread stopped reading until the event loop caught up."),
+        Kind::Counter, [gateway] { return double(gateway->readPauses()); });
     m_metrics->addValue(QStringLiteral("flippdeal_events_published_total"),
                         QStringLiteral("Stored events broadcast."), Kind::Counter,
                         [events] { return double(events->publishedCount()); });

@@ -219,6 +219,10 @@ const QList<Setting> &settings()
          "hand each event-loop pass's WebSocket sends to the kernel in one io_uring system call: "
          "on or off (default on; without kernel support each send is its own sendmsg)",
          [](Config &c, const QString &v) { return parseSwitch(v, &c.ioUring); }},
+        {"io-threads",
+         "threads that read and write the WebSocket connections: 1 keeps them on the event loop "
+         "(default 0: one per core)",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 64, &c.ioThreads); }},
         {"message-rate", "messages per second per user, also the burst (default 5)",
          [](Config &c, const QString &v) {
              return parseDouble(v, 0.1, 1000000, &c.messagesPerSecond);

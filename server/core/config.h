@@ -38,6 +38,7 @@ struct Config
     int maxPresenceMembers = 100; //!< distinct users on one presence channel (as Pusher)
     int maxWebhookEvents = 300;   //!< webhook events one connection may cause per minute
     bool ioUring = true;          //!< batch a loop pass's WebSocket sends through io_uring
+    int ioThreads = 0;            //!< WebSocket I/O threads; 0: one per core; 1: the event loop
     int historyRetentionDays = 7;
     int antiSnipeSeconds = 120;        //!< a bid this close to the end extends the auction to this
     int platformFeeBps = 500;          //!< escrow fee in basis points (500 = 5 %)

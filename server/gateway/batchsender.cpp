@@ -54,7 +54,7 @@ BatchSender::~BatchSender()
 
 void BatchSender::sendAll(std::span<Send> sends)
 {
-    m_sends += sends.size();
+    m_sends.fetch_add(sends.size(), std::memory_order_relaxed);
     if (!m_ring || sends.size() == 1) { // one send: sendmsg() is the cheaper single call
         sendEach(sends);
         return;
@@ -69,7 +69,7 @@ void BatchSender::sendAll(std::span<Send> sends)
 void BatchSender::sendEach(std::span<Send> sends)
 {
     for (Send &send : sends) {
-        ++m_systemCalls;
+        m_systemCalls.fetch_add(1, std::memory_order_relaxed);
         do {
             send.written = GatheredOutput::send(send.fd, *send.chunks, send.offset);
         } while (send.written < 0 && errno == EINTR);
@@ -124,7 +124,7 @@ size_t BatchSender::submitAndReap(std::span<Send> sends, int &failure)
     io_uring *ring = &m_ring->ring;
     size_t submitted = 0;
     while (submitted < sends.size()) {
-        ++m_systemCalls;
+        m_systemCalls.fetch_add(1, std::memory_order_relaxed);
         const int result = io_uring_submit_and_wait(ring, unsigned(sends.size() - submitted));
         if (result >= 0) {
             submitted += size_t(result);

@@ -3,6 +3,7 @@
 
 #include <QByteArray>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <span>
@@ -56,9 +57,9 @@ public:
     static constexpr unsigned RingEntries = 256;
 
     //! System calls made (io_uring_enter or sendmsg) and sends made, since start: the bench
-    //! and the metrics read them.
-    quint64 systemCalls() const { return m_systemCalls; }
-    quint64 sends() const { return m_sends; }
+    //! and the metrics read them, from any thread.
+    quint64 systemCalls() const { return m_systemCalls.load(std::memory_order_relaxed); }
+    quint64 sends() const { return m_sends.load(std::memory_order_relaxed); }
 
 private:
     struct Ring;
@@ -72,8 +73,8 @@ private:
 
     std::unique_ptr<Ring> m_ring;
     const char *m_reason = "";
-    quint64 m_systemCalls = 0;
-    quint64 m_sends = 0;
+    std::atomic<quint64> m_systemCalls = 0;
+    std::atomic<quint64> m_sends = 0;
 };
 
 } // namespace flippdeal::server

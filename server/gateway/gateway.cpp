@@ -107,7 +107,7 @@ Gateway::Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence
     : QObject(parent)
     , m_options(std::move(options))
     , m_presence(std::move(presence))
-    , m_engine(*this, MaxWebSocketMessageBytes, m_options.batchSends)
+    , m_engine(*this, MaxWebSocketMessageBytes, m_options.batchSends, m_options.ioThreads)
     , m_clientEventLimiter(m_options.clientEventsPerSecond, m_options.clientEventsPerSecond)
 {
     // Check often enough to honour short timeouts (tests) without busy work on long ones.
@@ -208,22 +208,36 @@ void Gateway::handleUpgrade(QTcpSocket *socket, const HttpRequest &request,
     Q_EMIT connectionOpened(connection->socketId);
 }
 
+namespace {
+
+//! The connection a message came from, unless it is closing: after the close frame is queued,
+//! only the client's answer matters (on an I/O thread, messages it read before the close
+//! command arrived may still come in).
+template <typename Connection>
+Connection *liveOwner(const WsPeer *peer)
+{
+    auto *connection = static_cast<Connection *>(peer->owner);
+    return connection && !connection->closing ? connection : nullptr;
+}
+
+} // namespace
+
 void Gateway::textReceived(WsPeer *peer, const QByteArray &payload)
 {
-    if (auto *connection = static_cast<Connection *>(peer->owner))
+    if (auto *connection = liveOwner<Connection>(peer))
         onTextMessage(connection, payload);
 }
 
 void Gateway::binaryReceived(WsPeer *peer)
 {
-    if (auto *connection = static_cast<Connection *>(peer->owner))
+    if (auto *connection = liveOwner<Connection>(peer))
         sendError(connection, ErrorCode::InvalidMessage,
                   QStringLiteral("Binary frames are not supported; send JSON text frames"));
 }
 
 void Gateway::pingReceived(WsPeer *peer, const QByteArray &payload)
 {
-    auto *connection = static_cast<Connection *>(peer->owner);
+    auto *connection = liveOwner<Connection>(peer);
     if (!connection || !acceptPing(connection))
         return;
     connection->lastActivityMs = protocol::nowMs();
@@ -400,7 +414,7 @@ void Gateway::sendFrame(Connection *connection, const WireFrame &wsFrame)
     // cannot get through either.
     ++m_slowConsumerDisconnects;
     qCInfo(lcGateway) << "disconnecting slow consumer" << connection->socketId << "with"
-                      << connection->peer->queuedBytes << "bytes unsent";
+                      << connection->peer->queuedBytes.load() << "bytes unsent";
     closeConnection(connection, int(ErrorCode::OverCapacity),
                     QStringLiteral("Over capacity: the client is not reading"));
 }

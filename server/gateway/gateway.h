@@ -4,7 +4,7 @@
 #include "core/ratelimiter.h"
 #include "gateway/broadcaster.h"
 #include "gateway/presencestore.h"
-#include "gateway/wsengine.h"
+#include "gateway/wstransport.h"
 
 #include "protocol/channelname.h"
 #include "protocol/errors.h"
@@ -42,6 +42,8 @@ struct GatewayOptions
     int maxWebhookEventsPerMinute = 0;
     //! A loop pass's WebSocket sends in one io_uring submission (where the kernel allows it).
     bool batchSends = true;
+    //! WebSocket I/O threads (WsTransport); 1: on the event loop.
+    int ioThreads = 1;
 };
 
 struct HttpRequest;
@@ -49,7 +51,8 @@ struct HttpRequest;
 //! \brief The Pusher protocol 7 endpoint: accepts upgraded connections on `/app/{key}`,
 //! handles subscribe/unsubscribe, presence, ping/pong, client events and the activity timeout,
 //! and delivers broadcasts to local subscribers (it is the single-node Broadcaster).
-//! WebSocket I/O goes through the WsEngine (epoll, frames encoded once per broadcast).
+//! WebSocket I/O goes through the WsTransport: a WsEngine (epoll, frames encoded once per
+//! broadcast) on the event loop or on each of its I/O threads.
 class Gateway : public QObject, public Broadcaster, private WsEngine::Listener
 {
     Q_OBJECT
@@ -110,9 +113,11 @@ public:
     quint64 slowConsumerDisconnects() const { return m_slowConsumerDisconnects; }
     //! Sends made at the end of loop passes (one per connection with output), and the system
     //! calls they took: fewer than the sends when io_uring batches them (sendsBatched()).
-    quint64 passSends() const { return m_engine.sender().sends(); }
-    quint64 passSendCalls() const { return m_engine.sender().systemCalls(); }
-    bool sendsBatched() const { return m_engine.sender().isBatching(); }
+    quint64 passSends() const { return m_engine.sends(); }
+    quint64 passSendCalls() const { return m_engine.systemCalls(); }
+    bool sendsBatched() const { return m_engine.isBatching(); }
+    int ioThreadCount() const { return m_engine.ioThreadCount(); }
+    quint64 readPauses() const { return m_engine.readPauses(); }
 
     //! A complete WebSocket frame, ready to queue (distinct from the JSON it carries).
     struct WireFrame
@@ -188,7 +193,7 @@ private:
     GatewayOptions m_options;
     SequenceSource m_sequenceSource;
     std::unique_ptr<PresenceStore> m_presence;
-    WsEngine m_engine;
+    WsTransport m_engine;
     QHash<WsPeer *, Connection *> m_connections;
     QHash<QString, Connection *> m_bySocketId;
     QHash<QString, QSet<Connection *>> m_channels;

@@ -67,17 +67,28 @@ WsPeer *WsEngine::adopt(QTcpSocket *socket, const QByteArray &greeting, const QB
 {
     if (auto *tls = qobject_cast<QSslSocket *>(socket); tls && tls->isEncrypted())
         return adoptTls(tls, greeting, pending);
-    // Take the socket away from Qt: a duplicate descriptor keeps the connection open while the
-    // QTcpSocket lets go of its own (abort() closes the descriptor without a FIN or RST).
-    const QByteArray alreadyReceived = pending + socket->readAll();
+    auto *peer = new WsPeer;
+    peer->input = pending;
+    peer->fd = takeDescriptor(socket, peer->input);
+    if (peer->fd < 0) {
+        delete peer;
+        return nullptr;
+    }
+    adopt(peer, greeting);
+    return peer;
+}
+
+int WsEngine::takeDescriptor(QTcpSocket *socket, QByteArray &input)
+{
+    // A duplicate descriptor keeps the connection open while the QTcpSocket lets go of its own
+    // (abort() closes the descriptor without a FIN or RST).
+    input += socket->readAll();
     const int fd = ::dup(int(socket->socketDescriptor()));
     socket->abort();
     socket->deleteLater();
-    if (fd < 0) {
+    if (fd < 0)
         qCWarning(lcGateway) << "dup() failed; dropping a WebSocket upgrade";
-        return nullptr;
-    }
-    return adopt(fd, greeting, alreadyReceived);
+    return fd;
 }
 
 WsPeer *WsEngine::adoptTls(QSslSocket *socket, const QByteArray &greeting,
@@ -107,26 +118,26 @@ WsPeer *WsEngine::adoptTls(QSslSocket *socket, const QByteArray &greeting,
     return peer;
 }
 
-WsPeer *WsEngine::adopt(int fd, const QByteArray &greeting, const QByteArray &initialInput)
+void WsEngine::adopt(WsPeer *peer, const QByteArray &greeting)
 {
+    const int fd = peer->fd;
     const int flags = ::fcntl(fd, F_GETFL);
     ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-    auto *peer = new WsPeer;
-    peer->fd = fd;
-    peer->input = initialInput;
+    m_peers.insert(peer);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLRDHUP;
     event.data.ptr = peer;
     if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
         qCWarning(lcGateway) << "epoll_ctl ADD failed:" << strerror(errno);
         ::close(fd);
-        delete peer;
-        return nullptr;
+        peer->fd = -1;
+        peer->closed = true;
+        reportClosed(peer, ws::Abnormal);
+        return;
     }
-    m_peers.insert(peer);
     queue(peer, greeting);
     // Frames sent right behind the upgrade request: epoll will not report them again. Decoded
     // from the event loop, once the listener has set the peer up.
@@ -138,20 +149,25 @@ WsPeer *WsEngine::adopt(int fd, const QByteArray &greeting, const QByteArray &in
                     decode(peer);
             },
             Qt::QueuedConnection);
-    return peer;
 }
 
-void WsEngine::send(WsPeer *peer, const QByteArray &frame)
+void WsEngine::send(WsPeer *peer, const QByteArray &frame, bool counted)
 {
-    if (peer->closing || peer->closed)
+    if (peer->closed)
+        return; // its count no longer matters: the listener hears of the close next
+    if (peer->closing) {
+        if (counted)
+            peer->queuedBytes -= frame.size();
         return;
-    queue(peer, frame);
+    }
+    queue(peer, frame, counted);
 }
 
-void WsEngine::queue(WsPeer *peer, const QByteArray &bytes)
+void WsEngine::queue(WsPeer *peer, const QByteArray &bytes, bool counted)
 {
     peer->output.push_back(bytes); // shares the buffer, no copy
-    peer->queuedBytes += bytes.size();
+    if (!counted)
+        peer->queuedBytes += bytes.size();
     if (!peer->dirty) {
         peer->dirty = true;
         m_dirty.push_back(peer);
@@ -246,11 +262,28 @@ void WsEngine::setWantWrite(WsPeer *peer, bool want)
     ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, peer->fd, &event);
 }
 
+void WsEngine::pauseReading(bool paused)
+{
+    m_readingPaused = paused;
+    // Level-triggered: what is ready now is reported again once the notifier is back.
+    m_notifier->setEnabled(!paused);
+    if (paused)
+        return;
+    // Frames already read when the pause came: decoded now, since epoll will not say so.
+    std::vector<WsPeer *> halted;
+    halted.swap(m_halted);
+    for (WsPeer *peer : halted) {
+        peer->halted = false;
+        if (!peer->closed && !m_readingPaused)
+            decode(peer);
+    }
+}
+
 void WsEngine::onReadable()
 {
     epoll_event events[MaxEventsPerWake];
     const int ready = ::epoll_wait(m_epoll, events, MaxEventsPerWake, 0);
-    for (int i = 0; i < ready; ++i) {
+    for (int i = 0; i < ready && !m_readingPaused; ++i) {
         auto *peer = static_cast<WsPeer *>(events[i].data.ptr);
         if (peer->closed)
             continue;
@@ -292,6 +325,11 @@ void WsEngine::decode(WsPeer *peer)
 {
     qsizetype offset = 0;
     while (!peer->closed) {
+        if (m_readingPaused) { // the listener is full: the rest waits for pauseReading(false)
+            if (!std::exchange(peer->halted, true))
+                m_halted.push_back(peer);
+            break;
+        }
         ws::ParseResult parsed =
             ws::parse(QByteArrayView(peer->input).sliced(offset), m_maxMessageBytes);
         if (parsed.status == ws::ParseResult::Status::NeedMore)
@@ -461,14 +499,22 @@ void WsEngine::finish(WsPeer *peer, quint16 code)
     }
     peer->output.clear();
     peer->queuedBytes = 0;
+    reportClosed(peer, code);
+}
+
+void WsEngine::reportClosed(WsPeer *peer, quint16 code)
+{
     // Reported from the event loop, never from inside send()/close(), so the gateway can
     // iterate its subscriber sets while closing connections.
     QMetaObject::invokeMethod(
         this,
         [this, peer, code] {
             m_peers.erase(peer);
+            if (peer->halted)
+                std::erase(m_halted, peer);
             m_listener.peerClosed(peer, code);
-            delete peer;
+            if (m_deletesClosedPeers)
+                delete peer;
         },
         Qt::QueuedConnection);
 }

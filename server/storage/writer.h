@@ -3,17 +3,16 @@
 
 #include "core/boundedcount.h"
 
-#include <QMutex>
 #include <QObject>
 #include <QString>
-#include <QWaitCondition>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
-
-class QThread;
 
 namespace flippdeal::server {
 
@@ -69,7 +68,7 @@ public:
 
     //! Finishes every job whose batch has ended, in commit order. Runs by itself on the owner's
     //! thread soon after each batch; call it to publish earlier batches before a later commit.
-    void finishCommitted();
+    Q_INVOKABLE void finishCommitted();
     //! finishCommitted(), after waiting for a commit that is under way to be queued: call it
     //! right after committing on another connection, before publishing that commit.
     void finishCommittedInOrder();
@@ -80,7 +79,7 @@ public:
     template <typename Read>
     auto whileNoCommit(Read &&read)
     {
-        QMutexLocker order(&m_commitMutex);
+        const std::lock_guard order(m_commitMutex);
         return read();
     }
 
@@ -108,16 +107,17 @@ private:
     int m_maxBatch;
     QString m_error;
     std::unique_ptr<Database> m_db; // opened, used and closed on the writer thread only
-    QThread *m_thread = nullptr;
+    std::thread m_thread;
 
-    QMutex m_queueMutex;
-    QWaitCondition m_wake;
+    std::mutex m_queueMutex;
+    std::condition_variable m_wake;
     std::deque<std::unique_ptr<WriteJob>> m_queue;
     bool m_stopping = false;
     bool m_running = false;
+    bool m_started = false; //!< the thread has tried to open its connection
 
-    QMutex m_commitMutex; // held from before a COMMIT until its jobs are queued in m_ended
-    QMutex m_endedMutex;
+    std::mutex m_commitMutex; // held from before a COMMIT until its jobs are queued in m_ended
+    std::mutex m_endedMutex;
     std::deque<Ended> m_ended;
     std::atomic<bool> m_finishPosted{false};
 

@@ -182,6 +182,11 @@ TestServer::TestServer(const std::function<void(server::Config &)> &tweak)
     // Every test connects from 127.0.0.1, and suites register more users a minute than one
     // client address may; the tests of the throttle set it (tst_accounts).
     m_config.authAttemptsPerIp = 100000;
+    // WebSocket I/O on two threads of its own, whatever the machine has; tst_gateway_inloop
+    // runs the gateway suite again with the I/O on the event loop (FLIPPDEAL_TEST_IO_THREADS=1).
+    m_config.ioThreads = qEnvironmentVariableIsSet("FLIPPDEAL_TEST_IO_THREADS")
+                             ? qEnvironmentVariableIntValue("FLIPPDEAL_TEST_IO_THREADS")
+                             : 2;
     if (testsRunOverTls()) {
         m_config.tlsCertificateFile = processCertificate().certificateFile;
         m_config.tlsKeyFile = processCertificate().keyFile;

@@ -74,6 +74,19 @@ private Q_SLOTS:
             << QStringLiteral("max-presence-members") << QStringLiteral("many");
         QTest::addRow("io-uring neither on nor off")
             << QStringLiteral("io-uring") << QStringLiteral("yes");
+        QTest::addRow("io-threads over 64") << QStringLiteral("io-threads") << QStringLiteral("65");
+        QTest::addRow("io-threads negative")
+            << QStringLiteral("io-threads") << QStringLiteral("-1");
+    }
+
+    void ioThreads()
+    {
+        const auto defaults = Config::load({});
+        QVERIFY(defaults);
+        QCOMPARE(defaults->ioThreads, 0); // one per core
+        const auto four = Config::load({{QStringLiteral("io-threads"), QStringLiteral("4")}});
+        QVERIFY(four);
+        QCOMPARE(four->ioThreads, 4);
     }
 
     void ioUringSwitch()
