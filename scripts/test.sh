@@ -6,6 +6,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 preset="${1:-debug}"
 cd "$root"
+# Compiler-cache hits across clones of the repository (CI clones it afresh each run): paths
+# under the root are hashed relative to it, and the working directory is not hashed.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 
 scripts/bootstrap.sh
 scripts/check-format.sh

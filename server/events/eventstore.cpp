@@ -226,11 +226,12 @@ int EventStore::publishBacklog(qint64 minAgeMs)
     if (!events)
         return 0;
     if (m_writer) {
-        // A batch that committed after the marks were handed over but before the read is
-        // published by its own job, and marks on their way are not written yet: neither goes
-        // out a second time from here.
-        m_writer->finishCommitted();
+        // Marks on their way were not written when the rows were read: taken before
+        // finishCommitted(), which ends the mark jobs that have committed since (and so takes
+        // their ids out of m_marksInFlight). A batch that committed after the read is published
+        // by its own job, into m_publishedIds. Neither goes out a second time from here.
         QSet<qint64> published = m_marksInFlight;
+        m_writer->finishCommitted();
         for (const qint64 id : std::as_const(m_publishedIds))
             published.insert(id);
         events->removeIf([&](const StoredEvent &e) { return published.contains(e.id); });
