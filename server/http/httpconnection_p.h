@@ -37,6 +37,8 @@ private:
     void pump();
     void handle(HttpRequestParser::Result result);
     void route(bool closeAfter);
+    //! Answers with `future` once it completes, holding the connection's next request back.
+    void awaitAnswer(const QFuture<HttpResponse> &future);
     void respond(HttpResponse response, bool closeAfter, qint64 discard = 0);
     void finishRequest(const HttpResponse &response);
     void handOverToWebSocket(const HttpRequest &request);

@@ -273,6 +273,11 @@ void HttpConnection::route(bool closeAfter)
         respond(future.result(), closeAfter); // answered at once (a refusal, a public publish)
         return;
     }
+    awaitAnswer(std::get<QFuture<HttpResponse>>(result));
+}
+
+void HttpConnection::awaitAnswer(const QFuture<HttpResponse> &future)
+{
     m_busy = true;
     m_watcher = std::make_unique<QFutureWatcher<HttpResponse>>();
     connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this] {
@@ -293,7 +298,7 @@ void HttpConnection::route(bool closeAfter)
         if (!std::exchange(m_pumpQueued, true))
             QMetaObject::invokeMethod(this, &HttpConnection::pump, Qt::QueuedConnection);
     });
-    m_watcher->setFuture(std::get<QFuture<HttpResponse>>(result));
+    m_watcher->setFuture(future);
 }
 
 void HttpConnection::respond(HttpResponse response, bool closeAfter, qint64 discard)
