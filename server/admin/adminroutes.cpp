@@ -136,14 +136,14 @@ HttpResponse listDisputedEscrows(const HttpRequest &, AdminService &admin)
     return respondList(Expected<QJsonArray>(admin.disputedEscrows()));
 }
 
-HttpResponse resolveEscrow(const HttpRequest &request, AdminService &admin)
+HandlerResult resolveEscrow(const HttpRequest &request, AdminService &admin)
 {
     const auto input = idAndBody(request, QStringLiteral("Escrow"));
     if (!input)
         return HttpResponse::error(input.error());
-    return respond(admin.resolveEscrow(*request.user, input->id,
-                                       input->body.value(QLatin1String("outcome")).toString(),
-                                       input->body.value(QLatin1String("reason")).toString()));
+    return respondLater(admin.resolveEscrow(*request.user, input->id,
+                                            input->body.value(QLatin1String("outcome")).toString(),
+                                            input->body.value(QLatin1String("reason")).toString()));
 }
 
 HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)

@@ -9,6 +9,7 @@
 #include "protocol/types.h"
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -64,8 +65,9 @@ public:
     QJsonArray disputedEscrows();
     //! `outcome` is `release` (to the seller) or `refund` (to the buyer); recorded with `reason`
     //! in the escrow's audit trail under the admin's name.
-    Expected<QJsonObject> resolveEscrow(const protocol::User &admin, qint64 escrowId,
-                                        const QString &outcome, const QString &reason);
+    //! On the writer thread, as EscrowService::transition().
+    QFuture<Expected<QJsonObject>> resolveEscrow(const protocol::User &admin, qint64 escrowId,
+                                                 const QString &outcome, const QString &reason);
 
     Expected<QJsonArray> liveAuctions(qint64 nowMs, int limit);
     Expected<QJsonObject> cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs);

@@ -4,6 +4,7 @@
 #include "app/serverapp.h"
 #include "auth/accountservice.h"
 #include "auth/usertable.h"
+#include "core/waitfor.h"
 #include "escrow/escrowservice.h"
 #include "marketplace/auctionservice.h"
 #include "marketplace/domainservice.h"
@@ -96,7 +97,7 @@ bool seedDeals(ServerApp &app, const QList<protocol::User> &users, qint64 auctio
     const protocol::User &carol = users[2];
     const auto firstBid = app.auctions().placeBid(bob, auctionId, 150000, now);
     const auto secondBid = app.auctions().placeBid(carol, auctionId, 155000, now + 1);
-    const auto pending = app.offers().make(bob, fixedPriceId, 75000);
+    const auto pending = waitFor(app.offers().make(bob, fixedPriceId, 75000));
     const auto sold = app.domains().create(alice,
                                            {{QLatin1String("name"), QStringLiteral("oldmaple.net")},
                                             {QLatin1String("buy_now_cents"), 250000}},
@@ -105,12 +106,12 @@ bool seedDeals(ServerApp &app, const QList<protocol::User> &users, qint64 auctio
         *report = QStringLiteral("could not seed the marketplace");
         return false;
     }
-    const auto offer = app.offers().make(carol, sold->id, 240000);
+    const auto offer = waitFor(app.offers().make(carol, sold->id, 240000));
     const auto accepted =
-        offer ? app.offers().respond(alice, offer->id, OfferAction::Accept, std::nullopt)
+        offer ? waitFor(app.offers().respond(alice, offer->id, OfferAction::Accept, std::nullopt))
               : Expected<Offer>(offer.error());
     if (!accepted || !accepted->escrowId ||
-        !app.escrows().transition(carol, *accepted->escrowId, EscrowAction::Fund)) {
+        !waitFor(app.escrows().transition(carol, *accepted->escrowId, EscrowAction::Fund))) {
         *report = QStringLiteral("could not seed the escrow");
         return false;
     }

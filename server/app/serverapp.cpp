@@ -171,7 +171,7 @@ void ServerApp::createServices()
     m_market = std::make_unique<MarketServices>(*m_db, *m_events, m_config);
     m_messages = std::make_unique<MessageService>(*m_db, *m_events, *m_market->notifications,
                                                   m_config.messagesPerSecond);
-    m_offers = std::make_unique<OfferService>(*m_db, *m_events, *m_market->notifications,
+    m_offers = std::make_unique<OfferService>(*m_events, *m_market->notifications,
                                               *m_market->escrows, *m_market->domains);
 }
 

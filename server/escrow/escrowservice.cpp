@@ -146,7 +146,7 @@ void EscrowService::announce(EventBatch &batch, const Escrow &escrow)
 }
 
 void EscrowService::notifyParties(EventBatch &batch, const Escrow &escrow, EscrowStatus from,
-                                  EscrowAction action, std::optional<qint64> actor)
+                                  EscrowAction action, std::optional<qint64> actor) const
 {
     const QJsonObject data{{"escrow_id"_L1, escrow.id},
                            {"domain_id"_L1, escrow.domainId},
@@ -179,8 +179,9 @@ Escrow EscrowService::open(EventBatch &batch, qint64 domainId, qint64 buyerId, q
     e.source = source;
     e.offerId = offerId;
     e.createdAt = e.updatedAt = protocol::nowMs();
-    e.id = m_escrows.insert(e);
-    m_escrows.addEvent(e.id, std::nullopt, e.status, std::nullopt, source, e.createdAt);
+    EscrowTable escrows(batch.db()); // the batch's connection: any thread
+    e.id = escrows.insert(e);
+    escrows.addEvent(e.id, std::nullopt, e.status, std::nullopt, source, e.createdAt);
     announce(batch, e);
     return e;
 }
@@ -213,24 +214,29 @@ Expected<Escrow> EscrowService::get(const protocol::User &user, qint64 escrowId)
     return escrow;
 }
 
-Expected<Escrow> EscrowService::transition(const protocol::User &user, qint64 escrowId,
-                                           EscrowAction action, const QString &reason)
+QFuture<Expected<Escrow>> EscrowService::transition(const protocol::User &user, qint64 escrowId,
+                                                    EscrowAction action, const QString &reason)
 {
     if (action == EscrowAction::Fund)
-        return fund(user, escrowId, reason);
-    auto result = m_events.transaction(
-        [&](EventBatch &batch) { return applyTransition(batch, user, escrowId, action, reason); });
-    if (result)
-        qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user" << user.id
-                              << "->" << toString(result->status);
-    return result;
+        return QtFuture::makeReadyFuture(fund(user, escrowId, reason));
+    return m_events
+        .transactionLater([this, user, escrowId, action, reason](EventBatch &batch) {
+            return applyTransition(batch, user, escrowId, action, reason);
+        })
+        .then([userId = user.id, escrowId, action](Expected<Escrow> result) {
+            if (result)
+                qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user"
+                                      << userId << "->" << toString(result->status);
+            return result;
+        });
 }
 
 Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protocol::User &user,
                                                 qint64 escrowId, EscrowAction action,
-                                                const QString &reason)
+                                                const QString &reason) const
 {
-    auto escrow = m_escrows.find(escrowId);
+    EscrowTable escrows(batch.db()); // the batch's connection: the writer thread's
+    auto escrow = escrows.find(escrowId);
     if (!escrow)
         return escrowNotFound();
     if (auto refusal = refusalFor(user, *escrow, ruleFor(action)))
@@ -243,23 +249,23 @@ Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protoco
     const EscrowStatus from = escrow->status;
     escrow->status = ruleFor(action).to;
     escrow->updatedAt = protocol::nowMs();
-    if (!m_escrows.updateStatus(*escrow, from)) // someone else moved it first
+    if (!escrows.updateStatus(*escrow, from)) // someone else moved it first
         return ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
-    m_escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
-    afterTransition(*escrow);
+    escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
+    afterTransition(batch.db(), *escrow);
     announce(batch, *escrow);
     notifyParties(batch, *escrow, from, action, user.id);
     return *escrow;
 }
 
-void EscrowService::afterTransition(const Escrow &escrow)
+void EscrowService::afterTransition(Database &db, const Escrow &escrow)
 {
     const QJsonObject payload{{"escrow_id"_L1, escrow.id}};
     if (escrow.status == EscrowStatus::Completed) {
-        JobQueue::enqueue(m_db, PayoutJob, payload, escrow.updatedAt);
-        m_domains.setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
+        JobQueue::enqueue(db, PayoutJob, payload, escrow.updatedAt);
+        DomainTable(db).setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
     } else if (escrow.status == EscrowStatus::Refunded) {
-        JobQueue::enqueue(m_db, RefundJob, payload, escrow.updatedAt);
+        JobQueue::enqueue(db, RefundJob, payload, escrow.updatedAt);
     }
 }
 

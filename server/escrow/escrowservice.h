@@ -8,6 +8,7 @@
 
 #include "protocol/types.h"
 
+#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -64,8 +65,10 @@ public:
     //! `fund` charges the buyer first: the escrow comes back `funded` when the charge settled,
     //! still `pending_funding` with `chargeStatus` pending while it has not (the caller answers
     //! 202), and 409 when the provider declined it or charged another amount.
-    Expected<Escrow> transition(const protocol::User &user, qint64 escrowId, EscrowAction action,
-                                const QString &reason = {});
+    //! Every action but `fund` runs on the writer thread (EventStore::transactionLater()); the
+    //! future finishes on this thread after the commit and the broadcasts.
+    QFuture<Expected<Escrow>> transition(const protocol::User &user, qint64 escrowId,
+                                         EscrowAction action, const QString &reason = {});
     //! Escrows in dispute, for operators.
     QList<Escrow> disputed();
 
@@ -86,10 +89,10 @@ private:
     Expected<Escrow> loadForJob(qint64 escrowId);
     //! Inside a transaction: every transition but `fund`.
     Expected<Escrow> applyTransition(EventBatch &batch, const protocol::User &user, qint64 escrowId,
-                                     EscrowAction action, const QString &reason);
+                                     EscrowAction action, const QString &reason) const;
     //! Inside a transaction: what follows from `escrow` having just become completed (the
     //! payout job, the domain sold) or refunded (the refund job).
-    void afterTransition(const Escrow &escrow);
+    static void afterTransition(Database &db, const Escrow &escrow);
     Expected<Escrow> fund(const protocol::User &user, qint64 escrowId, const QString &reason);
     //! Records `charge` on a pending escrow and funds it when it is settled for the escrow's
     //! amount; `actor` is the buyer, or nothing for the settle job. Declined charges and charges
@@ -105,7 +108,7 @@ private:
     static void announce(EventBatch &batch, const Escrow &escrow);
     //! Inside a transaction: `escrow.updated` to the parties other than `actor`.
     void notifyParties(EventBatch &batch, const Escrow &escrow, EscrowStatus from,
-                       EscrowAction action, std::optional<qint64> actor);
+                       EscrowAction action, std::optional<qint64> actor) const;
 
     Database &m_db;
     EscrowTable m_escrows;

@@ -47,6 +47,15 @@ HttpResponse respond(int status, QLatin1String key, const Expected<T> &result)
     return HttpResponse::json(status, {{key, result->toJson()}});
 }
 
+//! respond() once `result` is ready, on the thread that makes it ready (a writer's answer: the
+//! event loop's, after the commit).
+template <typename T>
+QFuture<HttpResponse> respondLater(int status, QLatin1String key, QFuture<Expected<T>> result)
+{
+    return result.then(
+        [status, key](const Expected<T> &value) { return respond(status, key, value); });
+}
+
 //! `{key: value}` for a count or a flag, with `status`, or the error.
 template <typename T>
 HttpResponse respondValue(QLatin1String key, const Expected<T> &result, int status = 200)
@@ -54,6 +63,15 @@ HttpResponse respondValue(QLatin1String key, const Expected<T> &result, int stat
     if (!result)
         return HttpResponse::error(result.error());
     return HttpResponse::json(status, {{key, *result}});
+}
+
+//! respondValue() once `result` is ready, on the thread that makes it ready.
+template <typename T>
+QFuture<HttpResponse> respondValueLater(QLatin1String key, QFuture<Expected<T>> result,
+                                        int status = 200)
+{
+    return result.then(
+        [key, status](const Expected<T> &value) { return respondValue(key, value, status); });
 }
 
 //! `{data: array}`, or the error.

@@ -80,36 +80,52 @@ Expected<AuctionService::BidResult> AuctionService::placeBid(const protocol::Use
                                                              qint64 domainId, qint64 amountCents,
                                                              qint64 nowMs)
 {
+    return m_events.transaction([&](EventBatch &batch) -> Expected<BidResult> {
+        return bid(batch, bidder, domainId, amountCents, nowMs);
+    });
+}
+
+QFuture<Expected<AuctionService::BidResult>>
+AuctionService::placeBidLater(const protocol::User &bidder, qint64 domainId, qint64 amountCents,
+                              qint64 nowMs)
+{
+    return m_events.transactionLater(
+        [this, bidder, domainId, amountCents, nowMs](EventBatch &batch) -> Expected<BidResult> {
+            return bid(batch, bidder, domainId, amountCents, nowMs);
+        });
+}
+
+Expected<AuctionService::BidResult> AuctionService::bid(EventBatch &batch,
+                                                        const protocol::User &bidder,
+                                                        qint64 domainId, qint64 amountCents,
+                                                        qint64 nowMs) const
+{
+    DomainTable domains(batch.db());
     for (int attempt = 0; attempt < MaxBidRetries; ++attempt) {
-        const auto result =
-            m_events.transaction([&](EventBatch &batch) -> Expected<std::optional<BidResult>> {
-                const auto domain = m_domains.findVisible(domainId, bidder.id);
-                if (!domain)
-                    return ApiError::notFound(QStringLiteral("Domain not found."));
-                if (auto refusal = refusalToBid(bidder, *domain, amountCents, nowMs))
-                    return *refusal;
-                return recordBid(batch, *domain, bidder, amountCents, nowMs);
-            });
-        if (!result)
-            return result.error();
-        if (!*result) // another bid got in first: read the auction again
-            continue;
-        qCInfo(lcMarketplace) << "bid" << (*result)->bid.id << "of" << amountCents << "on domain"
-                              << domainId;
-        return **result;
+        const auto domain = domains.find(domainId);
+        if (!domain || !domain->isVisibleTo(bidder.id))
+            return ApiError::notFound(QStringLiteral("Domain not found."));
+        if (auto refusal = refusalToBid(bidder, *domain, amountCents, nowMs))
+            return *refusal;
+        // Nothing when another bid got in first (another connection, on PostgreSQL): each
+        // statement of this transaction sees the commits before it, so read the auction again.
+        if (auto result = recordBid(batch, *domain, bidder, amountCents, nowMs)) {
+            qCInfo(lcMarketplace) << "bid" << result->bid.id << "of" << amountCents << "on domain"
+                                  << domainId;
+            return *result;
+        }
     }
     return ApiError::conflict(QStringLiteral("Too many simultaneous bids; try again."));
 }
 
-std::optional<AuctionService::BidResult> AuctionService::recordBid(EventBatch &batch,
-                                                                   const Domain &before,
-                                                                   const protocol::User &bidder,
-                                                                   qint64 amountCents, qint64 nowMs)
+std::optional<AuctionService::BidResult>
+AuctionService::recordBid(EventBatch &batch, const Domain &before, const protocol::User &bidder,
+                          qint64 amountCents, qint64 nowMs) const
 {
     const bool extended = *before.endsAt - nowMs < m_antiSnipeMs;
     const qint64 endsAt = extended ? nowMs + m_antiSnipeMs : *before.endsAt;
     Bid bid{0, before.id, bidder.id, amountCents, nowMs};
-    const auto bidId = m_auctions.placeBid(before, bid, endsAt);
+    const auto bidId = AuctionTable(batch.db()).placeBid(before, bid, endsAt);
     if (!bidId)
         return std::nullopt;
     bid.id = *bidId;

@@ -7,6 +7,7 @@
 
 #include "protocol/types.h"
 
+#include <QFuture>
 #include <QHash>
 #include <QJsonObject>
 
@@ -36,6 +37,10 @@ public:
 
     Expected<BidResult> placeBid(const protocol::User &bidder, qint64 domainId, qint64 amountCents,
                                  qint64 nowMs);
+    //! placeBid() on the writer thread (EventStore::transactionLater()): the future finishes
+    //! on this thread after the commit and the broadcast.
+    QFuture<Expected<BidResult>> placeBidLater(const protocol::User &bidder, qint64 domainId,
+                                               qint64 amountCents, qint64 nowMs);
     //! Closes every auction whose end has passed. Returns how many this call closed.
     int closeDueAuctions(qint64 nowMs);
     //! Broadcasts AuctionCountdown for live auctions that are due one: every 10 s, every second
@@ -55,11 +60,14 @@ public:
     static QJsonObject auctionState(const Domain &domain, qint64 nowMs);
 
 private:
+    //! Inside `batch`'s transaction, on its connection (any thread): the rules, then the bid.
+    Expected<BidResult> bid(EventBatch &batch, const protocol::User &bidder, qint64 domainId,
+                            qint64 amountCents, qint64 nowMs) const;
     //! Inside a transaction: records a bid that passed the rules and announces it. Nothing
     //! when another bid got in first.
     std::optional<BidResult> recordBid(EventBatch &batch, const Domain &before,
                                        const protocol::User &bidder, qint64 amountCents,
-                                       qint64 nowMs);
+                                       qint64 nowMs) const;
     bool closeOne(qint64 domainId, qint64 nowMs);
     //! Inside the closing transaction: the winner's escrow, the notifications, AuctionEnded.
     void announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs);

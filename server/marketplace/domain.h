@@ -52,6 +52,11 @@ struct Domain
 
     //! An auction is live while it is active, takes bids and has not reached its end.
     bool isLiveAuction(qint64 nowMs) const;
+    //! A draft is its owner's alone; every other domain anyone signed in may see.
+    bool isVisibleTo(qint64 userId) const
+    {
+        return status != DomainStatus::Draft || ownerId == userId;
+    }
     //! The lowest acceptable next bid: the reserve (or one increment) for the first bid, then
     //! the current bid plus the minimum increment.
     qint64 minimumNextBidCents() const;

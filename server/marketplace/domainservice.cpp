@@ -132,7 +132,7 @@ Expected<QList<Domain>> DomainService::liveAuctions(qint64 nowMs, int limit)
 std::optional<Domain> DomainService::findVisible(qint64 id, qint64 viewerId)
 {
     auto domain = find(id);
-    if (domain && domain->status == DomainStatus::Draft && domain->ownerId != viewerId)
+    if (domain && !domain->isVisibleTo(viewerId))
         return std::nullopt;
     return domain;
 }
@@ -229,7 +229,7 @@ std::optional<ApiError> DomainService::applyEdits(Domain &domain, const QJsonObj
 
 void DomainService::endSale(EventBatch &batch, const Domain &domain, qint64 nowMs)
 {
-    m_domains->setStatus(domain.id, DomainStatus::Ended, nowMs);
+    DomainTable(batch.db()).setStatus(domain.id, DomainStatus::Ended, nowMs);
     Domain ended = domain;
     ended.status = DomainStatus::Ended;
     ended.updatedAt = nowMs;

@@ -36,19 +36,22 @@ Expected<DomainAndAmount> domainAndAmount(const HttpRequest &request)
     return DomainAndAmount{input->id, amount};
 }
 
-HttpResponse placeBid(const HttpRequest &request, AuctionService &auctions)
+HandlerResult placeBid(const HttpRequest &request, AuctionService &auctions)
 {
     const auto input = domainAndAmount(request);
     if (!input)
         return HttpResponse::error(input.error());
     const qint64 now = protocol::nowMs();
-    const auto result = auctions.placeBid(*request.user, input->domainId, input->amountCents, now);
-    if (!result)
-        return HttpResponse::error(result.error());
-    return HttpResponse::json(
-        201, {{QLatin1String("bid"), result->bid.toJson()},
-              {QLatin1String("auction"), AuctionService::auctionState(result->auction, now)},
-              {QLatin1String("extended"), result->extended}});
+    // Committed by the writer thread; answered here once committed and announced.
+    return auctions.placeBidLater(*request.user, input->domainId, input->amountCents, now)
+        .then([now](const Expected<AuctionService::BidResult> &result) {
+            if (!result)
+                return HttpResponse::error(result.error());
+            return HttpResponse::json(201, {{QLatin1String("bid"), result->bid.toJson()},
+                                            {QLatin1String("auction"),
+                                             AuctionService::auctionState(result->auction, now)},
+                                            {QLatin1String("extended"), result->extended}});
+        });
 }
 
 HttpResponse listBids(const HttpRequest &request, DomainService &domains, AuctionService &auctions)
@@ -73,16 +76,16 @@ HttpResponse updateDomain(const HttpRequest &request, DomainService &domains)
                    domains.update(*request.user, input->id, input->body, protocol::nowMs()));
 }
 
-HttpResponse makeOffer(const HttpRequest &request, OfferService &offers)
+HandlerResult makeOffer(const HttpRequest &request, OfferService &offers)
 {
     const auto input = domainAndAmount(request);
     if (!input)
         return HttpResponse::error(input.error());
-    return respond(201, QLatin1String("offer"),
-                   offers.make(*request.user, input->domainId, input->amountCents));
+    return respondLater(201, QLatin1String("offer"),
+                        offers.make(*request.user, input->domainId, input->amountCents));
 }
 
-HttpResponse respondToOffer(const HttpRequest &request, OfferService &offers)
+HandlerResult respondToOffer(const HttpRequest &request, OfferService &offers)
 {
     const auto input = idAndBody(request, QStringLiteral("Offer"));
     if (!input)
@@ -97,8 +100,8 @@ HttpResponse respondToOffer(const HttpRequest &request, OfferService &offers)
         return HttpResponse::error(
             ApiError::validation(QStringLiteral("action"),
                                  QStringLiteral("The action must be accept, reject or counter.")));
-    return respond(200, QLatin1String("offer"),
-                   offers.respond(*request.user, input->id, *action, amount));
+    return respondLater(200, QLatin1String("offer"),
+                        offers.respond(*request.user, input->id, *action, amount));
 }
 
 } // namespace

@@ -5,6 +5,8 @@
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "marketplace/domainservice.h"
+#include "marketplace/domaintable.h"
+#include "marketplace/offertable.h"
 #include "notifications/notificationservice.h"
 #include "storage/database.h"
 
@@ -77,10 +79,9 @@ QJsonValue optionalJson(const std::optional<qint64> &value)
 
 } // namespace
 
-OfferService::OfferService(Database &db, EventStore &events, NotificationService &notifications,
+OfferService::OfferService(EventStore &events, NotificationService &notifications,
                            EscrowService &escrows, DomainService &domains)
-    : m_offers(db)
-    , m_events(events)
+    : m_events(events)
     , m_notifications(notifications)
     , m_escrows(escrows)
     , m_domains(domains)
@@ -96,77 +97,100 @@ void OfferService::announce(EventBatch &batch, const QString &event, const Offer
     batch.add(protocol::Channels::user(ownerId), event, data);
 }
 
-Expected<Offer> OfferService::make(const protocol::User &user, qint64 domainId, qint64 amountCents)
+QFuture<Expected<Offer>> OfferService::make(const protocol::User &user, qint64 domainId,
+                                            qint64 amountCents)
 {
-    return m_events.transaction([&](EventBatch &batch) -> Expected<Offer> {
-        const auto domain = m_domains.findVisible(domainId, user.id);
-        if (!domain)
-            return ApiError::notFound(QStringLiteral("Domain not found."));
-        if (domain->status != DomainStatus::Active)
-            return ApiError::validation(QStringLiteral("amount_cents"),
-                                        QStringLiteral("This domain is not for sale right now."));
-        if (domain->ownerId == user.id)
-            return ApiError::validation(
-                QStringLiteral("amount_cents"),
-                QStringLiteral("You cannot make an offer on your own domain."));
-        const Offer offer = m_offers.insert(domainId, user.id, amountCents, protocol::nowMs());
-        announce(batch, protocol::EventName::OfferMade, offer, domain->ownerId);
-        m_notifications.notifyUser(batch, domain->ownerId,
-                                   protocol::NotificationType::OfferReceived,
-                                   {{"offer_id"_L1, offer.id},
-                                    {"domain_id"_L1, domainId},
-                                    {"domain_name"_L1, domain->name},
-                                    {"from_user_id"_L1, user.id},
-                                    {"amount_cents"_L1, amountCents}});
-        return offer;
-    });
+    return m_events.transactionLater(
+        [this, user, domainId, amountCents](EventBatch &batch) -> Expected<Offer> {
+            return record(batch, user, domainId, amountCents);
+        });
 }
 
-Expected<Offer> OfferService::respond(const protocol::User &user, qint64 offerId,
-                                      OfferAction action, std::optional<qint64> amountCents)
+QFuture<Expected<Offer>> OfferService::respond(const protocol::User &user, qint64 offerId,
+                                               OfferAction action,
+                                               std::optional<qint64> amountCents)
 {
     if (action == OfferAction::Counter && !amountCents)
+        return QtFuture::makeReadyFuture(Expected<Offer>(
+            ApiError::validation(QStringLiteral("amount_cents"),
+                                 QStringLiteral("A counter-offer needs amount_cents."))));
+    return m_events.transactionLater(
+        [this, user, offerId, action, amountCents](EventBatch &batch) -> Expected<Offer> {
+            return answer(batch, user, offerId, action, amountCents);
+        });
+}
+
+Expected<Offer> OfferService::record(EventBatch &batch, const protocol::User &user, qint64 domainId,
+                                     qint64 amountCents) const
+{
+    const auto domain = DomainTable(batch.db()).find(domainId);
+    if (!domain || !domain->isVisibleTo(user.id))
+        return ApiError::notFound(QStringLiteral("Domain not found."));
+    if (domain->status != DomainStatus::Active)
         return ApiError::validation(QStringLiteral("amount_cents"),
-                                    QStringLiteral("A counter-offer needs amount_cents."));
-    return m_events.transaction([&](EventBatch &batch) -> Expected<Offer> {
-        auto offer = m_offers.find(offerId);
-        if (!offer)
-            return ApiError::notFound(QStringLiteral("Offer not found."));
-        const auto domain = m_domains.find(offer->domainId);
-        if (!domain)
-            return ApiError::notFound(QStringLiteral("Domain not found."));
-        if (const auto refusal = refusalToRespond(user, *offer, *domain, action))
-            return *refusal;
-        const OfferStatus from = offer->status;
-        offer->status = statusAfter(action);
-        offer->updatedAt = protocol::nowMs();
-        if (action == OfferAction::Counter)
-            offer->counterCents = amountCents;
-        if (!m_offers.update(*offer, from))
-            return ApiError::conflict(QStringLiteral("The offer changed meanwhile; reload it."));
-        if (offer->status == OfferStatus::Accepted) {
-            const qint64 price = from == OfferStatus::Countered
-                                     ? offer->counterCents.value_or(offer->amountCents)
-                                     : offer->amountCents;
-            offer->escrowId = m_escrows
-                                  .open(batch, domain->id, offer->userId, domain->ownerId, price,
-                                        QStringLiteral("offer"), offer->id)
-                                  .id;
-        }
-        announce(batch, protocol::EventName::OfferUpdated, *offer, domain->ownerId);
-        if (offer->status == OfferStatus::Accepted) // watchers learn only that it is gone
-            m_domains.endSale(batch, *domain, offer->updatedAt);
-        m_notifications.notifyUser(batch,
-                                   user.id == domain->ownerId ? offer->userId : domain->ownerId,
-                                   notificationFor(offer->status),
-                                   {{"offer_id"_L1, offer->id},
-                                    {"domain_id"_L1, domain->id},
-                                    {"domain_name"_L1, domain->name},
-                                    {"amount_cents"_L1, offer->amountCents},
-                                    {"counter_cents"_L1, optionalJson(offer->counterCents)},
-                                    {"escrow_id"_L1, optionalJson(offer->escrowId)}});
-        return *offer;
-    });
+                                    QStringLiteral("This domain is not for sale right now."));
+    if (domain->ownerId == user.id)
+        return ApiError::validation(QStringLiteral("amount_cents"),
+                                    QStringLiteral("You cannot make an offer on your own domain."));
+    const Offer offer =
+        OfferTable(batch.db()).insert(domainId, user.id, amountCents, protocol::nowMs());
+    announce(batch, protocol::EventName::OfferMade, offer, domain->ownerId);
+    m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::OfferReceived,
+                               {{"offer_id"_L1, offer.id},
+                                {"domain_id"_L1, domainId},
+                                {"domain_name"_L1, domain->name},
+                                {"from_user_id"_L1, user.id},
+                                {"amount_cents"_L1, amountCents}});
+    return offer;
+}
+
+Expected<Offer> OfferService::answer(EventBatch &batch, const protocol::User &user, qint64 offerId,
+                                     OfferAction action, std::optional<qint64> amountCents) const
+{
+    OfferTable offers(batch.db());
+    auto offer = offers.find(offerId);
+    if (!offer)
+        return ApiError::notFound(QStringLiteral("Offer not found."));
+    const auto domain = DomainTable(batch.db()).find(offer->domainId);
+    if (!domain)
+        return ApiError::notFound(QStringLiteral("Domain not found."));
+    if (const auto refusal = refusalToRespond(user, *offer, *domain, action))
+        return *refusal;
+    const OfferStatus from = offer->status;
+    offer->status = statusAfter(action);
+    offer->updatedAt = protocol::nowMs();
+    if (action == OfferAction::Counter)
+        offer->counterCents = amountCents;
+    if (!offers.update(*offer, from))
+        return ApiError::conflict(QStringLiteral("The offer changed meanwhile; reload it."));
+    closeSale(batch, *offer, from, *domain);
+    m_notifications.notifyUser(batch, user.id == domain->ownerId ? offer->userId : domain->ownerId,
+                               notificationFor(offer->status),
+                               {{"offer_id"_L1, offer->id},
+                                {"domain_id"_L1, domain->id},
+                                {"domain_name"_L1, domain->name},
+                                {"amount_cents"_L1, offer->amountCents},
+                                {"counter_cents"_L1, optionalJson(offer->counterCents)},
+                                {"escrow_id"_L1, optionalJson(offer->escrowId)}});
+    return *offer;
+}
+
+void OfferService::closeSale(EventBatch &batch, Offer &offer, OfferStatus from,
+                             const Domain &domain) const
+{
+    const bool accepted = offer.status == OfferStatus::Accepted;
+    if (accepted) {
+        const qint64 price = from == OfferStatus::Countered
+                                 ? offer.counterCents.value_or(offer.amountCents)
+                                 : offer.amountCents;
+        offer.escrowId = m_escrows
+                             .open(batch, domain.id, offer.userId, domain.ownerId, price,
+                                   QStringLiteral("offer"), offer.id)
+                             .id;
+    }
+    announce(batch, protocol::EventName::OfferUpdated, offer, domain.ownerId);
+    if (accepted) // watchers learn only that it is gone
+        m_domains.endSale(batch, domain, offer.updatedAt);
 }
 
 } // namespace flippdeal::server

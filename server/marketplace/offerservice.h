@@ -2,16 +2,17 @@
 #pragma once
 
 #include "core/result.h"
+#include "marketplace/domain.h"
 #include "marketplace/offer.h"
-#include "marketplace/offertable.h"
 
 #include "protocol/types.h"
+
+#include <QFuture>
 
 #include <optional>
 
 namespace flippdeal::server {
 
-class Database;
 class DomainService;
 class EscrowService;
 class EventBatch;
@@ -25,20 +26,28 @@ class NotificationService;
 class OfferService
 {
 public:
-    OfferService(Database &db, EventStore &events, NotificationService &notifications,
-                 EscrowService &escrows, DomainService &domains);
+    OfferService(EventStore &events, NotificationService &notifications, EscrowService &escrows,
+                 DomainService &domains);
 
-    Expected<Offer> make(const protocol::User &user, qint64 domainId, qint64 amountCents);
+    // Both run on the writer thread (EventStore::transactionLater()); the future finishes on
+    // this thread after the commit and the broadcasts.
+    QFuture<Expected<Offer>> make(const protocol::User &user, qint64 domainId, qint64 amountCents);
     //! `action` by the party whose turn it is; a counter needs `amountCents`.
-    Expected<Offer> respond(const protocol::User &user, qint64 offerId, OfferAction action,
-                            std::optional<qint64> amountCents);
+    QFuture<Expected<Offer>> respond(const protocol::User &user, qint64 offerId, OfferAction action,
+                                     std::optional<qint64> amountCents);
 
 private:
     //! Inside a transaction: `event` `{offer}` to the maker's and the owner's user channels.
     static void announce(EventBatch &batch, const QString &event, const Offer &offer,
                          qint64 ownerId);
+    // The transactions' work, on the batch's connection (any thread).
+    Expected<Offer> record(EventBatch &batch, const protocol::User &user, qint64 domainId,
+                           qint64 amountCents) const;
+    Expected<Offer> answer(EventBatch &batch, const protocol::User &user, qint64 offerId,
+                           OfferAction action, std::optional<qint64> amountCents) const;
+    //! Inside the answer's transaction: the escrow of an accepted offer, the domain's end.
+    void closeSale(EventBatch &batch, Offer &offer, OfferStatus from, const Domain &domain) const;
 
-    OfferTable m_offers;
     EventStore &m_events;
     NotificationService &m_notifications;
     EscrowService &m_escrows;

@@ -205,27 +205,29 @@ Expected<QList<ConversationSummary>> MessageService::conversations(Database &db,
     });
 }
 
-Expected<protocol::Message> MessageService::markRead(qint64 userId, qint64 messageId)
+QFuture<Expected<protocol::Message>> MessageService::markRead(qint64 userId, qint64 messageId)
 {
-    return m_events.transaction([&](EventBatch &batch) -> Expected<protocol::Message> {
-        auto message = m_messages.find(messageId);
-        if (!message)
-            return ApiError::notFound(QStringLiteral("Message not found."));
-        if (message->toUserId != userId)
-            return ApiError::forbidden(
-                QStringLiteral("Only the recipient may mark a message as read."));
-        if (message->readAt)
-            return *message; // already read: no second receipt
-        const qint64 now = protocol::nowMs();
-        if (!m_messages.markRead(messageId, now)) {
-            // Another node marked it read between our read and our write: no second receipt.
-            return m_messages.find(messageId).value_or(*message);
-        }
-        message->readAt = now;
-        batch.add(protocol::Channels::user(message->fromUserId), protocol::EventName::MessageRead,
-                  {{"message"_L1, message->toJson()}});
-        return *message;
-    });
+    return m_events.transactionLater(
+        [userId, messageId](EventBatch &batch) -> Expected<protocol::Message> {
+            MessageTable messages(batch.db());
+            auto message = messages.find(messageId);
+            if (!message)
+                return ApiError::notFound(QStringLiteral("Message not found."));
+            if (message->toUserId != userId)
+                return ApiError::forbidden(
+                    QStringLiteral("Only the recipient may mark a message as read."));
+            if (message->readAt)
+                return *message; // already read: no second receipt
+            const qint64 now = protocol::nowMs();
+            if (!messages.markRead(messageId, now)) {
+                // Another node marked it read between our read and our write: no second receipt.
+                return messages.find(messageId).value_or(*message);
+            }
+            message->readAt = now;
+            batch.add(protocol::Channels::user(message->fromUserId),
+                      protocol::EventName::MessageRead, {{"message"_L1, message->toJson()}});
+            return *message;
+        });
 }
 
 Expected<qint64> MessageService::unreadCount(qint64 userId)

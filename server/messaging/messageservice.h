@@ -79,7 +79,7 @@ public:
     static Expected<QList<ConversationSummary>> conversations(Database &db, qint64 userId);
     //! @}
     //! Only the recipient may mark a message read (403 otherwise). Idempotent.
-    Expected<protocol::Message> markRead(qint64 userId, qint64 messageId);
+    QFuture<Expected<protocol::Message>> markRead(qint64 userId, qint64 messageId);
     Expected<qint64> unreadCount(qint64 userId);
 
 private:

@@ -154,12 +154,12 @@ HandlerResult showConversation(const HttpRequest &request, ReadPool &reads)
         }));
 }
 
-HttpResponse markMessageRead(const HttpRequest &request, MessageService &messages)
+HandlerResult markMessageRead(const HttpRequest &request, MessageService &messages)
 {
     const auto id = idOr404(request, QStringLiteral("Message"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respond(200, QLatin1String("message"), messages.markRead(request.user->id, *id));
+    return respondLater(200, QLatin1String("message"), messages.markRead(request.user->id, *id));
 }
 
 HttpResponse unreadMessageCount(const HttpRequest &request, MessageService &messages)

@@ -33,19 +33,19 @@ HttpResponse unreadNotificationCount(const HttpRequest &request, NotificationSer
     return respondValue(QLatin1String("count"), notifications.unreadCount(request.user->id));
 }
 
-HttpResponse markNotificationRead(const HttpRequest &request, NotificationService &notifications)
+HandlerResult markNotificationRead(const HttpRequest &request, NotificationService &notifications)
 {
     const auto id = idOr404(request, QStringLiteral("Notification"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respond(200, QLatin1String("notification"),
-                   notifications.markRead(request.user->id, *id));
+    return respondLater(200, QLatin1String("notification"),
+                        notifications.markRead(request.user->id, *id));
 }
 
-HttpResponse markAllNotificationsRead(const HttpRequest &request,
-                                      NotificationService &notifications)
+HandlerResult markAllNotificationsRead(const HttpRequest &request,
+                                       NotificationService &notifications)
 {
-    return respondValue(QLatin1String("updated"), notifications.markAllRead(request.user->id));
+    return respondValueLater(QLatin1String("updated"), notifications.markAllRead(request.user->id));
 }
 
 } // namespace

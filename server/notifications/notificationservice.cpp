@@ -63,23 +63,26 @@ Expected<qint64> NotificationService::unreadCount(qint64 userId)
     return m_db.attempt([&]() -> Expected<qint64> { return m_notifications.unreadCount(userId); });
 }
 
-Expected<protocol::Notification> NotificationService::markRead(qint64 userId, qint64 notificationId)
+QFuture<Expected<protocol::Notification>> NotificationService::markRead(qint64 userId,
+                                                                        qint64 notificationId)
 {
-    return m_db.transaction([&]() -> Expected<protocol::Notification> {
-        m_notifications.markRead(userId, notificationId, protocol::nowMs());
-        const auto found = m_notifications.findWithOwner(notificationId);
-        if (!found)
-            return ApiError::notFound(QStringLiteral("Notification not found."));
-        if (found->second != userId)
-            return ApiError::forbidden();
-        return found->first;
-    });
+    return m_events.transactionLater(
+        [userId, notificationId](EventBatch &batch) -> Expected<protocol::Notification> {
+            NotificationTable notifications(batch.db());
+            notifications.markRead(userId, notificationId, protocol::nowMs());
+            const auto found = notifications.findWithOwner(notificationId);
+            if (!found)
+                return ApiError::notFound(QStringLiteral("Notification not found."));
+            if (found->second != userId)
+                return ApiError::forbidden();
+            return found->first;
+        });
 }
 
-Expected<qint64> NotificationService::markAllRead(qint64 userId)
+QFuture<Expected<qint64>> NotificationService::markAllRead(qint64 userId)
 {
-    return m_db.transaction([&]() -> Expected<qint64> {
-        return m_notifications.markAllRead(userId, protocol::nowMs());
+    return m_events.transactionLater([userId](EventBatch &batch) -> Expected<qint64> {
+        return NotificationTable(batch.db()).markAllRead(userId, protocol::nowMs());
     });
 }
 

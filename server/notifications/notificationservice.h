@@ -6,6 +6,7 @@
 
 #include "protocol/types.h"
 
+#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 
@@ -40,9 +41,9 @@ public:
     Expected<qint64> unreadCount(qint64 userId);
     //! Marks one of the user's own notifications read (idempotent). 403 for others' rows,
     //! 404 when there is no such notification.
-    Expected<protocol::Notification> markRead(qint64 userId, qint64 notificationId);
+    QFuture<Expected<protocol::Notification>> markRead(qint64 userId, qint64 notificationId);
     //! Marks all of the user's notifications read; returns how many changed.
-    Expected<qint64> markAllRead(qint64 userId);
+    QFuture<Expected<qint64>> markAllRead(qint64 userId);
 
 private:
     Database &m_db;

@@ -2,6 +2,7 @@
 #include "fixture.h"
 
 #include "apiclient.h"
+#include "core/waitfor.h"
 
 #include "marketplace/auctionservice.h"
 #include "notifications/notificationservice.h"
@@ -406,8 +407,8 @@ qint64 Fixture::notify(Client *client, const QString &type, const QVariantMap &d
 
 bool Fixture::markNotificationReadOnServer(Client *client, qint64 notificationId)
 {
-    return client &&
-           bool(m_server->app().notifications().markRead(client->userId(), notificationId));
+    return client && bool(server::waitFor(m_server->app().notifications().markRead(
+                         client->userId(), notificationId)));
 }
 
 int Fixture::serverUnreadCount(Client *client)

@@ -8,12 +8,15 @@
 #include "testserver.h"
 
 #include "events/eventstore.h"
+#include "marketplace/auctionservice.h"
 #include "messaging/messageservice.h"
 #include "storage/writer.h"
 
 #include "protocol/timeformat.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSemaphore>
 #include <QThread>
 #include <QtTest>
@@ -157,6 +160,29 @@ Expected<T> resultOf(QFuture<Expected<T>> future)
     if (!QTest::qWaitFor([&] { return future.isFinished(); }, 10000))
         return ApiError::internal();
     return future.result();
+}
+
+//! One write request of a user.
+struct WriteCall
+{
+    QByteArray method;
+    QString path;
+    QJsonObject body;
+    QByteArray token;
+    int okStatus = 200;
+};
+
+//! `call` on `server`.
+Reply send(TestServer &server, const WriteCall &call)
+{
+    return server.request(call.method, call.path, call.token,
+                          QJsonDocument(call.body).toJson(QJsonDocument::Compact));
+}
+
+//! A 201's `key`.`id`, or 0.
+qint64 createdId(const Reply &reply, const char *key)
+{
+    return reply.status == 201 ? intOf(objectOf(reply, key), "id") : 0;
 }
 
 } // namespace
@@ -419,6 +445,125 @@ private Q_SLOTS:
         const auto seq = EventStore::lastSeq(db(), protocol::Channels::user(bob.user.id));
         QVERIFY(seq);
         QCOMPARE(*seq, 8);
+    }
+
+    //! Every marketplace write a user makes (bids, offers and answers, escrow steps, read
+    //! marks) is handed to the writer thread: while it is full, each answers a 503 with a
+    //! Retry-After at once, having written nothing; once it has room, each succeeds.
+    void marketWritesGoThroughTheWriter()
+    {
+        const Session alice = m_server->registerUser(QStringLiteral("alice"));
+        const Session bob = m_server->registerUser(QStringLiteral("bob"));
+        const QString ends = protocol::isoUtc(protocol::nowMs() + 3600 * 1000);
+        const qint64 auction = createdId(m_server->post(u"/api/domains"_s,
+                                                        {{"name"_L1, u"writer-auction.com"_s},
+                                                         {"enable_bidding"_L1, true},
+                                                         {"min_increment_cents"_L1, 100},
+                                                         {"ends_at"_L1, ends}},
+                                                        alice.token),
+                                         "domain");
+        const qint64 listing = createdId(
+            m_server->post(u"/api/domains"_s, {{"name"_L1, u"writer-listing.com"_s}}, alice.token),
+            "domain");
+        const qint64 unsold = createdId(
+            m_server->post(u"/api/domains"_s, {{"name"_L1, u"writer-unsold.com"_s}}, alice.token),
+            "domain");
+        QVERIFY(auction > 0 && listing > 0 && unsold > 0);
+        const QString offers = u"/api/domains/%1/offers"_s.arg(listing);
+        const qint64 open =
+            createdId(m_server->post(offers, {{"amount_cents"_L1, 1000}}, bob.token), "offer");
+        const qint64 sold =
+            createdId(m_server->post(offers, {{"amount_cents"_L1, 2000}}, bob.token), "offer");
+        const Reply accepted = send(
+            *m_server,
+            {"PATCH", u"/api/offers/%1"_s.arg(sold), {{"action"_L1, u"accept"_s}}, alice.token});
+        QCOMPARE(accepted.status, 200);
+        const qint64 escrow = intOf(objectOf(accepted, "offer"), "escrow_id");
+        const qint64 message = createdId(
+            m_server->post(u"/api/messages"_s,
+                           {{"to_user_id"_L1, alice.user.id}, {"body"_L1, u"hello"_s}}, bob.token),
+            "message");
+        const Reply notes = m_server->get(u"/api/notifications"_s, alice.token);
+        const qint64 note = intOf(notes.json.value("data"_L1).toArray().first().toObject(), "id");
+        QVERIFY(open > 0 && escrow > 0 && message > 0 && note > 0);
+
+        const QList<WriteCall> calls{
+            {"POST",
+             u"/api/domains/%1/bids"_s.arg(auction),
+             {{"amount_cents"_L1, 500}},
+             bob.token,
+             201},
+            {"POST",
+             u"/api/domains/%1/offers"_s.arg(unsold),
+             {{"amount_cents"_L1, 3000}},
+             bob.token,
+             201},
+            {"PATCH", u"/api/offers/%1"_s.arg(open), {{"action"_L1, u"reject"_s}}, alice.token},
+            {"POST", u"/api/escrows/%1/cancel"_s.arg(escrow), {}, bob.token},
+            {"PATCH", u"/api/messages/%1/read"_s.arg(message), {}, alice.token},
+            {"PATCH", u"/api/notifications/%1/read"_s.arg(note), {}, alice.token},
+            {"POST", u"/api/notifications/read-all"_s, {}, alice.token},
+        };
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(fillWriter(writer, gate, log));
+        for (const WriteCall &call : calls) {
+            const Reply busy = send(*m_server, call);
+            QVERIFY2(busy.status == 503, qPrintable(call.path + u": "_s + describe(busy)));
+            QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
+        }
+        gate.release();
+        QTRY_COMPARE(writer.size(), 0);
+        for (const WriteCall &call : calls) {
+            const Reply done = send(*m_server, call);
+            QVERIFY2(done.status == call.okStatus,
+                     qPrintable(call.path + u": "_s + describe(done)));
+        }
+        const Reply bids = m_server->get(u"/api/domains/%1/bids"_s.arg(auction), bob.token);
+        QCOMPARE(bids.json.value("data"_L1).toArray().size(), 1); // the refused one wrote nothing
+    }
+
+    //! Equal bids handed to the writer at once commit in one batch, and exactly one wins: the
+    //! others see its bid (a savepoint each, in order) and are refused.
+    void equalBidsInOneBatchOneWins()
+    {
+        const Session alice = m_server->registerUser(QStringLiteral("alice"));
+        QList<Session> bidders;
+        for (int i = 0; i < 4; ++i)
+            bidders.append(m_server->registerUser(u"bidder%1"_s.arg(i)));
+        const qint64 auction = createdId(
+            m_server->post(u"/api/domains"_s,
+                           {{"name"_L1, u"one-batch.com"_s},
+                            {"enable_bidding"_L1, true},
+                            {"min_increment_cents"_L1, 100},
+                            {"ends_at"_L1, protocol::isoUtc(protocol::nowMs() + 3600 * 1000)}},
+                           alice.token),
+            "domain");
+        QVERIFY(auction > 0);
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(writer.submit(gate.job(log)));
+        QVERIFY(gate.waitEntered());
+        const quint64 batchesBefore = writer.batchCount();
+        QList<QFuture<Expected<AuctionService::BidResult>>> placed;
+        for (const Session &bidder : bidders)
+            placed.append(m_server->app().auctions().placeBidLater(bidder.user, auction, 700,
+                                                                   protocol::nowMs()));
+        gate.release();
+        int won = 0;
+        for (const auto &future : placed) {
+            const auto result = resultOf(future);
+            if (result)
+                ++won;
+            else
+                QCOMPARE(result.error().status, 422);
+        }
+        QCOMPARE(won, 1);
+        QCOMPARE(writer.batchCount(), batchesBefore + 2); // the gate's, then the four bids'
+        const Reply bids = m_server->get(u"/api/domains/%1/bids"_s.arg(auction), alice.token);
+        QCOMPARE(bids.json.value("data"_L1).toArray().size(), 1);
     }
 
     void unopenableDatabaseFailsToStart()
