@@ -2,10 +2,10 @@
 #pragma once
 
 #include "auth/attemptlimiter.h"
-#include "auth/hashqueue.h"
 #include "auth/tokentable.h"
 #include "auth/user.h"
 #include "auth/usertable.h"
+#include "core/fairqueue.h"
 #include "core/result.h"
 
 #include "protocol/types.h"
@@ -40,7 +40,7 @@ struct AccountLimits
 };
 
 //! \brief Accounts and bearer tokens: register, log in, log out, resolve a token. Password
-//! hashing runs on a bounded, fair HashQueue, behind per-address and per-account throttles; the
+//! hashing runs on a bounded, fair FairQueue, behind per-address and per-account throttles; the
 //! database is touched on the owner's thread only.
 class AccountService : public QObject
 {
@@ -120,7 +120,7 @@ private:
     AttemptLimiter m_accountAttempts;
     QTimer m_pruneTimer;
     qint64 m_lastBusyLogMs = 0;
-    HashQueue m_hashes;
+    FairQueue m_hashes;
 };
 
 } // namespace flippdeal::server

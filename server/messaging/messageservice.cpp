@@ -66,6 +66,7 @@ MessageService::MessageService(Database &db, EventStore &events, NotificationSer
     , m_events(events)
     , m_notifications(notifications)
     , m_limiter(messagesPerSecond, messagesPerSecond)
+    , m_sanitizer(SanitizeWorkers, SanitizeWaiting)
 {}
 
 Expected<protocol::Message> MessageService::send(const protocol::User &sender, qint64 toUserId,
@@ -75,7 +76,9 @@ Expected<protocol::Message> MessageService::send(const protocol::User &sender, q
 {
     if (replayed)
         *replayed = false;
-    auto message = compose(sender, toUserId, domainId, body, nowMs);
+    if (auto refusal = rateRefusal(sender, nowMs))
+        return *refusal;
+    auto message = draft(sender, toUserId, domainId, plainTextOf(body), nowMs);
     if (!message)
         return message.error();
     const auto sent = m_events.transaction([&](EventBatch &batch) -> Expected<SentMessage> {
@@ -94,7 +97,33 @@ QFuture<Expected<SentMessage>> MessageService::sendLater(const protocol::User &s
                                                          const QString &body, qint64 nowMs,
                                                          const QString &clientId)
 {
-    auto message = compose(sender, toUserId, domainId, body, nowMs);
+    using Result = Expected<SentMessage>;
+    if (auto refusal = rateRefusal(sender, nowMs))
+        return QtFuture::makeReadyFuture(Result(*refusal));
+    if (body.size() <= InlineSanitizeLength)
+        return recordLater(sender, toUserId, domainId, plainTextOf(body), nowMs, clientId);
+    if (m_sanitizer.isFull())
+        return QtFuture::makeReadyFuture(Result(ApiError{
+            503,
+            QStringLiteral("The server is busy with other messages. Try again in a moment."),
+            {},
+            1}));
+    return m_sanitizer
+        .run<Expected<QString>>(QString::number(sender.id), [body] { return plainTextOf(body); })
+        .then(&m_sanitizer,
+              [this, sender, toUserId, domainId, nowMs, clientId](const Expected<QString> &text) {
+                  return recordLater(sender, toUserId, domainId, text, nowMs, clientId);
+              })
+        .unwrap();
+}
+
+QFuture<Expected<SentMessage>> MessageService::recordLater(const protocol::User &sender,
+                                                           qint64 toUserId,
+                                                           std::optional<qint64> domainId,
+                                                           const Expected<QString> &text,
+                                                           qint64 nowMs, const QString &clientId)
+{
+    auto message = draft(sender, toUserId, domainId, text, nowMs);
     if (!message)
         return QtFuture::makeReadyFuture(Expected<SentMessage>(message.error()));
     return m_events.transactionLater(
@@ -103,15 +132,18 @@ QFuture<Expected<SentMessage>> MessageService::sendLater(const protocol::User &s
         });
 }
 
-Expected<protocol::Message> MessageService::compose(const protocol::User &sender, qint64 toUserId,
-                                                    std::optional<qint64> domainId,
-                                                    const QString &body, qint64 nowMs)
+std::optional<ApiError> MessageService::rateRefusal(const protocol::User &sender, qint64 nowMs)
 {
-    // The rate limit is charged before any work.
     const QString limiterKey = QString::number(sender.id);
     if (!m_limiter.tryAcquire(limiterKey, nowMs))
         return ApiError::tooManyRequests(m_limiter.retryAfterSeconds(limiterKey, nowMs));
-    const auto text = plainTextOf(body);
+    return std::nullopt;
+}
+
+Expected<protocol::Message> MessageService::draft(const protocol::User &sender, qint64 toUserId,
+                                                  std::optional<qint64> domainId,
+                                                  const Expected<QString> &text, qint64 nowMs)
+{
     if (!text)
         return text.error();
     if (auto refusal = refusalOfText(*text))

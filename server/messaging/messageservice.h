@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/fairqueue.h"
 #include "core/ratelimiter.h"
 #include "core/result.h"
 #include "messaging/messagetable.h"
@@ -57,6 +58,13 @@ public:
 
     //! Longest body, in characters, after HTML stripping.
     static constexpr qsizetype MaxBodyLength = 5000;
+    //! Bodies up to this many characters are sanitized on the event loop (a few microseconds);
+    //! longer ones on the sanitizing pool, so that no body holds up the other clients.
+    static constexpr qsizetype InlineSanitizeLength = 4096;
+    //! The sanitizing pool's threads, and the bodies that may wait beyond them before a send
+    //! is answered 503 at once.
+    static constexpr int SanitizeWorkers = 2;
+    static constexpr int SanitizeWaiting = 32;
 
     //! Stores and announces a message. With a `clientId` (the sender's own id for it), a
     //! message the sender already sent under that id is returned as it is, with `*replayed`
@@ -65,9 +73,10 @@ public:
                                      std::optional<qint64> domainId, const QString &body,
                                      qint64 nowMs, const QString &clientId = {},
                                      bool *replayed = nullptr);
-    //! send() with its SQL on the writer thread (EventStore::transactionLater()); the rate
-    //! limit and the text are checked here first. The future finishes on this thread once the
-    //! message is committed and announced.
+    //! send() with its SQL on the writer thread (EventStore::transactionLater()). The rate
+    //! limit is charged here first; a body longer than InlineSanitizeLength is then sanitized on
+    //! the sanitizing pool (503 when it is full), a shorter one here. The future finishes on
+    //! this thread once the message is committed and announced.
     QFuture<Expected<SentMessage>> sendLater(const protocol::User &sender, qint64 toUserId,
                                              std::optional<qint64> domainId, const QString &body,
                                              qint64 nowMs, const QString &clientId = {});
@@ -83,11 +92,18 @@ public:
     Expected<qint64> unreadCount(qint64 userId);
 
 private:
-    //! The checks that need no database, in this order: the rate limit (charged before any
-    //! work), the text (sanitized and measured), not to oneself. The message to record.
-    Expected<protocol::Message> compose(const protocol::User &sender, qint64 toUserId,
-                                        std::optional<qint64> domainId, const QString &body,
-                                        qint64 nowMs);
+    //! The rate limit, charged before any work: the 429, or nothing.
+    std::optional<ApiError> rateRefusal(const protocol::User &sender, qint64 nowMs);
+    //! The checks that need no database, after the rate limit: the text (sanitized and
+    //! measured), not to oneself. The message to record.
+    static Expected<protocol::Message> draft(const protocol::User &sender, qint64 toUserId,
+                                             std::optional<qint64> domainId,
+                                             const Expected<QString> &text, qint64 nowMs);
+    //! draft(), then record() on the writer thread.
+    QFuture<Expected<SentMessage>> recordLater(const protocol::User &sender, qint64 toUserId,
+                                               std::optional<qint64> domainId,
+                                               const Expected<QString> &text, qint64 nowMs,
+                                               const QString &clientId);
     //! Within `batch`'s transaction, on its connection (any thread): the replay, the recipient
     //! and the domain, then store().
     Expected<SentMessage> record(EventBatch &batch, const protocol::Message &message,
@@ -106,6 +122,7 @@ private:
     EventStore &m_events;
     NotificationService &m_notifications;
     RateLimiter m_limiter;
+    FairQueue m_sanitizer; // bodies longer than InlineSanitizeLength, in turns by sender
 };
 
 } // namespace flippdeal::server

@@ -5,6 +5,8 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "messaging/messageservice.h"
+
 #include "protocol/timeformat.h"
 
 #include <QJsonArray>
@@ -537,6 +539,43 @@ private Q_SLOTS:
             QCOMPARE(node.get(QStringLiteral("/health")).status, 200);
             QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
         }
+    }
+
+    //! Bodies longer than InlineSanitizeLength are sanitized on a pool of their own, never on
+    //! the event loop: at most SanitizeWorkers + SanitizeWaiting at once, and a send beyond that
+    //! is a 503 at once. Each accepted one is stored once sanitized. (A pool slot is handed back
+    //! through the event loop, which this test does not turn while it sends.)
+    void largeBodiesAreSanitizedOnABoundedPool()
+    {
+        using server::MessageService;
+        const Session sender = server().registerUser(QStringLiteral("Verbose"));
+        const Session recipient = server().registerUser(QStringLiteral("Patient"));
+        MessageService &messages = server().app().messages();
+        const int capacity = MessageService::SanitizeWorkers + MessageService::SanitizeWaiting;
+        const QString body = QStringLiteral("<p>long</p>") +
+                             QString(MessageService::InlineSanitizeLength, QLatin1Char('x'));
+        QList<QFuture<server::Expected<server::SentMessage>>> sent;
+        for (int i = 0; i < capacity + 3; ++i)
+            sent.append(messages.sendLater(sender.user, recipient.user.id, std::nullopt, body,
+                                           protocol::nowMs(), QStringLiteral("big%1").arg(i)));
+        for (int i = capacity; i < sent.size(); ++i) {
+            QVERIFY(sent.at(i).isFinished());
+            const auto busy = sent.at(i).result();
+            QVERIFY(!busy);
+            QCOMPARE(busy.error().status, 503);
+            QCOMPARE(busy.error().retryAfterSeconds, 1);
+        }
+        for (int i = 0; i < capacity; ++i) {
+            QVERIFY(QTest::qWaitFor([&] { return sent.at(i).isFinished(); }, 20000));
+            const auto stored = sent.at(i).result();
+            QVERIFY2(stored, qPrintable(stored ? QString() : stored.error().message));
+            QVERIFY(stored->message.body.startsWith(QStringLiteral("long"))); // no markup left
+            QVERIFY(stored->message.body.endsWith(QStringLiteral("xxx")));
+        }
+        QCOMPARE(countOf(server(), QStringLiteral("/api/messages/unread-count"), recipient),
+                 capacity);
+        // The pool has room again.
+        QCOMPARE(send(server(), sender, recipient.user.id, body).status, 201);
     }
 
     void rateLimitIsChargedBeforeSanitizing()

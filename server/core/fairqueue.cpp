@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "auth/hashqueue.h"
+#include "core/fairqueue.h"
 
 #include <algorithm>
 
 namespace flippdeal::server {
 
-HashQueue::HashQueue(int workers, int waiting, QObject *parent)
+FairQueue::FairQueue(int workers, int waiting, QObject *parent)
     : QObject(parent)
     , m_workers(std::max(1, workers))
     , m_capacity(m_workers + std::max(0, waiting))
@@ -13,33 +13,33 @@ HashQueue::HashQueue(int workers, int waiting, QObject *parent)
     m_pool.setMaxThreadCount(m_workers);
 }
 
-HashQueue::~HashQueue()
+FairQueue::~FairQueue()
 {
     // Waiting jobs are dropped (their promises cancel); running ones are waited for.
     m_jobs.clear();
     m_pool.waitForDone();
 }
 
-void HashQueue::enqueue(const QString &address, std::function<void()> job)
+void FairQueue::enqueue(const QString &key, std::function<void()> job)
 {
-    QQueue<std::function<void()>> &jobs = m_jobs[address];
+    QQueue<std::function<void()>> &jobs = m_jobs[key];
     if (jobs.isEmpty())
-        m_turns.enqueue(address);
+        m_turns.enqueue(key);
     jobs.enqueue(std::move(job));
     ++m_waiting;
     startNext();
 }
 
-void HashQueue::startNext()
+void FairQueue::startNext()
 {
     while (m_running < m_workers && !m_turns.isEmpty()) {
-        const QString address = m_turns.dequeue();
-        QQueue<std::function<void()>> &jobs = m_jobs[address];
+        const QString key = m_turns.dequeue();
+        QQueue<std::function<void()>> &jobs = m_jobs[key];
         std::function<void()> job = jobs.dequeue();
         if (jobs.isEmpty())
-            m_jobs.remove(address);
+            m_jobs.remove(key);
         else
-            m_turns.enqueue(address); // its next job waits for the others' turns
+            m_turns.enqueue(key); // its next job waits for the others' turns
         --m_waiting;
         ++m_running;
         m_pool.start([this, job = std::move(job)] {
