@@ -21,17 +21,48 @@ qint64 rssKiB(qint64 pid)
     return -1;
 }
 
-qint64 cpuMicros(qint64 pid)
+namespace {
+
+//! utime + stime of a /proc `stat` file's text, in microseconds.
+qint64 statCpuMicros(const QByteArray &text)
 {
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray text = stat.readAll();
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
     const qint64 ticks =
         fields.value(11).toLongLong() + fields.value(12).toLongLong(); // utime, stime
     return ticks * 1'000'000 / sysconf(_SC_CLK_TCK);
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+} // namespace
+
+qint64 cpuMicros(qint64 pid)
+{
+    const QByteArray text = readAll(QStringLiteral("/proc/%1/stat").arg(pid));
+    return text.isEmpty() ? -1 : statCpuMicros(text);
+}
+
+QHash<QString, qint64> threadCpuMicros(qint64 pid)
+{
+    QHash<QString, qint64> byName;
+    const QString tasks = QStringLiteral("/proc/%1/task").arg(pid);
+    const QStringList tids = QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &tid : tids) {
+        const QByteArray text = readAll(tasks + QLatin1Char('/') + tid + QStringLiteral("/stat"));
+        if (text.isEmpty())
+            continue; // the thread ended meanwhile
+        const qsizetype open = text.indexOf('(');
+        const QString name = tid.toLongLong() == pid
+                                 ? QStringLiteral("main")
+                                 : QString::fromUtf8(text.mid(open + 1, text.lastIndexOf(')') - open - 1));
+        byName[name] += statCpuMicros(text);
+    }
+    return byName;
 }
 
 qint64 openDescriptors(qint64 pid)

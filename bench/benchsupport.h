@@ -3,6 +3,8 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QHash>
+#include <QString>
 
 #include <functional>
 
@@ -12,6 +14,9 @@ namespace flippdeal::bench {
 qint64 rssKiB(qint64 pid);
 //! User + system CPU time of process `pid` in microseconds, or -1.
 qint64 cpuMicros(qint64 pid);
+//! User + system CPU time of each thread of process `pid` in microseconds, summed by thread
+//! name (the main thread is named `main`; pool threads share their pool's name).
+QHash<QString, qint64> threadCpuMicros(qint64 pid);
 //! Open file descriptors of process `pid`.
 qint64 openDescriptors(qint64 pid);
 

@@ -301,6 +301,10 @@ struct ServerProbe
 
     qint64 rssKiB() const { return pid ? flippdeal::bench::rssKiB(pid) : -1; }
     qint64 cpuMicros() const { return pid ? flippdeal::bench::cpuMicros(pid) : -1; }
+    QHash<QString, qint64> threadCpuMicros() const
+    {
+        return pid ? flippdeal::bench::threadCpuMicros(pid) : QHash<QString, qint64>();
+    }
 };
 
 //! The fan-out's WebSocket connections, spread over `options.threads` threads with one Worker
@@ -637,11 +641,26 @@ struct FanOutResult
     double connectSeconds = 0;
     qint64 expected = 0; //!< deliveries due: events × connections held
     qint64 cpuBefore = -1, cpuAfter = -1;
+    QHash<QString, qint64> threadsBefore, threadsAfter; //!< CPU µs by thread name
     Publishing publishing;
     qint64 received = 0;
     qint64 outOfOrder = 0;
     std::vector<qint64> latencies; //!< sorted, ns
 };
+
+//! Each server thread's CPU between the two readings, per delivery; threads that used none are
+//! left out.
+QJsonObject perDeliveryByThread(const QHash<QString, qint64> &before,
+                                const QHash<QString, qint64> &after, qint64 deliveries)
+{
+    QJsonObject byThread;
+    for (auto it = after.begin(); it != after.end(); ++it) {
+        const qint64 used = it.value() - before.value(it.key());
+        if (used > 0)
+            byThread.insert(it.key(), double(used) / double(deliveries));
+    }
+    return byThread;
+}
 
 void printFanOut(const Options &options, const FanOutResult &r, const QList<SideLoad *> &sideLoads)
 {
@@ -667,6 +686,9 @@ void printFanOut(const Options &options, const FanOutResult &r, const QList<Side
     if (r.cpuBefore >= 0 && r.cpuAfter >= 0 && r.received > 0)
         result.insert(QLatin1String("server_cpu_us_per_delivery"),
                       double(r.cpuAfter - r.cpuBefore) / double(r.received));
+    if (r.received > 0)
+        result.insert(QLatin1String("server_cpu_us_per_delivery_by_thread"),
+                      perDeliveryByThread(r.threadsBefore, r.threadsAfter, r.received));
     if (r.rssBefore > 0 && r.rssIdle > 0 && r.held > 0)
         result.insert(QLatin1String("server_rss_kib_per_idle_connection"),
                       double(r.rssIdle - r.rssBefore) / r.held);
@@ -710,9 +732,11 @@ int runFanOut(const Options &options)
     r.expected = qint64(options.events) * r.held;
     for (auto &[load, request] : sideLoads)
         load->start(request);
+    r.threadsBefore = server.threadCpuMicros();
     r.cpuBefore = server.cpuMicros();
     r.publishing = publishEvents(options, subscribers, r.expected);
     r.cpuAfter = server.cpuMicros();
+    r.threadsAfter = server.threadCpuMicros();
     for (auto &[load, request] : sideLoads)
         load->stop();
     r.latencies = subscribers.stop();
