@@ -57,9 +57,10 @@ QHash<QString, qint64> threadCpuMicros(qint64 pid)
         if (text.isEmpty())
             continue; // the thread ended meanwhile
         const qsizetype open = text.indexOf('(');
-        const QString name = tid.toLongLong() == pid
-                                 ? QStringLiteral("main")
-                                 : QString::fromUtf8(text.mid(open + 1, text.lastIndexOf(')') - open - 1));
+        const QString name =
+            tid.toLongLong() == pid
+                ? QStringLiteral("main")
+                : QString::fromUtf8(text.mid(open + 1, text.lastIndexOf(')') - open - 1));
         byName[name] += statCpuMicros(text);
     }
     return byName;
