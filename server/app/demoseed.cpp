@@ -95,13 +95,14 @@ bool seedDeals(ServerApp &app, const QList<protocol::User> &users, qint64 auctio
     const protocol::User &alice = users[0];
     const protocol::User &bob = users[1];
     const protocol::User &carol = users[2];
-    const auto firstBid = app.auctions().placeBid(bob, auctionId, 150000, now);
-    const auto secondBid = app.auctions().placeBid(carol, auctionId, 155000, now + 1);
+    const auto firstBid = waitFor(app.auctions().placeBid(bob, auctionId, 150000, now));
+    const auto secondBid = waitFor(app.auctions().placeBid(carol, auctionId, 155000, now + 1));
     const auto pending = waitFor(app.offers().make(bob, fixedPriceId, 75000));
-    const auto sold = app.domains().create(alice,
-                                           {{QLatin1String("name"), QStringLiteral("oldmaple.net")},
-                                            {QLatin1String("buy_now_cents"), 250000}},
-                                           now);
+    const auto sold =
+        waitFor(app.domains().create(alice,
+                                     {{QLatin1String("name"), QStringLiteral("oldmaple.net")},
+                                      {QLatin1String("buy_now_cents"), 250000}},
+                                     now));
     if (!firstBid || !secondBid || !pending || !sold) {
         *report = QStringLiteral("could not seed the marketplace");
         return false;
@@ -124,26 +125,26 @@ bool seedMarketplace(ServerApp &app, const QList<protocol::User> &users, QString
     const protocol::User &alice = users[0];
     const protocol::User &bob = users[1];
     const qint64 now = protocol::nowMs();
-    const auto auction =
+    const auto auction = waitFor(
         app.domains().create(alice,
                              {{QLatin1String("name"), QStringLiteral("sunrise.com")},
                               {QLatin1String("enable_bidding"), true},
                               {QLatin1String("min_increment_cents"), 500},
                               {QLatin1String("reserve_cents"), 150000},
                               {QLatin1String("ends_at"), protocol::isoUtc(now + 5 * 60 * 1000)}},
-                             now);
+                             now));
     const auto fixedPrice =
-        app.domains().create(alice,
-                             {{QLatin1String("name"), QStringLiteral("quietpine.io")},
-                              {QLatin1String("buy_now_cents"), 89900}},
-                             now);
+        waitFor(app.domains().create(alice,
+                                     {{QLatin1String("name"), QStringLiteral("quietpine.io")},
+                                      {QLatin1String("buy_now_cents"), 89900}},
+                                     now));
     if (!auction || !fixedPrice) {
         *report = (!auction ? auction.error() : fixedPrice.error()).message;
         return false;
     }
     const protocol::User &carol = users[2];
-    app.domains().watch(bob, auction->id, true);
-    app.domains().watch(carol, auction->id, true);
+    waitFor(app.domains().watch(bob, auction->id, true));
+    waitFor(app.domains().watch(carol, auction->id, true));
     return seedConversation(app, alice, bob, auction->id, now, report) &&
            seedDeals(app, users, auction->id, fixedPrice->id, now, report);
 }

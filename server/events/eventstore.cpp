@@ -148,12 +148,13 @@ public:
         : m_store(store)
         , m_ids(std::move(ids))
     {}
-    void run(Database &db) override
+    bool run(Database &db) override
     {
         m_written = db.savepoint([&]() -> Expected<Done> {
                           markPublished(db, m_ids, protocol::nowMs());
                           return Done{};
                       }).hasValue();
+        return m_written || !db.lastFailureWasTransient();
     }
     void finish(bool committed) override { m_store.marksWritten(m_ids, committed && m_written); }
 

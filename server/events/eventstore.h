@@ -178,12 +178,13 @@ public:
     }
     QFuture<Result> future() { return m_promise.future(); }
 
-    void run(Database &db) override
+    bool run(Database &db) override
     {
         EventBatch batch(db);
         m_result.emplace(db.savepoint([&] { return m_work(batch); }));
         if (m_result->hasValue())
             m_events = batch.events();
+        return m_result->hasValue() || !db.lastFailureWasTransient();
     }
 
     void finish(bool committed) override

@@ -76,18 +76,10 @@ QJsonObject AuctionService::auctionState(const Domain &domain, qint64 nowMs)
             {QLatin1String("server_time"), protocol::isoUtc(nowMs)}};
 }
 
-Expected<AuctionService::BidResult> AuctionService::placeBid(const protocol::User &bidder,
-                                                             qint64 domainId, qint64 amountCents,
-                                                             qint64 nowMs)
-{
-    return m_events.transaction([&](EventBatch &batch) -> Expected<BidResult> {
-        return bid(batch, bidder, domainId, amountCents, nowMs);
-    });
-}
-
-QFuture<Expected<AuctionService::BidResult>>
-AuctionService::placeBidLater(const protocol::User &bidder, qint64 domainId, qint64 amountCents,
-                              qint64 nowMs)
+QFuture<Expected<AuctionService::BidResult>> AuctionService::placeBid(const protocol::User &bidder,
+                                                                      qint64 domainId,
+                                                                      qint64 amountCents,
+                                                                      qint64 nowMs)
 {
     return m_events.transactionLater(
         [this, bidder, domainId, amountCents, nowMs](EventBatch &batch) -> Expected<BidResult> {

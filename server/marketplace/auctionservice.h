@@ -35,12 +35,10 @@ public:
         bool extended = false;
     };
 
-    Expected<BidResult> placeBid(const protocol::User &bidder, qint64 domainId, qint64 amountCents,
-                                 qint64 nowMs);
-    //! placeBid() on the writer thread (EventStore::transactionLater()): the future finishes
-    //! on this thread after the commit and the broadcast.
-    QFuture<Expected<BidResult>> placeBidLater(const protocol::User &bidder, qint64 domainId,
-                                               qint64 amountCents, qint64 nowMs);
+    //! On the writer thread (EventStore::transactionLater()): the future finishes on this thread
+    //! after the commit and the broadcast.
+    QFuture<Expected<BidResult>> placeBid(const protocol::User &bidder, qint64 domainId,
+                                          qint64 amountCents, qint64 nowMs);
     //! Closes every auction whose end has passed. Returns how many this call closed.
     int closeDueAuctions(qint64 nowMs);
     //! Broadcasts AuctionCountdown for live auctions that are due one: every 10 s, every second

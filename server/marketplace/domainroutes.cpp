@@ -10,13 +10,13 @@ namespace flippdeal::server {
 
 namespace {
 
-HttpResponse createDomain(const HttpRequest &request, DomainService &domains)
+HandlerResult createDomain(const HttpRequest &request, DomainService &domains)
 {
     const auto body = request.bodyObject();
     if (!body)
         return HttpResponse::error(body.error());
-    return respond(201, QLatin1String("domain"),
-                   domains.create(*request.user, *body, protocol::nowMs()));
+    return respondLater(201, QLatin1String("domain"),
+                        domains.create(*request.user, *body, protocol::nowMs()));
 }
 
 HttpResponse showDomain(const HttpRequest &request, DomainService &domains)
@@ -35,24 +35,26 @@ HttpResponse listLiveAuctions(const HttpRequest &request, DomainService &domains
     return respondList(domains.liveAuctions(protocol::nowMs(), *limit));
 }
 
-HttpResponse setWatching(const HttpRequest &request, DomainService &domains, bool watching)
+HandlerResult setWatching(const HttpRequest &request, DomainService &domains, bool watching)
 {
     const auto id = idOr404(request, QStringLiteral("Domain"));
     if (!id)
         return HttpResponse::error(id.error());
-    const auto domain = domains.watch(*request.user, *id, watching);
-    if (!domain)
-        return HttpResponse::error(domain.error());
-    return HttpResponse::json(
-        200, {{QLatin1String("domain"), domain->toJson()}, {QLatin1String("watching"), watching}});
+    return domains.watch(*request.user, *id, watching)
+        .then([watching](const Expected<Domain> &domain) {
+            if (!domain)
+                return HttpResponse::error(domain.error());
+            return HttpResponse::json(200, {{QLatin1String("domain"), domain->toJson()},
+                                            {QLatin1String("watching"), watching}});
+        });
 }
 
-HttpResponse watchDomain(const HttpRequest &request, DomainService &domains)
+HandlerResult watchDomain(const HttpRequest &request, DomainService &domains)
 {
     return setWatching(request, domains, true);
 }
 
-HttpResponse unwatchDomain(const HttpRequest &request, DomainService &domains)
+HandlerResult unwatchDomain(const HttpRequest &request, DomainService &domains)
 {
     return setWatching(request, domains, false);
 }

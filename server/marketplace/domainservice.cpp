@@ -65,23 +65,25 @@ bool DomainService::isValidDomainName(const QString &name)
     return pattern.match(name).hasMatch();
 }
 
-Expected<Domain> DomainService::create(const protocol::User &owner, const QJsonObject &body,
-                                       qint64 nowMs)
+QFuture<Expected<Domain>> DomainService::create(const protocol::User &owner,
+                                                const QJsonObject &body, qint64 nowMs)
 {
     auto domain = readNewDomain(body, nowMs);
     if (!domain)
-        return domain;
+        return QtFuture::makeReadyFuture(domain);
     domain->ownerId = owner.id;
     domain->createdAt = domain->updatedAt = nowMs;
-    return m_db.transaction([&]() -> Expected<Domain> {
-        if (domain->isLiveAuction(nowMs)) {
-            if (auto refusal = liveAuctionCapRefusal(owner.id, nowMs))
-                return *refusal;
-        }
-        domain->id = m_domains->insert(*domain);
-        qCInfo(lcMarketplace) << "domain" << domain->id << "listed by user" << owner.id;
-        return *domain;
-    });
+    return m_events.transactionLater(
+        [this, domain = *domain, nowMs](EventBatch &batch) mutable -> Expected<Domain> {
+            DomainTable domains(batch.db());
+            if (domain.isLiveAuction(nowMs)) {
+                if (auto refusal = liveAuctionCapRefusal(domains, domain.ownerId, nowMs))
+                    return *refusal;
+            }
+            domain.id = domains.insert(domain);
+            qCInfo(lcMarketplace) << "domain" << domain.id << "listed by user" << domain.ownerId;
+            return domain;
+        });
 }
 
 Expected<Domain> DomainService::readNewDomain(const QJsonObject &body, qint64 nowMs)
@@ -151,45 +153,61 @@ Expected<Domain> DomainService::get(const protocol::User &viewer, qint64 id)
     return ApiError::notFound(QStringLiteral("Domain not found."));
 }
 
-Expected<Domain> DomainService::watch(const protocol::User &user, qint64 domainId, bool watching)
+QFuture<Expected<Domain>> DomainService::watch(const protocol::User &user, qint64 domainId,
+                                               bool watching)
 {
-    auto domain = findVisible(domainId, user.id);
-    if (!domain)
-        return ApiError::notFound(QStringLiteral("Domain not found."));
-    return m_db.transaction([&]() -> Expected<Domain> {
-        if (watching)
-            m_domains->watch(domainId, user.id, protocol::nowMs());
-        else
-            m_domains->unwatch(domainId, user.id);
-        return *domain;
-    });
+    return m_events.transactionLater(
+        [userId = user.id, domainId, watching](EventBatch &batch) -> Expected<Domain> {
+            DomainTable domains(batch.db());
+            const auto domain = domains.find(domainId);
+            if (!domain || !domain->isVisibleTo(userId))
+                return ApiError::notFound(QStringLiteral("Domain not found."));
+            if (watching)
+                domains.watch(domainId, userId, protocol::nowMs());
+            else
+                domains.unwatch(domainId, userId);
+            return *domain;
+        });
 }
 
-Expected<Domain> DomainService::update(const protocol::User &user, qint64 domainId,
-                                       const QJsonObject &body, qint64 nowMs)
+QFuture<Expected<Domain>> DomainService::update(const protocol::User &user, qint64 domainId,
+                                                const QJsonObject &body, qint64 nowMs)
 {
-    auto domain = findVisible(domainId, user.id);
-    if (!domain)
+    return m_events
+        .transactionLater(
+            [this, userId = user.id, domainId, body, nowMs](EventBatch &batch) -> Expected<Domain> {
+                return edit(batch, userId, domainId, body, nowMs);
+            })
+        .then([](Expected<Domain> updated) -> Expected<Domain> {
+            // A failed write reads as a race; a busy writer's 503 stays one.
+            if (!updated && updated.error().status == 500)
+                return ApiError::conflict(
+                    QStringLiteral("The domain changed meanwhile; reload it."));
+            return updated;
+        });
+}
+
+Expected<Domain> DomainService::edit(EventBatch &batch, qint64 userId, qint64 domainId,
+                                     const QJsonObject &body, qint64 nowMs) const
+{
+    DomainTable domains(batch.db());
+    auto domain = domains.find(domainId);
+    if (!domain || !domain->isVisibleTo(userId))
         return ApiError::notFound(QStringLiteral("Domain not found."));
-    if (domain->ownerId != user.id)
+    if (domain->ownerId != userId)
         return ApiError::forbidden(QStringLiteral("Only the owner may edit this domain."));
     const bool wasLive = domain->isLiveAuction(nowMs);
     if (auto refusal = applyEdits(*domain, body, nowMs))
         return *refusal;
-    auto updated = m_events.transaction([&](EventBatch &batch) -> Expected<Domain> {
-        if (!wasLive && domain->isLiveAuction(nowMs)) { // a draft published, an auction revived
-            if (auto refusal = liveAuctionCapRefusal(user.id, nowMs))
-                return *refusal;
-        }
-        if (!m_domains->updateTerms(*domain))
-            return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
-                  {{"domain"_L1, domain->toJson()}});
-        return *domain;
-    });
-    if (!updated && updated.error().status >= 500) // as before: a failed write reads as a race
+    if (!wasLive && domain->isLiveAuction(nowMs)) { // a draft published, an auction revived
+        if (auto refusal = liveAuctionCapRefusal(domains, userId, nowMs))
+            return *refusal;
+    }
+    if (!domains.updateTerms(*domain))
         return ApiError::conflict(QStringLiteral("The domain changed meanwhile; reload it."));
-    return updated;
+    batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
+              {{"domain"_L1, domain->toJson()}});
+    return *domain;
 }
 
 std::optional<ApiError> DomainService::applyEdits(Domain &domain, const QJsonObject &body,
@@ -242,15 +260,16 @@ qint64 DomainService::liveAuctionCount(qint64 ownerId, qint64 nowMs)
     return m_domains->liveAuctionCount(ownerId, nowMs);
 }
 
-std::optional<ApiError> DomainService::liveAuctionCapRefusal(qint64 ownerId, qint64 nowMs)
+std::optional<ApiError> DomainService::liveAuctionCapRefusal(DomainTable &domains, qint64 ownerId,
+                                                             qint64 nowMs) const
 {
     // SQLite transactions start with BEGIN IMMEDIATE and so run one at a time; on PostgreSQL
     // the seller's row lock makes two listings at once count one after the other.
-    if (m_db.dialect() == Database::Dialect::Postgres)
-        SqlQuery(m_db, QStringLiteral("SELECT id FROM users WHERE id = ? FOR UPDATE"))
+    if (domains.database().dialect() == Database::Dialect::Postgres)
+        SqlQuery(domains.database(), QStringLiteral("SELECT id FROM users WHERE id = ? FOR UPDATE"))
             .bind(ownerId)
             .exec();
-    const qint64 live = liveAuctionCount(ownerId, nowMs);
+    const qint64 live = domains.liveAuctionCount(ownerId, nowMs);
     if (live < m_maxLiveAuctionsPerSeller)
         return std::nullopt;
     qCInfo(lcMarketplace) << "user" << ownerId << "refused a live auction:" << live

@@ -7,6 +7,7 @@
 
 #include "protocol/types.h"
 
+#include <QFuture>
 #include <QJsonObject>
 #include <QString>
 
@@ -28,7 +29,10 @@ public:
     DomainService(Database &db, EventStore &events);
     ~DomainService() override;
 
-    Expected<Domain> create(const protocol::User &owner, const QJsonObject &body, qint64 nowMs);
+    //! create(), watch() and update() run on the writer thread (EventStore::transactionLater());
+    //! the future finishes on this thread after the commit and the broadcast.
+    QFuture<Expected<Domain>> create(const protocol::User &owner, const QJsonObject &body,
+                                     qint64 nowMs);
     std::optional<Domain> find(qint64 id);
     //! The domain if `viewerId` may see it: a draft (with its reserve) is its owner's alone,
     //! and to everyone else it does not exist.
@@ -39,12 +43,12 @@ public:
     //! Auctions open for bids at `nowMs`, the soonest to end first.
     Expected<QList<Domain>> liveAuctions(qint64 nowMs, int limit);
     //! 404 for another user's draft.
-    Expected<Domain> watch(const protocol::User &user, qint64 domainId, bool watching);
+    QFuture<Expected<Domain>> watch(const protocol::User &user, qint64 domainId, bool watching);
     //! The owner's edits: `status` (draft → active, draft or active → cancelled while there
     //! are no bids) and, while there are no bids, `min_increment_cents`, `reserve_cents`,
     //! `buy_now_cents` and `ends_at`. Broadcasts DomainUpdated on `private-domain.{id}`.
-    Expected<Domain> update(const protocol::User &user, qint64 domainId, const QJsonObject &body,
-                            qint64 nowMs);
+    QFuture<Expected<Domain>> update(const protocol::User &user, qint64 domainId,
+                                     const QJsonObject &body, qint64 nowMs);
 
     std::optional<DomainView> visibleDomain(qint64 domainId, qint64 viewerId,
                                             qint64 nowMs) override;
@@ -69,8 +73,13 @@ private:
     //! its state does not allow.
     static std::optional<ApiError> applyEdits(Domain &domain, const QJsonObject &body,
                                               qint64 nowMs);
-    //! Inside a transaction: 409 when `ownerId` may not start one more live auction.
-    std::optional<ApiError> liveAuctionCapRefusal(qint64 ownerId, qint64 nowMs);
+    //! Inside `batch`'s transaction, on its connection (any thread): the rules, then the edit.
+    Expected<Domain> edit(EventBatch &batch, qint64 userId, qint64 domainId,
+                          const QJsonObject &body, qint64 nowMs) const;
+    //! Inside a transaction on `domains`' connection: 409 when `ownerId` may not start one more
+    //! live auction.
+    std::optional<ApiError> liveAuctionCapRefusal(DomainTable &domains, qint64 ownerId,
+                                                  qint64 nowMs) const;
 
     Database &m_db;
     std::unique_ptr<DomainTable> m_domains;

@@ -38,6 +38,8 @@ public:
     //! Owner, watcher, bidder or offer maker of the domain.
     bool isParticipant(qint64 userId, qint64 domainId);
 
+    //! The connection its statements run on.
+    Database &database() const { return m_db; }
     //! The columns of a Domain, for statements that join or filter in their own way.
     static const QString &selectDomains();
     static Domain fromRow(const class SqlQuery &row);

@@ -43,7 +43,7 @@ HandlerResult placeBid(const HttpRequest &request, AuctionService &auctions)
         return HttpResponse::error(input.error());
     const qint64 now = protocol::nowMs();
     // Committed by the writer thread; answered here once committed and announced.
-    return auctions.placeBidLater(*request.user, input->domainId, input->amountCents, now)
+    return auctions.placeBid(*request.user, input->domainId, input->amountCents, now)
         .then([now](const Expected<AuctionService::BidResult> &result) {
             if (!result)
                 return HttpResponse::error(result.error());
@@ -67,13 +67,13 @@ HttpResponse listBids(const HttpRequest &request, DomainService &domains, Auctio
     return respondList(auctions.bids(*id, *limit));
 }
 
-HttpResponse updateDomain(const HttpRequest &request, DomainService &domains)
+HandlerResult updateDomain(const HttpRequest &request, DomainService &domains)
 {
     const auto input = idAndBody(request, QStringLiteral("Domain"));
     if (!input)
         return HttpResponse::error(input.error());
-    return respond(200, QLatin1String("domain"),
-                   domains.update(*request.user, input->id, input->body, protocol::nowMs()));
+    return respondLater(200, QLatin1String("domain"),
+                        domains.update(*request.user, input->id, input->body, protocol::nowMs()));
 }
 
 HandlerResult makeOffer(const HttpRequest &request, OfferService &offers)

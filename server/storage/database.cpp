@@ -37,10 +37,16 @@ SqlQuery &SqlQuery::bindOptional(const std::optional<qint64> &value)
 
 SqlQuery &SqlQuery::exec()
 {
-    if (!m_query.exec())
-        throw DbError(QStringLiteral("exec failed: %1 in: %2")
-                          .arg(m_query.lastError().text(), m_sql)
-                          .toStdString());
+    if (!m_query.exec()) {
+        // PostgreSQL's SQLSTATEs for a lost race: deadlock_detected, serialization_failure,
+        // lock_not_available.
+        static const QStringList transientStates{QStringLiteral("40P01"), QStringLiteral("40001"),
+                                                 QStringLiteral("55P03")};
+        const QSqlError error = m_query.lastError();
+        throw DbError(
+            QStringLiteral("exec failed: %1 in: %2").arg(error.text(), m_sql).toStdString(),
+            transientStates.contains(error.nativeErrorCode()));
+    }
     return *this;
 }
 

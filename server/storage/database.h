@@ -24,6 +24,16 @@ class DbError : public std::runtime_error
 {
 public:
     using std::runtime_error::runtime_error;
+    //! `transient`: the statement lost a race that running it again may win (PostgreSQL's
+    //! deadlock_detected, serialization_failure, lock_not_available).
+    DbError(const std::string &what, bool transient)
+        : std::runtime_error(what)
+        , m_transient(transient)
+    {}
+    bool isTransient() const { return m_transient; }
+
+private:
+    bool m_transient = false;
 };
 
 class Database;
@@ -130,6 +140,9 @@ public:
     //! statements): a DbError is logged and becomes a 500.
     template <typename Work>
     std::invoke_result_t<Work> attempt(Work &&work);
+    //! Whether the last statement that failed in attempt() or savepoint() lost a race that a
+    //! second try may win (DbError::isTransient()).
+    bool lastFailureWasTransient() const { return m_lastFailureTransient; }
 
     //! \brief Runs `work`, which returns an Expected<T> and only reads, in one read transaction
     //! (one snapshot for all its statements): a DbError is logged and becomes a 500.
@@ -150,6 +163,7 @@ private:
     bool beginRead();
     void endRead();
     void logFailure(const DbError &error);
+    bool m_lastFailureTransient = false;
     bool migrateTo(int version);
 
     QSqlDatabase m_db;
@@ -199,9 +213,11 @@ Database::savepoint(Work &&work)
 template <typename Work>
 std::invoke_result_t<Work> Database::attempt(Work &&work)
 {
+    m_lastFailureTransient = false;
     try {
         return work();
     } catch (const DbError &error) {
+        m_lastFailureTransient = error.isTransient();
         logFailure(error);
         return ApiError::internal();
     }

@@ -97,27 +97,44 @@ std::vector<std::unique_ptr<WriteJob>> Writer::takeBatch()
 
 void Writer::runBatch(std::vector<std::unique_ptr<WriteJob>> jobs)
 {
-    const bool begun = m_db->begin();
-    if (begun) {
-        for (const auto &job : jobs)
-            job->run(*m_db);
-    }
-    {
-        // Held across the COMMIT: finishCommittedInOrder() on the owner's thread waits for this
-        // batch to be queued before it publishes a commit that came after it.
-        const std::lock_guard order(m_commitMutex);
-        const bool committed = begun && m_db->commit();
-        const std::lock_guard ended(m_endedMutex);
-        for (auto &job : jobs)
-            m_ended.push_back(Ended{std::move(job), committed});
-        if (committed)
-            m_committedJobs.fetch_add(jobs.size());
-    }
-    m_batches.fetch_add(1);
+    std::size_t from = 0;
+    while (from < jobs.size())
+        from = runTransaction(jobs, from);
     m_places.release(int(jobs.size()));
     if (!m_finishPosted.exchange(true))
         // By name: the call is built inside Qt, from nothing the writer thread wrote.
         QMetaObject::invokeMethod(this, "finishCommitted", Qt::QueuedConnection);
+}
+
+std::size_t Writer::runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs, std::size_t from)
+{
+    const bool begun = m_db->begin();
+    std::size_t to = begun ? from : jobs.size();
+    int retries = 0;
+    while (to < jobs.size()) {
+        if (jobs[to]->run(*m_db)) {
+            ++to;
+            retries = 0;
+        } else if (to > from) {
+            break; // commit the jobs before it (releasing their locks), then run it again first
+        } else if (++retries == MaxRaceRetries) {
+            ++to; // alone, it lost every time: it ends with its failure
+            retries = 0;
+        }
+    }
+    {
+        // Held across the COMMIT: finishCommittedInOrder() on the owner's thread waits for this
+        // transaction to be queued before it publishes a commit that came after it.
+        const std::lock_guard order(m_commitMutex);
+        const bool committed = begun && m_db->commit();
+        const std::lock_guard ended(m_endedMutex);
+        for (std::size_t i = from; i < to; ++i)
+            m_ended.push_back(Ended{std::move(jobs[i]), committed});
+        if (committed)
+            m_committedJobs.fetch_add(to - from);
+    }
+    m_batches.fetch_add(1);
+    return to;
 }
 
 void Writer::finishCommitted()

@@ -25,7 +25,10 @@ class WriteJob
 {
 public:
     virtual ~WriteJob() = default;
-    virtual void run(Database &db) = 0;
+    //! False when the job lost a race to another connection's transaction (a PostgreSQL
+    //! deadlock: DbError::isTransient()) and its writes were undone: the Writer commits the
+    //! jobs before it, releasing their locks, and runs it again first in a new transaction.
+    virtual bool run(Database &db) = 0;
     //! `committed`: whether the batch that ran this job committed. A job that never ran (the
     //! batch could not begin) is finished with false too.
     virtual void finish(bool committed) = 0;
@@ -101,6 +104,13 @@ private:
     //! Waits for jobs and takes up to m_maxBatch of them; empty when stopping with none left.
     std::vector<std::unique_ptr<WriteJob>> takeBatch();
     void runBatch(std::vector<std::unique_ptr<WriteJob>> jobs);
+    //! Runs jobs from `from` in one transaction, up to the end or to a job that lost a race
+    //! behind others; commits them and queues them for finishCommitted(). Returns where it
+    //! stopped.
+    std::size_t runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs, std::size_t from);
+    //! How often a job that lost a race alone in its transaction runs again before it is
+    //! finished with its failure.
+    static constexpr int MaxRaceRetries = 3;
 
     QString m_url;
     BoundedCount m_places;

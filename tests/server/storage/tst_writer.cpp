@@ -44,11 +44,12 @@ public:
         , m_log(log)
         , m_work(std::move(work))
     {}
-    void run(Database &db) override
+    bool run(Database &db) override
     {
         m_log.threads.insert(QThread::currentThread());
         if (m_work)
             m_work(db);
+        return true;
     }
     void finish(bool committed) override
     {
@@ -74,6 +75,11 @@ public:
         });
     }
     bool waitEntered() { return m_entered.tryAcquire(1, 10000); }
+    //! Submits the gate's job to `writer` and waits until the writer thread is inside it.
+    bool hold(Writer &writer, RecordingJob::Log &log)
+    {
+        return writer.submit(job(log)) && waitEntered();
+    }
     void release() { m_open.release(); }
 
 private:
@@ -212,8 +218,7 @@ private Q_SLOTS:
         QVERIFY2(writer.start(), qPrintable(writer.errorString()));
         RecordingJob::Log log;
         Gate gate;
-        QVERIFY(writer.submit(gate.job(log)));
-        QVERIFY(gate.waitEntered());
+        QVERIFY(gate.hold(writer, log));
         constexpr int Jobs = 20;
         for (int i = 1; i <= Jobs; ++i)
             QVERIFY(writer.submit(std::make_unique<RecordingJob>(
@@ -242,8 +247,7 @@ private Q_SLOTS:
         Gate gate;
         Writer &writer = m_server->app().writer();
         EventStore &events = m_server->app().events();
-        QVERIFY(writer.submit(gate.job(log)));
-        QVERIFY(gate.waitEntered());
+        QVERIFY(gate.hold(writer, log));
         const quint64 batchesBefore = writer.batchCount();
         auto kept = events.transactionLater([](EventBatch &batch) -> Expected<qint64> {
             insertSequence(batch.db(), QStringLiteral("kept"));
@@ -416,8 +420,7 @@ private Q_SLOTS:
         Gate gate;
         Writer &writer = m_server->app().writer();
         MessageService &messages = m_server->app().messages();
-        QVERIFY(writer.submit(gate.job(log)));
-        QVERIFY(gate.waitEntered());
+        QVERIFY(gate.hold(writer, log));
         const quint64 batchesBefore = writer.batchCount();
         QList<QFuture<Expected<SentMessage>>> sent;
         for (int i = 0; i < 4; ++i)
@@ -447,9 +450,10 @@ private Q_SLOTS:
         QCOMPARE(*seq, 8);
     }
 
-    //! Every marketplace write a user makes (bids, offers and answers, escrow steps, read
-    //! marks) is handed to the writer thread: while it is full, each answers a 503 with a
-    //! Retry-After at once, having written nothing; once it has room, each succeeds.
+    //! Every marketplace write a user makes (listings and their edits, watching, bids, offers
+    //! and answers, escrow steps, read marks) is handed to the writer thread: while it is full,
+    //! each answers a 503 with a Retry-After at once, having written nothing; once it has room,
+    //! each succeeds.
     void marketWritesGoThroughTheWriter()
     {
         const Session alice = m_server->registerUser(QStringLiteral("alice"));
@@ -503,6 +507,10 @@ private Q_SLOTS:
             {"PATCH", u"/api/messages/%1/read"_s.arg(message), {}, alice.token},
             {"PATCH", u"/api/notifications/%1/read"_s.arg(note), {}, alice.token},
             {"POST", u"/api/notifications/read-all"_s, {}, alice.token},
+            {"POST", u"/api/domains"_s, {{"name"_L1, u"writer-new.com"_s}}, alice.token, 201},
+            {"PATCH", u"/api/domains/%1"_s.arg(unsold), {{"buy_now_cents"_L1, 5000}}, alice.token},
+            {"POST", u"/api/domains/%1/watch"_s.arg(auction), {}, bob.token},
+            {"DELETE", u"/api/domains/%1/watch"_s.arg(auction), {}, bob.token},
         };
         RecordingJob::Log log;
         Gate gate;
@@ -544,13 +552,12 @@ private Q_SLOTS:
         RecordingJob::Log log;
         Gate gate;
         Writer &writer = m_server->app().writer();
-        QVERIFY(writer.submit(gate.job(log)));
-        QVERIFY(gate.waitEntered());
+        QVERIFY(gate.hold(writer, log));
         const quint64 batchesBefore = writer.batchCount();
         QList<QFuture<Expected<AuctionService::BidResult>>> placed;
         for (const Session &bidder : bidders)
-            placed.append(m_server->app().auctions().placeBidLater(bidder.user, auction, 700,
-                                                                   protocol::nowMs()));
+            placed.append(
+                m_server->app().auctions().placeBid(bidder.user, auction, 700, protocol::nowMs()));
         gate.release();
         int won = 0;
         for (const auto &future : placed) {
@@ -564,6 +571,67 @@ private Q_SLOTS:
         QCOMPARE(writer.batchCount(), batchesBefore + 2); // the gate's, then the four bids'
         const Reply bids = m_server->get(u"/api/domains/%1/bids"_s.arg(auction), alice.token);
         QCOMPARE(bids.json.value("data"_L1).toArray().size(), 1);
+    }
+
+    //! PostgreSQL: a job that deadlocks with another connection's transaction (the writer's
+    //! transaction holds the rows of the jobs before it until its commit) is undone; the jobs
+    //! before it commit, releasing their locks, and it runs again in a transaction of its own.
+    //! The writer waits first, so PostgreSQL's deadlock check (after deadlock_timeout, 1 s)
+    //! picks it as the one to fail.
+    void jobLosingADeadlockRunsAgainAfterTheJobsBeforeItCommit()
+    {
+        if (!m_server->isPostgres())
+            QSKIP("needs PostgreSQL's row locks (FLIPPDEAL_TEST_DATABASE)");
+        const Session first = m_server->registerUser(QStringLiteral("first"));
+        const Session second = m_server->registerUser(QStringLiteral("second"));
+        Database other;
+        Database watcher;
+        QVERIFY(other.open(url()) && watcher.open(url()));
+        const auto rename = [](Database &db, qint64 id, const QString &name) {
+            SqlQuery(db, u"UPDATE users SET name = ? WHERE id = ?"_s).bind(name).bind(id).exec();
+        };
+        QVERIFY(other.begin());
+        rename(other, second.user.id, u"other's"_s); // the other transaction holds `second`
+
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(gate.hold(writer, log));
+        const quint64 batchesBefore = writer.batchCount();
+        QSemaphore secondTried;
+        EventStore &events = m_server->app().events();
+        auto takesFirst = events.transactionLater([&](EventBatch &batch) -> Expected<Done> {
+            rename(batch.db(), first.user.id, u"writer's"_s);
+            return Done{};
+        });
+        auto takesSecond = events.transactionLater([&](EventBatch &batch) -> Expected<Done> {
+            secondTried.release();
+            rename(batch.db(), second.user.id, u"writer's"_s); // waits for the other
+            return Done{};
+        });
+        gate.release();
+        QVERIFY(secondTried.tryAcquire(1, 10000));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return SqlQuery(watcher, u"SELECT COUNT(*) FROM pg_locks WHERE NOT granted"_s)
+                           .scalar() > 0;
+            },
+            10000));
+        // Now the other waits for `first`, which the writer holds: a deadlock. The writer's
+        // statement fails, `takesFirst` commits, and this goes on.
+        rename(other, first.user.id, u"other's"_s);
+        QVERIFY(other.commit());
+        QVERIFY(resultOf(takesFirst));
+        QVERIFY(resultOf(takesSecond));
+        QVERIFY(secondTried.tryAcquire(1, 0));            // it ran twice
+        QCOMPARE(writer.batchCount(), batchesBefore + 3); // the gate's, then two for the pair
+        const auto nameOf = [&](qint64 id) {
+            SqlQuery query(watcher, u"SELECT name FROM users WHERE id = ?"_s);
+            query.bind(id).exec();
+            return query.next() ? query.text(0) : QString();
+        };
+        QCOMPARE(nameOf(first.user.id), u"other's"_s); // the writer's commit came first
+        QCOMPARE(nameOf(second.user.id), u"writer's"_s);
     }
 
     void unopenableDatabaseFailsToStart()
