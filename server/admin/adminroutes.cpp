@@ -136,14 +136,14 @@ HttpResponse listDisputedEscrows(const HttpRequest &, AdminService &admin)
     return respondList(Expected<QJsonArray>(admin.disputedEscrows()));
 }
 
-HandlerResult resolveEscrow(const HttpRequest &request, AdminService &admin)
+HttpResponse resolveEscrow(const HttpRequest &request, AdminService &admin)
 {
     const auto input = idAndBody(request, QStringLiteral("Escrow"));
     if (!input)
         return HttpResponse::error(input.error());
-    return respondLater(admin.resolveEscrow(*request.user, input->id,
-                                            input->body.value(QLatin1String("outcome")).toString(),
-                                            input->body.value(QLatin1String("reason")).toString()));
+    return respond(admin.resolveEscrow(*request.user, input->id,
+                                       input->body.value(QLatin1String("outcome")).toString(),
+                                       input->body.value(QLatin1String("reason")).toString()));
 }
 
 HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)

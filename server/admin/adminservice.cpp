@@ -209,28 +209,24 @@ QJsonArray AdminService::disputedEscrows()
     return result;
 }
 
-QFuture<Expected<QJsonObject>> AdminService::resolveEscrow(const protocol::User &admin,
-                                                           qint64 escrowId, const QString &outcome,
-                                                           const QString &reason)
+Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, qint64 escrowId,
+                                                  const QString &outcome, const QString &reason)
 {
-    using Result = Expected<QJsonObject>;
     const auto action = fromString<EscrowAction>(outcome);
     if (action != EscrowAction::Release && action != EscrowAction::Refund)
-        return QtFuture::makeReadyFuture(Result(ApiError::validation(
-            QStringLiteral("outcome"), QStringLiteral("The outcome must be release or refund."))));
+        return ApiError::validation(QStringLiteral("outcome"),
+                                    QStringLiteral("The outcome must be release or refund."));
     if (reason.trimmed().isEmpty() || reason.size() > 1000)
-        return QtFuture::makeReadyFuture(Result(ApiError::validation(
-            QStringLiteral("reason"), QStringLiteral("Give a reason of 1 to 1000 characters."))));
+        return ApiError::validation(QStringLiteral("reason"),
+                                    QStringLiteral("Give a reason of 1 to 1000 characters."));
     // The reason goes into a text column, where PostgreSQL refuses U+0000 (a 500 otherwise).
     if (reason.contains(QChar(0)))
-        return QtFuture::makeReadyFuture(Result(ApiError::validation(
-            QStringLiteral("reason"), QStringLiteral("The reason contains a NUL character."))));
-    return m_escrows.transition(admin, escrowId, *action, reason.trimmed())
-        .then([](const Expected<Escrow> &escrow) -> Result {
-            if (!escrow)
-                return escrow.error();
-            return QJsonObject{{QLatin1String("escrow"), escrow->toJson()}};
-        });
+        return ApiError::validation(QStringLiteral("reason"),
+                                    QStringLiteral("The reason contains a NUL character."));
+    const auto escrow = m_escrows.transition(admin, escrowId, *action, reason.trimmed());
+    if (!escrow)
+        return escrow.error();
+    return QJsonObject{{QLatin1String("escrow"), escrow->toJson()}};
 }
 
 Expected<QJsonArray> AdminService::liveAuctions(qint64 nowMs, int limit)

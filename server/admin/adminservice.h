@@ -9,7 +9,6 @@
 #include "protocol/types.h"
 
 #include <QElapsedTimer>
-#include <QFuture>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -65,9 +64,8 @@ public:
     QJsonArray disputedEscrows();
     //! `outcome` is `release` (to the seller) or `refund` (to the buyer); recorded with `reason`
     //! in the escrow's audit trail under the admin's name.
-    //! On the writer thread, as EscrowService::transition().
-    QFuture<Expected<QJsonObject>> resolveEscrow(const protocol::User &admin, qint64 escrowId,
-                                                 const QString &outcome, const QString &reason);
+    Expected<QJsonObject> resolveEscrow(const protocol::User &admin, qint64 escrowId,
+                                        const QString &outcome, const QString &reason);
 
     Expected<QJsonArray> liveAuctions(qint64 nowMs, int limit);
     Expected<QJsonObject> cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs);

@@ -146,7 +146,7 @@ void EscrowService::announce(EventBatch &batch, const Escrow &escrow)
 }
 
 void EscrowService::notifyParties(EventBatch &batch, const Escrow &escrow, EscrowStatus from,
-                                  EscrowAction action, std::optional<qint64> actor) const
+                                  EscrowAction action, std::optional<qint64> actor)
 {
     const QJsonObject data{{"escrow_id"_L1, escrow.id},
                            {"domain_id"_L1, escrow.domainId},
@@ -179,7 +179,8 @@ Escrow EscrowService::open(EventBatch &batch, qint64 domainId, qint64 buyerId, q
     e.source = source;
     e.offerId = offerId;
     e.createdAt = e.updatedAt = protocol::nowMs();
-    EscrowTable escrows(batch.db()); // the batch's connection: any thread
+    EscrowTable escrows(
+        batch.db()); // the batch's connection: any thread (an offer's, on the writer)
     e.id = escrows.insert(e);
     escrows.addEvent(e.id, std::nullopt, e.status, std::nullopt, source, e.createdAt);
     announce(batch, e);
@@ -214,29 +215,24 @@ Expected<Escrow> EscrowService::get(const protocol::User &user, qint64 escrowId)
     return escrow;
 }
 
-QFuture<Expected<Escrow>> EscrowService::transition(const protocol::User &user, qint64 escrowId,
-                                                    EscrowAction action, const QString &reason)
+Expected<Escrow> EscrowService::transition(const protocol::User &user, qint64 escrowId,
+                                           EscrowAction action, const QString &reason)
 {
     if (action == EscrowAction::Fund)
-        return QtFuture::makeReadyFuture(fund(user, escrowId, reason));
-    return m_events
-        .transactionLater([this, user, escrowId, action, reason](EventBatch &batch) {
-            return applyTransition(batch, user, escrowId, action, reason);
-        })
-        .then([userId = user.id, escrowId, action](Expected<Escrow> result) {
-            if (result)
-                qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user"
-                                      << userId << "->" << toString(result->status);
-            return result;
-        });
+        return fund(user, escrowId, reason);
+    auto result = m_events.transaction(
+        [&](EventBatch &batch) { return applyTransition(batch, user, escrowId, action, reason); });
+    if (result)
+        qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user" << user.id
+                              << "->" << toString(result->status);
+    return result;
 }
 
 Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protocol::User &user,
                                                 qint64 escrowId, EscrowAction action,
-                                                const QString &reason) const
+                                                const QString &reason)
 {
-    EscrowTable escrows(batch.db()); // the batch's connection: the writer thread's
-    auto escrow = escrows.find(escrowId);
+    auto escrow = m_escrows.find(escrowId);
     if (!escrow)
         return escrowNotFound();
     if (auto refusal = refusalFor(user, *escrow, ruleFor(action)))
@@ -249,23 +245,23 @@ Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protoco
     const EscrowStatus from = escrow->status;
     escrow->status = ruleFor(action).to;
     escrow->updatedAt = protocol::nowMs();
-    if (!escrows.updateStatus(*escrow, from)) // someone else moved it first
+    if (!m_escrows.updateStatus(*escrow, from)) // someone else moved it first
         return ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
-    escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
-    afterTransition(batch.db(), *escrow);
+    m_escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
+    afterTransition(*escrow);
     announce(batch, *escrow);
     notifyParties(batch, *escrow, from, action, user.id);
     return *escrow;
 }
 
-void EscrowService::afterTransition(Database &db, const Escrow &escrow)
+void EscrowService::afterTransition(const Escrow &escrow)
 {
     const QJsonObject payload{{"escrow_id"_L1, escrow.id}};
     if (escrow.status == EscrowStatus::Completed) {
-        JobQueue::enqueue(db, PayoutJob, payload, escrow.updatedAt);
-        DomainTable(db).setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
+        JobQueue::enqueue(m_db, PayoutJob, payload, escrow.updatedAt);
+        m_domains.setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
     } else if (escrow.status == EscrowStatus::Refunded) {
-        JobQueue::enqueue(db, RefundJob, payload, escrow.updatedAt);
+        JobQueue::enqueue(m_db, RefundJob, payload, escrow.updatedAt);
     }
 }
 

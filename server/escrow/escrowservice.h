@@ -8,7 +8,6 @@
 
 #include "protocol/types.h"
 
-#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -65,10 +64,8 @@ public:
     //! `fund` charges the buyer first: the escrow comes back `funded` when the charge settled,
     //! still `pending_funding` with `chargeStatus` pending while it has not (the caller answers
     //! 202), and 409 when the provider declined it or charged another amount.
-    //! Every action but `fund` runs on the writer thread (EventStore::transactionLater()); the
-    //! future finishes on this thread after the commit and the broadcasts.
-    QFuture<Expected<Escrow>> transition(const protocol::User &user, qint64 escrowId,
-                                         EscrowAction action, const QString &reason = {});
+    Expected<Escrow> transition(const protocol::User &user, qint64 escrowId, EscrowAction action,
+                                const QString &reason = {});
     //! Escrows in dispute, for operators.
     QList<Escrow> disputed();
 
@@ -89,10 +86,10 @@ private:
     Expected<Escrow> loadForJob(qint64 escrowId);
     //! Inside a transaction: every transition but `fund`.
     Expected<Escrow> applyTransition(EventBatch &batch, const protocol::User &user, qint64 escrowId,
-                                     EscrowAction action, const QString &reason) const;
+                                     EscrowAction action, const QString &reason);
     //! Inside a transaction: what follows from `escrow` having just become completed (the
     //! payout job, the domain sold) or refunded (the refund job).
-    static void afterTransition(Database &db, const Escrow &escrow);
+    void afterTransition(const Escrow &escrow);
     Expected<Escrow> fund(const protocol::User &user, qint64 escrowId, const QString &reason);
     //! Records `charge` on a pending escrow and funds it when it is settled for the escrow's
     //! amount; `actor` is the buyer, or nothing for the settle job. Declined charges and charges
@@ -108,7 +105,7 @@ private:
     static void announce(EventBatch &batch, const Escrow &escrow);
     //! Inside a transaction: `escrow.updated` to the parties other than `actor`.
     void notifyParties(EventBatch &batch, const Escrow &escrow, EscrowStatus from,
-                       EscrowAction action, std::optional<qint64> actor) const;
+                       EscrowAction action, std::optional<qint64> actor);
 
     Database &m_db;
     EscrowTable m_escrows;

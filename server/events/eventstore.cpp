@@ -250,13 +250,18 @@ void EventStore::addTransient(const BroadcastEvent &event)
         m_broadcaster.broadcast(event);
         return;
     }
+    relayTransient(m_db, event);
+}
+
+void EventStore::relayTransient(Database &db, const BroadcastEvent &event)
+{
     const qint64 now = protocol::nowMs();
     // Without a serve node nobody empties the relay: stale beats go here, so it stays small.
-    SqlQuery(m_db, QStringLiteral("DELETE FROM transient_events WHERE created_at < ?"))
+    SqlQuery(db, QStringLiteral("DELETE FROM transient_events WHERE created_at < ?"))
         .bind(now - TransientMaxAgeMs)
         .exec();
-    SqlQuery(m_db, QStringLiteral("INSERT INTO transient_events (channel, event, data, created_at) "
-                                  "VALUES (?, ?, ?, ?)"))
+    SqlQuery(db, QStringLiteral("INSERT INTO transient_events (channel, event, data, created_at) "
+                                "VALUES (?, ?, ?, ?)"))
         .bind(event.channel)
         .bind(event.event)
         .bind(QString::fromUtf8(event.data))

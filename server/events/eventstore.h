@@ -119,6 +119,9 @@ public:
     //! from any process: broadcast at once where this process publishes, else, inside the
     //! caller's transaction, handed to the serve nodes through `transient_events`.
     void addTransient(const BroadcastEvent &event);
+    //! The relay half of addTransient(): writes `event` to `transient_events` on `db`, inside
+    //! the caller's transaction (any thread: the writer's jobs use their batch's connection).
+    static void relayTransient(Database &db, const BroadcastEvent &event);
     //! How long a relayed transient event is worth sending: the next countdown beat, at most
     //! 10 s later, supersedes it anyway.
     static constexpr qint64 TransientMaxAgeMs = 3000;
@@ -184,7 +187,10 @@ public:
         m_result.emplace(db.savepoint([&] { return m_work(batch); }));
         if (m_result->hasValue())
             m_events = batch.events();
-        return m_result->hasValue() || !db.lastFailureWasTransient();
+        // Run again only for a lost race: a failed statement (500) that may succeed next time,
+        // not a refusal of the work's own.
+        return m_result->hasValue() || m_result->error().status != 500 ||
+               !db.lastFailureWasTransient();
     }
 
     void finish(bool committed) override

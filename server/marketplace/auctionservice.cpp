@@ -81,9 +81,16 @@ QFuture<Expected<AuctionService::BidResult>> AuctionService::placeBid(const prot
                                                                       qint64 amountCents,
                                                                       qint64 nowMs)
 {
-    return m_events.transactionLater(
-        [this, bidder, domainId, amountCents, nowMs](EventBatch &batch) -> Expected<BidResult> {
-            return bid(batch, bidder, domainId, amountCents, nowMs);
+    return m_events
+        .transactionLater(
+            [this, bidder, domainId, amountCents, nowMs](EventBatch &batch) -> Expected<BidResult> {
+                return bid(batch, bidder, domainId, amountCents, nowMs);
+            })
+        .then([domainId](Expected<BidResult> result) {
+            if (result) // logged once committed
+                qCInfo(lcMarketplace) << "bid" << result->bid.id << "of" << result->bid.amountCents
+                                      << "on domain" << domainId;
+            return result;
         });
 }
 
@@ -101,11 +108,8 @@ Expected<AuctionService::BidResult> AuctionService::bid(EventBatch &batch,
             return *refusal;
         // Nothing when another bid got in first (another connection, on PostgreSQL): each
         // statement of this transaction sees the commits before it, so read the auction again.
-        if (auto result = recordBid(batch, *domain, bidder, amountCents, nowMs)) {
-            qCInfo(lcMarketplace) << "bid" << result->bid.id << "of" << amountCents << "on domain"
-                                  << domainId;
+        if (auto result = recordBid(batch, *domain, bidder, amountCents, nowMs))
             return *result;
-        }
     }
     return ApiError::conflict(QStringLiteral("Too many simultaneous bids; try again."));
 }
@@ -295,38 +299,52 @@ int AuctionService::broadcastCountdowns(qint64 nowMs)
 
 bool AuctionService::sendCountdown(qint64 domainId, qint64 nowMs)
 {
+    // One claim per auction at a time: the next tick finds the beat still due until it commits.
+    if (m_beatsInFlight.contains(domainId))
+        return false;
+    m_beatsInFlight.insert(domainId);
+    // The claim is written on the writer thread (in place where there is none), so a tick never
+    // waits for the write lock on the event loop.
+    m_events
+        .transactionLater([this, domainId, nowMs](EventBatch &batch) -> Expected<BroadcastEvent> {
+            return claimCountdown(batch, domainId, nowMs);
+        })
+        .then([this, domainId](const Expected<BroadcastEvent> &beat) {
+            m_beatsInFlight.remove(domainId);
+            if (beat && m_events.isPublishing())
+                m_events.addTransient(*beat); // after the commit, like every broadcast
+        });
+    return true;
+}
+
+Expected<BroadcastEvent> AuctionService::claimCountdown(EventBatch &batch, qint64 domainId,
+                                                        qint64 nowMs) const
+{
     // A countdown is a clock beat that the next one supersedes: it is not stored in the history
     // and carries no seq, so 1 500 auctions do not write 9 000 history rows a minute. Only the
     // claim below is written.
-    const auto beat = m_db.transaction([&]() -> Expected<BroadcastEvent> {
-        const auto domain = m_domains.find(domainId);
-        if (!domain || !domain->isLiveAuction(nowMs))
-            return ApiError::conflict(QStringLiteral("not live"));
-        const qint64 remainingMs = *domain->endsAt - nowMs;
-        // Claim this beat in the database, so that of several schedulers (nodes, the standalone
-        // command) exactly one sends it.
-        if (!m_auctions.claimCountdown(domainId, nowMs,
-                                       AuctionTable::countdownInterval(remainingMs)))
-            return ApiError::conflict(QStringLiteral("claimed elsewhere"));
-        const BroadcastEvent event{
-            protocol::Channels::auction(domainId),
-            protocol::EventName::AuctionCountdown,
-            protocol::toJson(
-                QJsonObject{{"domain_id"_L1, domainId},
-                            {"ends_at"_L1, protocol::isoUtc(*domain->endsAt)},
-                            {"server_time"_L1, protocol::isoUtc(nowMs)},
-                            {"seconds_remaining"_L1, qint64(std::ceil(remainingMs / 1000.0))}}),
-            0,
-            {}};
-        if (!m_events.isPublishing())
-            m_events.addTransient(event); // relayed, with the claim, to the serve nodes
-        return event;
-    });
-    if (!beat)
-        return false;
-    if (m_events.isPublishing())
-        m_events.addTransient(*beat); // after the commit, like every broadcast
-    return true;
+    const auto domain = DomainTable(batch.db()).find(domainId);
+    if (!domain || !domain->isLiveAuction(nowMs))
+        return ApiError::conflict(QStringLiteral("not live"));
+    const qint64 remainingMs = *domain->endsAt - nowMs;
+    // Claim this beat in the database, so that of several schedulers (nodes, the standalone
+    // command) exactly one sends it.
+    if (!AuctionTable(batch.db())
+             .claimCountdown(domainId, nowMs, AuctionTable::countdownInterval(remainingMs)))
+        return ApiError::conflict(QStringLiteral("claimed elsewhere"));
+    const BroadcastEvent event{
+        protocol::Channels::auction(domainId),
+        protocol::EventName::AuctionCountdown,
+        protocol::toJson(
+            QJsonObject{{"domain_id"_L1, domainId},
+                        {"ends_at"_L1, protocol::isoUtc(*domain->endsAt)},
+                        {"server_time"_L1, protocol::isoUtc(nowMs)},
+                        {"seconds_remaining"_L1, qint64(std::ceil(remainingMs / 1000.0))}}),
+        0,
+        {}};
+    if (!m_events.isPublishing()) // relayed, with the claim, to the serve nodes
+        EventStore::relayTransient(batch.db(), event);
+    return event;
 }
 
 } // namespace flippdeal::server

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "gateway/broadcaster.h"
 #include "marketplace/auctiontable.h"
 #include "marketplace/domainservice.h"
 
@@ -10,6 +11,7 @@
 #include <QFuture>
 #include <QHash>
 #include <QJsonObject>
+#include <QSet>
 
 namespace flippdeal::server {
 
@@ -42,7 +44,7 @@ public:
     //! Closes every auction whose end has passed. Returns how many this call closed.
     int closeDueAuctions(qint64 nowMs);
     //! Broadcasts AuctionCountdown for live auctions that are due one: every 10 s, every second
-    //! in the last minute. Returns how many were sent.
+    //! in the last minute. Returns how many claims were handed to the writer.
     int broadcastCountdowns(qint64 nowMs);
     Expected<QList<Bid>> bids(qint64 domainId, int limit);
 
@@ -69,7 +71,10 @@ private:
     bool closeOne(qint64 domainId, qint64 nowMs);
     //! Inside the closing transaction: the winner's escrow, the notifications, AuctionEnded.
     void announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs);
+    //! Hands the claim of one beat to the writer; false while an earlier one is still there.
     bool sendCountdown(qint64 domainId, qint64 nowMs);
+    //! Inside `batch`'s transaction, on its connection: claims the beat, returns it.
+    Expected<BroadcastEvent> claimCountdown(EventBatch &batch, qint64 domainId, qint64 nowMs) const;
 
     Database &m_db;
     AuctionTable m_auctions;
@@ -78,6 +83,7 @@ private:
     EscrowService &m_escrows;
     DomainService &m_domains;
     qint64 m_antiSnipeMs;
+    QSet<qint64> m_beatsInFlight; // countdown claims handed to the writer, not yet ended
 };
 
 } // namespace flippdeal::server

@@ -24,17 +24,26 @@ QString preview(const QString &body)
     return body.left(PreviewLength - 1) + QChar(0x2026);
 }
 
+//! The 422 for a raw body too long to parse, or nothing (one comparison).
+std::optional<ApiError> rawLengthRefusal(const QString &body)
+{
+    const MarkupLimits limits;
+    if (body.size() <= limits.maxLength)
+        return std::nullopt;
+    return ApiError::validation(
+        QStringLiteral("body"),
+        QStringLiteral("The body may not be longer than %1 characters before HTML is removed.")
+            .arg(limits.maxLength));
+}
+
 //! The plain text of a message body, or the 422 that says why there is none. The raw body is
 //! measured before the HTML parser sees it: parsing hostile markup is the most expensive thing
 //! a client can ask for.
 Expected<QString> plainTextOf(const QString &body)
 {
+    if (auto refusal = rawLengthRefusal(body))
+        return *refusal;
     const MarkupLimits limits;
-    if (body.size() > limits.maxLength)
-        return ApiError::validation(
-            QStringLiteral("body"),
-            QStringLiteral("The body may not be longer than %1 characters before HTML is removed.")
-                .arg(limits.maxLength));
     const std::optional<QString> sanitized = htmlToPlainText(body, limits);
     if (!sanitized)
         return ApiError::validation(
@@ -102,6 +111,8 @@ QFuture<Expected<SentMessage>> MessageService::sendLater(const protocol::User &s
         return QtFuture::makeReadyFuture(Result(*refusal));
     if (body.size() <= InlineSanitizeLength)
         return recordLater(sender, toUserId, domainId, plainTextOf(body), nowMs, clientId);
+    if (auto refusal = rawLengthRefusal(body)) // cheap: refused here, taking no pool place
+        return QtFuture::makeReadyFuture(Result(*refusal));
     if (m_sanitizer.isFull())
         return QtFuture::makeReadyFuture(Result(ApiError{
             503,

@@ -203,6 +203,7 @@ template <typename Work>
 requires ExpectedType<std::invoke_result_t<Work>> std::invoke_result_t<Work>
 Database::savepoint(Work &&work)
 {
+    m_lastFailureTransient = false;
     if (!beginSavepoint())
         return ApiError::internal();
     auto result = attempt(std::forward<Work>(work));

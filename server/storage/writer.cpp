@@ -98,30 +98,24 @@ std::vector<std::unique_ptr<WriteJob>> Writer::takeBatch()
 void Writer::runBatch(std::vector<std::unique_ptr<WriteJob>> jobs)
 {
     std::size_t from = 0;
-    while (from < jobs.size())
-        from = runTransaction(jobs, from);
-    m_places.release(int(jobs.size()));
-    if (!m_finishPosted.exchange(true))
-        // By name: the call is built inside Qt, from nothing the writer thread wrote.
-        QMetaObject::invokeMethod(this, "finishCommitted", Qt::QueuedConnection);
+    int lost = 0; // times the job at `from` lost a race, first in its transaction
+    while (from < jobs.size()) {
+        const std::size_t to = runTransaction(jobs, from, lost + 1 >= MaxRaceTries);
+        lost = to == from ? lost + 1 : 0;
+        from = to;
+    }
 }
 
-std::size_t Writer::runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs, std::size_t from)
+std::size_t Writer::runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs, std::size_t from,
+                                   bool lastTry)
 {
     const bool begun = m_db->begin();
     std::size_t to = begun ? from : jobs.size();
-    int retries = 0;
-    while (to < jobs.size()) {
-        if (jobs[to]->run(*m_db)) {
-            ++to;
-            retries = 0;
-        } else if (to > from) {
-            break; // commit the jobs before it (releasing their locks), then run it again first
-        } else if (++retries == MaxRaceRetries) {
-            ++to; // alone, it lost every time: it ends with its failure
-            retries = 0;
-        }
-    }
+    // A job that lost a race ends the transaction before it: the jobs before it commit,
+    // releasing their locks, and it runs again first in a new one. On its last try it ends
+    // with its failure.
+    while (to < jobs.size() && (jobs[to]->run(*m_db) || (to == from && lastTry)))
+        ++to;
     {
         // Held across the COMMIT: finishCommittedInOrder() on the owner's thread waits for this
         // transaction to be queued before it publishes a commit that came after it.
@@ -134,6 +128,10 @@ std::size_t Writer::runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs,
             m_committedJobs.fetch_add(to - from);
     }
     m_batches.fetch_add(1);
+    m_places.release(int(to - from));
+    if (to > from && !m_finishPosted.exchange(true))
+        // By name: the call is built inside Qt, from nothing the writer thread wrote.
+        QMetaObject::invokeMethod(this, "finishCommitted", Qt::QueuedConnection);
     return to;
 }
 

@@ -105,12 +105,13 @@ private:
     std::vector<std::unique_ptr<WriteJob>> takeBatch();
     void runBatch(std::vector<std::unique_ptr<WriteJob>> jobs);
     //! Runs jobs from `from` in one transaction, up to the end or to a job that lost a race
-    //! behind others; commits them and queues them for finishCommitted(). Returns where it
-    //! stopped.
-    std::size_t runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs, std::size_t from);
-    //! How often a job that lost a race alone in its transaction runs again before it is
-    //! finished with its failure.
-    static constexpr int MaxRaceRetries = 3;
+    //! (which is not counted in); commits them and queues them for finishCommitted(). With
+    //! `lastTry`, a first job that loses ends with its failure. Returns where it stopped.
+    std::size_t runTransaction(std::vector<std::unique_ptr<WriteJob>> &jobs, std::size_t from,
+                               bool lastTry);
+    //! How often a job runs, each time first in a new transaction, before a lost race ends it
+    //! with its failure.
+    static constexpr int MaxRaceTries = 3;
 
     QString m_url;
     BoundedCount m_places;

@@ -2,7 +2,6 @@
 // escrow:resolve and stats, the operator commands that go through AdminService.
 #include "app/commands/commandcontext.h"
 #include "app/commands/commandgroups.h"
-#include "core/waitfor.h"
 
 #include "admin/adminservice.h"
 #include "auth/accountservice.h"
@@ -68,8 +67,7 @@ int escrowResolve(QCommandLineParser &parser, Config &config)
     const std::optional<protocol::User> admin = decidingAdmin(parser, context.accounts());
     if (!admin)
         return ExitUsage;
-    // A command has no writer thread: the transaction runs in place, and the future is ready.
-    const auto result = waitFor(context.admin().resolveEscrow(*admin, id, outcome, reason));
+    const auto result = context.admin().resolveEscrow(*admin, id, outcome, reason);
     if (!result)
         return fromError(result.error());
     if (jsonRequested(parser)) {
