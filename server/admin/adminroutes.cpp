@@ -136,14 +136,14 @@ HttpResponse listDisputedEscrows(const HttpRequest &, AdminService &admin)
     return respondList(Expected<QJsonArray>(admin.disputedEscrows()));
 }
 
-HttpResponse resolveEscrow(const HttpRequest &request, AdminService &admin)
+HandlerResult resolveEscrow(const HttpRequest &request, AdminService &admin)
 {
     const auto input = idAndBody(request, QStringLiteral("Escrow"));
     if (!input)
         return HttpResponse::error(input.error());
-    return respond(admin.resolveEscrow(*request.user, input->id,
-                                       input->body.value(QLatin1String("outcome")).toString(),
-                                       input->body.value(QLatin1String("reason")).toString()));
+    return respondLater(admin.resolveEscrow(*request.user, input->id,
+                                            input->body.value(QLatin1String("outcome")).toString(),
+                                            input->body.value(QLatin1String("reason")).toString()));
 }
 
 HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)
@@ -154,16 +154,16 @@ HttpResponse listLiveAuctions(const HttpRequest &request, AdminService &admin)
     return respondList(admin.liveAuctions(protocol::nowMs(), *limit));
 }
 
-HttpResponse cancelAuction(const HttpRequest &request, AdminService &admin)
+HandlerResult cancelAuction(const HttpRequest &request, AdminService &admin)
 {
     const auto input = idAndBody(request, QStringLiteral("Domain"));
     if (!input)
         return HttpResponse::error(input.error());
-    return respond(admin.cancelAuction(
+    return respondLater(admin.cancelAuction(
         input->id, input->body.value(QLatin1String("reason")).toString(), protocol::nowMs()));
 }
 
-HttpResponse extendAuction(const HttpRequest &request, AdminService &admin)
+HandlerResult extendAuction(const HttpRequest &request, AdminService &admin)
 {
     const auto input = idAndBody(request, QStringLiteral("Domain"));
     if (!input)
@@ -172,7 +172,7 @@ HttpResponse extendAuction(const HttpRequest &request, AdminService &admin)
     if (!seconds)
         return HttpResponse::error(ApiError::validation(
             QStringLiteral("seconds"), QStringLiteral("Give the seconds to add.")));
-    return respond(admin.extendAuction(input->id, *seconds, protocol::nowMs()));
+    return respondLater(admin.extendAuction(input->id, *seconds, protocol::nowMs()));
 }
 
 HttpResponse announce(const HttpRequest &request, AdminService &admin)

@@ -19,6 +19,22 @@
 namespace flippdeal::server {
 
 namespace {
+
+//! `{"domain": …}`, or the error, once `domain` is ready.
+QFuture<Expected<QJsonObject>> domainAnswer(QFuture<Expected<Domain>> domain)
+{
+    return domain.then([](const Expected<Domain> &result) -> Expected<QJsonObject> {
+        if (!result)
+            return result.error();
+        return QJsonObject{{QLatin1String("domain"), result->toJson()}};
+    });
+}
+
+QFuture<Expected<QJsonObject>> refusedField(const QString &field, const QString &message)
+{
+    return QtFuture::makeReadyFuture(Expected<QJsonObject>(ApiError::validation(field, message)));
+}
+
 constexpr int SampleIntervalMs = 1000;
 constexpr int RateWindowSamples = 5;
 } // namespace
@@ -209,24 +225,27 @@ QJsonArray AdminService::disputedEscrows()
     return result;
 }
 
-Expected<QJsonObject> AdminService::resolveEscrow(const protocol::User &admin, qint64 escrowId,
-                                                  const QString &outcome, const QString &reason)
+QFuture<Expected<QJsonObject>> AdminService::resolveEscrow(const protocol::User &admin,
+                                                           qint64 escrowId, const QString &outcome,
+                                                           const QString &reason)
 {
     const auto action = fromString<EscrowAction>(outcome);
     if (action != EscrowAction::Release && action != EscrowAction::Refund)
-        return ApiError::validation(QStringLiteral("outcome"),
-                                    QStringLiteral("The outcome must be release or refund."));
+        return refusedField(QStringLiteral("outcome"),
+                            QStringLiteral("The outcome must be release or refund."));
     if (reason.trimmed().isEmpty() || reason.size() > 1000)
-        return ApiError::validation(QStringLiteral("reason"),
-                                    QStringLiteral("Give a reason of 1 to 1000 characters."));
+        return refusedField(QStringLiteral("reason"),
+                            QStringLiteral("Give a reason of 1 to 1000 characters."));
     // The reason goes into a text column, where PostgreSQL refuses U+0000 (a 500 otherwise).
     if (reason.contains(QChar(0)))
-        return ApiError::validation(QStringLiteral("reason"),
-                                    QStringLiteral("The reason contains a NUL character."));
-    const auto escrow = m_escrows.transition(admin, escrowId, *action, reason.trimmed());
-    if (!escrow)
-        return escrow.error();
-    return QJsonObject{{QLatin1String("escrow"), escrow->toJson()}};
+        return refusedField(QStringLiteral("reason"),
+                            QStringLiteral("The reason contains a NUL character."));
+    return m_escrows.transition(admin, escrowId, *action, reason.trimmed())
+        .then([](const Expected<Escrow> &escrow) -> Expected<QJsonObject> {
+            if (!escrow)
+                return escrow.error();
+            return QJsonObject{{QLatin1String("escrow"), escrow->toJson()}};
+        });
 }
 
 Expected<QJsonArray> AdminService::liveAuctions(qint64 nowMs, int limit)
@@ -244,27 +263,22 @@ Expected<QJsonArray> AdminService::liveAuctions(qint64 nowMs, int limit)
     return result;
 }
 
-Expected<QJsonObject> AdminService::cancelAuction(qint64 domainId, const QString &reason,
-                                                  qint64 nowMs)
+QFuture<Expected<QJsonObject>> AdminService::cancelAuction(qint64 domainId, const QString &reason,
+                                                           qint64 nowMs)
 {
     if (reason.trimmed().isEmpty() || reason.size() > 1000)
-        return ApiError::validation(QStringLiteral("reason"),
-                                    QStringLiteral("Give a reason of 1 to 1000 characters."));
-    const auto domain = m_auctions.cancelAuction(domainId, reason.trimmed(), nowMs);
-    if (!domain)
-        return domain.error();
-    return QJsonObject{{QLatin1String("domain"), domain->toJson()}};
+        return refusedField(QStringLiteral("reason"),
+                            QStringLiteral("Give a reason of 1 to 1000 characters."));
+    return domainAnswer(m_auctions.cancelAuction(domainId, reason.trimmed(), nowMs));
 }
 
-Expected<QJsonObject> AdminService::extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs)
+QFuture<Expected<QJsonObject>> AdminService::extendAuction(qint64 domainId, qint64 seconds,
+                                                           qint64 nowMs)
 {
     if (seconds < 1 || seconds > 7 * 24 * 3600)
-        return ApiError::validation(QStringLiteral("seconds"),
-                                    QStringLiteral("Extend by 1 second to 7 days."));
-    const auto domain = m_auctions.extendAuction(domainId, seconds, nowMs);
-    if (!domain)
-        return domain.error();
-    return QJsonObject{{QLatin1String("domain"), domain->toJson()}};
+        return refusedField(QStringLiteral("seconds"),
+                            QStringLiteral("Extend by 1 second to 7 days."));
+    return domainAnswer(m_auctions.extendAuction(domainId, seconds, nowMs));
 }
 
 void AdminService::watchBans()

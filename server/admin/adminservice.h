@@ -9,6 +9,7 @@
 #include "protocol/types.h"
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -63,13 +64,14 @@ public:
 
     QJsonArray disputedEscrows();
     //! `outcome` is `release` (to the seller) or `refund` (to the buyer); recorded with `reason`
-    //! in the escrow's audit trail under the admin's name.
-    Expected<QJsonObject> resolveEscrow(const protocol::User &admin, qint64 escrowId,
-                                        const QString &outcome, const QString &reason);
+    //! in the escrow's audit trail under the admin's name, on the writer thread.
+    QFuture<Expected<QJsonObject>> resolveEscrow(const protocol::User &admin, qint64 escrowId,
+                                                 const QString &outcome, const QString &reason);
 
     Expected<QJsonArray> liveAuctions(qint64 nowMs, int limit);
-    Expected<QJsonObject> cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs);
-    Expected<QJsonObject> extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs);
+    QFuture<Expected<QJsonObject>> cancelAuction(qint64 domainId, const QString &reason,
+                                                 qint64 nowMs);
+    QFuture<Expected<QJsonObject>> extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs);
 
     Expected<int> announce(const QString &title, const QString &body);
 

@@ -112,7 +112,7 @@ bool seedDeals(ServerApp &app, const QList<protocol::User> &users, qint64 auctio
         offer ? waitFor(app.offers().respond(alice, offer->id, OfferAction::Accept, std::nullopt))
               : Expected<Offer>(offer.error());
     if (!accepted || !accepted->escrowId ||
-        !app.escrows().transition(carol, *accepted->escrowId, EscrowAction::Fund)) {
+        !waitFor(app.escrows().transition(carol, *accepted->escrowId, EscrowAction::Fund))) {
         *report = QStringLiteral("could not seed the escrow");
         return false;
     }

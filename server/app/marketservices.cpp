@@ -12,7 +12,7 @@ namespace flippdeal::server {
 MarketServices::MarketServices(Database &db, EventStore &events, const Config &config)
     : notifications(std::make_unique<NotificationService>(db, events))
     , domains(std::make_unique<DomainService>(db, events))
-    , payments(std::make_unique<SandboxPaymentProvider>(db))
+    , payments(std::make_unique<SandboxPaymentProvider>(db, events))
     , escrows(std::make_unique<EscrowService>(db, events, *notifications, *payments,
                                               config.platformFeeBps))
     , auctions(std::make_unique<AuctionService>(db, events, *notifications, *escrows, *domains,

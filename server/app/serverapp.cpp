@@ -111,12 +111,15 @@ bool ServerApp::open()
                                                .arg(QSysInfo::machineHostName())
                                                .arg(QCoreApplication::applicationPid()),
                                            500);
-    m_worker->addHandler(EscrowService::PayoutJob,
-                         [this](const Job &job) { return m_market->escrows->processPayout(job); });
-    m_worker->addHandler(EscrowService::RefundJob,
-                         [this](const Job &job) { return m_market->escrows->processRefund(job); });
-    m_worker->addHandler(EscrowService::SettleChargeJob,
-                         [this](const Job &job) { return m_market->escrows->settleCharge(job); });
+    for (const auto &[type, handler] :
+         {std::pair{EscrowService::PayoutJob, &EscrowService::processPayout},
+          std::pair{EscrowService::RefundJob, &EscrowService::processRefund},
+          std::pair{EscrowService::SettleChargeJob, &EscrowService::settleCharge},
+          std::pair{EscrowService::ReturnChargeJob, &EscrowService::returnLateCharge}}) {
+        m_worker->addFutureHandler(type, [this, handler](const Job &job) {
+            return std::invoke(handler, *m_market->escrows, job);
+        });
+    }
     m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
                                                      m_config.appKey.toUtf8(), m_config.appSecret);
     m_worker->addAsyncHandler(

@@ -52,6 +52,8 @@ public:
     void runSchedulerTick();
     //! Starts only the auction scheduler (for `auctions:broadcast-countdowns`).
     void startScheduler();
+    //! Stops the scheduler's timer (tests that must call it alone).
+    void stopScheduler() { m_schedulerTimer.stop(); }
     //! Starts only the job worker (for `queue:work`).
     void startWorker();
     quint16 port() const;

@@ -16,7 +16,7 @@ HttpResponse showEscrow(const HttpRequest &request, EscrowService &escrows)
     return respond(200, QLatin1String("escrow"), escrows.get(*request.user, *id));
 }
 
-HttpResponse transitionEscrow(const HttpRequest &request, EscrowService &escrows)
+HandlerResult transitionEscrow(const HttpRequest &request, EscrowService &escrows)
 {
     const auto id = idOr404(request, QStringLiteral("Escrow"));
     if (!id)
@@ -31,13 +31,16 @@ HttpResponse transitionEscrow(const HttpRequest &request, EscrowService &escrows
     const auto action = EscrowService::actionNamed(request.params.value(QStringLiteral("action")));
     if (!action)
         return HttpResponse::error(action.error());
-    const auto escrow = escrows.transition(*request.user, *id, *action, reason);
-    if (!escrow)
-        return HttpResponse::error(escrow.error());
-    // A charge the provider has not settled yet: accepted, funded later by a job.
-    const bool pending = escrow->chargeStatus == QLatin1String("pending") &&
-                         escrow->status == EscrowStatus::PendingFunding;
-    return HttpResponse::json(pending ? 202 : 200, {{QLatin1String("escrow"), escrow->toJson()}});
+    return escrows.transition(*request.user, *id, *action, reason)
+        .then([](const Expected<Escrow> &escrow) {
+            if (!escrow)
+                return HttpResponse::error(escrow.error());
+            // A charge the provider has not settled yet: accepted, funded later by a job.
+            const bool pending = escrow->chargeStatus == QLatin1String("pending") &&
+                                 escrow->status == EscrowStatus::PendingFunding;
+            return HttpResponse::json(pending ? 202 : 200,
+                                      {{QLatin1String("escrow"), escrow->toJson()}});
+        });
 }
 
 } // namespace

@@ -111,6 +111,12 @@ qint64 escrowIdOf(const Job &job)
     return qint64(job.payload.value("escrow_id"_L1).toDouble());
 }
 
+//! A job's outcome that is known at once.
+QFuture<std::optional<QString>> jobOutcome(std::optional<QString> error)
+{
+    return QtFuture::makeReadyFuture(std::move(error));
+}
+
 ApiError escrowNotFound()
 {
     return ApiError::notFound(QStringLiteral("Escrow not found."));
@@ -122,7 +128,6 @@ EscrowService::EscrowService(Database &db, EventStore &events, NotificationServi
                              PaymentProvider &payments, int feeBasisPoints)
     : m_db(db)
     , m_escrows(db)
-    , m_domains(db)
     , m_events(events)
     , m_notifications(notifications)
     , m_payments(payments)
@@ -215,24 +220,29 @@ Expected<Escrow> EscrowService::get(const protocol::User &user, qint64 escrowId)
     return escrow;
 }
 
-Expected<Escrow> EscrowService::transition(const protocol::User &user, qint64 escrowId,
-                                           EscrowAction action, const QString &reason)
+QFuture<Expected<Escrow>> EscrowService::transition(const protocol::User &user, qint64 escrowId,
+                                                    EscrowAction action, const QString &reason)
 {
     if (action == EscrowAction::Fund)
         return fund(user, escrowId, reason);
-    auto result = m_events.transaction(
-        [&](EventBatch &batch) { return applyTransition(batch, user, escrowId, action, reason); });
-    if (result)
-        qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user" << user.id
-                              << "->" << toString(result->status);
-    return result;
+    return m_events
+        .transactionLater([this, user, escrowId, action, reason](EventBatch &batch) {
+            return applyTransition(batch, user, escrowId, action, reason);
+        })
+        .then([escrowId, action, userId = user.id](Expected<Escrow> result) {
+            if (result)
+                qCInfo(lcMarketplace) << "escrow" << escrowId << toString(action) << "by user"
+                                      << userId << "->" << toString(result->status);
+            return result;
+        });
 }
 
 Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protocol::User &user,
                                                 qint64 escrowId, EscrowAction action,
                                                 const QString &reason)
 {
-    auto escrow = m_escrows.find(escrowId);
+    EscrowTable escrows(batch.db()); // the batch's connection: the writer thread's
+    auto escrow = escrows.find(escrowId);
     if (!escrow)
         return escrowNotFound();
     if (auto refusal = refusalFor(user, *escrow, ruleFor(action)))
@@ -245,74 +255,109 @@ Expected<Escrow> EscrowService::applyTransition(EventBatch &batch, const protoco
     const EscrowStatus from = escrow->status;
     escrow->status = ruleFor(action).to;
     escrow->updatedAt = protocol::nowMs();
-    if (!m_escrows.updateStatus(*escrow, from)) // someone else moved it first
+    if (!escrows.updateStatus(*escrow, from)) // someone else moved it first
         return ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
-    m_escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
-    afterTransition(*escrow);
+    escrows.addEvent(escrowId, from, escrow->status, user.id, reason, escrow->updatedAt);
+    afterTransition(batch.db(), *escrow);
     announce(batch, *escrow);
     notifyParties(batch, *escrow, from, action, user.id);
     return *escrow;
 }
 
-void EscrowService::afterTransition(const Escrow &escrow)
+void EscrowService::afterTransition(Database &db, const Escrow &escrow)
 {
     const QJsonObject payload{{"escrow_id"_L1, escrow.id}};
     if (escrow.status == EscrowStatus::Completed) {
-        JobQueue::enqueue(m_db, PayoutJob, payload, escrow.updatedAt);
-        m_domains.setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
+        JobQueue::enqueue(db, PayoutJob, payload, escrow.updatedAt);
+        DomainTable(db).setStatus(escrow.domainId, DomainStatus::Sold, escrow.updatedAt);
     } else if (escrow.status == EscrowStatus::Refunded) {
-        JobQueue::enqueue(m_db, RefundJob, payload, escrow.updatedAt);
+        JobQueue::enqueue(db, RefundJob, payload, escrow.updatedAt);
     }
 }
 
-Expected<Escrow> EscrowService::fund(const protocol::User &user, qint64 escrowId,
-                                     const QString &reason)
+QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64 escrowId,
+                                              const QString &reason)
 {
     const auto escrow = load(escrowId);
     if (!escrow)
-        return escrow;
+        return QtFuture::makeReadyFuture(escrow);
     if (auto refusal = refusalFor(user, *escrow, ruleFor(EscrowAction::Fund)))
-        return *refusal;
+        return QtFuture::makeReadyFuture(Expected<Escrow>(*refusal));
     // The key is derived from the escrow (and the declined attempts before): two fund requests
     // at once ask for the same charge, and the provider makes it once.
     const QString key =
         QStringLiteral("escrow-%1-charge-%2").arg(escrowId).arg(escrow->chargeAttempts + 1);
-    const auto charge = m_payments.charge(key, escrow->buyerId, escrow->amountCents);
-    if (!charge) {
-        qCWarning(lcMarketplace) << "charge for escrow" << escrowId
-                                 << "failed:" << charge.error().message;
-        return ApiError{
-            503, QStringLiteral("The payment provider did not answer; try again."), {}, 0};
-    }
-    return applyCharge(escrowId, *charge, user.id, reason);
+    return m_payments.charge(key, escrow->buyerId, escrow->amountCents)
+        .then([this, escrowId, actor = user.id,
+               reason](const Expected<Charge> &charge) -> QFuture<Expected<Escrow>> {
+            if (!charge) {
+                qCWarning(lcMarketplace)
+                    << "charge for escrow" << escrowId << "failed:" << charge.error().message;
+                return QtFuture::makeReadyFuture(Expected<Escrow>(
+                    ApiError{503,
+                             QStringLiteral("The payment provider did not answer; try again."),
+                             {},
+                             0}));
+            }
+            // From here the charge exists: it is recorded whatever the escrow has become
+            // meanwhile (a cancel may have committed), and only then is the buyer answered.
+            return applyCharge(escrowId, *charge, actor, reason);
+        })
+        .unwrap();
 }
 
-Expected<Escrow> EscrowService::applyCharge(qint64 escrowId, const Charge &charge,
-                                            std::optional<qint64> actor, const QString &reason)
+QFuture<Expected<Escrow>> EscrowService::applyCharge(qint64 escrowId, const Charge &charge,
+                                                     std::optional<qint64> actor,
+                                                     const QString &reason)
 {
-    // A declined charge, or one of another amount, is recorded (so the next attempt uses a new
-    // key) and committed; only then is it refused.
-    auto result = m_events.transaction(
-        [&](EventBatch &batch) { return recordCharge(batch, escrowId, charge, actor, reason); });
-    if (!result)
-        return result;
-    if (auto refusal = chargeRefusal(charge, *result))
+    return m_events
+        .transactionLater([this, escrowId, charge, actor, reason](EventBatch &batch) {
+            return recordCharge(batch, escrowId, charge, actor, reason);
+        })
+        .then([charge](Expected<Escrow> recorded) {
+            return chargeOutcome(charge, std::move(recorded));
+        });
+}
+
+Expected<Escrow> EscrowService::chargeOutcome(const Charge &charge, Expected<Escrow> recorded)
+{
+    // A declined charge, or one of another amount, was recorded (so the next attempt uses a new
+    // key) and committed; only now is it refused.
+    if (!recorded)
+        return recorded;
+    if (recorded->status != EscrowStatus::PendingFunding &&
+        recorded->chargeReference != charge.reference) {
+        return ApiError::conflict(
+            QStringLiteral("The escrow became %1 before your payment was recorded; the %2 cents "
+                           "charged will be returned to you.")
+                .arg(toString(recorded->status))
+                .arg(charge.amountCents));
+    }
+    if (auto refusal = chargeRefusal(charge, *recorded))
         return *refusal;
-    qCInfo(lcMarketplace) << "escrow" << escrowId << "charge" << charge.reference << charge.status
-                          << "->" << toString(result->status);
-    return result;
+    qCInfo(lcMarketplace) << "escrow" << recorded->id << "charge" << charge.reference
+                          << charge.status << "->" << toString(recorded->status);
+    return recorded;
 }
 
 Expected<Escrow> EscrowService::recordCharge(EventBatch &batch, qint64 escrowId,
                                              const Charge &charge, std::optional<qint64> actor,
                                              const QString &reason)
 {
-    auto escrow = m_escrows.find(escrowId);
+    EscrowTable escrows(batch.db()); // the batch's connection: any thread
+    auto escrow = escrows.find(escrowId);
     if (!escrow)
         return escrowNotFound();
-    if (escrow->status != EscrowStatus::PendingFunding) // a second request or the job was first
-        return ApiError::conflict(
-            QStringLiteral("An escrow that is %1 cannot fund.").arg(toString(escrow->status)));
+    if (escrow->status != EscrowStatus::PendingFunding) {
+        // A second request (or the settle job) recorded this same charge first, or the escrow
+        // was cancelled after the charge was made: then the money goes back.
+        if (escrow->chargeReference == charge.reference ||
+            !(charge.isSettled() || charge.isPending()))
+            return ApiError::conflict(
+                QStringLiteral("An escrow that is %1 cannot fund.").arg(toString(escrow->status)));
+        recordLateCharge(batch.db(), *escrow, charge, actor);
+        return *escrow;
+    }
     const bool funds = charge.isSettled() && charge.amountCents == escrow->amountCents;
     const bool declined = !charge.isSettled() && !charge.isPending();
     const bool newlyPending = charge.isPending() && (escrow->chargeReference != charge.reference ||
@@ -323,18 +368,36 @@ Expected<Escrow> EscrowService::recordCharge(EventBatch &batch, qint64 escrowId,
     escrow->chargedCents = charge.amountCents;
     escrow->chargeAttempts += declined ? 1 : 0; // the next try gets a new key
     escrow->updatedAt = protocol::nowMs();
-    if (!m_escrows.updateCharge(*escrow))
+    if (!escrows.updateCharge(*escrow))
         return ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it."));
     if (newlyPending) // the settle job funds it later; one job per charge
-        JobQueue::enqueue(m_db, SettleChargeJob, {{"escrow_id"_L1, escrowId}}, escrow->updatedAt,
-                          SettleAttempts);
+        JobQueue::enqueue(batch.db(), SettleChargeJob, {{"escrow_id"_L1, escrowId}},
+                          escrow->updatedAt, SettleAttempts);
     if (funds) {
-        m_escrows.addEvent(escrowId, EscrowStatus::PendingFunding, escrow->status, actor,
-                           reason.isEmpty() ? charge.reference : reason, escrow->updatedAt);
+        escrows.addEvent(escrowId, EscrowStatus::PendingFunding, escrow->status, actor,
+                         reason.isEmpty() ? charge.reference : reason, escrow->updatedAt);
         announce(batch, *escrow);
         notifyParties(batch, *escrow, EscrowStatus::PendingFunding, EscrowAction::Fund, actor);
     }
     return *escrow;
+}
+
+void EscrowService::recordLateCharge(Database &db, const Escrow &escrow, const Charge &charge,
+                                     std::optional<qint64> actor)
+{
+    const qint64 now = protocol::nowMs();
+    EscrowTable(db).addEvent(escrow.id, escrow.status, escrow.status, actor,
+                             QStringLiteral("late charge %1 of %2 cents: to be returned")
+                                 .arg(charge.reference)
+                                 .arg(charge.amountCents),
+                             now);
+    JobQueue::enqueue(db, ReturnChargeJob,
+                      {{"escrow_id"_L1, escrow.id},
+                       {"charge_reference"_L1, charge.reference},
+                       {"amount_cents"_L1, charge.amountCents}},
+                      now, SettleAttempts);
+    qCWarning(lcMarketplace) << "escrow" << escrow.id << "is" << toString(escrow.status)
+                             << "; charge" << charge.reference << "came late and is returned";
 }
 
 QList<Escrow> EscrowService::disputed()
@@ -344,48 +407,67 @@ QList<Escrow> EscrowService::disputed()
     return result ? *result : QList<Escrow>();
 }
 
-std::optional<QString> EscrowService::processPayout(const Job &job)
+QFuture<std::optional<QString>> EscrowService::processPayout(const Job &job)
 {
     const qint64 escrowId = escrowIdOf(job);
     const auto escrow = loadForJob(escrowId);
     if (!escrow)
-        return escrow.error().message;
+        return jobOutcome(escrow.error().message);
     if (escrow->status != EscrowStatus::Completed)
-        return QStringLiteral("escrow %1 is %2, not completed")
-            .arg(escrowId)
-            .arg(toString(escrow->status));
+        return jobOutcome(QStringLiteral("escrow %1 is %2, not completed")
+                              .arg(escrowId)
+                              .arg(toString(escrow->status)));
     if (!escrow->payoutReference.isEmpty())
-        return std::nullopt; // paid on an earlier attempt
+        return jobOutcome(std::nullopt); // paid on an earlier attempt
     // Only money that came in goes out: the provider, not our own row, says the charge settled.
     if (escrow->chargeReference.isEmpty())
-        return QStringLiteral("escrow %1 has no charge; nothing to pay out from").arg(escrowId);
-    const auto charge = m_payments.chargeStatus(escrow->chargeReference);
+        return jobOutcome(
+            QStringLiteral("escrow %1 has no charge; nothing to pay out from").arg(escrowId));
+    return m_payments.chargeStatus(escrow->chargeReference)
+        .then([this, escrow = *escrow](const Expected<Charge> &charge) {
+            return payOutFrom(escrow, charge);
+        })
+        .unwrap();
+}
+
+QFuture<std::optional<QString>> EscrowService::payOutFrom(const Escrow &escrow,
+                                                          const Expected<Charge> &charge)
+{
     if (!charge)
-        return QStringLiteral("escrow %1: %2").arg(escrowId).arg(charge.error().message);
-    if (!charge->isSettled() || charge->amountCents != escrow->amountCents)
-        return QStringLiteral("escrow %1: charge %2 is %3 for %4 cents, not settled for %5; no "
-                              "payout")
-            .arg(escrowId)
-            .arg(charge->reference, charge->status)
-            .arg(charge->amountCents)
-            .arg(escrow->amountCents);
-    const auto reference =
-        m_payments.payout(QStringLiteral("escrow-%1-payout").arg(escrowId), escrow->sellerId,
-                          escrow->amountCents - escrow->feeCents);
-    if (!reference)
-        return reference.error().message;
-    const auto recorded = m_events.transaction([&](EventBatch &batch) -> Expected<Done> {
-        recordPayout(batch, *escrow, *reference);
-        return Done{};
-    });
-    if (!recorded)
-        return QStringLiteral("could not record payout %1").arg(*reference);
-    return std::nullopt;
+        return jobOutcome(
+            QStringLiteral("escrow %1: %2").arg(escrow.id).arg(charge.error().message));
+    if (!charge->isSettled() || charge->amountCents != escrow.amountCents)
+        return jobOutcome(
+            QStringLiteral("escrow %1: charge %2 is %3 for %4 cents, not settled for %5; no "
+                           "payout")
+                .arg(escrow.id)
+                .arg(charge->reference, charge->status)
+                .arg(charge->amountCents)
+                .arg(escrow.amountCents));
+    return m_payments
+        .payout(QStringLiteral("escrow-%1-payout").arg(escrow.id), escrow.sellerId,
+                escrow.amountCents - escrow.feeCents)
+        .then([this, escrow](const Expected<QString> &reference) {
+            if (!reference)
+                return jobOutcome(reference.error().message);
+            return m_events
+                .transactionLater([this, escrow, reference = *reference](EventBatch &batch) {
+                    recordPayout(batch, escrow, reference);
+                    return Expected<Done>(Done{});
+                })
+                .then([reference = *reference](const Expected<Done> &recorded) {
+                    return recorded
+                               ? std::nullopt
+                               : std::optional<QString>(
+                                     QStringLiteral("could not record payout %1").arg(reference));
+                });
+        })
+        .unwrap();
 }
 
 void EscrowService::recordPayout(EventBatch &batch, const Escrow &escrow, const QString &reference)
 {
-    if (!m_escrows.setPayoutReference(escrow.id, reference))
+    if (!EscrowTable(batch.db()).setPayoutReference(escrow.id, reference))
         return; // another worker recorded it; it also notified
     m_notifications.notifyUser(batch, escrow.sellerId, protocol::NotificationType::PayoutCompleted,
                                {{"escrow_id"_L1, escrow.id},
@@ -395,55 +477,101 @@ void EscrowService::recordPayout(EventBatch &batch, const Escrow &escrow, const 
                                 {"reference"_L1, reference}});
 }
 
-std::optional<QString> EscrowService::processRefund(const Job &job)
+QFuture<std::optional<QString>> EscrowService::processRefund(const Job &job)
 {
     const qint64 escrowId = escrowIdOf(job);
     const auto escrow = loadForJob(escrowId);
     if (!escrow)
-        return escrow.error().message;
+        return jobOutcome(escrow.error().message);
     if (escrow->status != EscrowStatus::Refunded)
-        return QStringLiteral("escrow %1 is %2, not refunded")
-            .arg(escrowId)
-            .arg(toString(escrow->status));
+        return jobOutcome(QStringLiteral("escrow %1 is %2, not refunded")
+                              .arg(escrowId)
+                              .arg(toString(escrow->status)));
     if (!escrow->refundReference.isEmpty())
-        return std::nullopt; // refunded on an earlier attempt
+        return jobOutcome(std::nullopt); // refunded on an earlier attempt
     if (escrow->chargeReference.isEmpty() || !escrow->chargedCents)
-        return QStringLiteral("escrow %1 has no charge to refund").arg(escrowId);
-    const auto reference = m_payments.refund(QStringLiteral("escrow-%1-refund").arg(escrowId),
-                                             escrow->chargeReference, *escrow->chargedCents);
-    if (!reference)
-        return reference.error().message;
-    // The parties were told when the escrow became refunded; this records where the money went.
-    const auto recorded = m_db.transaction([&]() -> Expected<Done> {
-        m_escrows.setRefundReference(escrowId, *reference, protocol::nowMs());
-        return Done{};
-    });
-    if (!recorded)
-        return QStringLiteral("could not record refund %1").arg(*reference);
-    qCInfo(lcMarketplace) << "escrow" << escrowId << "refunded" << *escrow->chargedCents
-                          << "cents to user" << escrow->buyerId << "as" << *reference;
-    return std::nullopt;
+        return jobOutcome(QStringLiteral("escrow %1 has no charge to refund").arg(escrowId));
+    return m_payments
+        .refund(QStringLiteral("escrow-%1-refund").arg(escrowId), escrow->chargeReference,
+                *escrow->chargedCents)
+        .then([this, escrow = *escrow](const Expected<QString> &reference) {
+            if (!reference)
+                return jobOutcome(reference.error().message);
+            // The parties were told when the escrow became refunded; this records where the
+            // money went.
+            return m_events
+                .transactionLater([id = escrow.id, reference = *reference](EventBatch &batch) {
+                    EscrowTable(batch.db()).setRefundReference(id, reference, protocol::nowMs());
+                    return Expected<Done>(Done{});
+                })
+                .then([escrow, reference = *reference](const Expected<Done> &recorded) {
+                    if (!recorded)
+                        return std::optional<QString>(
+                            QStringLiteral("could not record refund %1").arg(reference));
+                    qCInfo(lcMarketplace)
+                        << "escrow" << escrow.id << "refunded" << *escrow.chargedCents
+                        << "cents to user" << escrow.buyerId << "as" << reference;
+                    return std::optional<QString>();
+                });
+        })
+        .unwrap();
 }
 
-std::optional<QString> EscrowService::settleCharge(const Job &job)
+QFuture<std::optional<QString>> EscrowService::settleCharge(const Job &job)
 {
     const qint64 escrowId = escrowIdOf(job);
     const auto escrow = loadForJob(escrowId);
     if (!escrow)
-        return escrow.error().message;
+        return jobOutcome(escrow.error().message);
     if (escrow->status != EscrowStatus::PendingFunding || escrow->chargeStatus != "pending"_L1)
-        return std::nullopt; // settled by a fund request meanwhile, or nothing pending
-    const auto charge = m_payments.chargeStatus(escrow->chargeReference);
-    if (!charge)
-        return QStringLiteral("escrow %1: %2").arg(escrowId).arg(charge.error().message);
-    if (charge->isPending())
-        return QStringLiteral("escrow %1: charge %2 is still pending")
-            .arg(escrowId)
-            .arg(charge->reference);
-    const auto applied = applyCharge(escrowId, *charge, std::nullopt, {});
-    if (!applied && applied.error().status >= 500)
-        return applied.error().message;
-    return std::nullopt; // funded, or declined (recorded; the buyer may fund again)
+        return jobOutcome(std::nullopt); // settled by a fund request meanwhile, or nothing pending
+    return m_payments.chargeStatus(escrow->chargeReference)
+        .then([this, escrowId](const Expected<Charge> &charge) {
+            if (!charge)
+                return jobOutcome(
+                    QStringLiteral("escrow %1: %2").arg(escrowId).arg(charge.error().message));
+            if (charge->isPending())
+                return jobOutcome(QStringLiteral("escrow %1: charge %2 is still pending")
+                                      .arg(escrowId)
+                                      .arg(charge->reference));
+            // Funded, or declined (recorded; the buyer may fund again).
+            return applyCharge(escrowId, *charge, std::nullopt, {})
+                .then([](const Expected<Escrow> &applied) -> std::optional<QString> {
+                    if (!applied && applied.error().status >= 500)
+                        return applied.error().message;
+                    return std::nullopt;
+                });
+        })
+        .unwrap();
+}
+
+QFuture<std::optional<QString>> EscrowService::returnLateCharge(const Job &job)
+{
+    const qint64 escrowId = escrowIdOf(job);
+    const QString reference = job.payload.value("charge_reference"_L1).toString();
+    return m_payments.chargeStatus(reference)
+        .then([this, escrowId, reference](const Expected<Charge> &charge) {
+            if (!charge)
+                return jobOutcome(
+                    QStringLiteral("escrow %1: %2").arg(escrowId).arg(charge.error().message));
+            if (charge->isPending()) // returned once it settles
+                return jobOutcome(QStringLiteral("escrow %1: late charge %2 is still pending")
+                                      .arg(escrowId)
+                                      .arg(reference));
+            if (!charge->isSettled()) // declined (no money moved), or returned already
+                return jobOutcome(std::nullopt);
+            const QString key = QStringLiteral("escrow-%1-return-%2").arg(escrowId).arg(reference);
+            return m_payments.refund(key, reference, charge->amountCents)
+                .then([escrowId, charge = *charge](const Expected<QString> &refund) {
+                    if (!refund)
+                        return std::optional<QString>(refund.error().message);
+                    qCInfo(lcMarketplace)
+                        << "escrow" << escrowId << "returned late charge" << charge.reference
+                        << "of" << charge.amountCents << "cents as" << *refund;
+                    return std::optional<QString>();
+                });
+        })
+        .unwrap();
 }
 
 } // namespace flippdeal::server

@@ -8,6 +8,7 @@
 
 #include "protocol/types.h"
 
+#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -50,6 +51,7 @@ public:
     static inline const QString PayoutJob = QStringLiteral("ProcessPayout");
     static inline const QString RefundJob = QStringLiteral("ProcessRefund");
     static inline const QString SettleChargeJob = QStringLiteral("SettleEscrowCharge");
+    static inline const QString ReturnChargeJob = QStringLiteral("ReturnLateCharge");
 
     //! Inside a caller's transaction: opens an escrow (and records it in the audit table).
     Escrow open(EventBatch &batch, qint64 domainId, qint64 buyerId, qint64 sellerId,
@@ -59,23 +61,32 @@ public:
     Expected<Escrow> get(const protocol::User &user, qint64 escrowId);
     //! The action spelled `name`, or the 404 for an unknown one.
     static Expected<EscrowAction> actionNamed(const QString &name);
-    //! Applies `action`: 404 for an unknown escrow, 403 for the wrong party, 409 when not
-    //! allowed from the state.
-    //! `fund` charges the buyer first: the escrow comes back `funded` when the charge settled,
-    //! still `pending_funding` with `chargeStatus` pending while it has not (the caller answers
-    //! 202), and 409 when the provider declined it or charged another amount.
-    Expected<Escrow> transition(const protocol::User &user, qint64 escrowId, EscrowAction action,
-                                const QString &reason = {});
+    //! Applies `action` on the writer thread: 404 for an unknown escrow, 403 for the wrong
+    //! party, 409 when not allowed from the state.
+    //! `fund` charges the buyer first (here), then records the charge on the writer: the escrow
+    //! comes back `funded` when the charge settled, still `pending_funding` with `chargeStatus`
+    //! pending while it has not (the caller answers 202), and 409 when the provider declined it
+    //! or charged another amount. A charge that finds the escrow no longer waiting for it (a
+    //! cancel committed in between) is recorded in the audit trail and queued to be returned
+    //! (ReturnLateCharge); the answer is a 409 that says so.
+    QFuture<Expected<Escrow>> transition(const protocol::User &user, qint64 escrowId,
+                                         EscrowAction action, const QString &reason = {});
     //! Escrows in dispute, for operators.
     QList<Escrow> disputed();
 
-    //! The ProcessPayout job: pays the seller amount − fee, idempotent by escrow, and only when
-    //! the provider reports the escrow's charge settled for the escrow's amount.
-    std::optional<QString> processPayout(const Job &job);
-    //! The ProcessRefund job: returns a refunded escrow's charge to the buyer, once.
-    std::optional<QString> processRefund(const Job &job);
-    //! The SettleEscrowCharge job: funds the escrow once its pending charge has settled.
-    std::optional<QString> settleCharge(const Job &job);
+    //! \name The jobs (JobWorker::addFutureHandler()): each answers an error message, or nothing.
+    //! @{
+    //! ProcessPayout: pays the seller amount − fee, idempotent by escrow, and only when the
+    //! provider reports the escrow's charge settled for the escrow's amount.
+    QFuture<std::optional<QString>> processPayout(const Job &job);
+    //! ProcessRefund: returns a refunded escrow's charge to the buyer, once.
+    QFuture<std::optional<QString>> processRefund(const Job &job);
+    //! SettleEscrowCharge: funds the escrow once its pending charge has settled.
+    QFuture<std::optional<QString>> settleCharge(const Job &job);
+    //! ReturnLateCharge: refunds a charge that came after its escrow stopped waiting for one,
+    //! once it has settled (a declined charge needs nothing).
+    QFuture<std::optional<QString>> returnLateCharge(const Job &job);
+    //! @}
 
     qint64 feeFor(qint64 amountCents) const;
 
@@ -89,16 +100,28 @@ private:
                                      EscrowAction action, const QString &reason);
     //! Inside a transaction: what follows from `escrow` having just become completed (the
     //! payout job, the domain sold) or refunded (the refund job).
-    void afterTransition(const Escrow &escrow);
-    Expected<Escrow> fund(const protocol::User &user, qint64 escrowId, const QString &reason);
-    //! Records `charge` on a pending escrow and funds it when it is settled for the escrow's
-    //! amount; `actor` is the buyer, or nothing for the settle job. Declined charges and charges
-    //! of another amount are recorded and then refused (409).
-    Expected<Escrow> applyCharge(qint64 escrowId, const Charge &charge, std::optional<qint64> actor,
-                                 const QString &reason);
-    //! Inside a transaction: the part of applyCharge() that writes.
+    static void afterTransition(Database &db, const Escrow &escrow);
+    QFuture<Expected<Escrow>> fund(const protocol::User &user, qint64 escrowId,
+                                   const QString &reason);
+    //! Records `charge` on the writer (recordCharge()) and refuses it after the commit when it
+    //! does not fund the escrow (chargeOutcome()).
+    QFuture<Expected<Escrow>> applyCharge(qint64 escrowId, const Charge &charge,
+                                          std::optional<qint64> actor, const QString &reason);
+    //! The payout job's second half, once the provider has said how `escrow`'s charge stands.
+    QFuture<std::optional<QString>> payOutFrom(const Escrow &escrow,
+                                               const Expected<Charge> &charge);
+    //! After the commit of recordCharge(): the escrow, or the 409 for a charge that was
+    //! declined, of another amount, or late.
+    static Expected<Escrow> chargeOutcome(const Charge &charge, Expected<Escrow> recorded);
+    //! Inside a transaction on `batch`'s connection: records `charge` on a pending escrow and
+    //! funds it when it is settled for the escrow's amount; `actor` is the buyer, or nothing for
+    //! the settle job. A charge that finds the escrow no longer pending is a late one
+    //! (recordLateCharge()), unless it is the one already recorded (409).
     Expected<Escrow> recordCharge(EventBatch &batch, qint64 escrowId, const Charge &charge,
                                   std::optional<qint64> actor, const QString &reason);
+    //! Inside a transaction: the audit row of a late charge and the job that returns it.
+    static void recordLateCharge(Database &db, const Escrow &escrow, const Charge &charge,
+                                 std::optional<qint64> actor);
     //! Inside a transaction: the payout's reference and the seller's notification, once.
     void recordPayout(EventBatch &batch, const Escrow &escrow, const QString &reference);
     //! Inside a transaction: `EscrowUpdated` to both parties' user channels.
@@ -109,7 +132,6 @@ private:
 
     Database &m_db;
     EscrowTable m_escrows;
-    DomainTable m_domains;
     EventStore &m_events;
     NotificationService &m_notifications;
     PaymentProvider &m_payments;

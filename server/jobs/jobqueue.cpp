@@ -274,6 +274,13 @@ void JobWorker::addAsyncHandler(const QString &type, AsyncHandler handler)
     m_asyncHandlers.insert(type, std::move(handler));
 }
 
+void JobWorker::addFutureHandler(const QString &type, FutureHandler handler)
+{
+    addAsyncHandler(type, [handler = std::move(handler)](const Job &job, const Done &done) {
+        handler(job).then([done](const std::optional<QString> &error) { done(error); });
+    });
+}
+
 void JobWorker::finish(const Job &job, const std::optional<QString> &error)
 {
     if (error) {

@@ -4,6 +4,7 @@
 #include "core/enumnames.h"
 #include "core/result.h"
 
+#include <QFuture>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -126,6 +127,9 @@ public:
     using Done = std::function<void(const std::optional<QString> &error)>;
     using AsyncHandler = std::function<void(const Job &, Done done)>;
     void addAsyncHandler(const QString &type, AsyncHandler handler);
+    //! An asynchronous handler that answers with a future, finished on this thread.
+    using FutureHandler = std::function<QFuture<std::optional<QString>>(const Job &)>;
+    void addFutureHandler(const QString &type, FutureHandler handler);
     //! Whether an asynchronous job is running.
     bool isBusy() const { return m_busy; }
     void start() { m_timer.start(); }

@@ -158,98 +158,120 @@ Expected<QList<Bid>> AuctionService::bids(qint64 domainId, int limit)
     return m_db.attempt([&]() -> Expected<QList<Bid>> { return m_auctions.bids(domainId, limit); });
 }
 
-Expected<Domain> AuctionService::cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs)
+QFuture<Expected<Domain>> AuctionService::cancelAuction(qint64 domainId, const QString &reason,
+                                                        qint64 nowMs)
 {
-    auto cancelled = m_events.transaction([&](EventBatch &batch) -> Expected<Domain> {
-        if (!m_auctions.cancelIfLive(domainId, nowMs))
-            return m_domains.find(domainId)
-                       ? ApiError::conflict(QStringLiteral("This auction is not live."))
-                       : ApiError::notFound(QStringLiteral("Domain not found."));
-        const auto domain = m_domains.find(domainId);
-        if (!domain)
-            return ApiError::internal();
-        addToAuction(batch, domainId, protocol::EventName::AuctionEnded,
-                     {{"domain_id"_L1, domainId},
-                      {"winner_user_id"_L1, QJsonValue()},
-                      {"final_bid_cents"_L1, QJsonValue()},
-                      {"escrow_id"_L1, QJsonValue()},
-                      {"cancelled"_L1, true},
-                      {"reason"_L1, reason},
-                      {"server_time"_L1, protocol::isoUtc(nowMs)}});
-        batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
-                  {{"domain"_L1, domain->toJson()}});
-        const QJsonObject data{{"domain_id"_L1, domainId},
-                               {"domain_name"_L1, domain->name},
-                               {"winner_user_id"_L1, QJsonValue()},
-                               {"final_bid_cents"_L1, QJsonValue()},
-                               {"reserve_met"_L1, false},
-                               {"escrow_id"_L1, QJsonValue()},
-                               {"cancelled"_L1, true},
-                               {"reason"_L1, reason}};
-        m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
-                                   data);
-        if (domain->highBidderId && *domain->highBidderId != domain->ownerId)
-            m_notifications.notifyUser(batch, *domain->highBidderId,
-                                       protocol::NotificationType::AuctionEnded, data);
-        return *domain;
-    });
-    if (cancelled)
-        qCInfo(lcMarketplace) << "auction" << domainId << "cancelled by an operator:" << reason;
-    return cancelled;
+    return m_events
+        .transactionLater([this, domainId, reason, nowMs](EventBatch &batch) {
+            return cancelLive(batch, domainId, reason, nowMs);
+        })
+        .then([domainId, reason](Expected<Domain> cancelled) {
+            if (cancelled)
+                qCInfo(lcMarketplace)
+                    << "auction" << domainId << "cancelled by an operator:" << reason;
+            return cancelled;
+        });
 }
 
-Expected<Domain> AuctionService::extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs)
+Expected<Domain> AuctionService::cancelLive(EventBatch &batch, qint64 domainId,
+                                            const QString &reason, qint64 nowMs) const
 {
-    auto extended = m_events.transaction([&](EventBatch &batch) -> Expected<Domain> {
-        auto domain = m_domains.find(domainId);
-        if (!domain)
-            return ApiError::notFound(QStringLiteral("Domain not found."));
-        if (!domain->isLiveAuction(nowMs))
-            return ApiError::conflict(QStringLiteral("This auction is not live."));
-        const qint64 endsAt = domain->endsAt.value_or(nowMs) + seconds * 1000;
-        if (!m_auctions.extend(domainId, *domain->endsAt, endsAt, nowMs))
-            return ApiError::conflict(QStringLiteral("The auction changed meanwhile; try again."));
-        addToAuction(batch, domainId, protocol::EventName::AuctionExtended,
-                     extensionJson(domainId, endsAt, nowMs));
-        domain->endsAt = endsAt;
-        domain->updatedAt = nowMs;
-        return *domain;
-    });
-    if (!extended)
-        return extended;
-    qCInfo(lcMarketplace) << "auction" << domainId << "extended by" << seconds
-                          << "s by an operator";
-    return m_domains.get(domainId);
+    DomainTable domains(batch.db()); // the batch's connection: the writer thread's
+    if (!AuctionTable(batch.db()).cancelIfLive(domainId, nowMs))
+        return domains.find(domainId)
+                   ? ApiError::conflict(QStringLiteral("This auction is not live."))
+                   : ApiError::notFound(QStringLiteral("Domain not found."));
+    const auto domain = domains.find(domainId);
+    if (!domain)
+        return ApiError::internal();
+    addToAuction(batch, domainId, protocol::EventName::AuctionEnded,
+                 {{"domain_id"_L1, domainId},
+                  {"winner_user_id"_L1, QJsonValue()},
+                  {"final_bid_cents"_L1, QJsonValue()},
+                  {"escrow_id"_L1, QJsonValue()},
+                  {"cancelled"_L1, true},
+                  {"reason"_L1, reason},
+                  {"server_time"_L1, protocol::isoUtc(nowMs)}});
+    batch.add(protocol::Channels::domain(domainId), protocol::EventName::DomainUpdated,
+              {{"domain"_L1, domain->toJson()}});
+    const QJsonObject data{{"domain_id"_L1, domainId},
+                           {"domain_name"_L1, domain->name},
+                           {"winner_user_id"_L1, QJsonValue()},
+                           {"final_bid_cents"_L1, QJsonValue()},
+                           {"reserve_met"_L1, false},
+                           {"escrow_id"_L1, QJsonValue()},
+                           {"cancelled"_L1, true},
+                           {"reason"_L1, reason}};
+    m_notifications.notifyUser(batch, domain->ownerId, protocol::NotificationType::AuctionEnded,
+                               data);
+    if (domain->highBidderId && *domain->highBidderId != domain->ownerId)
+        m_notifications.notifyUser(batch, *domain->highBidderId,
+                                   protocol::NotificationType::AuctionEnded, data);
+    return *domain;
+}
+
+QFuture<Expected<Domain>> AuctionService::extendAuction(qint64 domainId, qint64 seconds,
+                                                        qint64 nowMs)
+{
+    return m_events
+        .transactionLater([domainId, seconds, nowMs](EventBatch &batch) -> Expected<Domain> {
+            auto domain = DomainTable(batch.db()).find(domainId);
+            if (!domain)
+                return ApiError::notFound(QStringLiteral("Domain not found."));
+            if (!domain->isLiveAuction(nowMs))
+                return ApiError::conflict(QStringLiteral("This auction is not live."));
+            const qint64 endsAt = domain->endsAt.value_or(nowMs) + seconds * 1000;
+            if (!AuctionTable(batch.db()).extend(domainId, *domain->endsAt, endsAt, nowMs))
+                return ApiError::conflict(
+                    QStringLiteral("The auction changed meanwhile; try again."));
+            addToAuction(batch, domainId, protocol::EventName::AuctionExtended,
+                         extensionJson(domainId, endsAt, nowMs));
+            return DomainTable(batch.db()).find(domainId).value_or(*domain);
+        })
+        .then([domainId, seconds](Expected<Domain> extended) {
+            if (extended)
+                qCInfo(lcMarketplace)
+                    << "auction" << domainId << "extended by" << seconds << "s by an operator";
+            return extended;
+        });
 }
 
 int AuctionService::closeDueAuctions(qint64 nowMs)
 {
     const auto due =
         m_db.attempt([&]() -> Expected<QList<qint64>> { return m_auctions.dueToClose(nowMs); });
-    int closed = 0;
+    int handed = 0;
     for (const qint64 id : due ? *due : QList<qint64>())
-        closed += closeOne(id, nowMs) ? 1 : 0;
-    return closed;
+        handed += closeOne(id, nowMs) ? 1 : 0;
+    return handed;
 }
 
 bool AuctionService::closeOne(qint64 domainId, qint64 nowMs)
 {
-    const auto closed = m_events.transaction([&](EventBatch &batch) -> Expected<Done> {
-        // Exactly once: only the scheduler whose UPDATE flips the status goes on.
-        if (!m_auctions.endIfDue(domainId, nowMs))
-            return ApiError::conflict(QStringLiteral("closed elsewhere"));
-        const auto domain = m_domains.find(domainId);
-        if (!domain)
-            return ApiError::internal();
-        announceClose(batch, *domain, nowMs);
-        return Done{};
-    });
-    if (closed)
-        qCInfo(lcMarketplace) << "auction" << domainId << "closed";
-    return closed.hasValue();
+    // One close per auction at a time: the next tick finds it still due until this commits.
+    if (m_closesInFlight.contains(domainId))
+        return false;
+    m_closesInFlight.insert(domainId);
+    m_events
+        .transactionLater([this, domainId, nowMs](EventBatch &batch) -> Expected<Done> {
+            // Exactly once: only the scheduler whose UPDATE flips the status goes on.
+            if (!AuctionTable(batch.db()).endIfDue(domainId, nowMs))
+                return ApiError::conflict(QStringLiteral("closed elsewhere"));
+            const auto domain = DomainTable(batch.db()).find(domainId);
+            if (!domain)
+                return ApiError::internal();
+            announceClose(batch, *domain, nowMs);
+            return Done{};
+        })
+        .then([this, domainId](const Expected<Done> &closed) {
+            m_closesInFlight.remove(domainId);
+            if (closed)
+                qCInfo(lcMarketplace) << "auction" << domainId << "closed";
+        });
+    return true;
 }
 
-void AuctionService::announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs)
+void AuctionService::announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs) const
 {
     const bool reserveMet =
         domain.bidCount > 0 && domain.currentBidCents >= domain.reserveCents.value_or(0);

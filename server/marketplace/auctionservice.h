@@ -41,7 +41,9 @@ public:
     //! after the commit and the broadcast.
     QFuture<Expected<BidResult>> placeBid(const protocol::User &bidder, qint64 domainId,
                                           qint64 amountCents, qint64 nowMs);
-    //! Closes every auction whose end has passed. Returns how many this call closed.
+    //! Hands the close of every auction whose end has passed to the writer (one at a time per
+    //! auction). Returns how many it handed over; each closes exactly once, on whichever node
+    //! or process flips its status first.
     int closeDueAuctions(qint64 nowMs);
     //! Broadcasts AuctionCountdown for live auctions that are due one: every 10 s, every second
     //! in the last minute. Returns how many claims were handed to the writer.
@@ -51,9 +53,11 @@ public:
     //! An operator stops a live auction: the domain becomes `cancelled`, nobody wins, no escrow
     //! is opened. `AuctionEnded` (with `cancelled: true` and the reason) goes to both auction
     //! channels, and the owner and the high bidder are notified.
-    Expected<Domain> cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs);
-    //! An operator moves a live auction's end `seconds` later; `AuctionExtended` goes out.
-    Expected<Domain> extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs);
+    //! On the writer thread, like placeBid().
+    QFuture<Expected<Domain>> cancelAuction(qint64 domainId, const QString &reason, qint64 nowMs);
+    //! An operator moves a live auction's end `seconds` later; `AuctionExtended` goes out. On the
+    //! writer thread.
+    QFuture<Expected<Domain>> extendAuction(qint64 domainId, qint64 seconds, qint64 nowMs);
 
     //! The `auction` object of BidPlaced: `{domain_id, current_bid_cents, bid_count, ends_at,
     //! server_time}`.
@@ -68,9 +72,13 @@ private:
     std::optional<BidResult> recordBid(EventBatch &batch, const Domain &before,
                                        const protocol::User &bidder, qint64 amountCents,
                                        qint64 nowMs) const;
+    //! Hands one auction's close to the writer; false while an earlier one is still there.
     bool closeOne(qint64 domainId, qint64 nowMs);
     //! Inside the closing transaction: the winner's escrow, the notifications, AuctionEnded.
-    void announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs);
+    void announceClose(EventBatch &batch, const Domain &domain, qint64 nowMs) const;
+    //! Inside `batch`'s transaction, on its connection: cancelAuction()'s work.
+    Expected<Domain> cancelLive(EventBatch &batch, qint64 domainId, const QString &reason,
+                                qint64 nowMs) const;
     //! Hands the claim of one beat to the writer; false while an earlier one is still there.
     bool sendCountdown(qint64 domainId, qint64 nowMs);
     //! Inside `batch`'s transaction, on its connection: claims the beat, returns it.
@@ -83,7 +91,8 @@ private:
     EscrowService &m_escrows;
     DomainService &m_domains;
     qint64 m_antiSnipeMs;
-    QSet<qint64> m_beatsInFlight; // countdown claims handed to the writer, not yet ended
+    QSet<qint64> m_beatsInFlight;  // countdown claims handed to the writer, not yet ended
+    QSet<qint64> m_closesInFlight; // closes handed to the writer, not yet ended
 };
 
 } // namespace flippdeal::server

@@ -3,11 +3,13 @@
 
 #include "core/result.h"
 
+#include <QFuture>
 #include <QString>
 
 namespace flippdeal::server {
 
 class Database;
+class EventStore;
 
 //! \brief A charge of a buyer, as the payment provider reports it.
 struct Charge
@@ -25,6 +27,9 @@ struct Charge
 //! Every call is idempotent by key: a second call with the same key returns the first one's
 //! result and moves no money. That is what makes a retried request or job safe after a
 //! worker was killed half-way, and what makes two simultaneous `fund` requests charge once.
+//!
+//! Every call answers later: a provider is a network service, and the thread that calls it
+//! serves every socket. The futures finish on the calling thread.
 class PaymentProvider
 {
 public:
@@ -33,16 +38,16 @@ public:
     virtual bool isSandbox() const = 0;
     //! Charges `buyerId` `amountCents`. The charge may be settled at once or stay pending
     //! (then poll chargeStatus()).
-    virtual Expected<Charge> charge(const QString &idempotencyKey, qint64 buyerId,
-                                    qint64 amountCents) = 0;
+    virtual QFuture<Expected<Charge>> charge(const QString &idempotencyKey, qint64 buyerId,
+                                             qint64 amountCents) = 0;
     //! The charge as the provider sees it now.
-    virtual Expected<Charge> chargeStatus(const QString &reference) = 0;
+    virtual QFuture<Expected<Charge>> chargeStatus(const QString &reference) = 0;
     //! Returns `amountCents` of a settled charge to the buyer; the refund's reference.
-    virtual Expected<QString> refund(const QString &idempotencyKey, const QString &chargeReference,
-                                     qint64 amountCents) = 0;
+    virtual QFuture<Expected<QString>>
+    refund(const QString &idempotencyKey, const QString &chargeReference, qint64 amountCents) = 0;
     //! Pays `sellerId`; the payout's reference.
-    virtual Expected<QString> payout(const QString &idempotencyKey, qint64 sellerId,
-                                     qint64 amountCents) = 0;
+    virtual QFuture<Expected<QString>> payout(const QString &idempotencyKey, qint64 sellerId,
+                                              qint64 amountCents) = 0;
 };
 
 //! \brief The sandbox provider: moves no real money. It records what a real provider would do
@@ -50,25 +55,29 @@ public:
 //! key), and settles every charge at once for exactly the amount asked. A row someone put
 //! into `sandbox_charges` by hand (a test, an operator rehearsing) is answered as it stands:
 //! pending, failed or of another amount.
+//! Its writes go through the writer thread, where there is one (EventStore::transactionLater()),
+//! like a real provider's requests they answer later; its reads are made on `db`.
 //! Setting FLIPPDEAL_SANDBOX_CRASH_AFTER_PAYOUT=1 makes the process die right after a payout is
 //! recorded, to test that a retried job does not pay twice.
 class SandboxPaymentProvider final : public PaymentProvider
 {
 public:
-    explicit SandboxPaymentProvider(Database &db)
+    SandboxPaymentProvider(Database &db, EventStore &events)
         : m_db(db)
+        , m_events(events)
     {}
     bool isSandbox() const override { return true; }
-    Expected<Charge> charge(const QString &idempotencyKey, qint64 buyerId,
-                            qint64 amountCents) override;
-    Expected<Charge> chargeStatus(const QString &reference) override;
-    Expected<QString> refund(const QString &idempotencyKey, const QString &chargeReference,
-                             qint64 amountCents) override;
-    Expected<QString> payout(const QString &idempotencyKey, qint64 sellerId,
-                             qint64 amountCents) override;
+    QFuture<Expected<Charge>> charge(const QString &idempotencyKey, qint64 buyerId,
+                                     qint64 amountCents) override;
+    QFuture<Expected<Charge>> chargeStatus(const QString &reference) override;
+    QFuture<Expected<QString>> refund(const QString &idempotencyKey, const QString &chargeReference,
+                                      qint64 amountCents) override;
+    QFuture<Expected<QString>> payout(const QString &idempotencyKey, qint64 sellerId,
+                                      qint64 amountCents) override;
 
 private:
     Database &m_db;
+    EventStore &m_events;
 };
 
 } // namespace flippdeal::server

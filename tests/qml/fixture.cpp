@@ -372,7 +372,8 @@ QVariantList Fixture::serverBids(qint64 domainId)
 
 bool Fixture::extendAuction(qint64 domainId, int seconds)
 {
-    return bool(m_server->app().auctions().extendAuction(domainId, seconds, protocol::nowMs()));
+    return bool(server::waitFor(
+        m_server->app().auctions().extendAuction(domainId, seconds, protocol::nowMs())));
 }
 
 bool Fixture::openAuction(Client *client, qint64 domainId)

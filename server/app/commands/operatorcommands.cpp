@@ -5,6 +5,7 @@
 
 #include "admin/adminservice.h"
 #include "auth/accountservice.h"
+#include "core/waitfor.h"
 #include "escrow/escrow.h"
 
 #include <QEventLoop>
@@ -67,7 +68,7 @@ int escrowResolve(QCommandLineParser &parser, Config &config)
     const std::optional<protocol::User> admin = decidingAdmin(parser, context.accounts());
     if (!admin)
         return ExitUsage;
-    const auto result = context.admin().resolveEscrow(*admin, id, outcome, reason);
+    const auto result = waitFor(context.admin().resolveEscrow(*admin, id, outcome, reason));
     if (!result)
         return fromError(result.error());
     if (jsonRequested(parser)) {

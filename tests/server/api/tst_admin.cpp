@@ -9,6 +9,7 @@
 
 #include "admin/adminservice.h"
 #include "auth/accountservice.h"
+#include "core/waitfor.h"
 #include "jobs/jobqueue.h"
 #include "storage/database.h"
 
@@ -1609,9 +1610,12 @@ private Q_SLOTS:
                      .status,
                  422);
         server().app().runSchedulerTick();
-        QCOMPARE(storedEventCount(db(), protocol::Channels::auction(id),
-                                  protocol::EventName::AuctionEnded),
-                 qint64(1));
+        QVERIFY(waitUntil(
+            [&] {
+                return storedEventCount(db(), protocol::Channels::auction(id),
+                                        protocol::EventName::AuctionEnded) == 1;
+            },
+            5000));
     }
 
     //! An auction whose time is up belongs to its winner even before the scheduler closes it:
@@ -1626,24 +1630,29 @@ private Q_SLOTS:
                            {{QLatin1String("amount_cents"), 5000}}, bidder.token)
                      .status,
                  201);
-        // Called directly (no event loop runs in between), so the scheduler cannot close it
-        // first.
+        // Called directly, with the scheduler stopped, so that it cannot close it first.
+        server().app().stopScheduler();
         QVERIFY(sqlExec(db(), QStringLiteral("UPDATE domains SET ends_at = ? WHERE id = ?"),
                         {protocol::nowMs() - 1000, id}));
-        const auto cancelled =
-            server().app().admin().cancelAuction(id, QStringLiteral("too late"), protocol::nowMs());
+        const auto cancelled = server::waitFor(server().app().admin().cancelAuction(
+            id, QStringLiteral("too late"), protocol::nowMs()));
         QVERIFY2(!cancelled, "an auction whose time is up was cancelled");
         QCOMPARE(cancelled.error().status, 409);
-        const auto extended = server().app().admin().extendAuction(id, 60, protocol::nowMs());
+        const auto extended =
+            server::waitFor(server().app().admin().extendAuction(id, 60, protocol::nowMs()));
         QVERIFY(!extended);
         QCOMPARE(extended.error().status, 409);
         QCOMPARE(sqlTexts(db(), QStringLiteral("SELECT status FROM domains WHERE id = ?"), {id}),
                  QStringList{QStringLiteral("active")});
         // The scheduler closes it with its winner.
-        server().app().runSchedulerTick();
-        QCOMPARE(sqlScalar(db(), QStringLiteral("SELECT COUNT(*) FROM escrows WHERE domain_id = ?"),
-                           {id}),
-                 qint64(1));
+        server().app().startScheduler();
+        QVERIFY(waitUntil(
+            [&] {
+                return sqlScalar(db(),
+                                 QStringLiteral("SELECT COUNT(*) FROM escrows WHERE domain_id = ?"),
+                                 {id}) == 1;
+            },
+            5000));
     }
 
     // --- announcements ------------------------------------------------------------------------

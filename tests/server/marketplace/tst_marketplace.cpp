@@ -6,6 +6,7 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "core/waitfor.h"
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "jobs/jobqueue.h"
@@ -1501,33 +1502,40 @@ private Q_SLOTS:
         server::PaymentProvider &provider = server().app().payments();
         QVERIFY(provider.isSandbox());
         const QString prefix = QStringLiteral("idem-%1-").arg(protocol::nowMs());
-        const auto first = provider.charge(prefix + QStringLiteral("c"), m_buyer.user.id, 1234);
+        const auto first =
+            server::waitFor(provider.charge(prefix + QStringLiteral("c"), m_buyer.user.id, 1234));
         QVERIFY(first);
         QCOMPARE(first->status, QStringLiteral("settled"));
         QCOMPARE(first->amountCents, qint64(1234));
-        const auto again = provider.charge(prefix + QStringLiteral("c"), m_buyer.user.id, 9999);
+        const auto again =
+            server::waitFor(provider.charge(prefix + QStringLiteral("c"), m_buyer.user.id, 9999));
         QVERIFY(again);
         QCOMPARE(again->reference, first->reference);
         QCOMPARE(again->amountCents, qint64(1234)); // the first answer, not a second charge
-        const auto seen = provider.chargeStatus(first->reference);
+        const auto seen = server::waitFor(provider.chargeStatus(first->reference));
         QVERIFY(seen);
         QCOMPARE(seen->status, QStringLiteral("settled"));
-        QCOMPARE(provider.chargeStatus(QStringLiteral("sandbox-charge-987654321")).hasValue(),
+        QCOMPARE(server::waitFor(provider.chargeStatus(QStringLiteral("sandbox-charge-987654321")))
+                     .hasValue(),
                  false);
 
-        const auto refund = provider.refund(prefix + QStringLiteral("r"), first->reference, 1234);
+        const auto refund =
+            server::waitFor(provider.refund(prefix + QStringLiteral("r"), first->reference, 1234));
         QVERIFY(refund);
         const auto refundAgain =
-            provider.refund(prefix + QStringLiteral("r"), first->reference, 1234);
+            server::waitFor(provider.refund(prefix + QStringLiteral("r"), first->reference, 1234));
         QVERIFY(refundAgain);
         QCOMPARE(*refundAgain, *refund);
-        QCOMPARE(provider.chargeStatus(first->reference)->status, QStringLiteral("refunded"));
+        QCOMPARE(server::waitFor(provider.chargeStatus(first->reference))->status,
+                 QStringLiteral("refunded"));
         // A refunded charge cannot be refunded again under another key.
-        QVERIFY(!provider.refund(prefix + QStringLiteral("r2"), first->reference, 1234));
+        QVERIFY(!server::waitFor(
+            provider.refund(prefix + QStringLiteral("r2"), first->reference, 1234)));
 
-        const auto payout = provider.payout(prefix + QStringLiteral("p"), m_seller.user.id, 500);
+        const auto payout =
+            server::waitFor(provider.payout(prefix + QStringLiteral("p"), m_seller.user.id, 500));
         const auto payoutAgain =
-            provider.payout(prefix + QStringLiteral("p"), m_seller.user.id, 500);
+            server::waitFor(provider.payout(prefix + QStringLiteral("p"), m_seller.user.id, 500));
         QVERIFY(payout && payoutAgain);
         QCOMPARE(*payoutAgain, *payout);
 

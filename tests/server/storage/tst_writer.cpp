@@ -7,7 +7,9 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "escrow/escrowservice.h"
 #include "events/eventstore.h"
+#include "jobs/jobqueue.h"
 #include "marketplace/auctionservice.h"
 #include "messaging/messageservice.h"
 #include "storage/writer.h"
@@ -571,6 +573,67 @@ private Q_SLOTS:
         QCOMPARE(writer.batchCount(), batchesBefore + 2); // the gate's, then the four bids'
         const Reply bids = m_server->get(u"/api/domains/%1/bids"_s.arg(auction), alice.token);
         QCOMPARE(bids.json.value("data"_L1).toArray().size(), 1);
+    }
+
+    //! A cancel that commits between a fund's charge and its record: the charge, made and
+    //! recorded nowhere before, is recorded in the escrow's audit trail and returned to the
+    //! buyer by a job; the buyer is told so (409). The writer's order makes the race: the
+    //! cancel is queued first, then the sandbox charge, then (once it is made) its record.
+    void chargeAfterACancelIsReturned()
+    {
+        const Session seller = m_server->registerUser(QStringLiteral("seller"));
+        const Session buyer = m_server->registerUser(QStringLiteral("buyer"));
+        const qint64 domain = createdId(
+            m_server->post(u"/api/domains"_s, {{"name"_L1, u"late-charge.com"_s}}, seller.token),
+            "domain");
+        const qint64 offer = createdId(m_server->post(u"/api/domains/%1/offers"_s.arg(domain),
+                                                      {{"amount_cents"_L1, 4321}}, buyer.token),
+                                       "offer");
+        const Reply accepted = send(
+            *m_server,
+            {"PATCH", u"/api/offers/%1"_s.arg(offer), {{"action"_L1, u"accept"_s}}, seller.token});
+        QCOMPARE(accepted.status, 200);
+        const qint64 escrow = intOf(objectOf(accepted, "offer"), "escrow_id");
+        QVERIFY(escrow > 0);
+
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        EscrowService &escrows = m_server->app().escrows();
+        QVERIFY(gate.hold(writer, log));
+        auto cancelled = escrows.transition(seller.user, escrow, EscrowAction::Cancel);
+        auto funded = escrows.transition(buyer.user, escrow, EscrowAction::Fund);
+        QCOMPARE(writer.size(), 3); // the gate, the cancel, the charge
+        gate.release();
+        const auto cancel = resultOf(cancelled);
+        QVERIFY(cancel);
+        QVERIFY(cancel->status == EscrowStatus::Cancelled);
+        const auto fund = resultOf(funded);
+        QVERIFY(!fund);
+        QCOMPARE(fund.error().status, 409);
+        QVERIFY2(fund.error().message.contains("returned"_L1), qPrintable(fund.error().message));
+
+        const QString charges = u"SELECT status FROM sandbox_charges WHERE idempotency_key = ?"_s;
+        const QVariantList key{u"escrow-%1-charge-1"_s.arg(escrow)};
+        QCOMPARE(sqlTexts(db(), charges, key), QStringList{u"settled"_s});
+        QCOMPARE(sqlScalar(db(),
+                           u"SELECT COUNT(*) FROM escrow_events WHERE escrow_id = ? AND reason "
+                           "LIKE 'late charge %'"_s,
+                           {escrow}),
+                 qint64(1));
+        QVERIFY(waitUntil(
+            [&] {
+                m_server->app().worker().runAvailable();
+                return sqlTexts(db(), charges, key) == QStringList{u"refunded"_s};
+            },
+            10000));
+        QCOMPARE(sqlScalar(db(),
+                           u"SELECT SUM(amount_cents) FROM sandbox_refunds WHERE idempotency_key "
+                           "LIKE ?"_s,
+                           {u"escrow-%1-return-%"_s.arg(escrow)}),
+                 qint64(4321));
+        const Reply after = m_server->get(u"/api/escrows/%1"_s.arg(escrow), buyer.token);
+        QCOMPARE(objectOf(after, "escrow").value("status"_L1).toString(), u"cancelled"_s);
     }
 
     //! PostgreSQL: a job that deadlocks with another connection's transaction (the writer's
