@@ -84,7 +84,11 @@ ServerApp::~ServerApp()
     // The HTTP server and gateway go first: their connections reference the services.
     m_http.reset();
     m_metricsHttp.reset();
-    // The writer's last batches commit and publish while the gateway is still there.
+    // The writer's last batches commit and publish while the gateway is still there. Work
+    // their answers start from then on (a fund's record after its charge) runs in place: the
+    // event store must not hand it to a writer that is going away.
+    if (m_events)
+        m_events->setWriter(nullptr);
     m_writer.reset();
     m_gateway.reset();
 }
@@ -104,8 +108,10 @@ bool ServerApp::open()
         return false;
     }
     m_events->setWriter(m_writer.get());
+    m_accounts->setEventStore(m_events.get());
     m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
                                         qint64(m_config.jobTimeoutSeconds) * 1000);
+    m_jobs->setEventStore(m_events.get());
     m_worker = std::make_unique<JobWorker>(*m_jobs,
                                            QStringLiteral("%1:%2")
                                                .arg(QSysInfo::machineHostName())

@@ -61,8 +61,9 @@ HandlerResult login(const HttpRequest &request, AccountService &accounts)
 
 HandlerResult logout(const HttpRequest &request, AccountService &accounts)
 {
-    accounts.logout(request.bearerToken());
-    return HttpResponse::noContent();
+    return accounts.logout(request.bearerToken()).then([](bool) {
+        return HttpResponse::noContent();
+    });
 }
 
 HandlerResult me(const HttpRequest &request)

@@ -3,6 +3,7 @@
 
 #include "auth/passwordhasher.h"
 #include "core/logging.h"
+#include "events/eventstore.h"
 #include "storage/database.h"
 
 #include "protocol/timeformat.h"
@@ -173,26 +174,45 @@ QFuture<Expected<AuthSession>> AccountService::registerUser(const QString &name,
             QStringLiteral("email"), QStringLiteral("The email has already been taken."))));
     return m_hashes
         .run<QByteArray>(address, [password] { return passwords::hash(password.toUtf8()); })
-        .then(this, [this, trimmedName, normalizedEmail](const QByteArray &hash) {
-            return completeRegistration(trimmedName, normalizedEmail, hash);
-        });
+        .then(this,
+              [this, trimmedName, normalizedEmail](const QByteArray &hash) {
+                  return completeRegistration(trimmedName, normalizedEmail, hash);
+              })
+        .unwrap();
 }
 
-Expected<AuthSession> AccountService::completeRegistration(const QString &name,
-                                                           const QString &email,
-                                                           const QByteArray &hash)
+template <typename Work>
+auto AccountService::writeLater(Work work) -> QFuture<std::invoke_result_t<Work, Database &>>
+{
+    if (!m_events)
+        return QtFuture::makeReadyFuture(m_db.transaction([&] { return work(m_db); }));
+    return m_events->transactionLater(
+        [work = std::move(work)](EventBatch &batch) { return work(batch.db()); });
+}
+
+QFuture<Expected<AuthSession>> AccountService::completeRegistration(const QString &name,
+                                                                    const QString &email,
+                                                                    const QByteArray &hash)
 {
     if (hash.isEmpty())
-        return ApiError::internal(QStringLiteral("Could not hash the password."));
-    auto user = insertUser(name, email, hash, UserRole::User);
-    if (!user)
-        return user.error();
-    m_accountAttempts.giveBack(email);
-    auto token = issueToken(user->id);
-    if (!token)
-        return token.error();
-    qCInfo(lcAuth) << "registered user" << user->id;
-    return AuthSession{*user, *token};
+        return QtFuture::makeReadyFuture(Expected<AuthSession>(
+            ApiError::internal(QStringLiteral("Could not hash the password."))));
+    const QByteArray token = passwords::newToken();
+    // The user and their first token commit together.
+    return writeLater([name, email, hash, token](Database &db) -> Expected<AuthSession> {
+               auto user = insertUser(db, name, email, hash, UserRole::User);
+               if (!user)
+                   return user.error();
+               TokenTable(db).insert(user->id, passwords::tokenDigest(token), protocol::nowMs());
+               return AuthSession{*user, token};
+           })
+        .then(this, [this, email](Expected<AuthSession> session) {
+            if (session) {
+                m_accountAttempts.giveBack(email);
+                qCInfo(lcAuth) << "registered user" << session->user.id;
+            }
+            return session;
+        });
 }
 
 QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const QString &password,
@@ -219,59 +239,59 @@ QFuture<Expected<AuthSession>> AccountService::login(const QString &email, const
                        const QByteArray hash = storedHash.isEmpty() ? dummyHash() : storedHash;
                        return passwords::verify(hash, password.toUtf8()) && !storedHash.isEmpty();
                    })
-        .then(this, [this, user, normalizedEmail, address](bool ok) {
-            return completeLogin(user, normalizedEmail, address, ok);
-        });
+        .then(this, [this, user, normalizedEmail, address](
+                        bool ok) { return completeLogin(user, normalizedEmail, address, ok); })
+        .unwrap();
 }
 
-Expected<AuthSession> AccountService::completeLogin(const std::optional<protocol::User> &user,
-                                                    const QString &email, const QString &address,
-                                                    bool passwordMatches)
+QFuture<Expected<AuthSession>>
+AccountService::completeLogin(const std::optional<protocol::User> &user, const QString &email,
+                              const QString &address, bool passwordMatches)
 {
     if (!passwordMatches || !user) {
         // Never the password: only who, from where, and which case.
         qCWarning(lcAuth).nospace()
             << "failed sign-in for " << emailForLog(email) << " from " << address
             << (user ? ": wrong password" : ": no such active account");
-        return ApiError::unauthenticated(
-            QStringLiteral("These credentials do not match our records."));
+        return QtFuture::makeReadyFuture(Expected<AuthSession>(ApiError::unauthenticated(
+            QStringLiteral("These credentials do not match our records."))));
     }
     m_accountAttempts.giveBack(email); // only failures count
-    auto token = issueToken(user->id);
-    if (!token)
-        return token.error();
-    return AuthSession{*user, *token};
+    return issueToken(*user);
 }
 
-Expected<protocol::User> AccountService::insertUser(const QString &name, const QString &email,
+Expected<protocol::User> AccountService::insertUser(Database &db, const QString &name,
+                                                    const QString &email,
                                                     const QByteArray &passwordHash, UserRole role)
 {
-    return m_db.transaction([&]() -> Expected<protocol::User> {
-        if (m_users.emailExists(email))
-            return ApiError::validation(QStringLiteral("email"),
-                                        QStringLiteral("The email has already been taken."));
-        return m_users.insert(name, email, passwordHash, role, protocol::nowMs());
-    });
+    UserTable users(db);
+    if (users.emailExists(email))
+        return ApiError::validation(QStringLiteral("email"),
+                                    QStringLiteral("The email has already been taken."));
+    return users.insert(name, email, passwordHash, role, protocol::nowMs());
 }
 
-Expected<QByteArray> AccountService::issueToken(qint64 userId)
+QFuture<Expected<AuthSession>> AccountService::issueToken(const protocol::User &user)
 {
     const QByteArray token = passwords::newToken();
-    return m_db.transaction([&]() -> Expected<QByteArray> {
-        m_tokens.insert(userId, passwords::tokenDigest(token), protocol::nowMs());
-        return token;
+    return writeLater([user, token](Database &db) -> Expected<AuthSession> {
+        TokenTable(db).insert(user.id, passwords::tokenDigest(token), protocol::nowMs());
+        return AuthSession{user, token};
     });
 }
 
-bool AccountService::logout(const QByteArray &token)
+QFuture<bool> AccountService::logout(const QByteArray &token)
 {
     const QByteArray digest = passwords::tokenDigest(token);
-    const auto removed =
-        m_db.transaction([&]() -> Expected<int> { return m_tokens.removeByDigest(digest); });
-    if (!removed || *removed <= 0)
-        return false;
-    Q_EMIT signedOut(digest);
-    return true;
+    return writeLater([digest](Database &db) -> Expected<int> {
+               return TokenTable(db).removeByDigest(digest);
+           })
+        .then(this, [this, digest](const Expected<int> &removed) {
+            if (!removed || *removed <= 0)
+                return false;
+            Q_EMIT signedOut(digest);
+            return true;
+        });
 }
 
 Expected<protocol::User> AccountService::authenticate(const QByteArray &token, qint64 nowMs)
@@ -290,9 +310,10 @@ Expected<protocol::User> AccountService::authenticate(const QByteArray &token, q
         return expire(*use, nowMs);
     // One write a minute per token at most; the condition keeps concurrent nodes from racing
     // the value backwards.
+    // On the writer, and not waited for: a touch lost to a full writer comes with a later use.
     if (nowMs - use->lastUsedMs >= TokenTouchIntervalMs) {
-        m_db.transaction([&]() -> Expected<Done> {
-            m_tokens.touch(use->tokenId, nowMs);
+        writeLater([tokenId = use->tokenId, nowMs](Database &db) -> Expected<Done> {
+            TokenTable(db).touch(tokenId, nowMs);
             return Done{};
         });
     }
@@ -301,8 +322,8 @@ Expected<protocol::User> AccountService::authenticate(const QByteArray &token, q
 
 ApiError AccountService::expire(const TokenTable::TokenUse &use, qint64 nowMs)
 {
-    m_db.transaction([&]() -> Expected<Done> {
-        m_tokens.remove(use.tokenId);
+    writeLater([tokenId = use.tokenId](Database &db) -> Expected<Done> {
+        TokenTable(db).remove(tokenId);
         return Done{};
     });
     qCInfo(lcAuth) << "a token of user" << use.user.id << "expired after"
@@ -415,7 +436,9 @@ Expected<protocol::User> AccountService::createUserBlocking(const QString &name,
     const QByteArray hash = passwords::hash(password.toUtf8());
     if (hash.isEmpty())
         return ApiError::internal(QStringLiteral("Could not hash the password."));
-    return insertUser(name.trimmed(), email.trimmed().toLower(), hash, *userRole);
+    return m_db.transaction([&] {
+        return insertUser(m_db, name.trimmed(), email.trimmed().toLower(), hash, *userRole);
+    });
 }
 
 } // namespace flippdeal::server

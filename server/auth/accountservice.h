@@ -21,6 +21,7 @@
 namespace flippdeal::server {
 
 class Database;
+class EventStore;
 
 //! \brief A signed-in user and the bearer token just issued to them.
 struct AuthSession
@@ -49,13 +50,18 @@ class AccountService : public QObject
 public:
     explicit AccountService(Database &db, AccountLimits limits = {}, QObject *parent = nullptr);
 
+    //! Hands the writes of sign-ups, sign-ins, sign-outs and token use to `events`' writer
+    //! thread (the serve process). Without it they run in place (the CLI). Not owned.
+    void setEventStore(EventStore *events) { m_events = events; }
+
     //! `peer` is the client's address, for the per-address throttle and the log.
     QFuture<Expected<AuthSession>> registerUser(const QString &name, const QString &email,
                                                 const QString &password, const QHostAddress &peer);
     QFuture<Expected<AuthSession>> login(const QString &email, const QString &password,
                                          const QHostAddress &peer);
-    //! Revokes the token at once. False when it was not valid.
-    bool logout(const QByteArray &token);
+    //! Revokes the token, on the writer thread; the future says whether it was valid, after the
+    //! commit and signedOut().
+    QFuture<bool> logout(const QByteArray &token);
     //! The user a bearer token belongs to: 401 for unknown, revoked, expired (idle too long) or
     //! banned. Notes the use in `last_used_at`, at most once a minute per token.
     Expected<protocol::User> authenticate(const QByteArray &token, qint64 nowMs);
@@ -93,16 +99,23 @@ Q_SIGNALS:
     void signedOut(const QByteArray &tokenDigest);
 
 private:
-    Expected<protocol::User> insertUser(const QString &name, const QString &email,
-                                        const QByteArray &passwordHash, UserRole role);
-    Expected<QByteArray> issueToken(qint64 userId);
+    //! `work(Database &)`, which returns an Expected, in a transaction on the writer thread
+    //! (setEventStore()), or here and now without one.
+    template <typename Work>
+    auto writeLater(Work work) -> QFuture<std::invoke_result_t<Work, Database &>>;
+    //! Inside a transaction on `db`: the new user, or 422 for a taken email.
+    static Expected<protocol::User> insertUser(Database &db, const QString &name,
+                                               const QString &email, const QByteArray &passwordHash,
+                                               UserRole role);
+    //! A new token for `user`, stored (as its digest) on the writer.
+    QFuture<Expected<AuthSession>> issueToken(const protocol::User &user);
     //! After the hash of a registration: stores the user and signs them in.
-    Expected<AuthSession> completeRegistration(const QString &name, const QString &email,
-                                               const QByteArray &hash);
+    QFuture<Expected<AuthSession>> completeRegistration(const QString &name, const QString &email,
+                                                        const QByteArray &hash);
     //! After the check of a sign-in's password: signs the user in, or refuses.
-    Expected<AuthSession> completeLogin(const std::optional<protocol::User> &user,
-                                        const QString &email, const QString &address,
-                                        bool passwordMatches);
+    QFuture<Expected<AuthSession>> completeLogin(const std::optional<protocol::User> &user,
+                                                 const QString &email, const QString &address,
+                                                 bool passwordMatches);
     //! The throttles and the hashing bound, in front of any hashing: the error to answer, or
     //! nullopt when the attempt may go on (it is then counted).
     std::optional<ApiError> admit(const QString &address, const QString &email, qint64 nowMs);
@@ -113,6 +126,7 @@ private:
     ApiError expire(const TokenTable::TokenUse &use, qint64 nowMs);
 
     Database &m_db;
+    EventStore *m_events = nullptr;
     UserTable m_users;
     TokenTable m_tokens;
     AccountLimits m_limits;

@@ -2,6 +2,7 @@
 #include "jobs/jobqueue.h"
 
 #include "core/logging.h"
+#include "events/eventstore.h"
 #include "storage/database.h"
 
 #include "protocol/frame.h"
@@ -47,81 +48,118 @@ void JobQueue::enqueue(Database &db, const QString &type, const QJsonObject &pay
         .exec();
 }
 
+Expected<std::optional<Job>> JobQueue::claimIn(Database &db, const QString &workerId,
+                                               qint64 nowMs) const
+{
+    // The re-check in the outer WHERE makes the claim safe when two workers pick the same row:
+    // the second UPDATE finds it reserved and changes nothing.
+    const QString reservable =
+        QStringLiteral("available_at <= ? AND (reserved_at IS NULL OR reserved_at < ?)");
+    SqlQuery query(
+        db, QStringLiteral("UPDATE jobs SET reserved_at = ?, reserved_by = ?, attempts = attempts "
+                           "+ 1 WHERE id = (SELECT id FROM jobs WHERE %1 ORDER BY id LIMIT 1) AND "
+                           "%1 RETURNING id, type, payload, attempts, max_attempts")
+                .arg(reservable));
+    const qint64 staleBefore = nowMs - m_timeoutMs;
+    query.bind(nowMs)
+        .bind(workerId)
+        .bind(nowMs)
+        .bind(staleBefore)
+        .bind(nowMs)
+        .bind(staleBefore)
+        .exec();
+    if (!query.next())
+        return std::optional<Job>();
+    return std::optional<Job>(
+        Job{query.int64("id"_L1), query.text("type"_L1),
+            QJsonDocument::fromJson(query.text("payload"_L1).toUtf8()).object(),
+            int(query.int64("attempts"_L1)), int(query.int64("max_attempts"_L1))});
+}
+
+Expected<Done> JobQueue::completeIn(Database &db, const Job &job)
+{
+    SqlQuery(db, QStringLiteral("DELETE FROM jobs WHERE id = ?")).bind(job.id).exec();
+    return Done{};
+}
+
+Expected<Done> JobQueue::failIn(Database &db, const Job &job, const QString &error,
+                                qint64 nowMs) const
+{
+    if (job.attempts >= job.maxAttempts) {
+        SqlQuery(db,
+                 QStringLiteral("INSERT INTO failed_jobs (job_id, type, payload, attempts, error, "
+                                "failed_at) VALUES (?, ?, ?, ?, ?, ?)"))
+            .bind(job.id)
+            .bind(job.type)
+            .bind(QString::fromUtf8(protocol::toJson(job.payload)))
+            .bind(job.attempts)
+            .bind(error)
+            .bind(nowMs)
+            .exec();
+        SqlQuery(db, QStringLiteral("DELETE FROM jobs WHERE id = ?")).bind(job.id).exec();
+        qCWarning(lcApp).noquote() << "job" << job.id << job.type << "failed for good:" << error;
+        return Done{};
+    }
+    // 1x, 5x, 25x the base delay.
+    qint64 delay = m_backoffMs;
+    for (int i = 1; i < job.attempts && delay < MaxBackoffMs; ++i)
+        delay *= 5;
+    delay = std::min(delay, MaxBackoffMs);
+    SqlQuery(db, QStringLiteral(
+                     "UPDATE jobs SET reserved_at = NULL, reserved_by = NULL, available_at = ?, "
+                     "last_error = ? WHERE id = ?"))
+        .bind(nowMs + delay)
+        .bind(error)
+        .bind(job.id)
+        .exec();
+    return Done{};
+}
+
 std::optional<Job> JobQueue::claim(const QString &workerId, qint64 nowMs)
 {
-    std::optional<Job> job;
-    m_db.transaction([&] {
-        // The re-check in the outer WHERE makes the claim safe when two workers pick the same
-        // row: the second UPDATE finds it reserved and changes nothing.
-        const QString reservable =
-            QStringLiteral("available_at <= ? AND (reserved_at IS NULL OR reserved_at < ?)");
-        SqlQuery query(
-            m_db, QStringLiteral(
-                      "UPDATE jobs SET reserved_at = ?, reserved_by = ?, attempts = attempts + 1 "
-                      "WHERE id = (SELECT id FROM jobs WHERE %1 ORDER BY id LIMIT 1) AND %1 "
-                      "RETURNING id, type, payload, attempts, max_attempts")
-                      .arg(reservable));
-        const qint64 staleBefore = nowMs - m_timeoutMs;
-        query.bind(nowMs)
-            .bind(workerId)
-            .bind(nowMs)
-            .bind(staleBefore)
-            .bind(nowMs)
-            .bind(staleBefore)
-            .exec();
-        if (query.next()) {
-            job = Job{query.int64("id"_L1), query.text("type"_L1),
-                      QJsonDocument::fromJson(query.text("payload"_L1).toUtf8()).object(),
-                      int(query.int64("attempts"_L1)), int(query.int64("max_attempts"_L1))};
-        }
-        return true;
-    });
-    return job;
+    const auto job = m_db.transaction([&] { return claimIn(m_db, workerId, nowMs); });
+    return job ? *job : std::nullopt;
 }
 
 void JobQueue::complete(const Job &job)
 {
-    m_db.transaction([&] {
-        SqlQuery(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ?")).bind(job.id).exec();
-        return true;
-    });
+    m_db.transaction([&] { return completeIn(m_db, job); });
 }
 
 void JobQueue::fail(const Job &job, const QString &error, qint64 nowMs)
 {
-    m_db.transaction([&] {
-        if (job.attempts >= job.maxAttempts) {
-            SqlQuery(
-                m_db,
-                QStringLiteral(
-                    "INSERT INTO failed_jobs (job_id, type, payload, attempts, error, failed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)"))
-                .bind(job.id)
-                .bind(job.type)
-                .bind(QString::fromUtf8(protocol::toJson(job.payload)))
-                .bind(job.attempts)
-                .bind(error)
-                .bind(nowMs)
-                .exec();
-            SqlQuery(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ?")).bind(job.id).exec();
-            qCWarning(lcApp).noquote()
-                << "job" << job.id << job.type << "failed for good:" << error;
-            return true;
-        }
-        // 1x, 5x, 25x the base delay.
-        qint64 delay = m_backoffMs;
-        for (int i = 1; i < job.attempts && delay < MaxBackoffMs; ++i)
-            delay *= 5;
-        delay = std::min(delay, MaxBackoffMs);
-        SqlQuery(m_db,
-                 QStringLiteral(
-                     "UPDATE jobs SET reserved_at = NULL, reserved_by = NULL, available_at = ?, "
-                     "last_error = ? WHERE id = ?"))
-            .bind(nowMs + delay)
-            .bind(error)
-            .bind(job.id)
-            .exec();
-        return true;
+    m_db.transaction([&] { return failIn(m_db, job, error, nowMs); });
+}
+
+bool JobQueue::hasReady(qint64 nowMs)
+{
+    const auto ready = m_db.attempt([&]() -> Expected<bool> {
+        return SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE "
+                                             "available_at <= ? AND (reserved_at IS NULL OR "
+                                             "reserved_at < ?) LIMIT 1) AS ready"))
+                   .bind(nowMs)
+                   .bind(nowMs - m_timeoutMs)
+                   .scalar() > 0;
+    });
+    return !ready || *ready; // after a failed read, the claim finds out
+}
+
+QFuture<Expected<std::optional<Job>>> JobQueue::claimLater(const QString &workerId, qint64 nowMs)
+{
+    return m_events->transactionLater([this, workerId, nowMs](EventBatch &batch) {
+        return claimIn(batch.db(), workerId, nowMs);
+    });
+}
+
+void JobQueue::completeLater(const Job &job)
+{
+    m_events->transactionLater([job](EventBatch &batch) { return completeIn(batch.db(), job); });
+}
+
+void JobQueue::failLater(const Job &job, const QString &error, qint64 nowMs)
+{
+    m_events->transactionLater([this, job, error, nowMs](EventBatch &batch) {
+        return failIn(batch.db(), job, error, nowMs);
     });
 }
 
@@ -261,7 +299,7 @@ JobWorker::JobWorker(JobQueue &queue, QString workerId, int pollIntervalMs, QObj
     , m_workerId(std::move(workerId))
 {
     m_timer.setInterval(pollIntervalMs);
-    connect(&m_timer, &QTimer::timeout, this, [this] { runAvailable(); });
+    connect(&m_timer, &QTimer::timeout, this, &JobWorker::poll);
 }
 
 void JobWorker::addHandler(const QString &type, Handler handler)
@@ -283,14 +321,57 @@ void JobWorker::addFutureHandler(const QString &type, FutureHandler handler)
 
 void JobWorker::finish(const Job &job, const std::optional<QString> &error)
 {
-    if (error) {
+    if (error)
         qCInfo(lcApp).noquote() << "job" << job.id << job.type << "attempt" << job.attempts
                                 << "failed:" << *error;
-        m_queue.fail(job, *error, protocol::nowMs());
-    } else {
-        m_queue.complete(job);
-    }
+    // On the writer, after the claim and in its order; a bookkeeping write lost to a full
+    // writer leaves the job reserved until the queue's timeout, then it runs again.
+    if (m_queue.writesLater())
+        error ? m_queue.failLater(job, *error, protocol::nowMs()) : m_queue.completeLater(job);
+    else
+        error ? m_queue.fail(job, *error, protocol::nowMs()) : m_queue.complete(job);
     Q_EMIT jobFinished(job.type, !error);
+}
+
+void JobWorker::dispatch(const Job &job, const std::function<void()> &next)
+{
+    const auto async = m_asyncHandlers.constFind(job.type);
+    if (async != m_asyncHandlers.cend()) {
+        m_busy = true;
+        (*async)(job, [this, job, next](const std::optional<QString> &error) {
+            finish(job, error);
+            m_busy = false;
+            QTimer::singleShot(0, this, next);
+        });
+        return;
+    }
+    const auto handler = m_handlers.constFind(job.type);
+    finish(job,
+           handler == m_handlers.cend()
+               ? std::optional<QString>(QStringLiteral("no handler for job type %1").arg(job.type))
+               : (*handler)(job));
+}
+
+void JobWorker::poll()
+{
+    if (!m_queue.writesLater()) {
+        runAvailable();
+        return;
+    }
+    // The claim is a write: the writer makes it, and only when a read says a job is ready (an
+    // idle poll costs one read, not a commit).
+    if (m_busy || !m_queue.hasReady(protocol::nowMs()))
+        return;
+    m_busy = true;
+    m_queue.claimLater(m_workerId, protocol::nowMs())
+        .then([this](const Expected<std::optional<Job>> &claimed) {
+            m_busy = false;
+            if (!claimed || !*claimed)
+                return;
+            dispatch(**claimed, [this] { poll(); });
+            if (!m_busy) // a synchronous handler: the next ready job, after this turn
+                QTimer::singleShot(0, this, [this] { poll(); });
+        });
 }
 
 int JobWorker::runAvailable(int limit)
@@ -301,21 +382,7 @@ int JobWorker::runAvailable(int limit)
         if (!job)
             break;
         ++ran;
-        const auto async = m_asyncHandlers.constFind(job->type);
-        if (async != m_asyncHandlers.cend()) {
-            m_busy = true;
-            (*async)(*job, [this, job = *job](const std::optional<QString> &error) {
-                finish(job, error);
-                m_busy = false;
-                QTimer::singleShot(0, this, [this] { runAvailable(); });
-            });
-            break;
-        }
-        const auto handler = m_handlers.constFind(job->type);
-        finish(*job, handler == m_handlers.cend()
-                         ? std::optional<QString>(
-                               QStringLiteral("no handler for job type %1").arg(job->type))
-                         : (*handler)(*job));
+        dispatch(*job, [this] { runAvailable(); });
     }
     return ran;
 }

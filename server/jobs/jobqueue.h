@@ -18,6 +18,7 @@
 namespace flippdeal::server {
 
 class Database;
+class EventStore;
 class SqlQuery;
 
 //! \brief A job taken from the queue by a worker.
@@ -83,10 +84,26 @@ public:
     static void enqueue(Database &db, const QString &type, const QJsonObject &payload,
                         qint64 availableAtMs, int maxAttempts = DefaultMaxAttempts);
 
+    //! \name A worker's bookkeeping, on this thread's connection (the CLI, tests).
+    //! @{
     std::optional<Job> claim(const QString &workerId, qint64 nowMs);
     void complete(const Job &job);
     //! Schedules a retry with exponential backoff, or moves the job to failed_jobs.
     void fail(const Job &job, const QString &error, qint64 nowMs);
+    //! @}
+
+    //! Hands the worker's claims, completions and failures to `events`' writer thread (the
+    //! serve process): the *Later() calls below. Not owned.
+    void setEventStore(EventStore *events) { m_events = events; }
+    bool writesLater() const { return m_events != nullptr; }
+    //! Whether a job is ready now (a read, so that an idle poll writes nothing).
+    bool hasReady(qint64 nowMs);
+    //! \name The same bookkeeping on the writer thread (setEventStore() first).
+    //! @{
+    QFuture<Expected<std::optional<Job>>> claimLater(const QString &workerId, qint64 nowMs);
+    void completeLater(const Job &job);
+    void failLater(const Job &job, const QString &error, qint64 nowMs);
+    //! @}
 
     QList<FailedJob> failedJobs(int limit = 100);
     //! Moves one failed job (or all, with id 0) back to the queue. Returns how many.
@@ -104,8 +121,15 @@ public:
 private:
     //! A row of `jobs` as pendingJobs() lists it.
     QJsonObject pendingJobJson(const SqlQuery &row, qint64 nowMs) const;
+    //! \name Inside a transaction on `db` (any thread).
+    //! @{
+    Expected<std::optional<Job>> claimIn(Database &db, const QString &workerId, qint64 nowMs) const;
+    static Expected<Done> completeIn(Database &db, const Job &job);
+    Expected<Done> failIn(Database &db, const Job &job, const QString &error, qint64 nowMs) const;
+    //! @}
 
     Database &m_db;
+    EventStore *m_events = nullptr;
     qint64 m_backoffMs;
     qint64 m_timeoutMs;
 };
@@ -134,7 +158,8 @@ public:
     bool isBusy() const { return m_busy; }
     void start() { m_timer.start(); }
     void stop() { m_timer.stop(); }
-    //! Works until no job is ready (at most `limit`). Returns how many it ran.
+    //! Works until no job is ready (at most `limit`), claiming on this thread's connection (the
+    //! CLI, tests). Returns how many it ran.
     int runAvailable(int limit = 100);
 
 Q_SIGNALS:
@@ -144,6 +169,10 @@ private:
     JobQueue &m_queue;
     QString m_workerId;
     void finish(const Job &job, const std::optional<QString> &error);
+    //! Runs `job`'s handler; an asynchronous one calls `next` once it is done.
+    void dispatch(const Job &job, const std::function<void()> &next);
+    //! The timer's turn: claims one ready job on the writer (runAvailable() without one).
+    void poll();
 
     QHash<QString, Handler> m_handlers;
     QHash<QString, AsyncHandler> m_asyncHandlers;

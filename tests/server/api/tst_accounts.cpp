@@ -675,7 +675,8 @@ private Q_SLOTS:
         QVERIFY(sqlExec(db, setLastUsed, {protocol::nowMs() - 5 * 60 * 1000, digest}));
         const qint64 before = protocol::nowMs();
         QCOMPARE(server().get(QStringLiteral("/api/messages/unread-count"), gus.token).status, 200);
-        QVERIFY(sqlScalar(db, lastUsed, {digest}) >= before);
+        // Noted on the writer thread, which the answer does not wait for.
+        QVERIFY(waitUntil([&] { return sqlScalar(db, lastUsed, {digest}) >= before; }, 5000));
     }
 
     void idleTokenExpires_data()
@@ -722,11 +723,15 @@ private Q_SLOTS:
         QVERIFY2(message.contains(QLatin1String("expired")), qPrintable(message));
         QVERIFY2(message.contains(QString::number(period / DayMs) + QLatin1String(" day")),
                  qPrintable(message));
-        // The expired token is gone, on every route.
-        QCOMPARE(sqlScalar(db,
+        // The expired token is gone (deleted on the writer thread), on every route.
+        QVERIFY(waitUntil(
+            [&] {
+                return sqlScalar(
+                           db,
                            QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE token_hash = ?"),
-                           {QString::fromLatin1(server::passwords::tokenDigest(hal.token))}),
-                 0);
+                           {QString::fromLatin1(server::passwords::tokenDigest(hal.token))}) == 0;
+            },
+            5000));
         QCOMPARE(node.get(QStringLiteral("/api/messages/unread-count"), hal.token).status, 401);
         QCOMPARE(channelAuthOn(node, hal.token, QStringLiteral("private-user.%1").arg(hal.user.id))
                      .status,

@@ -69,24 +69,28 @@ private:
 class Gate
 {
 public:
+    //! A test that fails while the gate is shut opens it on the way out, so that the writer
+    //! can stop; the job keeps the semaphores alive.
+    ~Gate() { m_open->release(1000); }
     std::unique_ptr<WriteJob> job(RecordingJob::Log &log)
     {
-        return std::make_unique<RecordingJob>(0, log, [this](Database &) {
-            m_entered.release();
-            m_open.acquire();
-        });
+        return std::make_unique<RecordingJob>(0, log,
+                                              [entered = m_entered, open = m_open](Database &) {
+                                                  entered->release();
+                                                  open->acquire();
+                                              });
     }
-    bool waitEntered() { return m_entered.tryAcquire(1, 10000); }
+    bool waitEntered() { return m_entered->tryAcquire(1, 10000); }
     //! Submits the gate's job to `writer` and waits until the writer thread is inside it.
     bool hold(Writer &writer, RecordingJob::Log &log)
     {
         return writer.submit(job(log)) && waitEntered();
     }
-    void release() { m_open.release(); }
+    void release() { m_open->release(); }
 
 private:
-    QSemaphore m_entered;
-    QSemaphore m_open;
+    std::shared_ptr<QSemaphore> m_entered = std::make_shared<QSemaphore>();
+    std::shared_ptr<QSemaphore> m_open = std::make_shared<QSemaphore>();
 };
 
 //! Fills `writer` to its capacity behind `gate`'s job (which keeps the thread busy).
@@ -634,6 +638,41 @@ private Q_SLOTS:
                  qint64(4321));
         const Reply after = m_server->get(u"/api/escrows/%1"_s.arg(escrow), buyer.token);
         QCOMPARE(objectOf(after, "escrow").value("status"_L1).toString(), u"cancelled"_s);
+    }
+
+    //! The serve process's job worker claims and completes through the writer: a poll while a
+    //! batch holds the database hands its claim over instead of waiting for SQLite's lock on
+    //! the event loop (up to the busy timeout, every 500 ms), and an idle poll writes nothing.
+    void jobWorkerClaimsThroughTheWriter()
+    {
+        JobWorker &worker = m_server->app().worker();
+        worker.stop();
+        QList<qint64> ran;
+        worker.addHandler(u"WriterTest"_s, [&ran](const Job &job) {
+            ran.append(job.id);
+            return std::optional<QString>();
+        });
+        Writer &writer = m_server->app().writer();
+        QTRY_COMPARE(writer.size(), 0);
+        const quint64 committedBefore = writer.committedJobCount();
+        worker.start();
+        QTest::qWait(1200); // idle polls: reads only, no writer job
+        QCOMPARE(writer.committedJobCount(), committedBefore);
+        worker.stop();
+        QVERIFY(db().transaction([&] {
+            JobQueue::enqueue(db(), u"WriterTest"_s, {{"n"_L1, 1}}, protocol::nowMs());
+            return true;
+        }));
+        RecordingJob::Log log;
+        Gate gate;
+        QVERIFY(gate.hold(writer, log));
+        worker.start();
+        QTRY_COMPARE(writer.size(), 2); // the gate, and the worker's claim behind it
+        QVERIFY(ran.isEmpty());
+        gate.release();
+        QTRY_COMPARE(ran.size(), 1);
+        QTRY_COMPARE(sqlScalar(db(), u"SELECT COUNT(*) FROM jobs WHERE type = 'WriterTest'"_s),
+                     qint64(0));
     }
 
     //! PostgreSQL: a job that deadlocks with another connection's transaction (the writer's
