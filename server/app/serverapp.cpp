@@ -109,28 +109,7 @@ bool ServerApp::open()
     }
     m_events->setWriter(m_writer.get());
     m_accounts->setEventStore(m_events.get());
-    m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
-                                        qint64(m_config.jobTimeoutSeconds) * 1000);
-    m_jobs->setEventStore(m_events.get());
-    m_worker = std::make_unique<JobWorker>(*m_jobs,
-                                           QStringLiteral("%1:%2")
-                                               .arg(QSysInfo::machineHostName())
-                                               .arg(QCoreApplication::applicationPid()),
-                                           500);
-    for (const auto &[type, handler] :
-         {std::pair{EscrowService::PayoutJob, &EscrowService::processPayout},
-          std::pair{EscrowService::RefundJob, &EscrowService::processRefund},
-          std::pair{EscrowService::SettleChargeJob, &EscrowService::settleCharge},
-          std::pair{EscrowService::ReturnChargeJob, &EscrowService::returnLateCharge}}) {
-        m_worker->addFutureHandler(type, [this, handler](const Job &job) {
-            return std::invoke(handler, *m_market->escrows, job);
-        });
-    }
-    m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
-                                                     m_config.appKey.toUtf8(), m_config.appSecret);
-    m_worker->addAsyncHandler(
-        QString::fromLatin1(WebhookDispatcher::JobType),
-        [this](const Job &job, const JobWorker::Done &done) { m_webhooks->deliver(job, done); });
+    createJobWorker();
     m_channelAuthorizer =
         std::make_unique<ChannelAuthorizer>(*m_market->domains, m_config.appKey.toUtf8(),
                                             m_config.appSecret, m_config.encryptionMasterKey);
@@ -155,6 +134,32 @@ bool ServerApp::open()
     createRouter();
     registerMetrics();
     return true;
+}
+
+void ServerApp::createJobWorker()
+{
+    m_jobs = std::make_unique<JobQueue>(*m_db, m_config.jobBackoffMs,
+                                        qint64(m_config.jobTimeoutSeconds) * 1000);
+    m_jobs->setEventStore(m_events.get());
+    m_worker = std::make_unique<JobWorker>(*m_jobs,
+                                           QStringLiteral("%1:%2")
+                                               .arg(QSysInfo::machineHostName())
+                                               .arg(QCoreApplication::applicationPid()),
+                                           500);
+    for (const auto &[type, handler] :
+         {std::pair{EscrowService::PayoutJob, &EscrowService::processPayout},
+          std::pair{EscrowService::RefundJob, &EscrowService::processRefund},
+          std::pair{EscrowService::SettleChargeJob, &EscrowService::settleCharge},
+          std::pair{EscrowService::ReturnChargeJob, &EscrowService::returnLateCharge}}) {
+        m_worker->addFutureHandler(type, [this, handler](const Job &job) {
+            return std::invoke(handler, *m_market->escrows, job);
+        });
+    }
+    m_webhooks = std::make_unique<WebhookDispatcher>(*m_db, m_config.webhookUrls,
+                                                     m_config.appKey.toUtf8(), m_config.appSecret);
+    m_worker->addAsyncHandler(
+        QString::fromLatin1(WebhookDispatcher::JobType),
+        [this](const Job &job, const JobWorker::Done &done) { m_webhooks->deliver(job, done); });
 }
 
 void ServerApp::createServices()

@@ -90,6 +90,8 @@ Q_SIGNALS:
 
 private:
     //! The gateway, the event store and the domain services.
+    //! The job queue (writing through the writer) and the worker with every job type.
+    void createJobWorker();
     void createServices();
     //! The public router with every feature's route table.
     void createRouter();
