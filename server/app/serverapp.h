@@ -89,9 +89,9 @@ Q_SIGNALS:
     void stopped();
 
 private:
-    //! The gateway, the event store and the domain services.
     //! The job queue (writing through the writer) and the worker with every job type.
     void createJobWorker();
+    //! The gateway, the event store and the domain services.
     void createServices();
     //! The public router with every feature's route table.
     void createRouter();
