@@ -6,12 +6,7 @@
 
 #include <QThread>
 
-#include <cerrno>
-#include <cstring>
-
 #include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace flippdeal::server {
 
@@ -43,12 +38,6 @@ bool Writer::start()
     m_thread = std::thread([this] {
         QThread::currentThread()->setObjectName(QStringLiteral("writer"));
         pthread_setname_np(pthread_self(), "writer"); // for top, perf and the bench's split
-        // The threads that deliver (the event loop, the I/O threads) go first when they share
-        // a core with the writer: a commit waits for the disk anyway, a delivery should not
-        // wait for a batch's CPU slice. Raising one's own niceness needs no privilege.
-        if (setpriority(PRIO_PROCESS, gettid(), WriterNiceness) != 0)
-            qCWarning(lcDb) << "could not lower the writer thread's priority:"
-                            << std::strerror(errno);
         m_db = std::make_unique<Database>();
         const bool open = m_db->open(m_url);
         {

@@ -112,8 +112,6 @@ private:
     //! How often a job runs, each time first in a new transaction, before a lost race ends it
     //! with its failure.
     static constexpr int MaxRaceTries = 3;
-    //! The writer thread's niceness (0 is the process's own): below the delivering threads.
-    static constexpr int WriterNiceness = 10;
 
     QString m_url;
     BoundedCount m_places;
