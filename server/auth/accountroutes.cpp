@@ -61,8 +61,8 @@ HandlerResult login(const HttpRequest &request, AccountService &accounts)
 
 HandlerResult logout(const HttpRequest &request, AccountService &accounts)
 {
-    return accounts.logout(request.bearerToken()).then([](bool) {
-        return HttpResponse::noContent();
+    return accounts.logout(request.bearerToken()).then([](const Expected<bool> &revoked) {
+        return revoked ? HttpResponse::noContent() : HttpResponse::error(revoked.error());
     });
 }
 

@@ -280,18 +280,36 @@ QFuture<Expected<AuthSession>> AccountService::issueToken(const protocol::User &
     });
 }
 
-QFuture<bool> AccountService::logout(const QByteArray &token)
+QFuture<Expected<bool>> AccountService::logout(const QByteArray &token)
 {
     const QByteArray digest = passwords::tokenDigest(token);
     return writeLater([digest](Database &db) -> Expected<int> {
                return TokenTable(db).removeByDigest(digest);
            })
-        .then(this, [this, digest](const Expected<int> &removed) {
-            if (!removed || *removed <= 0)
+        .then(this, [this, digest](const Expected<int> &removed) -> Expected<bool> {
+            if (!removed)
+                return removed.error(); // a full writer: the token still works, say so
+            if (*removed <= 0)
                 return false;
             Q_EMIT signedOut(digest);
             return true;
         });
+}
+
+void AccountService::writeTokenOnce(qint64 tokenId, std::function<void(TokenTable &)> write)
+{
+    // One write per token in flight: until it commits, every request with the token would
+    // otherwise queue another, and a flood of requests would become the writer's load.
+    if (m_tokenWritesInFlight.contains(tokenId))
+        return;
+    m_tokenWritesInFlight.insert(tokenId);
+    writeLater([write = std::move(write)](Database &db) -> Expected<Done> {
+        TokenTable tokens(db);
+        write(tokens);
+        return Done{};
+    }).then(this, [this, tokenId](const Expected<Done> &) {
+        m_tokenWritesInFlight.remove(tokenId);
+    });
 }
 
 Expected<protocol::User> AccountService::authenticate(const QByteArray &token, qint64 nowMs)
@@ -312,9 +330,8 @@ Expected<protocol::User> AccountService::authenticate(const QByteArray &token, q
     // the value backwards.
     // On the writer, and not waited for: a touch lost to a full writer comes with a later use.
     if (nowMs - use->lastUsedMs >= TokenTouchIntervalMs) {
-        writeLater([tokenId = use->tokenId, nowMs](Database &db) -> Expected<Done> {
-            TokenTable(db).touch(tokenId, nowMs);
-            return Done{};
+        writeTokenOnce(use->tokenId, [tokenId = use->tokenId, nowMs](TokenTable &tokens) {
+            tokens.touch(tokenId, nowMs);
         });
     }
     return use->user;
@@ -322,10 +339,8 @@ Expected<protocol::User> AccountService::authenticate(const QByteArray &token, q
 
 ApiError AccountService::expire(const TokenTable::TokenUse &use, qint64 nowMs)
 {
-    writeLater([tokenId = use.tokenId](Database &db) -> Expected<Done> {
-        TokenTable(db).remove(tokenId);
-        return Done{};
-    });
+    writeTokenOnce(use.tokenId,
+                   [tokenId = use.tokenId](TokenTable &tokens) { tokens.remove(tokenId); });
     qCInfo(lcAuth) << "a token of user" << use.user.id << "expired after"
                    << (nowMs - use.lastUsedMs) / 1000 << "s without use";
     return ApiError::unauthenticated(

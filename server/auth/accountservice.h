@@ -14,8 +14,10 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
+#include <functional>
 #include <optional>
 
 namespace flippdeal::server {
@@ -60,8 +62,8 @@ public:
     QFuture<Expected<AuthSession>> login(const QString &email, const QString &password,
                                          const QHostAddress &peer);
     //! Revokes the token, on the writer thread; the future says whether it was valid, after the
-    //! commit and signedOut().
-    QFuture<bool> logout(const QByteArray &token);
+    //! commit and signedOut(), or why it could not be revoked (a full writer: 503).
+    QFuture<Expected<bool>> logout(const QByteArray &token);
     //! The user a bearer token belongs to: 401 for unknown, revoked, expired (idle too long) or
     //! banned. Notes the use in `last_used_at`, at most once a minute per token.
     Expected<protocol::User> authenticate(const QByteArray &token, qint64 nowMs);
@@ -107,6 +109,9 @@ private:
     static Expected<protocol::User> insertUser(Database &db, const QString &name,
                                                const QString &email, const QByteArray &passwordHash,
                                                UserRole role);
+    //! `write` on the writer thread for a token's bookkeeping (its use mark, its removal), not
+    //! waited for; nothing while an earlier one for the token is still in flight.
+    void writeTokenOnce(qint64 tokenId, std::function<void(TokenTable &)> write);
     //! A new token for `user`, stored (as its digest) on the writer.
     QFuture<Expected<AuthSession>> issueToken(const protocol::User &user);
     //! After the hash of a registration: stores the user and signs them in.
@@ -127,6 +132,7 @@ private:
 
     Database &m_db;
     EventStore *m_events = nullptr;
+    QSet<qint64> m_tokenWritesInFlight;
     UserTable m_users;
     TokenTable m_tokens;
     AccountLimits m_limits;

@@ -29,6 +29,9 @@ public:
         } while (!m_size.compare_exchange_weak(size, size + 1));
         return true;
     }
+    //! Takes a place even past the ceiling: for work that must not be refused because it
+    //! finishes work that was admitted (each such place follows one admitted place).
+    void acquireBeyond() { m_size.fetch_add(1); }
     void release(int places = 1) { m_size.fetch_sub(places); }
 
     int size() const { return m_size.load(); }

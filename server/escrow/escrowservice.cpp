@@ -310,10 +310,14 @@ QFuture<Expected<Escrow>> EscrowService::applyCharge(qint64 escrowId, const Char
                                                      std::optional<qint64> actor,
                                                      const QString &reason)
 {
+    // A charge that exists must be recorded: a full writer does not refuse its record (there is
+    // at most one per charge admitted before).
     return m_events
-        .transactionLater([this, escrowId, charge, actor, reason](EventBatch &batch) {
-            return recordCharge(batch, escrowId, charge, actor, reason);
-        })
+        .transactionLater(
+            [this, escrowId, charge, actor, reason](EventBatch &batch) {
+                return recordCharge(batch, escrowId, charge, actor, reason);
+            },
+            Writer::Admission::Follows)
         .then([charge](Expected<Escrow> recorded) {
             return chargeOutcome(charge, std::move(recorded));
         });

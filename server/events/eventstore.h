@@ -92,14 +92,17 @@ public:
     //! future finishes on this thread after the batch's commit and this batch's broadcast, in
     //! commit order; a full writer is a 503 with a Retry-After of one second. Without a writer
     //! the work runs here and now, as transaction().
+    //! With Writer::Admission::Follows the work is not refused for a full writer: it finishes
+    //! work admitted before (a payment's record after the payment).
     template <typename Work, typename Result = std::invoke_result_t<Work, EventBatch &>>
-    requires ExpectedType<Result> QFuture<Result> transactionLater(Work work)
+    requires ExpectedType<Result> QFuture<Result>
+    transactionLater(Work work, Writer::Admission admission = Writer::Admission::Bounded)
     {
         if (!m_writer)
             return QtFuture::makeReadyFuture(transaction(std::move(work)));
         auto job = std::make_unique<Job<Work, Result>>(*this, std::move(work));
         QFuture<Result> future = job->future();
-        if (!m_writer->submit(std::move(job)))
+        if (!m_writer->submit(std::move(job), admission))
             return QtFuture::makeReadyFuture(Result(writerBusy()));
         return future;
     }

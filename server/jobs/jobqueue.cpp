@@ -333,7 +333,7 @@ void JobWorker::finish(const Job &job, const std::optional<QString> &error)
     Q_EMIT jobFinished(job.type, !error);
 }
 
-void JobWorker::dispatch(const Job &job, const std::function<void()> &next)
+bool JobWorker::dispatch(const Job &job, const std::function<void()> &next)
 {
     const auto async = m_asyncHandlers.constFind(job.type);
     if (async != m_asyncHandlers.cend()) {
@@ -341,19 +341,23 @@ void JobWorker::dispatch(const Job &job, const std::function<void()> &next)
         (*async)(job, [this, job, next](const std::optional<QString> &error) {
             finish(job, error);
             m_busy = false;
-            QTimer::singleShot(0, this, next);
+            if (!m_stopped)
+                QTimer::singleShot(0, this, next);
         });
-        return;
+        return true;
     }
     const auto handler = m_handlers.constFind(job.type);
     finish(job,
            handler == m_handlers.cend()
                ? std::optional<QString>(QStringLiteral("no handler for job type %1").arg(job.type))
                : (*handler)(job));
+    return false;
 }
 
 void JobWorker::poll()
 {
+    if (m_stopped)
+        return;
     if (!m_queue.writesLater()) {
         runAvailable();
         return;
@@ -368,8 +372,9 @@ void JobWorker::poll()
             m_busy = false;
             if (!claimed || !*claimed)
                 return;
-            dispatch(**claimed, [this] { poll(); });
-            if (!m_busy) // a synchronous handler: the next ready job, after this turn
+            // An asynchronous handler polls again once it is done; after a synchronous one,
+            // the next ready job is claimed on the next turn.
+            if (!dispatch(**claimed, [this] { poll(); }) && !m_stopped)
                 QTimer::singleShot(0, this, [this] { poll(); });
         });
 }
@@ -382,7 +387,8 @@ int JobWorker::runAvailable(int limit)
         if (!job)
             break;
         ++ran;
-        dispatch(*job, [this] { runAvailable(); });
+        if (dispatch(*job, [this] { runAvailable(); }))
+            break; // it runs the next once this one is done
     }
     return ran;
 }

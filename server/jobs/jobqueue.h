@@ -156,8 +156,17 @@ public:
     void addFutureHandler(const QString &type, FutureHandler handler);
     //! Whether an asynchronous job is running.
     bool isBusy() const { return m_busy; }
-    void start() { m_timer.start(); }
-    void stop() { m_timer.stop(); }
+    void start()
+    {
+        m_stopped = false;
+        m_timer.start();
+    }
+    //! No job is claimed from now on; one that runs finishes.
+    void stop()
+    {
+        m_stopped = true;
+        m_timer.stop();
+    }
     //! Works until no job is ready (at most `limit`), claiming on this thread's connection (the
     //! CLI, tests). Returns how many it ran.
     int runAvailable(int limit = 100);
@@ -169,8 +178,8 @@ private:
     JobQueue &m_queue;
     QString m_workerId;
     void finish(const Job &job, const std::optional<QString> &error);
-    //! Runs `job`'s handler; an asynchronous one calls `next` once it is done.
-    void dispatch(const Job &job, const std::function<void()> &next);
+    //! Runs `job`'s handler; an asynchronous one (true) calls `next` once it is done.
+    bool dispatch(const Job &job, const std::function<void()> &next);
     //! The timer's turn: claims one ready job on the writer (runAvailable() without one).
     void poll();
 
@@ -178,6 +187,7 @@ private:
     QHash<QString, AsyncHandler> m_asyncHandlers;
     QTimer m_timer;
     bool m_busy = false;
+    bool m_stopped = false;
 };
 
 } // namespace flippdeal::server

@@ -57,9 +57,11 @@ bool Writer::start()
     return m_running;
 }
 
-bool Writer::submit(std::unique_ptr<WriteJob> job)
+bool Writer::submit(std::unique_ptr<WriteJob> job, Admission admission)
 {
-    if (!m_places.tryAcquire())
+    if (admission == Admission::Follows)
+        m_places.acquireBeyond();
+    else if (!m_places.tryAcquire())
         return false;
     {
         const std::lock_guard lock(m_queueMutex);

@@ -65,9 +65,16 @@ public:
     bool start();
     QString errorString() const { return m_error; }
 
-    //! Hands `job` to the writer thread; false (the job untouched) when `capacity` jobs already
-    //! wait or run, or the writer is not running.
-    bool submit(std::unique_ptr<WriteJob> job);
+    //! How submit() admits a job.
+    enum class Admission
+    {
+        Bounded, //!< refused when `capacity` jobs already wait or run
+        Follows, //!< never refused for capacity: it finishes work admitted before (a charge's
+                 //!< record after the charge), so there is at most one per such earlier job
+    };
+    //! Hands `job` to the writer thread; false (the job untouched) when it is not admitted or
+    //! the writer is not running.
+    bool submit(std::unique_ptr<WriteJob> job, Admission admission = Admission::Bounded);
 
     //! Finishes every job whose batch has ended, in commit order. Runs by itself on the owner's
     //! thread soon after each batch; call it to publish earlier batches before a later commit.

@@ -7,6 +7,7 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "auth/passwordhasher.h"
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
 #include "jobs/jobqueue.h"
@@ -381,12 +382,45 @@ private Q_SLOTS:
         QCOMPARE(refused.result().error().status, 503);
         QCOMPARE(refused.result().error().retryAfterSeconds, 1);
         QCOMPARE(writer.refusedCount(), refusedBefore + 1);
+        // Work that finishes admitted work (a charge's record) is never refused for capacity.
+        auto follows = m_server->app().events().transactionLater(
+            [](EventBatch &) -> Expected<qint64> { return 3; }, Writer::Admission::Follows);
+        QVERIFY(!follows.isFinished());
+        QCOMPARE(writer.size(), writer.capacity() + 1);
         gate.release();
         QTRY_COMPARE(log.finished.size(), writer.capacity());
+        QCOMPARE(valueOr(resultOf(follows), 0), 3);
         QCOMPARE(valueOr(resultOf(m_server->app().events().transactionLater(
                              [](EventBatch &) -> Expected<qint64> { return 7; })),
                          0),
                  7);
+        QTRY_COMPARE(writer.size(), 0);
+    }
+
+    //! A token's use mark is written on the writer, once at a time: requests that come while
+    //! one is queued add none (a flood of requests must not become the writer's load).
+    void tokenUseMarksAreQueuedOnceAtATime()
+    {
+        const Session gus = m_server->registerUser(QStringLiteral("gus"));
+        const QVariantList digest{QString::fromLatin1(passwords::tokenDigest(gus.token))};
+        const qint64 stale = protocol::nowMs() - 5 * 60 * 1000;
+        QVERIFY(db().transaction([&] {
+            SqlQuery(db(), u"UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?"_s)
+                .bind(stale)
+                .bind(digest.first())
+                .exec();
+            return true;
+        }));
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(gate.hold(writer, log));
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(m_server->get(u"/api/me"_s, gus.token).status, 200);
+        QCOMPARE(writer.size(), 2); // the gate and one use mark
+        gate.release();
+        QTRY_VERIFY(sqlScalar(db(), u"SELECT last_used_at FROM api_tokens WHERE token_hash = ?"_s,
+                              digest) > stale);
     }
 
     //! POST /api/messages answers its 503 (JSON, Retry-After) while the writer is full, and
@@ -465,6 +499,7 @@ private Q_SLOTS:
     {
         const Session alice = m_server->registerUser(QStringLiteral("alice"));
         const Session bob = m_server->registerUser(QStringLiteral("bob"));
+        const Session leaving = m_server->registerUser(QStringLiteral("leaving"));
         const QString ends = protocol::isoUtc(protocol::nowMs() + 3600 * 1000);
         const qint64 auction = createdId(m_server->post(u"/api/domains"_s,
                                                         {{"name"_L1, u"writer-auction.com"_s},
@@ -517,6 +552,7 @@ private Q_SLOTS:
             {"PATCH", u"/api/domains/%1"_s.arg(unsold), {{"buy_now_cents"_L1, 5000}}, alice.token},
             {"POST", u"/api/domains/%1/watch"_s.arg(auction), {}, bob.token},
             {"DELETE", u"/api/domains/%1/watch"_s.arg(auction), {}, bob.token},
+            {"POST", u"/api/logout"_s, {}, leaving.token, 204},
         };
         RecordingJob::Log log;
         Gate gate;
