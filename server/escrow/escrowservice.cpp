@@ -285,10 +285,10 @@ QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64
         return QtFuture::makeReadyFuture(Expected<Escrow>(*refusal));
     // The key is derived from the escrow (and the declined attempts before): two fund requests
     // at once ask for the same charge, and the provider makes it once.
-    const QString key =
-        QStringLiteral("escrow-%1-charge-%2").arg(escrowId).arg(escrow->chargeAttempts + 1);
+    const int attempt = escrow->chargeAttempts + 1;
+    const QString key = QStringLiteral("escrow-%1-charge-%2").arg(escrowId).arg(attempt);
     return m_payments.charge(key, escrow->buyerId, escrow->amountCents)
-        .then([this, escrowId, actor = user.id,
+        .then([this, escrowId, attempt, actor = user.id,
                reason](const Expected<Charge> &charge) -> QFuture<Expected<Escrow>> {
             if (!charge) {
                 qCWarning(lcMarketplace)
@@ -301,21 +301,21 @@ QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64
             }
             // From here the charge exists: it is recorded whatever the escrow has become
             // meanwhile (a cancel may have committed), and only then is the buyer answered.
-            return applyCharge(escrowId, *charge, actor, reason);
+            return applyCharge(escrowId, *charge, attempt, actor, reason);
         })
         .unwrap();
 }
 
 QFuture<Expected<Escrow>> EscrowService::applyCharge(qint64 escrowId, const Charge &charge,
-                                                     std::optional<qint64> actor,
+                                                     int attempt, std::optional<qint64> actor,
                                                      const QString &reason)
 {
     // A charge that exists must be recorded: a full writer does not refuse its record (there is
     // at most one per charge admitted before).
     return m_events
         .transactionLater(
-            [this, escrowId, charge, actor, reason](EventBatch &batch) {
-                return recordCharge(batch, escrowId, charge, actor, reason);
+            [this, escrowId, charge, attempt, actor, reason](EventBatch &batch) {
+                return recordCharge(batch, escrowId, charge, attempt, actor, reason);
             },
             Writer::Admission::Follows)
         .then([charge](Expected<Escrow> recorded) {
@@ -329,8 +329,12 @@ Expected<Escrow> EscrowService::chargeOutcome(const Charge &charge, Expected<Esc
     // key) and committed; only now is it refused.
     if (!recorded)
         return recorded;
-    if (recorded->status != EscrowStatus::PendingFunding &&
-        recorded->chargeReference != charge.reference) {
+    if (recorded->chargeReference != charge.reference) { // recorded as a late charge
+        if (recorded->status == EscrowStatus::PendingFunding)
+            return ApiError::conflict(
+                QStringLiteral("A later payment for this escrow was recorded first; the %1 "
+                               "cents of this one will be returned to you.")
+                    .arg(charge.amountCents));
         return ApiError::conflict(
             QStringLiteral("The escrow became %1 before your payment was recorded; the %2 cents "
                            "charged will be returned to you.")
@@ -345,8 +349,8 @@ Expected<Escrow> EscrowService::chargeOutcome(const Charge &charge, Expected<Esc
 }
 
 Expected<Escrow> EscrowService::recordCharge(EventBatch &batch, qint64 escrowId,
-                                             const Charge &charge, std::optional<qint64> actor,
-                                             const QString &reason)
+                                             const Charge &charge, int attempt,
+                                             std::optional<qint64> actor, const QString &reason)
 {
     EscrowTable escrows(batch.db()); // the batch's connection: any thread
     auto escrow = escrows.find(escrowId);
@@ -361,6 +365,18 @@ Expected<Escrow> EscrowService::recordCharge(EventBatch &batch, qint64 escrowId,
                 QStringLiteral("An escrow that is %1 cannot fund.").arg(toString(escrow->status)));
         recordLateCharge(batch.db(), *escrow, charge, actor);
         return *escrow;
+    }
+    if (attempt <= escrow->chargeAttempts) {
+        // An attempt a later one has overtaken (its charge was declined and recorded, and a new
+        // attempt began): it must not overwrite what came after it.
+        if (escrow->chargeReference != charge.reference &&
+            (charge.isSettled() || charge.isPending())) {
+            recordLateCharge(batch.db(), *escrow, charge, actor);
+            return *escrow;
+        }
+        return chargeRefusal(charge, *escrow)
+            .value_or(
+                ApiError::conflict(QStringLiteral("The escrow changed meanwhile; reload it.")));
     }
     const bool funds = charge.isSettled() && charge.amountCents == escrow->amountCents;
     const bool declined = !charge.isSettled() && !charge.isPending();
@@ -529,23 +545,25 @@ QFuture<std::optional<QString>> EscrowService::settleCharge(const Job &job)
         return jobOutcome(escrow.error().message);
     if (escrow->status != EscrowStatus::PendingFunding || escrow->chargeStatus != "pending"_L1)
         return jobOutcome(std::nullopt); // settled by a fund request meanwhile, or nothing pending
+    // The pending charge is the current attempt's: a pending charge adds no attempt.
     return m_payments.chargeStatus(escrow->chargeReference)
-        .then([this, escrowId](const Expected<Charge> &charge) {
-            if (!charge)
-                return jobOutcome(
-                    QStringLiteral("escrow %1: %2").arg(escrowId).arg(charge.error().message));
-            if (charge->isPending())
-                return jobOutcome(QStringLiteral("escrow %1: charge %2 is still pending")
-                                      .arg(escrowId)
-                                      .arg(charge->reference));
-            // Funded, or declined (recorded; the buyer may fund again).
-            return applyCharge(escrowId, *charge, std::nullopt, {})
-                .then([](const Expected<Escrow> &applied) -> std::optional<QString> {
-                    if (!applied && applied.error().status >= 500)
-                        return applied.error().message;
-                    return std::nullopt;
-                });
-        })
+        .then(
+            [this, escrowId, attempt = escrow->chargeAttempts + 1](const Expected<Charge> &charge) {
+                if (!charge)
+                    return jobOutcome(
+                        QStringLiteral("escrow %1: %2").arg(escrowId).arg(charge.error().message));
+                if (charge->isPending())
+                    return jobOutcome(QStringLiteral("escrow %1: charge %2 is still pending")
+                                          .arg(escrowId)
+                                          .arg(charge->reference));
+                // Funded, or declined (recorded; the buyer may fund again).
+                return applyCharge(escrowId, *charge, attempt, std::nullopt, {})
+                    .then([](const Expected<Escrow> &applied) -> std::optional<QString> {
+                        if (!applied && applied.error().status >= 500)
+                            return applied.error().message;
+                        return std::nullopt;
+                    });
+            })
         .unwrap();
 }
 

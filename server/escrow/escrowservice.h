@@ -105,7 +105,7 @@ private:
                                    const QString &reason);
     //! Records `charge` on the writer (recordCharge()) and refuses it after the commit when it
     //! does not fund the escrow (chargeOutcome()).
-    QFuture<Expected<Escrow>> applyCharge(qint64 escrowId, const Charge &charge,
+    QFuture<Expected<Escrow>> applyCharge(qint64 escrowId, const Charge &charge, int attempt,
                                           std::optional<qint64> actor, const QString &reason);
     //! The payout job's second half, once the provider has said how `escrow`'s charge stands.
     QFuture<std::optional<QString>> payOutFrom(const Escrow &escrow,
@@ -115,10 +115,11 @@ private:
     static Expected<Escrow> chargeOutcome(const Charge &charge, Expected<Escrow> recorded);
     //! Inside a transaction on `batch`'s connection: records `charge` on a pending escrow and
     //! funds it when it is settled for the escrow's amount; `actor` is the buyer, or nothing for
-    //! the settle job. A charge that finds the escrow no longer pending is a late one
-    //! (recordLateCharge()), unless it is the one already recorded (409).
+    //! the settle job; `attempt` is the number in the charge's key. A charge that finds the
+    //! escrow no longer pending, or a later attempt recorded, is a late one (recordLateCharge()),
+    //! unless it is the one already recorded or was declined (409, nothing written).
     Expected<Escrow> recordCharge(EventBatch &batch, qint64 escrowId, const Charge &charge,
-                                  std::optional<qint64> actor, const QString &reason);
+                                  int attempt, std::optional<qint64> actor, const QString &reason);
     //! Inside a transaction: the audit row of a late charge and the job that returns it.
     static void recordLateCharge(Database &db, const Escrow &escrow, const Charge &charge,
                                  std::optional<qint64> actor);

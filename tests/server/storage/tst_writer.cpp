@@ -210,6 +210,22 @@ private:
     Database &db() { return m_server->app().database(); }
     QString url() const { return m_server->config().database; }
 
+    //! An escrow of `amount` cents: `buyer`'s offer on `seller`'s new listing, accepted. 0 on
+    //! failure.
+    qint64 openEscrow(const Session &seller, const Session &buyer, const QString &name,
+                      qint64 amount)
+    {
+        const qint64 domain = createdId(
+            m_server->post(u"/api/domains"_s, {{"name"_L1, name}}, seller.token), "domain");
+        const qint64 offer = createdId(m_server->post(u"/api/domains/%1/offers"_s.arg(domain),
+                                                      {{"amount_cents"_L1, amount}}, buyer.token),
+                                       "offer");
+        const Reply accepted = send(
+            *m_server,
+            {"PATCH", u"/api/offers/%1"_s.arg(offer), {{"action"_L1, u"accept"_s}}, seller.token});
+        return accepted.status == 200 ? intOf(objectOf(accepted, "offer"), "escrow_id") : 0;
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -623,17 +639,7 @@ private Q_SLOTS:
     {
         const Session seller = m_server->registerUser(QStringLiteral("seller"));
         const Session buyer = m_server->registerUser(QStringLiteral("buyer"));
-        const qint64 domain = createdId(
-            m_server->post(u"/api/domains"_s, {{"name"_L1, u"late-charge.com"_s}}, seller.token),
-            "domain");
-        const qint64 offer = createdId(m_server->post(u"/api/domains/%1/offers"_s.arg(domain),
-                                                      {{"amount_cents"_L1, 4321}}, buyer.token),
-                                       "offer");
-        const Reply accepted = send(
-            *m_server,
-            {"PATCH", u"/api/offers/%1"_s.arg(offer), {{"action"_L1, u"accept"_s}}, seller.token});
-        QCOMPARE(accepted.status, 200);
-        const qint64 escrow = intOf(objectOf(accepted, "offer"), "escrow_id");
+        const qint64 escrow = openEscrow(seller, buyer, u"late-charge.com"_s, 4321);
         QVERIFY(escrow > 0);
 
         RecordingJob::Log log;
@@ -674,6 +680,53 @@ private Q_SLOTS:
                  qint64(4321));
         const Reply after = m_server->get(u"/api/escrows/%1"_s.arg(escrow), buyer.token);
         QCOMPARE(objectOf(after, "escrow").value("status"_L1).toString(), u"cancelled"_s);
+    }
+
+    //! Two fund requests that get the same declined charge: the first record counts the
+    //! attempt, the second is an attempt already overtaken and writes nothing (it must not
+    //! overwrite what a later attempt recorded). The next fund makes attempt 2.
+    void aDeclinedChargeRecordedTwiceCountsOnce()
+    {
+        const Session seller = m_server->registerUser(QStringLiteral("seller"));
+        const Session buyer = m_server->registerUser(QStringLiteral("buyer"));
+        const qint64 escrow = openEscrow(seller, buyer, u"declined-twice.com"_s, 2500);
+        QVERIFY(escrow > 0);
+        QVERIFY(db().transaction([&] {
+            SqlQuery(db(), u"INSERT INTO sandbox_charges (idempotency_key, buyer_id, "
+                           "amount_cents, status, created_at) VALUES (?, ?, 2500, 'failed', ?)"_s)
+                .bind(u"escrow-%1-charge-1"_s.arg(escrow))
+                .bind(buyer.user.id)
+                .bind(protocol::nowMs())
+                .exec();
+            return true;
+        }));
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        EscrowService &escrows = m_server->app().escrows();
+        QVERIFY(gate.hold(writer, log));
+        auto first = escrows.transition(buyer.user, escrow, EscrowAction::Fund);
+        auto second = escrows.transition(buyer.user, escrow, EscrowAction::Fund);
+        QCOMPARE(writer.size(), 3); // the gate and the two (idempotent) charges
+        gate.release();
+        for (auto *future : {&first, &second}) {
+            const auto refused = resultOf(*future);
+            QVERIFY(!refused);
+            QCOMPARE(refused.error().status, 409);
+            QVERIFY2(refused.error().message.contains("declined"_L1),
+                     qPrintable(refused.error().message));
+        }
+        const QString attempts = u"SELECT charge_attempts FROM escrows WHERE id = ?"_s;
+        QCOMPARE(sqlScalar(db(), attempts, {escrow}), qint64(1));
+        const auto funded = resultOf(escrows.transition(buyer.user, escrow, EscrowAction::Fund));
+        QVERIFY2(funded, qPrintable(funded ? QString() : funded.error().message));
+        QVERIFY(funded->status == EscrowStatus::Funded);
+        QCOMPARE(sqlTexts(db(),
+                          u"SELECT idempotency_key FROM sandbox_charges WHERE idempotency_key "
+                          "LIKE ? ORDER BY id"_s,
+                          {u"escrow-%1-charge-%"_s.arg(escrow)}),
+                 (QStringList{u"escrow-%1-charge-1"_s.arg(escrow),
+                              u"escrow-%1-charge-2"_s.arg(escrow)}));
     }
 
     //! The serve process's job worker claims and completes through the writer: a poll while a
