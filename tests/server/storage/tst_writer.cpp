@@ -226,6 +226,20 @@ private:
         return accepted.status == 200 ? intOf(objectOf(accepted, "offer"), "escrow_id") : 0;
     }
 
+    //! `steps` on `escrow`, handed to the escrow service in order while `gate` holds the
+    //! writer (empty if the gate could not shut).
+    QList<QFuture<Expected<Escrow>>>
+    stepsBehind(Gate &gate, RecordingJob::Log &log, qint64 escrow,
+                const QList<std::pair<protocol::User, EscrowAction>> &steps)
+    {
+        QList<QFuture<Expected<Escrow>>> futures;
+        if (!gate.hold(m_server->app().writer(), log))
+            return futures;
+        for (const auto &[user, action] : steps)
+            futures.append(m_server->app().escrows().transition(user, escrow, action));
+        return futures;
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -644,13 +658,13 @@ private Q_SLOTS:
 
         RecordingJob::Log log;
         Gate gate;
-        Writer &writer = m_server->app().writer();
-        EscrowService &escrows = m_server->app().escrows();
-        QVERIFY(gate.hold(writer, log));
-        auto cancelled = escrows.transition(seller.user, escrow, EscrowAction::Cancel);
-        auto funded = escrows.transition(buyer.user, escrow, EscrowAction::Fund);
-        QCOMPARE(writer.size(), 3); // the gate, the cancel, the charge
+        const auto steps =
+            stepsBehind(gate, log, escrow,
+                        {{seller.user, EscrowAction::Cancel}, {buyer.user, EscrowAction::Fund}});
+        QCOMPARE(m_server->app().writer().size(), 3); // the gate, the cancel, the charge
         gate.release();
+        const auto cancelled = steps.value(0);
+        const auto funded = steps.value(1);
         const auto cancel = resultOf(cancelled);
         QVERIFY(cancel);
         QVERIFY(cancel->status == EscrowStatus::Cancelled);
@@ -702,15 +716,13 @@ private Q_SLOTS:
         }));
         RecordingJob::Log log;
         Gate gate;
-        Writer &writer = m_server->app().writer();
-        EscrowService &escrows = m_server->app().escrows();
-        QVERIFY(gate.hold(writer, log));
-        auto first = escrows.transition(buyer.user, escrow, EscrowAction::Fund);
-        auto second = escrows.transition(buyer.user, escrow, EscrowAction::Fund);
-        QCOMPARE(writer.size(), 3); // the gate and the two (idempotent) charges
+        const auto steps =
+            stepsBehind(gate, log, escrow,
+                        {{buyer.user, EscrowAction::Fund}, {buyer.user, EscrowAction::Fund}});
+        QCOMPARE(m_server->app().writer().size(), 3); // the gate and the two (idempotent) charges
         gate.release();
-        for (auto *future : {&first, &second}) {
-            const auto refused = resultOf(*future);
+        for (const auto &future : steps) {
+            const auto refused = resultOf(future);
             QVERIFY(!refused);
             QCOMPARE(refused.error().status, 409);
             QVERIFY2(refused.error().message.contains("declined"_L1),
@@ -718,7 +730,8 @@ private Q_SLOTS:
         }
         const QString attempts = u"SELECT charge_attempts FROM escrows WHERE id = ?"_s;
         QCOMPARE(sqlScalar(db(), attempts, {escrow}), qint64(1));
-        const auto funded = resultOf(escrows.transition(buyer.user, escrow, EscrowAction::Fund));
+        const auto funded =
+            resultOf(m_server->app().escrows().transition(buyer.user, escrow, EscrowAction::Fund));
         QVERIFY2(funded, qPrintable(funded ? QString() : funded.error().message));
         QVERIFY(funded->status == EscrowStatus::Funded);
         QCOMPARE(sqlTexts(db(),
