@@ -15,7 +15,7 @@ MarketServices::MarketServices(Database &db, EventStore &events, const Config &c
     , payments(std::make_unique<SandboxPaymentProvider>(db, events))
     , escrows(std::make_unique<EscrowService>(db, events, *notifications, *payments,
                                               config.platformFeeBps))
-    , auctions(std::make_unique<AuctionService>(db, events, *notifications, *escrows, *domains,
+    , auctions(std::make_unique<AuctionService>(db, events, *notifications, *escrows,
                                                 qint64(config.antiSnipeSeconds) * 1000))
 {
     domains->setMaxLiveAuctionsPerSeller(config.maxLiveAuctionsPerSeller);

@@ -146,12 +146,14 @@ void ServerApp::createJobWorker()
                                                .arg(QSysInfo::machineHostName())
                                                .arg(QCoreApplication::applicationPid()),
                                            500);
-    for (const auto &[type, handler] :
+    // Pairs rather than structured bindings: clang (the tsan and fuzz builds) cannot capture
+    // a structured binding in a lambda before C++20's P1091 support.
+    for (const auto &entry :
          {std::pair{EscrowService::PayoutJob, &EscrowService::processPayout},
           std::pair{EscrowService::RefundJob, &EscrowService::processRefund},
           std::pair{EscrowService::SettleChargeJob, &EscrowService::settleCharge},
           std::pair{EscrowService::ReturnChargeJob, &EscrowService::returnLateCharge}}) {
-        m_worker->addFutureHandler(type, [this, handler](const Job &job) {
+        m_worker->addFutureHandler(entry.first, [this, handler = entry.second](const Job &job) {
             return std::invoke(handler, *m_market->escrows, job);
         });
     }

@@ -53,13 +53,12 @@ QJsonObject extensionJson(qint64 domainId, qint64 endsAt, qint64 nowMs)
 } // namespace
 
 AuctionService::AuctionService(Database &db, EventStore &events, NotificationService &notifications,
-                               EscrowService &escrows, DomainService &domains, qint64 antiSnipeMs)
+                               EscrowService &escrows, qint64 antiSnipeMs)
     : m_db(db)
     , m_auctions(db)
     , m_events(events)
     , m_notifications(notifications)
     , m_escrows(escrows)
-    , m_domains(domains)
     , m_antiSnipeMs(antiSnipeMs)
 {}
 

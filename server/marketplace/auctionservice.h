@@ -28,7 +28,7 @@ class AuctionService
 {
 public:
     AuctionService(Database &db, EventStore &events, NotificationService &notifications,
-                   EscrowService &escrows, DomainService &domains, qint64 antiSnipeMs);
+                   EscrowService &escrows, qint64 antiSnipeMs);
 
     struct BidResult
     {
@@ -89,7 +89,6 @@ private:
     EventStore &m_events;
     NotificationService &m_notifications;
     EscrowService &m_escrows;
-    DomainService &m_domains;
     qint64 m_antiSnipeMs;
     QSet<qint64> m_beatsInFlight;  // countdown claims handed to the writer, not yet ended
     QSet<qint64> m_closesInFlight; // closes handed to the writer, not yet ended
