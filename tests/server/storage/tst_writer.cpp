@@ -451,6 +451,7 @@ private Q_SLOTS:
         gate.release();
         QTRY_VERIFY(sqlScalar(db(), u"SELECT last_used_at FROM api_tokens WHERE token_hash = ?"_s,
                               digest) > stale);
+        QTRY_COMPARE(log.finished.size(), 1); // the gate's job has ended before `log` goes
     }
 
     //! POST /api/messages answers its 503 (JSON, Retry-After) while the writer is full, and
