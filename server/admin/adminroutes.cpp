@@ -52,30 +52,30 @@ HttpResponse listUsers(const HttpRequest &request, AdminService &admin)
     return respond(admin.users(*search, *limit, int(*offset)));
 }
 
-HttpResponse setBanned(const HttpRequest &request, AdminService &admin, bool banned)
+HandlerResult setBanned(const HttpRequest &request, AdminService &admin, bool banned)
 {
     const auto id = idOr404(request, QStringLiteral("User"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respond(admin.setBanned(*id, banned, protocol::nowMs()));
+    return respondLater(admin.setBanned(*id, banned, protocol::nowMs()));
 }
 
-HttpResponse banUser(const HttpRequest &request, AdminService &admin)
+HandlerResult banUser(const HttpRequest &request, AdminService &admin)
 {
     return setBanned(request, admin, true);
 }
 
-HttpResponse unbanUser(const HttpRequest &request, AdminService &admin)
+HandlerResult unbanUser(const HttpRequest &request, AdminService &admin)
 {
     return setBanned(request, admin, false);
 }
 
-HttpResponse revokeTokens(const HttpRequest &request, AdminService &admin)
+HandlerResult revokeTokens(const HttpRequest &request, AdminService &admin)
 {
     const auto id = idOr404(request, QStringLiteral("User"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respond(admin.revokeTokens(*id));
+    return respondLater(admin.revokeTokens(*id));
 }
 
 HttpResponse terminateConnections(const HttpRequest &request, AdminService &admin)
@@ -102,33 +102,33 @@ HttpResponse listFailedJobs(const HttpRequest &request, AdminService &admin)
     return respondList(Expected<QJsonArray>(admin.failedJobs(*limit)));
 }
 
-HttpResponse retryFailedJob(const HttpRequest &request, AdminService &admin)
+HandlerResult retryFailedJob(const HttpRequest &request, AdminService &admin)
 {
     const auto id = idOr404(request, QStringLiteral("Failed job"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respondValue(QLatin1String("retried"), admin.retryFailed(*id));
+    return respondValueLater(QLatin1String("retried"), admin.retryFailed(*id));
 }
 
-HttpResponse retryAllFailedJobs(const HttpRequest &, AdminService &admin)
+HandlerResult retryAllFailedJobs(const HttpRequest &, AdminService &admin)
 {
-    return respondValue(QLatin1String("retried"), admin.retryFailed(0));
+    return respondValueLater(QLatin1String("retried"), admin.retryFailed(0));
 }
 
-HttpResponse deleteFailedJob(const HttpRequest &request, AdminService &admin)
+HandlerResult deleteFailedJob(const HttpRequest &request, AdminService &admin)
 {
     const auto id = idOr404(request, QStringLiteral("Failed job"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respondValue(QLatin1String("deleted"), admin.deleteFailed(*id));
+    return respondValueLater(QLatin1String("deleted"), admin.deleteFailed(*id));
 }
 
-HttpResponse deletePendingJob(const HttpRequest &request, AdminService &admin)
+HandlerResult deletePendingJob(const HttpRequest &request, AdminService &admin)
 {
     const auto id = idOr404(request, QStringLiteral("Job"));
     if (!id)
         return HttpResponse::error(id.error());
-    return respondValue(QLatin1String("deleted"), admin.deletePending(*id, protocol::nowMs()));
+    return respondValueLater(QLatin1String("deleted"), admin.deletePending(*id, protocol::nowMs()));
 }
 
 HttpResponse listDisputedEscrows(const HttpRequest &, AdminService &admin)

@@ -153,30 +153,37 @@ Expected<QJsonObject> AdminService::users(const QString &search, int limit, int 
                                                            {QLatin1String("offset"), offset}}}};
 }
 
-Expected<QJsonObject> AdminService::setBanned(qint64 userId, bool banned, qint64 nowMs)
+QFuture<Expected<QJsonObject>> AdminService::setBanned(qint64 userId, bool banned, qint64 nowMs)
 {
-    const auto record = m_accounts.setBanned(userId, banned, nowMs);
-    if (!record)
-        return record.error();
-    const int dropped =
-        banned ? m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
-                                         QStringLiteral("This account has been suspended."))
-               : 0;
-    return QJsonObject{{QLatin1String("user"), record->toJson()},
-                       {QLatin1String("connections_closed"), dropped}};
+    return m_accounts.setBanned(userId, banned, nowMs)
+        .then(this,
+              [this, userId, banned](
+                  const Expected<AccountService::UserRecord> &record) -> Expected<QJsonObject> {
+                  if (!record)
+                      return record.error();
+                  const int dropped =
+                      banned ? m_gateway.terminateUser(
+                                   userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                                   QStringLiteral("This account has been suspended."))
+                             : 0;
+                  return QJsonObject{{QLatin1String("user"), record->toJson()},
+                                     {QLatin1String("connections_closed"), dropped}};
+              });
 }
 
-Expected<QJsonObject> AdminService::revokeTokens(qint64 userId)
+QFuture<Expected<QJsonObject>> AdminService::revokeTokens(qint64 userId)
 {
-    const auto revoked = m_accounts.revokeAllTokens(userId);
-    if (!revoked)
-        return revoked.error();
-    // What the tokens authorized goes with them: the user's sockets, on every channel.
-    const int dropped =
-        m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
-                                QStringLiteral("Your sessions were revoked: sign in again."));
-    return QJsonObject{{QLatin1String("revoked"), *revoked},
-                       {QLatin1String("connections_closed"), dropped}};
+    return m_accounts.revokeAllTokens(userId).then(
+        this, [this, userId](const Expected<int> &revoked) -> Expected<QJsonObject> {
+            if (!revoked)
+                return revoked.error();
+            // What the tokens authorized goes with them: the user's sockets, on every channel.
+            const int dropped = m_gateway.terminateUser(
+                userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
+                QStringLiteral("Your sessions were revoked: sign in again."));
+            return QJsonObject{{QLatin1String("revoked"), *revoked},
+                               {QLatin1String("connections_closed"), dropped}};
+        });
 }
 
 Expected<QJsonObject> AdminService::terminateConnections(qint64 userId)
@@ -202,17 +209,17 @@ QJsonArray AdminService::failedJobs(int limit)
     return result;
 }
 
-Expected<int> AdminService::retryFailed(qint64 failedJobId)
+QFuture<Expected<int>> AdminService::retryFailed(qint64 failedJobId)
 {
     return m_jobs.retry(failedJobId);
 }
 
-Expected<bool> AdminService::deleteFailed(qint64 failedJobId)
+QFuture<Expected<bool>> AdminService::deleteFailed(qint64 failedJobId)
 {
     return m_jobs.deleteFailed(failedJobId);
 }
 
-Expected<bool> AdminService::deletePending(qint64 jobId, qint64 nowMs)
+QFuture<Expected<bool>> AdminService::deletePending(qint64 jobId, qint64 nowMs)
 {
     return m_jobs.deletePending(jobId, nowMs);
 }

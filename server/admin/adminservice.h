@@ -50,17 +50,19 @@ public:
     QJsonArray channels(const QString &prefix);
 
     Expected<QJsonObject> users(const QString &search, int limit, int offset);
-    //! Bans or unbans; a ban revokes every token and closes the user's live connections.
-    Expected<QJsonObject> setBanned(qint64 userId, bool banned, qint64 nowMs);
-    Expected<QJsonObject> revokeTokens(qint64 userId);
+    //! Bans or unbans, on the writer; a ban revokes every token and, once committed, closes
+    //! the user's live connections.
+    QFuture<Expected<QJsonObject>> setBanned(qint64 userId, bool banned, qint64 nowMs);
+    //! Revokes every token of a user, on the writer, then closes their live connections.
+    QFuture<Expected<QJsonObject>> revokeTokens(qint64 userId);
     Expected<QJsonObject> terminateConnections(qint64 userId);
 
     Expected<QJsonArray> pendingJobs(qint64 nowMs, int limit);
     QJsonArray failedJobs(int limit);
     //! Retries one failed job (`failedJobId` > 0) or all of them (0).
-    Expected<int> retryFailed(qint64 failedJobId);
-    Expected<bool> deleteFailed(qint64 failedJobId);
-    Expected<bool> deletePending(qint64 jobId, qint64 nowMs);
+    QFuture<Expected<int>> retryFailed(qint64 failedJobId);
+    QFuture<Expected<bool>> deleteFailed(qint64 failedJobId);
+    QFuture<Expected<bool>> deletePending(qint64 jobId, qint64 nowMs);
 
     QJsonArray disputedEscrows();
     //! `outcome` is `release` (to the seller) or `refund` (to the buyer); recorded with `reason`

@@ -152,7 +152,8 @@ void ServerApp::createJobWorker()
          {std::pair{EscrowService::PayoutJob, &EscrowService::processPayout},
           std::pair{EscrowService::RefundJob, &EscrowService::processRefund},
           std::pair{EscrowService::SettleChargeJob, &EscrowService::settleCharge},
-          std::pair{EscrowService::ReturnChargeJob, &EscrowService::returnLateCharge}}) {
+          std::pair{EscrowService::ReturnChargeJob, &EscrowService::returnLateCharge},
+          std::pair{EscrowService::ReconcileChargeJob, &EscrowService::reconcileCharge}}) {
         m_worker->addFutureHandler(entry.first, [this, handler = entry.second](const Job &job) {
             return std::invoke(handler, *m_market->escrows, job);
         });
@@ -265,6 +266,7 @@ bool ServerApp::listen()
     // Bans and token revocations made elsewhere (the CLI, another node) drop the user's
     // connections here too.
     m_admin->watchBans();
+    m_webhooks->setEventStore(m_events.get());
     m_webhooks->watch(*m_gateway);
     startScheduler();
     startWorker();
@@ -428,10 +430,10 @@ void ServerApp::pruneHistory()
     const qint64 cutoff =
         protocol::nowMs() - qint64(m_config.historyRetentionDays) * 24 * 3600 * 1000;
     m_accounts->purgeIdleTokens(protocol::nowMs());
-    const int removed = m_events->prune(cutoff);
-    if (removed > 0)
-        qCInfo(lcEvents) << "pruned" << removed << "events older than"
-                         << m_config.historyRetentionDays << "days";
+    m_events->prune(cutoff).then(this, [days = m_config.historyRetentionDays](int removed) {
+        if (removed > 0)
+            qCInfo(lcEvents) << "pruned" << removed << "events older than" << days << "days";
+    });
 }
 
 void ServerApp::shutdown()

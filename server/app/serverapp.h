@@ -73,6 +73,7 @@ public:
     Writer &writer() { return *m_writer; }
     Gateway &gateway() { return *m_gateway; }
     EventStore &events() { return *m_events; }
+    WebhookDispatcher &webhooks() { return *m_webhooks; }
     AccountService &accounts() { return *m_accounts; }
     MessageService &messages() { return *m_messages; }
     NotificationService &notifications() { return *m_market->notifications; }

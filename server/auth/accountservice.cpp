@@ -181,15 +181,6 @@ QFuture<Expected<AuthSession>> AccountService::registerUser(const QString &name,
         .unwrap();
 }
 
-template <typename Work>
-auto AccountService::writeLater(Work work) -> QFuture<std::invoke_result_t<Work, Database &>>
-{
-    if (!m_events)
-        return QtFuture::makeReadyFuture(m_db.transaction([&] { return work(m_db); }));
-    return m_events->transactionLater(
-        [work = std::move(work)](EventBatch &batch) { return work(batch.db()); });
-}
-
 QFuture<Expected<AuthSession>> AccountService::completeRegistration(const QString &name,
                                                                     const QString &email,
                                                                     const QByteArray &hash)
@@ -199,13 +190,15 @@ QFuture<Expected<AuthSession>> AccountService::completeRegistration(const QStrin
             ApiError::internal(QStringLiteral("Could not hash the password."))));
     const QByteArray token = passwords::newToken();
     // The user and their first token commit together.
-    return writeLater([name, email, hash, token](Database &db) -> Expected<AuthSession> {
-               auto user = insertUser(db, name, email, hash, UserRole::User);
-               if (!user)
-                   return user.error();
-               TokenTable(db).insert(user->id, passwords::tokenDigest(token), protocol::nowMs());
-               return AuthSession{*user, token};
-           })
+    return writeLater(m_events, m_db,
+                      [name, email, hash, token](Database &db) -> Expected<AuthSession> {
+                          auto user = insertUser(db, name, email, hash, UserRole::User);
+                          if (!user)
+                              return user.error();
+                          TokenTable(db).insert(user->id, passwords::tokenDigest(token),
+                                                protocol::nowMs());
+                          return AuthSession{*user, token};
+                      })
         .then(this, [this, email](Expected<AuthSession> session) {
             if (session) {
                 m_accountAttempts.giveBack(email);
@@ -274,7 +267,7 @@ Expected<protocol::User> AccountService::insertUser(Database &db, const QString 
 QFuture<Expected<AuthSession>> AccountService::issueToken(const protocol::User &user)
 {
     const QByteArray token = passwords::newToken();
-    return writeLater([user, token](Database &db) -> Expected<AuthSession> {
+    return writeLater(m_events, m_db, [user, token](Database &db) -> Expected<AuthSession> {
         TokenTable(db).insert(user.id, passwords::tokenDigest(token), protocol::nowMs());
         return AuthSession{user, token};
     });
@@ -283,9 +276,10 @@ QFuture<Expected<AuthSession>> AccountService::issueToken(const protocol::User &
 QFuture<Expected<bool>> AccountService::logout(const QByteArray &token)
 {
     const QByteArray digest = passwords::tokenDigest(token);
-    return writeLater([digest](Database &db) -> Expected<int> {
-               return TokenTable(db).removeByDigest(digest);
-           })
+    return writeLater(m_events, m_db,
+                      [digest](Database &db) -> Expected<int> {
+                          return TokenTable(db).removeByDigest(digest);
+                      })
         .then(this, [this, digest](const Expected<int> &removed) -> Expected<bool> {
             if (!removed)
                 return removed.error(); // a full writer: the token still works, say so
@@ -303,7 +297,7 @@ void AccountService::writeTokenOnce(qint64 tokenId, std::function<void(TokenTabl
     if (m_tokenWritesInFlight.contains(tokenId))
         return;
     m_tokenWritesInFlight.insert(tokenId);
-    writeLater([write = std::move(write)](Database &db) -> Expected<Done> {
+    writeLater(m_events, m_db, [write = std::move(write)](Database &db) -> Expected<Done> {
         TokenTable tokens(db);
         write(tokens);
         return Done{};
@@ -360,16 +354,20 @@ int AccountService::stampUntrackedTokens(qint64 nowMs)
     return *stamped;
 }
 
-int AccountService::purgeIdleTokens(qint64 nowMs)
+QFuture<int> AccountService::purgeIdleTokens(qint64 nowMs)
 {
-    const auto removed = m_db.transaction([&]() -> Expected<int> {
-        return m_tokens.removeUnusedSince(nowMs - m_limits.tokenIdleMs);
-    });
-    if (!removed || *removed <= 0)
-        return 0;
-    qCInfo(lcAuth) << "deleted" << *removed << "tokens unused for more than"
-                   << periodText(m_limits.tokenIdleMs);
-    return *removed;
+    const qint64 cutoff = nowMs - m_limits.tokenIdleMs;
+    return writeLater(m_events, m_db,
+                      [cutoff](Database &db) -> Expected<int> {
+                          return TokenTable(db).removeUnusedSince(cutoff);
+                      })
+        .then(this, [idleMs = m_limits.tokenIdleMs](const Expected<int> &removed) {
+            if (!removed || *removed <= 0)
+                return 0;
+            qCInfo(lcAuth) << "deleted" << *removed << "tokens unused for more than"
+                           << periodText(idleMs);
+            return *removed;
+        });
 }
 
 Expected<QList<AccountService::UserRecord>>
@@ -393,33 +391,45 @@ Expected<AccountService::UserRecord> AccountService::userRecord(qint64 id)
     });
 }
 
-Expected<AccountService::UserRecord> AccountService::setBanned(qint64 id, bool banned, qint64 nowMs)
+QFuture<Expected<AccountService::UserRecord>> AccountService::setBanned(qint64 id, bool banned,
+                                                                        qint64 nowMs)
 {
-    const auto before = userRecord(id);
-    if (!before)
-        return before.error();
-    if (banned && isAdmin(before->user))
-        return ApiError::conflict(QStringLiteral("An administrator cannot be banned."));
-    const auto done = m_db.transaction([&]() -> Expected<Done> {
-        if (!banned) {
-            m_users.unban(id);
-            return Done{};
-        }
-        m_users.ban(id, nowMs);
-        m_tokens.removeAllOf(id);
-        return Done{};
-    });
-    if (!done)
-        return done.error();
-    qCInfo(lcAuth) << "user" << id << (banned ? "banned" : "unbanned");
-    return userRecord(id);
+    // Read, checked and written in one transaction on the writer: a user banned between a read
+    // here and the write there could not be told apart from one who was not.
+    return writeLater(m_events, m_db,
+                      [id, banned, nowMs](Database &db) -> Expected<UserRecord> {
+                          UserTable users(db);
+                          const auto before = users.record(id);
+                          if (!before)
+                              return ApiError::notFound(QStringLiteral("User not found."));
+                          if (banned && isAdmin(before->user))
+                              return ApiError::conflict(
+                                  QStringLiteral("An administrator cannot be banned."));
+                          if (!banned) {
+                              users.unban(id);
+                          } else {
+                              users.ban(id, nowMs);
+                              TokenTable(db).removeAllOf(id);
+                          }
+                          const auto after = users.record(id);
+                          if (!after)
+                              return ApiError::internal();
+                          return *after;
+                      })
+        .then(this, [id, banned](Expected<UserRecord> record) {
+            if (record)
+                qCInfo(lcAuth) << "user" << id << (banned ? "banned" : "unbanned");
+            return record;
+        });
 }
 
-Expected<int> AccountService::revokeAllTokens(qint64 id)
+QFuture<Expected<int>> AccountService::revokeAllTokens(qint64 id)
 {
-    if (!userRecord(id))
-        return ApiError::notFound(QStringLiteral("User not found."));
-    return m_db.transaction([&]() -> Expected<int> { return m_tokens.removeAllOf(id); });
+    return writeLater(m_events, m_db, [id](Database &db) -> Expected<int> {
+        if (!UserTable(db).record(id))
+            return ApiError::notFound(QStringLiteral("User not found."));
+        return TokenTable(db).removeAllOf(id);
+    });
 }
 
 std::optional<protocol::User> AccountService::findUserByEmail(const QString &email)

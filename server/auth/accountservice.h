@@ -52,8 +52,9 @@ class AccountService : public QObject
 public:
     explicit AccountService(Database &db, AccountLimits limits = {}, QObject *parent = nullptr);
 
-    //! Hands the writes of sign-ups, sign-ins, sign-outs and token use to `events`' writer
-    //! thread (the serve process). Without it they run in place (the CLI). Not owned.
+    //! Hands the writes of sign-ups, sign-ins, sign-outs, token use, bans and revocations to
+    //! `events`' writer thread (the serve process). Without it they run in place (the CLI). Not
+    //! owned.
     void setEventStore(EventStore *events) { m_events = events; }
 
     //! `peer` is the client's address, for the per-address throttle and the log.
@@ -70,8 +71,9 @@ public:
     //! Gives tokens issued before `last_used_at` was kept a full idle period from now (once,
     //! at start-up). Returns how many.
     int stampUntrackedTokens(qint64 nowMs);
-    //! Deletes the tokens that have been idle too long; returns how many.
-    int purgeIdleTokens(qint64 nowMs);
+    //! Deletes the tokens that have been idle too long, on the writer; the future says how many
+    //! (0 when the writer was full: the next purge takes them).
+    QFuture<int> purgeIdleTokens(qint64 nowMs);
     std::optional<protocol::User> findUser(qint64 id);
 
     //! For the CLI: creates a user, hashing on the calling thread. `role` is `user` or `admin`.
@@ -84,10 +86,11 @@ public:
     Expected<QList<UserRecord>> listUsers(const QString &search, int limit, int offset,
                                           qint64 *total = nullptr);
     Expected<UserRecord> userRecord(qint64 id);
-    //! Bans (revoking every token) or unbans a user. Admins cannot be banned.
-    Expected<UserRecord> setBanned(qint64 id, bool banned, qint64 nowMs);
-    //! Revokes every token of a user; returns how many.
-    Expected<int> revokeAllTokens(qint64 id);
+    //! Bans (revoking every token) or unbans a user, on the writer: the record after the
+    //! commit. Admins cannot be banned (409); a full writer is a 503.
+    QFuture<Expected<UserRecord>> setBanned(qint64 id, bool banned, qint64 nowMs);
+    //! Revokes every token of a user, on the writer; the future says how many.
+    QFuture<Expected<int>> revokeAllTokens(qint64 id);
     //! Finds a user by email (lower-cased), for the CLI.
     std::optional<protocol::User> findUserByEmail(const QString &email);
 
@@ -101,10 +104,6 @@ Q_SIGNALS:
     void signedOut(const QByteArray &tokenDigest);
 
 private:
-    //! `work(Database &)`, which returns an Expected, in a transaction on the writer thread
-    //! (setEventStore()), or here and now without one.
-    template <typename Work>
-    auto writeLater(Work work) -> QFuture<std::invoke_result_t<Work, Database &>>;
     //! Inside a transaction on `db`: the new user, or 422 for a taken email.
     static Expected<protocol::User> insertUser(Database &db, const QString &name,
                                                const QString &email, const QByteArray &passwordHash,

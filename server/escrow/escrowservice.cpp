@@ -111,6 +111,15 @@ qint64 escrowIdOf(const Job &job)
     return qint64(job.payload.value("escrow_id"_L1).toDouble());
 }
 
+//! A job's outcome once a charge it found is recorded: recorded, or refused for good (declined,
+//! recorded already) is done; a failure (a 5xx) is tried again.
+std::optional<QString> recordOutcome(const Expected<Escrow> &applied)
+{
+    if (!applied && applied.error().status >= 500)
+        return applied.error().message;
+    return std::nullopt;
+}
+
 //! A job's outcome that is known at once.
 QFuture<std::optional<QString>> jobOutcome(std::optional<QString> error)
 {
@@ -275,6 +284,26 @@ void EscrowService::afterTransition(Database &db, const Escrow &escrow)
     }
 }
 
+QString EscrowService::ChargeIntent::key() const
+{
+    return QStringLiteral("escrow-%1-charge-%2").arg(escrowId).arg(attempt);
+}
+
+QJsonObject EscrowService::ChargeIntent::toJson() const
+{
+    return {{"escrow_id"_L1, escrowId},
+            {"attempt"_L1, attempt},
+            {"buyer_id"_L1, buyerId},
+            {"amount_cents"_L1, amountCents}};
+}
+
+EscrowService::ChargeIntent EscrowService::ChargeIntent::fromJson(const QJsonObject &json)
+{
+    return {qint64(json.value("escrow_id"_L1).toDouble()), json.value("attempt"_L1).toInt(),
+            qint64(json.value("buyer_id"_L1).toDouble()),
+            qint64(json.value("amount_cents"_L1).toDouble())};
+}
+
 QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64 escrowId,
                                               const QString &reason)
 {
@@ -285,14 +314,35 @@ QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64
         return QtFuture::makeReadyFuture(Expected<Escrow>(*refusal));
     // The key is derived from the escrow (and the declined attempts before): two fund requests
     // at once ask for the same charge, and the provider makes it once.
-    const int attempt = escrow->chargeAttempts + 1;
-    const QString key = QStringLiteral("escrow-%1-charge-%2").arg(escrowId).arg(attempt);
-    return m_payments.charge(key, escrow->buyerId, escrow->amountCents)
-        .then([this, escrowId, attempt, actor = user.id,
-               reason](const Expected<Charge> &charge) -> QFuture<Expected<Escrow>> {
+    const ChargeIntent intent{escrowId, escrow->chargeAttempts + 1, escrow->buyerId,
+                              escrow->amountCents};
+    // Before the provider is asked: the job that finds the charge again, should its record
+    // never commit (a crash, a failed statement). The record deletes it.
+    return m_events
+        .transactionLater([intent](EventBatch &batch) -> Expected<qint64> {
+            return JobQueue::enqueue(batch.db(), ReconcileChargeJob, intent.toJson(),
+                                     protocol::nowMs() + ReconcileDelayMs, SettleAttempts);
+        })
+        .then([this, intent, actor = user.id,
+               reason](const Expected<qint64> &reconcileJob) -> QFuture<Expected<Escrow>> {
+            if (!reconcileJob) // a full writer: nothing was charged
+                return QtFuture::makeReadyFuture(Expected<Escrow>(reconcileJob.error()));
+            return chargeFor(intent, actor, reason, *reconcileJob);
+        })
+        .unwrap();
+}
+
+QFuture<Expected<Escrow>> EscrowService::chargeFor(const ChargeIntent &intent,
+                                                   std::optional<qint64> actor,
+                                                   const QString &reason,
+                                                   std::optional<qint64> reconcileJob)
+{
+    return m_payments.charge(intent.key(), intent.buyerId, intent.amountCents)
+        .then([this, intent, actor, reason,
+               reconcileJob](const Expected<Charge> &charge) -> QFuture<Expected<Escrow>> {
             if (!charge) {
-                qCWarning(lcMarketplace)
-                    << "charge for escrow" << escrowId << "failed:" << charge.error().message;
+                qCWarning(lcMarketplace) << "charge for escrow" << intent.escrowId
+                                         << "failed:" << charge.error().message;
                 return QtFuture::makeReadyFuture(Expected<Escrow>(
                     ApiError{503,
                              QStringLiteral("The payment provider did not answer; try again."),
@@ -301,21 +351,28 @@ QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64
             }
             // From here the charge exists: it is recorded whatever the escrow has become
             // meanwhile (a cancel may have committed), and only then is the buyer answered.
-            return applyCharge(escrowId, *charge, attempt, actor, reason);
+            return applyCharge(intent.escrowId, *charge, intent.attempt, actor, reason,
+                               reconcileJob);
         })
         .unwrap();
 }
 
 QFuture<Expected<Escrow>> EscrowService::applyCharge(qint64 escrowId, const Charge &charge,
                                                      int attempt, std::optional<qint64> actor,
-                                                     const QString &reason)
+                                                     const QString &reason,
+                                                     std::optional<qint64> reconcileJob)
 {
     // A charge that exists must be recorded: a full writer does not refuse its record (there is
     // at most one per charge admitted before).
     return m_events
         .transactionLater(
-            [this, escrowId, charge, attempt, actor, reason](EventBatch &batch) {
-                return recordCharge(batch, escrowId, charge, attempt, actor, reason);
+            [this, escrowId, charge, attempt, actor, reason, reconcileJob](EventBatch &batch) {
+                auto recorded = recordCharge(batch, escrowId, charge, attempt, actor, reason);
+                if (recorded && reconcileJob) // recorded: nothing left to find again
+                    SqlQuery(batch.db(), QStringLiteral("DELETE FROM jobs WHERE id = ?"))
+                        .bind(*reconcileJob)
+                        .exec();
+                return recorded;
             },
             Writer::Admission::Follows)
         .then([charge](Expected<Escrow> recorded) {
@@ -557,14 +614,24 @@ QFuture<std::optional<QString>> EscrowService::settleCharge(const Job &job)
                                           .arg(escrowId)
                                           .arg(charge->reference));
                 // Funded, or declined (recorded; the buyer may fund again).
-                return applyCharge(escrowId, *charge, attempt, std::nullopt, {})
-                    .then([](const Expected<Escrow> &applied) -> std::optional<QString> {
-                        if (!applied && applied.error().status >= 500)
-                            return applied.error().message;
-                        return std::nullopt;
-                    });
+                return applyCharge(escrowId, *charge, attempt, std::nullopt, {}, std::nullopt)
+                    .then(recordOutcome);
             })
         .unwrap();
+}
+
+QFuture<std::optional<QString>> EscrowService::reconcileCharge(const Job &job)
+{
+    const ChargeIntent intent = ChargeIntent::fromJson(job.payload);
+    if (intent.escrowId <= 0 || intent.attempt <= 0 || intent.amountCents <= 0)
+        return jobOutcome(QStringLiteral("malformed charge to reconcile"));
+    qCWarning(lcMarketplace) << "escrow" << intent.escrowId << ": the charge of attempt"
+                             << intent.attempt << "was never recorded; asking the provider again";
+    // The same key: the provider answers with the charge it made, and makes none twice. One
+    // that never reached it is made now, as the buyer asked; recorded like any other, it funds
+    // the escrow, or is returned if the escrow stopped waiting for it.
+    return chargeFor(intent, std::nullopt, QStringLiteral("charge reconciled"), std::nullopt)
+        .then(recordOutcome);
 }
 
 QFuture<std::optional<QString>> EscrowService::returnLateCharge(const Job &job)

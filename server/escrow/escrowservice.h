@@ -52,6 +52,10 @@ public:
     static inline const QString RefundJob = QStringLiteral("ProcessRefund");
     static inline const QString SettleChargeJob = QStringLiteral("SettleEscrowCharge");
     static inline const QString ReturnChargeJob = QStringLiteral("ReturnLateCharge");
+    static inline const QString ReconcileChargeJob = QStringLiteral("ReconcileEscrowCharge");
+    //! How long after a `fund` began its ReconcileEscrowCharge job runs, if the charge's record
+    //! has not deleted it by then: longer than a provider's answer can take.
+    static constexpr qint64 ReconcileDelayMs = 5 * 60 * 1000;
 
     //! Inside a caller's transaction: opens an escrow (and records it in the audit table).
     Escrow open(EventBatch &batch, qint64 domainId, qint64 buyerId, qint64 sellerId,
@@ -86,11 +90,26 @@ public:
     //! ReturnLateCharge: refunds a charge that came after its escrow stopped waiting for one,
     //! once it has settled (a declined charge needs nothing).
     QFuture<std::optional<QString>> returnLateCharge(const Job &job);
+    //! ReconcileEscrowCharge: written before a `fund` asks the provider, deleted by the
+    //! charge's record. If it runs, the record never committed (a crash, a failed statement):
+    //! it asks the provider again with the same key and records what it answers.
+    QFuture<std::optional<QString>> reconcileCharge(const Job &job);
     //! @}
 
     qint64 feeFor(qint64 amountCents) const;
 
 private:
+    //! What a `fund` asks the provider for; its key makes the charge once per attempt.
+    struct ChargeIntent
+    {
+        qint64 escrowId = 0;
+        int attempt = 0; //!< 1 + the declined attempts before
+        qint64 buyerId = 0;
+        qint64 amountCents = 0;
+        QString key() const;
+        QJsonObject toJson() const;
+        static ChargeIntent fromJson(const QJsonObject &json);
+    };
     //! The escrow, or 404 (a failed read is a 500).
     Expected<Escrow> load(qint64 escrowId);
     //! For the jobs: the escrow, or why it cannot be read.
@@ -103,10 +122,15 @@ private:
     static void afterTransition(Database &db, const Escrow &escrow);
     QFuture<Expected<Escrow>> fund(const protocol::User &user, qint64 escrowId,
                                    const QString &reason);
-    //! Records `charge` on the writer (recordCharge()) and refuses it after the commit when it
-    //! does not fund the escrow (chargeOutcome()).
+    //! Asks the provider for `intent`'s charge, then applyCharge().
+    QFuture<Expected<Escrow>> chargeFor(const ChargeIntent &intent, std::optional<qint64> actor,
+                                        const QString &reason, std::optional<qint64> reconcileJob);
+    //! Records `charge` on the writer (recordCharge()), deleting `reconcileJob` in the same
+    //! transaction when it is recorded, and refuses it after the commit when it does not fund
+    //! the escrow (chargeOutcome()).
     QFuture<Expected<Escrow>> applyCharge(qint64 escrowId, const Charge &charge, int attempt,
-                                          std::optional<qint64> actor, const QString &reason);
+                                          std::optional<qint64> actor, const QString &reason,
+                                          std::optional<qint64> reconcileJob);
     //! The payout job's second half, once the provider has said how `escrow`'s charge stands.
     QFuture<std::optional<QString>> payOutFrom(const Escrow &escrow,
                                                const Expected<Charge> &charge);

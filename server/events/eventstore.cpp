@@ -169,9 +169,16 @@ void EventStore::flushPublishedMarks()
     if (m_publishedIds.isEmpty())
         return;
     const QList<qint64> ids = std::exchange(m_publishedIds, {});
-    if (m_writer && m_writer->submit(std::make_unique<MarkJob>(*this, ids))) {
-        for (const qint64 id : ids)
-            m_marksInFlight.insert(id);
+    if (m_writer) {
+        if (m_writer->submit(std::make_unique<MarkJob>(*this, ids))) {
+            for (const qint64 id : ids)
+                m_marksInFlight.insert(id);
+        } else {
+            // A full writer: the marks wait for the next try rather than take the database's
+            // write lock here, behind the writer's batch. They grow only as fast as events
+            // commit, and those commit on the same writer.
+            marksWritten(ids, false);
+        }
         return;
     }
     const bool ok = m_db.transaction([&] {
@@ -329,17 +336,35 @@ Expected<qint64> EventStore::lastSeq(Database &db, const QString &channel)
     });
 }
 
-int EventStore::prune(qint64 cutoffMs)
+QFuture<int> EventStore::prune(qint64 cutoffMs)
 {
-    int removed = 0;
-    m_db.transaction([&] {
-        SqlQuery query(m_db, QStringLiteral("DELETE FROM channel_events WHERE created_at < ? "
-                                            "AND published_at IS NOT NULL"));
+    auto promise = std::make_shared<QPromise<int>>();
+    promise->start();
+    pruneSlice(cutoffMs, 0, promise);
+    return promise->future();
+}
+
+void EventStore::pruneSlice(qint64 cutoffMs, int removedBefore,
+                            const std::shared_ptr<QPromise<int>> &promise)
+{
+    // In slices on the writer: one large DELETE would hold every durable write behind it.
+    transactionLater([cutoffMs](EventBatch &batch) -> Expected<int> {
+        SqlQuery query(batch.db(),
+                       QStringLiteral("DELETE FROM channel_events WHERE id IN (SELECT id FROM "
+                                      "channel_events WHERE created_at < ? AND published_at IS "
+                                      "NOT NULL LIMIT %1)")
+                           .arg(PruneSliceRows));
         query.bind(cutoffMs).exec();
-        removed = query.numRowsAffected();
-        return true;
+        return query.numRowsAffected();
+    }).then(this, [this, cutoffMs, removedBefore, promise](const Expected<int> &removed) {
+        // A full writer or a failed statement ends this prune early: the next one goes on.
+        if (removed && *removed >= PruneSliceRows) {
+            pruneSlice(cutoffMs, removedBefore + *removed, promise);
+            return;
+        }
+        promise->addResult(removedBefore + (removed ? *removed : 0));
+        promise->finish();
     });
-    return removed;
 }
 
 qint64 EventStore::backlog()

@@ -17,6 +17,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace flippdeal::server {
@@ -140,8 +141,11 @@ public:
                                                 qint64 afterSeq, int limit);
     //! The highest `seq` committed on `channel` (0 when it has none), read on `db`.
     static Expected<qint64> lastSeq(Database &db, const QString &channel);
-    //! Deletes published history older than `cutoffMs`. Returns the number of rows removed.
-    int prune(qint64 cutoffMs);
+    //! Deletes published history older than `cutoffMs`, on the writer, in slices of
+    //! PruneSliceRows rows (a transaction each). The future says how many rows went; a slice
+    //! refused by a full writer ends the prune early (the next one goes on).
+    QFuture<int> prune(qint64 cutoffMs);
+    static constexpr int PruneSliceRows = 2000;
     //! Committed events not yet published.
     qint64 backlog();
     quint64 publishedCount() const { return m_published; }
@@ -149,6 +153,10 @@ public:
     void flush();
 
 private:
+    //! One slice of prune(): deletes up to PruneSliceRows rows on the writer, then the next
+    //! slice, or fulfils `promise` with the rows removed in all.
+    void pruneSlice(qint64 cutoffMs, int removedBefore,
+                    const std::shared_ptr<QPromise<int>> &promise);
     template <typename Work, typename Result>
     class Job;
     class MarkJob;
@@ -214,5 +222,18 @@ private:
     std::optional<Result> m_result;
     QList<StoredEvent> m_events;
 };
+
+//! \brief `work(Database &)`, which returns an Expected and writes no events, in a transaction
+//! on `events`' writer thread; or here and now on `db` when `events` is null (the CLI, tests),
+//! the future then being ready at once. For the services whose writes announce nothing.
+template <typename Work, typename Result = std::invoke_result_t<Work, Database &>>
+requires ExpectedType<Result> QFuture<Result> writeLater(EventStore *events, Database &db,
+                                                         Work work)
+{
+    if (!events)
+        return QtFuture::makeReadyFuture(db.transaction([&] { return work(db); }));
+    return events->transactionLater(
+        [work = std::move(work)](EventBatch &batch) { return work(batch.db()); });
+}
 
 } // namespace flippdeal::server

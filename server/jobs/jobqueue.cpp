@@ -34,18 +34,18 @@ JobQueue::JobQueue(Database &db, qint64 backoffMs, qint64 timeoutMs)
     , m_timeoutMs(timeoutMs)
 {}
 
-void JobQueue::enqueue(Database &db, const QString &type, const QJsonObject &payload,
-                       qint64 availableAtMs, int maxAttempts)
+qint64 JobQueue::enqueue(Database &db, const QString &type, const QJsonObject &payload,
+                         qint64 availableAtMs, int maxAttempts)
 {
-    SqlQuery(db, QStringLiteral(
-                     "INSERT INTO jobs (type, payload, max_attempts, available_at, created_at) "
-                     "VALUES (?, ?, ?, ?, ?)"))
+    return SqlQuery(db, QStringLiteral("INSERT INTO jobs (type, payload, max_attempts, "
+                                       "available_at, created_at) VALUES (?, ?, ?, ?, ?) "
+                                       "RETURNING id"))
         .bind(type)
         .bind(QString::fromUtf8(protocol::toJson(payload)))
         .bind(maxAttempts)
         .bind(availableAtMs)
         .bind(protocol::nowMs())
-        .exec();
+        .scalar();
 }
 
 Expected<std::optional<Job>> JobQueue::claimIn(Database &db, const QString &workerId,
@@ -181,15 +181,15 @@ QList<FailedJob> JobQueue::failedJobs(int limit)
     return failed ? *failed : QList<FailedJob>();
 }
 
-Expected<int> JobQueue::retry(qint64 failedJobId)
+QFuture<Expected<int>> JobQueue::retry(qint64 failedJobId)
 {
-    return m_db.transaction([&]() -> Expected<int> {
+    return writeLater(m_events, m_db, [failedJobId](Database &db) -> Expected<int> {
         const QString where = failedJobId > 0 ? QStringLiteral(" WHERE id = ?") : QString();
         SqlQuery insert(
-            m_db, QStringLiteral(
-                      "INSERT INTO jobs (type, payload, max_attempts, available_at, created_at) "
-                      "SELECT type, payload, ?, ?, ? FROM failed_jobs") +
-                      where);
+            db, QStringLiteral(
+                    "INSERT INTO jobs (type, payload, max_attempts, available_at, created_at) "
+                    "SELECT type, payload, ?, ?, ? FROM failed_jobs") +
+                    where);
         insert.bind(DefaultMaxAttempts).bind(protocol::nowMs()).bind(protocol::nowMs());
         if (failedJobId > 0)
             insert.bind(failedJobId);
@@ -197,7 +197,7 @@ Expected<int> JobQueue::retry(qint64 failedJobId)
         const int moved = insert.numRowsAffected();
         if (failedJobId > 0 && moved == 0)
             return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
-        SqlQuery remove(m_db, QStringLiteral("DELETE FROM failed_jobs") + where);
+        SqlQuery remove(db, QStringLiteral("DELETE FROM failed_jobs") + where);
         if (failedJobId > 0)
             remove.bind(failedJobId);
         remove.exec();
@@ -240,10 +240,10 @@ Expected<QJsonArray> JobQueue::pendingJobs(qint64 nowMs, int limit)
     });
 }
 
-Expected<bool> JobQueue::deleteFailed(qint64 failedJobId)
+QFuture<Expected<bool>> JobQueue::deleteFailed(qint64 failedJobId)
 {
-    return m_db.transaction([&]() -> Expected<bool> {
-        SqlQuery remove(m_db, QStringLiteral("DELETE FROM failed_jobs WHERE id = ?"));
+    return writeLater(m_events, m_db, [failedJobId](Database &db) -> Expected<bool> {
+        SqlQuery remove(db, QStringLiteral("DELETE FROM failed_jobs WHERE id = ?"));
         remove.bind(failedJobId).exec();
         if (remove.numRowsAffected() == 0)
             return ApiError::notFound(QStringLiteral("No failed job with id %1.").arg(failedJobId));
@@ -251,15 +251,16 @@ Expected<bool> JobQueue::deleteFailed(qint64 failedJobId)
     });
 }
 
-Expected<bool> JobQueue::deletePending(qint64 jobId, qint64 nowMs)
+QFuture<Expected<bool>> JobQueue::deletePending(qint64 jobId, qint64 nowMs)
 {
-    return m_db.transaction([&]() -> Expected<bool> {
-        SqlQuery remove(m_db, QStringLiteral("DELETE FROM jobs WHERE id = ? AND "
-                                             "(reserved_at IS NULL OR reserved_at < ?)"));
-        remove.bind(jobId).bind(nowMs - m_timeoutMs).exec();
+    const qint64 staleBefore = nowMs - m_timeoutMs;
+    return writeLater(m_events, m_db, [jobId, staleBefore](Database &db) -> Expected<bool> {
+        SqlQuery remove(db, QStringLiteral("DELETE FROM jobs WHERE id = ? AND "
+                                           "(reserved_at IS NULL OR reserved_at < ?)"));
+        remove.bind(jobId).bind(staleBefore).exec();
         if (remove.numRowsAffected() > 0)
             return true;
-        const bool exists = SqlQuery(m_db, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ?"))
+        const bool exists = SqlQuery(db, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ?"))
                                 .bind(jobId)
                                 .scalar() > 0;
         if (exists)

@@ -80,9 +80,9 @@ public:
 
     static constexpr int DefaultMaxAttempts = 3;
 
-    //! Inside a caller's transaction (throws DbError): adds a job.
-    static void enqueue(Database &db, const QString &type, const QJsonObject &payload,
-                        qint64 availableAtMs, int maxAttempts = DefaultMaxAttempts);
+    //! Inside a caller's transaction (throws DbError): adds a job; returns its id.
+    static qint64 enqueue(Database &db, const QString &type, const QJsonObject &payload,
+                          qint64 availableAtMs, int maxAttempts = DefaultMaxAttempts);
 
     //! \name A worker's bookkeeping, on this thread's connection (the CLI, tests).
     //! @{
@@ -106,17 +106,21 @@ public:
     //! @}
 
     QList<FailedJob> failedJobs(int limit = 100);
+    //! \name An operator's changes, on the writer thread when there is one (setEventStore()),
+    //! else in place: the futures are then ready at once.
+    //! @{
     //! Moves one failed job (or all, with id 0) back to the queue. Returns how many.
-    Expected<int> retry(qint64 failedJobId);
+    QFuture<Expected<int>> retry(qint64 failedJobId);
+    //! Deletes a failed job for good.
+    QFuture<Expected<bool>> deleteFailed(qint64 failedJobId);
+    //! Deletes a job that is waiting (not one a worker is running: 409).
+    QFuture<Expected<bool>> deletePending(qint64 jobId, qint64 nowMs);
+    //! @}
     QueueStats stats(qint64 nowMs);
     //! Jobs not yet done (ready, delayed or running), oldest first, as operators see them:
     //! `{id, type, payload, attempts, max_attempts, state, available_at, reserved_by,
     //! last_error, created_at}` with `state` one of `ready`, `delayed`, `running`.
     Expected<QJsonArray> pendingJobs(qint64 nowMs, int limit);
-    //! Deletes a failed job for good.
-    Expected<bool> deleteFailed(qint64 failedJobId);
-    //! Deletes a job that is waiting (not one a worker is running: 409).
-    Expected<bool> deletePending(qint64 jobId, qint64 nowMs);
 
 private:
     //! A row of `jobs` as pendingJobs() lists it.

@@ -2,6 +2,7 @@
 #include "webhooks/webhookdispatcher.h"
 
 #include "core/logging.h"
+#include "events/eventstore.h"
 #include "gateway/gateway.h"
 #include "storage/database.h"
 
@@ -44,6 +45,9 @@ WebhookDispatcher::WebhookDispatcher(Database &db, QStringList urls, QByteArray 
     connect(&m_batchTimer, &QTimer::timeout, this, &WebhookDispatcher::flush);
     m_pollTimer.setInterval(PollMs);
     connect(&m_pollTimer, &QTimer::timeout, this, &WebhookDispatcher::flush);
+    m_retryTimer.setSingleShot(true);
+    m_retryTimer.setInterval(RetryMs);
+    connect(&m_retryTimer, &QTimer::timeout, this, &WebhookDispatcher::storePending);
 }
 
 QByteArray WebhookDispatcher::signature(const QByteArray &secret, const QByteArray &body)
@@ -110,14 +114,15 @@ void WebhookDispatcher::watch(Gateway &gateway)
 
 void WebhookDispatcher::add(const QJsonObject &event)
 {
-    record({}, event, protocol::nowMs());
+    record({}, event, protocol::nowMs(), 0);
 }
 
 void WebhookDispatcher::hold(const QString &key, const QJsonObject &event)
 {
     cancelHeld(key);
-    m_held.insert(key, 0);
-    record(key, event, protocol::nowMs() + HoldMs);
+    const qint64 token = m_nextToken--;
+    m_held.insert(key, token);
+    record(key, event, protocol::nowMs() + HoldMs, token);
 }
 
 bool WebhookDispatcher::cancelHeld(const QString &key)
@@ -127,19 +132,35 @@ bool WebhookDispatcher::cancelHeld(const QString &key)
         return false;
     const qint64 row = *it;
     m_held.erase(it);
-    if (row == 0) {
-        m_unwritten.removeIf([&key](const Pending &p) { return p.key == key; });
+    if (row < 0) {
+        // Not stored yet. Once a write under way stores it, storeWritten() sees that its key
+        // no longer holds its token and deletes the row.
+        m_unwritten.removeIf([row](const Pending &p) { return p.token == row; });
     } else {
         m_cancelled.append(row);
-        if (!std::exchange(m_writeScheduled, true))
-            QMetaObject::invokeMethod(this, &WebhookDispatcher::storePending, Qt::QueuedConnection);
+        scheduleStore();
     }
     return true;
 }
 
-void WebhookDispatcher::record(const QString &key, const QJsonObject &event, qint64 dueMs)
+void WebhookDispatcher::record(const QString &key, const QJsonObject &event, qint64 dueMs,
+                               qint64 token)
 {
-    m_unwritten.append({key, event, dueMs});
+    if (m_unwritten.size() >= MaxUnwritten) {
+        // The writer has been full for long: what clients make happen cannot queue up here
+        // without bound. The oldest goes, and says so.
+        const Pending dropped = m_unwritten.takeFirst();
+        if (!dropped.key.isEmpty() && m_held.value(dropped.key) == dropped.token)
+            m_held.remove(dropped.key);
+        ++m_dropped;
+        qCWarning(lcApp) << "webhook events not stored in time: dropped one, now" << m_dropped;
+    }
+    m_unwritten.append({key, event, dueMs, token});
+    scheduleStore();
+}
+
+void WebhookDispatcher::scheduleStore()
+{
     // Everything that happens in this event-loop pass is written together, right after it
     // (a client that closes with 100 subscriptions costs one commit, not 100).
     if (!std::exchange(m_writeScheduled, true))
@@ -149,52 +170,70 @@ void WebhookDispatcher::record(const QString &key, const QJsonObject &event, qin
 void WebhookDispatcher::storePending()
 {
     m_writeScheduled = false;
-    if (m_unwritten.isEmpty() && m_cancelled.isEmpty())
-        return;
+    if (m_writing || (m_unwritten.isEmpty() && m_cancelled.isEmpty()))
+        return; // a write under way schedules the next one when it is done
     const QList<Pending> pending = std::exchange(m_unwritten, {});
     const QList<qint64> cancelled = std::exchange(m_cancelled, {});
-    QHash<QString, qint64> rows;
-    const qint64 now = protocol::nowMs();
-    const bool ok = m_db.transaction([&] {
+    m_writing = true;
+    writeLater(m_events, m_db, [pending, cancelled](Database &db) -> Expected<QList<qint64>> {
         for (const qint64 id : cancelled)
-            SqlQuery(m_db, QStringLiteral("DELETE FROM webhook_events WHERE id = ?"))
-                .bind(id)
-                .exec();
+            SqlQuery(db, QStringLiteral("DELETE FROM webhook_events WHERE id = ?")).bind(id).exec();
+        const qint64 now = protocol::nowMs();
+        QList<qint64> rows;
         for (const Pending &p : pending) {
-            SqlQuery insert(m_db, QStringLiteral("INSERT INTO webhook_events "
-                                                 "(hold_key, event, due_at, created_at) "
-                                                 "VALUES (?, ?, ?, ?) RETURNING id"));
+            SqlQuery insert(db, QStringLiteral("INSERT INTO webhook_events "
+                                               "(hold_key, event, due_at, created_at) "
+                                               "VALUES (?, ?, ?, ?) RETURNING id"));
             insert
                 .bind(p.key.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(p.key))
                 .bind(QString::fromUtf8(QJsonDocument(p.event).toJson(QJsonDocument::Compact)))
                 .bind(p.dueMs)
                 .bind(now);
-            const qint64 id = insert.scalar();
-            if (!p.key.isEmpty())
-                rows.insert(p.key, id);
+            rows.append(insert.scalar());
         }
-        return true;
+        return rows;
+    }).then(this, [this, pending, cancelled](const Expected<QList<qint64>> &rows) {
+        storeWritten(pending, cancelled, rows);
     });
-    if (!ok) {
-        qCWarning(lcApp) << "could not store" << pending.size() << "webhook events";
-        for (const Pending &p : pending)
-            m_held.remove(p.key);
+}
+
+void WebhookDispatcher::storeWritten(const QList<Pending> &pending, const QList<qint64> &cancelled,
+                                     const Expected<QList<qint64>> &rows)
+{
+    m_writing = false;
+    if (!rows) {
+        // A full writer or a failed statement: everything goes back, in order, for another try.
+        m_unwritten = pending + m_unwritten;
+        m_cancelled = cancelled + m_cancelled;
+        if (!m_retryTimer.isActive())
+            m_retryTimer.start();
         return;
     }
     bool dueNow = false;
-    for (const Pending &p : pending) {
+    for (qsizetype i = 0; i < pending.size(); ++i) {
+        const Pending &p = pending.at(i);
         if (p.key.isEmpty())
             dueNow = true;
-        else if (m_held.contains(p.key)) // not cancelled meanwhile
-            m_held.insert(p.key, rows.value(p.key));
+        else if (m_held.value(p.key) == p.token)
+            m_held.insert(p.key, rows->at(i));
+        else // cancelled or held anew while it was being written
+            m_cancelled.append(rows->at(i));
     }
-    if (dueNow && !m_batchTimer.isActive())
+    if (!m_unwritten.isEmpty() || !m_cancelled.isEmpty())
+        scheduleStore();
+    if (m_flushAfterWrite)
+        QMetaObject::invokeMethod(this, &WebhookDispatcher::flush, Qt::QueuedConnection);
+    else if (dueNow && !m_batchTimer.isActive())
         m_batchTimer.start();
 }
 
 void WebhookDispatcher::flush()
 {
-    storePending(); // cancellations first, so nothing cancelled is sent
+    storePending(); // cancellations first (the writer keeps the order), so nothing cancelled
+                    // is sent
+    m_flushAfterWrite = m_writing && !m_cancelled.isEmpty();
+    if (m_taking || m_flushAfterWrite)
+        return;
     const qint64 now = protocol::nowMs();
     m_cacheMisses.removeIf(
         [now](const auto &entry) { return now - entry.value() >= CacheMissWindowMs; });
@@ -207,50 +246,53 @@ void WebhookDispatcher::flush()
     });
     if (!anyDue || !*anyDue)
         return;
-    struct Row
-    {
-        qint64 id;
-        QString key;
-        QJsonObject event;
-    };
-    QList<Row> taken;
+    m_taking = true;
+    writeLater(m_events, m_db, [urls = m_urls, now](Database &db) {
+        return takeDue(db, urls, now);
+    }).then(this, [this](const Expected<QList<TakenRow>> &taken) {
+        m_taking = false;
+        if (!taken) {
+            qCWarning(lcApp) << "could not queue a webhook batch; it stays stored";
+            return;
+        }
+        for (const TakenRow &row : *taken) {
+            if (!row.key.isEmpty() && m_held.value(row.key) == row.id)
+                m_held.remove(row.key); // sent: nothing left to cancel
+        }
+        if (taken->size() == MaxBatchEvents)
+            m_batchTimer.start(); // more are due
+    });
+}
+
+Expected<QList<WebhookDispatcher::TakenRow>>
+WebhookDispatcher::takeDue(Database &db, const QStringList &urls, qint64 now)
+{
     // Taken and turned into jobs in one transaction: on PostgreSQL a second node's DELETE
     // skips the rows this one took, so each event goes out once.
-    const bool ok = m_db.transaction([&] {
-        SqlQuery take(m_db, QStringLiteral("DELETE FROM webhook_events WHERE id IN (SELECT id FROM "
-                                           "webhook_events WHERE due_at <= ? ORDER BY id LIMIT %1) "
-                                           "RETURNING id, hold_key, event")
-                                .arg(MaxBatchEvents));
-        take.bind(now).exec();
-        while (take.next())
-            taken.append({take.int64(0), take.text(1),
-                          QJsonDocument::fromJson(take.text(2).toUtf8()).object()});
-        if (taken.isEmpty())
-            return true;
-        std::sort(taken.begin(), taken.end(),
-                  [](const Row &a, const Row &b) { return a.id < b.id; });
-        QJsonArray events;
-        for (const Row &row : std::as_const(taken))
-            events.append(row.event);
-        const QJsonObject body{{QLatin1String("time_ms"), now}, {QLatin1String("events"), events}};
-        const QString text = QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact));
-        // One job per receiver, so one that is down delays no other.
-        for (const QString &url : std::as_const(m_urls))
-            JobQueue::enqueue(m_db, QString::fromLatin1(JobType),
-                              {{QLatin1String("url"), url}, {QLatin1String("body"), text}}, now,
-                              MaxAttempts);
-        return true;
-    });
-    if (!ok) {
-        qCWarning(lcApp) << "could not queue a webhook batch; it stays stored";
-        return;
-    }
-    for (const Row &row : std::as_const(taken)) {
-        if (!row.key.isEmpty() && m_held.value(row.key) == row.id)
-            m_held.remove(row.key); // sent: nothing left to cancel
-    }
-    if (taken.size() == MaxBatchEvents)
-        m_batchTimer.start(); // more are due
+    SqlQuery take(db, QStringLiteral("DELETE FROM webhook_events WHERE id IN (SELECT id FROM "
+                                     "webhook_events WHERE due_at <= ? ORDER BY id LIMIT %1) "
+                                     "RETURNING id, hold_key, event")
+                          .arg(MaxBatchEvents));
+    take.bind(now).exec();
+    QList<TakenRow> taken;
+    while (take.next())
+        taken.append(
+            {take.int64(0), take.text(1), QJsonDocument::fromJson(take.text(2).toUtf8()).object()});
+    if (taken.isEmpty())
+        return taken;
+    std::sort(taken.begin(), taken.end(),
+              [](const TakenRow &a, const TakenRow &b) { return a.id < b.id; });
+    QJsonArray events;
+    for (const TakenRow &row : std::as_const(taken))
+        events.append(row.event);
+    const QJsonObject body{{QLatin1String("time_ms"), now}, {QLatin1String("events"), events}};
+    const QString text = QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact));
+    // One job per receiver, so one that is down delays no other.
+    for (const QString &url : urls)
+        JobQueue::enqueue(db, QString::fromLatin1(JobType),
+                          {{QLatin1String("url"), url}, {QLatin1String("body"), text}}, now,
+                          MaxAttempts);
+    return taken;
 }
 
 void WebhookDispatcher::deliver(const Job &job, const JobWorker::Done &done)

@@ -4,6 +4,7 @@
 #include "app/commands/commandgroups.h"
 
 #include "app/serverapp.h"
+#include "core/waitfor.h"
 #include "jobs/jobqueue.h"
 
 #include <QCoreApplication>
@@ -84,7 +85,7 @@ int queueRetry(QCommandLineParser &parser, Config &config)
     CommandContext context(config);
     if (!context.open())
         return failure(context.errorString());
-    const auto moved = context.jobs().retry(id);
+    const auto moved = waitFor(context.jobs().retry(id));
     if (!moved)
         return moved.error().status == 404 ? usageError(moved.error().message)
                                            : failure(moved.error().message);

@@ -5,6 +5,7 @@
 
 #include "admin/adminservice.h"
 #include "auth/accountservice.h"
+#include "core/waitfor.h"
 
 #include <QJsonArray>
 #include <QTextStream>
@@ -98,7 +99,7 @@ int userBan(QCommandLineParser &parser, Config &config)
     if (!user)
         return usageError(QStringLiteral("no user '%1'").arg(who));
     const bool unban = parser.isSet(QStringLiteral("unban"));
-    const auto result = context.admin().setBanned(user->id, !unban, protocol::nowMs());
+    const auto result = waitFor(context.admin().setBanned(user->id, !unban, protocol::nowMs()));
     if (!result)
         return fromError(result.error());
     if (jsonRequested(parser)) {

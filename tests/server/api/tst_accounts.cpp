@@ -6,6 +6,7 @@
 
 #include "auth/accountservice.h"
 #include "auth/passwordhasher.h"
+#include "core/waitfor.h"
 #include "storage/database.h"
 
 #include "protocol/signing.h"
@@ -774,7 +775,7 @@ private Q_SLOTS:
         QVERIFY(sqlExec(db,
                         QStringLiteral("UPDATE api_tokens SET last_used_at = ? WHERE user_id = ?"),
                         {protocol::nowMs() - 31 * DayMs, jo.user.id}));
-        QCOMPARE(node.app().accounts().purgeIdleTokens(protocol::nowMs()), 1);
+        QCOMPARE(server::waitFor(node.app().accounts().purgeIdleTokens(protocol::nowMs())), 1);
         const QString tokensOf =
             QStringLiteral("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?");
         QCOMPARE(sqlScalar(db, tokensOf, {jo.user.id}), 0);

@@ -7,6 +7,7 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "core/waitfor.h"
 #include "events/eventstore.h"
 #include "storage/database.h"
 
@@ -643,12 +644,13 @@ private Q_SLOTS:
         QCOMPARE(sendMessage(server, writer, user, QStringLiteral("recent")), 201);
         QVERIFY(waitUntil([&] { return unpublishedCount(db) == 1; }, 2000));
 
-        QCOMPARE(server.app().events().prune(now - 7 * DayMs), 4);
+        QCOMPARE(server::waitFor(server.app().events().prune(now - 7 * DayMs)), 4);
         QCOMPARE(storedSeqs(db, channel), (QList<qint64>{4, 5, 6, 7}));
         QCOMPARE(storedSeqs(db, otherChannel), (QList<qint64>{2}));
         QCOMPARE(unpublishedCount(db), qint64(1));
         QCOMPARE(seqsOf(history(server, user, channel)), (QList<qint64>{4, 5, 6, 7}));
-        QCOMPARE(server.app().events().prune(now - 7 * DayMs), 0); // nothing left to remove
+        QCOMPARE(server::waitFor(server.app().events().prune(now - 7 * DayMs)),
+                 0); // nothing left to remove
 
         // The counters survive the pruning: the next events continue the sequences.
         QCOMPARE(sendMessage(server, writer, user, QStringLiteral("after pruning")), 201);
@@ -661,7 +663,7 @@ private Q_SLOTS:
         for (int i = 1; i <= 2; ++i)
             QCOMPARE(insertEvent(db, quietChannel, event, fakeNotification(10 + i), old, old),
                      qint64(i));
-        QCOMPARE(server.app().events().prune(now - 7 * DayMs), 2);
+        QCOMPARE(server::waitFor(server.app().events().prune(now - 7 * DayMs)), 2);
         QVERIFY(storedSeqs(db, quietChannel).isEmpty());
         TestSocket socket(server.webSocketUrl());
         QVERIFY(socket.waitConnected());
@@ -674,10 +676,43 @@ private Q_SLOTS:
         // Start-up prunes too (with the configured retention of 7 days).
         QCOMPARE(insertEvent(db, channel, event, fakeNotification(20), old, old), qint64(10));
         QVERIFY(server.restart());
-        QCOMPARE(storedSeqs(server.app().database(), channel).contains(10), false);
+        QVERIFY(waitUntil(
+            [&] { return !storedSeqs(server.app().database(), channel).contains(10); }, 5000));
         QVERIFY(storedSeqs(server.app().database(), channel).contains(9));
     }
 
+    // A prune larger than one slice runs as several writer transactions, each of at most
+    // PruneSliceRows rows, and still removes every old published event and nothing else.
+    void pruneRunsInSlices()
+    {
+        TestServer server([](server::Config &config) { config.outboxPollMs = 0; });
+        QVERIFY2(server.isRunning(), qPrintable(server.errorString()));
+        const qint64 now = protocol::nowMs();
+        const qint64 old = now - 8 * DayMs;
+        const int rows = 2 * server::EventStore::PruneSliceRows + 7;
+        // The prune the server starts with has found nothing once this one has: the writer
+        // runs them in order.
+        QCOMPARE(server::waitFor(server.app().events().prune(now - 7 * DayMs)), 0);
+        server::Database &db = server.app().database();
+        QVERIFY(db.transaction([&] {
+            for (int i = 1; i <= rows; ++i)
+                server::SqlQuery(db, QStringLiteral("INSERT INTO channel_events (channel, seq, "
+                                                    "event, data, created_at, published_at) "
+                                                    "VALUES (?, ?, 'e', '{}', ?, ?)"))
+                    .bind(QStringLiteral("private-user.%1").arg(1 + i % 3))
+                    .bind(i)
+                    .bind(old)
+                    .bind(old + 1)
+                    .exec();
+            return true;
+        }));
+        // Nothing else writes meanwhile: every job the writer commits is a slice.
+        const quint64 jobsBefore = server.app().writer().committedJobCount();
+        QCOMPARE(server::waitFor(server.app().events().prune(now - 7 * DayMs)), rows);
+        QCOMPARE(server.app().writer().committedJobCount() - jobsBefore, quint64(3));
+        QCOMPARE(sqlScalar(db, QStringLiteral("SELECT COUNT(*) FROM channel_events")), 0);
+        QCOMPARE(server::waitFor(server.app().events().prune(now - 7 * DayMs)), 0);
+    }
     void metricsAndHealth()
     {
         TestServer server([](server::Config &config) { config.messagesPerSecond = 1000; });

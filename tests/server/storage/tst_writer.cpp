@@ -7,6 +7,7 @@
 #include "testhelpers.h"
 #include "testserver.h"
 
+#include "auth/accountservice.h"
 #include "auth/passwordhasher.h"
 #include "escrow/escrowservice.h"
 #include "events/eventstore.h"
@@ -14,6 +15,7 @@
 #include "marketplace/auctionservice.h"
 #include "messaging/messageservice.h"
 #include "storage/writer.h"
+#include "webhooks/webhookdispatcher.h"
 
 #include "protocol/timeformat.h"
 
@@ -21,6 +23,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSemaphore>
+#include <QSqlQuery>
 #include <QThread>
 #include <QtTest>
 
@@ -94,9 +97,12 @@ private:
     std::shared_ptr<QSemaphore> m_open = std::make_shared<QSemaphore>();
 };
 
-//! Fills `writer` to its capacity behind `gate`'s job (which keeps the thread busy).
+//! Fills `writer` to its capacity behind `gate`'s job (which keeps the thread busy), once the
+//! work the server started with (its first purge and prune) is done.
 bool fillWriter(Writer &writer, Gate &gate, RecordingJob::Log &log)
 {
+    if (!waitUntil([&] { return writer.size() == 0; }, 5000))
+        return false;
     if (!writer.submit(gate.job(log)) || !gate.waitEntered())
         return false;
     while (writer.size() < writer.capacity()) {
@@ -238,6 +244,31 @@ private:
         for (const auto &[user, action] : steps)
             futures.append(m_server->app().escrows().transition(user, escrow, action));
         return futures;
+    }
+
+    //! Each of `calls` answers 503 with a Retry-After at once while the writer is full, and
+    //! `unchanged()` (when given) still holds once it has room; then each succeeds.
+    void refusedWhileFullThenDone(const QList<WriteCall> &calls,
+                                  const std::function<bool()> &unchanged = {})
+    {
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(fillWriter(writer, gate, log));
+        for (const WriteCall &call : calls) {
+            const Reply busy = send(*m_server, call);
+            QVERIFY2(busy.status == 503, qPrintable(call.path + u": "_s + describe(busy)));
+            QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
+        }
+        gate.release();
+        QTRY_COMPARE(writer.size(), 0);
+        if (unchanged)
+            QVERIFY(unchanged());
+        for (const WriteCall &call : calls) {
+            const Reply done = send(*m_server, call);
+            QVERIFY2(done.status == call.okStatus,
+                     qPrintable(call.path + u": "_s + describe(done)));
+        }
     }
 
 private Q_SLOTS:
@@ -585,24 +616,89 @@ private Q_SLOTS:
             {"DELETE", u"/api/domains/%1/watch"_s.arg(auction), {}, bob.token},
             {"POST", u"/api/logout"_s, {}, leaving.token, 204},
         };
+        refusedWhileFullThenDone(calls);
+        if (QTest::currentTestFailed())
+            return;
+        const Reply bids = m_server->get(u"/api/domains/%1/bids"_s.arg(auction), bob.token);
+        QCOMPARE(bids.json.value("data"_L1).toArray().size(), 1); // the refused one wrote nothing
+    }
+
+    //! An operator's changes (ban, unban, revoking tokens, the job queue's retry and deletes)
+    //! are writer jobs too: while it is full each answers a 503 at once having changed
+    //! nothing, and once it has room each succeeds.
+    void operatorWritesGoThroughTheWriter()
+    {
+        const QString adminEmail = u"ops@writer.test"_s;
+        const QString password = u"correct horse battery"_s;
+        const auto admin = m_server->app().accounts().createUserBlocking(u"Ops"_s, adminEmail,
+                                                                         password, u"admin"_s);
+        QVERIFY(admin);
+        const Reply signedIn =
+            m_server->post(u"/api/login"_s, {{"email"_L1, adminEmail}, {"password"_L1, password}});
+        QCOMPARE(signedIn.status, 200);
+        const QByteArray ops = signedIn.json.value("token"_L1).toString().toLatin1();
+        const Session mallory = m_server->registerUser(u"mallory"_s);
+        const Session trent = m_server->registerUser(u"trent"_s);
+        Database &db = m_server->app().database();
+        const qint64 now = protocol::nowMs();
+        const QString failed = u"INSERT INTO failed_jobs (job_id, type, payload, attempts, "
+                               u"error, failed_at) VALUES (1, 'Nothing', '{}', 5, 'x', ?)"_s;
+        QVERIFY(sqlExec(db, failed, {now}) && sqlExec(db, failed, {now}));
+        const qint64 firstFailed = sqlScalar(db, u"SELECT MIN(id) FROM failed_jobs"_s);
+        QVERIFY(sqlExec(db,
+                        u"INSERT INTO jobs (type, payload, max_attempts, available_at, "
+                        u"created_at) VALUES ('Nothing', '{}', 5, ?, ?)"_s,
+                        {now + 3600 * 1000, now}));
+        const qint64 waiting = sqlScalar(db, u"SELECT MAX(id) FROM jobs"_s);
+        const QString users = u"/api/admin/users/%1/"_s;
+        const QList<WriteCall> calls{
+            {"POST", users.arg(mallory.user.id) + u"ban"_s, {}, ops},
+            {"POST", users.arg(mallory.user.id) + u"unban"_s, {}, ops},
+            {"POST", users.arg(trent.user.id) + u"revoke-tokens"_s, {}, ops},
+            {"POST", u"/api/admin/jobs/failed/%1/retry"_s.arg(firstFailed), {}, ops},
+            {"DELETE", u"/api/admin/jobs/failed/%1"_s.arg(firstFailed + 1), {}, ops},
+            {"DELETE", u"/api/admin/jobs/%1"_s.arg(waiting), {}, ops},
+        };
+        refusedWhileFullThenDone(
+            calls, [&] { return m_server->get(u"/api/me"_s, trent.token).status == 200; });
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(m_server->get(u"/api/me"_s, trent.token).status, 401);
+        QCOMPARE(m_server->get(u"/api/me"_s, mallory.token).status, 401); // the ban revoked it
+        QCOMPARE(sqlScalar(db, u"SELECT COUNT(*) FROM failed_jobs"_s), 0);
+        QCOMPARE(sqlScalar(db, u"SELECT COUNT(*) FROM jobs WHERE id = ?"_s, {waiting}), 0);
+    }
+
+    //! The webhook events of an event-loop pass are stored on the writer. While it is full
+    //! they wait (nothing is stored, nothing is lost), and once it has room they are stored and
+    //! queued for sending.
+    void webhookEventsWaitForAFullWriter()
+    {
+        m_server.reset();
+        m_server = std::make_unique<TestServer>([](Config &config) {
+            config.webhookUrls = {u"http://127.0.0.1:9/hooks"_s}; // never answers: stays queued
+        });
+        QVERIFY2(m_server->isRunning(), qPrintable(m_server->errorString()));
         RecordingJob::Log log;
         Gate gate;
         Writer &writer = m_server->app().writer();
         QVERIFY(fillWriter(writer, gate, log));
-        for (const WriteCall &call : calls) {
-            const Reply busy = send(*m_server, call);
-            QVERIFY2(busy.status == 503, qPrintable(call.path + u": "_s + describe(busy)));
-            QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
-        }
+        TestSocket socket(m_server->webSocketUrl());
+        QVERIFY(socket.waitConnected());
+        QVERIFY(socket.subscribe(u"public-hooked"_s)); // channel_occupied
+        const QString stored = u"SELECT COUNT(*) FROM webhook_events"_s;
+        const QString queued = u"SELECT COUNT(*) FROM jobs WHERE type = 'SendWebhook'"_s;
+        // The store was refused, and is tried again (every 200 ms) until the writer has room.
+        QVERIFY(waitUntil([&] { return writer.refusedCount() >= 2; }, 5000));
+        QCOMPARE(sqlScalar(db(), stored) + sqlScalar(db(), queued), 0);
         gate.release();
-        QTRY_COMPARE(writer.size(), 0);
-        for (const WriteCall &call : calls) {
-            const Reply done = send(*m_server, call);
-            QVERIFY2(done.status == call.okStatus,
-                     qPrintable(call.path + u": "_s + describe(done)));
-        }
-        const Reply bids = m_server->get(u"/api/domains/%1/bids"_s.arg(auction), bob.token);
-        QCOMPARE(bids.json.value("data"_L1).toArray().size(), 1); // the refused one wrote nothing
+        QVERIFY(waitUntil([&] { return sqlScalar(db(), queued) == 1; }, 5000));
+        QCOMPARE(sqlScalar(db(), stored), 0); // taken into the job
+        const QString body =
+            sqlTexts(db(), u"SELECT payload FROM jobs WHERE type = 'SendWebhook'"_s).value(0);
+        QVERIFY2(body.contains("channel_occupied"_L1) && body.contains("public-hooked"_L1),
+                 qPrintable(body));
+        QCOMPARE(m_server->app().webhooks().droppedCount(), quint64(0));
     }
 
     //! Equal bids handed to the writer at once commit in one batch, and exactly one wins: the
@@ -695,6 +791,59 @@ private Q_SLOTS:
                  qint64(4321));
         const Reply after = m_server->get(u"/api/escrows/%1"_s.arg(escrow), buyer.token);
         QCOMPARE(objectOf(after, "escrow").value("status"_L1).toString(), u"cancelled"_s);
+    }
+
+    //! A charge whose record fails to commit (here a trigger makes the statement fail, as a
+    //! full disk or a crash would) is not lost: the ReconcileEscrowCharge job written before the
+    //! provider was asked finds it again by its key, records it and funds the escrow, without a
+    //! second charge. A fund whose record commits leaves no such job behind.
+    void aChargeWhoseRecordFailsIsReconciled()
+    {
+        const Session seller = m_server->registerUser(QStringLiteral("seller"));
+        const Session buyer = m_server->registerUser(QStringLiteral("buyer"));
+        const qint64 normal = openEscrow(seller, buyer, u"recorded.com"_s, 1500);
+        const qint64 escrow = openEscrow(seller, buyer, u"unrecorded.com"_s, 2500);
+        QVERIFY(normal > 0 && escrow > 0);
+        const QString reconcileJobs = u"SELECT COUNT(*) FROM jobs WHERE type = ?"_s;
+        const QVariantList reconcile{EscrowService::ReconcileChargeJob};
+        const QString fund = u"/api/escrows/%1/fund"_s;
+        QCOMPARE(m_server->post(fund.arg(normal), {}, buyer.token).status, 200);
+        QCOMPARE(sqlScalar(db(), reconcileJobs, reconcile), 0);
+
+        const bool postgres = db().dialect() == Database::Dialect::Postgres;
+        const QStringList failRecords =
+            postgres ? QStringList{u"CREATE FUNCTION fail_record() RETURNS trigger AS $$ BEGIN "
+                                   "RAISE EXCEPTION 'the disk is full'; END $$ LANGUAGE plpgsql"_s,
+                                   u"CREATE TRIGGER fail_record BEFORE UPDATE ON escrows FOR EACH "
+                                   "ROW EXECUTE FUNCTION fail_record()"_s}
+                     : QStringList{u"CREATE TRIGGER fail_record BEFORE UPDATE ON escrows BEGIN "
+                                   "SELECT RAISE(ABORT, 'the disk is full'); END"_s};
+        for (const QString &sql : failRecords) // DDL: not prepared (PostgreSQL cannot)
+            QVERIFY2(QSqlQuery(db().handle()).exec(sql), qPrintable(sql));
+        const Reply failed = m_server->post(fund.arg(escrow), {}, buyer.token);
+        QVERIFY2(failed.status == 500, qPrintable(describe(failed)));
+        const QString charges =
+            u"SELECT COUNT(*) FROM sandbox_charges WHERE idempotency_key LIKE ?"_s;
+        const QVariantList keys{u"escrow-%1-charge-%"_s.arg(escrow)};
+        QCOMPARE(sqlScalar(db(), charges, keys), 1); // charged, and recorded nowhere
+        const QString status = u"SELECT status FROM escrows WHERE id = ?"_s;
+        QCOMPARE(sqlTexts(db(), status, {escrow}), QStringList{u"pending_funding"_s});
+        QCOMPARE(sqlScalar(db(), reconcileJobs, reconcile), 1);
+
+        const QString dropTrigger =
+            u"DROP TRIGGER fail_record"_s + (postgres ? u" ON escrows"_s : QString());
+        QVERIFY(QSqlQuery(db().handle()).exec(dropTrigger));
+        // Its five minutes are up.
+        QVERIFY(sqlExec(db(), u"UPDATE jobs SET available_at = ? WHERE type = ?"_s,
+                        {protocol::nowMs(), EscrowService::ReconcileChargeJob}));
+        QVERIFY(waitUntil(
+            [&] { return sqlTexts(db(), status, {escrow}) == QStringList{u"funded"_s}; }, 10000));
+        QCOMPARE(sqlScalar(db(), charges, keys), 1); // no second charge
+        const qint64 charge =
+            sqlScalar(db(), u"SELECT id FROM sandbox_charges WHERE idempotency_key LIKE ?"_s, keys);
+        QCOMPARE(sqlTexts(db(), u"SELECT charge_reference FROM escrows WHERE id = ?"_s, {escrow}),
+                 QStringList{u"sandbox-charge-%1"_s.arg(charge)});
+        QVERIFY(waitUntil([&] { return sqlScalar(db(), reconcileJobs, reconcile) == 0; }, 5000));
     }
 
     //! Two fund requests that get the same declined charge: the first record counts the
