@@ -198,6 +198,15 @@ void ServerApp::createRouter()
     m_router->setAuthenticator([this](const QByteArray &token) {
         return m_accounts->authenticate(token, protocol::nowMs());
     });
+    // On PostgreSQL a token's lookup is a round trip: it runs on the read pool, and the route
+    // once it is back. On SQLite it is a local read that never waits for the writer (WAL),
+    // cheaper in place than a hand-over to another thread.
+    if (m_db->dialect() == Database::Dialect::Postgres) {
+        m_accounts->setReadPool(m_reads.get());
+        m_router->setAsyncAuthenticator([this](const QByteArray &token) {
+            return m_accounts->authenticateLater(token, protocol::nowMs());
+        });
+    }
     // The order counts where patterns overlap (see Router::add()).
     m_router->add(accountRoutes(*m_accounts, *m_channelAuthorizer));
     m_router->add(messagingRoutes(*m_messages, *m_reads));

@@ -5,6 +5,7 @@
 #include "core/logging.h"
 #include "events/eventstore.h"
 #include "storage/database.h"
+#include "storage/readpool.h"
 
 #include "protocol/timeformat.h"
 
@@ -306,16 +307,48 @@ void AccountService::writeTokenOnce(qint64 tokenId, std::function<void(TokenTabl
     });
 }
 
+namespace {
+//! The token whose digest is `digest` and its user, on `db`; 401 when there is none (unknown,
+//! revoked, or its user banned).
+Expected<TokenTable::TokenUse> findToken(Database &db, const QByteArray &digest)
+{
+    auto found = TokenTable(db).findActive(digest);
+    if (!found)
+        return ApiError::unauthenticated();
+    return *found;
+}
+
+bool plausibleToken(const QByteArray &token)
+{
+    return !token.isEmpty() && token.size() <= 256;
+}
+} // namespace
+
 Expected<protocol::User> AccountService::authenticate(const QByteArray &token, qint64 nowMs)
 {
-    if (token.isEmpty() || token.size() > 256)
+    if (!plausibleToken(token))
         return ApiError::unauthenticated();
-    const auto use = m_db.attempt([&]() -> Expected<TokenTable::TokenUse> {
-        auto found = m_tokens.findActive(passwords::tokenDigest(token));
-        if (!found)
-            return ApiError::unauthenticated();
-        return *found;
-    });
+    const QByteArray digest = passwords::tokenDigest(token);
+    return admitUse(m_db.attempt([&] { return findToken(m_db, digest); }), nowMs);
+}
+
+QFuture<Expected<protocol::User>> AccountService::authenticateLater(const QByteArray &token,
+                                                                    qint64 nowMs)
+{
+    if (!m_reads || !plausibleToken(token))
+        return QtFuture::makeReadyFuture(authenticate(token, nowMs));
+    return m_reads
+        ->run([digest = passwords::tokenDigest(token)](Database &db) {
+            return findToken(db, digest);
+        })
+        .then(this, [this, nowMs](const Expected<TokenTable::TokenUse> &use) {
+            return admitUse(use, nowMs);
+        });
+}
+
+Expected<protocol::User> AccountService::admitUse(const Expected<TokenTable::TokenUse> &use,
+                                                  qint64 nowMs)
+{
     if (!use)
         return use.error();
     if (nowMs - use->lastUsedMs > m_limits.tokenIdleMs)

@@ -23,6 +23,7 @@
 namespace flippdeal::server {
 
 class Database;
+class ReadPool;
 class EventStore;
 
 //! \brief A signed-in user and the bearer token just issued to them.
@@ -68,6 +69,12 @@ public:
     //! The user a bearer token belongs to: 401 for unknown, revoked, expired (idle too long) or
     //! banned. Notes the use in `last_used_at`, at most once a minute per token.
     Expected<protocol::User> authenticate(const QByteArray &token, qint64 nowMs);
+    //! authenticate(), with the lookup on the read pool when there is one (setReadPool()); the
+    //! future finishes on this object's thread.
+    QFuture<Expected<protocol::User>> authenticateLater(const QByteArray &token, qint64 nowMs);
+    //! Looks tokens up on `reads` in authenticateLater() (PostgreSQL, where a lookup is a round
+    //! trip). Not owned; nullptr: in place.
+    void setReadPool(ReadPool *reads) { m_reads = reads; }
     //! Gives tokens issued before `last_used_at` was kept a full idle period from now (once,
     //! at start-up). Returns how many.
     int stampUntrackedTokens(qint64 nowMs);
@@ -126,11 +133,15 @@ private:
     //! The per-address and per-account throttles of admit().
     std::optional<ApiError> throttle(const QString &address, const QString &email, qint64 nowMs);
     bool emailTaken(const QString &email);
+    //! What a token's lookup means: its user, 401, or the lookup's failure; marks the use (or
+    //! removes a token idle too long).
+    Expected<protocol::User> admitUse(const Expected<TokenTable::TokenUse> &use, qint64 nowMs);
     //! Deletes a token that was idle too long and says so.
     ApiError expire(const TokenTable::TokenUse &use, qint64 nowMs);
 
     Database &m_db;
     EventStore *m_events = nullptr;
+    ReadPool *m_reads = nullptr;
     QSet<qint64> m_tokenWritesInFlight;
     UserTable m_users;
     TokenTable m_tokens;

@@ -253,17 +253,8 @@ void HttpConnection::route(bool closeAfter)
     if (head)
         m_current.method = "GET";
     HandlerResult result = m_server->m_router.dispatch(m_current);
-    if (head) {
-        m_current.method = "HEAD";
-        if (auto *response = std::get_if<HttpResponse>(&result)) {
-            response->headers.emplace_back("Content-Length",
-                                           QByteArray::number(response->body.size()));
-            response->body.clear();
-            response->contentType.clear();
-            respond(std::move(*response), closeAfter);
-            return;
-        }
-    }
+    if (head)
+        m_current.method = "HEAD"; // respond() sends the headers only, now or later
     if (auto *response = std::get_if<HttpResponse>(&result)) {
         respond(std::move(*response), closeAfter);
         return;
@@ -309,15 +300,17 @@ void HttpConnection::respond(HttpResponse response, bool closeAfter, qint64 disc
     out.reserve(256 + response.body.size());
     out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) +
            "\r\n";
-    if (!response.contentType.isEmpty() && response.status != 204)
+    // A HEAD gets the headers a GET would, with the GET's length, and no body.
+    const bool head = m_current.method == "HEAD";
+    if (!response.contentType.isEmpty() && response.status != 204 && !head)
         out += "Content-Type: " + response.contentType + "\r\n";
-    if (response.status != 204 && m_current.method != "HEAD")
+    if (response.status != 204)
         out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
     out += "Access-Control-Allow-Origin: *\r\n";
     for (const auto &[name, value] : response.headers)
         out += name + ": " + value + "\r\n";
     out += closeAfter ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
-    if (response.status != 204)
+    if (response.status != 204 && !head)
         out += response.body;
     m_socket->write(out);
     finishRequest(response);

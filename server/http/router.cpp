@@ -3,6 +3,8 @@
 
 #include "auth/user.h"
 
+#include <memory>
+
 namespace flippdeal::server {
 
 void Router::add(const QByteArray &method, const QString &pattern, Access access, Handler handler)
@@ -40,7 +42,12 @@ std::optional<HttpResponse> Router::admit(Access access, HttpRequest &request) c
     const QByteArray token = request.bearerToken();
     if (token.isEmpty() || !m_authenticate)
         return HttpResponse::error(ApiError::unauthenticated());
-    const Expected<protocol::User> user = m_authenticate(token);
+    return admitAs(access, m_authenticate(token), request);
+}
+
+std::optional<HttpResponse> Router::admitAs(Access access, const Expected<protocol::User> &user,
+                                            HttpRequest &request)
+{
     if (!user)
         return HttpResponse::error(user.error());
     request.user = *user;
@@ -48,6 +55,26 @@ std::optional<HttpResponse> Router::admit(Access access, HttpRequest &request) c
         return HttpResponse::error(
             ApiError::forbidden(QStringLiteral("Only administrators may do this.")));
     return std::nullopt;
+}
+
+QFuture<HttpResponse> Router::dispatchLater(const Entry &route, const HttpRequest &request) const
+{
+    const QByteArray token = request.bearerToken();
+    if (token.isEmpty())
+        return QtFuture::makeReadyFuture(HttpResponse::error(ApiError::unauthenticated()));
+    // The request is copied: the handler runs after this call has returned.
+    return m_authenticateLater(token)
+        .then([access = route.access, handler = route.handler,
+               request = std::make_shared<HttpRequest>(request)](
+                  const Expected<protocol::User> &user) -> QFuture<HttpResponse> {
+            if (auto refusal = admitAs(access, user, *request))
+                return QtFuture::makeReadyFuture(std::move(*refusal));
+            HandlerResult result = handler(*request);
+            if (auto *response = std::get_if<HttpResponse>(&result))
+                return QtFuture::makeReadyFuture(std::move(*response));
+            return std::get<QFuture<HttpResponse>>(std::move(result));
+        })
+        .unwrap();
 }
 
 HandlerResult Router::dispatch(HttpRequest &request) const
@@ -62,6 +89,8 @@ HandlerResult Router::dispatch(HttpRequest &request) const
             continue;
         }
         request.route = route.pattern;
+        if (route.access != Access::Public && m_authenticateLater)
+            return dispatchLater(route, request);
         if (auto refusal = admit(route.access, request))
             return *refusal;
         return route.handler(request);

@@ -3,6 +3,7 @@
 
 #include "http/httptypes.h"
 
+#include <QFuture>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -31,10 +32,19 @@ public:
     using Handler = std::function<HandlerResult(HttpRequest &)>;
     //! The user of a bearer token, or the 401 (or 500) to answer.
     using Authenticator = std::function<Expected<protocol::User>(const QByteArray &token)>;
+    //! The same, answered later, on the thread that dispatches (a lookup on a read pool).
+    using AsyncAuthenticator =
+        std::function<QFuture<Expected<protocol::User>>(const QByteArray &token)>;
 
     void setAuthenticator(Authenticator authenticator)
     {
         m_authenticate = std::move(authenticator);
+    }
+    //! Authenticates through `authenticator` instead: a route that needs a user is then
+    //! answered by a future, and runs once the user is known.
+    void setAsyncAuthenticator(AsyncAuthenticator authenticator)
+    {
+        m_authenticateLater = std::move(authenticator);
     }
     void add(const QByteArray &method, const QString &pattern, Access access, Handler handler);
     //! Adds a feature's route table, in its order: for a path several routes match, the order
@@ -55,9 +65,15 @@ private:
     static bool match(const Entry &entry, const QStringList &segments, HttpRequest &request);
     //! Sets `request.user` for a route that needs one; the error response otherwise.
     std::optional<HttpResponse> admit(Access access, HttpRequest &request) const;
+    //! admit() for `user`, the outcome of a lookup.
+    static std::optional<HttpResponse> admitAs(Access access, const Expected<protocol::User> &user,
+                                               HttpRequest &request);
+    //! `route` for `request` once the asynchronous authenticator has answered.
+    QFuture<HttpResponse> dispatchLater(const Entry &route, const HttpRequest &request) const;
 
     QList<Entry> m_routes;
     Authenticator m_authenticate;
+    AsyncAuthenticator m_authenticateLater;
 };
 
 //! \brief One row of a feature's route table: `{method, path, access, handler}`.

@@ -320,6 +320,40 @@ private Q_SLOTS:
         QCOMPARE(socket->state(), QAbstractSocket::ConnectedState); // keep-alive
     }
 
+    //! A HEAD gets a GET's status and length and no body, whether the route answers at once
+    //! (/health) or later (a list read on the read pool): the next response on the keep-alive
+    //! connection starts right after its headers.
+    void headGetsTheHeadersOnly()
+    {
+        TestServer server;
+        const Session reader = server.registerUser(QStringLiteral("Header"));
+        const QByteArray auth = "Authorization: Bearer " + reader.token + "\r\n";
+        auto socket = connectRaw(server.port());
+        socket->write("HEAD /api/notifications HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n" +
+                      "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n" + Health);
+        QByteArray received;
+        QVERIFY(waitUntil(
+            [&] {
+                received += socket->readAll();
+                return received.count("HTTP/1.1 ") == 3 && received.endsWith("}");
+            },
+            5000));
+        QList<qsizetype> starts;
+        for (qsizetype at = received.indexOf("HTTP/1.1 "); at >= 0;
+             at = received.indexOf("HTTP/1.1 ", at + 1))
+            starts.append(at);
+        QCOMPARE(starts.size(), 3);
+        for (int i = 0; i < 2; ++i) {
+            const QByteArray head = received.mid(starts.at(i), starts.at(i + 1) - starts.at(i));
+            QVERIFY2(head.startsWith("HTTP/1.1 200"), head.constData());
+            QVERIFY2(head.endsWith("\r\n\r\n"), head.constData()); // headers, then nothing
+            QVERIFY2(head.contains("Content-Length: ") && !head.contains("Content-Length: 0\r"),
+                     head.constData());
+        }
+        QVERIFY(received.mid(starts.at(2)).startsWith("HTTP/1.1 200"));
+        QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+    }
+
     void madeUpMethodsGet501AndCannotGrowMetrics()
     {
         TestServer server;

@@ -153,6 +153,36 @@ private Q_SLOTS:
         QCOMPARE(result.error().status, 500);
     }
 
+    //! On PostgreSQL a bearer token is looked up on the pool (a round trip must not hold the
+    //! event loop): while the pool is full, a route that needs a user answers 503 at once, and
+    //! public routes are served as usual. SQLite looks tokens up in place.
+    void tokenLookupRunsOnThePoolOnPostgres()
+    {
+        if (m_server->app().database().dialect() != Database::Dialect::Postgres)
+            QSKIP("SQLite looks tokens up in place (set FLIPPDEAL_TEST_DATABASE)");
+        ReadPool &pool = m_server->app().reads();
+        const Session alice = m_server->registerUser(QStringLiteral("alice"));
+        QCOMPARE(m_server->get(QStringLiteral("/api/me"), alice.token).status, 200);
+        QSemaphore gate;
+        QList<QFuture<Expected<qint64>>> held;
+        while (pool.size() < pool.capacity())
+            held.append(pool.run([&gate](Database &) -> Expected<qint64> {
+                gate.acquire();
+                return 0;
+            }));
+        const Reply busy = m_server->get(QStringLiteral("/api/me"), alice.token);
+        QCOMPARE(busy.status, 503);
+        QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
+        QCOMPARE(m_server->get(QStringLiteral("/health")).status, 200);
+        gate.release(int(held.size()));
+        for (auto &future : held)
+            future.waitForFinished();
+        const Reply me = m_server->get(QStringLiteral("/api/me"), alice.token);
+        QCOMPARE(me.status, 200);
+        QCOMPARE(objectOf(me, "user").value(QLatin1String("id")).toInteger(), alice.user.id);
+        QCOMPARE(m_server->get(QStringLiteral("/api/me"), "not-a-token").status, 401);
+    }
+
     void routesAreBoundedByThePool_data()
     {
         QTest::addColumn<QString>("path");
