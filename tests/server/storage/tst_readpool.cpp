@@ -39,6 +39,18 @@ Expected<T> resultOf(QFuture<Expected<T>> future)
     return future.result();
 }
 
+//! Fills `pool` to its capacity with reads that wait for `gate`.
+QList<QFuture<Expected<qint64>>> fill(ReadPool &pool, QSemaphore &gate)
+{
+    QList<QFuture<Expected<qint64>>> held;
+    while (pool.size() < pool.capacity())
+        held.append(pool.run([&gate](Database &) -> Expected<qint64> {
+            gate.acquire();
+            return 0;
+        }));
+    return held;
+}
+
 } // namespace
 
 class TestReadPool : public QObject
@@ -164,18 +176,13 @@ private Q_SLOTS:
         const Session alice = m_server->registerUser(QStringLiteral("alice"));
         QCOMPARE(m_server->get(QStringLiteral("/api/me"), alice.token).status, 200);
         QSemaphore gate;
-        QList<QFuture<Expected<qint64>>> held;
-        while (pool.size() < pool.capacity())
-            held.append(pool.run([&gate](Database &) -> Expected<qint64> {
-                gate.acquire();
-                return 0;
-            }));
+        const QList<QFuture<Expected<qint64>>> held = fill(pool, gate);
         const Reply busy = m_server->get(QStringLiteral("/api/me"), alice.token);
         QCOMPARE(busy.status, 503);
         QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
         QCOMPARE(m_server->get(QStringLiteral("/health")).status, 200);
         gate.release(int(held.size()));
-        for (auto &future : held)
+        for (auto future : held)
             future.waitForFinished();
         const Reply me = m_server->get(QStringLiteral("/api/me"), alice.token);
         QCOMPARE(me.status, 200);
@@ -202,12 +209,7 @@ private Q_SLOTS:
             path = path.arg(alice.user.id);
         QCOMPARE(m_server->get(path, alice.token).status, 200);
         QSemaphore gate;
-        QList<QFuture<Expected<qint64>>> held;
-        while (pool.size() < pool.capacity())
-            held.append(pool.run([&gate](Database &) -> Expected<qint64> {
-                gate.acquire();
-                return 0;
-            }));
+        const QList<QFuture<Expected<qint64>>> held = fill(pool, gate);
         const quint64 refusedBefore = pool.refusedCount();
         const Reply busy = m_server->get(path, alice.token);
         QCOMPARE(busy.status, 503);
@@ -220,7 +222,7 @@ private Q_SLOTS:
         QCOMPARE(busy.header("Retry-After"), QByteArray("1"));
         QVERIFY(!busy.json.value(QLatin1String("message")).toString().isEmpty());
         gate.release(int(held.size()));
-        for (auto &future : held)
+        for (auto future : held)
             future.waitForFinished();
         QCOMPARE(m_server->get(path, alice.token).status, 200);
     }
