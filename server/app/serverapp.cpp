@@ -90,6 +90,12 @@ ServerApp::~ServerApp()
     if (m_events)
         m_events->setWriter(nullptr);
     m_writer.reset();
+    // What the last closes recorded while a webhook store was still on the writer: stored in
+    // place now (the store under way has ended with the writer).
+    if (m_webhooks)
+        m_webhooks->storePending();
+    // The reads under way end before the services their answers go back to.
+    m_reads.reset();
     m_gateway.reset();
 }
 

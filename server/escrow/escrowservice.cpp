@@ -9,6 +9,7 @@
 #include "payments/paymentprovider.h"
 #include "storage/database.h"
 
+#include "protocol/frame.h"
 #include "protocol/timeformat.h"
 
 #include <algorithm>
@@ -320,6 +321,13 @@ QFuture<Expected<Escrow>> EscrowService::fund(const protocol::User &user, qint64
     // never commit (a crash, a failed statement). The record deletes it.
     return m_events
         .transactionLater([intent](EventBatch &batch) -> Expected<qint64> {
+            // One per attempt: requests at once for the same charge share it.
+            const QString payload = QString::fromUtf8(protocol::toJson(intent.toJson()));
+            SqlQuery same(batch.db(),
+                          QStringLiteral("SELECT id FROM jobs WHERE type = ? AND payload = ?"));
+            same.bind(ReconcileChargeJob).bind(payload).exec();
+            if (same.next())
+                return same.int64(0);
             return JobQueue::enqueue(batch.db(), ReconcileChargeJob, intent.toJson(),
                                      protocol::nowMs() + ReconcileDelayMs, SettleAttempts);
         })
@@ -625,13 +633,24 @@ QFuture<std::optional<QString>> EscrowService::reconcileCharge(const Job &job)
     const ChargeIntent intent = ChargeIntent::fromJson(job.payload);
     if (intent.escrowId <= 0 || intent.attempt <= 0 || intent.amountCents <= 0)
         return jobOutcome(QStringLiteral("malformed charge to reconcile"));
-    qCWarning(lcMarketplace) << "escrow" << intent.escrowId << ": the charge of attempt"
-                             << intent.attempt << "was never recorded; asking the provider again";
-    // The same key: the provider answers with the charge it made, and makes none twice. One
-    // that never reached it is made now, as the buyer asked; recorded like any other, it funds
-    // the escrow, or is returned if the escrow stopped waiting for it.
-    return chargeFor(intent, std::nullopt, QStringLiteral("charge reconciled"), std::nullopt)
-        .then(recordOutcome);
+    // By its key: a charge that never reached the provider is not made now (the buyer was told
+    // to try again); one that was made is recorded like any other, funding the escrow, or
+    // returned if the escrow stopped waiting for it.
+    return m_payments.findCharge(intent.key())
+        .then([this, intent](const Expected<std::optional<Charge>> &found) {
+            if (!found)
+                return jobOutcome(QStringLiteral("escrow %1: %2")
+                                      .arg(intent.escrowId)
+                                      .arg(found.error().message));
+            if (!*found)
+                return jobOutcome(std::nullopt); // nothing was charged
+            qCWarning(lcMarketplace) << "escrow" << intent.escrowId << ": charge"
+                                     << (*found)->reference << "was never recorded; recording it";
+            return applyCharge(intent.escrowId, **found, intent.attempt, std::nullopt,
+                               QStringLiteral("charge reconciled"), std::nullopt)
+                .then(recordOutcome);
+        })
+        .unwrap();
 }
 
 QFuture<std::optional<QString>> EscrowService::returnLateCharge(const Job &job)

@@ -302,7 +302,7 @@ void HttpConnection::respond(HttpResponse response, bool closeAfter, qint64 disc
            "\r\n";
     // A HEAD gets the headers a GET would, with the GET's length, and no body.
     const bool head = m_current.method == "HEAD";
-    if (!response.contentType.isEmpty() && response.status != 204 && !head)
+    if (!response.contentType.isEmpty() && response.status != 204)
         out += "Content-Type: " + response.contentType + "\r\n";
     if (response.status != 204)
         out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";

@@ -91,6 +91,19 @@ QFuture<Expected<Charge>> SandboxPaymentProvider::chargeStatus(const QString &re
     return QtFuture::makeReadyFuture(Expected<Charge>(**charge));
 }
 
+QFuture<Expected<std::optional<Charge>>>
+SandboxPaymentProvider::findCharge(const QString &idempotencyKey)
+{
+    return QtFuture::makeReadyFuture(m_db.attempt([&]() -> Expected<std::optional<Charge>> {
+        SqlQuery find(m_db, QStringLiteral("SELECT id FROM sandbox_charges WHERE "
+                                           "idempotency_key = ?"));
+        find.bind(idempotencyKey).exec();
+        if (!find.next())
+            return std::optional<Charge>();
+        return loadCharge(m_db, find.int64(0));
+    }));
+}
+
 namespace {
 
 struct Recorded

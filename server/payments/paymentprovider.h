@@ -4,7 +4,9 @@
 #include "core/result.h"
 
 #include <QFuture>
+
 #include <QString>
+#include <optional>
 
 namespace flippdeal::server {
 
@@ -42,6 +44,9 @@ public:
                                              qint64 amountCents) = 0;
     //! The charge as the provider sees it now.
     virtual QFuture<Expected<Charge>> chargeStatus(const QString &reference) = 0;
+    //! The charge made under `idempotencyKey`, or nothing when none was (a real provider: a
+    //! search by the key kept in the charge's metadata). Makes no charge.
+    virtual QFuture<Expected<std::optional<Charge>>> findCharge(const QString &idempotencyKey) = 0;
     //! Returns `amountCents` of a settled charge to the buyer; the refund's reference.
     virtual QFuture<Expected<QString>>
     refund(const QString &idempotencyKey, const QString &chargeReference, qint64 amountCents) = 0;
@@ -70,6 +75,7 @@ public:
     QFuture<Expected<Charge>> charge(const QString &idempotencyKey, qint64 buyerId,
                                      qint64 amountCents) override;
     QFuture<Expected<Charge>> chargeStatus(const QString &reference) override;
+    QFuture<Expected<std::optional<Charge>>> findCharge(const QString &idempotencyKey) override;
     QFuture<Expected<QString>> refund(const QString &idempotencyKey, const QString &chargeReference,
                                       qint64 amountCents) override;
     QFuture<Expected<QString>> payout(const QString &idempotencyKey, qint64 sellerId,

@@ -60,16 +60,18 @@ void WebhookDispatcher::watch(Gateway &gateway)
     if (m_urls.isEmpty())
         return;
     connect(&gateway, &Gateway::channelOccupied, this, [this](const QString &channel) {
-        if (!cancelHeld(QStringLiteral("c\n") + channel))
-            add(channelEvent("channel_occupied", channel));
+        const QJsonObject occupied = channelEvent("channel_occupied", channel);
+        if (!cancelHeld(QStringLiteral("c\n") + channel, occupied))
+            add(occupied);
     });
     connect(&gateway, &Gateway::channelVacated, this, [this](const QString &channel) {
         hold(QStringLiteral("c\n") + channel, channelEvent("channel_vacated", channel));
     });
     connect(&gateway, &Gateway::memberAdded, this,
             [this](const QString &channel, const QString &userId) {
-                if (!cancelHeld(QStringLiteral("m\n%1\n%2").arg(channel, userId)))
-                    add(memberEvent("member_added", channel, userId));
+                const QJsonObject added = memberEvent("member_added", channel, userId);
+                if (!cancelHeld(QStringLiteral("m\n%1\n%2").arg(channel, userId), added))
+                    add(added);
             });
     connect(&gateway, &Gateway::memberRemoved, this,
             [this](const QString &channel, const QString &userId) {
@@ -119,19 +121,22 @@ void WebhookDispatcher::add(const QJsonObject &event)
 
 void WebhookDispatcher::hold(const QString &key, const QJsonObject &event)
 {
-    cancelHeld(key);
+    cancelHeld(key, {});
     const qint64 token = m_nextToken--;
     m_held.insert(key, token);
     record(key, event, protocol::nowMs() + HoldMs, token);
 }
 
-bool WebhookDispatcher::cancelHeld(const QString &key)
+bool WebhookDispatcher::cancelHeld(const QString &key, const QJsonObject &undoing)
 {
     const auto it = m_held.find(key);
     if (it == m_held.end())
         return false;
     const qint64 row = *it;
     m_held.erase(it);
+    // A batch being taken may hold the row: if it is sent after all, `undoing` is sent after it.
+    if (m_taking && row > 0 && !undoing.isEmpty())
+        m_undoneWhileTaking.insert(row, undoing);
     if (row < 0) {
         // Not stored yet. Once a write under way stores it, storeWritten() sees that its key
         // no longer holds its token and deletes the row.
@@ -146,17 +151,21 @@ bool WebhookDispatcher::cancelHeld(const QString &key)
 void WebhookDispatcher::record(const QString &key, const QJsonObject &event, qint64 dueMs,
                                qint64 token)
 {
-    if (m_unwritten.size() >= MaxUnwritten) {
-        // The writer has been full for long: what clients make happen cannot queue up here
-        // without bound. The oldest goes, and says so.
-        const Pending dropped = m_unwritten.takeFirst();
-        if (!dropped.key.isEmpty() && m_held.value(dropped.key) == dropped.token)
-            m_held.remove(dropped.key);
-        ++m_dropped;
-        qCWarning(lcApp) << "webhook events not stored in time: dropped one, now" << m_dropped;
-    }
+    // The writer has been full for long: what clients make happen cannot queue up here
+    // without bound.
+    if (m_unwritten.size() >= MaxUnwritten)
+        dropOldestUnwritten();
     m_unwritten.append({key, event, dueMs, token});
     scheduleStore();
+}
+
+void WebhookDispatcher::dropOldestUnwritten()
+{
+    const Pending dropped = m_unwritten.takeFirst();
+    if (!dropped.key.isEmpty() && m_held.value(dropped.key) == dropped.token)
+        m_held.remove(dropped.key);
+    ++m_dropped;
+    qCWarning(lcApp) << "webhook events not stored in time: dropped one, now" << m_dropped;
 }
 
 void WebhookDispatcher::scheduleStore()
@@ -205,6 +214,8 @@ void WebhookDispatcher::storeWritten(const QList<Pending> &pending, const QList<
         // A full writer or a failed statement: everything goes back, in order, for another try.
         m_unwritten = pending + m_unwritten;
         m_cancelled = cancelled + m_cancelled;
+        while (m_unwritten.size() > MaxUnwritten)
+            dropOldestUnwritten();
         if (!m_retryTimer.isActive())
             m_retryTimer.start();
         return;
@@ -231,7 +242,10 @@ void WebhookDispatcher::flush()
 {
     storePending(); // cancellations first (the writer keeps the order), so nothing cancelled
                     // is sent
-    m_flushAfterWrite = m_writing && !m_cancelled.isEmpty();
+    // Cancellations not handed over yet (a store under way, or one a full writer refused) go
+    // first: the flush waits for the store that takes them.
+    m_flushAfterWrite = !m_cancelled.isEmpty();
+    m_flushAfterTake = m_taking;
     if (m_taking || m_flushAfterWrite)
         return;
     const qint64 now = protocol::nowMs();
@@ -249,19 +263,25 @@ void WebhookDispatcher::flush()
     m_taking = true;
     writeLater(m_events, m_db, [urls = m_urls, now](Database &db) {
         return takeDue(db, urls, now);
-    }).then(this, [this](const Expected<QList<TakenRow>> &taken) {
-        m_taking = false;
-        if (!taken) {
-            qCWarning(lcApp) << "could not queue a webhook batch; it stays stored";
-            return;
-        }
-        for (const TakenRow &row : *taken) {
-            if (!row.key.isEmpty() && m_held.value(row.key) == row.id)
-                m_held.remove(row.key); // sent: nothing left to cancel
-        }
-        if (taken->size() == MaxBatchEvents)
-            m_batchTimer.start(); // more are due
-    });
+    }).then(this, [this](const Expected<QList<TakenRow>> &taken) { batchTaken(taken); });
+}
+
+void WebhookDispatcher::batchTaken(const Expected<QList<TakenRow>> &taken)
+{
+    m_taking = false;
+    const QHash<qint64, QJsonObject> undone = std::exchange(m_undoneWhileTaking, {});
+    if (!taken) {
+        qCWarning(lcApp) << "could not queue a webhook batch; it stays stored";
+        return;
+    }
+    for (const TakenRow &row : *taken) {
+        if (!row.key.isEmpty() && m_held.value(row.key) == row.id)
+            m_held.remove(row.key);       // sent: nothing left to cancel
+        else if (undone.contains(row.id)) // sent, then undone meanwhile: say so too
+            add(undone.value(row.id));
+    }
+    if (taken->size() == MaxBatchEvents || std::exchange(m_flushAfterTake, false))
+        m_batchTimer.start(); // more are due
 }
 
 Expected<QList<WebhookDispatcher::TakenRow>>

@@ -88,8 +88,13 @@ private:
     };
     void add(const QJsonObject &event);
     void hold(const QString &key, const QJsonObject &event);
-    //! True when a held event for `key` was pending (and is now dropped).
-    bool cancelHeld(const QString &key);
+    //! True when a held event for `key` was pending (and is now dropped). `undoing` is the
+    //! event that cancels it (`channel_occupied` for a held `channel_vacated`): should a batch
+    //! being taken send the held one after all, it is sent after it.
+    bool cancelHeld(const QString &key, const QJsonObject &undoing);
+    void dropOldestUnwritten();
+    //! After a take: the held keys sent are forgotten, and what undid one of them is sent.
+    void batchTaken(const Expected<QList<TakenRow>> &taken);
     void record(const QString &key, const QJsonObject &event, qint64 dueMs, qint64 token);
     void scheduleStore();
     //! After a store: the held keys learn their rows, and rows cancelled meanwhile are deleted
@@ -116,6 +121,9 @@ private:
     bool m_writing = false;         // a store is on the writer
     bool m_taking = false;          // a batch is being taken on the writer
     bool m_flushAfterWrite = false; // a flush waits for the store under way
+    bool m_flushAfterTake = false;  // a flush came while a batch was being taken
+    // stored held rows cancelled while a batch was being taken → the event that undid them
+    QHash<qint64, QJsonObject> m_undoneWhileTaking;
     quint64 m_dropped = 0;
     QTimer m_batchTimer;
     QTimer m_pollTimer;

@@ -701,6 +701,58 @@ private Q_SLOTS:
         QCOMPARE(m_server->app().webhooks().droppedCount(), quint64(0));
     }
 
+    //! A held `channel_vacated` that a batch being taken sends although the channel filled
+    //! again meanwhile is followed by the `channel_occupied` that undid it: a receiver never
+    //! ends up believing an occupied channel empty.
+    void webhookUndoneWhileItsBatchIsTakenIsFollowedByItsPair()
+    {
+        m_server.reset();
+        m_server = std::make_unique<TestServer>([](Config &config) {
+            config.webhookUrls = {u"http://127.0.0.1:9/hooks"_s}; // never answers: stays queued
+            config.jobBackoffMs = 600000; // and is not claimed again while the test looks
+        });
+        QVERIFY2(m_server->isRunning(), qPrintable(m_server->errorString()));
+        const QString channel = u"public-flicker"_s;
+        const QString sent = u"SELECT payload FROM jobs WHERE type = 'SendWebhook' UNION ALL "
+                             u"SELECT payload FROM failed_jobs WHERE type = 'SendWebhook'"_s;
+        const auto sentContaining = [&](QLatin1StringView name) {
+            const QStringList payloads = sqlTexts(db(), sent);
+            return std::count_if(payloads.begin(), payloads.end(),
+                                 [&](const QString &p) { return p.contains(name); });
+        };
+        {
+            TestSocket first(m_server->webSocketUrl());
+            QVERIFY(first.waitConnected());
+            QVERIFY(first.subscribe(channel));
+            QVERIFY(waitUntil([&] { return sentContaining("channel_occupied"_L1) == 1; }, 5000));
+        } // gone: channel_vacated is held for 3 s
+        const QString held = u"SELECT COUNT(*) FROM webhook_events"_s;
+        QVERIFY(waitUntil([&] { return sqlScalar(db(), held) == 1; }, 5000));
+        // The worker has tried the first batch and waits out its backoff: the writer's next
+        // job is the take.
+        QVERIFY(waitUntil(
+            [&] {
+                return sqlScalar(db(), u"SELECT COUNT(*) FROM jobs WHERE attempts = 1 AND "
+                                       u"reserved_at IS NULL"_s) == 1;
+            },
+            5000));
+        RecordingJob::Log log;
+        Gate gate;
+        Writer &writer = m_server->app().writer();
+        QVERIFY(gate.hold(writer, log));
+        // A poll (every 500 ms) finds the held event due after its 3 s and queues its take.
+        QVERIFY(waitUntil([&] { return writer.size() == 2; }, 10000));
+        TestSocket second(m_server->webSocketUrl());
+        QVERIFY(second.waitConnected());
+        QVERIFY(second.subscribe(channel)); // undoes the vacated, while its batch is taken
+        gate.release();
+        QTRY_COMPARE(log.finished.size(), 1);
+        QVERIFY2(waitUntil([&] { return sentContaining("channel_occupied"_L1) == 2; }, 5000),
+                 qPrintable(sqlTexts(db(), sent).join(u"\n"_s) + u" | stored: "_s +
+                            sqlTexts(db(), u"SELECT event FROM webhook_events"_s).join(u", "_s)));
+        QCOMPARE(sentContaining("channel_vacated"_L1), 1);
+    }
+
     //! Equal bids handed to the writer at once commit in one batch, and exactly one wins: the
     //! others see its bid (a savepoint each, in order) and are refused.
     void equalBidsInOneBatchOneWins()
@@ -844,6 +896,23 @@ private Q_SLOTS:
         QCOMPARE(sqlTexts(db(), u"SELECT charge_reference FROM escrows WHERE id = ?"_s, {escrow}),
                  QStringList{u"sandbox-charge-%1"_s.arg(charge)});
         QVERIFY(waitUntil([&] { return sqlScalar(db(), reconcileJobs, reconcile) == 0; }, 5000));
+
+        // A fund that died before the provider heard of it: its reconcile job charges nothing.
+        const qint64 unasked = openEscrow(seller, buyer, u"unasked.com"_s, 3500);
+        QVERIFY(unasked > 0);
+        QVERIFY(db().transaction([&] {
+            JobQueue::enqueue(db(), EscrowService::ReconcileChargeJob,
+                              {{"escrow_id"_L1, unasked},
+                               {"attempt"_L1, 1},
+                               {"buyer_id"_L1, buyer.user.id},
+                               {"amount_cents"_L1, 3500}},
+                              protocol::nowMs());
+            return true;
+        }));
+        QVERIFY(waitUntil([&] { return sqlScalar(db(), reconcileJobs, reconcile) == 0; }, 5000));
+        QCOMPARE(sqlScalar(db(), charges, {u"escrow-%1-charge-%"_s.arg(unasked)}), 0);
+        QCOMPARE(sqlTexts(db(), status, {unasked}), QStringList{u"pending_funding"_s});
+        QCOMPARE(sqlScalar(db(), u"SELECT COUNT(*) FROM failed_jobs"_s), 0);
     }
 
     //! Two fund requests that get the same declined charge: the first record counts the
