@@ -29,6 +29,8 @@ packages=(
     xvfb xauth trayer dbus-daemon gnome-keyring libsecret-tools imagemagick curl
     nodejs npm
     postgresql
+    # cluster mode (server/cluster/): Debian's Redis 7 and hiredis with its Qt adapter
+    redis-server libhiredis-dev
     # the Debian packages (installer/packaging.cmake) and their test (tests/packaging):
     # dpkg-shlibdeps and file for CPack, systemd-analyze, desktop-file-validate, appstreamcli
     dpkg-dev file systemd desktop-file-utils appstream

@@ -307,8 +307,10 @@ void AdminService::checkBans()
     if (!banned)
         return;
     for (const qint64 userId : *banned)
+        // Every node finds the ban by itself: nothing to forward.
         m_gateway.terminateUser(userId, int(protocol::ErrorCode::ConnectionIsUnauthorized),
-                                QStringLiteral("This account has been suspended."));
+                                QStringLiteral("This account has been suspended."),
+                                Gateway::Scope::Node);
     m_bansCheckedUntil = now;
     closeRevokedSessions();
 }
@@ -328,7 +330,8 @@ void AdminService::closeRevokedSessions()
         for (const QByteArray &key : chunk) {
             if (!live->contains(key))
                 m_gateway.terminateSession(key, int(protocol::ErrorCode::ConnectionIsUnauthorized),
-                                           QStringLiteral("Signed out: sign in again."));
+                                           QStringLiteral("Signed out: sign in again."),
+                                           Gateway::Scope::Node);
         }
     }
 }

@@ -9,6 +9,7 @@
 #include "auth/accountroutes.h"
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
+#include "cluster/clusterbus.h"
 #include "core/logging.h"
 #include "escrow/escrowroutes.h"
 #include "escrow/escrowservice.h"
@@ -38,6 +39,8 @@
 #include "storage/readpool.h"
 #include "storage/writer.h"
 #include <QCoreApplication>
+#include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QSysInfo>
 #include <QTcpSocket>
 #include <QThread>
@@ -96,6 +99,7 @@ ServerApp::~ServerApp()
         m_webhooks->storePending();
     // The reads under way end before the services their answers go back to.
     m_reads.reset();
+    m_cluster.reset(); // unhooks itself from the gateway
     m_gateway.reset();
 }
 
@@ -137,6 +141,15 @@ bool ServerApp::open()
                                              *m_market->auctions, *m_market->escrows);
     m_metrics = std::make_unique<Metrics>();
 
+    if (m_cluster) {
+        // A process without sockets of its own (`queue:work`, the scheduler) publishes through
+        // Redis while it is up, and leaves its events to the serve nodes' outbox poll while not.
+        connect(m_cluster.get(), &ClusterBus::up, this, [this] { m_events->setPublishing(true); });
+        connect(m_cluster.get(), &ClusterBus::down, this,
+                [this] { m_events->setPublishing(m_serving); });
+        connect(m_cluster.get(), &ClusterBus::replayRequested, this, &ServerApp::replayCommitted);
+        m_cluster->start();
+    }
     createRouter();
     registerMetrics();
     return true;
@@ -181,7 +194,10 @@ void ServerApp::createServices()
         m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents, m_config.ioUring,
         m_config.ioThreads > 0 ? m_config.ioThreads : QThread::idealThreadCount()};
     m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
-    m_events = std::make_unique<EventStore>(*m_db, *m_gateway);
+    if (!m_config.redis.isEmpty())
+        createCluster();
+    m_events = std::make_unique<EventStore>(
+        *m_db, m_cluster ? static_cast<Broadcaster &>(*m_cluster) : *m_gateway);
     m_gateway->setSequenceSource([db = m_db.get()](const QString &channel) {
         const auto seq = EventStore::lastSeq(*db, channel);
         return seq ? std::optional<qint64>(*seq) : std::nullopt;
@@ -196,6 +212,33 @@ void ServerApp::createServices()
                                                   m_config.messagesPerSecond);
     m_offers = std::make_unique<OfferService>(*m_events, *m_market->notifications,
                                               *m_market->escrows, *m_market->domains);
+}
+
+void ServerApp::createCluster()
+{
+    QString nodeId = m_config.nodeId;
+    if (nodeId.isEmpty()) {
+        QString host = QSysInfo::machineHostName().left(20);
+        host.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_-]")), QStringLiteral("-"));
+        nodeId = QStringLiteral("%1-%2").arg(host).arg(
+            QRandomGenerator::global()->generate() & 0xffffff, 6, 16, QLatin1Char('0'));
+    }
+    m_cluster =
+        std::make_unique<ClusterBus>(*RedisUrl::parse(m_config.redis), m_config.appId, nodeId);
+}
+
+void ServerApp::replayCommitted(qint64 sinceMs)
+{
+    if (!m_serving)
+        return;
+    const auto events = EventStore::committedSince(*m_db, sinceMs);
+    if (!events)
+        return;
+    for (const StoredEvent &event : *events)
+        m_gateway->broadcast(
+            BroadcastEvent{event.channel, event.event, event.data, event.seq, QString()});
+    qCInfo(lcApp) << "cluster: replayed" << events->size()
+                  << "events committed while a link to Redis was down";
 }
 
 void ServerApp::createRouter()
@@ -223,7 +266,10 @@ void ServerApp::createRouter()
     m_router->add(historyRoutes(*m_reads, *m_channelAuthorizer));
     m_router->add(pusherApiRoutes(m_config, *m_events, *m_gateway));
     m_router->add(adminRoutes(*m_admin));
-    m_router->add(healthRoutes(*m_db));
+    m_router->add(healthRoutes(
+        *m_db, m_cluster
+                   ? std::function<bool()>([cluster = m_cluster.get()] { return cluster->isUp(); })
+                   : std::function<bool()>()));
     if (!m_config.metricsListenEnabled())
         m_router->add(metricsRoutes(*m_metrics));
 }
@@ -264,6 +310,17 @@ bool ServerApp::listen()
     if (m_market->payments->isSandbox())
         qCInfo(lcApp) << "payments: the sandbox provider, which records charges, refunds and "
                          "payouts and moves no real money";
+    startServing();
+    return true;
+}
+
+void ServerApp::startServing()
+{
+    m_serving = true;
+    if (m_cluster) {
+        m_cluster->setLocal(m_gateway.get());
+        m_cluster->start();
+    }
     m_events->setPublishing(true);
     m_events->publishBacklog();
     pruneHistory();
@@ -285,7 +342,6 @@ bool ServerApp::listen()
     m_webhooks->watch(*m_gateway);
     startScheduler();
     startWorker();
-    return true;
 }
 
 bool ServerApp::setUpTls()
@@ -409,6 +465,30 @@ void ServerApp::registerMetrics()
         QStringLiteral("Times accepting paused because the process ran out of descriptors."),
         Kind::Counter, [this] { return m_http ? double(m_http->acceptPauses()) : 0.0; });
     registerStorageMetrics();
+    if (m_cluster)
+        registerClusterMetrics();
+}
+
+void ServerApp::registerClusterMetrics()
+{
+    using Kind = Metrics::Kind;
+    ClusterBus *cluster = m_cluster.get();
+    m_metrics->addValue(QStringLiteral("flippdeal_redis_up"),
+                        QStringLiteral("1 while this node's links to Redis are up, else 0."),
+                        Kind::Gauge, [cluster] { return cluster->isUp() ? 1.0 : 0.0; });
+    m_metrics->addValue(QStringLiteral("flippdeal_redis_reconnects_total"),
+                        QStringLiteral("Connection attempts to Redis after the first."),
+                        Kind::Counter, [cluster] { return double(cluster->reconnects()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_cluster_messages_sent_total"),
+                        QStringLiteral("Events and commands published to the other nodes."),
+                        Kind::Counter, [cluster] { return double(cluster->sentCount()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_cluster_messages_received_total"),
+                        QStringLiteral("Events and commands received from the other nodes."),
+                        Kind::Counter, [cluster] { return double(cluster->receivedCount()); });
+    m_metrics->addValue(
+        QStringLiteral("flippdeal_cluster_messages_unsent_total"),
+        QStringLiteral("Messages not published because Redis was down or too far behind."),
+        Kind::Counter, [cluster] { return double(cluster->unsentCount()); });
 }
 
 void ServerApp::registerStorageMetrics()

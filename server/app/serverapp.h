@@ -12,6 +12,7 @@
 namespace flippdeal::server {
 
 class AccountService;
+class ClusterBus;
 class AdminService;
 class WebhookDispatcher;
 class AuctionService;
@@ -85,6 +86,8 @@ public:
     JobQueue &jobs() { return *m_jobs; }
     JobWorker &worker() { return *m_worker; }
     AdminService &admin() { return *m_admin; }
+    //! The link to the other nodes; nullptr without `redis`.
+    ClusterBus *cluster() { return m_cluster.get(); }
 
 Q_SIGNALS:
     void stopped();
@@ -103,13 +106,22 @@ private:
     void registerMetrics();
     //! The read pool's, the writer's and the outbox's.
     void registerStorageMetrics();
+    void registerClusterMetrics();
     void pruneHistory();
+    //! Cluster mode (`redis`): the bus the event store publishes through, and what it asks.
+    void createCluster();
+    //! listen()'s second half: publishing, the outbox poll, pruning, the scheduler, the worker.
+    void startServing();
+    //! Delivers to this node's subscribers the events committed since `sinceMs` (a link to
+    //! Redis came back: what crossed nowhere meanwhile).
+    void replayCommitted(qint64 sinceMs);
 
     Config m_config;
     QString m_error;
     std::unique_ptr<Database> m_db;
     std::unique_ptr<ReadPool> m_reads; // after m_db: the pool's connections close first
     std::unique_ptr<Gateway> m_gateway;
+    std::unique_ptr<ClusterBus> m_cluster; // after the gateway: it unhooks itself from it
     std::unique_ptr<EventStore> m_events;
     std::unique_ptr<Writer> m_writer; // after m_events: its last jobs publish through it
     std::unique_ptr<AccountService> m_accounts;
@@ -129,6 +141,7 @@ private:
     QTimer m_pruneTimer;
     QTimer m_schedulerTimer;
     QTimer m_backlogTimer;
+    bool m_serving = false; // listen() succeeded: this process publishes to its own sockets
 };
 
 } // namespace flippdeal::server

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "core/config.h"
+#include "cluster/redisurl.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QUrl>
@@ -103,6 +105,31 @@ const QList<Setting> &settings()
              return std::nullopt;
          },
          true},
+        {"redis",
+         "redis://[:password@]host:port[/db]: run as one node of a cluster that shares this "
+         "Redis and the database (default: empty, a single node without Redis)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v.isEmpty()) {
+                 c.redis.clear();
+                 return std::nullopt;
+             }
+             const auto url = RedisUrl::parse(v);
+             if (!url)
+                 return url.error().message;
+             c.redis = v;
+             return std::nullopt;
+         },
+         true},
+        {"node-id",
+         "this node's name in the cluster, up to 32 of A-Z a-z 0-9 - _ (default: the host name "
+         "and a random suffix)",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_-]{1,32}$"));
+             if (!valid.match(v).hasMatch())
+                 return QStringLiteral("must be 1 to 32 of A-Z a-z 0-9 - _");
+             c.nodeId = v;
+             return std::nullopt;
+         }},
         {"data-dir", "folder for the default database and the generated app secret",
          [](Config &c, const QString &v) -> std::optional<QString> {
              if (v.isEmpty())

@@ -20,6 +20,8 @@ struct Config
     quint16 listenPort = 6001;
     QString database; //!< `sqlite:PATH` or `postgres://user:pass@host:port/db`
     QString dataDir;  //!< app-data folder: default database and generated secret
+    QString redis;    //!< `redis://…`: a node of a cluster; empty: one node without Redis
+    QString nodeId;   //!< this node's name in the cluster; empty: made up at start
     QString appId = QStringLiteral("flippdeal");
     QString appKey = QStringLiteral("flippdeal-key");
     QByteArray appSecret; //!< generated once into dataDir when not configured

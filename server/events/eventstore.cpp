@@ -326,6 +326,16 @@ Expected<QList<StoredEvent>> EventStore::history(Database &db, const QString &ch
     });
 }
 
+Expected<QList<StoredEvent>> EventStore::committedSince(Database &db, qint64 sinceMs)
+{
+    return db.attempt([&]() -> Expected<QList<StoredEvent>> {
+        SqlQuery query(db,
+                       selectEvents + QStringLiteral("WHERE created_at >= ? ORDER BY id LIMIT ?"));
+        query.bind(sinceMs).bind(ReplayLimit).exec();
+        return storedEvents(query);
+    });
+}
+
 Expected<qint64> EventStore::lastSeq(Database &db, const QString &channel)
 {
     return db.attempt([&]() -> Expected<qint64> {

@@ -306,13 +306,16 @@ int Gateway::userConnectionCount(qint64 userId) const
                              [&id](auto *c) { return !c->closing && c->belongsTo(id); }));
 }
 
-int Gateway::terminateUser(qint64 userId, int code, const QString &reason)
+int Gateway::terminateUser(qint64 userId, int code, const QString &reason, Scope scope)
 {
-    return terminateUser(QString::number(userId), code, reason);
+    return terminateUser(QString::number(userId), code, reason, scope);
 }
 
-int Gateway::terminateUser(const QString &userId, int code, const QString &reason)
+int Gateway::terminateUser(const QString &userId, int code, const QString &reason, Scope scope)
 {
+    if (m_cluster && scope == Scope::Cluster)
+        m_cluster->forwardTermination(ClusterLink::Termination::User, userId.toUtf8(), code,
+                                      reason);
     QList<Connection *> doomed;
     for (Connection *connection : std::as_const(m_connections))
         if (!connection->closing && connection->belongsTo(userId))
@@ -323,8 +326,11 @@ int Gateway::terminateUser(const QString &userId, int code, const QString &reaso
     return closed;
 }
 
-int Gateway::terminateSession(const QByteArray &sessionKey, int code, const QString &reason)
+int Gateway::terminateSession(const QByteArray &sessionKey, int code, const QString &reason,
+                              Scope scope)
 {
+    if (m_cluster && scope == Scope::Cluster)
+        m_cluster->forwardTermination(ClusterLink::Termination::Session, sessionKey, code, reason);
     QList<Connection *> doomed;
     for (Connection *connection : std::as_const(m_connections))
         if (!connection->closing && connection->sessionKeys.contains(sessionKey))
@@ -736,35 +742,47 @@ void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &f
     const QString userId = connection->presenceUserIds.value(channel->name);
     if (!userId.isEmpty())
         out.insert(QLatin1String("user_id"), userId);
-    deliver(channel->name, textFrame(protocol::toJson(out)), connection);
+    const QByteArray json = protocol::toJson(out);
+    deliver(channel->name, textFrame(json), connection);
+    if (m_cluster)
+        m_cluster->forwardFrame(channel->name, json, connection->socketId);
     Q_EMIT clientEventRelayed(channel->name, frame.event, frame.data, connection->socketId, userId);
 }
 
 void Gateway::broadcast(const BroadcastEvent &event)
 {
     // Cheap test first: this is the hot path of every broadcast.
-    const bool cache =
-        event.channel.contains(QLatin1String("cache-")) &&
-        protocol::parseChannelName(event.channel).value_or(protocol::ChannelName{}).cache;
-    if (!cache && !m_channels.contains(event.channel))
+    if (!m_channels.contains(event.channel) && !event.channel.contains(QLatin1String("cache-")))
         return;
-    // Encode and frame once; every subscriber's queue shares the same bytes.
-    const WireFrame frame =
-        textFrame(protocol::encodeFrame(event.event, event.channel, event.data, event.seq));
+    deliverText(event.channel,
+                protocol::encodeFrame(event.event, event.channel, event.data, event.seq),
+                event.exceptSocketId);
+}
+
+void Gateway::deliverText(const QString &channel, const QByteArray &frameJson,
+                          const QString &exceptSocketId)
+{
+    const bool cache = channel.contains(QLatin1String("cache-")) &&
+                       protocol::parseChannelName(channel).value_or(protocol::ChannelName{}).cache;
+    const auto subscribers = m_channels.constFind(channel);
+    if (!cache && subscribers == m_channels.cend())
+        return;
+    // Framed once; every subscriber's queue shares the same bytes.
+    const WireFrame frame = textFrame(frameJson);
     if (cache)
-        m_cache.insert(event.channel, {frame, protocol::nowMs()});
-    if (!m_channels.contains(event.channel))
+        m_cache.insert(channel, {frame, protocol::nowMs()});
+    if (subscribers == m_channels.cend())
         return;
     const Connection *except = nullptr;
-    if (!event.exceptSocketId.isEmpty()) {
-        for (const Connection *c : std::as_const(m_channels[event.channel])) {
-            if (c->socketId == event.exceptSocketId) {
+    if (!exceptSocketId.isEmpty()) {
+        for (const Connection *c : *subscribers) {
+            if (c->socketId == exceptSocketId) {
                 except = c;
                 break;
             }
         }
     }
-    deliver(event.channel, frame, except);
+    deliver(channel, frame, except);
 }
 
 void Gateway::deliver(const QString &channel, const WireFrame &frame, const Connection *except)

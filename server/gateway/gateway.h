@@ -3,6 +3,7 @@
 
 #include "core/ratelimiter.h"
 #include "gateway/broadcaster.h"
+#include "gateway/clusterlink.h"
 #include "gateway/presencestore.h"
 #include "gateway/wstransport.h"
 
@@ -71,6 +72,22 @@ public:
                        const std::shared_ptr<ConnectionSlot> &slot = {});
 
     void broadcast(const BroadcastEvent &event) override;
+    //! Delivers a frame already encoded (`frameJson`, a whole Pusher frame) to this node's
+    //! subscribers of `channel` except `exceptSocketId`, and keeps it as a cache channel's
+    //! last event. What a ClusterBus gets from the other nodes comes in here.
+    void deliverText(const QString &channel, const QByteArray &frameJson,
+                     const QString &exceptSocketId = {});
+
+    //! Where the closes and client events asked of this node go to reach the others (a
+    //! ClusterBus); nullptr: one node. Not owned.
+    void setClusterLink(ClusterLink *link) { m_cluster = link; }
+    //! Whether a termination is the cluster's (this node's connections, then the others') or
+    //! only this node's (what another node forwarded, or what every node finds by itself).
+    enum class Scope
+    {
+        Cluster,
+        Node
+    };
 
     //! Where `pusher_internal:subscription_succeeded` on a sequenced (private, presence,
     //! encrypted) channel gets the channel's current `seq`: the last committed one, 0 for none,
@@ -93,14 +110,18 @@ public:
     //! Closes every connection of user `userId` with `code`: those bound to the user (through
     //! a signature from the auth routes, pusher:signin or presence `channel_data`) and those
     //! subscribed to `private-user.{id}`. Returns how many.
-    int terminateUser(qint64 userId, int code, const QString &reason);
+    //! With Scope::Cluster (and a cluster link) the other nodes close theirs too; the count is
+    //! this node's.
+    int terminateUser(qint64 userId, int code, const QString &reason, Scope scope = Scope::Cluster);
     //! The same for a user id as Pusher names it (a string; `pusher:signin` users included).
-    int terminateUser(const QString &userId, int code, const QString &reason);
+    int terminateUser(const QString &userId, int code, const QString &reason,
+                      Scope scope = Scope::Cluster);
     //! The connections terminateUser() would close.
     int userConnectionCount(qint64 userId) const;
     //! Closes every connection bound to the token whose digest is `sessionKey` (its user signed
     //! out, or the token was revoked). Returns how many.
-    int terminateSession(const QByteArray &sessionKey, int code, const QString &reason);
+    int terminateSession(const QByteArray &sessionKey, int code, const QString &reason,
+                         Scope scope = Scope::Cluster);
     //! The token digests live connections are bound to (for watching revocations elsewhere).
     QList<QByteArray> sessionKeys() const;
     int channelCount() const { return static_cast<int>(m_channels.size()); }
@@ -193,6 +214,7 @@ private:
     GatewayOptions m_options;
     SequenceSource m_sequenceSource;
     std::unique_ptr<PresenceStore> m_presence;
+    ClusterLink *m_cluster = nullptr;
     WsTransport m_engine;
     QHash<WsPeer *, Connection *> m_connections;
     QHash<QString, Connection *> m_bySocketId;

@@ -8,13 +8,18 @@ namespace flippdeal::server {
 
 namespace {
 
-HttpResponse health(const HttpRequest &, Database &db)
+HttpResponse health(const HttpRequest &, Database &db, const std::function<bool()> &redisUp)
 {
     if (!db.ping())
         return HttpResponse::json(
             503, {{QLatin1String("status"), QStringLiteral("unavailable")},
                   {QLatin1String("message"), QStringLiteral("The database does not answer.")}});
-    return HttpResponse::json(200, {{QLatin1String("status"), QStringLiteral("ok")}});
+    if (!redisUp)
+        return HttpResponse::json(200, {{QLatin1String("status"), QStringLiteral("ok")}});
+    const bool up = redisUp();
+    return HttpResponse::json(
+        200, {{QLatin1String("status"), up ? QStringLiteral("ok") : QStringLiteral("degraded")},
+              {QLatin1String("redis"), up ? QStringLiteral("up") : QStringLiteral("down")}});
 }
 
 HttpResponse renderMetrics(const HttpRequest &, Metrics &metrics)
@@ -24,9 +29,12 @@ HttpResponse renderMetrics(const HttpRequest &, Metrics &metrics)
 
 } // namespace
 
-QList<Route> healthRoutes(Database &db)
+QList<Route> healthRoutes(Database &db, std::function<bool()> redisUp)
 {
-    return {{"GET", QStringLiteral("/health"), Router::Access::Public, bindRoute(health, db)}};
+    return {{"GET", QStringLiteral("/health"), Router::Access::Public,
+             [&db, redisUp = std::move(redisUp)](const HttpRequest &request) -> HandlerResult {
+                 return health(request, db, redisUp);
+             }}};
 }
 
 QList<Route> metricsRoutes(Metrics &metrics)

@@ -21,6 +21,9 @@ Command demoSeedCommand();
 Command auctionsCountdownsCommand();
 //! Runs `app` until SIGTERM/SIGINT (for the long-running worker commands).
 int runUntilSignalled(ServerApp &app);
+//! With `redis` set: reaches Redis once, and on failure prints one line and gives exit code 2
+//! for the command to return; nullopt when there is no Redis or it answered.
+std::optional<int> checkRedis(const Config &config);
 
 // usercommands.cpp
 Command userCreateCommand();

@@ -21,6 +21,8 @@ namespace {
 // The worker runs every job type, so it needs the whole ServerApp.
 int queueWork(QCommandLineParser &parser, Config &config)
 {
+    if (const auto code = checkRedis(config))
+        return *code;
     ServerApp app(config);
     if (!app.open())
         return failure(app.errorString());

@@ -5,6 +5,7 @@
 
 #include "app/demoseed.h"
 #include "app/serverapp.h"
+#include "cluster/redisurl.h"
 #include "core/logging.h"
 #include "core/shutdown.h"
 #include "http/tls.h"
@@ -25,6 +26,8 @@ int serve(QCommandLineParser &, Config &config)
     }
     if (auto error = config.ensureSecret())
         return failure(*error);
+    if (const auto code = checkRedis(config))
+        return *code;
     ServerApp app(config);
     if (!app.open() || !app.listen())
         return failure(app.errorString());
@@ -61,6 +64,8 @@ int migrate(QCommandLineParser &, Config &config)
 
 int demoSeed(QCommandLineParser &parser, Config &config)
 {
+    if (const auto code = checkRedis(config))
+        return *code;
     ServerApp app(config);
     if (!app.open())
         return failure(app.errorString());
@@ -73,6 +78,8 @@ int demoSeed(QCommandLineParser &parser, Config &config)
 
 int auctionsCountdowns(QCommandLineParser &parser, Config &config)
 {
+    if (const auto code = checkRedis(config))
+        return *code;
     ServerApp app(config);
     if (!app.open())
         return failure(app.errorString());
@@ -89,6 +96,20 @@ int auctionsCountdowns(QCommandLineParser &parser, Config &config)
 }
 
 } // namespace
+
+std::optional<int> checkRedis(const Config &config)
+{
+    if (config.redis.isEmpty())
+        return std::nullopt;
+    const auto url = RedisUrl::parse(config.redis);
+    if (!url)
+        return usageError(url.error().message);
+    const auto version = probeRedis(*url, 3000);
+    if (!version)
+        return usageError(version.error().message);
+    qCInfo(lcApp).noquote() << "cluster: Redis" << *version << "at" << url->display();
+    return std::nullopt;
+}
 
 int runUntilSignalled(ServerApp &app)
 {
