@@ -58,6 +58,11 @@ constexpr int SchedulerTickMs = 250; // countdowns are due every second in the l
 // Events other processes committed (workers, schedulers) are published by the serve nodes;
 // the age keeps a node from re-sending its own events before their batched mark is written.
 constexpr int BacklogMinAgeMs = 1000;
+// In a cluster one node at a time (the lease holder) publishes the backlog to every node, and
+// only what is older still: what a node just committed is its own to publish.
+constexpr int ClusterBacklogMinAgeMs = 5000;
+constexpr int OutboxLeaseMs = 3000;
+constexpr int ShutdownFlushMs = 1000;
 // The metrics listener serves a scraper or two, not the public.
 constexpr int MetricsMaxConnections = 64;
 // Reads that build a page off the event loop (history, conversations): two at once on this
@@ -322,7 +327,8 @@ void ServerApp::startServing()
         m_cluster->start();
     }
     m_events->setPublishing(true);
-    m_events->publishBacklog();
+    if (!m_cluster) // in a cluster, the lease holder's poll does it
+        m_events->publishBacklog();
     pruneHistory();
     m_pruneTimer.setInterval(PruneIntervalMs);
     connect(&m_pruneTimer, &QTimer::timeout, this, &ServerApp::pruneHistory);
@@ -330,8 +336,16 @@ void ServerApp::startServing()
     // Events committed by other processes (queue workers, schedulers, other nodes).
     m_backlogTimer.setInterval(m_config.outboxPollMs);
     connect(&m_backlogTimer, &QTimer::timeout, this, [this] {
-        m_events->publishBacklog(BacklogMinAgeMs);
         m_events->publishRelayed();
+        if (!m_cluster) {
+            m_events->publishBacklog(BacklogMinAgeMs);
+            return;
+        }
+        // Without Redis nothing is published from the backlog: it would reach this node's
+        // clients only and be marked; the replay once Redis is back covers it.
+        if (m_cluster->isUp())
+            m_cluster->whenLeader("outbox", OutboxLeaseMs,
+                                  [this] { m_events->publishBacklog(ClusterBacklogMinAgeMs); });
     });
     if (m_config.outboxPollMs > 0)
         m_backlogTimer.start();
@@ -485,6 +499,9 @@ void ServerApp::registerClusterMetrics()
     m_metrics->addValue(QStringLiteral("flippdeal_cluster_messages_received_total"),
                         QStringLiteral("Events and commands received from the other nodes."),
                         Kind::Counter, [cluster] { return double(cluster->receivedCount()); });
+    m_metrics->addValue(QStringLiteral("flippdeal_cluster_replays_total"),
+                        QStringLiteral("Replays of committed events to this node's subscribers."),
+                        Kind::Counter, [cluster] { return double(cluster->replayCount()); });
     m_metrics->addValue(
         QStringLiteral("flippdeal_cluster_messages_unsent_total"),
         QStringLiteral("Messages not published because Redis was down or too far behind."),
@@ -531,6 +548,15 @@ void ServerApp::pruneHistory()
     });
 }
 
+void ServerApp::finishStopping()
+{
+    // The last events are in Redis before the process ends, not in a buffer it frees.
+    if (m_cluster)
+        m_cluster->whenFlushed(ShutdownFlushMs, [this] { Q_EMIT stopped(); });
+    else
+        Q_EMIT stopped();
+}
+
 void ServerApp::shutdown()
 {
     qCInfo(lcApp) << "shutting down";
@@ -546,7 +572,7 @@ void ServerApp::shutdown()
     if (!m_gateway) {
         if (m_events)
             m_events->flush();
-        Q_EMIT stopped();
+        finishStopping();
         return;
     }
     m_gateway->closeAll(1001 /* going away */, QStringLiteral("Server shutting down"));
@@ -560,7 +586,7 @@ void ServerApp::shutdown()
         deadline->deleteLater();
         m_events->flush();
         m_webhooks->storePending(); // the channel_vacated of the connections just closed
-        Q_EMIT stopped();
+        finishStopping();
     };
     if (m_gateway->connectionCount() == 0) {
         QTimer::singleShot(0, this, finish);

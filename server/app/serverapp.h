@@ -112,6 +112,8 @@ private:
     void createCluster();
     //! listen()'s second half: publishing, the outbox poll, pruning, the scheduler, the worker.
     void startServing();
+    //! Emits stopped(), once what was published has reached Redis in a cluster.
+    void finishStopping();
     //! Delivers to this node's subscribers the events committed since `sinceMs` (a link to
     //! Redis came back: what crossed nowhere meanwhile).
     void replayCommitted(qint64 sinceMs);

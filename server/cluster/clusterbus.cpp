@@ -6,6 +6,8 @@
 #include "protocol/frame.h"
 #include "protocol/timeformat.h"
 
+#include <QRandomGenerator>
+
 namespace flippdeal::server {
 
 namespace {
@@ -27,12 +29,26 @@ std::optional<QList<QByteArray>> fields(const QByteArray &message, int count)
     out.append(message.mid(from));
     return out;
 }
+
+QByteArray joined(std::initializer_list<QByteArray> parts)
+{
+    QByteArray out;
+    for (const QByteArray &part : parts) {
+        if (!out.isEmpty())
+            out += Separator;
+        out += part;
+    }
+    return out;
+}
 } // namespace
 
 ClusterBus::ClusterBus(const RedisUrl &url, const QString &appId, QString nodeId, QObject *parent)
     : QObject(parent)
     , m_nodeId(std::move(nodeId))
-    , m_channel("flippdeal:" + appId.toUtf8() + ":bus")
+    , m_instance(QByteArray::number(QRandomGenerator::global()->generate64(), 16))
+    // The database number is part of the name: pub/sub channels are global to a Redis server.
+    , m_prefix("flippdeal:" + appId.toUtf8() + ':' + QByteArray::number(url.db) + ':')
+    , m_channel(m_prefix + "bus")
     , m_publisher(url, QStringLiteral("publish"))
     , m_subscriber(url, QStringLiteral("subscribe"))
 {
@@ -44,6 +60,15 @@ ClusterBus::ClusterBus(const RedisUrl &url, const QString &appId, QString nodeId
             [this](const QByteArray &, const QByteArray &payload) { received(payload); });
     m_heartbeat.setInterval(HeartbeatMs);
     connect(&m_heartbeat, &QTimer::timeout, this, &ClusterBus::heartbeat);
+    m_replayTimer.setSingleShot(true);
+    m_replayTimer.setInterval(ReplayDelayMs);
+    connect(&m_replayTimer, &QTimer::timeout, this, [this] {
+        const qint64 since = std::exchange(m_replaySinceMs, 0);
+        m_lastReplaySinceMs = since;
+        m_lastReplayAtMs = protocol::nowMs();
+        ++m_replays;
+        Q_EMIT replayRequested(since);
+    });
 }
 
 ClusterBus::~ClusterBus()
@@ -93,87 +118,133 @@ void ClusterBus::broadcast(const BroadcastEvent &event)
         protocol::encodeFrame(event.event, event.channel, event.data, event.seq);
     if (m_gateway)
         m_gateway->deliverText(event.channel, json, event.exceptSocketId);
-    forwardFrame(event.channel, json, event.exceptSocketId);
+    publish("F", joined({event.channel.toUtf8(), event.exceptSocketId.toUtf8(), json}));
 }
 
 void ClusterBus::forwardFrame(const QString &channel, const QByteArray &frameJson,
                               const QString &exceptSocketId)
 {
-    publish("F\n" + m_nodeId.toUtf8() + Separator + channel.toUtf8() + Separator +
-            exceptSocketId.toUtf8() + Separator + frameJson);
+    publish("C", joined({channel.toUtf8(), exceptSocketId.toUtf8(), frameJson}));
 }
 
 void ClusterBus::forwardTermination(Termination kind, const QByteArray &key, int code,
                                     const QString &reason)
 {
-    const QByteArray field = kind == Termination::User ? key : key.toHex();
-    publish((kind == Termination::User ? "U\n" : "S\n") + m_nodeId.toUtf8() + Separator + field +
-            Separator + QByteArray::number(code) + Separator + reason.toUtf8());
+    publish(kind == Termination::User ? "U" : "S",
+            joined({key.toHex(), QByteArray::number(code), reason.toUtf8()}));
 }
 
-void ClusterBus::publish(const QByteArray &message)
+void ClusterBus::forwardGrant(const QString &socketId, const QString &channel,
+                              const QString &userId, const QByteArray &sessionKey)
 {
-    if (m_publisher.command({QByteArrayLiteral("PUBLISH"), m_channel, message}))
+    publish("G", joined({socketId.toUtf8(), channel.toUtf8(), userId.toUtf8().toHex(),
+                         sessionKey.toHex()}));
+}
+
+void ClusterBus::publish(const QByteArray &kind, const QByteArray &rest)
+{
+    if (m_publisher.command(
+            {QByteArrayLiteral("PUBLISH"), m_channel, joined({kind, m_instance, rest})})) {
         ++m_sent;
-    else
-        ++m_unsent; // the replay after the link comes back covers what was stored
+        return;
+    }
+    ++m_unsent;
+    // The other nodes replay what was committed from then on, once the link works again.
+    if (m_outboundLostSinceMs == 0)
+        m_outboundLostSinceMs = protocol::nowMs();
 }
 
 void ClusterBus::received(const QByteArray &message)
 {
     const auto head = fields(message, 2);
-    if (!head || (*head)[1] == m_nodeId.toUtf8())
-        return; // malformed, or this node's own: delivered before it was published
-    ++m_received;
+    if (!head)
+        return;
     const QByteArray &kind = (*head)[0];
-    const QByteArray &rest = (*head)[2];
+    if ((*head)[1] == m_instance) {
+        if (kind == "H") { // this process's own heartbeat: the subscriber hears
+            m_heardMs = protocol::nowMs();
+            m_heardStampMs = (*head)[2].toLongLong();
+        }
+        return; // the rest was delivered here before it was published
+    }
+    ++m_received;
+    deliverReceived(kind, (*head)[2]);
+}
+
+void ClusterBus::deliverReceived(const QByteArray &kind, const QByteArray &rest)
+{
     if (kind == "R") {
-        bool ok = false;
-        const qint64 since = rest.toLongLong(&ok);
-        if (ok)
-            Q_EMIT replayRequested(since);
+        const auto f = fields(rest, 1);
+        if (f)
+            requestReplay((*f)[0].toLongLong(), (*f)[1].toLongLong());
         return;
     }
-    if (!m_gateway)
+    if (!m_gateway || kind == "H")
         return;
-    if (kind == "F") {
+    if (kind == "F" || kind == "C") {
         if (const auto f = fields(rest, 2))
-            m_gateway->deliverText(QString::fromUtf8((*f)[0]), (*f)[2], QString::fromUtf8((*f)[1]));
-        return;
+            m_gateway->deliverText(QString::fromUtf8((*f)[0]), (*f)[2], QString::fromUtf8((*f)[1]),
+                                   kind == "F");
+    } else if (kind == "G") {
+        if (const auto f = fields(rest, 3))
+            m_gateway->recordGrant(QString::fromUtf8((*f)[0]), QString::fromUtf8((*f)[1]),
+                                   QString::fromUtf8(QByteArray::fromHex((*f)[2])),
+                                   QByteArray::fromHex((*f)[3]), Gateway::Scope::Node);
+    } else if (kind == "U" || kind == "S") {
+        const auto f = fields(rest, 2);
+        if (!f)
+            return;
+        const QByteArray key = QByteArray::fromHex((*f)[0]);
+        const int code = (*f)[1].toInt();
+        const QString reason = QString::fromUtf8((*f)[2]);
+        if (kind == "U")
+            m_gateway->terminateUser(QString::fromUtf8(key), code, reason, Gateway::Scope::Node);
+        else
+            m_gateway->terminateSession(key, code, reason, Gateway::Scope::Node);
     }
-    const auto f = fields(rest, 2);
-    if (!f || (kind != "U" && kind != "S"))
-        return;
-    const int code = (*f)[1].toInt();
-    const QString reason = QString::fromUtf8((*f)[2]);
-    if (kind == "U")
-        m_gateway->terminateUser(QString::fromUtf8((*f)[0]), code, reason, Gateway::Scope::Node);
-    else
-        m_gateway->terminateSession(QByteArray::fromHex((*f)[0]), code, reason,
-                                    Gateway::Scope::Node);
 }
 
 void ClusterBus::heartbeat()
 {
-    if (!m_publisher.isUp()) {
-        m_pingSentMs = 0;
-        return;
-    }
     const qint64 now = protocol::nowMs();
-    if (m_pingSentMs != 0) {
-        if (now - m_pingSentMs > StallTimeoutMs) {
-            qCWarning(lcApp).noquote()
-                << "cluster: Redis has not answered for" << StallTimeoutMs << "ms; reconnecting";
-            m_pingSentMs = 0;
-            dropConnections();
-        }
+    // An event loop held up (a long replay) has not read the answers waiting for it yet.
+    if (now - std::exchange(m_lastTickMs, now) > 2 * HeartbeatMs)
+        m_publishAnsweredMs = m_heardMs = now;
+    if (!isUp())
+        return;
+    const bool publisherStalled = now - m_publishAnsweredMs > StallTimeoutMs;
+    const bool subscriberDeaf = m_gateway && now - m_heardMs > StallTimeoutMs;
+    if (publisherStalled || subscriberDeaf) {
+        qCWarning(lcApp).noquote()
+            << "cluster:" << (publisherStalled ? "Redis has not answered" : "nothing heard")
+            << "for" << StallTimeoutMs << "ms; reconnecting";
+        dropConnections();
         return;
     }
-    m_pingSentMs = now;
-    m_publisher.command({QByteArrayLiteral("PING")}, [this, sent = now](const RedisReply &) {
-        if (m_pingSentMs == sent)
-            m_pingSentMs = 0;
-    });
+    m_publisher.command(
+        {QByteArrayLiteral("PUBLISH"), m_channel,
+         joined({"H", m_instance, QByteArray::number(now)})},
+        [this](const RedisReply &reply) {
+            if (!reply.ok())
+                return;
+            m_publishAnsweredMs = protocol::nowMs();
+            // Refused while up (Redis too far behind), and room again.
+            if (m_outboundLostSinceMs != 0 &&
+                m_publisher.pendingBytes() < RedisConnection::MaxPendingBytes / 2)
+                publish("R", joined({QByteArray::number(std::exchange(m_outboundLostSinceMs, 0) -
+                                                        ReplayMarginMs),
+                                     QByteArray::number(m_publishAnsweredMs)}));
+        });
+}
+
+void ClusterBus::requestReplay(qint64 sinceMs, qint64 untilMs)
+{
+    // A replay that started at or before `sinceMs` and ran after `untilMs` delivered all of it.
+    if (m_lastReplayAtMs >= untilMs && m_lastReplaySinceMs <= sinceMs && m_lastReplayAtMs > 0)
+        return;
+    m_replaySinceMs = m_replaySinceMs == 0 ? sinceMs : std::min(m_replaySinceMs, sinceMs);
+    if (!m_replayTimer.isActive())
+        m_replayTimer.start();
 }
 
 void ClusterBus::linkChanged()
@@ -182,20 +253,55 @@ void ClusterBus::linkChanged()
     if (nowUp == m_up)
         return;
     m_up = nowUp;
+    const qint64 now = protocol::nowMs();
     if (!nowUp) {
-        m_downSinceMs = protocol::nowMs();
+        // What the subscriber may have missed starts after the last heartbeat it heard.
+        if (m_gateway && m_everUp && m_inboundLostSinceMs == 0)
+            m_inboundLostSinceMs = m_heardStampMs > 0 ? m_heardStampMs : now;
         qCWarning(lcApp).noquote() << "cluster: the link to Redis is down; serving this node's "
                                       "clients only until it is back";
         Q_EMIT down();
         return;
     }
+    m_everUp = true;
+    m_publishAnsweredMs = m_heardMs = now;
     qCInfo(lcApp).noquote() << "cluster: node" << m_nodeId << "linked through Redis";
     Q_EMIT up();
-    if (m_downSinceMs == 0)
+    if (const qint64 lost = std::exchange(m_inboundLostSinceMs, 0))
+        requestReplay(lost - ReplayMarginMs, now);
+    if (const qint64 lost = std::exchange(m_outboundLostSinceMs, 0))
+        publish("R", joined({QByteArray::number(lost - ReplayMarginMs), QByteArray::number(now)}));
+}
+
+void ClusterBus::whenLeader(const QByteArray &role, int ttlMs, std::function<void()> ifLeader)
+{
+    static const QByteArray lease = QByteArrayLiteral(
+        "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end\n"
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+        "  redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end\n"
+        "return 0\n");
+    m_publisher.command(
+        {"EVAL", lease, "1", m_prefix + "lease:" + role, m_instance, QByteArray::number(ttlMs)},
+        [ifLeader = std::move(ifLeader)](const RedisReply &reply) {
+            if (reply.type == RedisReply::Type::Integer && reply.integer == 1)
+                ifLeader();
+        });
+}
+
+void ClusterBus::whenFlushed(int deadlineMs, std::function<void()> done)
+{
+    auto finished = std::make_shared<std::function<void()>>(std::move(done));
+    const auto finish = [finished] {
+        if (*finished)
+            std::exchange(*finished, {})();
+    };
+    // Redis answers in order: the PING's answer comes after every publish before it.
+    if (m_publisher.pendingBytes() == 0 ||
+        !m_publisher.command({"PING"}, [finish](const RedisReply &) { finish(); })) {
+        finish();
         return;
-    const qint64 since = std::exchange(m_downSinceMs, 0) - ReplayMarginMs;
-    publish("R\n" + m_nodeId.toUtf8() + Separator + QByteArray::number(since));
-    Q_EMIT replayRequested(since);
+    }
+    QTimer::singleShot(deadlineMs, this, finish);
 }
 
 } // namespace flippdeal::server

@@ -7,38 +7,52 @@
 
 #include <QObject>
 
+#include <functional>
+
 namespace flippdeal::server {
 
 class Gateway;
 
-//! \brief The nodes of a cluster as one Pusher app: every event, relayed client event and
-//! termination crosses Redis once per node, on one pub/sub channel per app.
+//! \brief The nodes of a cluster as one Pusher app: every event, relayed client event,
+//! channel grant and termination crosses Redis once per node, on one pub/sub channel.
 //!
 //! A node delivers to its own subscribers first, then publishes; each node frames what it
-//! receives once for its own subscribers and ignores what it published itself. Redis is a
-//! conduit, not a store: the database stays the source of truth. When a node's link to Redis
-//! comes back after a loss, it asks every node (itself included) to replay the events
-//! committed since shortly before the loss; clients drop what they already have by `seq`.
+//! receives once for its own subscribers and ignores what its own process published (messages
+//! carry a random id of the process, so that a worker run with the same `node-id` is another
+//! sender). Redis is a conduit, not a store: the database stays the source of truth, and what a
+//! link to Redis missed is replayed from it:
+//! - **inbound:** when the subscriber was cut off, this node replays to its own subscribers the
+//!   events committed since 5 s before the last message it is sure to have received (its own
+//!   heartbeat's time);
+//! - **outbound:** when a publish was refused (Redis down, or too far behind), this node asks
+//!   every other node, once its link works again, to replay from 5 s before the first refusal.
+//! A replay request that a replay already made covers is skipped, and requests that come
+//! together are merged into one replay. Clients drop what they already have by `seq`.
 //!
-//! The messages are lines: a kind, the sending node, then the kind's fields, the last of which
-//! may hold anything:
-//!   `F` node channel except-socket-id frame-json        a frame for channel's subscribers
-//!   `U` node user-id code reason                         close the user's connections
-//!   `S` node token-digest-hex code reason                close the connections of a token
-//!   `R` node since-ms                                    replay events committed since
+//! The messages are lines: a kind, the sending process, then the kind's fields, the last of
+//! which may hold anything:
+//!   `F` process channel except-socket-id frame-json   an event for channel's subscribers
+//!   `C` process channel except-socket-id frame-json   a client event (never a cache's last)
+//!   `U` process user-id-hex code reason                close the user's connections
+//!   `S` process token-digest-hex code reason           close the connections of a token
+//!   `G` process socket-id channel user-id-hex token-digest-hex   a grant for another's socket
+//!   `R` process since-ms until-ms                      replay what was committed in between
+//!   `H` process sent-ms                                a heartbeat, for the sender itself
 class ClusterBus : public QObject, public Broadcaster, public ClusterLink
 {
     Q_OBJECT
 
 public:
-    //! How far before a loss the replay starts: events committed just before it may not have
+    //! How far before a loss a replay starts: events committed just before it may not have
     //! crossed yet.
     static constexpr qint64 ReplayMarginMs = 5000;
-    //! A PING on the publishing connection every HeartbeatMs; one unanswered for
-    //! StallTimeoutMs means a stalled Redis (or link): both connections are dropped, and the
-    //! node serves its own clients until they are back.
+    //! A heartbeat goes through Redis every HeartbeatMs and must come back (the publish
+    //! answered, and, with a gateway, heard on the subscriber) within StallTimeoutMs, else both
+    //! connections are dropped and made again: a stalled Redis or a half-open socket.
     static constexpr int HeartbeatMs = 1000;
     static constexpr qint64 StallTimeoutMs = 3000;
+    //! Replay requests arriving within this time are merged into one replay.
+    static constexpr int ReplayDelayMs = 200;
 
     ClusterBus(const RedisUrl &url, const QString &appId, QString nodeId,
                QObject *parent = nullptr);
@@ -46,22 +60,34 @@ public:
 
     //! The node's own gateway (none in `queue:work` and the CLI). Not owned.
     void setLocal(Gateway *gateway);
-    //! Connects; up() once both connections are.
+    //! Connects; up() once both connections are (the publisher alone without a gateway).
     void start();
     bool isUp() const;
     const QString &nodeId() const { return m_nodeId; }
     const QByteArray &channel() const { return m_channel; }
+    //! The publisher's connection, for the commands of other parts (outbox leadership).
+    RedisConnection &commands() { return m_publisher; }
 
     void broadcast(const BroadcastEvent &event) override;
     void forwardFrame(const QString &channel, const QByteArray &frameJson,
                       const QString &exceptSocketId) override;
     void forwardTermination(Termination kind, const QByteArray &key, int code,
                             const QString &reason) override;
+    void forwardGrant(const QString &socketId, const QString &channel, const QString &userId,
+                      const QByteArray &sessionKey) override;
+
+    //! Calls `ifLeader` when this process holds (or has just taken) the cluster-wide lease
+    //! `role` for `ttlMs`; nothing when another process holds it or Redis is down.
+    void whenLeader(const QByteArray &role, int ttlMs, std::function<void()> ifLeader);
+    //! Calls `done` once Redis has taken everything published so far, or after `deadlineMs`
+    //! (at once when down): on shutdown, so that the last events are not left in a buffer.
+    void whenFlushed(int deadlineMs, std::function<void()> done);
 
     quint64 sentCount() const { return m_sent; }
     quint64 receivedCount() const { return m_received; }
     //! Messages not sent because Redis was down or too far behind.
     quint64 unsentCount() const { return m_unsent; }
+    quint64 replayCount() const { return m_replays; }
     quint64 reconnects() const;
 
     //! The tests' outage: drops both connections, which come back as after a real one.
@@ -70,28 +96,43 @@ public:
 Q_SIGNALS:
     void up();
     void down();
-    //! Replay to local subscribers what was committed since `sinceMs` (another node's link,
-    //! or this node's, came back).
+    //! Deliver to this node's subscribers what was committed since `sinceMs`.
     void replayRequested(qint64 sinceMs);
 
 private:
-    void publish(const QByteArray &message);
+    void publish(const QByteArray &kind, const QByteArray &fields);
     void received(const QByteArray &message);
+    void deliverReceived(const QByteArray &kind, const QByteArray &rest);
     void linkChanged();
     void heartbeat();
+    //! Replays what was committed from `sinceMs` on, unless a replay that ran after `untilMs`
+    //! started at or before it.
+    void requestReplay(qint64 sinceMs, qint64 untilMs);
 
     QString m_nodeId;
+    QByteArray m_instance; // this process, in every message
+    QByteArray m_prefix;   // of every key and channel: flippdeal:{app-id}:{db}:
     QByteArray m_channel;
     RedisConnection m_publisher;
     RedisConnection m_subscriber;
     Gateway *m_gateway = nullptr;
     QTimer m_heartbeat;
-    qint64 m_pingSentMs = 0;  // the unanswered heartbeat's time; 0: none
-    qint64 m_downSinceMs = 0; // when the link was lost; 0 while up or before the first up
+    QTimer m_replayTimer;
+    qint64 m_lastTickMs = 0;
+    qint64 m_publishAnsweredMs = 0; // the last heartbeat publish Redis answered
+    qint64 m_heardMs = 0;           // when this process last heard its own heartbeat
+    qint64 m_heardStampMs = 0;      // that heartbeat's sending time
+    qint64 m_inboundLostSinceMs = 0;
+    qint64 m_outboundLostSinceMs = 0;
+    qint64 m_replaySinceMs = 0; // the pending replay's start; 0: none pending
+    qint64 m_lastReplaySinceMs = 0;
+    qint64 m_lastReplayAtMs = 0;
     bool m_up = false;
+    bool m_everUp = false;
     quint64 m_sent = 0;
     quint64 m_received = 0;
     quint64 m_unsent = 0;
+    quint64 m_replays = 0;
 };
 
 } // namespace flippdeal::server

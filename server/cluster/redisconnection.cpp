@@ -3,6 +3,8 @@
 
 #include "core/logging.h"
 
+#include <QHostAddress>
+#include <QHostInfo>
 #include <QRandomGenerator>
 #include <QSocketNotifier>
 
@@ -72,7 +74,10 @@ RedisConnection::~RedisConnection()
     m_closing = true;
     if (redisAsyncContext *ctx = std::exchange(m_ctx, nullptr)) {
         ctx->data = nullptr;
-        redisAsyncFree(ctx); // pending callbacks get no reply, and are not called
+        // hiredis calls every pending callback with no reply; m_closing keeps them from
+        // reaching their owners. Never destroy a connection from inside one of its callbacks:
+        // hiredis would defer the free, then call back into this object.
+        redisAsyncFree(ctx);
     }
     dropNotifiers();
 }
@@ -85,9 +90,32 @@ void RedisConnection::open()
 
 void RedisConnection::connectNow()
 {
+    if (m_closing || m_ctx || m_resolving)
+        return;
+    // hiredis resolves a host name with a blocking getaddrinfo(): on the event loop that would
+    // hold every socket while DNS is slow. Qt resolves it on a thread of its own first.
+    if (QHostAddress(m_url.host).isNull()) {
+        m_resolving = true;
+        QHostInfo::lookupHost(m_url.host, this, [this](const QHostInfo &info) {
+            m_resolving = false;
+            if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+                qCDebug(lcApp).noquote()
+                    << "redis" << m_role << "cannot resolve" << m_url.host << info.errorString();
+                lost(QString());
+                return;
+            }
+            connectTo(info.addresses().constFirst().toString());
+        });
+        return;
+    }
+    connectTo(m_url.host);
+}
+
+void RedisConnection::connectTo(const QString &address)
+{
     if (m_closing || m_ctx)
         return;
-    const QByteArray host = m_url.host.toUtf8();
+    const QByteArray host = address.toUtf8();
     redisAsyncContext *ctx = redisAsyncConnect(host.constData(), m_url.port);
     if (!ctx || ctx->err) {
         qCDebug(lcApp).noquote() << "redis" << m_role << "connection failed:"
@@ -120,25 +148,35 @@ void RedisConnection::connectNow()
          new Pending{this, refused("Redis refused the database:"), 0});
     send({"PING"}, new Pending{this,
                                [this](const RedisReply &reply) {
-                                   if (!reply.ok() || m_up)
+                                   if (!reply.ok() || m_up || !m_ctx)
                                        return;
-                                   m_connectDeadline.stop();
-                                   m_up = true;
-                                   m_backoffMs = MinBackoffMs;
-                                   if (m_everUp)
-                                       qCInfo(lcApp).noquote()
-                                           << "redis" << m_role << "connection is back";
-                                   m_everUp = true;
+                                   // A subscriber is up once Redis has confirmed every
+                                   // SUBSCRIBE: before that, messages would be missed.
+                                   m_unconfirmed = int(m_channels.size());
                                    for (const QByteArray &channel : std::as_const(m_channels))
                                        sendSubscribe(channel);
-                                   Q_EMIT up();
+                                   if (m_unconfirmed == 0)
+                                       becomeUp();
                                },
                                0});
+}
+
+void RedisConnection::becomeUp()
+{
+    m_connectDeadline.stop();
+    m_up = true;
+    m_backoffMs = MinBackoffMs;
+    if (m_everUp)
+        qCInfo(lcApp).noquote() << "redis" << m_role << "connection is back";
+    m_everUp = true;
+    Q_EMIT up();
 }
 
 void RedisConnection::attach(redisAsyncContext *ctx)
 {
     m_ctx = ctx;
+    dropNotifiers();
+    makeNotifiers(ctx->c.fd);
     ctx->data = this;
     ctx->ev.data = this;
     ctx->ev.addRead = &RedisConnection::addRead;
@@ -152,7 +190,9 @@ void RedisConnection::attach(redisAsyncContext *ctx)
 
 bool RedisConnection::command(const QList<QByteArray> &args, Callback done)
 {
-    if (!m_up || !m_ctx)
+    // A subscribed connection takes no other command (hiredis 0.14 would route its reply to a
+    // subscription's callback).
+    if (!m_up || !m_ctx || !m_channels.isEmpty())
         return false;
     qsizetype bytes = 0;
     for (const QByteArray &arg : args)
@@ -183,11 +223,9 @@ bool RedisConnection::send(const QList<QByteArray> &args, Pending *pending)
 
 void RedisConnection::subscribe(const QByteArray &channel)
 {
-    if (m_channels.contains(channel))
-        return;
-    m_channels.append(channel);
-    if (m_up)
-        sendSubscribe(channel);
+    Q_ASSERT(!m_ctx); // before open(): the channels are subscribed as the connection comes up
+    if (!m_channels.contains(channel))
+        m_channels.append(channel);
 }
 
 void RedisConnection::sendSubscribe(const QByteArray &channel)
@@ -271,56 +309,63 @@ void RedisConnection::onSubscription(redisAsyncContext *ctx, void *reply, void *
     const auto *r = static_cast<const redisReply *>(reply);
     if (!r || !ctx->data || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
         return;
+    auto *self = static_cast<RedisConnection *>(privdata);
     const redisReply *kind = r->element[0];
-    if (kind->type != REDIS_REPLY_STRING || qstrncmp(kind->str, "message", 8) != 0)
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (qstrncmp(kind->str, "subscribe", 10) == 0) {
+        if (!self->m_up && --self->m_unconfirmed == 0)
+            self->becomeUp();
+        return;
+    }
+    if (qstrncmp(kind->str, "message", 8) != 0)
         return;
     const redisReply *channel = r->element[1];
     const redisReply *payload = r->element[2];
-    Q_EMIT static_cast<RedisConnection *>(privdata)->message(
-        QByteArray(channel->str, qsizetype(channel->len)),
-        QByteArray(payload->str, qsizetype(payload->len)));
+    Q_EMIT self->message(QByteArray(channel->str, qsizetype(channel->len)),
+                         QByteArray(payload->str, qsizetype(payload->len)));
+}
+
+// One pair of notifiers per context, made when it is attached and switched on and off as
+// hiredis asks (it asks for writes around every burst of commands).
+void RedisConnection::makeNotifiers(int fd)
+{
+    m_read = new QSocketNotifier(qintptr(fd), QSocketNotifier::Read, this);
+    m_read->setEnabled(false);
+    connect(m_read, &QSocketNotifier::activated, this, [this] {
+        if (m_ctx)
+            redisAsyncHandleRead(m_ctx);
+    });
+    m_write = new QSocketNotifier(qintptr(fd), QSocketNotifier::Write, this);
+    m_write->setEnabled(false);
+    connect(m_write, &QSocketNotifier::activated, this, [this] {
+        if (m_ctx)
+            redisAsyncHandleWrite(m_ctx);
+    });
 }
 
 void RedisConnection::addRead(void *data)
 {
-    auto *self = static_cast<RedisConnection *>(data);
-    if (self->m_read || !self->m_ctx)
-        return;
-    self->m_read = new QSocketNotifier(self->m_ctx->c.fd, QSocketNotifier::Read, self);
-    connect(self->m_read, &QSocketNotifier::activated, self, [self] {
-        if (self->m_ctx)
-            redisAsyncHandleRead(self->m_ctx);
-    });
+    if (QSocketNotifier *n = static_cast<RedisConnection *>(data)->m_read)
+        n->setEnabled(true);
 }
 
 void RedisConnection::delRead(void *data)
 {
-    auto *self = static_cast<RedisConnection *>(data);
-    if (QSocketNotifier *n = std::exchange(self->m_read, nullptr)) {
+    if (QSocketNotifier *n = static_cast<RedisConnection *>(data)->m_read)
         n->setEnabled(false);
-        n->deleteLater(); // may be inside its own activated()
-    }
 }
 
 void RedisConnection::addWrite(void *data)
 {
-    auto *self = static_cast<RedisConnection *>(data);
-    if (self->m_write || !self->m_ctx)
-        return;
-    self->m_write = new QSocketNotifier(self->m_ctx->c.fd, QSocketNotifier::Write, self);
-    connect(self->m_write, &QSocketNotifier::activated, self, [self] {
-        if (self->m_ctx)
-            redisAsyncHandleWrite(self->m_ctx);
-    });
+    if (QSocketNotifier *n = static_cast<RedisConnection *>(data)->m_write)
+        n->setEnabled(true);
 }
 
 void RedisConnection::delWrite(void *data)
 {
-    auto *self = static_cast<RedisConnection *>(data);
-    if (QSocketNotifier *n = std::exchange(self->m_write, nullptr)) {
+    if (QSocketNotifier *n = static_cast<RedisConnection *>(data)->m_write)
         n->setEnabled(false);
-        n->deleteLater();
-    }
 }
 
 void RedisConnection::cleanup(void *data)
@@ -330,8 +375,13 @@ void RedisConnection::cleanup(void *data)
 
 void RedisConnection::dropNotifiers()
 {
-    delRead(this);
-    delWrite(this);
+    // Before hiredis closes the descriptor; later, since this may run inside activated().
+    for (QSocketNotifier *n : {std::exchange(m_read, nullptr), std::exchange(m_write, nullptr)}) {
+        if (n) {
+            n->setEnabled(false);
+            n->deleteLater();
+        }
+    }
 }
 
 } // namespace flippdeal::server

@@ -71,7 +71,8 @@ public:
     //! Sends one command; `done` gets the reply (type Disconnected if the connection is lost
     //! first). False, and `done` is never called, while down or over MaxPendingBytes.
     bool command(const QList<QByteArray> &args, Callback done = {});
-    //! Subscribes to `channel` now (if up) and on every later connection.
+    //! Makes this a subscriber (before open()): `channel` is subscribed on every connection,
+    //! up() comes once Redis has confirmed it, and command() refuses everything.
     void subscribe(const QByteArray &channel);
     qsizetype pendingBytes() const { return m_pendingBytes; }
     quint64 reconnects() const { return m_reconnects; }
@@ -96,7 +97,10 @@ private:
     static void cleanup(void *self);
 
     void connectNow();
+    void connectTo(const QString &address);
     void attach(redisAsyncContext *ctx);
+    void becomeUp();
+    void makeNotifiers(int fd);
     bool send(const QList<QByteArray> &args, Pending *pending);
     void sendSubscribe(const QByteArray &channel);
     void lost(const QString &why);
@@ -114,8 +118,10 @@ private:
     int m_backoffMs = MinBackoffMs;
     qsizetype m_pendingBytes = 0;
     quint64 m_reconnects = 0;
+    int m_unconfirmed = 0; // SUBSCRIBEs Redis has not confirmed on this connection
     bool m_up = false;
     bool m_everUp = false;
+    bool m_resolving = false;
     bool m_closing = false;
 };
 

@@ -139,8 +139,8 @@ public:
     //! Events of `channel` after `afterSeq`, oldest first, read on `db` (any connection).
     static Expected<QList<StoredEvent>> history(Database &db, const QString &channel,
                                                 qint64 afterSeq, int limit);
-    //! Events committed at `sinceMs` or later, oldest first, at most ReplayLimit (the rest is
-    //! left to the history endpoint), read on `db`.
+    //! Events committed at `sinceMs` or later, oldest first: the newest ReplayLimit of them
+    //! (older ones are left to the history endpoint), read on `db`.
     static Expected<QList<StoredEvent>> committedSince(Database &db, qint64 sinceMs);
     static constexpr int ReplayLimit = 10000;
     //! The highest `seq` committed on `channel` (0 when it has none), read on `db`.

@@ -360,9 +360,13 @@ QList<QByteArray> Gateway::sessionKeys() const
 }
 
 void Gateway::recordGrant(const QString &socketId, const QString &channel, const QString &userId,
-                          const QByteArray &sessionKey)
+                          const QByteArray &sessionKey, Scope scope)
 {
     Connection *connection = m_bySocketId.value(socketId);
+    if (!connection && m_cluster && scope == Scope::Cluster && !userId.isEmpty()) {
+        m_cluster->forwardGrant(socketId, channel, userId, sessionKey);
+        return;
+    }
     if (!connection || connection->closing || userId.isEmpty())
         return;
     if (connection->grants.size() >= MaxPendingGrants)
@@ -760,9 +764,9 @@ void Gateway::broadcast(const BroadcastEvent &event)
 }
 
 void Gateway::deliverText(const QString &channel, const QByteArray &frameJson,
-                          const QString &exceptSocketId)
+                          const QString &exceptSocketId, bool cacheable)
 {
-    const bool cache = channel.contains(QLatin1String("cache-")) &&
+    const bool cache = cacheable && channel.contains(QLatin1String("cache-")) &&
                        protocol::parseChannelName(channel).value_or(protocol::ChannelName{}).cache;
     const auto subscribers = m_channels.constFind(channel);
     if (!cache && subscribers == m_channels.cend())

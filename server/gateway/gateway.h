@@ -59,6 +59,14 @@ class Gateway : public QObject, public Broadcaster, private WsEngine::Listener
     Q_OBJECT
 
 public:
+    //! Whether a termination or grant is the cluster's (this node's connections, then the
+    //! others') or only this node's (what another node forwarded, or what each node finds).
+    enum class Scope
+    {
+        Cluster,
+        Node
+    };
+
     Gateway(GatewayOptions options, std::unique_ptr<PresenceStore> presence,
             QObject *parent = nullptr);
     ~Gateway() override;
@@ -76,18 +84,11 @@ public:
     //! subscribers of `channel` except `exceptSocketId`, and keeps it as a cache channel's
     //! last event. What a ClusterBus gets from the other nodes comes in here.
     void deliverText(const QString &channel, const QByteArray &frameJson,
-                     const QString &exceptSocketId = {});
+                     const QString &exceptSocketId = {}, bool cacheable = true);
 
     //! Where the closes and client events asked of this node go to reach the others (a
     //! ClusterBus); nullptr: one node. Not owned.
     void setClusterLink(ClusterLink *link) { m_cluster = link; }
-    //! Whether a termination is the cluster's (this node's connections, then the others') or
-    //! only this node's (what another node forwarded, or what every node finds by itself).
-    enum class Scope
-    {
-        Cluster,
-        Node
-    };
 
     //! Where `pusher_internal:subscription_succeeded` on a sequenced (private, presence,
     //! encrypted) channel gets the channel's current `seq`: the last committed one, 0 for none,
@@ -105,8 +106,9 @@ public:
     //! the digest `sessionKey`. When the connection uses that signature, it is bound to the
     //! user and the token for as long as it lives: terminateUser() and terminateSession() then
     //! close it, whatever channels it is on. Ignored when `socketId` is not a connection here.
+    //! With a cluster link, a grant for a socket that is not here goes to the other nodes.
     void recordGrant(const QString &socketId, const QString &channel, const QString &userId,
-                     const QByteArray &sessionKey);
+                     const QByteArray &sessionKey, Scope scope = Scope::Cluster);
     //! Closes every connection of user `userId` with `code`: those bound to the user (through
     //! a signature from the auth routes, pusher:signin or presence `channel_data`) and those
     //! subscribed to `private-user.{id}`. Returns how many.

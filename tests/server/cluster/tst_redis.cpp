@@ -5,6 +5,8 @@
 #include "cluster/clusterbus.h"
 #include "cluster/redisconnection.h"
 #include "cluster/redisurl.h"
+#include "gateway/gateway.h"
+#include "protocol/timeformat.h"
 
 #include <QProcess>
 #include <QSignalSpy>
@@ -283,8 +285,10 @@ void TestRedis::boundsWhatAStalledRedisOwes()
     redis.freeze(); // accepts nothing more, answers nothing
     const QByteArray value(1024 * 1024, 'x');
     int accepted = 0;
-    while (commands.command({"SET", "big", value}))
+    while (commands.command({"SET", "big", value})) {
         ++accepted;
+        QCoreApplication::processEvents(); // what hiredis can write goes to the frozen Redis
+    }
     QVERIFY2(accepted >= 30 && accepted <= 32, qPrintable(QString::number(accepted)));
     QVERIFY(commands.pendingBytes() <= RedisConnection::MaxPendingBytes);
     redis.thaw();
@@ -297,23 +301,52 @@ void TestRedis::busNoticesAStalledRedis()
     // A frozen Redis keeps its connections open: only the heartbeat can tell.
     RedisProcess redis(freePort());
     QVERIFY(redis.start());
-    ClusterBus bus(redis.url(), QStringLiteral("app"), QStringLiteral("node-a"));
-    QSignalSpy up(&bus, &ClusterBus::up);
-    QSignalSpy down(&bus, &ClusterBus::down);
-    QSignalSpy replay(&bus, &ClusterBus::replayRequested);
-    bus.start();
-    QTRY_COMPARE(up.size(), 1);
-    QCOMPARE(replay.size(), 0); // nothing was missed before the first link
+    Gateway gateway(GatewayOptions{}, std::make_unique<LocalPresenceStore>());
+    ClusterBus worker(redis.url(), QStringLiteral("app"), QStringLiteral("worker"));
+    ClusterBus node(redis.url(), QStringLiteral("app"), QStringLiteral("node"));
+    node.setLocal(&gateway);
+    QSignalSpy workerUp(&worker, &ClusterBus::up);
+    QSignalSpy nodeUp(&node, &ClusterBus::up);
+    QSignalSpy nodeDown(&node, &ClusterBus::down);
+    QSignalSpy workerReplay(&worker, &ClusterBus::replayRequested);
+    QSignalSpy nodeReplay(&node, &ClusterBus::replayRequested);
+    worker.start();
+    node.start();
+    QTRY_COMPARE(workerUp.size(), 1);
+    QTRY_COMPARE(nodeUp.size(), 1);
+    QCOMPARE(nodeReplay.size(), 0); // nothing was missed before the first link
+
     redis.freeze();
-    QTRY_COMPARE_WITH_TIMEOUT(down.size(), 1, 15000);
-    QVERIFY(!bus.isUp());
-    bus.broadcast(BroadcastEvent{QStringLiteral("c"), QStringLiteral("e"), "{}", 0, {}});
-    QCOMPARE(bus.unsentCount(), 1u);
+    QTRY_COMPARE_WITH_TIMEOUT(nodeDown.size(), 1, 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(!worker.isUp(), 15000);
+    const qint64 lostAt = flippdeal::protocol::nowMs();
+    worker.broadcast(BroadcastEvent{QStringLiteral("c"), QStringLiteral("e"), "{}", 0, {}});
+    QCOMPARE(worker.unsentCount(), 1u);
     redis.thaw();
-    QTRY_COMPARE_WITH_TIMEOUT(up.size(), 2, 15000);
-    // Back up: the replay covers what was committed from a little before the loss on.
-    QCOMPARE(replay.size(), 1);
-    QVERIFY(replay.first().at(0).toLongLong() > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(workerUp.size(), 2, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(nodeUp.size(), 2, 15000);
+    // The node replays once: what it may not have heard, merged with what the worker could
+    // not publish (from 5 s before the refusal on). The worker, without sockets, replays
+    // nothing.
+    QTRY_COMPARE(nodeReplay.size(), 1);
+    const qint64 since = nodeReplay.first().at(0).toLongLong();
+    QVERIFY2(since <= lostAt - ClusterBus::ReplayMarginMs && since > lostAt - 30000,
+             qPrintable(QStringLiteral("%1 against a loss at %2").arg(since).arg(lostAt)));
+    QTest::qWait(2 * ClusterBus::ReplayDelayMs);
+    QCOMPARE(nodeReplay.size(), 1);
+    QCOMPARE(workerReplay.size(), 0);
+
+    // Only the worker's link breaks: the node heard everything, and replays only because the
+    // worker asks it to, from 5 s before the worker's refused publish.
+    worker.dropConnections();
+    const qint64 refusedAt = flippdeal::protocol::nowMs();
+    worker.broadcast(BroadcastEvent{QStringLiteral("c"), QStringLiteral("e"), "{}", 0, {}});
+    QCOMPARE(worker.unsentCount(), 2u);
+    QTRY_COMPARE_WITH_TIMEOUT(workerUp.size(), 3, 15000);
+    QTRY_COMPARE(nodeReplay.size(), 2);
+    const qint64 asked = nodeReplay.at(1).at(0).toLongLong();
+    QVERIFY(asked <= refusedAt - ClusterBus::ReplayMarginMs && asked > refusedAt - 10000);
+    QCOMPARE(nodeDown.size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestRedis)
