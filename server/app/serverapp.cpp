@@ -10,6 +10,7 @@
 #include "auth/accountservice.h"
 #include "auth/channelauthorizer.h"
 #include "cluster/clusterbus.h"
+#include "cluster/clusterpresence.h"
 #include "core/logging.h"
 #include "escrow/escrowroutes.h"
 #include "escrow/escrowservice.h"
@@ -39,6 +40,8 @@
 #include "storage/readpool.h"
 #include "storage/writer.h"
 #include <QCoreApplication>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSysInfo>
@@ -104,6 +107,9 @@ ServerApp::~ServerApp()
         m_webhooks->storePending();
     // The reads under way end before the services their answers go back to.
     m_reads.reset();
+    if (m_cluster)
+        m_cluster->setPresence(nullptr);
+    m_clusterPresence.reset();
     m_cluster.reset(); // unhooks itself from the gateway
     m_gateway.reset();
 }
@@ -198,9 +204,14 @@ void ServerApp::createServices()
         // Only where webhooks go out: that is the volume it bounds.
         m_config.webhookUrls.isEmpty() ? 0 : m_config.maxWebhookEvents, m_config.ioUring,
         m_config.ioThreads > 0 ? m_config.ioThreads : QThread::idealThreadCount()};
-    m_gateway = std::make_unique<Gateway>(gatewayOptions, std::make_unique<LocalPresenceStore>());
-    if (!m_config.redis.isEmpty())
+    std::unique_ptr<PresenceStore> presence = std::make_unique<LocalPresenceStore>();
+    if (!m_config.redis.isEmpty()) {
         createCluster();
+        auto clusterPresence = std::make_unique<ClusterPresenceStore>();
+        m_presenceStore = clusterPresence.get();
+        presence = std::move(clusterPresence);
+    }
+    m_gateway = std::make_unique<Gateway>(gatewayOptions, std::move(presence));
     m_events = std::make_unique<EventStore>(
         *m_db, m_cluster ? static_cast<Broadcaster &>(*m_cluster) : *m_gateway);
     m_gateway->setSequenceSource([db = m_db.get()](const QString &channel) {
@@ -230,6 +241,25 @@ void ServerApp::createCluster()
     }
     m_cluster =
         std::make_unique<ClusterBus>(*RedisUrl::parse(m_config.redis), m_config.appId, nodeId);
+}
+
+void ServerApp::startClusterNode()
+{
+    m_cluster->setLocal(m_gateway.get());
+    m_clusterPresence = std::make_unique<ClusterPresence>(*m_cluster, *m_gateway, *m_presenceStore);
+    const qint64 startedAt = protocol::nowMs();
+    m_clusterPresence->setDescription([this, startedAt] {
+        return QJsonDocument(
+                   QJsonObject{
+                       {QStringLiteral("node"), m_cluster->nodeId()},
+                       {QStringLiteral("address"),
+                        QStringLiteral("%1:%2").arg(m_config.listenAddress.toString()).arg(port())},
+                       {QStringLiteral("connections"), m_gateway->connectionCount()},
+                       {QStringLiteral("started_at"), protocol::isoUtc(startedAt)}})
+            .toJson(QJsonDocument::Compact);
+    });
+    m_cluster->setPresence(m_clusterPresence.get());
+    m_cluster->start();
 }
 
 void ServerApp::replayCommitted(qint64 sinceMs)
@@ -322,10 +352,8 @@ bool ServerApp::listen()
 void ServerApp::startServing()
 {
     m_serving = true;
-    if (m_cluster) {
-        m_cluster->setLocal(m_gateway.get());
-        m_cluster->start();
-    }
+    if (m_cluster)
+        startClusterNode();
     m_events->setPublishing(true);
     if (!m_cluster) // in a cluster, the lease holder's poll does it
         m_events->publishBacklog();

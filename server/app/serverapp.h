@@ -13,6 +13,8 @@ namespace flippdeal::server {
 
 class AccountService;
 class ClusterBus;
+class ClusterPresence;
+class ClusterPresenceStore;
 class AdminService;
 class WebhookDispatcher;
 class AuctionService;
@@ -110,6 +112,8 @@ private:
     void pruneHistory();
     //! Cluster mode (`redis`): the bus the event store publishes through, and what it asks.
     void createCluster();
+    //! listen() in a cluster: the bus gets the gateway and the presence, and connects.
+    void startClusterNode();
     //! listen()'s second half: publishing, the outbox poll, pruning, the scheduler, the worker.
     void startServing();
     //! Emits stopped(), once what was published has reached Redis in a cluster.
@@ -123,7 +127,9 @@ private:
     std::unique_ptr<Database> m_db;
     std::unique_ptr<ReadPool> m_reads; // after m_db: the pool's connections close first
     std::unique_ptr<Gateway> m_gateway;
-    std::unique_ptr<ClusterBus> m_cluster; // after the gateway: it unhooks itself from it
+    std::unique_ptr<ClusterBus> m_cluster;           // after the gateway: it unhooks itself from it
+    ClusterPresenceStore *m_presenceStore = nullptr; // the gateway's, in cluster mode
+    std::unique_ptr<ClusterPresence> m_clusterPresence; // serving processes in a cluster
     std::unique_ptr<EventStore> m_events;
     std::unique_ptr<Writer> m_writer; // after m_events: its last jobs publish through it
     std::unique_ptr<AccountService> m_accounts;

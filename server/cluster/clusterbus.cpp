@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cluster/clusterbus.h"
 
+#include "cluster/clusterpresence.h"
 #include "core/logging.h"
 #include "gateway/gateway.h"
 #include "protocol/frame.h"
@@ -13,8 +14,6 @@ namespace flippdeal::server {
 namespace {
 constexpr char Separator = '\n';
 
-//! The first `count` lines of `message` and the rest (which may hold anything) as the last
-//! field; nullopt when there are fewer.
 std::optional<QList<QByteArray>> fields(const QByteArray &message, int count)
 {
     QList<QByteArray> out;
@@ -41,6 +40,11 @@ QByteArray joined(std::initializer_list<QByteArray> parts)
     return out;
 }
 } // namespace
+
+std::optional<QList<QByteArray>> ClusterBus::split(const QByteArray &message, int count)
+{
+    return fields(message, count);
+}
 
 ClusterBus::ClusterBus(const RedisUrl &url, const QString &appId, QString nodeId, QObject *parent)
     : QObject(parent)
@@ -82,6 +86,8 @@ void ClusterBus::setLocal(Gateway *gateway)
     m_gateway = gateway;
     if (m_gateway)
         m_gateway->setClusterLink(this);
+    // The subscriber counts from now on: up() again once it is up too.
+    m_up = isUp();
 }
 
 void ClusterBus::start()
@@ -118,30 +124,30 @@ void ClusterBus::broadcast(const BroadcastEvent &event)
         protocol::encodeFrame(event.event, event.channel, event.data, event.seq);
     if (m_gateway)
         m_gateway->deliverText(event.channel, json, event.exceptSocketId);
-    publish("F", joined({event.channel.toUtf8(), event.exceptSocketId.toUtf8(), json}));
+    send("F", joined({event.channel.toUtf8(), event.exceptSocketId.toUtf8(), json}));
 }
 
 void ClusterBus::forwardFrame(const QString &channel, const QByteArray &frameJson,
                               const QString &exceptSocketId)
 {
-    publish("C", joined({channel.toUtf8(), exceptSocketId.toUtf8(), frameJson}));
+    send("C", joined({channel.toUtf8(), exceptSocketId.toUtf8(), frameJson}));
 }
 
 void ClusterBus::forwardTermination(Termination kind, const QByteArray &key, int code,
                                     const QString &reason)
 {
-    publish(kind == Termination::User ? "U" : "S",
-            joined({key.toHex(), QByteArray::number(code), reason.toUtf8()}));
+    send(kind == Termination::User ? "U" : "S",
+         joined({key.toHex(), QByteArray::number(code), reason.toUtf8()}));
 }
 
 void ClusterBus::forwardGrant(const QString &socketId, const QString &channel,
                               const QString &userId, const QByteArray &sessionKey)
 {
-    publish("G", joined({socketId.toUtf8(), channel.toUtf8(), userId.toUtf8().toHex(),
-                         sessionKey.toHex()}));
+    send("G", joined({socketId.toUtf8(), channel.toUtf8(), userId.toUtf8().toHex(),
+                      sessionKey.toHex()}));
 }
 
-void ClusterBus::publish(const QByteArray &kind, const QByteArray &rest)
+void ClusterBus::send(const QByteArray &kind, const QByteArray &rest)
 {
     if (m_publisher.command(
             {QByteArrayLiteral("PUBLISH"), m_channel, joined({kind, m_instance, rest})})) {
@@ -181,6 +187,11 @@ void ClusterBus::deliverReceived(const QByteArray &kind, const QByteArray &rest)
     }
     if (!m_gateway || kind == "H")
         return;
+    if (kind == "M") {
+        if (m_presence)
+            m_presence->received(rest);
+        return;
+    }
     if (kind == "F" || kind == "C") {
         if (const auto f = fields(rest, 2))
             m_gateway->deliverText(QString::fromUtf8((*f)[0]), (*f)[2], QString::fromUtf8((*f)[1]),
@@ -204,6 +215,16 @@ void ClusterBus::deliverReceived(const QByteArray &kind, const QByteArray &rest)
     }
 }
 
+bool ClusterBus::presenceJoined(const QString &channel, const protocol::PresenceMember &member)
+{
+    return m_presence && isUp() && m_presence->joined(channel, member);
+}
+
+bool ClusterBus::presenceLeft(const QString &channel, const QString &userId)
+{
+    return m_presence && isUp() && m_presence->left(channel, userId);
+}
+
 void ClusterBus::heartbeat()
 {
     const qint64 now = protocol::nowMs();
@@ -212,6 +233,8 @@ void ClusterBus::heartbeat()
         m_publishAnsweredMs = m_heardMs = now;
     if (!isUp())
         return;
+    if (m_presence)
+        m_presence->tick();
     const bool publisherStalled = now - m_publishAnsweredMs > StallTimeoutMs;
     const bool subscriberDeaf = m_gateway && now - m_heardMs > StallTimeoutMs;
     if (publisherStalled || subscriberDeaf) {
@@ -231,9 +254,9 @@ void ClusterBus::heartbeat()
             // Refused while up (Redis too far behind), and room again.
             if (m_outboundLostSinceMs != 0 &&
                 m_publisher.pendingBytes() < RedisConnection::MaxPendingBytes / 2)
-                publish("R", joined({QByteArray::number(std::exchange(m_outboundLostSinceMs, 0) -
-                                                        ReplayMarginMs),
-                                     QByteArray::number(m_publishAnsweredMs)}));
+                send("R", joined({QByteArray::number(std::exchange(m_outboundLostSinceMs, 0) -
+                                                     ReplayMarginMs),
+                                  QByteArray::number(m_publishAnsweredMs)}));
         });
 }
 
@@ -267,10 +290,12 @@ void ClusterBus::linkChanged()
     m_publishAnsweredMs = m_heardMs = now;
     qCInfo(lcApp).noquote() << "cluster: node" << m_nodeId << "linked through Redis";
     Q_EMIT up();
+    if (m_presence)
+        m_presence->linked();
     if (const qint64 lost = std::exchange(m_inboundLostSinceMs, 0))
         requestReplay(lost - ReplayMarginMs, now);
     if (const qint64 lost = std::exchange(m_outboundLostSinceMs, 0))
-        publish("R", joined({QByteArray::number(lost - ReplayMarginMs), QByteArray::number(now)}));
+        send("R", joined({QByteArray::number(lost - ReplayMarginMs), QByteArray::number(now)}));
 }
 
 void ClusterBus::whenLeader(const QByteArray &role, int ttlMs, std::function<void()> ifLeader)

@@ -8,9 +8,11 @@
 #include <QObject>
 
 #include <functional>
+#include <optional>
 
 namespace flippdeal::server {
 
+class ClusterPresence;
 class Gateway;
 
 //! \brief The nodes of a cluster as one Pusher app: every event, relayed client event,
@@ -38,6 +40,7 @@ class Gateway;
 //!   `G` process socket-id channel user-id-hex token-digest-hex   a grant for another's socket
 //!   `R` process since-ms until-ms                      replay what was committed in between
 //!   `H` process sent-ms                                a heartbeat, for the sender itself
+//!   `M` process +/- subject count channel user-hex info   presence (ClusterPresence)
 class ClusterBus : public QObject, public Broadcaster, public ClusterLink
 {
     Q_OBJECT
@@ -65,8 +68,18 @@ public:
     bool isUp() const;
     const QString &nodeId() const { return m_nodeId; }
     const QByteArray &channel() const { return m_channel; }
-    //! The publisher's connection, for the commands of other parts (outbox leadership).
+    //! The publisher's connection, for the commands of other parts (presence, leases).
     RedisConnection &commands() { return m_publisher; }
+    //! This process's id in messages and keys, and the prefix of every key and channel.
+    const QByteArray &instance() const { return m_instance; }
+    const QByteArray &prefix() const { return m_prefix; }
+    //! Publishes a message of `kind` with `rest` as its fields (after the sender).
+    void send(const QByteArray &kind, const QByteArray &rest);
+    //! The first `count` lines of `message`, then the rest (which may hold anything) as one
+    //! more field; nullopt when there are fewer lines.
+    static std::optional<QList<QByteArray>> split(const QByteArray &message, int count);
+    //! Cluster-wide presence (serving processes). Not owned.
+    void setPresence(ClusterPresence *presence) { m_presence = presence; }
 
     void broadcast(const BroadcastEvent &event) override;
     void forwardFrame(const QString &channel, const QByteArray &frameJson,
@@ -75,6 +88,8 @@ public:
                             const QString &reason) override;
     void forwardGrant(const QString &socketId, const QString &channel, const QString &userId,
                       const QByteArray &sessionKey) override;
+    bool presenceJoined(const QString &channel, const protocol::PresenceMember &member) override;
+    bool presenceLeft(const QString &channel, const QString &userId) override;
 
     //! Calls `ifLeader` when this process holds (or has just taken) the cluster-wide lease
     //! `role` for `ttlMs`; nothing when another process holds it or Redis is down.
@@ -100,7 +115,6 @@ Q_SIGNALS:
     void replayRequested(qint64 sinceMs);
 
 private:
-    void publish(const QByteArray &kind, const QByteArray &fields);
     void received(const QByteArray &message);
     void deliverReceived(const QByteArray &kind, const QByteArray &rest);
     void linkChanged();
@@ -116,6 +130,7 @@ private:
     RedisConnection m_publisher;
     RedisConnection m_subscriber;
     Gateway *m_gateway = nullptr;
+    ClusterPresence *m_presence = nullptr;
     QTimer m_heartbeat;
     QTimer m_replayTimer;
     qint64 m_lastTickMs = 0;

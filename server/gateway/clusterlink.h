@@ -4,6 +4,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include "protocol/presence.h"
+
 namespace flippdeal::server {
 
 //! \brief What a Gateway hands to the other nodes of a cluster: the frames it delivers itself
@@ -32,6 +34,13 @@ public:
     //! reached another node than the WebSocket.
     virtual void forwardGrant(const QString &socketId, const QString &channel,
                               const QString &userId, const QByteArray &sessionKey) = 0;
+    //! `member` has its first connection on this node to presence `channel`. True when the
+    //! link decides, cluster-wide, whether it is the user's first anywhere and announces it
+    //! (Gateway::announceJoin() on every node); false (Redis down): the Gateway announces it
+    //! itself, to this node.
+    virtual bool presenceJoined(const QString &channel, const protocol::PresenceMember &member) = 0;
+    //! The user's last connection on this node left `channel`; the same for the last anywhere.
+    virtual bool presenceLeft(const QString &channel, const QString &userId) = 0;
 };
 
 } // namespace flippdeal::server

@@ -583,10 +583,15 @@ void Gateway::join(Connection *connection, const protocol::ChannelName &channel,
     }
     if (member) {
         connection->presenceUserIds.insert(channel.name, member->userId);
-        const bool firstConnection = m_presence->join(channel.name, *member, connection->socketId);
+        const bool firstHere = m_presence->join(channel.name, *member, connection->socketId);
         sendFrame(connection, subscriptionSucceededFrame(channel));
-        if (firstConnection)
-            announceMember(connection, channel.name, *member);
+        // In a cluster, Redis says whether this is the user's first connection anywhere, and
+        // the link announces it; without one (or with Redis down) this node decides alone.
+        if (firstHere) {
+            chargeWebhookEvent(connection);
+            if (!m_cluster || !m_cluster->presenceJoined(channel.name, *member))
+                announceJoin(channel.name, *member, true);
+        }
     } else {
         sendFrame(connection, subscriptionSucceededFrame(channel));
     }
@@ -594,20 +599,33 @@ void Gateway::join(Connection *connection, const protocol::ChannelName &channel,
         replayCache(connection, channel.name);
 }
 
-void Gateway::announceMember(Connection *connection, const QString &channel,
-                             const protocol::PresenceMember &member)
+void Gateway::announceJoin(const QString &channel, const protocol::PresenceMember &member,
+                           bool notify)
 {
-    const WireFrame added =
-        textFrame(internalFrame(QStringLiteral("pusher_internal:member_added"), channel,
-                                {{QLatin1String("user_id"), member.userId},
-                                 {QLatin1String("user_info"), member.userInfo}}));
-    // Not to the user's own connections: pusher-js already counts itself as a member.
-    for (Connection *other : std::as_const(m_channels[channel])) {
-        if (other->presenceUserIds.value(channel) != member.userId)
-            sendFrame(other, added);
+    const auto subscribers = m_channels.constFind(channel);
+    if (subscribers != m_channels.cend()) {
+        const WireFrame added =
+            textFrame(internalFrame(QStringLiteral("pusher_internal:member_added"), channel,
+                                    {{QLatin1String("user_id"), member.userId},
+                                     {QLatin1String("user_info"), member.userInfo}}));
+        // Not to the user's own connections: pusher-js already counts itself as a member.
+        for (Connection *other : *subscribers) {
+            if (other->presenceUserIds.value(channel) != member.userId)
+                sendFrame(other, added);
+        }
     }
-    Q_EMIT memberAdded(channel, member.userId);
-    chargeWebhookEvent(connection);
+    if (notify)
+        Q_EMIT memberAdded(channel, member.userId);
+}
+
+void Gateway::announceLeave(const QString &channel, const QString &userId, bool notify)
+{
+    deliver(channel,
+            textFrame(internalFrame(QStringLiteral("pusher_internal:member_removed"), channel,
+                                    {{QLatin1String("user_id"), userId}})),
+            nullptr);
+    if (notify)
+        Q_EMIT memberRemoved(channel, userId);
 }
 
 void Gateway::replayCache(Connection *connection, const QString &channel)
@@ -707,12 +725,9 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
     }
     const QString userId = connection->presenceUserIds.take(channel);
     if (!userId.isEmpty() && m_presence->leave(channel, userId, connection->socketId)) {
-        deliver(channel,
-                textFrame(internalFrame(QStringLiteral("pusher_internal:member_removed"), channel,
-                                        {{QLatin1String("user_id"), userId}})),
-                nullptr);
-        Q_EMIT memberRemoved(channel, userId);
         chargeWebhookEvent(connection);
+        if (!m_cluster || !m_cluster->presenceLeft(channel, userId))
+            announceLeave(channel, userId, true);
     }
     if (vacated && !channel.startsWith(QLatin1Char('#'))) {
         Q_EMIT channelVacated(channel);

@@ -86,6 +86,13 @@ public:
     void deliverText(const QString &channel, const QByteArray &frameJson,
                      const QString &exceptSocketId = {}, bool cacheable = true);
 
+    //! Sends `member_added` to this node's subscribers of presence `channel` (but not to the
+    //! member's own connections); with `notify`, emits memberAdded() (the webhook). The user's
+    //! first connection anywhere: this node's alone, or what the cluster decided.
+    void announceJoin(const QString &channel, const protocol::PresenceMember &member, bool notify);
+    //! The same for `member_removed`: the user's last connection anywhere has left.
+    void announceLeave(const QString &channel, const QString &userId, bool notify);
+
     //! Where the closes and client events asked of this node go to reach the others (a
     //! ClusterBus); nullptr: one node. Not owned.
     void setClusterLink(ClusterLink *link) { m_cluster = link; }
@@ -194,8 +201,7 @@ private:
     void join(Connection *connection, const protocol::ChannelName &channel,
               const std::optional<protocol::PresenceMember> &member);
     //! member_added to the channel's other connections, for a member's first connection.
-    void announceMember(Connection *connection, const QString &channel,
-                        const protocol::PresenceMember &member);
+
     void handleUnsubscribe(Connection *connection, const protocol::Frame &frame);
     void handleClientEvent(Connection *connection, const protocol::Frame &frame);
     void handleSignin(Connection *connection, const protocol::Frame &frame);

@@ -58,4 +58,14 @@ bool LocalPresenceStore::isMember(const QString &channel, const QString &userId)
     return it != m_channels.cend() && it->contains(userId);
 }
 
+QList<std::pair<QString, protocol::PresenceMember>> LocalPresenceStore::all() const
+{
+    QList<std::pair<QString, protocol::PresenceMember>> out;
+    for (auto channel = m_channels.cbegin(); channel != m_channels.cend(); ++channel) {
+        for (const Entry &entry : *channel)
+            out.append({channel.key(), entry.member});
+    }
+    return out;
+}
+
 } // namespace flippdeal::server

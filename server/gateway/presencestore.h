@@ -8,6 +8,8 @@
 #include <QSet>
 #include <QString>
 
+#include <utility>
+
 namespace flippdeal::server {
 
 //! \brief Who is on each presence channel. A user with several connections is one member:
@@ -40,6 +42,8 @@ public:
     QList<protocol::PresenceMember> members(const QString &channel) const override;
     int memberCount(const QString &channel) const override;
     bool isMember(const QString &channel, const QString &userId) const override;
+    //! Every (channel, member) pair held here.
+    QList<std::pair<QString, protocol::PresenceMember>> all() const;
 
 private:
     struct Entry

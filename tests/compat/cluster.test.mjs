@@ -174,6 +174,58 @@ describe('three nodes and Redis act as one Pusher app', () => {
         }
     });
 
+    /** The user ids the HTTP API of `node` lists on presence `channel` (the node's view). */
+    async function usersOn(node, channel) {
+        const res = await sdkFor(node).get({ path: `/channels/${channel}/users` });
+        return (await res.json()).users.map((u) => u.id).sort();
+    }
+
+    /** Presence frames for `channel` that `socket` has received, as "added:id" / "removed:id". */
+    function memberEvents(socket, channel) {
+        return socket
+            .take((f) => f.channel === channel && /member_(added|removed)$/.test(f.event))
+            .map((f) => `${f.event.endsWith('added') ? 'added' : 'removed'}:${f.payload.user_id}`);
+    }
+
+    /** Sends a marker event to `channel` through `node` and waits until `socket` has it. */
+    async function marker(node, socket, channel, n) {
+        await sdkFor(node).trigger(channel, 'marker', { n });
+        await socket.next((f) => f.channel === channel && f.event === 'marker' && f.payload.n === n, `marker ${n}`);
+    }
+
+    it('keeps presence cluster-wide: one member_added for the first connection anywhere, one member_removed for the last', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const channel = 'presence-cluster-lobby';
+        const dave = await socketOn(nodes[0]);
+        await subscribeSigned(dave, channel, { user_id: 'dave', user_info: { name: 'Dave' } });
+        // Node two's view (its HTTP API) has dave once his join has crossed.
+        await eventually(async () => (await usersOn(nodes[1], channel)).includes('dave'), 'dave listed by node two');
+
+        const erinOnTwo = await socketOn(nodes[1]);
+        const joined = await subscribeSigned(erinOnTwo, channel, { user_id: 'erin', user_info: { name: 'Erin' } });
+        const presence = joined.payload.presence;
+        assert.deepEqual([...presence.ids].sort(), ['dave', 'erin'], 'subscription_succeeded lists the members on every node');
+        assert.equal(presence.count, 2);
+        assert.deepEqual(presence.hash.dave, { name: 'Dave' });
+        await dave.next((f) => f.event === 'pusher_internal:member_added' && f.payload.user_id === 'erin', 'member_added erin at dave (node one)');
+
+        // Erin's second connection, on node three: no member_added anywhere.
+        const erinOnThree = await socketOn(nodes[2]);
+        await subscribeSigned(erinOnThree, channel, { user_id: 'erin', user_info: { name: 'Erin' } });
+        for (const node of nodes) await eventually(async () => (await usersOn(node, channel)).join() === 'dave,erin', 'dave and erin on every node');
+        await marker(nodes[0], dave, channel, 1);
+        // Her first connection leaves: she is still there through node three.
+        erinOnTwo.close();
+        await erinOnTwo.closed;
+        await marker(nodes[0], dave, channel, 2);
+        assert.deepEqual(memberEvents(dave, channel), [], 'no second member_added, no member_removed while erin is still on node three');
+        // Her last connection leaves.
+        erinOnThree.close();
+        await dave.next((f) => f.event === 'pusher_internal:member_removed' && f.payload.user_id === 'erin', 'member_removed erin at dave');
+        await marker(nodes[0], dave, channel, 3);
+        assert.deepEqual(memberEvents(dave, channel), [], 'member_removed once');
+        for (const node of nodes) await eventually(async () => (await usersOn(node, channel)).join() === 'dave', 'only dave left on every node');
+    });
+
     it('keeps serving each node\'s own clients without Redis and loses nothing acknowledged', { timeout: TEST_TIMEOUT_MS * 2 }, async () => {
         const bobClient = clientOn(nodes[1], bob.token);
         const aliceClient = clientOn(nodes[0], alice.token);
@@ -211,6 +263,24 @@ describe('three nodes and Redis act as one Pusher app', () => {
         const res = await nodes[0].api('POST', '/api/messages', alice.token, { to_user_id: bob.user.id, body: 'after the outage' });
         assert.equal(res.status, 201);
         await bobInbox.next('MessageSent', (p) => p.message.id === res.body.message.id, 'a message after the outage');
+    });
+
+    // Last: it kills node three.
+    it('removes the presence members of a killed node on the others within 15 s, once', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const channel = 'presence-cluster-watch';
+        const grace = await socketOn(nodes[0]);
+        await subscribeSigned(grace, channel, { user_id: 'grace', user_info: {} });
+        const frank = await socketOn(nodes[2]);
+        await subscribeSigned(frank, channel, { user_id: 'frank', user_info: {} });
+        await grace.next((f) => f.event === 'pusher_internal:member_added' && f.payload.user_id === 'frank', 'member_added frank');
+        const killedAt = Date.now();
+        await nodes[2].kill();
+        await grace.next((f) => f.event === 'pusher_internal:member_removed' && f.payload.user_id === 'frank', 'member_removed frank after the kill', 20_000);
+        const took = Date.now() - killedAt;
+        assert.ok(took <= 15_000, `member_removed ${took} ms after the kill`);
+        await marker(nodes[1], grace, channel, 4);
+        assert.deepEqual(memberEvents(grace, channel), [], 'member_removed once');
+        assert.deepEqual(await usersOn(nodes[1], channel), ['grace']);
     });
 });
 
