@@ -225,6 +225,18 @@ bool ClusterBus::presenceLeft(const QString &channel, const QString &userId)
     return m_presence && isUp() && m_presence->left(channel, userId);
 }
 
+bool ClusterBus::subscribersChanged(const QString &channel, int here)
+{
+    return m_presence && isUp() && m_presence->subscribersChanged(channel, here);
+}
+
+QFuture<ClusterLink::Counts> ClusterBus::subscriberCounts(const QString &prefix, bool exact)
+{
+    if (!m_presence || !isUp())
+        return QtFuture::makeReadyFuture(Counts());
+    return m_presence->subscriberCounts(prefix, exact);
+}
+
 void ClusterBus::heartbeat()
 {
     const qint64 now = protocol::nowMs();

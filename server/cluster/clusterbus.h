@@ -90,6 +90,8 @@ public:
                       const QByteArray &sessionKey) override;
     bool presenceJoined(const QString &channel, const protocol::PresenceMember &member) override;
     bool presenceLeft(const QString &channel, const QString &userId) override;
+    bool subscribersChanged(const QString &channel, int here) override;
+    QFuture<Counts> subscriberCounts(const QString &prefix, bool exact) override;
 
     //! Calls `ifLeader` when this process holds (or has just taken) the cluster-wide lease
     //! `role` for `ttlMs`; nothing when another process holds it or Redis is down.

@@ -8,6 +8,7 @@
 #include "protocol/timeformat.h"
 
 #include <QJsonDocument>
+#include <QPromise>
 
 namespace flippdeal::server {
 
@@ -86,7 +87,9 @@ void ClusterPresenceStore::removeRemote(const QByteArray &instance, const QStrin
 namespace {
 
 // Every script gets the key prefix as ARGV[1]. Keys: pn:{channel}\n{user} (processes),
-// pi:{channel} (user → info), nm:{process} (channel\nuser), inst:{process}, instances.
+// pi:{channel} (user → info), nm:{process} (channel\nuser), cc:{channel} (process →
+// subscribers), nc:{process} (its channels), channels (occupied anywhere), inst:{process},
+// instances.
 // The functions every script starts with: split a channel\nuser entry, and add or remove one
 // process's membership, returning how many processes have the user there afterwards.
 const QByteArray Prelude = QByteArrayLiteral(R"(
@@ -101,6 +104,19 @@ local function add(id, c, u, info)
   local added = redis.call('SADD', k, id)
   redis.call('SADD', p .. 'nm:' .. id, c .. '\n' .. u)
   return redis.call('SCARD', k), added
+end
+local function count(id, c, n)
+  local k = p .. 'cc:' .. c
+  local before = redis.call('HLEN', k)
+  if n > 0 then
+    redis.call('HSET', k, id, n) redis.call('SADD', p .. 'nc:' .. id, c)
+  else
+    redis.call('HDEL', k, id) redis.call('SREM', p .. 'nc:' .. id, c)
+  end
+  local after = redis.call('HLEN', k)
+  if before == 0 and after > 0 then redis.call('SADD', p .. 'channels', c) return 1 end
+  if before > 0 and after == 0 then redis.call('SREM', p .. 'channels', c) return -1 end
+  return 0
 end
 local function remove(id, c, u)
   local k = p .. 'pn:' .. c .. '\n' .. u
@@ -123,7 +139,7 @@ return remove(ARGV[2], ARGV[3], ARGV[4])
 // The members of every process whose inst: key has expired: removed, each reported once as
 // {process, channel, user, processes left}.
 const QByteArray ReapScript = Prelude + QByteArrayLiteral(R"(
-local out = {}
+local out, vacated = {}, {}
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'instances')) do
   if redis.call('EXISTS', p .. 'inst:' .. id) == 0 then
     for _, cu in ipairs(redis.call('SMEMBERS', p .. 'nm:' .. id)) do
@@ -131,8 +147,45 @@ for _, id in ipairs(redis.call('SMEMBERS', p .. 'instances')) do
       local n = remove(id, c, u)
       table.insert(out, id) table.insert(out, c) table.insert(out, u) table.insert(out, n)
     end
-    redis.call('DEL', p .. 'nm:' .. id)
+    for _, c in ipairs(redis.call('SMEMBERS', p .. 'nc:' .. id)) do
+      if count(id, c, 0) == -1 then table.insert(vacated, c) end
+    end
+    redis.call('DEL', p .. 'nm:' .. id, p .. 'nc:' .. id)
     redis.call('SREM', p .. 'instances', id)
+  end
+end
+return {out, vacated}
+)");
+
+// One process's subscribers on a channel (ARGV: process, channel, count): 1 when the channel
+// became occupied anywhere, -1 when it became empty everywhere, else 0.
+const QByteArray CountScript = Prelude + QByteArrayLiteral(R"(
+return count(ARGV[2], ARGV[3], tonumber(ARGV[4]))
+)");
+
+// A process's subscriber counts made what it says (ARGV[3..]: channel, count, …).
+const QByteArray SyncCountsScript = Prelude + QByteArrayLiteral(R"(
+local me = ARGV[2]
+local want = {}
+for i = 3, #ARGV, 2 do want[ARGV[i]] = tonumber(ARGV[i + 1]) end
+for _, c in ipairs(redis.call('SMEMBERS', p .. 'nc:' .. me)) do
+  if want[c] == nil then count(me, c, 0) end
+end
+for c, n in pairs(want) do count(me, c, n) end
+return 0
+)");
+
+// Every node's subscribers of the occupied channels starting with ARGV[2] (only the channel
+// ARGV[2] with ARGV[3] = '1'): {channel, subscribers, …}.
+const QByteArray CountsScript = Prelude + QByteArrayLiteral(R"(
+local prefix, names = ARGV[2], nil
+if ARGV[3] == '1' then names = {prefix} else names = redis.call('SMEMBERS', p .. 'channels') end
+local out = {}
+for _, c in ipairs(names) do
+  if string.sub(c, 1, #prefix) == prefix then
+    local n = 0
+    for _, v in ipairs(redis.call('HVALS', p .. 'cc:' .. c)) do n = n + tonumber(v) end
+    if n > 0 then table.insert(out, c) table.insert(out, n) end
   end
 end
 return out
@@ -239,6 +292,42 @@ bool ClusterPresence::left(const QString &channel, const QString &userId)
                                     });
 }
 
+bool ClusterPresence::subscribersChanged(const QString &channel, int here)
+{
+    return m_bus.commands().command({"EVAL", CountScript, "0", m_bus.prefix(), m_bus.instance(),
+                                     channel.toUtf8(), QByteArray::number(here)},
+                                    [this, channel](const RedisReply &reply) {
+                                        if (reply.type == RedisReply::Type::Integer &&
+                                            reply.integer != 0)
+                                            m_gateway.announceOccupancy(channel, reply.integer > 0);
+                                    });
+}
+
+QFuture<ClusterLink::Counts> ClusterPresence::subscriberCounts(const QString &prefix, bool exact)
+{
+    auto promise = std::make_shared<QPromise<ClusterLink::Counts>>();
+    promise->start();
+    QFuture<ClusterLink::Counts> future = promise->future();
+    const bool sent = m_bus.commands().command(
+        {"EVAL", CountsScript, "0", m_bus.prefix(), prefix.toUtf8(), exact ? "1" : "0"},
+        [promise](const RedisReply &reply) {
+            ClusterLink::Counts counts;
+            if (reply.type == RedisReply::Type::Array) {
+                counts.emplace();
+                for (qsizetype i = 0; i + 1 < reply.elements.size(); i += 2)
+                    counts->insert(QString::fromUtf8(reply.elements[i].text),
+                                   int(reply.elements[i + 1].integer));
+            }
+            promise->addResult(counts);
+            promise->finish();
+        });
+    if (!sent) {
+        promise->addResult(ClusterLink::Counts());
+        promise->finish();
+    }
+    return future;
+}
+
 void ClusterPresence::publishChange(char sign, const QByteArray &instance, qint64 count,
                                     const QString &channel, const QString &userId,
                                     const QByteArray &info)
@@ -289,6 +378,14 @@ void ClusterPresence::linked()
     });
     m_bus.commands().command({"EVAL", LoadScript, "0", m_bus.prefix(), m_bus.instance()},
                              [this](const RedisReply &reply) { loaded(reply); });
+    // The channels' counts as they are now (webhooks for what changed meanwhile were sent by
+    // this node alone, while it decided by itself).
+    QList<QByteArray> counts{"EVAL", SyncCountsScript, "0", m_bus.prefix(), m_bus.instance()};
+    for (const QString &channel : m_gateway.channelNames()) {
+        if (!channel.startsWith(QLatin1Char('#')))
+            counts << channel.toUtf8() << QByteArray::number(m_gateway.subscriberCount(channel));
+    }
+    m_bus.commands().command(counts);
 }
 
 void ClusterPresence::loaded(const RedisReply &reply)
@@ -319,8 +416,12 @@ void ClusterPresence::tick()
 
 void ClusterPresence::reaped(const RedisReply &reply)
 {
+    if (reply.type != RedisReply::Type::Array || reply.elements.size() != 2)
+        return;
     // This run found them: it is the one that announces their leaving, once.
-    const auto &e = reply.elements;
+    for (const RedisReply &channel : reply.elements[1].elements)
+        m_gateway.announceOccupancy(QString::fromUtf8(channel.text), false);
+    const auto &e = reply.elements[0].elements;
     for (qsizetype i = 0; i + 3 < e.size(); i += 4) {
         const QByteArray &instance = e[i].text;
         const QString channel = QString::fromUtf8(text(e[i + 1]));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "gateway/clusterlink.h"
 #include "gateway/presencestore.h"
 
 #include <QByteArray>
@@ -74,6 +75,9 @@ public:
 
     bool joined(const QString &channel, const protocol::PresenceMember &member);
     bool left(const QString &channel, const QString &userId);
+    //! ClusterLink::subscribersChanged() and subscriberCounts().
+    bool subscribersChanged(const QString &channel, int here);
+    QFuture<ClusterLink::Counts> subscriberCounts(const QString &prefix, bool exact);
     //! An `M` message from another process (its fields after the kind and sender).
     void received(const QByteArray &rest);
     //! The bus is up (again).

@@ -2,7 +2,11 @@
 #pragma once
 
 #include <QByteArray>
+#include <QFuture>
+#include <QHash>
 #include <QString>
+
+#include <optional>
 
 #include "protocol/presence.h"
 
@@ -41,6 +45,15 @@ public:
     virtual bool presenceJoined(const QString &channel, const protocol::PresenceMember &member) = 0;
     //! The user's last connection on this node left `channel`; the same for the last anywhere.
     virtual bool presenceLeft(const QString &channel, const QString &userId) = 0;
+    //! This node now has `here` subscribers on `channel`. True when the link counts them
+    //! cluster-wide and announces the channel's occupation and vacancy
+    //! (Gateway::announceOccupancy() on the node that sees it); false (Redis down): the Gateway
+    //! does it for its own subscribers.
+    virtual bool subscribersChanged(const QString &channel, int here) = 0;
+    //! Subscribers on every node of each occupied channel whose name starts with `prefix` (the
+    //! one channel named `prefix` with `exact`); nullopt when Redis cannot tell.
+    using Counts = std::optional<QHash<QString, int>>;
+    virtual QFuture<Counts> subscriberCounts(const QString &prefix, bool exact) = 0;
 };
 
 } // namespace flippdeal::server

@@ -577,9 +577,15 @@ void Gateway::join(Connection *connection, const protocol::ChannelName &channel,
         connection->userIds.insert(member->userId);
     QSet<Connection *> &subscribers = m_channels[channel.name];
     subscribers.insert(connection);
-    if (subscribers.size() == 1 && channel.type != protocol::ChannelType::ServerToUser) {
-        Q_EMIT channelOccupied(channel.name);
-        chargeWebhookEvent(connection);
+    if (channel.type != protocol::ChannelType::ServerToUser) {
+        const bool occupiedHere = subscribers.size() == 1;
+        if (occupiedHere)
+            chargeWebhookEvent(connection);
+        // In a cluster, Redis counts every node's subscribers and says when the channel is
+        // occupied anywhere; without one (or with Redis down) this node decides alone.
+        if ((!m_cluster || !m_cluster->subscribersChanged(channel.name, int(subscribers.size()))) &&
+            occupiedHere)
+            Q_EMIT channelOccupied(channel.name);
     }
     if (member) {
         connection->presenceUserIds.insert(channel.name, member->userId);
@@ -715,9 +721,11 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
     if (!connection->channels.remove(channel))
         return;
     bool vacated = false;
+    int remaining = 0;
     auto it = m_channels.find(channel);
     if (it != m_channels.end()) {
         it->remove(connection);
+        remaining = int(it->size());
         if (it->isEmpty()) {
             m_channels.erase(it);
             vacated = true;
@@ -729,10 +737,20 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
         if (!m_cluster || !m_cluster->presenceLeft(channel, userId))
             announceLeave(channel, userId, true);
     }
-    if (vacated && !channel.startsWith(QLatin1Char('#'))) {
-        Q_EMIT channelVacated(channel);
+    if (channel.startsWith(QLatin1Char('#')))
+        return;
+    if (vacated)
         chargeWebhookEvent(connection);
-    }
+    if ((!m_cluster || !m_cluster->subscribersChanged(channel, remaining)) && vacated)
+        Q_EMIT channelVacated(channel);
+}
+
+void Gateway::announceOccupancy(const QString &channel, bool occupied)
+{
+    if (occupied)
+        Q_EMIT channelOccupied(channel);
+    else
+        Q_EMIT channelVacated(channel);
 }
 
 void Gateway::handleClientEvent(Connection *connection, const protocol::Frame &frame)

@@ -92,6 +92,10 @@ public:
     void announceJoin(const QString &channel, const protocol::PresenceMember &member, bool notify);
     //! The same for `member_removed`: the user's last connection anywhere has left.
     void announceLeave(const QString &channel, const QString &userId, bool notify);
+    //! Emits channelOccupied() or channelVacated() (the webhooks) for what the cluster decided:
+    //! the first subscriber anywhere, or the last anywhere gone.
+    void announceOccupancy(const QString &channel, bool occupied);
+    ClusterLink *clusterLink() const { return m_cluster; }
 
     //! Where the closes and client events asked of this node go to reach the others (a
     //! ClusterBus); nullptr: one node. Not owned.

@@ -230,18 +230,40 @@ QFuture<Expected<Done>> publish(EventStore &events, const QList<ApiEvent> &batch
         });
 }
 
+//! `subscribers`: the channel's subscribers (on every node for the channel queries in a
+//! cluster; this node's in the answer to a trigger, which must not wait for Redis).
 QJsonObject channelAttributes(const Gateway &gateway, const protocol::ChannelName &channel,
-                              const QStringList &info)
+                              const QStringList &info, int subscribers)
 {
     QJsonObject attributes;
     if (info.contains(QLatin1String("subscription_count")))
-        attributes.insert(QLatin1String("subscription_count"),
-                          gateway.subscriberCount(channel.name));
+        attributes.insert(QLatin1String("subscription_count"), subscribers);
     if (info.contains(QLatin1String("user_count")) &&
         channel.type == protocol::ChannelType::Presence)
         attributes.insert(QLatin1String("user_count"),
                           gateway.presence().memberCount(channel.name));
     return attributes;
+}
+
+//! Subscribers per occupied channel starting with `prefix` (only `prefix` itself with
+//! `exact`): the cluster's count when there is one and Redis answers, else this node's.
+QFuture<QHash<QString, int>> subscriberCounts(const Gateway &gateway, const QString &prefix,
+                                              bool exact)
+{
+    const auto local = [&gateway, prefix, exact] {
+        QHash<QString, int> counts;
+        for (const QString &name : gateway.channelNames()) {
+            if (exact ? name == prefix : name.startsWith(prefix))
+                counts.insert(name, gateway.subscriberCount(name));
+        }
+        return counts;
+    };
+    ClusterLink *link = gateway.clusterLink();
+    if (!link)
+        return QtFuture::makeReadyFuture(local());
+    return link->subscriberCounts(prefix, exact).then([local](const ClusterLink::Counts &counts) {
+        return counts ? *counts : local();
+    });
 }
 
 //! Route guard shared by every endpoint: the app id, then the signature.
@@ -297,7 +319,8 @@ HandlerResult triggerEvent(const HttpRequest &request, PusherApi &api)
                 QJsonObject perChannel;
                 for (const protocol::ChannelName &channel : event.channels)
                     perChannel.insert(channel.name,
-                                      channelAttributes(gateway, channel, event.info));
+                                      channelAttributes(gateway, channel, event.info,
+                                                        gateway.subscriberCount(channel.name)));
                 reply.insert(QLatin1String("channels"), perChannel);
             }
             return HttpResponse::json(200, reply);
@@ -341,7 +364,9 @@ HandlerResult triggerBatch(const HttpRequest &request, PusherApi &api)
             QJsonArray attributes;
             for (const ApiEvent &event : events) {
                 anyInfo = anyInfo || !event.info.isEmpty();
-                attributes.append(channelAttributes(gateway, event.channels.first(), event.info));
+                const protocol::ChannelName &channel = event.channels.first();
+                attributes.append(channelAttributes(gateway, channel, event.info,
+                                                    gateway.subscriberCount(channel.name)));
             }
             return HttpResponse::json(
                 200, anyInfo ? QJsonObject{{QLatin1String("batch"), attributes}} : QJsonObject{});
@@ -356,17 +381,21 @@ HandlerResult listChannels(const HttpRequest &request, PusherApi &api)
         !prefix.startsWith(QLatin1String("presence-")))
         return HttpResponse::error(ApiError::badRequest(
             QStringLiteral("info=user_count needs filter_by_prefix=presence-.")));
-    QJsonObject channels;
-    for (const QString &name : api.gateway.channelNames()) {
-        // #server-to-user channels are per connection, not channels an app lists (Pusher
-        // leaves them out too).
-        if (!name.startsWith(prefix) || name.startsWith(QLatin1Char('#')))
-            continue;
-        const auto channel = protocol::parseChannelName(name);
-        channels.insert(name,
-                        channel ? channelAttributes(api.gateway, *channel, info) : QJsonObject{});
-    }
-    return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
+    return subscriberCounts(api.gateway, prefix, false)
+        .then([&api, info](const QHash<QString, int> &counts) {
+            QJsonObject channels;
+            for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
+                // #server-to-user channels are per connection, not channels an app lists
+                // (Pusher leaves them out too).
+                if (it.key().startsWith(QLatin1Char('#')))
+                    continue;
+                const auto channel = protocol::parseChannelName(it.key());
+                channels.insert(it.key(),
+                                channel ? channelAttributes(api.gateway, *channel, info, it.value())
+                                        : QJsonObject{});
+            }
+            return HttpResponse::json(200, {{QLatin1String("channels"), channels}});
+        });
 }
 
 HandlerResult showChannel(const HttpRequest &request, PusherApi &api)
@@ -381,9 +410,13 @@ HandlerResult showChannel(const HttpRequest &request, PusherApi &api)
         channel->type != protocol::ChannelType::Presence)
         return HttpResponse::error(ApiError::badRequest(
             QStringLiteral("user_count is only available for presence channels.")));
-    QJsonObject reply = channelAttributes(api.gateway, *channel, info);
-    reply.insert(QLatin1String("occupied"), api.gateway.subscriberCount(channel->name) > 0);
-    return HttpResponse::json(200, reply);
+    return subscriberCounts(api.gateway, channel->name, true)
+        .then([&api, channel = *channel, info](const QHash<QString, int> &counts) {
+            const int subscribers = counts.value(channel.name);
+            QJsonObject reply = channelAttributes(api.gateway, channel, info, subscribers);
+            reply.insert(QLatin1String("occupied"), subscribers > 0);
+            return HttpResponse::json(200, reply);
+        });
 }
 
 HandlerResult listPresenceUsers(const HttpRequest &request, PusherApi &api)

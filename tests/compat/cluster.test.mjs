@@ -9,6 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,9 @@ describe('three nodes and Redis act as one Pusher app', () => {
     let bob;
     const clients = [];
     const sockets = [];
+    /** Every webhook event any node sent: {name, channel, user_id?}. */
+    const webhooks = [];
+    let hookServer;
 
     function clientOn(node, token) {
         const pusher = pusherFor(node, {
@@ -74,9 +78,19 @@ describe('three nodes and Redis act as one Pusher app', () => {
     before(async () => {
         redis = await RedisServer.start();
         dbDir = await mkdtemp(path.join(tmpdir(), 'flippdeal-cluster-'));
+        hookServer = createServer((req, res) => {
+            let body = '';
+            req.on('data', (chunk) => { body += chunk; });
+            req.on('end', () => {
+                for (const event of JSON.parse(body).events ?? []) webhooks.push(event);
+                res.end('{}');
+            });
+        });
+        await new Promise((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
         const env = {
             FLIPPDEAL_DATABASE: `sqlite:${path.join(dbDir, 'cluster.sqlite')}`,
             FLIPPDEAL_REDIS: redis.url,
+            FLIPPDEAL_WEBHOOK_URLS: `http://127.0.0.1:${hookServer.address().port}/hook`,
         };
         // One at a time: the first migrates the shared database.
         for (const id of ['one', 'two', 'three']) {
@@ -91,6 +105,8 @@ describe('three nodes and Redis act as one Pusher app', () => {
         for (const socket of sockets) socket.terminate();
         await Promise.all(nodes.map((node) => node.kill()));
         await redis?.close();
+        hookServer?.closeAllConnections();
+        await new Promise((resolve) => (hookServer ? hookServer.close(resolve) : resolve()));
         if (dbDir) await rm(dbDir, { recursive: true, force: true });
     });
 
@@ -224,6 +240,50 @@ describe('three nodes and Redis act as one Pusher app', () => {
         await marker(nodes[0], dave, channel, 3);
         assert.deepEqual(memberEvents(dave, channel), [], 'member_removed once');
         for (const node of nodes) await eventually(async () => (await usersOn(node, channel)).join() === 'dave', 'only dave left on every node');
+    });
+
+    it('answers the channel queries for every node', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const channel = 'cluster-count';
+        const subscribers = [];
+        for (const node of nodes) {
+            const socket = await socketOn(node);
+            await socket.subscribePublic(channel);
+            subscribers.push(socket);
+        }
+        const sdk = sdkFor(nodes[0]);
+        const count = async () => (await (await sdk.get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } })).json());
+        await eventually(async () => (await count()).subscription_count === 3, 'subscription_count 3 through node one');
+        assert.deepEqual(await count(), { subscription_count: 3, occupied: true });
+        const list = await (await sdkFor(nodes[1]).get({ path: '/channels', params: { filter_by_prefix: 'cluster-co', info: 'subscription_count' } })).json();
+        assert.deepEqual(list, { channels: { [channel]: { subscription_count: 3 } } });
+        subscribers[1].close();
+        subscribers[2].close();
+        await eventually(async () => (await count()).subscription_count === 1, 'subscription_count 1 once two left');
+        subscribers[0].close();
+        await eventually(async () => (await count()).occupied === false, 'not occupied once all left');
+    });
+
+    it('sends each webhook once for the cluster', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const channel = 'presence-cluster-hooks';
+        const seen = (name, user) => webhooks.filter((e) => e.channel === channel && e.name === name && (user === undefined || e.user_id === user)).length;
+        const hankOnOne = await socketOn(nodes[0]);
+        await subscribeSigned(hankOnOne, channel, { user_id: 'hank', user_info: {} });
+        const hankOnTwo = await socketOn(nodes[1]);
+        await subscribeSigned(hankOnTwo, channel, { user_id: 'hank', user_info: {} });
+        const ivyOnThree = await socketOn(nodes[2]);
+        await subscribeSigned(ivyOnThree, channel, { user_id: 'ivy', user_info: {} });
+        await eventually(() => seen('member_added', 'ivy') === 1 && seen('member_added', 'hank') === 1 && seen('channel_occupied') === 1,
+            'channel_occupied and member_added for hank and ivy', 20_000);
+        for (const socket of [hankOnOne, hankOnTwo, ivyOnThree]) socket.close();
+        // channel_vacated and member_removed are held 3 s before they are sent.
+        await eventually(() => seen('channel_vacated') === 1 && seen('member_removed', 'hank') === 1 && seen('member_removed', 'ivy') === 1,
+            'channel_vacated and member_removed for both', 25_000);
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // room for a duplicate to show
+        assert.deepEqual(
+            ['channel_occupied', 'channel_vacated'].map((n) => seen(n)).concat(['hank', 'ivy'].flatMap((u) => [seen('member_added', u), seen('member_removed', u)])),
+            [1, 1, 1, 1, 1, 1],
+            `each once: ${JSON.stringify(webhooks.filter((e) => e.channel === channel))}`,
+        );
     });
 
     it('keeps serving each node\'s own clients without Redis and loses nothing acknowledged', { timeout: TEST_TIMEOUT_MS * 2 }, async () => {
