@@ -159,6 +159,11 @@ bool ServerApp::open()
         connect(m_cluster.get(), &ClusterBus::down, this,
                 [this] { m_events->setPublishing(m_serving); });
         connect(m_cluster.get(), &ClusterBus::replayRequested, this, &ServerApp::replayCommitted);
+        // The messages per second per user hold for the cluster, not per node.
+        m_messages->setSharedLimit(
+            [cluster = m_cluster.get(), rate = m_config.messagesPerSecond](qint64 userId) {
+                return cluster->acquire("messages:" + QByteArray::number(userId), rate, rate);
+            });
         m_cluster->start();
     }
     createRouter();

@@ -7,6 +7,7 @@
 #include "protocol/frame.h"
 #include "protocol/timeformat.h"
 
+#include <QPromise>
 #include <QRandomGenerator>
 
 namespace flippdeal::server {
@@ -323,6 +324,73 @@ void ClusterBus::whenLeader(const QByteArray &role, int ttlMs, std::function<voi
             if (reply.type == RedisReply::Type::Integer && reply.integer == 1)
                 ifLeader();
         });
+}
+
+QFuture<std::optional<int>> ClusterBus::acquire(const QByteArray &bucket, double perSecond,
+                                                double burst)
+{
+    // A token bucket on Redis's clock, so that the nodes' clocks do not matter.
+    static const QByteArray script = QByteArrayLiteral(R"(
+local k, rate, burst = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', k, 'tokens', 'at')
+local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local wait = 0
+if tokens < 1 then wait = math.ceil((1 - tokens) * 1000 / rate) else tokens = tokens - 1 end
+redis.call('HSET', k, 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', k, math.ceil(burst * 1000 / rate) + 1000)
+return wait
+)");
+    return evalInteger(script, {"1", m_prefix + "limit:" + bucket, QByteArray::number(perSecond),
+                                QByteArray::number(burst)})
+        .then([](std::optional<qint64> wait) {
+            return wait ? std::optional<int>(int(*wait)) : std::nullopt;
+        });
+}
+
+QFuture<std::optional<bool>> ClusterBus::seenSignature(const QByteArray &signature,
+                                                       qint64 expiresAtMs, qint64 graceMs)
+{
+    // First use: recorded with Redis's time. Seen before: a replay, unless within the grace
+    // after its first use (the SDKs sign whole seconds, so identical calls are identical).
+    static const QByteArray script = QByteArrayLiteral(R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local first = redis.call('GET', KEYS[1])
+if not first then
+  redis.call('SET', KEYS[1], now, 'PX', math.max(1, tonumber(ARGV[1]) - now))
+  return 0
+end
+if now - tonumber(first) < tonumber(ARGV[2]) then return 0 end
+return 1
+)");
+    return evalInteger(script, {"1", m_prefix + "sig:" + signature, QByteArray::number(expiresAtMs),
+                                QByteArray::number(graceMs)})
+        .then([](std::optional<qint64> seen) {
+            return seen ? std::optional<bool>(*seen == 1) : std::nullopt;
+        });
+}
+
+QFuture<std::optional<qint64>> ClusterBus::evalInteger(const QByteArray &script,
+                                                       const QList<QByteArray> &args)
+{
+    auto promise = std::make_shared<QPromise<std::optional<qint64>>>();
+    promise->start();
+    QFuture<std::optional<qint64>> future = promise->future();
+    const auto finish = [promise](std::optional<qint64> value) {
+        promise->addResult(value);
+        promise->finish();
+    };
+    if (!isUp() || !m_publisher.command(QList<QByteArray>{"EVAL", script} + args,
+                                        [finish](const RedisReply &reply) {
+                                            finish(reply.type == RedisReply::Type::Integer
+                                                       ? std::optional<qint64>(reply.integer)
+                                                       : std::nullopt);
+                                        }))
+        finish(std::nullopt);
+    return future;
 }
 
 void ClusterBus::whenFlushed(int deadlineMs, std::function<void()> done)

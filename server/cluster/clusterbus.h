@@ -5,6 +5,7 @@
 #include "gateway/broadcaster.h"
 #include "gateway/clusterlink.h"
 
+#include <QFuture>
 #include <QObject>
 
 #include <functional>
@@ -92,10 +93,16 @@ public:
     bool presenceLeft(const QString &channel, const QString &userId) override;
     bool subscribersChanged(const QString &channel, int here) override;
     QFuture<Counts> subscriberCounts(const QString &prefix, bool exact) override;
+    QFuture<std::optional<bool>> seenSignature(const QByteArray &signature, qint64 expiresAtMs,
+                                               qint64 graceMs) override;
 
     //! Calls `ifLeader` when this process holds (or has just taken) the cluster-wide lease
     //! `role` for `ttlMs`; nothing when another process holds it or Redis is down.
     void whenLeader(const QByteArray &role, int ttlMs, std::function<void()> ifLeader);
+    //! Takes one token from the cluster-wide bucket `bucket` (refilled at `perSecond`, holding
+    //! at most `burst`): 0 when taken, else the milliseconds until one is there; nullopt when
+    //! Redis cannot tell (down, or too far behind).
+    QFuture<std::optional<int>> acquire(const QByteArray &bucket, double perSecond, double burst);
     //! Calls `done` once Redis has taken everything published so far, or after `deadlineMs`
     //! (at once when down): on shutdown, so that the last events are not left in a buffer.
     void whenFlushed(int deadlineMs, std::function<void()> done);
@@ -117,6 +124,9 @@ Q_SIGNALS:
     void replayRequested(qint64 sinceMs);
 
 private:
+    //! EVAL of `script` with `args`; the integer answer, or nullopt when Redis cannot tell.
+    QFuture<std::optional<qint64>> evalInteger(const QByteArray &script,
+                                               const QList<QByteArray> &args);
     void received(const QByteArray &message);
     void deliverReceived(const QByteArray &kind, const QByteArray &rest);
     void linkChanged();

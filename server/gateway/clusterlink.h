@@ -54,6 +54,11 @@ public:
     //! one channel named `prefix` with `exact`); nullopt when Redis cannot tell.
     using Counts = std::optional<QHash<QString, int>>;
     virtual QFuture<Counts> subscriberCounts(const QString &prefix, bool exact) = 0;
+    //! Records the use of a signed Pusher API request's `signature` for the cluster, until
+    //! `expiresAtMs`: true when another node (or this one, earlier than `graceMs` ago) has
+    //! already seen it, a replay; nullopt when Redis cannot tell.
+    virtual QFuture<std::optional<bool>> seenSignature(const QByteArray &signature,
+                                                       qint64 expiresAtMs, qint64 graceMs) = 0;
 };
 
 } // namespace flippdeal::server

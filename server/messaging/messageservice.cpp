@@ -109,6 +109,26 @@ QFuture<Expected<SentMessage>> MessageService::sendLater(const protocol::User &s
     using Result = Expected<SentMessage>;
     if (auto refusal = rateRefusal(sender, nowMs))
         return QtFuture::makeReadyFuture(Result(*refusal));
+    if (!m_sharedLimit)
+        return sendAllowed(sender, toUserId, domainId, body, nowMs, clientId);
+    // The future finishes on this thread (the Redis answer's), so its continuation runs here.
+    return m_sharedLimit(sender.id)
+        .then([this, sender, toUserId, domainId, body, nowMs, clientId](std::optional<int> waitMs) {
+            if (waitMs && *waitMs > 0)
+                return QtFuture::makeReadyFuture(
+                    Result(ApiError::tooManyRequests((*waitMs + 999) / 1000)));
+            return sendAllowed(sender, toUserId, domainId, body, nowMs, clientId);
+        })
+        .unwrap();
+}
+
+QFuture<Expected<SentMessage>> MessageService::sendAllowed(const protocol::User &sender,
+                                                           qint64 toUserId,
+                                                           std::optional<qint64> domainId,
+                                                           const QString &body, qint64 nowMs,
+                                                           const QString &clientId)
+{
+    using Result = Expected<SentMessage>;
     if (body.size() <= InlineSanitizeLength)
         return recordLater(sender, toUserId, domainId, plainTextOf(body), nowMs, clientId);
     if (auto refusal = rawLengthRefusal(body)) // cheap: refused here, taking no pool place

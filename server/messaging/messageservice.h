@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <functional>
+
 #include "core/fairqueue.h"
 #include "core/ratelimiter.h"
 #include "core/result.h"
@@ -80,6 +82,11 @@ public:
     QFuture<Expected<SentMessage>> sendLater(const protocol::User &sender, qint64 toUserId,
                                              std::optional<qint64> domainId, const QString &body,
                                              qint64 nowMs, const QString &clientId = {});
+    //! A limit shared with other nodes (a cluster's, in Redis), asked after this node's own
+    //! for sendLater(): milliseconds until the user may send again (0: now), or nullopt when
+    //! it cannot tell (this node's limit alone then holds).
+    using SharedLimit = std::function<QFuture<std::optional<int>>(qint64 userId)>;
+    void setSharedLimit(SharedLimit limit) { m_sharedLimit = std::move(limit); }
     //! \name Reads that keep no state: they run on any connection (a ReadPool's).
     //! @{
     static Expected<MessagePage> conversation(Database &db, qint64 userId, qint64 otherUserId,
@@ -92,6 +99,10 @@ public:
     Expected<qint64> unreadCount(qint64 userId);
 
 private:
+    //! sendLater() once the rate limits have let the message through.
+    QFuture<Expected<SentMessage>> sendAllowed(const protocol::User &sender, qint64 toUserId,
+                                               std::optional<qint64> domainId, const QString &body,
+                                               qint64 nowMs, const QString &clientId);
     //! The rate limit, charged before any work: the 429, or nothing.
     std::optional<ApiError> rateRefusal(const protocol::User &sender, qint64 nowMs);
     //! The checks that need no database, after the rate limit: the text (sanitized and
@@ -122,6 +133,7 @@ private:
     EventStore &m_events;
     NotificationService &m_notifications;
     RateLimiter m_limiter;
+    SharedLimit m_sharedLimit;
     FairQueue m_sanitizer; // bodies longer than InlineSanitizeLength, in turns by sender
 };
 

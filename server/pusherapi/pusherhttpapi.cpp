@@ -48,6 +48,13 @@ struct ApiEvent
 //! after its first use, and refused from then on until its timestamp leaves the window. Memory
 //! is bounded: entries live only for their window, and when `capacity` are live new signatures
 //! are refused with 429 rather than old ones forgotten early.
+ApiError replayError()
+{
+    return ApiError::unauthenticated(
+        QStringLiteral("Replayed request: this auth_signature was already used. Sign every "
+                       "request afresh (a new auth_timestamp)."));
+}
+
 class SeenSignatures
 {
 public:
@@ -66,9 +73,7 @@ public:
         if (seen != m_firstSeenMs.cend()) {
             if (nowMs - *seen < m_graceMs)
                 return std::nullopt;
-            return ApiError::unauthenticated(QStringLiteral(
-                "Replayed request: this auth_signature was already used. Sign every request "
-                "afresh (a new auth_timestamp)."));
+            return replayError();
         }
         if (m_firstSeenMs.size() >= m_capacity) {
             const qint64 wait = m_expiry.empty() ? 1000 : m_expiry.begin()->first - nowMs;
@@ -297,7 +302,26 @@ Router::Handler signedRoute(ApiHandler handler, const std::shared_ptr<PusherApi>
     return [handler, api](HttpRequest &request) -> HandlerResult {
         if (auto error = checkRequest(request, api->config, api->seen))
             return HttpResponse::error(*error);
-        return handler(request, *api);
+        ClusterLink *cluster = api->gateway.clusterLink();
+        if (!cluster)
+            return handler(request, *api);
+        // A signature is used once in the whole cluster, not once per node.
+        const qint64 expiresAtMs =
+            (request.queryValue(QStringLiteral("auth_timestamp")).toLongLong() +
+             MaxApiClockSkewSeconds + 1) *
+            1000;
+        return cluster
+            ->seenSignature(request.queryValue(QStringLiteral("auth_signature")).toLatin1(),
+                            expiresAtMs, qint64(api->config.apiReplayGraceSeconds) * 1000)
+            .then([handler, api, request](std::optional<bool> replayed) {
+                if (replayed.value_or(false))
+                    return QtFuture::makeReadyFuture(HttpResponse::error(replayError()));
+                HandlerResult result = handler(request, *api);
+                if (auto *now = std::get_if<HttpResponse>(&result))
+                    return QtFuture::makeReadyFuture(std::move(*now));
+                return std::get<QFuture<HttpResponse>>(std::move(result));
+            })
+            .unwrap();
     };
 }
 

@@ -23,6 +23,7 @@ import {
     recorder,
     sdkChannelAuthorization,
     sdkFor,
+    signedEventsTarget,
     subscribeSigned,
     subscribed,
 } from './lib/clients.mjs';
@@ -341,6 +342,56 @@ describe('three nodes and Redis act as one Pusher app', () => {
         await marker(nodes[1], grace, channel, 4);
         assert.deepEqual(memberEvents(grace, channel), [], 'member_removed once');
         assert.deepEqual(await usersOn(nodes[1], channel), ['grace']);
+    });
+});
+
+describe('limits hold for the cluster, not per node', () => {
+    let redis;
+    let dbDir;
+    const nodes = [];
+
+    before(async () => {
+        redis = await RedisServer.start();
+        dbDir = await mkdtemp(path.join(tmpdir(), 'flippdeal-cluster-limits-'));
+        const env = { FLIPPDEAL_DATABASE: `sqlite:${path.join(dbDir, 'limits.sqlite')}`, FLIPPDEAL_REDIS: redis.url };
+        for (const id of ['one', 'two', 'three']) nodes.push(await startServer(['--node-id', id, '--api-replay-grace', '0'], env));
+    });
+
+    after(async () => {
+        await Promise.all(nodes.map((node) => node.kill()));
+        await redis?.close();
+        if (dbDir) await rm(dbDir, { recursive: true, force: true });
+    });
+
+    it('accepts 5 messages a second from one user through three nodes together', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const kim = await nodes[0].register('kim', 'kim@cluster.test', PASSWORD);
+        const lee = await nodes[1].register('lee', 'lee@cluster.test', PASSWORD);
+        const started = Date.now();
+        const answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+            nodes[i % 3].api('POST', '/api/messages', kim.token, { to_user_id: lee.user.id, body: `burst ${i}` })));
+        const elapsedS = (Date.now() - started) / 1000;
+        const accepted = answers.filter((a) => a.status === 201).length;
+        const refused = answers.filter((a) => a.status === 429);
+        assert.equal(accepted + refused.length, 12, answers.map((a) => `${a.status} ${a.text}`).join('\n'));
+        // A burst of 5, and 5 more a second for as long as the requests took.
+        assert.ok(accepted >= 5 && accepted <= 5 + Math.ceil(elapsedS * 5),
+            `${accepted} of 12 accepted in ${elapsedS} s; per node it would be 12`);
+        for (const answer of refused) assert.ok(Number(answer.headers.get('retry-after')) >= 1, 'a 429 says when to retry');
+    });
+
+    it('accepts a signed Pusher API request once in the cluster: a replay to another node is refused', { timeout: TEST_TIMEOUT_MS }, async () => {
+        const body = JSON.stringify({ name: 'once', channels: ['cluster-replay'], data: '{}' });
+        const target = signedEventsTarget(body);
+        const post = (node) => fetch(`${node.baseUrl}${target}`, {
+            method: 'POST', headers: { 'Content-Type': 'application/json' }, body, signal: AbortSignal.timeout(10_000),
+        });
+        const first = await post(nodes[0]);
+        assert.equal(first.status, 200, await first.text());
+        for (const node of [nodes[1], nodes[2], nodes[0]]) {
+            const again = await post(node);
+            assert.equal(again.status, 401, 'the same signature on another node is a replay');
+            assert.match((await again.json()).message ?? '', /Replayed request/);
+        }
     });
 });
 
