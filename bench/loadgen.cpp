@@ -74,6 +74,9 @@ struct Options
     int historyEvents = 1000;
     int hostileSenders = 0; // hostile chat bodies kept in flight during the run
     int chatRate = 0;       // durable chat messages per second written during the run
+    int subscribePort = 0;  // every other subscriber connects here (a second cluster node)
+    qint64 otherPid = 0;    // that node's process, added to the server CPU
+    qint64 redisPid = 0;    // the cluster's Redis, for its CPU per event
 
     QString httpBase() const
     {
@@ -163,7 +166,10 @@ public:
                 .toUtf8();
         for (int i = 0; i < m_count; ++i)
             new RawClient(
-                m_options.host, m_options.port, m_options.tls, path,
+                m_options.host,
+                m_options.subscribePort != 0 && i % 2 == 1 ? m_options.subscribePort
+                                                           : m_options.port,
+                m_options.tls, path,
                 [this](RawClient *client, QByteArrayView text) { onText(client, text); }, this);
     }
 
@@ -298,9 +304,16 @@ void waitFor(const std::function<bool()> &condition, int timeoutMs)
 struct ServerProbe
 {
     qint64 pid = 0;
+    qint64 otherPid = 0; //!< a second node (--other-pid): its CPU counts with the first's
 
     qint64 rssKiB() const { return pid ? flippdeal::bench::rssKiB(pid) : -1; }
-    qint64 cpuMicros() const { return pid ? flippdeal::bench::cpuMicros(pid) : -1; }
+    qint64 cpuMicros() const
+    {
+        if (!pid)
+            return -1;
+        return flippdeal::bench::cpuMicros(pid) +
+               (otherPid ? flippdeal::bench::cpuMicros(otherPid) : 0);
+    }
     QHash<QString, qint64> threadCpuMicros() const
     {
         return pid ? flippdeal::bench::threadCpuMicros(pid) : QHash<QString, qint64>();
@@ -641,6 +654,7 @@ struct FanOutResult
     double connectSeconds = 0;
     qint64 expected = 0; //!< deliveries due: events × connections held
     qint64 cpuBefore = -1, cpuAfter = -1;
+    qint64 redisCpuBefore = -1, redisCpuAfter = -1;
     QHash<QString, qint64> threadsBefore, threadsAfter; //!< CPU µs by thread name
     Publishing publishing;
     qint64 received = 0;
@@ -686,6 +700,9 @@ void printFanOut(const Options &options, const FanOutResult &r, const QList<Side
     if (r.cpuBefore >= 0 && r.cpuAfter >= 0 && r.received > 0)
         result.insert(QLatin1String("server_cpu_us_per_delivery"),
                       double(r.cpuAfter - r.cpuBefore) / double(r.received));
+    if (r.redisCpuBefore >= 0 && r.publishing.acknowledged > 0)
+        result.insert(QLatin1String("redis_cpu_us_per_event"),
+                      double(r.redisCpuAfter - r.redisCpuBefore) / r.publishing.acknowledged);
     if (r.received > 0)
         result.insert(QLatin1String("server_cpu_us_per_delivery_by_thread"),
                       perDeliveryByThread(r.threadsBefore, r.threadsAfter, r.received));
@@ -702,7 +719,8 @@ void printFanOut(const Options &options, const FanOutResult &r, const QList<Side
 //! event reached every connection held.
 int runFanOut(const Options &options)
 {
-    const ServerProbe server{options.serverPid};
+    const ServerProbe server{options.serverPid, options.otherPid};
+    const ServerProbe redis{options.redisPid, 0};
     FanOutResult r;
     r.rssBefore = server.rssKiB();
     RestClient client(options);
@@ -734,8 +752,10 @@ int runFanOut(const Options &options)
         load->start(request);
     r.threadsBefore = server.threadCpuMicros();
     r.cpuBefore = server.cpuMicros();
+    r.redisCpuBefore = redis.cpuMicros();
     r.publishing = publishEvents(options, subscribers, r.expected);
     r.cpuAfter = server.cpuMicros();
+    r.redisCpuAfter = redis.cpuMicros();
     r.threadsAfter = server.threadCpuMicros();
     for (auto &[load, request] : sideLoads)
         load->stop();
@@ -812,6 +832,22 @@ int runRest(const Options &options, int users, int messages)
                              {QLatin1String("latency_ms_p99"), percentile(m.latencies, 0.99)}};
     std::puts(QJsonDocument(result).toJson(QJsonDocument::Compact).constData());
     return m.failed == 0 ? 0 : 1;
+}
+
+//! The options of a cluster run (bench/cluster.sh).
+QList<QCommandLineOption> clusterOptions()
+{
+    return {
+        {QStringLiteral("subscribe-port"),
+         QStringLiteral("Connect every other subscriber to this port (a second cluster node); "
+                        "events are still published to --port."),
+         QStringLiteral("port"), QStringLiteral("0")},
+        {QStringLiteral("other-pid"),
+         QStringLiteral("The second node's PID: its CPU counts with --server-pid's."),
+         QStringLiteral("pid"), QStringLiteral("0")},
+        {QStringLiteral("redis-pid"), QStringLiteral("Redis's PID, for its CPU per event."),
+         QStringLiteral("pid"), QStringLiteral("0")},
+    };
 }
 
 QList<QCommandLineOption> commandLineOptions()
@@ -922,6 +958,9 @@ Options readOptions(Arguments &arguments)
     o.historyEvents = arguments.number("history-events", 1);
     o.hostileSenders = arguments.number("hostile-senders", 0);
     o.chatRate = arguments.number("chat-rate", 0);
+    o.subscribePort = arguments.number("subscribe-port", 0);
+    o.otherPid = arguments.number("other-pid", 0);
+    o.redisPid = arguments.number("redis-pid", 0);
     return o;
 }
 
@@ -967,6 +1006,7 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral("FlippDeal Live load generator"));
     parser.addHelpOption();
     parser.addOptions(commandLineOptions());
+    parser.addOptions(clusterOptions());
     parser.process(app);
 
     Arguments arguments(parser);

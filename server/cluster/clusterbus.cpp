@@ -167,6 +167,14 @@ void ClusterBus::received(const QByteArray &message)
     if (!head)
         return;
     const QByteArray &kind = (*head)[0];
+    // Presence and occupancy come from scripts, this process's included, in the order they ran.
+    if ((kind == "M" || kind == "O") && m_gateway) {
+        if ((*head)[1] != m_instance)
+            ++m_received;
+        if (m_presence)
+            m_presence->received(kind, (*head)[1], (*head)[2]);
+        return;
+    }
     if ((*head)[1] == m_instance) {
         if (kind == "H") { // this process's own heartbeat: the subscriber hears
             m_heardMs = protocol::nowMs();
@@ -188,11 +196,6 @@ void ClusterBus::deliverReceived(const QByteArray &kind, const QByteArray &rest)
     }
     if (!m_gateway || kind == "H")
         return;
-    if (kind == "M") {
-        if (m_presence)
-            m_presence->received(rest);
-        return;
-    }
     if (kind == "F" || kind == "C") {
         if (const auto f = fields(rest, 2))
             m_gateway->deliverText(QString::fromUtf8((*f)[0]), (*f)[2], QString::fromUtf8((*f)[1]),
@@ -379,9 +382,13 @@ QFuture<std::optional<qint64>> ClusterBus::evalInteger(const QByteArray &script,
     auto promise = std::make_shared<QPromise<std::optional<qint64>>>();
     promise->start();
     QFuture<std::optional<qint64>> future = promise->future();
-    const auto finish = [promise](std::optional<qint64> value) {
-        promise->addResult(value);
-        promise->finish();
+    // Fulfilled on a later pass: what waits on it (a route's whole work) must not run inside
+    // hiredis's reply callback.
+    const auto finish = [this, promise](std::optional<qint64> value) {
+        QTimer::singleShot(0, this, [promise, value] {
+            promise->addResult(value);
+            promise->finish();
+        });
     };
     if (!isUp() || !m_publisher.command(QList<QByteArray>{"EVAL", script} + args,
                                         [finish](const RedisReply &reply) {

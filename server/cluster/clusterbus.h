@@ -41,7 +41,8 @@ class Gateway;
 //!   `G` process socket-id channel user-id-hex token-digest-hex   a grant for another's socket
 //!   `R` process since-ms until-ms                      replay what was committed in between
 //!   `H` process sent-ms                                a heartbeat, for the sender itself
-//!   `M` process +/- subject count channel user-hex info   presence (ClusterPresence)
+//!   `M` process +/- subject count channel user-hex info   presence, published by the scripts
+//!   `O` process +/- channel                            occupancy, too (ClusterPresence)
 class ClusterBus : public QObject, public Broadcaster, public ClusterLink
 {
     Q_OBJECT

@@ -8,6 +8,7 @@
 #include <QObject>
 
 #include <functional>
+#include <optional>
 
 namespace flippdeal::server {
 
@@ -29,11 +30,15 @@ public:
     bool isMember(const QString &channel, const QString &userId) const override;
 
     const LocalPresenceStore &local() const { return m_local; }
+    //! Whether a process other than this one has the user on the channel.
+    bool elsewhere(const QString &channel, const QString &userId) const override;
     //! `member` is on `channel` through process `instance` (another one).
     void addRemote(const QByteArray &instance, const QString &channel,
                    const protocol::PresenceMember &member);
     void removeRemote(const QByteArray &instance, const QString &channel, const QString &userId);
     void clearRemote() { m_remote.clear(); }
+    //! Every (channel, user) the mirror has.
+    QList<std::pair<QString, QString>> remoteKeys() const;
 
 private:
     struct Remote
@@ -45,27 +50,34 @@ private:
     QHash<QString, QHash<QString, Remote>> m_remote; // channel → user id → where
 };
 
-//! \brief Presence across the nodes of a cluster, kept in Redis.
+//! \brief Presence and channel occupancy across the nodes of a cluster, kept in Redis.
 //!
-//! For each presence channel and user, Redis holds the set of processes that have the user
+//! Redis holds, for each presence channel and user, the set of processes that have the user
 //! there (`pn:{channel}\n{user}`), the user's info (`pi:{channel}`) and, per process, what it
-//! holds (`nm:{process}`), each changed by one Lua script, so that exactly one process sees a
-//! user's first join anywhere (the set's size becomes 1) and last leave (0). That process sends
-//! `member_added` / `member_removed` to its own subscribers, emits the webhook, and publishes an
-//! `M` message; the other nodes update their mirror and announce to theirs.
+//! holds (`nm:{process}`); and, for each channel, every process's subscriber count
+//! (`cc:{channel}`). Lua scripts change them, and in the same script publish what changed on
+//! the bus: `M` (a process now has, or no longer has, a user on a channel, with the number of
+//! processes that have the user) and `O` (a channel became occupied anywhere, or empty
+//! everywhere). Every process, the script's own included, reads them in the order the scripts
+//! ran:
+//! - each node keeps its mirror of the other processes' members and sends its own subscribers
+//!   `member_added` / `member_removed` when a user becomes visible or invisible there (a node
+//!   announces its own subscribers' first join and last leave itself, at once);
+//! - the process that ran the script emits the webhook (`member_added` at 1 process, and so
+//!   on), so each goes out once.
 //!
-//! Every serving process refreshes `inst:{process}` (expiring after InstanceTtlMs) every
-//! RefreshMs; every RefreshMs one script run by any node removes the members of processes whose
-//! key has expired (killed, or cut off), and the one run that finds them announces their
-//! `member_removed`, once. When a link comes back, the process puts its own members in Redis
-//! again (and takes out what it no longer has), and reloads its mirror.
+//! Every serving process refreshes `inst:{process}` (InstanceTtlMs) every second. Any node's
+//! reaper marks a process whose key has expired, and removes its members and counts once it is
+//! still gone ReapAfterMs later: long enough for every process to come back after a Redis
+//! outage. A process that finds itself reaped while alive, or whose link comes back, puts its
+//! members and counts in Redis again and reloads its mirror (announcing the difference).
 class ClusterPresence : public QObject
 {
     Q_OBJECT
 
 public:
-    static constexpr int InstanceTtlMs = 10000;
-    static constexpr int RefreshMs = 2000;
+    static constexpr int InstanceTtlMs = 5000;
+    static constexpr int ReapAfterMs = 6000;
 
     ClusterPresence(ClusterBus &bus, Gateway &gateway, ClusterPresenceStore &store,
                     QObject *parent = nullptr);
@@ -73,29 +85,46 @@ public:
     //! What `inst:{process}` holds (JSON): the node's id, address, connections, start.
     void setDescription(std::function<QByteArray()> describe) { m_describe = std::move(describe); }
 
+    //! ClusterLink::presenceJoined() and presenceLeft(): false when Redis cannot take it.
     bool joined(const QString &channel, const protocol::PresenceMember &member);
     bool left(const QString &channel, const QString &userId);
     //! ClusterLink::subscribersChanged() and subscriberCounts().
     bool subscribersChanged(const QString &channel, int here);
     QFuture<ClusterLink::Counts> subscriberCounts(const QString &prefix, bool exact);
-    //! An `M` message from another process (its fields after the kind and sender).
-    void received(const QByteArray &rest);
-    //! The bus is up (again).
+    //! An `M` or `O` message (its sender and fields), this process's own included.
+    void received(const QByteArray &kind, const QByteArray &sender, const QByteArray &rest);
+    //! The bus is up (again): registers, syncs and reloads.
     void linked();
-    //! Every bus heartbeat: the refresh and the reaping, every RefreshMs.
+    //! Every bus heartbeat: the refresh and the reaping.
     void tick();
 
 private:
-    void publishChange(char sign, const QByteArray &instance, qint64 count, const QString &channel,
-                       const QString &userId, const QByteArray &info);
-    void reaped(const RedisReply &reply);
+    struct Change
+    {
+        bool added = false;
+        QByteArray subject;
+        qint64 processes = 0;
+        QString channel;
+        protocol::PresenceMember member;
+    };
+    static std::optional<Change> parseChange(const QByteArray &rest);
+    //! A change of another process's: the mirror, and the frames for what became (in)visible.
+    void applyRemote(const Change &change, bool announce);
+    //! EVAL `script` with the shared arguments (prefix, bus channel, this process) and `args`.
+    bool eval(const QByteArray &script, const QList<QByteArray> &args,
+              std::function<void(const RedisReply &)> done = {});
     void loaded(const RedisReply &reply);
+    //! linked() on the next pass, once however often asked (this process was reaped).
+    void scheduleResync();
 
     ClusterBus &m_bus;
     Gateway &m_gateway;
     ClusterPresenceStore &m_store;
     std::function<QByteArray()> m_describe;
-    qint64 m_lastRefreshMs = 0;
+    bool m_registered = false;
+    bool m_loading = false;
+    bool m_resyncPending = false;
+    QList<std::pair<QByteArray, QByteArray>> m_held; // M messages (sender, rest) while loading
 };
 
 } // namespace flippdeal::server

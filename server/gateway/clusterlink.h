@@ -39,16 +39,15 @@ public:
     virtual void forwardGrant(const QString &socketId, const QString &channel,
                               const QString &userId, const QByteArray &sessionKey) = 0;
     //! `member` has its first connection on this node to presence `channel`. True when the
-    //! link decides, cluster-wide, whether it is the user's first anywhere and announces it
-    //! (Gateway::announceJoin() on every node); false (Redis down): the Gateway announces it
-    //! itself, to this node.
+    //! link records it cluster-wide: the other nodes then announce it to theirs, and the
+    //! webhook goes out once (Gateway::notifyMember()); false (Redis down): this node's
+    //! Gateway emits the webhook itself. Either way the Gateway tells its own subscribers.
     virtual bool presenceJoined(const QString &channel, const protocol::PresenceMember &member) = 0;
     //! The user's last connection on this node left `channel`; the same for the last anywhere.
     virtual bool presenceLeft(const QString &channel, const QString &userId) = 0;
     //! This node now has `here` subscribers on `channel`. True when the link counts them
-    //! cluster-wide and announces the channel's occupation and vacancy
-    //! (Gateway::announceOccupancy() on the node that sees it); false (Redis down): the Gateway
-    //! does it for its own subscribers.
+    //! cluster-wide and emits the channel's occupation and vacancy once
+    //! (Gateway::announceOccupancy()); false (Redis down): the Gateway does it for its own.
     virtual bool subscribersChanged(const QString &channel, int here) = 0;
     //! Subscribers on every node of each occupied channel whose name starts with `prefix` (the
     //! one channel named `prefix` with `exact`); nullopt when Redis cannot tell.

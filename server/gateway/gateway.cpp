@@ -595,8 +595,12 @@ void Gateway::join(Connection *connection, const protocol::ChannelName &channel,
         // the link announces it; without one (or with Redis down) this node decides alone.
         if (firstHere) {
             chargeWebhookEvent(connection);
-            if (!m_cluster || !m_cluster->presenceJoined(channel.name, *member))
-                announceJoin(channel.name, *member, true);
+            // In a cluster Redis decides whether this is the user's first connection anywhere
+            // (and the webhook goes out from there); this node's subscribers hear of it now,
+            // unless the user is already there through another node.
+            const bool clustered = m_cluster && m_cluster->presenceJoined(channel.name, *member);
+            if (!m_presence->elsewhere(channel.name, member->userId))
+                announceJoin(channel.name, *member, !clustered);
         }
     } else {
         sendFrame(connection, subscriptionSucceededFrame(channel));
@@ -734,8 +738,9 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
     const QString userId = connection->presenceUserIds.take(channel);
     if (!userId.isEmpty() && m_presence->leave(channel, userId, connection->socketId)) {
         chargeWebhookEvent(connection);
-        if (!m_cluster || !m_cluster->presenceLeft(channel, userId))
-            announceLeave(channel, userId, true);
+        const bool clustered = m_cluster && m_cluster->presenceLeft(channel, userId);
+        if (!m_presence->elsewhere(channel, userId))
+            announceLeave(channel, userId, !clustered);
     }
     if (channel.startsWith(QLatin1Char('#')))
         return;
@@ -743,6 +748,14 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
         chargeWebhookEvent(connection);
     if ((!m_cluster || !m_cluster->subscribersChanged(channel, remaining)) && vacated)
         Q_EMIT channelVacated(channel);
+}
+
+void Gateway::notifyMember(const QString &channel, const QString &userId, bool added)
+{
+    if (added)
+        Q_EMIT memberAdded(channel, userId);
+    else
+        Q_EMIT memberRemoved(channel, userId);
 }
 
 void Gateway::announceOccupancy(const QString &channel, bool occupied)

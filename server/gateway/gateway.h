@@ -92,6 +92,8 @@ public:
     void announceJoin(const QString &channel, const protocol::PresenceMember &member, bool notify);
     //! The same for `member_removed`: the user's last connection anywhere has left.
     void announceLeave(const QString &channel, const QString &userId, bool notify);
+    //! Emits memberAdded() or memberRemoved() (the webhooks) for what the cluster decided.
+    void notifyMember(const QString &channel, const QString &userId, bool added);
     //! Emits channelOccupied() or channelVacated() (the webhooks) for what the cluster decided:
     //! the first subscriber anywhere, or the last anywhere gone.
     void announceOccupancy(const QString &channel, bool occupied);

@@ -30,6 +30,8 @@ public:
     virtual int memberCount(const QString &channel) const = 0;
     //! Whether `userId` is a member of `channel` (through any connection).
     virtual bool isMember(const QString &channel, const QString &userId) const = 0;
+    //! Whether the user is on `channel` through another node (in a cluster).
+    virtual bool elsewhere(const QString &, const QString &) const { return false; }
 };
 
 //! \brief PresenceStore for a single node, in memory.

@@ -111,7 +111,8 @@ QFuture<Expected<SentMessage>> MessageService::sendLater(const protocol::User &s
         return QtFuture::makeReadyFuture(Result(*refusal));
     if (!m_sharedLimit)
         return sendAllowed(sender, toUserId, domainId, body, nowMs, clientId);
-    // The future finishes on this thread (the Redis answer's), so its continuation runs here.
+    // The future finishes on this thread (a pass after the Redis answer's), so its
+    // continuation runs here.
     return m_sharedLimit(sender.id)
         .then([this, sender, toUserId, domainId, body, nowMs, clientId](std::optional<int> waitMs) {
             if (waitMs && *waitMs > 0)

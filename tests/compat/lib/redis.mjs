@@ -81,9 +81,20 @@ export class RedisServer {
         const child = this.#child;
         if (!child || child.exitCode !== null) return;
         const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGCONT'); // a frozen one too
         child.kill('SIGKILL');
         await gone;
         this.#child = null;
+    }
+
+    /** Stops it answering without closing anything (SIGSTOP): a stalled Redis keeps its data. */
+    freeze() {
+        this.#child?.kill('SIGSTOP');
+    }
+
+    /** Lets it go on (SIGCONT). */
+    thaw() {
+        this.#child?.kill('SIGCONT');
     }
 
     /** Starts it again on the same port. */
