@@ -155,10 +155,12 @@ Expected<QJsonObject> AdminService::users(const QString &search, int limit, int 
 
 QFuture<Expected<QJsonObject>> AdminService::setBanned(qint64 userId, bool banned, qint64 nowMs)
 {
+    ++m_changesInFlight; // the watch leaves these to the answer, which counts what it closes
     return m_accounts.setBanned(userId, banned, nowMs)
         .then(this,
               [this, userId, banned](
                   const Expected<AccountService::UserRecord> &record) -> Expected<QJsonObject> {
+                  --m_changesInFlight;
                   if (!record)
                       return record.error();
                   const int dropped =
@@ -173,8 +175,10 @@ QFuture<Expected<QJsonObject>> AdminService::setBanned(qint64 userId, bool banne
 
 QFuture<Expected<QJsonObject>> AdminService::revokeTokens(qint64 userId)
 {
+    ++m_changesInFlight;
     return m_accounts.revokeAllTokens(userId).then(
         this, [this, userId](const Expected<int> &revoked) -> Expected<QJsonObject> {
+            --m_changesInFlight;
             if (!revoked)
                 return revoked.error();
             // What the tokens authorized goes with them: the user's sockets, on every channel.
@@ -298,6 +302,10 @@ void AdminService::watchBans()
 
 void AdminService::checkBans()
 {
+    // A ban or revocation of this node's is between its commit and its answer: the answer
+    // closes the sockets and counts them. The next look (with its 5 s overlap) catches up.
+    if (m_changesInFlight > 0)
+        return;
     const qint64 now = protocol::nowMs();
     // A little overlap: a ban committed just before the last look is seen again, and closing
     // nothing twice is harmless.

@@ -115,6 +115,7 @@ private:
     QElapsedTimer m_uptime;
     QTimer m_sampler;
     QTimer m_banWatch;
+    int m_changesInFlight = 0; // bans and revocations waiting for their commit
     qint64 m_bansCheckedUntil = 0;
     struct Sample
     {

@@ -112,6 +112,8 @@ namespace {
 // changes in the order they were made.
 const QByteArray Prelude = QByteArrayLiteral(R"(
 local p, bus, me = ARGV[1], ARGV[2], ARGV[3]
+-- A sync after a lost link marks its changes '~': their webhooks went out while it was down.
+local quiet = ''
 local function hex(s)
   return (string.gsub(s, '.', function(ch) return string.format('%02x', string.byte(ch)) end))
 end
@@ -120,7 +122,7 @@ local function split(cu)
   return string.sub(cu, 1, nl - 1), string.sub(cu, nl + 1)
 end
 local function changed(sign, id, n, c, u, info)
-  redis.call('PUBLISH', bus, 'M\n' .. me .. '\n' .. sign .. '\n' .. id .. '\n' .. n .. '\n' ..
+  redis.call('PUBLISH', bus, 'M\n' .. me .. '\n' .. sign .. quiet .. '\n' .. id .. '\n' .. n .. '\n' ..
              c .. '\n' .. hex(u) .. '\n' .. (info or ''))
 end
 local function add(id, c, u, info)
@@ -148,10 +150,10 @@ local function count(id, c, n)
   local after = redis.call('HLEN', k)
   if before == 0 and after > 0 then
     redis.call('SADD', p .. 'channels', c)
-    redis.call('PUBLISH', bus, 'O\n' .. me .. '\n+\n' .. c)
+    redis.call('PUBLISH', bus, 'O\n' .. me .. '\n+' .. quiet .. '\n' .. c)
   elseif before > 0 and after == 0 then
     redis.call('SREM', p .. 'channels', c)
-    redis.call('PUBLISH', bus, 'O\n' .. me .. '\n-\n' .. c)
+    redis.call('PUBLISH', bus, 'O\n' .. me .. '\n-' .. quiet .. '\n' .. c)
   end
 end
 )");
@@ -202,12 +204,14 @@ end
 return reaped
 )");
 
-// This process's members and counts made what it says (ARGV[4]: the number of members, then
-// channel, user, info for each, then channel, subscribers for each channel).
+// This process's members and counts made what it says (ARGV[4]: '~' for a quiet sync, else
+// empty; ARGV[5]: the number of members, then channel, user, info for each, then channel,
+// subscribers for each channel).
 const QByteArray SyncScript = Prelude + QByteArrayLiteral(R"(
+quiet = ARGV[4]
 local members, channels = {}, {}
-local last = 4 + 3 * tonumber(ARGV[4])
-for i = 5, last, 3 do members[ARGV[i] .. '\n' .. ARGV[i + 1]] = ARGV[i + 2] end
+local last = 5 + 3 * tonumber(ARGV[5])
+for i = 6, last, 3 do members[ARGV[i] .. '\n' .. ARGV[i + 1]] = ARGV[i + 2] end
 for i = last + 1, #ARGV, 2 do channels[ARGV[i]] = tonumber(ARGV[i + 1]) end
 for _, cu in ipairs(redis.call('SMEMBERS', p .. 'nm:' .. me)) do
   if members[cu] == nil then local c, u = split(cu) remove(me, c, u) end
@@ -224,7 +228,9 @@ return 0
 const QByteArray LoadScript = Prelude + QByteArrayLiteral(R"(
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'instances')) do
-  if id ~= me and redis.call('EXISTS', p .. 'inst:' .. id) == 1 then
+  -- Every process not reaped, live key or not: one that has not registered again after an
+  -- outage keeps its members, and a dead one's leave is published when it is reaped.
+  if id ~= me then
     for _, cu in ipairs(redis.call('SMEMBERS', p .. 'nm:' .. id)) do
       local c, u = split(cu)
       table.insert(out, id) table.insert(out, c) table.insert(out, u)
@@ -335,9 +341,13 @@ QFuture<ClusterLink::Counts> ClusterPresence::subscriberCounts(const QString &pr
 std::optional<ClusterPresence::Change> ClusterPresence::parseChange(const QByteArray &rest)
 {
     const auto f = ClusterBus::split(rest, 5);
-    if (!f || ((*f)[0] != "+" && (*f)[0] != "-"))
+    if (!f || (*f)[0].isEmpty() || ((*f)[0][0] != '+' && (*f)[0][0] != '-'))
         return std::nullopt;
-    return Change{(*f)[0] == "+", (*f)[1], (*f)[2].toLongLong(), QString::fromUtf8((*f)[3]),
+    return Change{(*f)[0][0] == '+',
+                  (*f)[0].endsWith('~'),
+                  (*f)[1],
+                  (*f)[2].toLongLong(),
+                  QString::fromUtf8((*f)[3]),
                   memberOf(QByteArray::fromHex((*f)[4]), (*f)[5])};
 }
 
@@ -347,15 +357,17 @@ void ClusterPresence::received(const QByteArray &kind, const QByteArray &sender,
     const bool mine = sender == m_bus.instance();
     if (kind == "O") {
         const auto f = ClusterBus::split(rest, 1);
-        if (mine && f)
-            m_gateway.announceOccupancy(QString::fromUtf8((*f)[1]), (*f)[0] == "+");
+        if (mine && f && !(*f)[0].endsWith('~'))
+            m_gateway.announceOccupancy(QString::fromUtf8((*f)[1]), (*f)[0].startsWith('+'));
         return;
     }
     const auto change = parseChange(rest);
     if (!change)
         return;
     // The webhooks: once, by the process whose script made the change.
-    if (mine && change->added && change->processes == 1)
+    if (mine && change->quiet) {
+        // A sync's: told while the link was down.
+    } else if (mine && change->added && change->processes == 1)
         m_gateway.notifyMember(change->channel, change->member.userId, true);
     else if (mine && !change->added && change->processes == 0)
         m_gateway.notifyMember(change->channel, change->member.userId, false);
@@ -397,15 +409,17 @@ void ClusterPresence::scheduleResync()
     QTimer::singleShot(0, this, [this] {
         m_resyncPending = false;
         qCWarning(lcApp) << "cluster: this process was taken for dead; its members again";
-        linked();
+        linked(false);
     });
 }
 
-void ClusterPresence::linked()
+void ClusterPresence::linked(bool quiet)
 {
     m_registered = false; // the registration below is expected to be new
     tick();               // registers this process before the mirror is loaded
-    QList<QByteArray> sync;
+    // After a lost link, what changed meanwhile had its webhooks from this node alone; after
+    // being reaped, the reaper sent the leaves, and the sync's joins are news.
+    QList<QByteArray> sync{quiet ? "~" : ""};
     const auto members = m_store.local().all();
     sync << QByteArray::number(members.size());
     for (const auto &[channel, member] : members)
@@ -471,7 +485,7 @@ void ClusterPresence::loaded(const RedisReply &reply)
     if (!vanished.isEmpty())
         QTimer::singleShot(ReapAfterMs, this, [this, vanished] {
             for (const auto &[channel, userId] : vanished)
-                applyRemote(Change{false, StaleInstance, 0, channel, {userId, {}}}, true);
+                applyRemote(Change{false, false, StaleInstance, 0, channel, {userId, {}}}, true);
         });
 }
 
@@ -485,8 +499,9 @@ void ClusterPresence::tick()
              if (reply.type != RedisReply::Type::Integer)
                  return;
              // Back among the instances after having been reaped: the members again.
-             if (reply.integer == 1 && std::exchange(m_registered, true))
+             if (reply.integer == 1 && m_registered)
                  scheduleResync();
+             m_registered = true;
          });
     eval(ReapScript, {QByteArray::number(ReapAfterMs)}, [](const RedisReply &reply) {
         for (const RedisReply &id : reply.elements)

@@ -93,8 +93,9 @@ public:
     QFuture<ClusterLink::Counts> subscriberCounts(const QString &prefix, bool exact);
     //! An `M` or `O` message (its sender and fields), this process's own included.
     void received(const QByteArray &kind, const QByteArray &sender, const QByteArray &rest);
-    //! The bus is up (again): registers, syncs and reloads.
-    void linked();
+    //! The bus is up (again): registers, syncs and reloads. `quiet`: the webhooks of what the
+    //! sync finds went out while the link was down.
+    void linked(bool quiet = true);
     //! Every bus heartbeat: the refresh and the reaping.
     void tick();
 
@@ -102,6 +103,7 @@ private:
     struct Change
     {
         bool added = false;
+        bool quiet = false; //!< a sync's, whose webhook went out while the link was down
         QByteArray subject;
         qint64 processes = 0;
         QString channel;

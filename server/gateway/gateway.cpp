@@ -601,6 +601,8 @@ void Gateway::join(Connection *connection, const protocol::ChannelName &channel,
             const bool clustered = m_cluster && m_cluster->presenceJoined(channel.name, *member);
             if (!m_presence->elsewhere(channel.name, member->userId))
                 announceJoin(channel.name, *member, !clustered);
+            else if (!clustered)
+                notifyMember(channel.name, member->userId, true);
         }
     } else {
         sendFrame(connection, subscriptionSucceededFrame(channel));
@@ -741,6 +743,8 @@ void Gateway::unsubscribe(Connection *connection, const QString &channel)
         const bool clustered = m_cluster && m_cluster->presenceLeft(channel, userId);
         if (!m_presence->elsewhere(channel, userId))
             announceLeave(channel, userId, !clustered);
+        else if (!clustered)
+            notifyMember(channel, userId, false);
     }
     if (channel.startsWith(QLatin1Char('#')))
         return;
